@@ -1,0 +1,184 @@
+//! Parse stage, language: `zh-Hans`, `zh-Hant`, `en` or `other`, decided from the text.
+//!
+//! CJK text has no word boundaries, so the decision counts characters: Han characters make
+//! it Chinese; characters that exist in only one of the two scripts (这/這, 账/賬, 码/碼 …)
+//! tell Simplified from Traditional. Ties go to Simplified, the more common here.
+
+use serde::Serialize;
+
+/// The customer's language, as a BCP 47 tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum Language {
+    #[serde(rename = "zh-Hans")]
+    ZhHans,
+    #[serde(rename = "zh-Hant")]
+    ZhHant,
+    #[serde(rename = "en")]
+    En,
+    #[serde(rename = "other")]
+    Other,
+}
+
+impl Language {
+    /// The BCP 47 tag (`zh-Hans`, `zh-Hant`, `en`, `other`).
+    pub fn tag(self) -> &'static str {
+        match self {
+            Language::ZhHans => "zh-Hans",
+            Language::ZhHant => "zh-Hant",
+            Language::En => "en",
+            Language::Other => "other",
+        }
+    }
+
+    /// Parses a tag as written in rules and configuration.
+    pub fn from_tag(tag: &str) -> Option<Language> {
+        match tag {
+            "zh-Hans" => Some(Language::ZhHans),
+            "zh-Hant" => Some(Language::ZhHant),
+            "en" => Some(Language::En),
+            "other" => Some(Language::Other),
+            _ => None,
+        }
+    }
+}
+
+/// Simplified-only characters, each at the same position as its Traditional form below.
+const SIMPLIFIED: &str = "这们个为说时会来对过没发现还进问题请账户码记录钱费汇币种银转帐号邮验证确认册冻结锁盗败额余处务单订谢帮设页点击网络应该经样么吗关联当让给总东业产员实际动买卖价线长开门间写变难尽办虽带达运连续试输误错绑电话机复紧几义从与专乐书亲觉计论识诉语调资质购贵赔轮边选递释钟铁阅队阶陆险随隐领频风飞饭马鱼鸟黄齐龙图团国块坏声备头奖妈学宝审宽导将尔层岁师广异张归态恶惊愿战执扩报担择换据损摄数断无旧显暂术杂权条极构标检欢气测济满热爱状独环画疗监盘础积称稳竞笔签简类级纪约红纯纸练组细终绝统继绩维综缓编罚肃脑节范获虑补装规视览议许评询详谁读课谈负贡财责货贷赛车软辑迟适键闭闻阳陈项须预饮馆驾丢两严丰临举乌乔习乡亏云亚众优传伤体佣侠侣俭债倾储儿党兰兴养冲决况净减凭凤刘则刚创删别剂剧劝励劳势区医华协卫却厂厅历压厌县参双叙叶启响";
+/// Traditional-only characters, aligned with `SIMPLIFIED`.
+const TRADITIONAL: &str = "這們個為說時會來對過沒發現還進問題請賬戶碼記錄錢費匯幣種銀轉帳號郵驗證確認冊凍結鎖盜敗額餘處務單訂謝幫設頁點擊網絡應該經樣麼嗎關聯當讓給總東業產員實際動買賣價線長開門間寫變難盡辦雖帶達運連續試輸誤錯綁電話機複緊幾義從與專樂書親覺計論識訴語調資質購貴賠輪邊選遞釋鐘鐵閱隊階陸險隨隱領頻風飛飯馬魚鳥黃齊龍圖團國塊壞聲備頭獎媽學寶審寬導將爾層歲師廣異張歸態惡驚願戰執擴報擔擇換據損攝數斷無舊顯暫術雜權條極構標檢歡氣測濟滿熱愛狀獨環畫療監盤礎積稱穩競筆簽簡類級紀約紅純紙練組細終絕統繼績維綜緩編罰肅腦節範獲慮補裝規視覽議許評詢詳誰讀課談負貢財責貨貸賽車軟輯遲適鍵閉聞陽陳項須預飲館駕丟兩嚴豐臨舉烏喬習鄉虧雲亞眾優傳傷體傭俠侶儉債傾儲兒黨蘭興養衝決況淨減憑鳳劉則剛創刪別劑劇勸勵勞勢區醫華協衛卻廠廳歷壓厭縣參雙敘葉啟響";
+
+/// Decides the language of `text` (the customer's new words and subject).
+pub fn detect(text: &str) -> Language {
+    let mut counts = Counts::default();
+    for c in text.chars() {
+        counts.add(c);
+    }
+    counts.verdict()
+}
+
+#[derive(Default)]
+struct Counts {
+    han: usize,
+    latin: usize,
+    other_letters: usize,
+    simplified: usize,
+    traditional: usize,
+}
+
+impl Counts {
+    fn add(&mut self, c: char) {
+        if is_han(c) {
+            self.han += 1;
+            if SIMPLIFIED.contains(c) {
+                self.simplified += 1;
+            } else if TRADITIONAL.contains(c) {
+                self.traditional += 1;
+            }
+        } else if c.is_ascii_alphabetic() {
+            self.latin += 1;
+        } else if c.is_alphabetic() && !is_latin_extended(c) {
+            self.other_letters += 1;
+        }
+    }
+
+    fn verdict(&self) -> Language {
+        // A Han character carries about as much as a short English word.
+        let chinese_weight = self.han * 3;
+        if self.han > 0 && chinese_weight >= self.latin {
+            return if self.traditional > self.simplified {
+                Language::ZhHant
+            } else {
+                Language::ZhHans
+            };
+        }
+        if self.other_letters > self.latin {
+            return Language::Other;
+        }
+        Language::En
+    }
+}
+
+fn is_han(c: char) -> bool {
+    matches!(c as u32,
+        0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
+}
+
+fn is_latin_extended(c: char) -> bool {
+    matches!(c as u32, 0x00C0..=0x024F)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_are_aligned() {
+        assert_eq!(SIMPLIFIED.chars().count(), TRADITIONAL.chars().count());
+        for (s, t) in SIMPLIFIED.chars().zip(TRADITIONAL.chars()) {
+            assert_ne!(s, t, "{s} and {t} must differ");
+        }
+    }
+
+    #[test]
+    fn simplified() {
+        assert_eq!(detect("我的账户被锁定了，请帮我解锁"), Language::ZhHans);
+    }
+
+    #[test]
+    fn traditional() {
+        assert_eq!(detect("我的帳戶被鎖定了，請幫我解鎖"), Language::ZhHant);
+    }
+
+    #[test]
+    fn english() {
+        assert_eq!(detect("I forgot my password"), Language::En);
+    }
+
+    #[test]
+    fn chinese_with_some_english_words() {
+        assert_eq!(detect("我的OKPay密码忘记了, please help"), Language::ZhHans);
+    }
+
+    #[test]
+    fn english_with_a_chinese_name() {
+        let text = "Hello, my name is 王 and my payment failed yesterday, please check it";
+        assert_eq!(detect(text), Language::En);
+    }
+
+    #[test]
+    fn cyrillic_is_other() {
+        assert_eq!(detect("Здравствуйте, мой платеж не прошел"), Language::Other);
+    }
+
+    #[test]
+    fn empty_is_english() {
+        assert_eq!(detect(""), Language::En);
+    }
+}
+
+/// `text` with every Traditional-only character of the table replaced by its Simplified form.
+pub fn to_simplified(text: &str) -> String {
+    map_chars(text, TRADITIONAL, SIMPLIFIED)
+}
+
+/// `text` with every Simplified-only character of the table replaced by its Traditional form.
+pub fn to_traditional(text: &str) -> String {
+    map_chars(text, SIMPLIFIED, TRADITIONAL)
+}
+
+fn map_chars(text: &str, from: &str, to: &str) -> String {
+    text.chars()
+        .map(|c| from.chars().position(|f| f == c).and_then(|i| to.chars().nth(i)).unwrap_or(c))
+        .collect()
+}
+
+#[cfg(test)]
+mod script_tests {
+    use super::*;
+
+    #[test]
+    fn converts_between_scripts() {
+        assert_eq!(to_traditional("账户被锁定"), "賬戶被鎖定");
+        assert_eq!(to_simplified("帳戶被鎖定"), "帐户被锁定");
+    }
+}

@@ -1,0 +1,272 @@
+//! Parse stage: raw bytes in, an [`Inbound`] out — sender, subject, the customer's new text
+//! apart from quoted history, language, attachments, and how the text was decoded.
+//!
+//! mail-parser does the MIME work; charsets are decoded here from the transfer-decoded bytes
+//! (see [`decode`]) so that mislabelled Chinese mail comes out readable, and every message
+//! records which charset was used and whether anything was lost.
+
+pub mod decode;
+pub mod html;
+pub mod lang;
+pub mod quote;
+
+use mail_parser::{Encoding, HeaderValue, Message, MessageParser, MessagePart, MimeHeaders};
+use serde::Serialize;
+
+pub use lang::Language;
+
+/// Everything later stages need from one incoming mail.
+#[derive(Debug, Clone, Serialize)]
+pub struct Inbound {
+    /// Sender address, lower-cased.
+    pub from_address: String,
+    /// Decoded display name of the sender, or empty.
+    pub from_name: String,
+    /// `Return-Path` as written: `None` when absent, `Some("")` for the null path `<>`.
+    pub return_path: Option<String>,
+    pub subject: String,
+    pub message_id: Option<String>,
+    pub in_reply_to: Vec<String>,
+    pub references: Vec<String>,
+    /// The whole text body (HTML turned into text).
+    pub body: String,
+    /// What the customer wrote now.
+    pub new_text: String,
+    /// Quoted history and signatures, kept for display.
+    pub quoted_text: String,
+    pub language: Language,
+    pub attachments: Vec<Attachment>,
+    /// The charset the body was decoded with.
+    pub charset: String,
+    /// True when some bytes of the subject or body could not be decoded.
+    pub lossy: bool,
+    /// Top-level MIME type, for example `multipart/report`.
+    pub mime_type: String,
+    /// Every header as (lower-cased name, unfolded raw value), in order.
+    #[serde(skip)]
+    pub headers: Vec<(String, String)>,
+}
+
+/// An attachment, listed (never used for classification when it is an inline image).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Attachment {
+    pub name: String,
+    pub mime_type: String,
+    pub size: usize,
+    pub inline: bool,
+}
+
+/// Why a mail could not be parsed.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ParseError {
+    #[error("no header could be parsed")]
+    NoHeaders,
+    #[error("the mail has no sender address (From)")]
+    NoSender,
+}
+
+impl Inbound {
+    /// The value of the first header called `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
+    }
+
+    /// The sender's domain, lower-cased.
+    pub fn from_domain(&self) -> &str {
+        self.from_address.rsplit_once('@').map_or("", |(_, d)| d)
+    }
+}
+
+/// Parses one raw mail.
+pub fn parse(raw: &[u8]) -> Result<Inbound, ParseError> {
+    let message = MessageParser::default().parse(raw).ok_or(ParseError::NoHeaders)?;
+    let (from_address, from_name) = sender(&message).ok_or(ParseError::NoSender)?;
+    let body = text_body(&message);
+    let (subject, subject_lossy) = subject(&message, raw, body.charset.as_str());
+    let split = quote::split(&body.text);
+    let language = lang::detect(&format!("{subject}\n{}", split.new_text));
+    Ok(Inbound {
+        from_address,
+        from_name,
+        return_path: return_path(&message),
+        subject,
+        message_id: message.message_id().map(str::to_string),
+        in_reply_to: id_list(message.in_reply_to()),
+        references: id_list(message.references()),
+        new_text: split.new_text,
+        quoted_text: split.quoted,
+        language,
+        attachments: attachments(&message),
+        charset: body.charset,
+        lossy: body.lossy || subject_lossy,
+        mime_type: mime_type(message.root_part()),
+        headers: headers(&message),
+        body: body.text,
+    })
+}
+
+fn sender(message: &Message<'_>) -> Option<(String, String)> {
+    let addr = message.from()?.first()?;
+    let address = addr.address()?.trim().to_lowercase();
+    if address.is_empty() {
+        return None;
+    }
+    Some((address, clean_line(addr.name().unwrap_or_default())))
+}
+
+fn return_path(message: &Message<'_>) -> Option<String> {
+    let raw = message.header_raw("Return-Path")?;
+    Some(raw.trim().trim_start_matches('<').trim_end_matches('>').trim().to_lowercase())
+}
+
+/// The subject, re-decoded from its raw bytes when it was sent as unlabelled 8-bit text.
+fn subject(message: &Message<'_>, raw: &[u8], body_charset: &str) -> (String, bool) {
+    let parsed = message.subject().unwrap_or_default();
+    if !parsed.contains('\u{FFFD}') {
+        return (clean_line(parsed), false);
+    }
+    let Some(header) = message.headers().iter().find(|h| h.name().eq_ignore_ascii_case("subject"))
+    else {
+        return (clean_line(parsed), true);
+    };
+    let bytes = &raw[header.offset_start() as usize..header.offset_end() as usize];
+    let decoded = decode::decode_text(bytes, Some(body_charset));
+    (clean_line(&decoded.text), decoded.lossy)
+}
+
+/// One line of display text: folded whitespace, no control characters.
+fn clean_line(text: &str) -> String {
+    text.split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn id_list(value: &HeaderValue<'_>) -> Vec<String> {
+    match value {
+        HeaderValue::Text(id) => vec![id.to_string()],
+        HeaderValue::TextList(ids) => ids.iter().map(|id| id.to_string()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The text of the message: its text parts (or HTML parts turned into text), decoded.
+fn text_body(message: &Message<'_>) -> decode::Decoded {
+    let mut out = decode::Decoded { text: String::new(), charset: "us-ascii".into(), lossy: false };
+    let mut charset_set = false;
+    for part in message.text_bodies() {
+        let decoded = decode_part(message.raw_message(), part);
+        let text = if part.is_text_html() { html::to_text(&decoded.text) } else { decoded.text };
+        if !out.text.is_empty() && !text.is_empty() {
+            out.text.push_str("\n\n");
+        }
+        out.text.push_str(&text);
+        out.lossy |= decoded.lossy;
+        if !charset_set {
+            out.charset = decoded.charset;
+            charset_set = true;
+        }
+    }
+    out
+}
+
+fn decode_part(raw: &[u8], part: &MessagePart<'_>) -> decode::Decoded {
+    let declared = part.content_type().and_then(|ct| ct.attribute("charset"));
+    let mail_parser_text = || decode::Decoded {
+        text: part.text_contents().unwrap_or_default().to_string(),
+        charset: declared.unwrap_or("us-ascii").to_ascii_lowercase(),
+        lossy: part.is_encoding_problem
+            || part.text_contents().is_some_and(|t| t.contains('\u{FFFD}')),
+    };
+    if declared.is_some_and(|l| l.trim().eq_ignore_ascii_case("utf-7")) {
+        return mail_parser_text();
+    }
+    let known = declared.filter(|l| decode::encoding_for_label(l).is_some());
+    match transfer_decoded(raw, part) {
+        Some(bytes) => decode::decode_text(&bytes, known),
+        None => mail_parser_text(),
+    }
+}
+
+/// The part's body bytes with the transfer encoding undone, if they are in `raw`.
+fn transfer_decoded(raw: &[u8], part: &MessagePart<'_>) -> Option<Vec<u8>> {
+    let (start, end) = (part.raw_body_offset() as usize, part.raw_end_offset() as usize);
+    let bytes = raw.get(start..end)?;
+    match part.encoding {
+        Encoding::None => Some(bytes.to_vec()),
+        Encoding::Base64 => mail_parser::decoders::base64::base64_decode(bytes),
+        Encoding::QuotedPrintable => {
+            mail_parser::decoders::quoted_printable::quoted_printable_decode(bytes)
+        }
+    }
+}
+
+fn attachments(message: &Message<'_>) -> Vec<Attachment> {
+    message
+        .attachments()
+        .map(|part| {
+            let mime_type = mime_type(part);
+            Attachment {
+                name: part.attachment_name().map(clean_line).unwrap_or_default(),
+                inline: mime_type.starts_with("image/")
+                    && (part.content_id().is_some() || part.content_disposition().is_some_and(|d| d.is_inline())),
+                mime_type,
+                size: part.len(),
+            }
+        })
+        .collect()
+}
+
+fn mime_type(part: &MessagePart<'_>) -> String {
+    match part.content_type() {
+        Some(ct) => match ct.subtype() {
+            Some(sub) => format!("{}/{}", ct.ctype(), sub).to_ascii_lowercase(),
+            None => ct.ctype().to_ascii_lowercase(),
+        },
+        None => "text/plain".into(),
+    }
+}
+
+fn headers(message: &Message<'_>) -> Vec<(String, String)> {
+    message
+        .headers_raw()
+        .map(|(name, value)| (name.to_ascii_lowercase(), clean_line(value)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_english_mail() {
+        let raw = b"From: Ann Lee <Ann@Example.org>\r\nSubject: Forgot password\r\nMessage-ID: <a@x>\r\n\r\nI forgot my password.\r\n";
+        let mail = parse(raw).unwrap();
+        assert_eq!(mail.from_address, "ann@example.org");
+        assert_eq!(mail.from_name, "Ann Lee");
+        assert_eq!(mail.subject, "Forgot password");
+        assert_eq!(mail.message_id.as_deref(), Some("a@x"));
+        assert_eq!(mail.language, Language::En);
+        assert_eq!(mail.from_domain(), "example.org");
+    }
+
+    #[test]
+    fn missing_sender_is_an_error() {
+        assert_eq!(parse(b"Subject: x\r\n\r\nbody").unwrap_err(), ParseError::NoSender);
+    }
+
+    #[test]
+    fn references_and_in_reply_to() {
+        let raw = b"From: a@x\r\nIn-Reply-To: <p@x>\r\nReferences: <o@x> <p@x>\r\n\r\nhi";
+        let mail = parse(raw).unwrap();
+        assert_eq!(mail.in_reply_to, vec!["p@x"]);
+        assert_eq!(mail.references, vec!["o@x", "p@x"]);
+    }
+
+    #[test]
+    fn null_return_path() {
+        let mail = parse(b"Return-Path: <>\r\nFrom: a@x\r\n\r\nhi").unwrap();
+        assert_eq!(mail.return_path.as_deref(), Some(""));
+    }
+}

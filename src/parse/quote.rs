@@ -1,0 +1,214 @@
+//! Parse stage, quotes: splits what the customer wrote now from quoted history and
+//! signatures, so that a reply quoting our own answer is classified by its new words.
+//!
+//! Recognised markers: `>` lines; `On ... wrote:`; `-----Original Message-----`; Outlook's
+//! `From: ... Sent: ...` header blocks and their Chinese form `发件人: ... 发送时间: ...`;
+//! `在 ... 写道:` / `於 ... 寫道:`; QQ Mail's `------------------ 原始邮件 ------------------`;
+//! `-----原始邮件-----`; `--- 回复邮件 ---`; the `-- ` signature delimiter; and "Sent from my
+//! iPhone" / `发自我的iPhone` style footers.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+/// A body split into the new text and everything else.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Split {
+    pub new_text: String,
+    pub quoted: String,
+}
+
+/// Splits `body` at the first quote or signature marker; stray `>` lines before it are
+/// quoted too.
+pub fn split(body: &str) -> Split {
+    let lines: Vec<&str> = body.lines().collect();
+    let cut = (0..lines.len()).find(|&i| starts_history(&lines, i)).unwrap_or(lines.len());
+    let (mut new_lines, mut quoted_lines) = (Vec::new(), Vec::new());
+    for line in &lines[..cut] {
+        if is_quoted_line(line) {
+            quoted_lines.push(*line);
+        } else {
+            new_lines.push(*line);
+        }
+    }
+    quoted_lines.extend_from_slice(&lines[cut..]);
+    Split { new_text: tidy(&new_lines), quoted: tidy(&quoted_lines) }
+}
+
+fn tidy(lines: &[&str]) -> String {
+    lines.join("\n").trim().to_string()
+}
+
+fn is_quoted_line(line: &str) -> bool {
+    let trimmed = line.trim_start();
+    trimmed.starts_with('>') || trimmed.starts_with('＞')
+}
+
+/// Whether quoted history or a signature starts at line `i`.
+fn starts_history(lines: &[&str], i: usize) -> bool {
+    let line = lines[i];
+    if line == "-- " || line == "--" {
+        return true;
+    }
+    let trimmed = line.trim();
+    if SEPARATORS.is_match(trimmed) || FOOTERS.is_match(trimmed) {
+        return true;
+    }
+    if wrote_line(lines, i) {
+        return true;
+    }
+    header_block(lines, i)
+}
+
+/// `On Mon, 1 Jan 2026, X <x@y> wrote:` and `在 2026年1月1日, X 写道:`, which clients
+/// sometimes wrap over two lines.
+fn wrote_line(lines: &[&str], i: usize) -> bool {
+    let line = lines[i].trim();
+    if WROTE.is_match(line) {
+        return true;
+    }
+    let Some(next) = lines.get(i + 1) else { return false };
+    let joined = format!("{line} {}", next.trim());
+    (line.starts_with("On ") || line.starts_with('在') || line.starts_with('於'))
+        && WROTE.is_match(&joined)
+}
+
+/// Outlook-style header blocks: a `From:` line followed within four lines by `Sent:` or
+/// `Date:` (or the Chinese `发件人:` with `发送时间:` / `日期:`).
+fn header_block(lines: &[&str], i: usize) -> bool {
+    if !FROM_LINE.is_match(lines[i].trim()) {
+        return false;
+    }
+    lines.iter().skip(i + 1).take(4).any(|l| SENT_LINE.is_match(l.trim()))
+}
+
+static SEPARATORS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?ix)^(
+            -{2,}\s*original\s+message\s*-{2,}
+          | -{2,}\s*forwarded\s+message\s*-{2,}
+          | -{2,}\s*(原始邮件|原始郵件|回复邮件|回覆郵件|回復郵件|转发邮件|轉寄郵件)\s*-{2,}
+          | _{10,}
+        )$",
+    )
+    .expect("separator regex")
+});
+
+static FOOTERS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?ix)^(
+            sent\s+from\s+my\s+\S+.*
+          | get\s+outlook\s+for\s+\S+.*
+          | 发自我的\S+
+          | 從我的\s*\S+\s*傳送
+          | 发自\s*(网易邮箱大师|QQ邮箱|手机QQ邮箱|Outlook)\S*
+        )$",
+    )
+    .expect("footer regex")
+});
+
+static WROTE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^(on\s.{4,}\swrote:?|在.{2,}写道[:：]?|於.{2,}寫道[:：]?|.{2,}\s(写道|寫道)[:：])$")
+        .expect("wrote regex")
+});
+
+static FROM_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\*?(From|发件人|寄件者|發件人)\*?\s*[:：]").expect("from regex")
+});
+
+static SENT_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\*?(Sent|Date|发送时间|日期|時間|傳送時間|寄件日期|发送日期)\*?\s*[:：]")
+        .expect("sent regex")
+});
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new_text(body: &str) -> String {
+        split(body).new_text
+    }
+
+    #[test]
+    fn angle_bracket_lines() {
+        assert_eq!(new_text("Still nothing.\n> Please check spam\n> Thanks"), "Still nothing.");
+    }
+
+    #[test]
+    fn on_date_wrote() {
+        let body = "Refund still missing.\n\nOn Fri, 20 Nov 2026, Support <s@x> wrote:\nold";
+        assert_eq!(new_text(body), "Refund still missing.");
+    }
+
+    #[test]
+    fn on_wrote_wrapped_over_two_lines() {
+        let body = "Thanks\nOn Fri, 20 Nov 2026 at 10:02, OKPay Support\n<s@x> wrote:\nold";
+        assert_eq!(new_text(body), "Thanks");
+    }
+
+    #[test]
+    fn outlook_original_message() {
+        let body = "New words\n-----Original Message-----\nFrom: a\nSent: b\nold";
+        assert_eq!(new_text(body), "New words");
+    }
+
+    #[test]
+    fn outlook_from_sent_block() {
+        let body = "Please hurry\n\nFrom: OKPay Support <support@x>\nSent: Friday\nTo: me\nSubject: x\n\nold text";
+        let s = split(body);
+        assert_eq!(s.new_text, "Please hurry");
+        assert!(s.quoted.contains("old text"));
+    }
+
+    #[test]
+    fn chinese_wrote_marker() {
+        let body = "退款还没到,麻烦再查一下。\n\n在 2026年11月20日 星期五 10:02, OKPay客服 <support@example.test> 写道:\n> 您好";
+        assert_eq!(new_text(body), "退款还没到,麻烦再查一下。");
+    }
+
+    #[test]
+    fn traditional_wrote_marker() {
+        let body = "還是沒收到\n於 2026年11月20日 客服 寫道：\n舊內容";
+        assert_eq!(new_text(body), "還是沒收到");
+    }
+
+    #[test]
+    fn qq_mail_original() {
+        let body = "还是不行\n------------------ 原始邮件 ------------------\n发件人: x\n旧内容";
+        assert_eq!(new_text(body), "还是不行");
+    }
+
+    #[test]
+    fn netease_original() {
+        assert_eq!(new_text("好的\n-----原始邮件-----\n旧"), "好的");
+    }
+
+    #[test]
+    fn chinese_outlook_header_block() {
+        let body = "请尽快处理\n发件人: OKPay客服\n发送时间: 2026年11月20日\n收件人: 我\n旧";
+        assert_eq!(new_text(body), "请尽快处理");
+    }
+
+    #[test]
+    fn reply_mail_separator() {
+        assert_eq!(new_text("收到\n--- 回复邮件 ---\n旧"), "收到");
+    }
+
+    #[test]
+    fn signature_delimiter() {
+        let s = split("Hello\n-- \nJohn Smith\nACME");
+        assert_eq!(s.new_text, "Hello");
+        assert_eq!(s.quoted, "-- \nJohn Smith\nACME");
+    }
+
+    #[test]
+    fn mobile_footers() {
+        assert_eq!(new_text("Help\n\nSent from my iPhone"), "Help");
+        assert_eq!(new_text("帮帮我\n\n发自我的iPhone"), "帮帮我");
+    }
+
+    #[test]
+    fn text_without_markers_is_all_new() {
+        assert_eq!(new_text("From now on I want a refund."), "From now on I want a refund.");
+    }
+}

@@ -1,0 +1,499 @@
+//! Classify stage, compiling: raw rules become a priority-sorted list of condition trees over
+//! numbered matchers, and the matchers of each field become one aho-corasick automaton and
+//! one RegexSet, so a mail is scanned once per field however many rules there are.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use aho_corasick::AhoCorasick;
+use jiff::SignedDuration;
+use regex::{Regex, RegexSet};
+use toml::Spanned;
+
+use super::field::Field;
+use super::load::{self, Problem, RawCondition, RawRule, Source};
+use super::{Action, Classification, Evidence, Priority, Trial};
+use crate::parse::{Inbound, lang};
+use crate::screen::Verdict;
+
+/// A compiled rule set, ready to classify.
+#[derive(Debug, Default)]
+pub struct RuleSet {
+    rules: Vec<Rule>,
+    specs: Vec<MatcherSpec>,
+    fields: Vec<FieldIndex>,
+}
+
+/// A condition over numbered matchers.
+#[derive(Debug, Clone)]
+pub(super) enum Cond {
+    Any(Vec<Cond>),
+    All(Vec<Cond>),
+    Not(Box<Cond>),
+    Leaf(usize),
+}
+
+/// One matcher as written, kept for checks and explanations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct MatcherSpec {
+    field: Field,
+    kind: Kind,
+    values: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Keywords,
+    Regex,
+    Equals,
+    Prefix,
+    Suffix,
+}
+
+#[derive(Debug)]
+pub(super) struct Rule {
+    pub id: String,
+    pub priority: i64,
+    category: String,
+    action: Action,
+    template: Option<String>,
+    escalate_priority: Priority,
+    tags: Vec<String>,
+    sla: Option<SignedDuration>,
+    resolves: bool,
+    pub when: Cond,
+    mentions_automated: bool,
+    source: Source,
+    id_at: usize,
+    priority_at: usize,
+}
+
+impl Rule {
+    pub fn place(&self) -> String {
+        let p = self.source.problem(self.id_at, "");
+        format!("{}:{}:{}", p.file.display(), p.line, p.col)
+    }
+
+    pub fn at_id(&self, message: String) -> Problem {
+        self.source.problem(self.id_at, message)
+    }
+
+    pub fn at_priority(&self, message: String) -> Problem {
+        self.source.problem(self.priority_at, message)
+    }
+}
+
+impl Cond {
+    /// A text form that is equal for conditions that are written the same.
+    pub fn canonical(&self, specs: &[MatcherSpec]) -> String {
+        match self {
+            Cond::Any(parts) => format!("any({})", join(parts, specs)),
+            Cond::All(parts) => format!("all({})", join(parts, specs)),
+            Cond::Not(inner) => format!("not({})", inner.canonical(specs)),
+            Cond::Leaf(id) => format!("{:?}", specs[*id]),
+        }
+    }
+
+    fn eval(&self, hits: &[Option<Evidence>], used: &mut Vec<usize>) -> bool {
+        match self {
+            Cond::Any(parts) => parts.iter().any(|p| p.eval(hits, used)),
+            Cond::All(parts) => parts.iter().all(|p| p.eval(hits, used)),
+            Cond::Not(inner) => !inner.eval(hits, &mut Vec::new()),
+            Cond::Leaf(id) => {
+                let hit = hits[*id].is_some();
+                if hit {
+                    used.push(*id);
+                }
+                hit
+            }
+        }
+    }
+}
+
+fn join(parts: &[Cond], specs: &[MatcherSpec]) -> String {
+    parts.iter().map(|p| p.canonical(specs)).collect::<Vec<_>>().join(",")
+}
+
+impl MatcherSpec {
+    /// Whether this matcher fires whenever `other` does (same field and kind, more values).
+    pub fn covers(&self, other: &MatcherSpec) -> bool {
+        self.field == other.field
+            && self.kind == other.kind
+            && self.kind != Kind::Regex
+            && other.values.iter().all(|v| self.values.contains(v))
+    }
+}
+
+/// The matchers of one field, compiled together.
+#[derive(Debug)]
+struct FieldIndex {
+    field: Field,
+    keywords: Option<AhoCorasick>,
+    keyword_patterns: Vec<KeywordPattern>,
+    regexes: Option<RegexSet>,
+    regex_matchers: Vec<(usize, Regex)>,
+    literals: Vec<usize>,
+}
+
+#[derive(Debug)]
+struct KeywordPattern {
+    matcher: usize,
+    word: String,
+    left_boundary: bool,
+    right_boundary: bool,
+}
+
+/// Reads and compiles `dir`; returns the rules that compiled and every problem found.
+pub(super) fn compile_dir(dir: &Path, template_exists: &dyn Fn(&str) -> bool) -> (RuleSet, Vec<Problem>) {
+    let sources = match load::read_dir(dir) {
+        Ok(sources) => sources,
+        Err(problem) => return (RuleSet::default(), vec![problem]),
+    };
+    let mut builder = Builder { specs: Vec::new(), problems: Vec::new(), template_exists };
+    let mut rules = Vec::new();
+    for source in sources {
+        match load::parse_file(&source) {
+            Ok(file) => {
+                for raw in file.rule {
+                    if let Some(rule) = builder.rule(raw, &source) {
+                        rules.push(rule);
+                    }
+                }
+            }
+            Err(problem) => builder.problems.push(problem),
+        }
+    }
+    if rules.is_empty() && builder.problems.is_empty() {
+        builder.problems.push(Problem {
+            file: PathBuf::from(dir),
+            line: 0,
+            col: 0,
+            message: "no rule found (rule files are `*.toml` with `[[rule]]` tables)".into(),
+        });
+    }
+    rules.sort_by_key(|r| r.priority);
+    let mut problems = builder.problems;
+    problems.extend(super::check::across(&rules, &builder.specs));
+    let fields = index_fields(&builder.specs);
+    (RuleSet { rules, specs: builder.specs, fields }, problems)
+}
+
+struct Builder<'a> {
+    specs: Vec<MatcherSpec>,
+    problems: Vec<Problem>,
+    template_exists: &'a dyn Fn(&str) -> bool,
+}
+
+impl Builder<'_> {
+    fn rule(&mut self, raw: RawRule, source: &Source) -> Option<Rule> {
+        let before = self.problems.len();
+        let action = Action::parse(raw.action.get_ref());
+        if action.is_none() {
+            self.at(source, &raw.action, format!(
+                "unknown action `{}` (expected answer, acknowledge, escalate or ignore)",
+                raw.action.get_ref()
+            ));
+        }
+        let template = raw.template.as_ref().map(|t| t.get_ref().clone());
+        match (&raw.template, action) {
+            (Some(t), _) if !(self.template_exists)(t.get_ref()) => {
+                self.at(source, t, format!("unknown template `{}`", t.get_ref()));
+            }
+            (None, Some(Action::Answer)) => {
+                self.at(source, &raw.action, "action `answer` needs a `template`".to_string());
+            }
+            _ => {}
+        }
+        let escalate_priority = match &raw.escalate_priority {
+            Some(p) => Priority::parse(p.get_ref()).unwrap_or_else(|| {
+                self.at(source, p, format!("unknown priority `{}` (low, normal, high, urgent)", p.get_ref()));
+                Priority::Normal
+            }),
+            None if action == Some(Action::Escalate) => Priority::High,
+            None => Priority::Normal,
+        };
+        let sla = raw.sla.as_ref().and_then(|s| match s.get_ref().parse::<SignedDuration>() {
+            Ok(d) => Some(d),
+            Err(e) => {
+                self.at(source, s, format!("bad duration `{}`: {e}", s.get_ref()));
+                None
+            }
+        });
+        let mut mentions_automated = false;
+        let when = self.condition(&raw.when, source, &mut mentions_automated);
+        (self.problems.len() == before).then(|| Rule {
+            id: raw.id.get_ref().clone(),
+            priority: *raw.priority.get_ref(),
+            category: raw.category.get_ref().clone(),
+            action: action.unwrap_or(Action::Acknowledge),
+            template,
+            escalate_priority,
+            tags: raw.tags,
+            sla,
+            resolves: raw.resolves,
+            when: when.unwrap_or(Cond::Any(Vec::new())),
+            mentions_automated,
+            source: source.clone(),
+            id_at: raw.id.span().start,
+            priority_at: raw.priority.span().start,
+        })
+    }
+
+    fn at<T>(&mut self, source: &Source, value: &Spanned<T>, message: String) {
+        self.problems.push(source.problem(value.span().start, message));
+    }
+
+    fn condition(&mut self, raw: &Spanned<RawCondition>, source: &Source, automated: &mut bool) -> Option<Cond> {
+        let c = raw.get_ref();
+        let forms = [c.any.is_some(), c.all.is_some(), c.not.is_some(), c.field.is_some()];
+        if forms.iter().filter(|f| **f).count() != 1 {
+            self.at(source, raw, "a condition needs exactly one of `any`, `all`, `not` or `field`".into());
+            return None;
+        }
+        let mut list = |parts: &Vec<Spanned<RawCondition>>, this: &mut Self| -> Option<Vec<Cond>> {
+            parts.iter().map(|p| this.condition(p, source, automated)).collect()
+        };
+        if let Some(parts) = &c.any {
+            return list(parts, self).map(Cond::Any);
+        }
+        if let Some(parts) = &c.all {
+            return list(parts, self).map(Cond::All);
+        }
+        if let Some(inner) = &c.not {
+            return self.condition(inner, source, automated).map(|c| Cond::Not(Box::new(c)));
+        }
+        let field_name = c.field.as_ref()?;
+        let Some(field) = Field::parse(field_name.get_ref()) else {
+            self.at(source, field_name, format!("unknown field `{}`", field_name.get_ref()));
+            return None;
+        };
+        *automated |= field == Field::Automated;
+        self.matcher(field, raw, source).map(Cond::Leaf)
+    }
+
+    fn matcher(&mut self, field: Field, raw: &Spanned<RawCondition>, source: &Source) -> Option<usize> {
+        let c = raw.get_ref();
+        let given = [
+            c.keywords.as_ref().map(|v| (Kind::Keywords, v.clone())),
+            c.regex.as_ref().map(|r| (Kind::Regex, vec![r.get_ref().clone()])),
+            c.equals.as_ref().map(|v| (Kind::Equals, v.clone())),
+            c.prefix.as_ref().map(|v| (Kind::Prefix, v.clone())),
+            c.suffix.as_ref().map(|v| (Kind::Suffix, v.clone())),
+        ];
+        let mut given = given.into_iter().flatten();
+        let (Some((kind, values)), None) = (given.next(), given.next()) else {
+            self.at(source, raw, "a field condition needs exactly one of `keywords`, `regex`, `equals`, `prefix` or `suffix`".into());
+            return None;
+        };
+        if let (Kind::Regex, Some(regex)) = (kind, &c.regex)
+            && let Err(e) = Regex::new(regex.get_ref())
+        {
+            let first_line = e.to_string().lines().last().unwrap_or("").trim().to_string();
+            self.at(source, regex, format!("bad regex: {first_line}"));
+            return None;
+        }
+        let values = if kind == Kind::Regex { values } else { normalise(values, c.both_scripts) };
+        if values.iter().any(String::is_empty) || values.is_empty() {
+            self.at(source, raw, "empty keyword or value list".into());
+            return None;
+        }
+        self.specs.push(MatcherSpec { field, kind, values });
+        Some(self.specs.len() - 1)
+    }
+}
+
+/// Lower-cases values and, when asked, adds the other Chinese script's form of each.
+fn normalise(values: Vec<String>, both_scripts: bool) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for value in values {
+        let lower = value.trim().to_lowercase();
+        let forms = if both_scripts {
+            vec![lang::to_simplified(&lower), lang::to_traditional(&lower), lower]
+        } else {
+            vec![lower]
+        };
+        for form in forms {
+            if !out.contains(&form) {
+                out.push(form);
+            }
+        }
+    }
+    out
+}
+
+fn index_fields(specs: &[MatcherSpec]) -> Vec<FieldIndex> {
+    let mut by_field: BTreeMap<&Field, Vec<usize>> = BTreeMap::new();
+    for (id, spec) in specs.iter().enumerate() {
+        by_field.entry(&spec.field).or_default().push(id);
+    }
+    by_field.into_iter().map(|(field, ids)| index_field(field, &ids, specs)).collect()
+}
+
+fn index_field(field: &Field, ids: &[usize], specs: &[MatcherSpec]) -> FieldIndex {
+    let mut keyword_patterns = Vec::new();
+    let mut regex_matchers = Vec::new();
+    let mut literals = Vec::new();
+    for &id in ids {
+        let spec = &specs[id];
+        match spec.kind {
+            Kind::Keywords => keyword_patterns.extend(spec.values.iter().map(|v| keyword(id, v))),
+            Kind::Regex => regex_matchers.push((id, Regex::new(&spec.values[0]).expect("checked"))),
+            _ => literals.push(id),
+        }
+    }
+    let keywords = (!keyword_patterns.is_empty()).then(|| {
+        AhoCorasick::new(keyword_patterns.iter().map(|p| p.word.as_str())).expect("keyword automaton")
+    });
+    let regexes = (!regex_matchers.is_empty()).then(|| {
+        RegexSet::new(regex_matchers.iter().map(|(_, r)| r.as_str())).expect("checked regexes")
+    });
+    FieldIndex { field: field.clone(), keywords, keyword_patterns, regexes, regex_matchers, literals }
+}
+
+/// A keyword; a trailing `*` drops the right word boundary (`refund*` matches "refunded").
+fn keyword(matcher: usize, value: &str) -> KeywordPattern {
+    let (word, wildcard) = match value.strip_suffix('*') {
+        Some(stem) => (stem.to_string(), true),
+        None => (value.to_string(), false),
+    };
+    KeywordPattern {
+        matcher,
+        left_boundary: word.chars().next().is_some_and(is_word_char),
+        right_boundary: !wildcard && word.chars().last().is_some_and(is_word_char),
+        word,
+    }
+}
+
+/// Letters and digits of alphabetic scripts; CJK characters are never part of a "word".
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() && (c as u32) < 0x2E80
+}
+
+impl FieldIndex {
+    /// Marks in `hits` every matcher of this field that fires on `values`.
+    fn scan(&self, values: &[String], specs: &[MatcherSpec], hits: &mut [Option<Evidence>]) {
+        let field = self.field.name();
+        let mut record = |id: usize, word: &str| {
+            let entry = hits[id].get_or_insert_with(|| Evidence { field: field.clone(), matched: Vec::new() });
+            if !entry.matched.iter().any(|w| w == word) {
+                entry.matched.push(word.to_string());
+            }
+        };
+        for value in values {
+            if let Some(automaton) = &self.keywords {
+                let lower = value.to_lowercase();
+                for m in automaton.find_overlapping_iter(&lower) {
+                    let pattern = &self.keyword_patterns[m.pattern().as_usize()];
+                    if at_boundaries(&lower, m.start(), m.end(), pattern) {
+                        record(pattern.matcher, &pattern.word);
+                    }
+                }
+            }
+            if let Some(set) = &self.regexes {
+                for i in set.matches(value).iter() {
+                    let (id, regex) = &self.regex_matchers[i];
+                    let found = regex.find(value).map_or("", |m| m.as_str());
+                    record(*id, found);
+                }
+            }
+            for &id in &self.literals {
+                if let Some(word) = literal_match(&specs[id], value) {
+                    record(id, &word);
+                }
+            }
+        }
+    }
+}
+
+fn at_boundaries(text: &str, start: usize, end: usize, p: &KeywordPattern) -> bool {
+    let before_ok = !p.left_boundary || !text[..start].chars().next_back().is_some_and(is_word_char);
+    let after_ok = !p.right_boundary || !text[end..].chars().next().is_some_and(is_word_char);
+    before_ok && after_ok
+}
+
+fn literal_match(spec: &MatcherSpec, value: &str) -> Option<String> {
+    let value = value.trim().to_lowercase();
+    spec.values
+        .iter()
+        .find(|v| match spec.kind {
+            Kind::Equals => value == **v,
+            Kind::Prefix => value.starts_with(v.as_str()),
+            Kind::Suffix => value.ends_with(v.as_str()),
+            _ => false,
+        })
+        .cloned()
+}
+
+impl RuleSet {
+    /// The number of rules.
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// Classifies a mail and says, rule by rule, what was tried.
+    pub fn classify_explained(&self, mail: &Inbound, verdict: &Verdict) -> (Classification, Vec<Trial>) {
+        let mut hits: Vec<Option<Evidence>> = vec![None; self.specs.len()];
+        for index in &self.fields {
+            index.scan(&index.field.values(mail, verdict), &self.specs, &mut hits);
+        }
+        let mut trials = Vec::new();
+        for rule in &self.rules {
+            if verdict.is_automated() && !rule.mentions_automated {
+                trials.push(trial(rule, false, Vec::new(), Some("machine mail; rule is not about machine mail")));
+                continue;
+            }
+            let mut used = Vec::new();
+            let matched = rule.when.eval(&hits, &mut used);
+            let evidence: Vec<Evidence> = used.iter().filter_map(|id| hits[*id].clone()).collect();
+            trials.push(trial(rule, matched, evidence.clone(), None));
+            if matched {
+                return (decided(rule, evidence), trials);
+            }
+        }
+        (default_classification(verdict), trials)
+    }
+}
+
+fn trial(rule: &Rule, matched: bool, evidence: Vec<Evidence>, skipped: Option<&str>) -> Trial {
+    Trial {
+        rule: rule.id.clone(),
+        priority: rule.priority,
+        matched,
+        evidence,
+        skipped: skipped.map(str::to_string),
+    }
+}
+
+fn decided(rule: &Rule, evidence: Vec<Evidence>) -> Classification {
+    Classification {
+        category: Some(rule.category.clone()),
+        rule: Some(rule.id.clone()),
+        action: rule.action,
+        template: rule.template.clone(),
+        priority: rule.escalate_priority,
+        tags: rule.tags.clone(),
+        sla: rule.sla,
+        resolves: rule.resolves,
+        evidence,
+    }
+}
+
+/// No rule matched: customer mail is `other` and acknowledged; machine mail is ignored.
+fn default_classification(verdict: &Verdict) -> Classification {
+    let human = !verdict.is_automated();
+    Classification {
+        category: human.then(|| "other".to_string()),
+        rule: None,
+        action: if human { Action::Acknowledge } else { Action::Ignore },
+        template: None,
+        priority: Priority::Normal,
+        tags: Vec::new(),
+        sla: None,
+        resolves: false,
+        evidence: Vec::new(),
+    }
+}

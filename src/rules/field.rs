@@ -1,0 +1,103 @@
+//! Classify stage, fields: the parts of a mail a rule can look at, each read as text values.
+
+use crate::parse::Inbound;
+use crate::screen::Verdict;
+
+/// A part of the mail that a condition looks at.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Field {
+    Subject,
+    /// The customer's new words (quoted history and signature removed).
+    NewText,
+    QuotedText,
+    /// The whole text body.
+    Body,
+    /// Subject and new text together: what the customer is saying now.
+    Text,
+    From,
+    FromDomain,
+    Header(String),
+    Language,
+    AttachmentName,
+    AttachmentType,
+    /// The screen's verdict: `no`, or the kind (`auto-reply`, `bounce`, `list`, `own`, `no-reply`).
+    Automated,
+}
+
+impl Field {
+    /// Parses a field name as written in a rule (`subject`, `header:X-Mailer` …).
+    pub fn parse(name: &str) -> Option<Field> {
+        if let Some(header) = name.strip_prefix("header:") {
+            return (!header.is_empty()).then(|| Field::Header(header.to_ascii_lowercase()));
+        }
+        Some(match name {
+            "subject" => Field::Subject,
+            "new_text" => Field::NewText,
+            "quoted_text" => Field::QuotedText,
+            "body" => Field::Body,
+            "text" => Field::Text,
+            "from" => Field::From,
+            "from_domain" => Field::FromDomain,
+            "language" => Field::Language,
+            "attachment_name" => Field::AttachmentName,
+            "attachment_type" => Field::AttachmentType,
+            "automated" => Field::Automated,
+            _ => return None,
+        })
+    }
+
+    /// The field's name as written in rules.
+    pub fn name(&self) -> String {
+        match self {
+            Field::Header(h) => format!("header:{h}"),
+            other => format!("{other:?}")
+                .chars()
+                .enumerate()
+                .flat_map(|(i, c)| {
+                    let lower = c.to_ascii_lowercase();
+                    if c.is_ascii_uppercase() && i > 0 { vec!['_', lower] } else { vec![lower] }
+                })
+                .collect(),
+        }
+    }
+
+    /// The field's values in `mail` (one for most fields, one per attachment or header).
+    pub fn values(&self, mail: &Inbound, verdict: &Verdict) -> Vec<String> {
+        let one = |s: &str| vec![s.to_string()];
+        match self {
+            Field::Subject => one(&mail.subject),
+            Field::NewText => one(&mail.new_text),
+            Field::QuotedText => one(&mail.quoted_text),
+            Field::Body => one(&mail.body),
+            Field::Text => vec![format!("{}\n{}", mail.subject, mail.new_text)],
+            Field::From => one(&mail.from_address),
+            Field::FromDomain => one(mail.from_domain()),
+            Field::Header(name) => {
+                mail.headers.iter().filter(|(n, _)| n == name).map(|(_, v)| v.clone()).collect()
+            }
+            Field::Language => one(mail.language.tag()),
+            Field::AttachmentName => visible_attachments(mail).map(|a| a.name.clone()).collect(),
+            Field::AttachmentType => {
+                visible_attachments(mail).map(|a| a.mime_type.clone()).collect()
+            }
+            Field::Automated => one(verdict.automated.map_or("no", |k| k.as_str())),
+        }
+    }
+}
+
+fn visible_attachments(mail: &Inbound) -> impl Iterator<Item = &crate::parse::Attachment> {
+    mail.attachments.iter().filter(|a| !a.inline)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for name in ["subject", "new_text", "quoted_text", "from_domain", "attachment_type", "header:x-mailer"] {
+            assert_eq!(Field::parse(name).unwrap().name(), name);
+        }
+        assert_eq!(Field::parse("nope"), None);
+    }
+}

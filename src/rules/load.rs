@@ -1,0 +1,118 @@
+//! Classify stage, loading: reads the TOML rule files of a directory into raw rules with
+//! their positions, so that every later complaint can say `file:line:col`.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// One problem found in a rule file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub file: PathBuf,
+    pub line: usize,
+    pub col: usize,
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}: {}", self.file.display(), self.line, self.col, self.message)
+    }
+}
+
+/// A rule file's text, kept to turn byte offsets into lines and columns.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub path: PathBuf,
+    pub text: String,
+}
+
+impl Source {
+    /// A problem at byte offset `at` of this file.
+    pub fn problem(&self, at: usize, message: impl Into<String>) -> Problem {
+        let before = &self.text[..at.min(self.text.len())];
+        let line = before.matches('\n').count() + 1;
+        let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        Problem { file: self.path.clone(), line, col, message: message.into() }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFile {
+    #[serde(default)]
+    pub rule: Vec<RawRule>,
+}
+
+/// A rule as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRule {
+    pub id: Spanned<String>,
+    pub priority: Spanned<i64>,
+    pub category: Spanned<String>,
+    pub action: Spanned<String>,
+    pub template: Option<Spanned<String>>,
+    pub escalate_priority: Option<Spanned<String>>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub sla: Option<Spanned<String>>,
+    #[serde(default)]
+    pub resolves: bool,
+    pub when: Spanned<RawCondition>,
+}
+
+/// A condition as written: a combinator, or a field with one matcher.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawCondition {
+    pub any: Option<Vec<Spanned<RawCondition>>>,
+    pub all: Option<Vec<Spanned<RawCondition>>>,
+    pub not: Option<Box<Spanned<RawCondition>>>,
+    pub field: Option<Spanned<String>>,
+    pub keywords: Option<Vec<String>>,
+    pub regex: Option<Spanned<String>>,
+    pub equals: Option<Vec<String>>,
+    pub prefix: Option<Vec<String>>,
+    pub suffix: Option<Vec<String>>,
+    /// Also match the other Chinese script's form of each keyword.
+    #[serde(default)]
+    pub both_scripts: bool,
+}
+
+/// Reads every `*.toml` file directly in `dir`, in name order.
+pub fn read_dir(dir: &Path) -> Result<Vec<Source>, Problem> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Problem {
+        file: dir.to_path_buf(),
+        line: 0,
+        col: 0,
+        message: format!("cannot read the rules directory: {e}"),
+    })?;
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).map_err(|e| Problem {
+                file: path.clone(),
+                line: 0,
+                col: 0,
+                message: format!("cannot read the rule file: {e}"),
+            })?;
+            Ok(Source { path, text })
+        })
+        .collect()
+}
+
+/// Parses one file; a syntax error or unknown key is reported at its position.
+pub fn parse_file(source: &Source) -> Result<RawFile, Problem> {
+    toml::from_str::<RawFile>(&source.text).map_err(|e| {
+        let at = e.span().map_or(0, |s| s.start);
+        source.problem(at, e.message().trim().to_string())
+    })
+}

@@ -1,0 +1,231 @@
+//! Screen stage, the one loop policy: decides whether a mail was written by a machine. This
+//! is the only place that says "never answer automatically"; later stages obey its verdict.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde::Serialize;
+
+use crate::parse::Inbound;
+
+/// What kind of machine wrote a mail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AutomatedKind {
+    /// Vacation and out-of-office replies, other autoresponders.
+    AutoReply,
+    /// Delivery status notifications and other reports (`multipart/report`).
+    Bounce,
+    /// Mailing lists and bulk mail.
+    List,
+    /// Mail from one of our own addresses.
+    Own,
+    /// Senders that say they take no answer (`no-reply@`, `*-request@` …).
+    NoReply,
+}
+
+impl AutomatedKind {
+    /// The kind as written in rules and JSON output (`auto-reply`, `bounce` …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AutomatedKind::AutoReply => "auto-reply",
+            AutomatedKind::Bounce => "bounce",
+            AutomatedKind::List => "list",
+            AutomatedKind::Own => "own",
+            AutomatedKind::NoReply => "no-reply",
+        }
+    }
+}
+
+/// The verdict on one mail, with the evidence for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Verdict {
+    pub automated: Option<AutomatedKind>,
+    /// Which signal decided (a header, the sender, the subject), for logs and `--explain`.
+    pub reason: String,
+}
+
+impl Verdict {
+    fn human() -> Verdict {
+        Verdict { automated: None, reason: String::new() }
+    }
+
+    fn machine(kind: AutomatedKind, reason: impl Into<String>) -> Verdict {
+        Verdict { automated: Some(kind), reason: reason.into() }
+    }
+
+    pub fn is_automated(&self) -> bool {
+        self.automated.is_some()
+    }
+}
+
+/// Screens `mail`; `own_addresses` are the support address and any other address of ours.
+pub fn screen(mail: &Inbound, own_addresses: &[String]) -> Verdict {
+    own_address(mail, own_addresses)
+        .or_else(|| report(mail))
+        .or_else(|| bounce_sender(mail))
+        .or_else(|| auto_submitted(mail))
+        .or_else(|| autoreply_headers(mail))
+        .or_else(|| list_or_bulk(mail))
+        .or_else(|| no_reply_sender(mail))
+        .or_else(|| automatic_subject(mail))
+        .unwrap_or_else(Verdict::human)
+}
+
+fn own_address(mail: &Inbound, own: &[String]) -> Option<Verdict> {
+    own.iter()
+        .any(|a| a.eq_ignore_ascii_case(&mail.from_address))
+        .then(|| Verdict::machine(AutomatedKind::Own, format!("sender {} is ours", mail.from_address)))
+}
+
+fn report(mail: &Inbound) -> Option<Verdict> {
+    (mail.mime_type == "multipart/report")
+        .then(|| Verdict::machine(AutomatedKind::Bounce, "multipart/report"))
+}
+
+fn bounce_sender(mail: &Inbound) -> Option<Verdict> {
+    let local = local_part(&mail.from_address);
+    if local == "mailer-daemon" || local == "postmaster" {
+        return Some(Verdict::machine(AutomatedKind::Bounce, format!("sender {local}")));
+    }
+    (mail.return_path.as_deref() == Some(""))
+        .then(|| Verdict::machine(AutomatedKind::Bounce, "null Return-Path <>"))
+}
+
+fn auto_submitted(mail: &Inbound) -> Option<Verdict> {
+    let value = mail.header("auto-submitted")?;
+    let keyword = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    (keyword != "no" && !keyword.is_empty())
+        .then(|| Verdict::machine(AutomatedKind::AutoReply, format!("Auto-Submitted: {keyword}")))
+}
+
+fn autoreply_headers(mail: &Inbound) -> Option<Verdict> {
+    for name in ["x-autoreply", "x-autorespond", "x-autoresponder", "x-mailautoreply"] {
+        if mail.header(name).is_some() {
+            return Some(Verdict::machine(AutomatedKind::AutoReply, format!("header {name}")));
+        }
+    }
+    let suppress = mail.header("x-auto-response-suppress")?.to_ascii_lowercase();
+    (suppress.contains("all") || suppress.contains("oof"))
+        .then(|| Verdict::machine(AutomatedKind::AutoReply, "X-Auto-Response-Suppress"))
+}
+
+fn list_or_bulk(mail: &Inbound) -> Option<Verdict> {
+    if let Some(precedence) = mail.header("precedence") {
+        let p = precedence.trim().to_ascii_lowercase();
+        if ["bulk", "junk", "list"].contains(&p.as_str()) {
+            return Some(Verdict::machine(AutomatedKind::List, format!("Precedence: {p}")));
+        }
+        if p == "auto_reply" {
+            return Some(Verdict::machine(AutomatedKind::AutoReply, "Precedence: auto_reply"));
+        }
+    }
+    let list_header = mail.headers.iter().find(|(name, _)| name.starts_with("list-"))?;
+    Some(Verdict::machine(AutomatedKind::List, format!("header {}", list_header.0)))
+}
+
+fn no_reply_sender(mail: &Inbound) -> Option<Verdict> {
+    let local = local_part(&mail.from_address);
+    let squashed: String = local.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    let no_reply = ["noreply", "donotreply", "noanswer", "donotrespond"]
+        .iter()
+        .any(|p| squashed.starts_with(p))
+        || local.ends_with("-request")
+        || local.starts_with("owner-")
+        || ["listserv", "majordomo", "mailman", "bounce", "bounces"].contains(&local)
+        || local.starts_with("bounce-")
+        || local.starts_with("bounces+");
+    no_reply.then(|| Verdict::machine(AutomatedKind::NoReply, format!("sender {local}")))
+}
+
+fn automatic_subject(mail: &Inbound) -> Option<Verdict> {
+    if BOUNCE_SUBJECT.is_match(&mail.subject) {
+        return Some(Verdict::machine(AutomatedKind::Bounce, "bounce subject"));
+    }
+    AUTO_REPLY_SUBJECT
+        .is_match(&mail.subject)
+        .then(|| Verdict::machine(AutomatedKind::AutoReply, "auto-reply subject"))
+}
+
+fn local_part(address: &str) -> &str {
+    address.rsplit_once('@').map_or(address, |(local, _)| local)
+}
+
+static BOUNCE_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)^\s*(undeliverable|undelivered mail|delivery status notification|delivery (has )?failed|mail delivery (failed|failure|system)|returned mail|failure notice|non[- ]?delivery|delivery failure|系统退信|退信|投递失败|无法投递|無法傳遞|未能送达)",
+    )
+    .expect("bounce subject regex")
+});
+
+static AUTO_REPLY_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)^\s*((automatic|auto)[ -]?(reply|response)|autoreply|out of (the )?office|away from (the )?office|on vacation|vacation reply|自动回复|自動回覆|自動回复|自动答复|自動答覆|休假|不在办公室|不在辦公室)",
+    )
+    .expect("auto-reply subject regex")
+});
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::parse;
+
+    fn verdict(raw: &str) -> Option<AutomatedKind> {
+        let own = vec!["support@example.test".to_string()];
+        screen(&parse(raw.as_bytes()).unwrap(), &own).automated
+    }
+
+    #[test]
+    fn customer_mail_is_human() {
+        assert_eq!(verdict("From: a@customer.test\r\nSubject: Refund\r\n\r\nhi"), None);
+    }
+
+    #[test]
+    fn auto_submitted_no_is_human() {
+        assert_eq!(verdict("From: a@c.test\r\nAuto-Submitted: no\r\n\r\nhi"), None);
+    }
+
+    #[test]
+    fn auto_submitted_auto_replied() {
+        let raw = "From: a@c.test\r\nAuto-Submitted: auto-replied\r\n\r\nhi";
+        assert_eq!(verdict(raw), Some(AutomatedKind::AutoReply));
+    }
+
+    #[test]
+    fn own_address() {
+        assert_eq!(verdict("From: Support@Example.test\r\n\r\nhi"), Some(AutomatedKind::Own));
+    }
+
+    #[test]
+    fn list_headers_and_precedence() {
+        assert_eq!(verdict("From: a@c.test\r\nList-Id: <x.c.test>\r\n\r\nhi"), Some(AutomatedKind::List));
+        assert_eq!(verdict("From: a@c.test\r\nPrecedence: bulk\r\n\r\nhi"), Some(AutomatedKind::List));
+    }
+
+    #[test]
+    fn bounce_by_sender_and_null_path() {
+        assert_eq!(verdict("From: MAILER-DAEMON@c.test\r\n\r\nhi"), Some(AutomatedKind::Bounce));
+        assert_eq!(verdict("Return-Path: <>\r\nFrom: a@c.test\r\n\r\nhi"), Some(AutomatedKind::Bounce));
+    }
+
+    #[test]
+    fn no_reply_senders() {
+        for from in ["no-reply@c.test", "noreply@c.test", "do-not-reply@c.test", "list-request@c.test", "owner-list@c.test"] {
+            assert_eq!(verdict(&format!("From: {from}\r\n\r\nhi")), Some(AutomatedKind::NoReply), "{from}");
+        }
+    }
+
+    #[test]
+    fn automatic_subjects() {
+        for subject in ["Automatic reply: Refund", "Out of Office: back Monday", "自动回复: 退款", "Undeliverable: Refund", "系统退信"] {
+            let raw = format!("From: a@c.test\r\nSubject: {subject}\r\n\r\nhi");
+            assert!(verdict(&raw).is_some(), "{subject}");
+        }
+    }
+
+    #[test]
+    fn x_auto_response_suppress_oof() {
+        let raw = "From: a@c.test\r\nX-Auto-Response-Suppress: OOF, AutoReply\r\n\r\nhi";
+        assert_eq!(verdict(raw), Some(AutomatedKind::AutoReply));
+    }
+}

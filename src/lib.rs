@@ -3,6 +3,15 @@
 //! answered from templates over SMTP. Each pipeline stage is a module; only `daemon` joins them.
 #![forbid(unsafe_code)]
 
+pub mod compose;
+pub mod config;
+pub mod decide;
 pub mod parse;
+pub mod pipeline;
 pub mod rules;
 pub mod screen;
+pub mod send;
+pub mod source;
+pub mod store;
+pub mod thread;
+pub mod tls;

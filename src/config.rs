@@ -1,0 +1,547 @@
+//! Configuration: the TOML file is read into documented raw structs, then validated into
+//! [`Settings`] with resolved paths and secrets. Every error names the file, line and key.
+
+use std::path::{Path, PathBuf};
+
+use jiff::SignedDuration;
+use serde::Deserialize;
+
+/// A configuration error, printed as `file:line:col: key: message`.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}:{line}:{col}: {key}: {message}")]
+pub struct ConfigError {
+    pub file: String,
+    pub line: usize,
+    pub col: usize,
+    pub key: String,
+    pub message: String,
+}
+
+/// The configuration file as written. Every field is documented in `deskmail.example.toml`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    mailbox: RawMailbox,
+    smtp: RawSmtp,
+    support: RawSupport,
+    #[serde(default)]
+    sla: RawSla,
+    storage: RawStorage,
+    #[serde(default)]
+    rules: RawDir,
+    #[serde(default)]
+    templates: RawDir,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMailbox {
+    kind: String,
+    path: Option<String>,
+    host: Option<String>,
+    port: Option<u16>,
+    tls: Option<String>,
+    username: Option<String>,
+    password_file: Option<String>,
+    password_env: Option<String>,
+    ca_file: Option<String>,
+    #[serde(default = "default_inbox")]
+    inbox: String,
+    #[serde(default = "default_processed")]
+    processed: String,
+    #[serde(default = "default_quarantine")]
+    quarantine: String,
+    #[serde(default = "default_sent")]
+    sent: String,
+    #[serde(default = "default_poll")]
+    poll_interval: String,
+    #[serde(default = "default_batch")]
+    batch_size: u32,
+    #[serde(default = "default_max_size")]
+    max_message_bytes: u64,
+}
+
+/// The connection keys shared by `[mailbox]` and `[smtp]`.
+#[derive(Debug, Default)]
+struct RawServer {
+    host: Option<String>,
+    port: Option<u16>,
+    tls: Option<String>,
+    username: Option<String>,
+    password_file: Option<String>,
+    password_env: Option<String>,
+    ca_file: Option<String>,
+}
+
+macro_rules! raw_server {
+    ($raw:expr) => {
+        RawServer {
+            host: $raw.host.clone(),
+            port: $raw.port,
+            tls: $raw.tls.clone(),
+            username: $raw.username.clone(),
+            password_file: $raw.password_file.clone(),
+            password_env: $raw.password_env.clone(),
+            ca_file: $raw.ca_file.clone(),
+        }
+    };
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSmtp {
+    kind: String,
+    path: Option<String>,
+    host: Option<String>,
+    port: Option<u16>,
+    tls: Option<String>,
+    username: Option<String>,
+    password_file: Option<String>,
+    password_env: Option<String>,
+    ca_file: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSupport {
+    address: String,
+    #[serde(default = "default_name")]
+    name: String,
+    domain: Option<String>,
+    #[serde(default)]
+    staff: Vec<String>,
+    #[serde(default)]
+    other_addresses: Vec<String>,
+    #[serde(default = "default_max_auto")]
+    max_auto_per_day: u32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSla {
+    #[serde(default = "default_first_response")]
+    first_response: String,
+    #[serde(default = "default_time_zone")]
+    time_zone: String,
+}
+
+impl Default for RawSla {
+    fn default() -> Self {
+        RawSla { first_response: default_first_response(), time_zone: default_time_zone() }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStorage {
+    path: String,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawDir {
+    dir: Option<String>,
+}
+
+fn default_inbox() -> String {
+    "INBOX".into()
+}
+fn default_processed() -> String {
+    "Processed".into()
+}
+fn default_quarantine() -> String {
+    "Quarantine".into()
+}
+fn default_sent() -> String {
+    "Sent".into()
+}
+fn default_poll() -> String {
+    "60s".into()
+}
+fn default_batch() -> u32 {
+    50
+}
+fn default_max_size() -> u64 {
+    25 * 1024 * 1024
+}
+fn default_name() -> String {
+    "Support".into()
+}
+fn default_max_auto() -> u32 {
+    3
+}
+fn default_first_response() -> String {
+    "24h".into()
+}
+fn default_time_zone() -> String {
+    "UTC".into()
+}
+
+/// How to reach a server.
+#[derive(Debug, Clone)]
+pub struct Server {
+    pub host: String,
+    pub port: u16,
+    pub tls: TlsMode,
+    pub username: Option<String>,
+    /// The password, read from a file or the environment; never logged.
+    pub password: Option<Secret>,
+    /// A CA certificate to trust instead of the public roots (tests, private CAs).
+    pub ca_file: Option<PathBuf>,
+}
+
+/// A secret that prints as `***`.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: String) -> Secret {
+        Secret(value)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// Transport security of a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsMode {
+    /// TLS from the first byte (IMAPS 993, SMTPS 465).
+    Implicit,
+    /// Plain connection upgraded with STARTTLS.
+    StartTls,
+    /// No TLS: allowed only for loopback hosts.
+    None,
+}
+
+/// Where mail comes from.
+#[derive(Debug, Clone)]
+pub enum MailboxSettings {
+    Imap { server: Server, folders: Folders },
+    Maildir { path: PathBuf, folders: Folders },
+}
+
+/// Folder names in the support mailbox.
+#[derive(Debug, Clone)]
+pub struct Folders {
+    pub inbox: String,
+    pub processed: String,
+    pub quarantine: String,
+    pub sent: String,
+}
+
+/// Where outgoing mail goes.
+#[derive(Debug, Clone)]
+pub enum SmtpSettings {
+    Smtp(Server),
+    /// Writes outgoing mail into a local Maildir (demo, dry runs).
+    Maildir(PathBuf),
+}
+
+/// Validated settings, with paths resolved against the configuration file's directory.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub mailbox: MailboxSettings,
+    pub smtp: SmtpSettings,
+    pub support_address: String,
+    pub support_name: String,
+    /// Domain of our Message-IDs.
+    pub domain: String,
+    pub staff: Vec<String>,
+    /// The support address and every other address of ours (never answered).
+    pub own_addresses: Vec<String>,
+    pub max_auto_per_day: u32,
+    pub first_response: SignedDuration,
+    pub time_zone: jiff::tz::TimeZone,
+    pub database: PathBuf,
+    pub rules_dir: PathBuf,
+    pub templates_dir: PathBuf,
+    pub poll_interval: std::time::Duration,
+    pub batch_size: u32,
+    pub max_message_bytes: u64,
+}
+
+/// Reads and validates a configuration file.
+pub fn load(path: &Path) -> Result<Settings, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        file: path.display().to_string(),
+        line: 0,
+        col: 0,
+        key: "-".into(),
+        message: format!("cannot read the configuration file: {e}"),
+    })?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    from_str(&text, &path.display().to_string(), base)
+}
+
+/// Parses configuration text; `file` names it in errors and `base` resolves relative paths.
+pub fn from_str(text: &str, file: &str, base: &Path) -> Result<Settings, ConfigError> {
+    let raw: RawConfig = toml::from_str(text).map_err(|e| {
+        let (line, col) = line_col(text, e.span().map_or(0, |s| s.start));
+        ConfigError { file: file.into(), line, col, key: key_of(&e), message: e.message().trim().into() }
+    })?;
+    Validator { text, file, base }.settings(raw)
+}
+
+fn key_of(e: &toml::de::Error) -> String {
+    let message = e.message();
+    message
+        .split('`')
+        .nth(1)
+        .filter(|_| message.starts_with("unknown field") || message.starts_with("missing field"))
+        .unwrap_or("-")
+        .to_string()
+}
+
+fn line_col(text: &str, at: usize) -> (usize, usize) {
+    let before = &text[..at.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+struct Validator<'a> {
+    text: &'a str,
+    file: &'a str,
+    base: &'a Path,
+}
+
+impl Validator<'_> {
+    /// An error at the line where `key` is set (or line 0 when it is not written).
+    fn error(&self, section: &str, key: &str, message: impl Into<String>) -> ConfigError {
+        let line = self.find_key(section, key);
+        ConfigError {
+            file: self.file.into(),
+            line,
+            col: if line == 0 { 0 } else { 1 },
+            key: format!("{section}.{key}"),
+            message: message.into(),
+        }
+    }
+
+    fn find_key(&self, section: &str, key: &str) -> usize {
+        let header = format!("[{section}]");
+        let mut in_section = false;
+        for (i, line) in self.text.lines().enumerate() {
+            let trimmed = line.trim();
+            if trimmed.starts_with('[') {
+                in_section = trimmed == header;
+            } else if in_section && trimmed.split('=').next().is_some_and(|k| k.trim() == key) {
+                return i + 1;
+            }
+        }
+        0
+    }
+
+    fn path(&self, value: &str) -> PathBuf {
+        self.base.join(value)
+    }
+
+    fn settings(&self, raw: RawConfig) -> Result<Settings, ConfigError> {
+        let support_address = raw.support.address.trim().to_lowercase();
+        if !support_address.contains('@') {
+            return Err(self.error("support", "address", "not an e-mail address"));
+        }
+        let domain = raw.support.domain.clone().unwrap_or_else(|| {
+            support_address.rsplit_once('@').map(|(_, d)| d.to_string()).unwrap_or_default()
+        });
+        let mut own_addresses = vec![support_address.clone()];
+        own_addresses.extend(raw.support.other_addresses.iter().map(|a| a.trim().to_lowercase()));
+        if let Some(user) = &raw.mailbox.username {
+            own_addresses.push(user.trim().to_lowercase());
+        }
+        let rules_dir = self.path(raw.rules.dir.as_deref().unwrap_or("rules"));
+        let templates_dir = self.path(raw.templates.dir.as_deref().unwrap_or("templates"));
+        Ok(Settings {
+            mailbox: self.mailbox(&raw.mailbox)?,
+            smtp: self.smtp(&raw.smtp)?,
+            support_address,
+            support_name: raw.support.name.clone(),
+            domain,
+            staff: raw.support.staff.iter().map(|a| a.trim().to_lowercase()).collect(),
+            own_addresses,
+            max_auto_per_day: raw.support.max_auto_per_day,
+            first_response: self.duration("sla", "first_response", &raw.sla.first_response)?,
+            time_zone: jiff::tz::TimeZone::get(&raw.sla.time_zone)
+                .map_err(|e| self.error("sla", "time_zone", e.to_string()))?,
+            database: self.path(&raw.storage.path),
+            rules_dir,
+            templates_dir,
+            poll_interval: self
+                .duration("mailbox", "poll_interval", &raw.mailbox.poll_interval)?
+                .unsigned_abs(),
+            batch_size: raw.mailbox.batch_size.max(1),
+            max_message_bytes: raw.mailbox.max_message_bytes,
+        })
+    }
+
+    fn duration(&self, section: &str, key: &str, value: &str) -> Result<SignedDuration, ConfigError> {
+        value
+            .parse::<SignedDuration>()
+            .map_err(|e| self.error(section, key, format!("bad duration `{value}`: {e}")))
+    }
+
+    fn mailbox(&self, raw: &RawMailbox) -> Result<MailboxSettings, ConfigError> {
+        let folders = Folders {
+            inbox: raw.inbox.clone(),
+            processed: raw.processed.clone(),
+            quarantine: raw.quarantine.clone(),
+            sent: raw.sent.clone(),
+        };
+        match raw.kind.as_str() {
+            "imap" => Ok(MailboxSettings::Imap {
+                server: self.server("mailbox", &raw_server!(raw), 993)?,
+                folders,
+            }),
+            "maildir" => {
+                let path = raw.path.as_deref().ok_or_else(|| {
+                    self.error("mailbox", "path", "kind = \"maildir\" needs `path`")
+                })?;
+                Ok(MailboxSettings::Maildir { path: self.path(path), folders })
+            }
+            other => Err(self.error("mailbox", "kind", format!("unknown kind `{other}` (imap or maildir)"))),
+        }
+    }
+
+    fn smtp(&self, raw: &RawSmtp) -> Result<SmtpSettings, ConfigError> {
+        match raw.kind.as_str() {
+            "smtp" => Ok(SmtpSettings::Smtp(self.server("smtp", &raw_server!(raw), 587)?)),
+            "maildir" => {
+                let path = raw
+                    .path
+                    .as_deref()
+                    .ok_or_else(|| self.error("smtp", "path", "kind = \"maildir\" needs `path`"))?;
+                Ok(SmtpSettings::Maildir(self.path(path)))
+            }
+            other => Err(self.error("smtp", "kind", format!("unknown kind `{other}` (smtp or maildir)"))),
+        }
+    }
+
+    fn server(&self, section: &str, raw: &RawServer, default_port: u16) -> Result<Server, ConfigError> {
+        let host = raw.host.clone().ok_or_else(|| self.error(section, "host", "missing"))?;
+        let tls = match raw.tls.as_deref().unwrap_or("implicit") {
+            "implicit" => TlsMode::Implicit,
+            "starttls" => TlsMode::StartTls,
+            "none" if is_loopback(&host) => TlsMode::None,
+            "none" => {
+                return Err(self.error(section, "tls", format!(
+                    "tls = \"none\" is allowed only for loopback hosts, not `{host}`"
+                )));
+            }
+            other => {
+                return Err(self.error(section, "tls", format!(
+                    "unknown value `{other}` (implicit, starttls or none)"
+                )));
+            }
+        };
+        let port = raw.port.unwrap_or(match (tls, section) {
+            (TlsMode::Implicit, "mailbox") => 993,
+            (_, "mailbox") => 143,
+            (TlsMode::Implicit, _) => 465,
+            _ => default_port,
+        });
+        Ok(Server {
+            host,
+            port,
+            tls,
+            username: raw.username.clone(),
+            password: self.secret(section, raw)?,
+            ca_file: raw.ca_file.as_deref().map(|p| self.path(p)),
+        })
+    }
+
+    fn secret(&self, section: &str, raw: &RawServer) -> Result<Option<Secret>, ConfigError> {
+        if let Some(file) = &raw.password_file {
+            let path = self.path(file);
+            let value = std::fs::read_to_string(&path).map_err(|e| {
+                self.error(section, "password_file", format!("cannot read {}: {e}", path.display()))
+            })?;
+            return Ok(Some(Secret(value.trim_end_matches(['\r', '\n']).to_string())));
+        }
+        if let Some(var) = &raw.password_env {
+            let value = std::env::var(var).map_err(|_| {
+                self.error(section, "password_env", format!("environment variable {var} is not set"))
+            })?;
+            return Ok(Some(Secret(value)));
+        }
+        Ok(None)
+    }
+}
+
+/// Whether `host` names this machine's loopback interface.
+pub fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+[mailbox]
+kind = "maildir"
+path = "mail"
+
+[smtp]
+kind = "maildir"
+path = "outbox"
+
+[support]
+address = "Support@Example.test"
+
+[storage]
+path = "deskmail.db"
+"#;
+
+    #[test]
+    fn minimal_config_resolves_paths() {
+        let s = from_str(MINIMAL, "x.toml", Path::new("/etc/dm")).unwrap();
+        assert_eq!(s.database, PathBuf::from("/etc/dm/deskmail.db"));
+        assert_eq!(s.support_address, "support@example.test");
+        assert_eq!(s.domain, "example.test");
+        assert_eq!(s.first_response, SignedDuration::from_hours(24));
+    }
+
+    #[test]
+    fn unknown_key_names_file_line_and_key() {
+        let text = MINIMAL.replace("path = \"deskmail.db\"", "path = \"x\"\ncolour = 1");
+        let e = from_str(&text, "x.toml", Path::new(".")).unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (16, "colour"), "{e}");
+        assert!(e.to_string().starts_with("x.toml:16:"), "{e}");
+    }
+
+    #[test]
+    fn plain_text_to_a_remote_host_is_refused() {
+        let text = MINIMAL.replace(
+            "kind = \"maildir\"\npath = \"outbox\"",
+            "kind = \"smtp\"\nhost = \"smtp.example.com\"\ntls = \"none\"",
+        );
+        let e = from_str(&text, "x.toml", Path::new(".")).unwrap_err();
+        assert_eq!(e.key, "smtp.tls");
+        assert_eq!(e.line, 8);
+    }
+
+    #[test]
+    fn missing_password_file_is_named() {
+        let text = MINIMAL.replace(
+            "kind = \"maildir\"\npath = \"outbox\"",
+            "kind = \"smtp\"\nhost = \"127.0.0.1\"\npassword_file = \"/nonexistent/pw\"",
+        );
+        let e = from_str(&text, "x.toml", Path::new(".")).unwrap_err();
+        assert_eq!(e.key, "smtp.password_file");
+        assert!(e.message.contains("/nonexistent/pw"));
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        assert_eq!(format!("{:?}", Secret("hunter2".into())), "***");
+    }
+}

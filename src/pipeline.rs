@@ -1,0 +1,279 @@
+//! The pipeline for one mail: parse -> screen -> classify -> thread -> decide -> store, in
+//! one SQLite transaction. Sources and transports are not touched here: the daemon settles
+//! the source after this returns and sends from the outbox later.
+
+use jiff::Timestamp;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::compose::{self, Envelope, TemplateContext, Templates};
+use crate::config::Settings;
+use crate::decide::{self, Facts, Plan};
+use crate::parse::{self, Inbound};
+use crate::rules::{Classification, RuleSet};
+use crate::screen::{self, Verdict};
+use crate::store::{MessageRow, NewTicket, OutboxRow, Store, StoreError, Tx};
+use crate::thread::{self, Threading};
+
+/// One mail as taken from a source.
+#[derive(Debug, Clone)]
+pub struct RawMail {
+    pub bytes: Vec<u8>,
+    /// Where it came from, for logs and the database (`imap:INBOX:UIDVALIDITY:UID`, a path …).
+    pub origin: String,
+    /// When the server received it (IMAP INTERNALDATE, file time).
+    pub received_at: Timestamp,
+}
+
+/// What the pipeline needs besides the mail.
+pub struct Context<'a> {
+    pub settings: &'a Settings,
+    pub rules: &'a RuleSet,
+    pub templates: &'a Templates,
+    pub now: Timestamp,
+}
+
+/// The result of processing one mail.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "outcome", rename_all = "lowercase")]
+pub enum Outcome {
+    /// Seen before (same bytes): nothing changed, nothing sent.
+    Duplicate,
+    Processed(Report),
+    /// Kept, not processed, with the reason; can be replayed after a fix.
+    Quarantined { reason: String },
+}
+
+/// What processing did, for logs and the demo.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub ticket: Option<i64>,
+    pub new_ticket: bool,
+    pub from: String,
+    pub subject: String,
+    pub category: Option<String>,
+    pub rule: Option<String>,
+    pub language: String,
+    pub automated: Option<String>,
+    pub action: String,
+    /// The automatic mail queued, as `kind:template`, or why none.
+    pub reply: String,
+}
+
+/// The content key of a mail: SHA-256 of its raw bytes.
+pub fn content_hash(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Processes one mail. Only storage errors are returned: bad mail is quarantined.
+pub fn process(store: &mut Store, ctx: &Context<'_>, mail: &RawMail) -> Result<Outcome, StoreError> {
+    let hash = content_hash(&mail.bytes);
+    if store.is_known(&hash)? {
+        return Ok(Outcome::Duplicate);
+    }
+    if mail.bytes.len() as u64 > ctx.settings.max_message_bytes {
+        let reason = format!("larger than the limit of {} bytes", ctx.settings.max_message_bytes);
+        return quarantine(store, mail, &hash, &reason);
+    }
+    match parse::parse(&mail.bytes) {
+        Ok(inbound) => record(store, ctx, mail, &hash, &inbound),
+        Err(e) => quarantine(store, mail, &hash, &format!("cannot parse: {e}")),
+    }
+}
+
+/// Stores a mail that cannot be processed, with its reason.
+pub fn quarantine(store: &mut Store, mail: &RawMail, hash: &str, reason: &str) -> Result<Outcome, StoreError> {
+    let tx = store.begin()?;
+    let row = MessageRow {
+        hash,
+        raw: &mail.bytes,
+        origin: &mail.origin,
+        received_at: mail.received_at.as_second(),
+        error: Some(reason),
+        ..MessageRow::default()
+    };
+    tx.insert_message(&row, "quarantined")?;
+    tx.commit()?;
+    Ok(Outcome::Quarantined { reason: reason.to_string() })
+}
+
+fn record(store: &mut Store, ctx: &Context<'_>, mail: &RawMail, hash: &str, inbound: &Inbound) -> Result<Outcome, StoreError> {
+    let verdict = screen::screen(inbound, &ctx.settings.own_addresses);
+    let classification = ctx.rules.classify(inbound, &verdict);
+    let tx = store.begin()?;
+    let threading = thread::resolve(inbound, &tx);
+    let ticket = ticket_for(&tx, ctx, mail, inbound, &verdict, &classification, threading)?;
+    let new_ticket = matches!(threading, Threading::New) && ticket.is_some();
+    let row = message_row(mail, hash, inbound, &verdict, &classification, ticket);
+    let message_row_id = tx.insert_message(&row, "processed")?;
+    let plan = match ticket {
+        Some(_) => decide::plan(Facts {
+            verdict: &verdict,
+            classification: &classification,
+            new_ticket,
+            sent_today: tx.automatic_mails_since(&inbound.from_address, ctx.now.as_second() - 86_400)?,
+            max_per_day: ctx.settings.max_auto_per_day,
+        }),
+        None => Plan::Nothing { why: format!("machine mail ({})", verdict.reason) },
+    };
+    let reply = match (&plan, ticket) {
+        (Plan::Send { kind, template }, Some(ticket)) => {
+            match queue_reply(&tx, ctx, mail, inbound, &classification, ticket, message_row_id, *kind, template)? {
+                Ok(()) => format!("{}:{template}", kind.as_str()),
+                Err(e) => {
+                    // The ticket stands; staff see that the automatic mail could not be made.
+                    tracing::error!(ticket, error = %e, "cannot compose the automatic mail");
+                    format!("none (cannot compose: {e})")
+                }
+            }
+        }
+        (Plan::Nothing { why }, _) => format!("none ({why})"),
+        (_, None) => "none".into(),
+    };
+    tx.commit()?;
+    Ok(Outcome::Processed(Report {
+        ticket,
+        new_ticket,
+        from: inbound.from_address.clone(),
+        subject: inbound.subject.clone(),
+        category: classification.category.clone(),
+        rule: classification.rule.clone(),
+        language: inbound.language.tag().into(),
+        automated: verdict.automated.map(|k| k.as_str().to_string()),
+        action: classification.action.as_str().into(),
+        reply,
+    }))
+}
+
+/// The ticket this mail belongs to: a follow-up's ticket, a new one for customer mail, none
+/// for machine mail that follows up nothing.
+fn ticket_for(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    mail: &RawMail,
+    inbound: &Inbound,
+    verdict: &Verdict,
+    classification: &Classification,
+    threading: Threading,
+) -> Result<Option<i64>, StoreError> {
+    if let Threading::FollowUp { ticket, .. } = threading {
+        tx.touch_ticket(ticket, ctx.now.as_second())?;
+        return Ok(Some(ticket));
+    }
+    if verdict.is_automated() {
+        return Ok(None);
+    }
+    let received = mail.received_at.as_second();
+    let sla = classification.sla.unwrap_or(ctx.settings.first_response);
+    let ticket = tx.open_ticket(&NewTicket {
+        customer: &inbound.from_address,
+        customer_name: &inbound.from_name,
+        subject: &inbound.subject,
+        category: classification.category.as_deref(),
+        priority: classification.priority.as_str(),
+        language: inbound.language.tag(),
+        created_at: received,
+        first_response_due: received + sla.as_secs(),
+    })?;
+    Ok(Some(ticket))
+}
+
+fn message_row<'a>(
+    mail: &'a RawMail,
+    hash: &'a str,
+    inbound: &'a Inbound,
+    verdict: &'a Verdict,
+    classification: &'a Classification,
+    ticket: Option<i64>,
+) -> MessageRow<'a> {
+    MessageRow {
+        hash,
+        raw: &mail.bytes,
+        origin: &mail.origin,
+        received_at: mail.received_at.as_second(),
+        message_id: inbound.message_id.as_deref(),
+        from_address: Some(&inbound.from_address),
+        from_name: Some(&inbound.from_name),
+        subject: Some(&inbound.subject),
+        language: Some(inbound.language.tag()),
+        charset: Some(&inbound.charset),
+        lossy: inbound.lossy,
+        new_text: Some(&inbound.new_text),
+        quoted_text: Some(&inbound.quoted_text),
+        automated: verdict.automated.map(|k| k.as_str()),
+        category: classification.category.as_deref(),
+        rule: classification.rule.as_deref(),
+        action: Some(classification.action.as_str()),
+        ticket_id: ticket,
+        error: None,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn queue_reply(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    mail: &RawMail,
+    inbound: &Inbound,
+    classification: &Classification,
+    ticket: i64,
+    message_row: i64,
+    kind: decide::MailKind,
+    template: &str,
+) -> Result<Result<(), String>, StoreError> {
+    let s = ctx.settings;
+    let tag = thread::tag(ticket);
+    let due = mail.received_at + classification.sla.unwrap_or(s.first_response);
+    let template_ctx = TemplateContext {
+        customer_name: inbound.from_name.clone(),
+        customer_address: inbound.from_address.clone(),
+        ticket,
+        tag: tag.clone(),
+        category: classification.category.clone().unwrap_or_default(),
+        subject: inbound.subject.clone(),
+        received: local_time(mail.received_at, s),
+        due: local_time(due, s),
+        support_name: s.support_name.clone(),
+        support_address: s.support_address.clone(),
+    };
+    let rendered = match ctx.templates.render(template, inbound.language, &template_ctx) {
+        Ok(r) => r,
+        Err(e) => return Ok(Err(e.to_string())),
+    };
+    let subject = compose::tagged_subject(&rendered.subject, &tag);
+    let message_id = compose::new_message_id(&s.domain);
+    let envelope = Envelope {
+        from_name: &s.support_name,
+        from_address: &s.support_address,
+        to_name: &inbound.from_name,
+        to_address: &inbound.from_address,
+        message_id: &message_id,
+        in_reply_to: inbound.message_id.as_deref(),
+        references: &inbound.references,
+        subject: &subject,
+    };
+    let raw = match compose::build(&envelope, &rendered) {
+        Ok(raw) => raw,
+        Err(e) => return Ok(Err(e.to_string())),
+    };
+    tx.enqueue(&OutboxRow {
+        ticket_id: ticket,
+        message_row,
+        kind: kind.as_str(),
+        template,
+        recipient: &inbound.from_address,
+        message_id: &message_id,
+        subject: &subject,
+        raw: &raw,
+        now: ctx.now.as_second(),
+    })?;
+    if classification.resolves {
+        tx.record_first_response(ticket, ctx.now.as_second())?;
+    }
+    Ok(Ok(()))
+}
+
+/// A time as shown to customers: `2026-11-22 09:48 CST`.
+pub fn local_time(t: Timestamp, settings: &Settings) -> String {
+    t.to_zoned(settings.time_zone.clone()).strftime("%Y-%m-%d %H:%M %Z").to_string()
+}

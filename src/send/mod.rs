@@ -1,0 +1,107 @@
+//! Send stage: delivers queued mail from the outbox through a transport (SMTP or a local
+//! Maildir), one row at a time: `pending` -> `sending` (committed) -> `sent`, or back to
+//! `pending` with exponential backoff and jitter after a temporary failure.
+
+pub mod maildir;
+pub mod smtp;
+
+use jiff::Timestamp;
+use rand::Rng;
+
+use crate::store::{Store, StoreError};
+
+/// A delivery failure; permanent ones are not retried.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    #[error("temporary failure: {0}")]
+    Temporary(String),
+    #[error("permanent failure: {0}")]
+    Permanent(String),
+}
+
+/// A configured transport.
+pub enum Transport {
+    Smtp(smtp::SmtpTransport),
+    Maildir(maildir::MaildirOutbox),
+}
+
+impl Transport {
+    /// Delivers `raw` from `from` to `to`.
+    pub async fn send(&self, from: &str, to: &str, raw: &[u8]) -> Result<(), SendError> {
+        match self {
+            Transport::Smtp(t) => t.send(from, to, raw).await,
+            Transport::Maildir(t) => t.send(raw),
+        }
+    }
+}
+
+/// What one flush did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Flushed {
+    pub sent: usize,
+    pub retried: usize,
+    pub failed: usize,
+}
+
+/// Attempts after which a mail is given up.
+const MAX_ATTEMPTS: i64 = 12;
+
+/// Sends every due outbox row. Store calls are short and synchronous.
+pub async fn flush(store: &std::sync::Mutex<Store>, transport: &Transport, from: &str) -> Result<Flushed, StoreError> {
+    let mut flushed = Flushed::default();
+    loop {
+        let due = lock(store).due_outbox(Timestamp::now().as_second(), 20)?;
+        if due.is_empty() {
+            return Ok(flushed);
+        }
+        for mail in due {
+            lock(store).mark_sending(mail.id)?;
+            let result = transport.send(from, &mail.recipient, &mail.raw).await;
+            let now = Timestamp::now().as_second();
+            match result {
+                Ok(()) => {
+                    lock(store).mark_sent(mail.id, now)?;
+                    tracing::info!(ticket = mail.ticket_id, kind = %mail.kind, to = %mail.recipient, "sent");
+                    flushed.sent += 1;
+                }
+                Err(SendError::Temporary(e)) if mail.attempts + 1 < MAX_ATTEMPTS => {
+                    let next = now + backoff_seconds(mail.attempts + 1);
+                    lock(store).mark_retry(mail.id, next, &e)?;
+                    tracing::warn!(ticket = mail.ticket_id, error = %e, retry_in = next - now, "send failed, will retry");
+                    flushed.retried += 1;
+                    return Ok(flushed);
+                }
+                Err(e) => {
+                    lock(store).mark_failed(mail.id, &e.to_string())?;
+                    tracing::error!(ticket = mail.ticket_id, error = %e, "send failed, giving up");
+                    flushed.failed += 1;
+                }
+            }
+        }
+    }
+}
+
+fn lock(store: &std::sync::Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
+    store.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Exponential backoff with jitter: about 30 s, 1 min, 2 min … capped at one hour.
+pub fn backoff_seconds(attempt: i64) -> i64 {
+    let base = 30i64.saturating_mul(1 << attempt.clamp(0, 7)).min(3600);
+    let jitter = rand::rng().random_range(0..=base / 4);
+    base / 2 + jitter + base / 4
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        for attempt in 1..20 {
+            let b = backoff_seconds(attempt);
+            assert!((0..=3600).contains(&b), "{attempt}: {b}");
+        }
+        assert!(backoff_seconds(1) < backoff_seconds(6));
+    }
+}

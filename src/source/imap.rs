@@ -1,0 +1,229 @@
+//! Source stage, IMAP: async-imap over tokio with implicit TLS, STARTTLS, or plain text on
+//! loopback only. Mail is fetched by UID with `BODY.PEEK[]` (never marking it read), oldest
+//! first, in batches; settling MOVEs it (or COPY + `\Deleted` + UID EXPUNGE) to the
+//! processed or quarantine folder. Every network operation has a timeout.
+
+use std::fmt::Debug;
+use std::time::Duration;
+
+use async_imap::{Client, Session};
+use futures::TryStreamExt;
+use jiff::Timestamp;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+
+use super::{Fetched, Handle, Settle, SourceError};
+use crate::config::{Folders, Server, TlsMode};
+use crate::pipeline::RawMail;
+
+/// Any byte stream IMAP can run over (TCP or TLS over TCP).
+pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send + Debug {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + Debug> Stream for T {}
+
+type ImapSession = Session<Box<dyn Stream>>;
+
+/// How long one network operation may take.
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// An IMAP mailbox.
+pub struct ImapSource {
+    server: Server,
+    folders: Folders,
+    batch: u32,
+    session: Option<ImapSession>,
+    uidvalidity: u32,
+    has_move: bool,
+}
+
+impl ImapSource {
+    pub fn new(server: Server, folders: Folders, batch: u32) -> ImapSource {
+        ImapSource { server, folders, batch, session: None, uidvalidity: 0, has_move: false }
+    }
+
+    /// Connects, logs in, creates missing folders and selects the inbox.
+    pub async fn open(&mut self) -> Result<(), SourceError> {
+        let mut session = timed("logging in", connect(&self.server)).await?;
+        let caps = timed("reading capabilities", async {
+            session.capabilities().await.map_err(imap_err("CAPABILITY"))
+        })
+        .await?;
+        self.has_move = caps.has_str("MOVE");
+        let folders = [self.folders.processed.clone(), self.folders.quarantine.clone()];
+        for folder in folders {
+            ensure_folder(&mut session, &folder).await?;
+        }
+        let mailbox = timed("selecting the inbox", async {
+            session.select(&self.folders.inbox).await.map_err(imap_err("SELECT"))
+        })
+        .await?;
+        self.uidvalidity = mailbox.uid_validity.unwrap_or(0);
+        self.session = Some(session);
+        Ok(())
+    }
+
+    fn session(&mut self) -> Result<&mut ImapSession, SourceError> {
+        self.session.as_mut().ok_or_else(|| SourceError::Imap {
+            doing: "use".into(),
+            reason: "not connected".into(),
+        })
+    }
+
+    /// The oldest batch of mail still in the inbox.
+    pub async fn fetch(&mut self) -> Result<Vec<Fetched>, SourceError> {
+        let (inbox, uidvalidity, batch) = (self.folders.inbox.clone(), self.uidvalidity, self.batch);
+        let session = self.session()?;
+        let mut uids: Vec<u32> = timed("searching the inbox", async {
+            session.uid_search("ALL").await.map_err(imap_err("UID SEARCH"))
+        })
+        .await?
+        .into_iter()
+        .collect();
+        uids.sort_unstable();
+        uids.truncate(batch as usize);
+        if uids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let set = uids.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
+        let fetches: Vec<_> = timed("fetching mail", async {
+            let stream = session
+                .uid_fetch(&set, "(UID INTERNALDATE BODY.PEEK[])")
+                .await
+                .map_err(imap_err("UID FETCH"))?;
+            stream.try_collect::<Vec<_>>().await.map_err(imap_err("UID FETCH"))
+        })
+        .await?;
+        let mut out: Vec<Fetched> = fetches
+            .iter()
+            .filter_map(|f| {
+                let uid = f.uid?;
+                let received_at = f
+                    .internal_date()
+                    .and_then(|d| Timestamp::from_second(d.timestamp()).ok())
+                    .unwrap_or_else(Timestamp::now);
+                Some(Fetched {
+                    mail: RawMail {
+                        bytes: f.body().unwrap_or_default().to_vec(),
+                        origin: format!("imap:{inbox}:{uidvalidity}:{uid}"),
+                        received_at,
+                    },
+                    handle: Handle::Imap { uid },
+                })
+            })
+            .collect();
+        out.sort_by_key(|f| match f.handle {
+            Handle::Imap { uid } => uid,
+            _ => 0,
+        });
+        Ok(out)
+    }
+
+    /// Moves a mail to the processed or quarantine folder.
+    pub async fn settle(&mut self, uid: u32, how: Settle) -> Result<(), SourceError> {
+        let folder = match how {
+            Settle::Processed => self.folders.processed.clone(),
+            Settle::Quarantined => self.folders.quarantine.clone(),
+        };
+        let has_move = self.has_move;
+        let session = self.session()?;
+        let uid = uid.to_string();
+        timed("moving a mail", async {
+            if has_move {
+                return session.uid_mv(&uid, &folder).await.map_err(imap_err("UID MOVE"));
+            }
+            session.uid_copy(&uid, &folder).await.map_err(imap_err("UID COPY"))?;
+            let flagged = session.uid_store(&uid, "+FLAGS.SILENT (\\Deleted)").await.map_err(imap_err("UID STORE"))?;
+            flagged.try_collect::<Vec<_>>().await.map_err(imap_err("UID STORE"))?;
+            let expunged = session.uid_expunge(&uid).await.map_err(imap_err("UID EXPUNGE"))?;
+            expunged.try_collect::<Vec<_>>().await.map_err(imap_err("UID EXPUNGE"))?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Appends a copy of an outgoing mail to a folder (the Sent folder), marked Seen.
+    pub async fn append(&mut self, folder: &str, raw: &[u8]) -> Result<(), SourceError> {
+        let session = self.session()?;
+        timed("appending to the Sent folder", async {
+            session.append(folder, Some("(\\Seen)"), None, raw).await.map_err(imap_err("APPEND"))
+        })
+        .await
+    }
+
+    /// Logs out; errors are irrelevant at this point.
+    pub async fn close(&mut self) {
+        if let Some(mut session) = self.session.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(5), session.logout()).await;
+        }
+    }
+}
+
+fn imap_err(doing: &'static str) -> impl Fn(async_imap::error::Error) -> SourceError {
+    move |e| SourceError::Imap { doing: doing.into(), reason: e.to_string() }
+}
+
+async fn timed<T>(what: &str, fut: impl Future<Output = Result<T, SourceError>>) -> Result<T, SourceError> {
+    tokio::time::timeout(TIMEOUT, fut).await.map_err(|_| SourceError::Timeout(what.into()))?
+}
+
+async fn ensure_folder(session: &mut ImapSession, folder: &str) -> Result<(), SourceError> {
+    let names: Vec<String> = {
+        let list = session.list(Some(""), Some("*")).await.map_err(imap_err("LIST"))?;
+        let names: Vec<_> = list.try_collect().await.map_err(imap_err("LIST"))?;
+        names.iter().map(|n| n.name().to_string()).collect()
+    };
+    if names.iter().any(|n| n == folder) {
+        return Ok(());
+    }
+    session.create(folder).await.map_err(imap_err("CREATE"))
+}
+
+/// Connects and logs in according to the server's TLS mode.
+async fn connect(server: &Server) -> Result<ImapSession, SourceError> {
+    let target = format!("{}:{}", server.host, server.port);
+    let tcp = TcpStream::connect(&target)
+        .await
+        .map_err(|e| SourceError::Connect { target: target.clone(), reason: e.to_string() })?;
+    let stream: Box<dyn Stream> = match server.tls {
+        TlsMode::Implicit => Box::new(tls_wrap(server, tcp).await?),
+        TlsMode::StartTls => {
+            let mut client = Client::new(tcp);
+            greeting(&mut client, &target).await?;
+            client
+                .run_command_and_check_ok("STARTTLS", None)
+                .await
+                .map_err(imap_err("STARTTLS"))?;
+            Box::new(tls_wrap(server, client.into_inner()).await?)
+        }
+        TlsMode::None => Box::new(tcp),
+    };
+    let mut client = Client::new(stream);
+    if server.tls != TlsMode::StartTls {
+        greeting(&mut client, &target).await?;
+    }
+    let user = server.username.clone().unwrap_or_default();
+    let password = server.password.as_ref().map(|p| p.expose().to_string()).unwrap_or_default();
+    client.login(&user, &password).await.map_err(|(e, _)| SourceError::Imap {
+        doing: format!("LOGIN as {user}"),
+        reason: e.to_string(),
+    })
+}
+
+async fn greeting<T: Stream>(client: &mut Client<T>, target: &str) -> Result<(), SourceError> {
+    match client.read_response().await {
+        Ok(Some(_)) => Ok(()),
+        Ok(None) => Err(SourceError::Connect { target: target.into(), reason: "closed before the greeting".into() }),
+        Err(e) => Err(SourceError::Connect { target: target.into(), reason: e.to_string() }),
+    }
+}
+
+async fn tls_wrap(server: &Server, tcp: TcpStream) -> Result<tokio_rustls::client::TlsStream<TcpStream>, SourceError> {
+    let target = format!("{}:{}", server.host, server.port);
+    let fail = |reason: String| SourceError::Connect { target: target.clone(), reason };
+    let config = crate::tls::client_config(server.ca_file.as_deref()).map_err(|e| fail(e.to_string()))?;
+    let name = rustls::pki_types::ServerName::try_from(server.host.clone())
+        .map_err(|e| fail(format!("bad server name: {e}")))?;
+    tokio_rustls::TlsConnector::from(config)
+        .connect(name, tcp)
+        .await
+        .map_err(|e| fail(format!("TLS: {e}")))
+}

@@ -1,0 +1,114 @@
+//! Source stage, Maildir: reads `new/` and `cur/` of a local Maildir; settling moves a file
+//! into the `.Processed` or `.Quarantine` Maildir++ folder with the Seen flag. Files are only
+//! renamed, never deleted.
+
+use std::path::{Path, PathBuf};
+
+use jiff::Timestamp;
+
+use super::{Fetched, Handle, Settle, SourceError};
+use crate::config::Folders;
+use crate::pipeline::RawMail;
+
+/// A local Maildir source.
+pub struct MaildirSource {
+    root: PathBuf,
+    folders: Folders,
+    batch: usize,
+}
+
+impl MaildirSource {
+    pub fn new(root: PathBuf, folders: Folders, batch: u32) -> MaildirSource {
+        MaildirSource { root, folders, batch: batch as usize }
+    }
+
+    fn folder(&self, name: &str) -> PathBuf {
+        self.root.join(format!(".{name}"))
+    }
+
+    /// Creates the Maildir and its folders when they are missing.
+    pub fn open(&mut self) -> Result<(), SourceError> {
+        let dirs = [self.root.clone(), self.folder(&self.folders.processed), self.folder(&self.folders.quarantine)];
+        for dir in dirs {
+            for sub in ["new", "cur", "tmp"] {
+                let path = dir.join(sub);
+                std::fs::create_dir_all(&path).map_err(|source| io("create", &path, source))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Up to one batch of mail from `new/` and `cur/`, oldest file first.
+    pub fn fetch(&mut self) -> Result<Vec<Fetched>, SourceError> {
+        let mut files = Vec::new();
+        for sub in ["new", "cur"] {
+            let dir = self.root.join(sub);
+            let entries = std::fs::read_dir(&dir).map_err(|source| io("read", &dir, source))?;
+            for entry in entries.filter_map(Result::ok) {
+                let path = entry.path();
+                if path.is_file() {
+                    let modified = entry.metadata().and_then(|m| m.modified()).ok();
+                    files.push((modified, path));
+                }
+            }
+        }
+        files.sort();
+        files.truncate(self.batch);
+        files.into_iter().map(|(modified, path)| read(&path, modified)).collect()
+    }
+
+    /// Moves a processed or quarantined file out of the inbox, marked Seen.
+    pub fn settle(&mut self, path: &Path, how: Settle) -> Result<(), SourceError> {
+        let folder = match how {
+            Settle::Processed => self.folder(&self.folders.processed),
+            Settle::Quarantined => self.folder(&self.folders.quarantine),
+        };
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("mail");
+        let base = name.split(':').next().unwrap_or(name);
+        let target = folder.join("cur").join(format!("{base}:2,S"));
+        std::fs::rename(path, &target).map_err(|source| io("move", path, source))
+    }
+}
+
+fn read(path: &Path, modified: Option<std::time::SystemTime>) -> Result<Fetched, SourceError> {
+    let bytes = std::fs::read(path).map_err(|source| io("read", path, source))?;
+    let received_at = modified
+        .and_then(|m| Timestamp::try_from(m).ok())
+        .unwrap_or_else(Timestamp::now);
+    Ok(Fetched {
+        mail: RawMail { bytes, origin: format!("maildir:{}", path.display()), received_at },
+        handle: Handle::Maildir { path: path.to_path_buf() },
+    })
+}
+
+fn io(doing: &'static str, path: &Path, source: std::io::Error) -> SourceError {
+    SourceError::Io { doing, path: path.display().to_string(), source }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn folders() -> Folders {
+        Folders {
+            inbox: "INBOX".into(),
+            processed: "Processed".into(),
+            quarantine: "Quarantine".into(),
+            sent: "Sent".into(),
+        }
+    }
+
+    #[test]
+    fn fetch_and_settle_moves_files_out_of_the_inbox() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut source = MaildirSource::new(dir.path().to_path_buf(), folders(), 10);
+        source.open().unwrap();
+        std::fs::write(dir.path().join("new/1.mail"), b"From: a@b\r\n\r\nhi").unwrap();
+        let fetched = source.fetch().unwrap();
+        assert_eq!(fetched.len(), 1);
+        let Handle::Maildir { path } = &fetched[0].handle else { panic!() };
+        source.settle(path, Settle::Processed).unwrap();
+        assert!(source.fetch().unwrap().is_empty());
+        assert!(dir.path().join(".Processed/cur/1.mail:2,S").exists());
+    }
+}

@@ -1,0 +1,83 @@
+//! Source stage: where mail comes from (IMAP or a local Maildir) and how it is settled there
+//! after the database commit: moved to the processed or quarantine folder. Nothing is
+//! settled before its transaction is committed, so a crash can only cause a re-read, which
+//! the content hash turns into a no-op.
+
+pub mod imap;
+pub mod maildir;
+
+use crate::pipeline::RawMail;
+
+/// A source failure (connection, protocol, file system).
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("cannot connect to {target}: {reason}")]
+    Connect { target: String, reason: String },
+    #[error("IMAP {doing} failed: {reason}")]
+    Imap { doing: String, reason: String },
+    #[error("timed out while {0}")]
+    Timeout(String),
+    #[error("cannot {doing} {path}: {source}")]
+    Io { doing: &'static str, path: String, source: std::io::Error },
+}
+
+/// How to find a fetched mail again at the source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Handle {
+    Imap { uid: u32 },
+    Maildir { path: std::path::PathBuf },
+}
+
+/// A mail taken from a source, with its handle.
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    pub mail: RawMail,
+    pub handle: Handle,
+}
+
+/// Where a settled mail goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settle {
+    Processed,
+    Quarantined,
+}
+
+/// A configured source.
+pub enum Source {
+    Imap(imap::ImapSource),
+    Maildir(maildir::MaildirSource),
+}
+
+impl Source {
+    /// Connects (IMAP) or checks the folders (Maildir), creating missing folders.
+    pub async fn open(&mut self) -> Result<(), SourceError> {
+        match self {
+            Source::Imap(s) => s.open().await,
+            Source::Maildir(s) => s.open(),
+        }
+    }
+
+    /// The next batch of unsettled mail, oldest first.
+    pub async fn fetch(&mut self) -> Result<Vec<Fetched>, SourceError> {
+        match self {
+            Source::Imap(s) => s.fetch().await,
+            Source::Maildir(s) => s.fetch(),
+        }
+    }
+
+    /// Moves a mail out of the inbox after its transaction committed.
+    pub async fn settle(&mut self, handle: &Handle, how: Settle) -> Result<(), SourceError> {
+        match (self, handle) {
+            (Source::Imap(s), Handle::Imap { uid }) => s.settle(*uid, how).await,
+            (Source::Maildir(s), Handle::Maildir { path }) => s.settle(path, how),
+            _ => Ok(()),
+        }
+    }
+
+    /// Ends the session politely.
+    pub async fn close(&mut self) {
+        if let Source::Imap(s) = self {
+            s.close().await;
+        }
+    }
+}

@@ -1,0 +1,510 @@
+//! Store stage: SQLite (WAL, numbered migrations). One transaction per processed mail holds
+//! the message, the ticket change and the outbox rows, so a crash leaves all or nothing.
+//! rusqlite is blocking: callers keep it off the async executor.
+
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use crate::thread::Lookup;
+
+/// A storage failure, with what was being done.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot {doing}: {source}")]
+pub struct StoreError {
+    doing: &'static str,
+    #[source]
+    source: rusqlite::Error,
+}
+
+impl StoreError {
+    fn wrap(doing: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
+        move |source| StoreError { doing, source }
+    }
+}
+
+type Result<T> = std::result::Result<T, StoreError>;
+
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+
+/// The deskmail database.
+pub struct Store {
+    conn: Connection,
+}
+
+/// A ticket to open.
+#[derive(Debug, Clone)]
+pub struct NewTicket<'a> {
+    pub customer: &'a str,
+    pub customer_name: &'a str,
+    pub subject: &'a str,
+    pub category: Option<&'a str>,
+    pub priority: &'a str,
+    pub language: &'a str,
+    pub created_at: i64,
+    pub first_response_due: i64,
+}
+
+/// A processed (or quarantined) incoming mail.
+#[derive(Debug, Clone, Default)]
+pub struct MessageRow<'a> {
+    pub hash: &'a str,
+    pub raw: &'a [u8],
+    pub origin: &'a str,
+    pub received_at: i64,
+    pub message_id: Option<&'a str>,
+    pub from_address: Option<&'a str>,
+    pub from_name: Option<&'a str>,
+    pub subject: Option<&'a str>,
+    pub language: Option<&'a str>,
+    pub charset: Option<&'a str>,
+    pub lossy: bool,
+    pub new_text: Option<&'a str>,
+    pub quoted_text: Option<&'a str>,
+    pub automated: Option<&'a str>,
+    pub category: Option<&'a str>,
+    pub rule: Option<&'a str>,
+    pub action: Option<&'a str>,
+    pub ticket_id: Option<i64>,
+    pub error: Option<&'a str>,
+}
+
+/// An outgoing mail to queue.
+#[derive(Debug, Clone)]
+pub struct OutboxRow<'a> {
+    pub ticket_id: i64,
+    pub message_row: i64,
+    pub kind: &'a str,
+    pub template: &'a str,
+    pub recipient: &'a str,
+    pub message_id: &'a str,
+    pub subject: &'a str,
+    pub raw: &'a [u8],
+    pub now: i64,
+}
+
+/// A queued outgoing mail, as the sender sees it.
+#[derive(Debug, Clone)]
+pub struct QueuedMail {
+    pub id: i64,
+    pub ticket_id: i64,
+    pub kind: String,
+    pub recipient: String,
+    pub message_id: String,
+    pub raw: Vec<u8>,
+    pub attempts: i64,
+}
+
+/// One line of `deskmail tickets`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TicketSummary {
+    pub id: i64,
+    pub customer: String,
+    pub customer_name: String,
+    pub subject: String,
+    pub category: Option<String>,
+    pub priority: String,
+    pub status: String,
+    pub language: String,
+    pub created_at: i64,
+    pub first_response_due: i64,
+    pub first_response_at: Option<i64>,
+    pub messages: i64,
+}
+
+/// A message of a ticket, for `deskmail show`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MessageSummary {
+    pub id: i64,
+    pub received_at: i64,
+    pub from_address: Option<String>,
+    pub subject: Option<String>,
+    pub category: Option<String>,
+    pub rule: Option<String>,
+    pub automated: Option<String>,
+    pub language: Option<String>,
+    pub charset: Option<String>,
+    pub new_text: Option<String>,
+}
+
+/// An outgoing mail of a ticket, for `deskmail show`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct OutboxSummary {
+    pub id: i64,
+    pub kind: String,
+    pub template: String,
+    pub recipient: String,
+    pub message_id: String,
+    pub subject: String,
+    pub state: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and applies pending migrations.
+    pub fn open(path: &Path) -> Result<Store> {
+        let conn = Connection::open(path).map_err(StoreError::wrap("open the database"))?;
+        Store::setup(conn)
+    }
+
+    /// An in-memory database, for tests and `classify`.
+    pub fn open_in_memory() -> Result<Store> {
+        Store::setup(Connection::open_in_memory().map_err(StoreError::wrap("open the database"))?)
+    }
+
+    fn setup(conn: Connection) -> Result<Store> {
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(StoreError::wrap("set the busy timeout"))?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(StoreError::wrap("enable WAL"))?;
+        conn.pragma_update(None, "synchronous", "FULL").map_err(StoreError::wrap("set synchronous"))?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(StoreError::wrap("enable foreign keys"))?;
+        let mut store = Store { conn };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let version: usize = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(StoreError::wrap("read the schema version"))?;
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+            let tx = self.conn.transaction().map_err(StoreError::wrap("begin a migration"))?;
+            tx.execute_batch(sql).map_err(StoreError::wrap("apply a migration"))?;
+            tx.pragma_update(None, "user_version", i + 1).map_err(StoreError::wrap("record the schema version"))?;
+            tx.commit().map_err(StoreError::wrap("commit a migration"))?;
+        }
+        Ok(())
+    }
+
+    /// Whether a mail with this content hash was already taken in.
+    pub fn is_known(&self, hash: &str) -> Result<bool> {
+        self.conn
+            .query_row("SELECT 1 FROM messages WHERE hash = ?1", [hash], |_| Ok(()))
+            .optional()
+            .map(|r| r.is_some())
+            .map_err(StoreError::wrap("look up a message hash"))
+    }
+
+    /// Starts the transaction in which one mail is recorded.
+    pub fn begin(&mut self) -> Result<Tx<'_>> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(StoreError::wrap("begin a transaction"))?;
+        Ok(Tx { tx })
+    }
+
+    /// Outgoing mail due for (another) attempt at `now`, oldest first.
+    pub fn due_outbox(&self, now: i64, limit: u32) -> Result<Vec<QueuedMail>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, ticket_id, kind, recipient, message_id, raw, attempts FROM outbox
+                 WHERE state = 'pending' AND next_try <= ?1 ORDER BY id LIMIT ?2",
+            )
+            .map_err(StoreError::wrap("read the outbox"))?;
+        stmt.query_map(params![now, limit], |r| {
+            Ok(QueuedMail {
+                id: r.get(0)?,
+                ticket_id: r.get(1)?,
+                kind: r.get(2)?,
+                recipient: r.get(3)?,
+                message_id: r.get(4)?,
+                raw: r.get(5)?,
+                attempts: r.get(6)?,
+            })
+        })
+        .and_then(|rows| rows.collect())
+        .map_err(StoreError::wrap("read the outbox"))
+    }
+
+    /// Marks an outgoing mail as handed to the transport (committed before sending).
+    pub fn mark_sending(&self, id: i64) -> Result<()> {
+        self.set_outbox_state(id, "UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id = ?1")
+    }
+
+    /// Marks an outgoing mail as sent; the ticket's first response is recorded when the mail
+    /// answers the question.
+    pub fn mark_sent(&self, id: i64, now: i64) -> Result<()> {
+        self.conn
+            .execute("UPDATE outbox SET state = 'sent', sent_at = ?2, last_error = NULL WHERE id = ?1", params![id, now])
+            .map(|_| ())
+            .map_err(StoreError::wrap("mark an outgoing mail sent"))
+    }
+
+    /// Puts a mail back in the queue after a failed attempt.
+    pub fn mark_retry(&self, id: i64, next_try: i64, error: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE outbox SET state = 'pending', next_try = ?2, last_error = ?3 WHERE id = ?1",
+                params![id, next_try, error],
+            )
+            .map(|_| ())
+            .map_err(StoreError::wrap("reschedule an outgoing mail"))
+    }
+
+    /// Gives up on a mail (permanent failure).
+    pub fn mark_failed(&self, id: i64, error: &str) -> Result<()> {
+        self.conn
+            .execute("UPDATE outbox SET state = 'failed', last_error = ?2 WHERE id = ?1", params![id, error])
+            .map(|_| ())
+            .map_err(StoreError::wrap("mark an outgoing mail failed"))
+    }
+
+    /// Mail left in `sending` by a crash goes back to `pending` (at-least-once delivery).
+    pub fn recover_sending(&self) -> Result<usize> {
+        self.conn
+            .execute("UPDATE outbox SET state = 'pending' WHERE state = 'sending'", [])
+            .map_err(StoreError::wrap("recover interrupted sends"))
+    }
+
+    fn set_outbox_state(&self, id: i64, sql: &str) -> Result<()> {
+        self.conn.execute(sql, [id]).map(|_| ()).map_err(StoreError::wrap("update the outbox"))
+    }
+
+    /// Number of outgoing mails per state.
+    pub fn outbox_counts(&self) -> Result<Vec<(String, i64)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT state, COUNT(*) FROM outbox GROUP BY state ORDER BY state")
+            .map_err(StoreError::wrap("count the outbox"))?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(StoreError::wrap("count the outbox"))
+    }
+
+    /// All tickets, newest first.
+    pub fn tickets(&self) -> Result<Vec<TicketSummary>> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!("{TICKET_SELECT} ORDER BY t.id DESC"))
+            .map_err(StoreError::wrap("list tickets"))?;
+        stmt.query_map([], ticket_summary)
+            .and_then(|rows| rows.collect())
+            .map_err(StoreError::wrap("list tickets"))
+    }
+
+    /// One ticket.
+    pub fn ticket(&self, id: i64) -> Result<Option<TicketSummary>> {
+        self.conn
+            .query_row(&format!("{TICKET_SELECT} WHERE t.id = ?1"), [id], ticket_summary)
+            .optional()
+            .map_err(StoreError::wrap("read a ticket"))
+    }
+
+    /// The messages of a ticket, oldest first.
+    pub fn ticket_messages(&self, id: i64) -> Result<Vec<MessageSummary>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, received_at, from_address, subject, category, rule, automated, language,
+                        charset, new_text
+                 FROM messages WHERE ticket_id = ?1 ORDER BY id",
+            )
+            .map_err(StoreError::wrap("read a ticket's messages"))?;
+        stmt.query_map([id], |r| {
+            Ok(MessageSummary {
+                id: r.get(0)?,
+                received_at: r.get(1)?,
+                from_address: r.get(2)?,
+                subject: r.get(3)?,
+                category: r.get(4)?,
+                rule: r.get(5)?,
+                automated: r.get(6)?,
+                language: r.get(7)?,
+                charset: r.get(8)?,
+                new_text: r.get(9)?,
+            })
+        })
+        .and_then(|rows| rows.collect())
+        .map_err(StoreError::wrap("read a ticket's messages"))
+    }
+
+    /// The outgoing mail of a ticket, oldest first.
+    pub fn ticket_outbox(&self, id: i64) -> Result<Vec<OutboxSummary>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, kind, template, recipient, message_id, subject, state, attempts, last_error
+                 FROM outbox WHERE ticket_id = ?1 ORDER BY id",
+            )
+            .map_err(StoreError::wrap("read a ticket's outgoing mail"))?;
+        stmt.query_map([id], |r| {
+            Ok(OutboxSummary {
+                id: r.get(0)?,
+                kind: r.get(1)?,
+                template: r.get(2)?,
+                recipient: r.get(3)?,
+                message_id: r.get(4)?,
+                subject: r.get(5)?,
+                state: r.get(6)?,
+                attempts: r.get(7)?,
+                last_error: r.get(8)?,
+            })
+        })
+        .and_then(|rows| rows.collect())
+        .map_err(StoreError::wrap("read a ticket's outgoing mail"))
+    }
+
+    /// Counts of messages per state (`processed`, `quarantined`).
+    pub fn message_counts(&self) -> Result<Vec<(String, i64)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT state, COUNT(*) FROM messages GROUP BY state ORDER BY state")
+            .map_err(StoreError::wrap("count messages"))?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(StoreError::wrap("count messages"))
+    }
+}
+
+const TICKET_SELECT: &str = "SELECT t.id, t.customer, t.customer_name, t.subject, t.category, t.priority,
+        t.status, t.language, t.created_at, t.first_response_due, t.first_response_at,
+        (SELECT COUNT(*) FROM messages m WHERE m.ticket_id = t.id)
+    FROM tickets t";
+
+fn ticket_summary(r: &rusqlite::Row<'_>) -> rusqlite::Result<TicketSummary> {
+    Ok(TicketSummary {
+        id: r.get(0)?,
+        customer: r.get(1)?,
+        customer_name: r.get(2)?,
+        subject: r.get(3)?,
+        category: r.get(4)?,
+        priority: r.get(5)?,
+        status: r.get(6)?,
+        language: r.get(7)?,
+        created_at: r.get(8)?,
+        first_response_due: r.get(9)?,
+        first_response_at: r.get(10)?,
+        messages: r.get(11)?,
+    })
+}
+
+/// The transaction recording one mail: nothing of it is visible until [`Tx::commit`].
+pub struct Tx<'a> {
+    tx: Transaction<'a>,
+}
+
+impl Tx<'_> {
+    /// Opens a ticket and returns its number.
+    pub fn open_ticket(&self, t: &NewTicket<'_>) -> Result<i64> {
+        self.tx
+            .execute(
+                "INSERT INTO tickets (customer, customer_name, subject, category, priority, language,
+                                      created_at, first_response_due, last_activity)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?7)",
+                params![t.customer, t.customer_name, t.subject, t.category, t.priority, t.language,
+                        t.created_at, t.first_response_due],
+            )
+            .map_err(StoreError::wrap("open a ticket"))?;
+        Ok(self.tx.last_insert_rowid())
+    }
+
+    /// Records activity on a ticket (a follow-up reopens a closed ticket).
+    pub fn touch_ticket(&self, id: i64, now: i64) -> Result<()> {
+        self.tx
+            .execute(
+                "UPDATE tickets SET last_activity = ?2,
+                    status = CASE WHEN status = 'closed' THEN 'open' ELSE status END WHERE id = ?1",
+                params![id, now],
+            )
+            .map(|_| ())
+            .map_err(StoreError::wrap("update a ticket"))
+    }
+
+    /// Records the first response of a ticket (an answer that resolves, or a human reply).
+    pub fn record_first_response(&self, id: i64, at: i64) -> Result<()> {
+        self.tx
+            .execute(
+                "UPDATE tickets SET first_response_at = COALESCE(first_response_at, ?2) WHERE id = ?1",
+                params![id, at],
+            )
+            .map(|_| ())
+            .map_err(StoreError::wrap("record a first response"))
+    }
+
+    /// Records an incoming mail; returns its row id.
+    pub fn insert_message(&self, m: &MessageRow<'_>, state: &str) -> Result<i64> {
+        self.tx
+            .execute(
+                "INSERT INTO messages (hash, raw, origin, received_at, message_id, from_address,
+                    from_name, subject, language, charset, lossy, new_text, quoted_text, automated,
+                    category, rule, action, ticket_id, state, error)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                         ?17, ?18, ?19, ?20)",
+                params![m.hash, m.raw, m.origin, m.received_at, m.message_id, m.from_address,
+                        m.from_name, m.subject, m.language, m.charset, m.lossy, m.new_text,
+                        m.quoted_text, m.automated, m.category, m.rule, m.action, m.ticket_id,
+                        state, m.error],
+            )
+            .map_err(StoreError::wrap("record a message"))?;
+        Ok(self.tx.last_insert_rowid())
+    }
+
+    /// Queues an outgoing mail.
+    pub fn enqueue(&self, o: &OutboxRow<'_>) -> Result<i64> {
+        self.tx
+            .execute(
+                "INSERT INTO outbox (ticket_id, message_row, kind, template, recipient, message_id,
+                                     subject, raw, next_try, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+                params![o.ticket_id, o.message_row, o.kind, o.template, o.recipient, o.message_id,
+                        o.subject, o.raw, o.now],
+            )
+            .map_err(StoreError::wrap("queue an outgoing mail"))?;
+        Ok(self.tx.last_insert_rowid())
+    }
+
+    /// How many automatic mails went (or are queued) to `address` since `since`.
+    pub fn automatic_mails_since(&self, address: &str, since: i64) -> Result<u32> {
+        self.tx
+            .query_row(
+                "SELECT COUNT(*) FROM outbox WHERE recipient = ?1 AND created_at >= ?2",
+                params![address, since],
+                |r| r.get(0),
+            )
+            .map_err(StoreError::wrap("count automatic mails"))
+    }
+
+    /// Makes everything recorded in this transaction durable.
+    pub fn commit(self) -> Result<()> {
+        self.tx.commit().map_err(StoreError::wrap("commit"))
+    }
+}
+
+impl Lookup for Tx<'_> {
+    fn ticket_of_our_message(&self, ids: &[String]) -> Option<i64> {
+        ids.iter().find_map(|id| {
+            self.tx
+                .query_row("SELECT ticket_id FROM outbox WHERE message_id = ?1", [id], |r| r.get(0))
+                .optional()
+                .ok()
+                .flatten()
+        })
+    }
+
+    fn ticket_of_customer_message(&self, ids: &[String]) -> Option<(i64, String)> {
+        ids.iter().find_map(|id| {
+            self.tx
+                .query_row(
+                    "SELECT t.id, t.customer FROM messages m JOIN tickets t ON t.id = m.ticket_id
+                     WHERE m.message_id = ?1 ORDER BY m.id LIMIT 1",
+                    [id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+                .ok()
+                .flatten()
+        })
+    }
+
+    fn ticket_customer(&self, ticket: i64) -> Option<String> {
+        self.tx
+            .query_row("SELECT customer FROM tickets WHERE id = ?1", [ticket], |r| r.get(0))
+            .optional()
+            .ok()
+            .flatten()
+    }
+}

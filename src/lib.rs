@@ -3,8 +3,10 @@
 //! answered from templates over SMTP. Each pipeline stage is a module; only `daemon` joins them.
 #![forbid(unsafe_code)]
 
+pub mod cli;
 pub mod compose;
 pub mod config;
+pub mod daemon;
 pub mod decide;
 pub mod parse;
 pub mod pipeline;

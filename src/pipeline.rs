@@ -41,7 +41,9 @@ pub enum Outcome {
     Duplicate,
     Processed(Report),
     /// Kept, not processed, with the reason; can be replayed after a fix.
-    Quarantined { reason: String },
+    Quarantined {
+        reason: String,
+    },
 }
 
 /// What processing did, for logs and the demo.
@@ -60,19 +62,77 @@ pub struct Report {
     pub reply: String,
 }
 
-/// The content key of a mail: SHA-256 of its raw bytes.
+/// The content key of a mail: SHA-256 of its raw bytes without the trace fields that mail
+/// servers prepend on delivery (`Return-Path`, `Received`, `Delivered-To` …), so the same mail
+/// delivered twice, or found in two folders, has the same key.
 pub fn content_hash(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(without_trace_fields(bytes))
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+const TRACE_FIELDS: &[&str] = &[
+    "return-path",
+    "received",
+    "delivered-to",
+    "x-original-to",
+    "x-delivered-to",
+    "envelope-to",
+    "x-envelope-from",
+    "x-envelope-to",
+    "x-rcpt-to",
+    "authentication-results",
+    "received-spf",
+    "arc-seal",
+    "arc-message-signature",
+    "arc-authentication-results",
+    "x-spam-status",
+    "x-spam-score",
+    "x-spam-level",
+    "x-spam-flag",
+    "x-spam-checker-version",
+    "x-virus-scanned",
+];
+
+/// `bytes` from the first header field that is not a delivery trace field.
+fn without_trace_fields(bytes: &[u8]) -> &[u8] {
+    let mut start = 0;
+    while start < bytes.len() {
+        let line_end = bytes[start..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(bytes.len(), |i| start + i + 1);
+        let line = &bytes[start..line_end];
+        let is_continuation = matches!(line.first(), Some(b' ' | b'\t'));
+        let name = line.split(|&b| b == b':').next().unwrap_or_default();
+        let is_trace = TRACE_FIELDS
+            .iter()
+            .any(|f| f.as_bytes().eq_ignore_ascii_case(name.trim_ascii()));
+        if start > 0 && is_continuation || is_trace {
+            start = line_end;
+        } else {
+            break;
+        }
+    }
+    &bytes[start..]
 }
 
 /// Processes one mail. Only storage errors are returned: bad mail is quarantined.
-pub fn process(store: &mut Store, ctx: &Context<'_>, mail: &RawMail) -> Result<Outcome, StoreError> {
+pub fn process(
+    store: &mut Store,
+    ctx: &Context<'_>,
+    mail: &RawMail,
+) -> Result<Outcome, StoreError> {
     let hash = content_hash(&mail.bytes);
     if store.is_known(&hash)? {
         return Ok(Outcome::Duplicate);
     }
     if mail.bytes.len() as u64 > ctx.settings.max_message_bytes {
-        let reason = format!("larger than the limit of {} bytes", ctx.settings.max_message_bytes);
+        let reason = format!(
+            "larger than the limit of {} bytes",
+            ctx.settings.max_message_bytes
+        );
         return quarantine(store, mail, &hash, &reason);
     }
     match parse::parse(&mail.bytes) {
@@ -82,7 +142,12 @@ pub fn process(store: &mut Store, ctx: &Context<'_>, mail: &RawMail) -> Result<O
 }
 
 /// Stores a mail that cannot be processed, with its reason.
-pub fn quarantine(store: &mut Store, mail: &RawMail, hash: &str, reason: &str) -> Result<Outcome, StoreError> {
+pub fn quarantine(
+    store: &mut Store,
+    mail: &RawMail,
+    hash: &str,
+    reason: &str,
+) -> Result<Outcome, StoreError> {
     let tx = store.begin()?;
     let row = MessageRow {
         hash,
@@ -94,15 +159,31 @@ pub fn quarantine(store: &mut Store, mail: &RawMail, hash: &str, reason: &str) -
     };
     tx.insert_message(&row, "quarantined")?;
     tx.commit()?;
-    Ok(Outcome::Quarantined { reason: reason.to_string() })
+    Ok(Outcome::Quarantined {
+        reason: reason.to_string(),
+    })
 }
 
-fn record(store: &mut Store, ctx: &Context<'_>, mail: &RawMail, hash: &str, inbound: &Inbound) -> Result<Outcome, StoreError> {
+fn record(
+    store: &mut Store,
+    ctx: &Context<'_>,
+    mail: &RawMail,
+    hash: &str,
+    inbound: &Inbound,
+) -> Result<Outcome, StoreError> {
     let verdict = screen::screen(inbound, &ctx.settings.own_addresses);
     let classification = ctx.rules.classify(inbound, &verdict);
     let tx = store.begin()?;
     let threading = thread::resolve(inbound, &tx);
-    let ticket = ticket_for(&tx, ctx, mail, inbound, &verdict, &classification, threading)?;
+    let ticket = ticket_for(
+        &tx,
+        ctx,
+        mail,
+        inbound,
+        &verdict,
+        &classification,
+        threading,
+    )?;
     let new_ticket = matches!(threading, Threading::New) && ticket.is_some();
     let row = message_row(mail, hash, inbound, &verdict, &classification, ticket);
     let message_row_id = tx.insert_message(&row, "processed")?;
@@ -111,14 +192,27 @@ fn record(store: &mut Store, ctx: &Context<'_>, mail: &RawMail, hash: &str, inbo
             verdict: &verdict,
             classification: &classification,
             new_ticket,
-            sent_today: tx.automatic_mails_since(&inbound.from_address, ctx.now.as_second() - 86_400)?,
+            sent_today: tx
+                .automatic_mails_since(&inbound.from_address, ctx.now.as_second() - 86_400)?,
             max_per_day: ctx.settings.max_auto_per_day,
         }),
-        None => Plan::Nothing { why: format!("machine mail ({})", verdict.reason) },
+        None => Plan::Nothing {
+            why: format!("machine mail ({})", verdict.reason),
+        },
     };
     let reply = match (&plan, ticket) {
         (Plan::Send { kind, template }, Some(ticket)) => {
-            match queue_reply(&tx, ctx, mail, inbound, &classification, ticket, message_row_id, *kind, template)? {
+            match queue_reply(
+                &tx,
+                ctx,
+                mail,
+                inbound,
+                &classification,
+                ticket,
+                message_row_id,
+                *kind,
+                template,
+            )? {
                 Ok(()) => format!("{}:{template}", kind.as_str()),
                 Err(e) => {
                     // The ticket stands; staff see that the automatic mail could not be made.
@@ -236,7 +330,10 @@ fn queue_reply(
         support_name: s.support_name.clone(),
         support_address: s.support_address.clone(),
     };
-    let rendered = match ctx.templates.render(template, inbound.language, &template_ctx) {
+    let rendered = match ctx
+        .templates
+        .render(template, inbound.language, &template_ctx)
+    {
         Ok(r) => r,
         Err(e) => return Ok(Err(e.to_string())),
     };
@@ -275,5 +372,34 @@ fn queue_reply(
 
 /// A time as shown to customers: `2026-11-22 09:48 CST`.
 pub fn local_time(t: Timestamp, settings: &Settings) -> String {
-    t.to_zoned(settings.time_zone.clone()).strftime("%Y-%m-%d %H:%M %Z").to_string()
+    t.to_zoned(settings.time_zone.clone())
+        .strftime("%Y-%m-%d %H:%M %Z")
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redelivery_with_new_trace_fields_has_the_same_key() {
+        let mail = b"From: a@b\r\nSubject: x\r\n\r\nbody";
+        let delivered = b"Return-Path: <a@b>\r\nDelivered-To: s@x\r\nReceived: from x\r\n\tby y; Sun\r\nFrom: a@b\r\nSubject: x\r\n\r\nbody";
+        assert_eq!(content_hash(mail), content_hash(delivered));
+    }
+
+    #[test]
+    fn different_content_has_a_different_key() {
+        assert_ne!(
+            content_hash(b"From: a@b\r\n\r\none"),
+            content_hash(b"From: a@b\r\n\r\ntwo")
+        );
+    }
+
+    #[test]
+    fn a_received_field_after_the_first_header_is_content() {
+        let a = b"From: a@b\r\nReceived: x\r\n\r\nbody";
+        let b = b"From: a@b\r\nReceived: y\r\n\r\nbody";
+        assert_ne!(content_hash(a), content_hash(b));
+    }
 }

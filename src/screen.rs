@@ -47,11 +47,17 @@ pub struct Verdict {
 
 impl Verdict {
     fn human() -> Verdict {
-        Verdict { automated: None, reason: String::new() }
+        Verdict {
+            automated: None,
+            reason: String::new(),
+        }
     }
 
     fn machine(kind: AutomatedKind, reason: impl Into<String>) -> Verdict {
-        Verdict { automated: Some(kind), reason: reason.into() }
+        Verdict {
+            automated: Some(kind),
+            reason: reason.into(),
+        }
     }
 
     pub fn is_automated(&self) -> bool {
@@ -75,7 +81,12 @@ pub fn screen(mail: &Inbound, own_addresses: &[String]) -> Verdict {
 fn own_address(mail: &Inbound, own: &[String]) -> Option<Verdict> {
     own.iter()
         .any(|a| a.eq_ignore_ascii_case(&mail.from_address))
-        .then(|| Verdict::machine(AutomatedKind::Own, format!("sender {} is ours", mail.from_address)))
+        .then(|| {
+            Verdict::machine(
+                AutomatedKind::Own,
+                format!("sender {} is ours", mail.from_address),
+            )
+        })
 }
 
 fn report(mail: &Inbound) -> Option<Verdict> {
@@ -85,8 +96,12 @@ fn report(mail: &Inbound) -> Option<Verdict> {
 
 fn bounce_sender(mail: &Inbound) -> Option<Verdict> {
     let local = local_part(&mail.from_address);
-    if local == "mailer-daemon" || local == "postmaster" {
-        return Some(Verdict::machine(AutomatedKind::Bounce, format!("sender {local}")));
+    let squashed: String = local.chars().filter(char::is_ascii_alphanumeric).collect();
+    if squashed == "mailerdaemon" || squashed == "postmaster" {
+        return Some(Verdict::machine(
+            AutomatedKind::Bounce,
+            format!("sender {local}"),
+        ));
     }
     (mail.return_path.as_deref() == Some(""))
         .then(|| Verdict::machine(AutomatedKind::Bounce, "null Return-Path <>"))
@@ -94,18 +109,37 @@ fn bounce_sender(mail: &Inbound) -> Option<Verdict> {
 
 fn auto_submitted(mail: &Inbound) -> Option<Verdict> {
     let value = mail.header("auto-submitted")?;
-    let keyword = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    (keyword != "no" && !keyword.is_empty())
-        .then(|| Verdict::machine(AutomatedKind::AutoReply, format!("Auto-Submitted: {keyword}")))
+    let keyword = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    (keyword != "no" && !keyword.is_empty()).then(|| {
+        Verdict::machine(
+            AutomatedKind::AutoReply,
+            format!("Auto-Submitted: {keyword}"),
+        )
+    })
 }
 
 fn autoreply_headers(mail: &Inbound) -> Option<Verdict> {
-    for name in ["x-autoreply", "x-autorespond", "x-autoresponder", "x-mailautoreply"] {
+    for name in [
+        "x-autoreply",
+        "x-autorespond",
+        "x-autoresponder",
+        "x-mailautoreply",
+    ] {
         if mail.header(name).is_some() {
-            return Some(Verdict::machine(AutomatedKind::AutoReply, format!("header {name}")));
+            return Some(Verdict::machine(
+                AutomatedKind::AutoReply,
+                format!("header {name}"),
+            ));
         }
     }
-    let suppress = mail.header("x-auto-response-suppress")?.to_ascii_lowercase();
+    let suppress = mail
+        .header("x-auto-response-suppress")?
+        .to_ascii_lowercase();
     (suppress.contains("all") || suppress.contains("oof"))
         .then(|| Verdict::machine(AutomatedKind::AutoReply, "X-Auto-Response-Suppress"))
 }
@@ -114,24 +148,41 @@ fn list_or_bulk(mail: &Inbound) -> Option<Verdict> {
     if let Some(precedence) = mail.header("precedence") {
         let p = precedence.trim().to_ascii_lowercase();
         if ["bulk", "junk", "list"].contains(&p.as_str()) {
-            return Some(Verdict::machine(AutomatedKind::List, format!("Precedence: {p}")));
+            return Some(Verdict::machine(
+                AutomatedKind::List,
+                format!("Precedence: {p}"),
+            ));
         }
         if p == "auto_reply" {
-            return Some(Verdict::machine(AutomatedKind::AutoReply, "Precedence: auto_reply"));
+            return Some(Verdict::machine(
+                AutomatedKind::AutoReply,
+                "Precedence: auto_reply",
+            ));
         }
     }
-    let list_header = mail.headers.iter().find(|(name, _)| name.starts_with("list-"))?;
-    Some(Verdict::machine(AutomatedKind::List, format!("header {}", list_header.0)))
+    let list_header = mail
+        .headers
+        .iter()
+        .find(|(name, _)| name.starts_with("list-"))?;
+    Some(Verdict::machine(
+        AutomatedKind::List,
+        format!("header {}", list_header.0),
+    ))
 }
 
 fn no_reply_sender(mail: &Inbound) -> Option<Verdict> {
     let local = local_part(&mail.from_address);
-    let squashed: String = local.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    let squashed: String = local
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect();
     let no_reply = ["noreply", "donotreply", "noanswer", "donotrespond"]
         .iter()
         .any(|p| squashed.starts_with(p))
         || local.ends_with("-request")
         || local.starts_with("owner-")
+        || local.ends_with("-owner")
+        || local.ends_with("-bounces")
         || ["listserv", "majordomo", "mailman", "bounce", "bounces"].contains(&local)
         || local.starts_with("bounce-")
         || local.starts_with("bounces+");
@@ -153,7 +204,7 @@ fn local_part(address: &str) -> &str {
 
 static BOUNCE_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)^\s*(undeliverable|undelivered mail|delivery status notification|delivery (has )?failed|mail delivery (failed|failure|system)|returned mail|failure notice|non[- ]?delivery|delivery failure|系统退信|退信|投递失败|无法投递|無法傳遞|未能送达)",
+        r"(?i)^\s*((fwd?|fw|re)\s*:\s*)*(undeliverable|undelivered mail|delivery status notification|delivery (has )?failed|mail delivery (failed|failure|system)|returned mail|failure notice|loop alert|mail loop|complaint about message from|abuse report|non[- ]?delivery|delivery failure|系统退信|退信|投递失败|无法投递|無法傳遞|未能送达)",
     )
     .expect("bounce subject regex")
 });
@@ -177,12 +228,18 @@ mod tests {
 
     #[test]
     fn customer_mail_is_human() {
-        assert_eq!(verdict("From: a@customer.test\r\nSubject: Refund\r\n\r\nhi"), None);
+        assert_eq!(
+            verdict("From: a@customer.test\r\nSubject: Refund\r\n\r\nhi"),
+            None
+        );
     }
 
     #[test]
     fn auto_submitted_no_is_human() {
-        assert_eq!(verdict("From: a@c.test\r\nAuto-Submitted: no\r\n\r\nhi"), None);
+        assert_eq!(
+            verdict("From: a@c.test\r\nAuto-Submitted: no\r\n\r\nhi"),
+            None
+        );
     }
 
     #[test]
@@ -193,33 +250,84 @@ mod tests {
 
     #[test]
     fn own_address() {
-        assert_eq!(verdict("From: Support@Example.test\r\n\r\nhi"), Some(AutomatedKind::Own));
+        assert_eq!(
+            verdict("From: Support@Example.test\r\n\r\nhi"),
+            Some(AutomatedKind::Own)
+        );
     }
 
     #[test]
     fn list_headers_and_precedence() {
-        assert_eq!(verdict("From: a@c.test\r\nList-Id: <x.c.test>\r\n\r\nhi"), Some(AutomatedKind::List));
-        assert_eq!(verdict("From: a@c.test\r\nPrecedence: bulk\r\n\r\nhi"), Some(AutomatedKind::List));
+        assert_eq!(
+            verdict("From: a@c.test\r\nList-Id: <x.c.test>\r\n\r\nhi"),
+            Some(AutomatedKind::List)
+        );
+        assert_eq!(
+            verdict("From: a@c.test\r\nPrecedence: bulk\r\n\r\nhi"),
+            Some(AutomatedKind::List)
+        );
     }
 
     #[test]
     fn bounce_by_sender_and_null_path() {
-        assert_eq!(verdict("From: MAILER-DAEMON@c.test\r\n\r\nhi"), Some(AutomatedKind::Bounce));
-        assert_eq!(verdict("Return-Path: <>\r\nFrom: a@c.test\r\n\r\nhi"), Some(AutomatedKind::Bounce));
+        assert_eq!(
+            verdict("From: MAILER-DAEMON@c.test\r\n\r\nhi"),
+            Some(AutomatedKind::Bounce)
+        );
+        assert_eq!(
+            verdict("Return-Path: <>\r\nFrom: a@c.test\r\n\r\nhi"),
+            Some(AutomatedKind::Bounce)
+        );
     }
 
     #[test]
     fn no_reply_senders() {
-        for from in ["no-reply@c.test", "noreply@c.test", "do-not-reply@c.test", "list-request@c.test", "owner-list@c.test"] {
-            assert_eq!(verdict(&format!("From: {from}\r\n\r\nhi")), Some(AutomatedKind::NoReply), "{from}");
+        for from in [
+            "no-reply@c.test",
+            "noreply@c.test",
+            "do-not-reply@c.test",
+            "list-request@c.test",
+            "owner-list@c.test",
+        ] {
+            assert_eq!(
+                verdict(&format!("From: {from}\r\n\r\nhi")),
+                Some(AutomatedKind::NoReply),
+                "{from}"
+            );
         }
     }
 
     #[test]
     fn automatic_subjects() {
-        for subject in ["Automatic reply: Refund", "Out of Office: back Monday", "自动回复: 退款", "Undeliverable: Refund", "系统退信"] {
+        for subject in [
+            "Automatic reply: Refund",
+            "Out of Office: back Monday",
+            "自动回复: 退款",
+            "Undeliverable: Refund",
+            "系统退信",
+        ] {
             let raw = format!("From: a@c.test\r\nSubject: {subject}\r\n\r\nhi");
             assert!(verdict(&raw).is_some(), "{subject}");
+        }
+    }
+
+    #[test]
+    fn postmaster_spelt_differently() {
+        assert_eq!(
+            verdict("From: post_master@vtext.test\r\nSubject: Re: x\r\n\r\nhi"),
+            Some(AutomatedKind::Bounce)
+        );
+    }
+
+    #[test]
+    fn forwarded_bounce_and_feedback_subjects() {
+        for subject in [
+            "Fwd: Returned mail: see transcript",
+            "complaint about message from 192.0.2.1",
+            "Loop Alert: Duplicated Message-ID",
+        ] {
+            let raw = format!("From: a@c.test\r\nSubject: {subject}\r\n\r\nhi");
+            assert_eq!(verdict(&raw), Some(AutomatedKind::Bounce), "{subject}");
         }
     }
 

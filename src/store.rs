@@ -156,9 +156,12 @@ impl Store {
     fn setup(conn: Connection) -> Result<Store> {
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(StoreError::wrap("set the busy timeout"))?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(StoreError::wrap("enable WAL"))?;
-        conn.pragma_update(None, "synchronous", "FULL").map_err(StoreError::wrap("set synchronous"))?;
-        conn.pragma_update(None, "foreign_keys", "ON").map_err(StoreError::wrap("enable foreign keys"))?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(StoreError::wrap("enable WAL"))?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(StoreError::wrap("set synchronous"))?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(StoreError::wrap("enable foreign keys"))?;
         let mut store = Store { conn };
         store.migrate()?;
         Ok(store)
@@ -170,10 +173,16 @@ impl Store {
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .map_err(StoreError::wrap("read the schema version"))?;
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
-            let tx = self.conn.transaction().map_err(StoreError::wrap("begin a migration"))?;
-            tx.execute_batch(sql).map_err(StoreError::wrap("apply a migration"))?;
-            tx.pragma_update(None, "user_version", i + 1).map_err(StoreError::wrap("record the schema version"))?;
-            tx.commit().map_err(StoreError::wrap("commit a migration"))?;
+            let tx = self
+                .conn
+                .transaction()
+                .map_err(StoreError::wrap("begin a migration"))?;
+            tx.execute_batch(sql)
+                .map_err(StoreError::wrap("apply a migration"))?;
+            tx.pragma_update(None, "user_version", i + 1)
+                .map_err(StoreError::wrap("record the schema version"))?;
+            tx.commit()
+                .map_err(StoreError::wrap("commit a migration"))?;
         }
         Ok(())
     }
@@ -222,14 +231,20 @@ impl Store {
 
     /// Marks an outgoing mail as handed to the transport (committed before sending).
     pub fn mark_sending(&self, id: i64) -> Result<()> {
-        self.set_outbox_state(id, "UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id = ?1")
+        self.set_outbox_state(
+            id,
+            "UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id = ?1",
+        )
     }
 
     /// Marks an outgoing mail as sent; the ticket's first response is recorded when the mail
     /// answers the question.
     pub fn mark_sent(&self, id: i64, now: i64) -> Result<()> {
         self.conn
-            .execute("UPDATE outbox SET state = 'sent', sent_at = ?2, last_error = NULL WHERE id = ?1", params![id, now])
+            .execute(
+                "UPDATE outbox SET state = 'sent', sent_at = ?2, last_error = NULL WHERE id = ?1",
+                params![id, now],
+            )
             .map(|_| ())
             .map_err(StoreError::wrap("mark an outgoing mail sent"))
     }
@@ -248,7 +263,10 @@ impl Store {
     /// Gives up on a mail (permanent failure).
     pub fn mark_failed(&self, id: i64, error: &str) -> Result<()> {
         self.conn
-            .execute("UPDATE outbox SET state = 'failed', last_error = ?2 WHERE id = ?1", params![id, error])
+            .execute(
+                "UPDATE outbox SET state = 'failed', last_error = ?2 WHERE id = ?1",
+                params![id, error],
+            )
             .map(|_| ())
             .map_err(StoreError::wrap("mark an outgoing mail failed"))
     }
@@ -256,12 +274,18 @@ impl Store {
     /// Mail left in `sending` by a crash goes back to `pending` (at-least-once delivery).
     pub fn recover_sending(&self) -> Result<usize> {
         self.conn
-            .execute("UPDATE outbox SET state = 'pending' WHERE state = 'sending'", [])
+            .execute(
+                "UPDATE outbox SET state = 'pending' WHERE state = 'sending'",
+                [],
+            )
             .map_err(StoreError::wrap("recover interrupted sends"))
     }
 
     fn set_outbox_state(&self, id: i64, sql: &str) -> Result<()> {
-        self.conn.execute(sql, [id]).map(|_| ()).map_err(StoreError::wrap("update the outbox"))
+        self.conn
+            .execute(sql, [id])
+            .map(|_| ())
+            .map_err(StoreError::wrap("update the outbox"))
     }
 
     /// Number of outgoing mails per state.
@@ -289,7 +313,11 @@ impl Store {
     /// One ticket.
     pub fn ticket(&self, id: i64) -> Result<Option<TicketSummary>> {
         self.conn
-            .query_row(&format!("{TICKET_SELECT} WHERE t.id = ?1"), [id], ticket_summary)
+            .query_row(
+                &format!("{TICKET_SELECT} WHERE t.id = ?1"),
+                [id],
+                ticket_summary,
+            )
             .optional()
             .map_err(StoreError::wrap("read a ticket"))
     }
@@ -360,7 +388,8 @@ impl Store {
     }
 }
 
-const TICKET_SELECT: &str = "SELECT t.id, t.customer, t.customer_name, t.subject, t.category, t.priority,
+const TICKET_SELECT: &str =
+    "SELECT t.id, t.customer, t.customer_name, t.subject, t.category, t.priority,
         t.status, t.language, t.created_at, t.first_response_due, t.first_response_at,
         (SELECT COUNT(*) FROM messages m WHERE m.ticket_id = t.id)
     FROM tickets t";
@@ -434,10 +463,28 @@ impl Tx<'_> {
                     category, rule, action, ticket_id, state, error)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
                          ?17, ?18, ?19, ?20)",
-                params![m.hash, m.raw, m.origin, m.received_at, m.message_id, m.from_address,
-                        m.from_name, m.subject, m.language, m.charset, m.lossy, m.new_text,
-                        m.quoted_text, m.automated, m.category, m.rule, m.action, m.ticket_id,
-                        state, m.error],
+                params![
+                    m.hash,
+                    m.raw,
+                    m.origin,
+                    m.received_at,
+                    m.message_id,
+                    m.from_address,
+                    m.from_name,
+                    m.subject,
+                    m.language,
+                    m.charset,
+                    m.lossy,
+                    m.new_text,
+                    m.quoted_text,
+                    m.automated,
+                    m.category,
+                    m.rule,
+                    m.action,
+                    m.ticket_id,
+                    state,
+                    m.error
+                ],
             )
             .map_err(StoreError::wrap("record a message"))?;
         Ok(self.tx.last_insert_rowid())
@@ -450,8 +497,17 @@ impl Tx<'_> {
                 "INSERT INTO outbox (ticket_id, message_row, kind, template, recipient, message_id,
                                      subject, raw, next_try, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
-                params![o.ticket_id, o.message_row, o.kind, o.template, o.recipient, o.message_id,
-                        o.subject, o.raw, o.now],
+                params![
+                    o.ticket_id,
+                    o.message_row,
+                    o.kind,
+                    o.template,
+                    o.recipient,
+                    o.message_id,
+                    o.subject,
+                    o.raw,
+                    o.now
+                ],
             )
             .map_err(StoreError::wrap("queue an outgoing mail"))?;
         Ok(self.tx.last_insert_rowid())
@@ -478,7 +534,11 @@ impl Lookup for Tx<'_> {
     fn ticket_of_our_message(&self, ids: &[String]) -> Option<i64> {
         ids.iter().find_map(|id| {
             self.tx
-                .query_row("SELECT ticket_id FROM outbox WHERE message_id = ?1", [id], |r| r.get(0))
+                .query_row(
+                    "SELECT ticket_id FROM outbox WHERE message_id = ?1",
+                    [id],
+                    |r| r.get(0),
+                )
                 .optional()
                 .ok()
                 .flatten()
@@ -502,7 +562,11 @@ impl Lookup for Tx<'_> {
 
     fn ticket_customer(&self, ticket: i64) -> Option<String> {
         self.tx
-            .query_row("SELECT customer FROM tickets WHERE id = ?1", [ticket], |r| r.get(0))
+            .query_row(
+                "SELECT customer FROM tickets WHERE id = ?1",
+                [ticket],
+                |r| r.get(0),
+            )
             .optional()
             .ok()
             .flatten()

@@ -147,7 +147,10 @@ mod tests {
 
     #[test]
     fn cyrillic_is_other() {
-        assert_eq!(detect("Здравствуйте, мой платеж не прошел"), Language::Other);
+        assert_eq!(
+            detect("Здравствуйте, мой платеж не прошел"),
+            Language::Other
+        );
     }
 
     #[test]
@@ -168,7 +171,12 @@ pub fn to_traditional(text: &str) -> String {
 
 fn map_chars(text: &str, from: &str, to: &str) -> String {
     text.chars()
-        .map(|c| from.chars().position(|f| f == c).and_then(|i| to.chars().nth(i)).unwrap_or(c))
+        .map(|c| {
+            from.chars()
+                .position(|f| f == c)
+                .and_then(|i| to.chars().nth(i))
+                .unwrap_or(c)
+        })
         .collect()
 }
 

@@ -69,7 +69,10 @@ impl Inbound {
     /// The value of the first header called `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
         let name = name.to_ascii_lowercase();
-        self.headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The sender's domain, lower-cased.
@@ -80,7 +83,9 @@ impl Inbound {
 
 /// Parses one raw mail.
 pub fn parse(raw: &[u8]) -> Result<Inbound, ParseError> {
-    let message = MessageParser::default().parse(raw).ok_or(ParseError::NoHeaders)?;
+    let message = MessageParser::default()
+        .parse(raw)
+        .ok_or(ParseError::NoHeaders)?;
     let (from_address, from_name) = sender(&message).ok_or(ParseError::NoSender)?;
     let body = text_body(&message);
     let (subject, subject_lossy) = subject(&message, raw, body.charset.as_str());
@@ -106,18 +111,35 @@ pub fn parse(raw: &[u8]) -> Result<Inbound, ParseError> {
     })
 }
 
+/// The sender: the From address; for broken From fields (`MAILER-DAEMON <>`), the Sender
+/// address, the Return-Path, or a one-word display name.
 fn sender(message: &Message<'_>) -> Option<(String, String)> {
-    let addr = message.from()?.first()?;
-    let address = addr.address()?.trim().to_lowercase();
-    if address.is_empty() {
-        return None;
-    }
-    Some((address, clean_line(addr.name().unwrap_or_default())))
+    let from = message.from().and_then(|a| a.first());
+    let name = clean_line(from.and_then(|a| a.name()).unwrap_or_default());
+    let address = from
+        .and_then(|a| a.address())
+        .or_else(|| {
+            message
+                .sender()
+                .and_then(|a| a.first())
+                .and_then(|a| a.address())
+        })
+        .map(|a| a.trim().to_lowercase())
+        .filter(|a| !a.is_empty())
+        .or_else(|| return_path(message).filter(|p| !p.is_empty()))
+        .or_else(|| (!name.is_empty() && !name.contains(' ')).then(|| name.to_lowercase()))?;
+    Some((address, name))
 }
 
 fn return_path(message: &Message<'_>) -> Option<String> {
     let raw = message.header_raw("Return-Path")?;
-    Some(raw.trim().trim_start_matches('<').trim_end_matches('>').trim().to_lowercase())
+    Some(
+        raw.trim()
+            .trim_start_matches('<')
+            .trim_end_matches('>')
+            .trim()
+            .to_lowercase(),
+    )
 }
 
 /// The subject, re-decoded from its raw bytes when it was sent as unlabelled 8-bit text.
@@ -126,7 +148,10 @@ fn subject(message: &Message<'_>, raw: &[u8], body_charset: &str) -> (String, bo
     if !parsed.contains('\u{FFFD}') {
         return (clean_line(parsed), false);
     }
-    let Some(header) = message.headers().iter().find(|h| h.name().eq_ignore_ascii_case("subject"))
+    let Some(header) = message
+        .headers()
+        .iter()
+        .find(|h| h.name().eq_ignore_ascii_case("subject"))
     else {
         return (clean_line(parsed), true);
     };
@@ -153,11 +178,19 @@ fn id_list(value: &HeaderValue<'_>) -> Vec<String> {
 
 /// The text of the message: its text parts (or HTML parts turned into text), decoded.
 fn text_body(message: &Message<'_>) -> decode::Decoded {
-    let mut out = decode::Decoded { text: String::new(), charset: "us-ascii".into(), lossy: false };
+    let mut out = decode::Decoded {
+        text: String::new(),
+        charset: "us-ascii".into(),
+        lossy: false,
+    };
     let mut charset_set = false;
     for part in message.text_bodies() {
         let decoded = decode_part(message.raw_message(), part);
-        let text = if part.is_text_html() { html::to_text(&decoded.text) } else { decoded.text };
+        let text = if part.is_text_html() {
+            html::to_text(&decoded.text)
+        } else {
+            decoded.text
+        };
         if !out.text.is_empty() && !text.is_empty() {
             out.text.push_str("\n\n");
         }
@@ -191,7 +224,10 @@ fn decode_part(raw: &[u8], part: &MessagePart<'_>) -> decode::Decoded {
 
 /// The part's body bytes with the transfer encoding undone, if they are in `raw`.
 fn transfer_decoded(raw: &[u8], part: &MessagePart<'_>) -> Option<Vec<u8>> {
-    let (start, end) = (part.raw_body_offset() as usize, part.raw_end_offset() as usize);
+    let (start, end) = (
+        part.raw_body_offset() as usize,
+        part.raw_end_offset() as usize,
+    );
     let bytes = raw.get(start..end)?;
     match part.encoding {
         Encoding::None => Some(bytes.to_vec()),
@@ -210,7 +246,8 @@ fn attachments(message: &Message<'_>) -> Vec<Attachment> {
             Attachment {
                 name: part.attachment_name().map(clean_line).unwrap_or_default(),
                 inline: mime_type.starts_with("image/")
-                    && (part.content_id().is_some() || part.content_disposition().is_some_and(|d| d.is_inline())),
+                    && (part.content_id().is_some()
+                        || part.content_disposition().is_some_and(|d| d.is_inline())),
                 mime_type,
                 size: part.len(),
             }
@@ -253,7 +290,10 @@ mod tests {
 
     #[test]
     fn missing_sender_is_an_error() {
-        assert_eq!(parse(b"Subject: x\r\n\r\nbody").unwrap_err(), ParseError::NoSender);
+        assert_eq!(
+            parse(b"Subject: x\r\n\r\nbody").unwrap_err(),
+            ParseError::NoSender
+        );
     }
 
     #[test]
@@ -262,6 +302,12 @@ mod tests {
         let mail = parse(raw).unwrap();
         assert_eq!(mail.in_reply_to, vec!["p@x"]);
         assert_eq!(mail.references, vec!["o@x", "p@x"]);
+    }
+
+    #[test]
+    fn empty_from_address_falls_back_to_the_display_name() {
+        let mail = parse(b"From: MAILER-DAEMON <>\r\nSubject: x\r\n\r\nhi").unwrap();
+        assert_eq!(mail.from_address, "mailer-daemon");
     }
 
     #[test]

@@ -22,7 +22,9 @@ pub struct Split {
 /// quoted too.
 pub fn split(body: &str) -> Split {
     let lines: Vec<&str> = body.lines().collect();
-    let cut = (0..lines.len()).find(|&i| starts_history(&lines, i)).unwrap_or(lines.len());
+    let cut = (0..lines.len())
+        .find(|&i| starts_history(&lines, i))
+        .unwrap_or(lines.len());
     let (mut new_lines, mut quoted_lines) = (Vec::new(), Vec::new());
     for line in &lines[..cut] {
         if is_quoted_line(line) {
@@ -32,7 +34,10 @@ pub fn split(body: &str) -> Split {
         }
     }
     quoted_lines.extend_from_slice(&lines[cut..]);
-    Split { new_text: tidy(&new_lines), quoted: tidy(&quoted_lines) }
+    Split {
+        new_text: tidy(&new_lines),
+        quoted: tidy(&quoted_lines),
+    }
 }
 
 fn tidy(lines: &[&str]) -> String {
@@ -67,7 +72,9 @@ fn wrote_line(lines: &[&str], i: usize) -> bool {
     if WROTE.is_match(line) {
         return true;
     }
-    let Some(next) = lines.get(i + 1) else { return false };
+    let Some(next) = lines.get(i + 1) else {
+        return false;
+    };
     let joined = format!("{line} {}", next.trim());
     (line.starts_with("On ") || line.starts_with('在') || line.starts_with('於'))
         && WROTE.is_match(&joined)
@@ -79,7 +86,11 @@ fn header_block(lines: &[&str], i: usize) -> bool {
     if !FROM_LINE.is_match(lines[i].trim()) {
         return false;
     }
-    lines.iter().skip(i + 1).take(4).any(|l| SENT_LINE.is_match(l.trim()))
+    lines
+        .iter()
+        .skip(i + 1)
+        .take(4)
+        .any(|l| SENT_LINE.is_match(l.trim()))
 }
 
 static SEPARATORS: LazyLock<Regex> = LazyLock::new(|| {
@@ -108,8 +119,10 @@ static FOOTERS: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 static WROTE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^(on\s.{4,}\swrote:?|在.{2,}写道[:：]?|於.{2,}寫道[:：]?|.{2,}\s(写道|寫道)[:：])$")
-        .expect("wrote regex")
+    Regex::new(
+        r"(?i)^(on\s.{4,}\swrote:?|在.{2,}写道[:：]?|於.{2,}寫道[:：]?|.{2,}\s(写道|寫道)[:：])$",
+    )
+    .expect("wrote regex")
 });
 
 static FROM_LINE: LazyLock<Regex> = LazyLock::new(|| {
@@ -131,7 +144,10 @@ mod tests {
 
     #[test]
     fn angle_bracket_lines() {
-        assert_eq!(new_text("Still nothing.\n> Please check spam\n> Thanks"), "Still nothing.");
+        assert_eq!(
+            new_text("Still nothing.\n> Please check spam\n> Thanks"),
+            "Still nothing."
+        );
     }
 
     #[test]
@@ -209,6 +225,9 @@ mod tests {
 
     #[test]
     fn text_without_markers_is_all_new() {
-        assert_eq!(new_text("From now on I want a refund."), "From now on I want a refund.");
+        assert_eq!(
+            new_text("From now on I want a refund."),
+            "From now on I want a refund."
+        );
     }
 }

@@ -13,17 +13,27 @@ pub(super) fn across(rules: &[Rule], specs: &[MatcherSpec]) -> Vec<Problem> {
     let mut priorities: HashMap<i64, &Rule> = HashMap::new();
     for rule in rules {
         if let Some(first) = ids.insert(rule.id.as_str(), rule) {
-            problems.push(rule.at_id(format!("duplicate rule id `{}` (first at {})", rule.id, first.place())));
+            problems.push(rule.at_id(format!(
+                "duplicate rule id `{}` (first at {})",
+                rule.id,
+                first.place()
+            )));
         }
         if let Some(first) = priorities.insert(rule.priority, rule) {
             problems.push(rule.at_priority(format!(
                 "rule `{}` has priority {}, equal to rule `{}` at {}: priorities must differ",
-                rule.id, rule.priority, first.id, first.place()
+                rule.id,
+                rule.priority,
+                first.id,
+                first.place()
             )));
         }
     }
     for (i, later) in rules.iter().enumerate() {
-        if let Some(earlier) = rules[..i].iter().find(|e| shadows(&e.when, &later.when, specs)) {
+        if let Some(earlier) = rules[..i]
+            .iter()
+            .find(|e| shadows(&e.when, &later.when, specs))
+        {
             problems.push(later.at_id(format!(
                 "rule `{}` can never match: rule `{}` (priority {}) matches whenever it does",
                 later.id, earlier.id, earlier.priority
@@ -39,9 +49,9 @@ fn shadows(earlier: &Cond, later: &Cond, specs: &[MatcherSpec]) -> bool {
         return true;
     }
     match (alternatives(earlier), alternatives(later)) {
-        (Some(wide), Some(narrow)) => narrow.iter().all(|n| {
-            wide.iter().any(|w| specs[*w].covers(&specs[*n]))
-        }),
+        (Some(wide), Some(narrow)) => narrow
+            .iter()
+            .all(|n| wide.iter().any(|w| specs[*w].covers(&specs[*n]))),
         _ => false,
     }
 }

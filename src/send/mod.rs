@@ -47,7 +47,11 @@ pub struct Flushed {
 const MAX_ATTEMPTS: i64 = 12;
 
 /// Sends every due outbox row. Store calls are short and synchronous.
-pub async fn flush(store: &std::sync::Mutex<Store>, transport: &Transport, from: &str) -> Result<Flushed, StoreError> {
+pub async fn flush(
+    store: &std::sync::Mutex<Store>,
+    transport: &Transport,
+    from: &str,
+) -> Result<Flushed, StoreError> {
     let mut flushed = Flushed::default();
     loop {
         let due = lock(store).due_outbox(Timestamp::now().as_second(), 20)?;
@@ -82,7 +86,9 @@ pub async fn flush(store: &std::sync::Mutex<Store>, transport: &Transport, from:
 }
 
 fn lock(store: &std::sync::Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
-    store.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    store
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Exponential backoff with jitter: about 30 s, 1 min, 2 min … capped at one hour.

@@ -1,0 +1,198 @@
+//! `deskmail classify`: parse, screen and classify mail files with no side effects; prints a
+//! line, a JSON object, or the full explanation per mail.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::config::Settings;
+use crate::daemon::{self, Failure};
+use crate::decide::{self, Facts, Plan};
+use crate::parse::{self, Inbound};
+use crate::rules::{Classification, Trial};
+use crate::screen::{self, Verdict};
+
+/// One line of `classify --json`.
+#[derive(Debug, Serialize)]
+pub struct ClassifyRecord {
+    pub file: String,
+    pub category: Option<String>,
+    pub rule: Option<String>,
+    pub language: Option<String>,
+    pub automated: Option<String>,
+    pub action: Option<String>,
+    /// Whether an automatic mail would go out if this mail opened a ticket.
+    pub reply: bool,
+    pub template: Option<String>,
+    pub subject: Option<String>,
+    pub charset: Option<String>,
+    pub lossy: bool,
+    /// Set when the mail would be quarantined.
+    pub error: Option<String>,
+}
+
+pub fn classify(
+    settings: &Settings,
+    files: &[PathBuf],
+    json: bool,
+    explain: bool,
+) -> Result<i32, Failure> {
+    let loaded = daemon::load(settings)?;
+    let mut failed = false;
+    for file in files {
+        let record = match std::fs::read(file) {
+            Ok(raw) => match parse::parse(&raw) {
+                Ok(inbound) => {
+                    let verdict = screen::screen(&inbound, &settings.own_addresses);
+                    let (classification, trials) =
+                        loaded.rules.classify_explained(&inbound, &verdict);
+                    if explain {
+                        print_explanation(file, &inbound, &verdict, &classification, &trials);
+                    }
+                    record(file, &inbound, &verdict, &classification, settings)
+                }
+                Err(e) => error_record(file, format!("cannot parse: {e}")),
+            },
+            Err(e) => {
+                failed = true;
+                error_record(file, format!("cannot read: {e}"))
+            }
+        };
+        if json {
+            println!("{}", serde_json::to_string(&record).unwrap_or_default());
+        } else if !explain {
+            print_line(&record);
+        }
+    }
+    Ok(if failed { 1 } else { 0 })
+}
+
+fn record(
+    file: &Path,
+    mail: &Inbound,
+    verdict: &Verdict,
+    c: &Classification,
+    settings: &Settings,
+) -> ClassifyRecord {
+    let plan = decide::plan(Facts {
+        verdict,
+        classification: c,
+        new_ticket: true,
+        sent_today: 0,
+        max_per_day: settings.max_auto_per_day,
+    });
+    let template = match &plan {
+        Plan::Send { template, .. } => Some(template.clone()),
+        Plan::Nothing { .. } => None,
+    };
+    ClassifyRecord {
+        file: file.display().to_string(),
+        category: c.category.clone(),
+        rule: c.rule.clone(),
+        language: Some(mail.language.tag().to_string()),
+        automated: verdict.automated.map(|k| k.as_str().to_string()),
+        action: Some(c.action.as_str().to_string()),
+        reply: template.is_some(),
+        template,
+        subject: Some(mail.subject.clone()),
+        charset: Some(mail.charset.clone()),
+        lossy: mail.lossy,
+        error: None,
+    }
+}
+
+fn error_record(file: &Path, error: String) -> ClassifyRecord {
+    ClassifyRecord {
+        file: file.display().to_string(),
+        category: None,
+        rule: None,
+        language: None,
+        automated: None,
+        action: None,
+        reply: false,
+        template: None,
+        subject: None,
+        charset: None,
+        lossy: false,
+        error: Some(error),
+    }
+}
+
+fn print_line(r: &ClassifyRecord) {
+    if let Some(error) = &r.error {
+        println!("{}: quarantine ({error})", r.file);
+        return;
+    }
+    println!(
+        "{}: {} rule={} lang={} automated={} action={} reply={}",
+        r.file,
+        r.category.as_deref().unwrap_or("-"),
+        r.rule.as_deref().unwrap_or("-"),
+        r.language.as_deref().unwrap_or("-"),
+        r.automated.as_deref().unwrap_or("no"),
+        r.action.as_deref().unwrap_or("-"),
+        r.template.as_deref().unwrap_or("none"),
+    );
+}
+
+fn print_explanation(
+    file: &Path,
+    mail: &Inbound,
+    verdict: &Verdict,
+    c: &Classification,
+    trials: &[Trial],
+) {
+    println!("{}", file.display());
+    println!("  from:      {} ({})", mail.from_address, mail.from_name);
+    println!("  subject:   {}", mail.subject);
+    println!(
+        "  language:  {}   charset: {}{}",
+        mail.language.tag(),
+        mail.charset,
+        if mail.lossy { " (lossy)" } else { "" }
+    );
+    println!("  new text:  {}", first_chars(&mail.new_text, 120));
+    match verdict.automated {
+        Some(kind) => println!(
+            "  screen:    machine mail, {} ({})",
+            kind.as_str(),
+            verdict.reason
+        ),
+        None => println!("  screen:    written by a person"),
+    }
+    println!("  rules tried, in priority order:");
+    for t in trials {
+        let status = match (&t.skipped, t.matched) {
+            (Some(why), _) => format!("skipped: {why}"),
+            (None, true) => "MATCHED".to_string(),
+            (None, false) => "no match".to_string(),
+        };
+        println!("    {:>5} {:<24} {status}", t.priority, t.rule);
+        for e in &t.evidence {
+            println!("          on {}: {}", e.field, e.matched.join(", "));
+        }
+    }
+    match &c.rule {
+        Some(rule) => println!(
+            "  decision:  rule `{rule}` wins (first match by priority): category {}, action {}",
+            c.category.as_deref().unwrap_or("-"),
+            c.action.as_str()
+        ),
+        None => println!(
+            "  decision:  no rule matched: category {}, action {}",
+            c.category.as_deref().unwrap_or("none"),
+            c.action.as_str()
+        ),
+    }
+    println!();
+}
+
+fn first_chars(text: &str, n: usize) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let cut: String = flat.chars().take(n).collect();
+    if cut.len() < flat.len() {
+        format!("{cut}…")
+    } else {
+        cut
+    }
+}

@@ -1,0 +1,144 @@
+//! `deskmail rules check` and `deskmail rules test`: what staff run before deploying a rule
+//! change. `check` lists every problem as `file:line:col: message`; `test` runs the rules over
+//! the example mails of `DIR/tests` and prints a diff per mismatch and `N passed, N failed`.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::compose::Templates;
+use crate::daemon::Failure;
+use crate::parse;
+use crate::rules::RuleSet;
+use crate::screen;
+
+/// Checks the rule files; exit 1 when any problem is found.
+pub fn check(dir: &Path, templates_dir: &Path) -> i32 {
+    let templates = Templates::load(templates_dir);
+    if let Err(errors) = &templates {
+        for e in errors {
+            println!("{e}");
+        }
+    }
+    let exists = |name: &str| templates.as_ref().is_ok_and(|t| t.exists(name));
+    let problems = RuleSet::check(dir, &exists);
+    for p in &problems {
+        println!("{p}");
+    }
+    let count = problems.len() + templates.as_ref().err().map_or(0, Vec::len);
+    if count == 0 {
+        println!("{}: rules ok", dir.display());
+        0
+    } else {
+        println!("{count} problem(s)");
+        1
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Expectations {
+    #[serde(default)]
+    case: Vec<Case>,
+    /// Own addresses for the screen (the support address).
+    #[serde(default)]
+    own_addresses: Vec<String>,
+}
+
+/// One example mail and what the rules must make of it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Case {
+    file: String,
+    /// Expected category; omit for machine mail.
+    category: Option<String>,
+    action: Option<String>,
+    automated: Option<String>,
+    language: Option<String>,
+}
+
+/// Runs the rule tests; exit 1 on any mismatch.
+pub fn test(dir: &Path, templates_dir: &Path) -> Result<i32, Failure> {
+    let templates = Templates::load(templates_dir).map_err(|e| {
+        Failure::Config(
+            e.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )
+    })?;
+    let rules = RuleSet::load(dir, &|n| templates.exists(n)).map_err(|p| {
+        Failure::Config(
+            p.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )
+    })?;
+    let tests_dir = dir.join("tests");
+    let expected_path = tests_dir.join("expected.toml");
+    let text = std::fs::read_to_string(&expected_path)
+        .map_err(|e| Failure::Config(format!("{}: {e}", expected_path.display())))?;
+    let expectations: Expectations = toml::from_str(&text)
+        .map_err(|e| Failure::Config(format!("{}: {}", expected_path.display(), e.message())))?;
+    let (mut passed, mut failed) = (0, 0);
+    for case in &expectations.case {
+        let diffs = run_case(
+            &tests_dir.join(&case.file),
+            case,
+            &rules,
+            &expectations.own_addresses,
+        );
+        if diffs.is_empty() {
+            passed += 1;
+        } else {
+            failed += 1;
+            println!("FAIL {}", case.file);
+            for d in diffs {
+                println!("  {d}");
+            }
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    Ok(if failed == 0 { 0 } else { 1 })
+}
+
+fn run_case(path: &PathBuf, case: &Case, rules: &RuleSet, own: &[String]) -> Vec<String> {
+    let raw = match std::fs::read(path) {
+        Ok(raw) => raw,
+        Err(e) => return vec![format!("cannot read {}: {e}", path.display())],
+    };
+    let mail = match parse::parse(&raw) {
+        Ok(mail) => mail,
+        Err(e) => return vec![format!("cannot parse: {e}")],
+    };
+    let verdict = screen::screen(&mail, own);
+    let c = rules.classify(&mail, &verdict);
+    let mut diffs = Vec::new();
+    let mut compare = |what: &str, expected: Option<&str>, got: Option<&str>| {
+        if let Some(expected) = expected
+            && Some(expected) != got
+        {
+            diffs.push(format!(
+                "{what}: expected {expected}, got {}",
+                got.unwrap_or("none")
+            ));
+        }
+    };
+    compare("category", case.category.as_deref(), c.category.as_deref());
+    compare("action", case.action.as_deref(), Some(c.action.as_str()));
+    compare(
+        "automated",
+        case.automated.as_deref(),
+        Some(verdict.automated.map_or("no", |k| k.as_str())),
+    );
+    compare(
+        "language",
+        case.language.as_deref(),
+        Some(mail.language.tag()),
+    );
+    if case.category.is_none() && case.automated.is_none() {
+        diffs.push("the case names neither a category nor `automated`".into());
+    }
+    diffs
+}

@@ -1,0 +1,110 @@
+//! `deskmail tickets` and `deskmail show N`: what is in the database, for staff.
+
+use crate::config::Settings;
+use crate::daemon::Failure;
+use crate::store::Store;
+
+fn open(settings: &Settings) -> Result<Store, Failure> {
+    Store::open(&settings.database)
+        .map_err(|e| Failure::Temporary(format!("{}: {e}", settings.database.display())))
+}
+
+pub fn list(settings: &Settings, json: bool) -> Result<i32, Failure> {
+    let tickets = open(settings)?.tickets()?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&tickets).unwrap_or_default()
+        );
+        return Ok(0);
+    }
+    println!(
+        "{:>5}  {:<8} {:<7} {:<20} {:<7} {:<16} {:<16} {:>4}  subject",
+        "#", "status", "prio", "category", "lang", "created", "due", "msgs"
+    );
+    for t in &tickets {
+        println!(
+            "{:>5}  {:<8} {:<7} {:<20} {:<7} {:<16} {:<16} {:>4}  {} <{}>",
+            t.id,
+            t.status,
+            t.priority,
+            t.category.as_deref().unwrap_or("-"),
+            t.language,
+            super::local(settings, t.created_at),
+            super::local(settings, t.first_response_due),
+            t.messages,
+            t.subject,
+            t.customer
+        );
+    }
+    println!("{} ticket(s)", tickets.len());
+    Ok(0)
+}
+
+pub fn show(settings: &Settings, id: i64, json: bool) -> Result<i32, Failure> {
+    let store = open(settings)?;
+    let Some(ticket) = store.ticket(id)? else {
+        eprintln!("deskmail: no ticket #{id}");
+        return Ok(1);
+    };
+    let messages = store.ticket_messages(id)?;
+    let outbox = store.ticket_outbox(id)?;
+    if json {
+        let value =
+            serde_json::json!({ "ticket": ticket, "messages": messages, "outgoing": outbox });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&value).unwrap_or_default()
+        );
+        return Ok(0);
+    }
+    println!(
+        "ticket #{}  {}  [{} / {}]",
+        ticket.id, ticket.subject, ticket.status, ticket.priority
+    );
+    println!("customer:  {} <{}>", ticket.customer_name, ticket.customer);
+    println!(
+        "category:  {}   language: {}",
+        ticket.category.as_deref().unwrap_or("-"),
+        ticket.language
+    );
+    println!(
+        "opened:    {}   first response due: {}",
+        super::local(settings, ticket.created_at),
+        super::local(settings, ticket.first_response_due)
+    );
+    if let Some(at) = ticket.first_response_at {
+        println!("answered:  {}", super::local(settings, at));
+    }
+    println!("\nmessages:");
+    for m in &messages {
+        println!(
+            "  [{}] {} from {}  rule={} automated={} charset={}",
+            m.id,
+            super::local(settings, m.received_at),
+            m.from_address.as_deref().unwrap_or("-"),
+            m.rule.as_deref().unwrap_or("-"),
+            m.automated.as_deref().unwrap_or("no"),
+            m.charset.as_deref().unwrap_or("-"),
+        );
+        println!("      subject: {}", m.subject.as_deref().unwrap_or(""));
+        for line in m.new_text.as_deref().unwrap_or("").lines().take(8) {
+            println!("      | {line}");
+        }
+    }
+    println!("\noutgoing:");
+    for o in &outbox {
+        println!(
+            "  [{}] {} ({}) to {}  {}  attempts={}",
+            o.id, o.kind, o.template, o.recipient, o.state, o.attempts
+        );
+        println!(
+            "      subject: {}   Message-ID: <{}>",
+            o.subject, o.message_id
+        );
+        if let Some(e) = &o.last_error {
+            println!("      last error: {e}");
+        }
+    }
+    Ok(0)
+}

@@ -1,0 +1,300 @@
+//! The daemon loop, the only place that joins the stages: open the source, fetch a batch,
+//! run each mail through the pipeline (a panic or bad mail quarantines that mail alone),
+//! settle it at the source after the commit, then flush the outbox. `run --once` is one pass.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use jiff::Timestamp;
+
+use crate::compose::Templates;
+use crate::config::{MailboxSettings, Settings, SmtpSettings};
+use crate::pipeline::{self, Context, Outcome};
+use crate::rules::RuleSet;
+use crate::send::{self, Transport};
+use crate::source::{
+    Fetched, Settle, Source, SourceError, imap::ImapSource, maildir::MaildirSource,
+};
+use crate::store::{Store, StoreError};
+
+/// Why a pass or start-up failed, in the terms cron and systemd understand.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    /// Bad configuration, rules or templates: exit 78 (EX_CONFIG).
+    #[error("{0}")]
+    Config(String),
+    /// Server down, database locked: exit 75 (EX_TEMPFAIL); try again later.
+    #[error("{0}")]
+    Temporary(String),
+}
+
+impl Failure {
+    /// The process exit code for this failure.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Failure::Config(_) => 78,
+            Failure::Temporary(_) => 75,
+        }
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Failure {
+        Failure::Temporary(format!("database: {e}"))
+    }
+}
+
+impl From<SourceError> for Failure {
+    fn from(e: SourceError) -> Failure {
+        Failure::Temporary(format!("mailbox: {e}"))
+    }
+}
+
+/// Rules and templates, loaded and checked together.
+pub struct Loaded {
+    pub rules: RuleSet,
+    pub templates: Templates,
+}
+
+/// Loads templates then rules (rules name templates); every problem is reported at once.
+pub fn load(settings: &Settings) -> Result<Loaded, Failure> {
+    let templates = Templates::load(&settings.templates_dir).map_err(|errors| {
+        Failure::Config(
+            errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )
+    })?;
+    let rules =
+        RuleSet::load(&settings.rules_dir, &|name| templates.exists(name)).map_err(|problems| {
+            Failure::Config(
+                problems
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            )
+        })?;
+    Ok(Loaded { rules, templates })
+}
+
+/// Builds the configured source.
+pub fn source(settings: &Settings) -> Source {
+    match &settings.mailbox {
+        MailboxSettings::Imap { server, folders } => Source::Imap(ImapSource::new(
+            server.clone(),
+            folders.clone(),
+            settings.batch_size,
+        )),
+        MailboxSettings::Maildir { path, folders } => Source::Maildir(MaildirSource::new(
+            path.clone(),
+            folders.clone(),
+            settings.batch_size,
+        )),
+    }
+}
+
+/// Builds the configured transport.
+pub fn transport(settings: &Settings) -> Result<Transport, Failure> {
+    match &settings.smtp {
+        SmtpSettings::Smtp(server) => send::smtp::SmtpTransport::new(server)
+            .map(Transport::Smtp)
+            .map_err(|e| Failure::Config(format!("smtp: {e}"))),
+        SmtpSettings::Maildir(path) => send::maildir::MaildirOutbox::new(path.clone())
+            .map(Transport::Maildir)
+            .map_err(|e| Failure::Config(format!("smtp: cannot create {}: {e}", path.display()))),
+    }
+}
+
+/// What one pass did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct PassSummary {
+    pub processed: usize,
+    pub duplicates: usize,
+    pub quarantined: usize,
+    pub sent: usize,
+    pub send_failures: usize,
+}
+
+/// Everything a pass needs.
+pub struct Daemon<'a> {
+    pub settings: &'a Settings,
+    pub loaded: &'a Loaded,
+    pub store: &'a Mutex<Store>,
+    pub transport: &'a Transport,
+    /// Set by SIGTERM/SIGINT: finish the mail in hand, then stop.
+    pub stop: &'a AtomicBool,
+}
+
+impl Daemon<'_> {
+    /// One pass: drain the inbox, then flush the outbox. `report` sees every outcome.
+    pub async fn pass(
+        &self,
+        source: &mut Source,
+        report: &mut dyn FnMut(&Fetched, &Outcome),
+    ) -> Result<PassSummary, Failure> {
+        let mut summary = PassSummary::default();
+        source.open().await?;
+        let result = self.drain(source, report, &mut summary).await;
+        source.close().await;
+        result?;
+        let flushed =
+            send::flush(self.store, self.transport, &self.settings.support_address).await?;
+        summary.sent = flushed.sent;
+        summary.send_failures = flushed.retried + flushed.failed;
+        Ok(summary)
+    }
+
+    async fn drain(
+        &self,
+        source: &mut Source,
+        report: &mut dyn FnMut(&Fetched, &Outcome),
+        summary: &mut PassSummary,
+    ) -> Result<(), Failure> {
+        let mut seen = std::collections::HashSet::new();
+        while !self.stop.load(Ordering::SeqCst) {
+            let batch = source.fetch().await?;
+            let fresh: Vec<Fetched> = batch
+                .into_iter()
+                .filter(|f| seen.insert(f.mail.origin.clone()))
+                .collect();
+            if fresh.is_empty() {
+                return Ok(());
+            }
+            for fetched in fresh {
+                if self.stop.load(Ordering::SeqCst) {
+                    return Ok(());
+                }
+                let outcome = self.process(&fetched)?;
+                report(&fetched, &outcome);
+                let how = match &outcome {
+                    Outcome::Duplicate => {
+                        summary.duplicates += 1;
+                        Settle::Processed
+                    }
+                    Outcome::Processed(_) => {
+                        summary.processed += 1;
+                        Settle::Processed
+                    }
+                    Outcome::Quarantined { .. } => {
+                        summary.quarantined += 1;
+                        Settle::Quarantined
+                    }
+                };
+                source.settle(&fetched.handle, how).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs the pipeline on one mail; a panic quarantines the mail instead of the daemon.
+    fn process(&self, fetched: &Fetched) -> Result<Outcome, Failure> {
+        let ctx = Context {
+            settings: self.settings,
+            rules: &self.loaded.rules,
+            templates: &self.loaded.templates,
+            now: Timestamp::now(),
+        };
+        let mut store = self.store.lock().unwrap_or_else(|p| p.into_inner());
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            pipeline::process(&mut store, &ctx, &fetched.mail)
+        }));
+        let outcome = match result {
+            Ok(outcome) => outcome?,
+            Err(panic) => {
+                let what = panic_message(&panic);
+                tracing::error!(origin = %fetched.mail.origin, panic = %what, "processing panicked; quarantined");
+                let hash = pipeline::content_hash(&fetched.mail.bytes);
+                pipeline::quarantine(&mut store, &fetched.mail, &hash, &format!("panic: {what}"))?
+            }
+        };
+        log_outcome(fetched, &outcome);
+        Ok(outcome)
+    }
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}
+
+/// One log line per mail: ticket, category, action; never a body or a password.
+fn log_outcome(fetched: &Fetched, outcome: &Outcome) {
+    let origin = &fetched.mail.origin;
+    match outcome {
+        Outcome::Duplicate => tracing::info!(%origin, "already processed; settled again"),
+        Outcome::Processed(r) => tracing::info!(
+            %origin,
+            ticket = r.ticket,
+            category = r.category.as_deref().unwrap_or("-"),
+            automated = r.automated.as_deref().unwrap_or("no"),
+            action = %r.action,
+            reply = %r.reply,
+            "processed"
+        ),
+        Outcome::Quarantined { reason } => tracing::warn!(%origin, %reason, "quarantined"),
+    }
+}
+
+/// Runs passes until stopped (or once). Returns after the pass in hand when `stop` is set.
+pub async fn run(
+    settings: &Settings,
+    once: bool,
+    stop: &AtomicBool,
+    report: &mut dyn FnMut(&Fetched, &Outcome),
+) -> Result<(), Failure> {
+    let loaded = load(settings)?;
+    let store = Store::open(&settings.database)
+        .map_err(|e| Failure::Temporary(format!("{}: {e}", settings.database.display())))?;
+    let recovered = store.recover_sending()?;
+    if recovered > 0 {
+        tracing::warn!(recovered, "mail interrupted while sending is queued again");
+    }
+    let store = Mutex::new(store);
+    let transport = transport(settings)?;
+    let daemon = Daemon {
+        settings,
+        loaded: &loaded,
+        store: &store,
+        transport: &transport,
+        stop,
+    };
+    let mut source = source(settings);
+    let mut outage = false;
+    loop {
+        match daemon.pass(&mut source, report).await {
+            Ok(summary) => {
+                if outage {
+                    tracing::info!("mailbox reachable again");
+                    outage = false;
+                }
+                tracing::debug!(?summary, "pass done");
+            }
+            Err(e) if once => return Err(e),
+            Err(e) => {
+                if !outage {
+                    tracing::error!(error = %e, "pass failed; retrying each poll interval until it works");
+                    outage = true;
+                }
+            }
+        }
+        if once || stop.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        sleep_unless_stopped(settings.poll_interval, stop).await;
+    }
+}
+
+async fn sleep_unless_stopped(total: std::time::Duration, stop: &AtomicBool) {
+    let step = std::time::Duration::from_millis(200);
+    let deadline = tokio::time::Instant::now() + total;
+    while tokio::time::Instant::now() < deadline && !stop.load(Ordering::SeqCst) {
+        tokio::time::sleep(step).await;
+    }
+}

@@ -20,27 +20,13 @@ use crate::parse::Language;
 #[derive(Debug, thiserror::Error)]
 pub enum TemplateError {
     #[error("cannot read the templates directory {dir}: {source}")]
-    Dir {
-        dir: PathBuf,
-        source: std::io::Error,
-    },
+    Dir { dir: PathBuf, source: std::io::Error },
     #[error("{file}:{line}: {message}")]
-    Syntax {
-        file: PathBuf,
-        line: usize,
-        message: String,
-    },
+    Syntax { file: PathBuf, line: usize, message: String },
     #[error("no template `{name}` for {language} or its fallbacks in {dir}")]
-    Missing {
-        name: String,
-        language: String,
-        dir: PathBuf,
-    },
+    Missing { name: String, language: String, dir: PathBuf },
     #[error("cannot render template `{name}`: {source}")]
-    Render {
-        name: String,
-        source: minijinja::Error,
-    },
+    Render { name: String, source: minijinja::Error },
 }
 
 /// The loaded templates of a directory: `NAME.LANG.j2` files with `subject`, `text` and
@@ -77,43 +63,25 @@ pub struct TemplateContext {
 impl Templates {
     /// Loads and compiles every `*.j2` file of `dir`; any syntax error is reported.
     pub fn load(dir: &Path) -> Result<Templates, Vec<TemplateError>> {
-        let entries = std::fs::read_dir(dir).map_err(|source| {
-            vec![TemplateError::Dir {
-                dir: dir.to_path_buf(),
-                source,
-            }]
-        })?;
+        let entries = std::fs::read_dir(dir)
+            .map_err(|source| vec![TemplateError::Dir { dir: dir.to_path_buf(), source }])?;
         let mut env = Environment::new();
         env.set_auto_escape_callback(|name| {
-            if name.ends_with("#html") {
-                AutoEscape::Html
-            } else {
-                AutoEscape::None
-            }
+            if name.ends_with("#html") { AutoEscape::Html } else { AutoEscape::None }
         });
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
         let mut names = BTreeSet::new();
         let mut errors = Vec::new();
         let mut paths: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
         paths.sort();
-        for path in paths
-            .into_iter()
-            .filter(|p| p.extension().is_some_and(|x| x == "j2"))
-        {
-            let Some(stem) = path
-                .file_stem()
-                .and_then(|s| s.to_str())
-                .map(str::to_string)
-            else {
+        for path in paths.into_iter().filter(|p| p.extension().is_some_and(|x| x == "j2")) {
+            let Some(stem) = path.file_stem().and_then(|s| s.to_str()).map(str::to_string) else {
                 continue;
             };
             let source = match std::fs::read_to_string(&path) {
                 Ok(s) => s,
                 Err(source) => {
-                    errors.push(TemplateError::Dir {
-                        dir: path.clone(),
-                        source,
-                    });
+                    errors.push(TemplateError::Dir { dir: path.clone(), source });
                     continue;
                 }
             };
@@ -131,15 +99,7 @@ impl Templates {
                 names.insert(name.to_string());
             }
         }
-        if errors.is_empty() {
-            Ok(Templates {
-                env,
-                dir: dir.to_path_buf(),
-                names,
-            })
-        } else {
-            Err(errors)
-        }
+        if errors.is_empty() { Ok(Templates { env, dir: dir.to_path_buf(), names }) } else { Err(errors) }
     }
 
     /// Whether a template of this name exists in some language.
@@ -163,19 +123,12 @@ impl Templates {
                 language: language.tag().into(),
                 dir: self.dir.clone(),
             })?;
-        let err = |source| TemplateError::Render {
-            name: file.clone(),
-            source,
-        };
+        let err = |source| TemplateError::Render { name: file.clone(), source };
         let blocks = |template_name: &str, names: &[&str]| -> Result<Vec<String>, TemplateError> {
             let template = self.env.get_template(template_name).map_err(err)?;
             let mut captured = template.render_captured(ctx).map_err(err)?;
-            captured.with_state_mut(|state| {
-                names
-                    .iter()
-                    .map(|n| state.render_block(n).map_err(err))
-                    .collect()
-            })
+            captured
+                .with_state_mut(|state| names.iter().map(|n| state.render_block(n).map_err(err)).collect())
         };
         let plain = blocks(&file, &["subject", "text"])?;
         let (subject, text) = (one_line(&plain[0]), plain[1].clone());
@@ -183,11 +136,7 @@ impl Templates {
             .ok()
             .and_then(|b| b.into_iter().next())
             .filter(|h| !h.trim().is_empty());
-        Ok(Rendered {
-            subject,
-            text,
-            html,
-        })
+        Ok(Rendered { subject, text, html })
     }
 }
 
@@ -211,21 +160,15 @@ fn one_line(text: &str) -> String {
     header_safe(text)
 }
 
-static TAGS: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\s*\[#\d{1,12}\]\s*").expect("tag regex"));
+static TAGS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\s*\[#\d{1,12}\]\s*").expect("tag regex"));
 static REPLY_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?i)^\s*((re|aw|sv|fw|fwd|回复|回覆|答复|答覆|转发|轉寄)\s*(\[\d+\])?\s*[:：]\s*)+",
-    )
-    .expect("reply prefix regex")
+    Regex::new(r"(?i)^\s*((re|aw|sv|fw|fwd|回复|回覆|答复|答覆|转发|轉寄)\s*(\[\d+\])?\s*[:：]\s*)+")
+        .expect("reply prefix regex")
 });
 
 /// The subject of our mail: one `Re: `, the customer's words, the ticket tag once.
 pub fn tagged_subject(rendered: &str, tag: &str) -> String {
-    let untagged = TAGS
-        .replace_all(&header_safe(rendered), " ")
-        .trim()
-        .to_string();
+    let untagged = TAGS.replace_all(&header_safe(rendered), " ").trim().to_string();
     match REPLY_PREFIX.find(&untagged) {
         Some(prefix) => format!("Re: {} {tag}", untagged[prefix.end()..].trim()),
         None => format!("{untagged} {tag}"),
@@ -287,29 +230,23 @@ pub fn build(env: &Envelope<'_>, body: &Rendered) -> Result<Vec<u8>, BuildError>
         builder = builder.references(chain.join(" "));
     }
     let message = match &body.html {
-        Some(html) => builder.multipart(MultiPart::alternative_plain_html(
-            body.text.clone(),
-            html.clone(),
-        ))?,
+        Some(html) => {
+            builder.multipart(MultiPart::alternative_plain_html(body.text.clone(), html.clone()))?
+        }
         None => builder.singlepart(SinglePart::plain(body.text.clone()))?,
     };
     Ok(message.formatted())
 }
 
 fn mailbox(name: &str, address: &str) -> Result<Mailbox, BuildError> {
-    let address = address
-        .trim()
-        .parse()
-        .map_err(|_| BuildError::Address(header_safe(address)))?;
+    let address = address.trim().parse().map_err(|_| BuildError::Address(header_safe(address)))?;
     let name = header_safe(name);
     Ok(Mailbox::new((!name.is_empty()).then_some(name), address))
 }
 
 /// A Message-ID reduced to characters that cannot break a header.
 fn id_safe(id: &str) -> String {
-    id.chars()
-        .filter(|c| c.is_ascii_graphic() && !matches!(c, '<' | '>'))
-        .collect()
+    id.chars().filter(|c| c.is_ascii_graphic() && !matches!(c, '<' | '>')).collect()
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -352,10 +289,7 @@ mod tests {
 
     #[test]
     fn subject_gets_one_re_and_one_tag() {
-        assert_eq!(
-            tagged_subject("Re: Re: [#4] Refund [#4]", "[#4]"),
-            "Re: Refund [#4]"
-        );
+        assert_eq!(tagged_subject("Re: Re: [#4] Refund [#4]", "[#4]"), "Re: Refund [#4]");
         assert_eq!(tagged_subject("Re: 回复: 退款", "[#9]"), "Re: 退款 [#9]");
         assert_eq!(tagged_subject("SLA warning", "[#1]"), "SLA warning [#1]");
     }
@@ -379,11 +313,7 @@ mod tests {
     }
 
     fn rendered() -> Rendered {
-        Rendered {
-            subject: String::new(),
-            text: "您好".into(),
-            html: Some("<p>您好</p>".into()),
-        }
+        Rendered { subject: String::new(), text: "您好".into(), html: Some("<p>您好</p>".into()) }
     }
 
     #[test]
@@ -393,10 +323,7 @@ mod tests {
         let mail = crate::parse::parse(&raw).unwrap();
         assert_eq!(mail.message_id.as_deref(), Some("abc@example.test"));
         assert_eq!(mail.in_reply_to, vec!["q1@customer.test"]);
-        assert_eq!(
-            mail.references,
-            vec!["q0@customer.test", "q1@customer.test"]
-        );
+        assert_eq!(mail.references, vec!["q0@customer.test", "q1@customer.test"]);
         assert_eq!(mail.subject, "Re: 退款 [#1]");
         assert_eq!(mail.header("auto-submitted"), Some("auto-replied"));
         assert_eq!(mail.header("x-auto-response-suppress"), Some("All"));
@@ -407,22 +334,11 @@ mod tests {
     #[test]
     fn injected_headers_do_not_get_through() {
         let refs = vec!["x@y>\r\nBcc: evil@x.test".to_string()];
-        let raw = build(
-            &envelope(
-                "Re: x\r\nBcc: evil@x.test",
-                "Eve\r\nBcc: evil@x.test",
-                &refs,
-            ),
-            &rendered(),
-        )
-        .unwrap();
+        let raw =
+            build(&envelope("Re: x\r\nBcc: evil@x.test", "Eve\r\nBcc: evil@x.test", &refs), &rendered())
+                .unwrap();
         let head = String::from_utf8_lossy(&raw);
         let head = head.split("\r\n\r\n").next().unwrap();
-        assert!(
-            !head
-                .lines()
-                .any(|l| l.to_ascii_lowercase().starts_with("bcc:")),
-            "{head}"
-        );
+        assert!(!head.lines().any(|l| l.to_ascii_lowercase().starts_with("bcc:")), "{head}");
     }
 }

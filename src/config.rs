@@ -127,10 +127,7 @@ struct RawSla {
 
 impl Default for RawSla {
     fn default() -> Self {
-        RawSla {
-            first_response: default_first_response(),
-            time_zone: default_time_zone(),
-        }
+        RawSla { first_response: default_first_response(), time_zone: default_time_zone() }
     }
 }
 
@@ -288,13 +285,7 @@ pub fn load(path: &Path) -> Result<Settings, ConfigError> {
 pub fn from_str(text: &str, file: &str, base: &Path) -> Result<Settings, ConfigError> {
     let raw: RawConfig = toml::from_str(text).map_err(|e| {
         let (line, col) = line_col(text, e.span().map_or(0, |s| s.start));
-        ConfigError {
-            file: file.into(),
-            line,
-            col,
-            key: key_of(&e),
-            message: e.message().trim().into(),
-        }
+        ConfigError { file: file.into(), line, col, key: key_of(&e), message: e.message().trim().into() }
     })?;
     Validator { text, file, base }.settings(raw)
 }
@@ -359,18 +350,10 @@ impl Validator<'_> {
             return Err(self.error("support", "address", "not an e-mail address"));
         }
         let domain = raw.support.domain.clone().unwrap_or_else(|| {
-            support_address
-                .rsplit_once('@')
-                .map(|(_, d)| d.to_string())
-                .unwrap_or_default()
+            support_address.rsplit_once('@').map(|(_, d)| d.to_string()).unwrap_or_default()
         });
         let mut own_addresses = vec![support_address.clone()];
-        own_addresses.extend(
-            raw.support
-                .other_addresses
-                .iter()
-                .map(|a| a.trim().to_lowercase()),
-        );
+        own_addresses.extend(raw.support.other_addresses.iter().map(|a| a.trim().to_lowercase()));
         if let Some(user) = &raw.mailbox.username {
             own_addresses.push(user.trim().to_lowercase());
         }
@@ -382,12 +365,7 @@ impl Validator<'_> {
             support_address,
             support_name: raw.support.name.clone(),
             domain,
-            staff: raw
-                .support
-                .staff
-                .iter()
-                .map(|a| a.trim().to_lowercase())
-                .collect(),
+            staff: raw.support.staff.iter().map(|a| a.trim().to_lowercase()).collect(),
             own_addresses,
             max_auto_per_day: raw.support.max_auto_per_day,
             first_response: self.duration("sla", "first_response", &raw.sla.first_response)?,
@@ -404,12 +382,7 @@ impl Validator<'_> {
         })
     }
 
-    fn duration(
-        &self,
-        section: &str,
-        key: &str,
-        value: &str,
-    ) -> Result<SignedDuration, ConfigError> {
+    fn duration(&self, section: &str, key: &str, value: &str) -> Result<SignedDuration, ConfigError> {
         value
             .parse::<SignedDuration>()
             .map_err(|e| self.error(section, key, format!("bad duration `{value}`: {e}")))
@@ -423,34 +396,23 @@ impl Validator<'_> {
             sent: raw.sent.clone(),
         };
         match raw.kind.as_str() {
-            "imap" => Ok(MailboxSettings::Imap {
-                server: self.server("mailbox", &raw_server!(raw), 993)?,
-                folders,
-            }),
-            "maildir" => {
-                let path = raw.path.as_deref().ok_or_else(|| {
-                    self.error("mailbox", "path", "kind = \"maildir\" needs `path`")
-                })?;
-                Ok(MailboxSettings::Maildir {
-                    path: self.path(path),
-                    folders,
-                })
+            "imap" => {
+                Ok(MailboxSettings::Imap { server: self.server("mailbox", &raw_server!(raw), 993)?, folders })
             }
-            other => Err(self.error(
-                "mailbox",
-                "kind",
-                format!("unknown kind `{other}` (imap or maildir)"),
-            )),
+            "maildir" => {
+                let path = raw
+                    .path
+                    .as_deref()
+                    .ok_or_else(|| self.error("mailbox", "path", "kind = \"maildir\" needs `path`"))?;
+                Ok(MailboxSettings::Maildir { path: self.path(path), folders })
+            }
+            other => Err(self.error("mailbox", "kind", format!("unknown kind `{other}` (imap or maildir)"))),
         }
     }
 
     fn smtp(&self, raw: &RawSmtp) -> Result<SmtpSettings, ConfigError> {
         match raw.kind.as_str() {
-            "smtp" => Ok(SmtpSettings::Smtp(self.server(
-                "smtp",
-                &raw_server!(raw),
-                587,
-            )?)),
+            "smtp" => Ok(SmtpSettings::Smtp(self.server("smtp", &raw_server!(raw), 587)?)),
             "maildir" => {
                 let path = raw
                     .path
@@ -458,24 +420,12 @@ impl Validator<'_> {
                     .ok_or_else(|| self.error("smtp", "path", "kind = \"maildir\" needs `path`"))?;
                 Ok(SmtpSettings::Maildir(self.path(path)))
             }
-            other => Err(self.error(
-                "smtp",
-                "kind",
-                format!("unknown kind `{other}` (smtp or maildir)"),
-            )),
+            other => Err(self.error("smtp", "kind", format!("unknown kind `{other}` (smtp or maildir)"))),
         }
     }
 
-    fn server(
-        &self,
-        section: &str,
-        raw: &RawServer,
-        default_port: u16,
-    ) -> Result<Server, ConfigError> {
-        let host = raw
-            .host
-            .clone()
-            .ok_or_else(|| self.error(section, "host", "missing"))?;
+    fn server(&self, section: &str, raw: &RawServer, default_port: u16) -> Result<Server, ConfigError> {
+        let host = raw.host.clone().ok_or_else(|| self.error(section, "host", "missing"))?;
         let tls = match raw.tls.as_deref().unwrap_or("implicit") {
             "implicit" => TlsMode::Implicit,
             "starttls" => TlsMode::StartTls,
@@ -515,23 +465,13 @@ impl Validator<'_> {
         if let Some(file) = &raw.password_file {
             let path = self.path(file);
             let value = std::fs::read_to_string(&path).map_err(|e| {
-                self.error(
-                    section,
-                    "password_file",
-                    format!("cannot read {}: {e}", path.display()),
-                )
+                self.error(section, "password_file", format!("cannot read {}: {e}", path.display()))
             })?;
-            return Ok(Some(Secret(
-                value.trim_end_matches(['\r', '\n']).to_string(),
-            )));
+            return Ok(Some(Secret(value.trim_end_matches(['\r', '\n']).to_string())));
         }
         if let Some(var) = &raw.password_env {
             let value = std::env::var(var).map_err(|_| {
-                self.error(
-                    section,
-                    "password_env",
-                    format!("environment variable {var} is not set"),
-                )
+                self.error(section, "password_env", format!("environment variable {var} is not set"))
             })?;
             return Ok(Some(Secret(value)));
         }
@@ -541,10 +481,7 @@ impl Validator<'_> {
 
 /// Whether `host` names this machine's loopback interface.
 pub fn is_loopback(host: &str) -> bool {
-    host == "localhost"
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
+    host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]
@@ -580,8 +517,8 @@ path = "deskmail.db"
     fn unknown_key_names_file_line_and_key() {
         let text = MINIMAL.replace("path = \"deskmail.db\"", "path = \"x\"\ncolour = 1");
         let e = from_str(&text, "x.toml", Path::new(".")).unwrap_err();
-        assert_eq!((e.line, e.key.as_str()), (16, "colour"), "{e}");
-        assert!(e.to_string().starts_with("x.toml:16:"), "{e}");
+        assert_eq!((e.line, e.key.as_str()), (15, "colour"), "{e}");
+        assert!(e.to_string().starts_with("x.toml:15:"), "{e}");
     }
 
     #[test]
@@ -592,7 +529,7 @@ path = "deskmail.db"
         );
         let e = from_str(&text, "x.toml", Path::new(".")).unwrap_err();
         assert_eq!(e.key, "smtp.tls");
-        assert_eq!(e.line, 8);
+        assert_eq!(e.line, 9);
     }
 
     #[test]
@@ -604,6 +541,13 @@ path = "deskmail.db"
         let e = from_str(&text, "x.toml", Path::new(".")).unwrap_err();
         assert_eq!(e.key, "smtp.password_file");
         assert!(e.message.contains("/nonexistent/pw"));
+    }
+
+    #[test]
+    fn the_documented_example_parses_but_for_its_password_files() {
+        let text = include_str!("../deskmail.example.toml");
+        let e = from_str(text, "deskmail.example.toml", Path::new("/")).unwrap_err();
+        assert_eq!(e.key, "mailbox.password_file", "{e}");
     }
 
     #[test]

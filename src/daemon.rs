@@ -13,9 +13,7 @@ use crate::config::{MailboxSettings, Settings, SmtpSettings};
 use crate::pipeline::{self, Context, Outcome};
 use crate::rules::RuleSet;
 use crate::send::{self, Transport};
-use crate::source::{
-    Fetched, Settle, Source, SourceError, imap::ImapSource, maildir::MaildirSource,
-};
+use crate::source::{Fetched, Settle, Source, SourceError, imap::ImapSource, maildir::MaildirSource};
 use crate::store::{Store, StoreError};
 
 /// Why a pass or start-up failed, in the terms cron and systemd understand.
@@ -60,40 +58,23 @@ pub struct Loaded {
 /// Loads templates then rules (rules name templates); every problem is reported at once.
 pub fn load(settings: &Settings) -> Result<Loaded, Failure> {
     let templates = Templates::load(&settings.templates_dir).map_err(|errors| {
-        Failure::Config(
-            errors
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("\n"),
-        )
+        Failure::Config(errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))
     })?;
-    let rules =
-        RuleSet::load(&settings.rules_dir, &|name| templates.exists(name)).map_err(|problems| {
-            Failure::Config(
-                problems
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            )
-        })?;
+    let rules = RuleSet::load(&settings.rules_dir, &|name| templates.exists(name)).map_err(|problems| {
+        Failure::Config(problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))
+    })?;
     Ok(Loaded { rules, templates })
 }
 
 /// Builds the configured source.
 pub fn source(settings: &Settings) -> Source {
     match &settings.mailbox {
-        MailboxSettings::Imap { server, folders } => Source::Imap(ImapSource::new(
-            server.clone(),
-            folders.clone(),
-            settings.batch_size,
-        )),
-        MailboxSettings::Maildir { path, folders } => Source::Maildir(MaildirSource::new(
-            path.clone(),
-            folders.clone(),
-            settings.batch_size,
-        )),
+        MailboxSettings::Imap { server, folders } => {
+            Source::Imap(ImapSource::new(server.clone(), folders.clone(), settings.batch_size))
+        }
+        MailboxSettings::Maildir { path, folders } => {
+            Source::Maildir(MaildirSource::new(path.clone(), folders.clone(), settings.batch_size))
+        }
     }
 }
 
@@ -141,8 +122,7 @@ impl Daemon<'_> {
         let result = self.drain(source, report, &mut summary).await;
         source.close().await;
         result?;
-        let flushed =
-            send::flush(self.store, self.transport, &self.settings.support_address).await?;
+        let flushed = send::flush(self.store, self.transport, &self.settings.support_address).await?;
         summary.sent = flushed.sent;
         summary.send_failures = flushed.retried + flushed.failed;
         Ok(summary)
@@ -157,10 +137,8 @@ impl Daemon<'_> {
         let mut seen = std::collections::HashSet::new();
         while !self.stop.load(Ordering::SeqCst) {
             let batch = source.fetch().await?;
-            let fresh: Vec<Fetched> = batch
-                .into_iter()
-                .filter(|f| seen.insert(f.mail.origin.clone()))
-                .collect();
+            let fresh: Vec<Fetched> =
+                batch.into_iter().filter(|f| seen.insert(f.mail.origin.clone())).collect();
             if fresh.is_empty() {
                 return Ok(());
             }
@@ -199,9 +177,8 @@ impl Daemon<'_> {
             now: Timestamp::now(),
         };
         let mut store = self.store.lock().unwrap_or_else(|p| p.into_inner());
-        let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            pipeline::process(&mut store, &ctx, &fetched.mail)
-        }));
+        let result =
+            std::panic::catch_unwind(AssertUnwindSafe(|| pipeline::process(&mut store, &ctx, &fetched.mail)));
         let outcome = match result {
             Ok(outcome) => outcome?,
             Err(panic) => {
@@ -258,13 +235,7 @@ pub async fn run(
     }
     let store = Mutex::new(store);
     let transport = transport(settings)?;
-    let daemon = Daemon {
-        settings,
-        loaded: &loaded,
-        store: &store,
-        transport: &transport,
-        stop,
-    };
+    let daemon = Daemon { settings, loaded: &loaded, store: &store, transport: &transport, stop };
     let mut source = source(settings);
     let mut outage = false;
     loop {

@@ -49,27 +49,17 @@ pub struct Facts<'a> {
 pub fn plan(facts: Facts<'_>) -> Plan {
     let nothing = |why: String| Plan::Nothing { why };
     if let Some(kind) = facts.verdict.automated {
-        return nothing(format!(
-            "machine mail ({}: {})",
-            kind.as_str(),
-            facts.verdict.reason
-        ));
+        return nothing(format!("machine mail ({}: {})", kind.as_str(), facts.verdict.reason));
     }
     if !facts.new_ticket {
         return nothing("follow-up of an open ticket: a person answers".into());
     }
     let c = facts.classification;
     if c.action == Action::Ignore {
-        return nothing(format!(
-            "rule {} says ignore",
-            c.rule.as_deref().unwrap_or("-")
-        ));
+        return nothing(format!("rule {} says ignore", c.rule.as_deref().unwrap_or("-")));
     }
     if facts.sent_today >= facts.max_per_day {
-        return nothing(format!(
-            "rate limit: {} automatic mails in 24 hours",
-            facts.sent_today
-        ));
+        return nothing(format!("rate limit: {} automatic mails in 24 hours", facts.sent_today));
     }
     let (kind, default_template) = match c.action {
         Action::Answer => (MailKind::Answer, "ack"),
@@ -78,10 +68,7 @@ pub fn plan(facts: Facts<'_>) -> Plan {
     };
     let template = match kind {
         MailKind::Ack => default_template.to_string(),
-        _ => c
-            .template
-            .clone()
-            .unwrap_or_else(|| default_template.to_string()),
+        _ => c.template.clone().unwrap_or_else(|| default_template.to_string()),
     };
     Plan::Send { kind, template }
 }
@@ -107,52 +94,28 @@ mod tests {
     }
 
     fn human() -> Verdict {
-        Verdict {
-            automated: None,
-            reason: String::new(),
-        }
+        Verdict { automated: None, reason: String::new() }
     }
 
     fn facts<'a>(v: &'a Verdict, c: &'a Classification) -> Facts<'a> {
-        Facts {
-            verdict: v,
-            classification: c,
-            new_ticket: true,
-            sent_today: 0,
-            max_per_day: 3,
-        }
+        Facts { verdict: v, classification: c, new_ticket: true, sent_today: 0, max_per_day: 3 }
     }
 
     #[test]
     fn answer_rule_sends_its_template() {
         let (v, c) = (human(), classification(Action::Answer, Some("refund")));
-        assert_eq!(
-            plan(facts(&v, &c)),
-            Plan::Send {
-                kind: MailKind::Answer,
-                template: "refund".into()
-            }
-        );
+        assert_eq!(plan(facts(&v, &c)), Plan::Send { kind: MailKind::Answer, template: "refund".into() });
     }
 
     #[test]
     fn acknowledge_sends_ack() {
         let (v, c) = (human(), classification(Action::Acknowledge, None));
-        assert_eq!(
-            plan(facts(&v, &c)),
-            Plan::Send {
-                kind: MailKind::Ack,
-                template: "ack".into()
-            }
-        );
+        assert_eq!(plan(facts(&v, &c)), Plan::Send { kind: MailKind::Ack, template: "ack".into() });
     }
 
     #[test]
     fn machine_mail_gets_nothing() {
-        let v = Verdict {
-            automated: Some(AutomatedKind::Bounce),
-            reason: "x".into(),
-        };
+        let v = Verdict { automated: Some(AutomatedKind::Bounce), reason: "x".into() };
         let c = classification(Action::Answer, Some("refund"));
         assert!(matches!(plan(facts(&v, &c)), Plan::Nothing { .. }));
     }
@@ -160,20 +123,14 @@ mod tests {
     #[test]
     fn follow_ups_get_nothing() {
         let (v, c) = (human(), classification(Action::Answer, Some("refund")));
-        let f = Facts {
-            new_ticket: false,
-            ..facts(&v, &c)
-        };
+        let f = Facts { new_ticket: false, ..facts(&v, &c) };
         assert!(matches!(plan(f), Plan::Nothing { .. }));
     }
 
     #[test]
     fn rate_limit() {
         let (v, c) = (human(), classification(Action::Acknowledge, None));
-        let f = Facts {
-            sent_today: 3,
-            ..facts(&v, &c)
-        };
+        let f = Facts { sent_today: 3, ..facts(&v, &c) };
         assert!(matches!(plan(f), Plan::Nothing { why } if why.starts_with("rate limit")));
     }
 }

@@ -66,10 +66,7 @@ pub struct Report {
 /// servers prepend on delivery (`Return-Path`, `Received`, `Delivered-To` …), so the same mail
 /// delivered twice, or found in two folders, has the same key.
 pub fn content_hash(bytes: &[u8]) -> String {
-    Sha256::digest(without_trace_fields(bytes))
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    Sha256::digest(without_trace_fields(bytes)).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 const TRACE_FIELDS: &[&str] = &[
@@ -99,16 +96,11 @@ const TRACE_FIELDS: &[&str] = &[
 fn without_trace_fields(bytes: &[u8]) -> &[u8] {
     let mut start = 0;
     while start < bytes.len() {
-        let line_end = bytes[start..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(bytes.len(), |i| start + i + 1);
+        let line_end = bytes[start..].iter().position(|&b| b == b'\n').map_or(bytes.len(), |i| start + i + 1);
         let line = &bytes[start..line_end];
         let is_continuation = matches!(line.first(), Some(b' ' | b'\t'));
         let name = line.split(|&b| b == b':').next().unwrap_or_default();
-        let is_trace = TRACE_FIELDS
-            .iter()
-            .any(|f| f.as_bytes().eq_ignore_ascii_case(name.trim_ascii()));
+        let is_trace = TRACE_FIELDS.iter().any(|f| f.as_bytes().eq_ignore_ascii_case(name.trim_ascii()));
         if start > 0 && is_continuation || is_trace {
             start = line_end;
         } else {
@@ -119,20 +111,13 @@ fn without_trace_fields(bytes: &[u8]) -> &[u8] {
 }
 
 /// Processes one mail. Only storage errors are returned: bad mail is quarantined.
-pub fn process(
-    store: &mut Store,
-    ctx: &Context<'_>,
-    mail: &RawMail,
-) -> Result<Outcome, StoreError> {
+pub fn process(store: &mut Store, ctx: &Context<'_>, mail: &RawMail) -> Result<Outcome, StoreError> {
     let hash = content_hash(&mail.bytes);
     if store.is_known(&hash)? {
         return Ok(Outcome::Duplicate);
     }
     if mail.bytes.len() as u64 > ctx.settings.max_message_bytes {
-        let reason = format!(
-            "larger than the limit of {} bytes",
-            ctx.settings.max_message_bytes
-        );
+        let reason = format!("larger than the limit of {} bytes", ctx.settings.max_message_bytes);
         return quarantine(store, mail, &hash, &reason);
     }
     match parse::parse(&mail.bytes) {
@@ -159,9 +144,7 @@ pub fn quarantine(
     };
     tx.insert_message(&row, "quarantined")?;
     tx.commit()?;
-    Ok(Outcome::Quarantined {
-        reason: reason.to_string(),
-    })
+    Ok(Outcome::Quarantined { reason: reason.to_string() })
 }
 
 fn record(
@@ -175,15 +158,7 @@ fn record(
     let classification = ctx.rules.classify(inbound, &verdict);
     let tx = store.begin()?;
     let threading = thread::resolve(inbound, &tx);
-    let ticket = ticket_for(
-        &tx,
-        ctx,
-        mail,
-        inbound,
-        &verdict,
-        &classification,
-        threading,
-    )?;
+    let ticket = ticket_for(&tx, ctx, mail, inbound, &verdict, &classification, threading)?;
     let new_ticket = matches!(threading, Threading::New) && ticket.is_some();
     let row = message_row(mail, hash, inbound, &verdict, &classification, ticket);
     let message_row_id = tx.insert_message(&row, "processed")?;
@@ -192,13 +167,10 @@ fn record(
             verdict: &verdict,
             classification: &classification,
             new_ticket,
-            sent_today: tx
-                .automatic_mails_since(&inbound.from_address, ctx.now.as_second() - 86_400)?,
+            sent_today: tx.automatic_mails_since(&inbound.from_address, ctx.now.as_second() - 86_400)?,
             max_per_day: ctx.settings.max_auto_per_day,
         }),
-        None => Plan::Nothing {
-            why: format!("machine mail ({})", verdict.reason),
-        },
+        None => Plan::Nothing { why: format!("machine mail ({})", verdict.reason) },
     };
     let reply = match (&plan, ticket) {
         (Plan::Send { kind, template }, Some(ticket)) => {
@@ -330,10 +302,7 @@ fn queue_reply(
         support_name: s.support_name.clone(),
         support_address: s.support_address.clone(),
     };
-    let rendered = match ctx
-        .templates
-        .render(template, inbound.language, &template_ctx)
-    {
+    let rendered = match ctx.templates.render(template, inbound.language, &template_ctx) {
         Ok(r) => r,
         Err(e) => return Ok(Err(e.to_string())),
     };
@@ -372,9 +341,7 @@ fn queue_reply(
 
 /// A time as shown to customers: `2026-11-22 09:48 CST`.
 pub fn local_time(t: Timestamp, settings: &Settings) -> String {
-    t.to_zoned(settings.time_zone.clone())
-        .strftime("%Y-%m-%d %H:%M %Z")
-        .to_string()
+    t.to_zoned(settings.time_zone.clone()).strftime("%Y-%m-%d %H:%M %Z").to_string()
 }
 
 #[cfg(test)]
@@ -390,10 +357,7 @@ mod tests {
 
     #[test]
     fn different_content_has_a_different_key() {
-        assert_ne!(
-            content_hash(b"From: a@b\r\n\r\none"),
-            content_hash(b"From: a@b\r\n\r\ntwo")
-        );
+        assert_ne!(content_hash(b"From: a@b\r\n\r\none"), content_hash(b"From: a@b\r\n\r\ntwo"));
     }
 
     #[test]

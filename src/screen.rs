@@ -47,17 +47,11 @@ pub struct Verdict {
 
 impl Verdict {
     fn human() -> Verdict {
-        Verdict {
-            automated: None,
-            reason: String::new(),
-        }
+        Verdict { automated: None, reason: String::new() }
     }
 
     fn machine(kind: AutomatedKind, reason: impl Into<String>) -> Verdict {
-        Verdict {
-            automated: Some(kind),
-            reason: reason.into(),
-        }
+        Verdict { automated: Some(kind), reason: reason.into() }
     }
 
     pub fn is_automated(&self) -> bool {
@@ -81,12 +75,7 @@ pub fn screen(mail: &Inbound, own_addresses: &[String]) -> Verdict {
 fn own_address(mail: &Inbound, own: &[String]) -> Option<Verdict> {
     own.iter()
         .any(|a| a.eq_ignore_ascii_case(&mail.from_address))
-        .then(|| {
-            Verdict::machine(
-                AutomatedKind::Own,
-                format!("sender {} is ours", mail.from_address),
-            )
-        })
+        .then(|| Verdict::machine(AutomatedKind::Own, format!("sender {} is ours", mail.from_address)))
 }
 
 fn report(mail: &Inbound) -> Option<Verdict> {
@@ -98,10 +87,7 @@ fn bounce_sender(mail: &Inbound) -> Option<Verdict> {
     let local = local_part(&mail.from_address);
     let squashed: String = local.chars().filter(char::is_ascii_alphanumeric).collect();
     if squashed == "mailerdaemon" || squashed == "postmaster" {
-        return Some(Verdict::machine(
-            AutomatedKind::Bounce,
-            format!("sender {local}"),
-        ));
+        return Some(Verdict::machine(AutomatedKind::Bounce, format!("sender {local}")));
     }
     (mail.return_path.as_deref() == Some(""))
         .then(|| Verdict::machine(AutomatedKind::Bounce, "null Return-Path <>"))
@@ -109,37 +95,18 @@ fn bounce_sender(mail: &Inbound) -> Option<Verdict> {
 
 fn auto_submitted(mail: &Inbound) -> Option<Verdict> {
     let value = mail.header("auto-submitted")?;
-    let keyword = value
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    (keyword != "no" && !keyword.is_empty()).then(|| {
-        Verdict::machine(
-            AutomatedKind::AutoReply,
-            format!("Auto-Submitted: {keyword}"),
-        )
-    })
+    let keyword = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    (keyword != "no" && !keyword.is_empty())
+        .then(|| Verdict::machine(AutomatedKind::AutoReply, format!("Auto-Submitted: {keyword}")))
 }
 
 fn autoreply_headers(mail: &Inbound) -> Option<Verdict> {
-    for name in [
-        "x-autoreply",
-        "x-autorespond",
-        "x-autoresponder",
-        "x-mailautoreply",
-    ] {
+    for name in ["x-autoreply", "x-autorespond", "x-autoresponder", "x-mailautoreply"] {
         if mail.header(name).is_some() {
-            return Some(Verdict::machine(
-                AutomatedKind::AutoReply,
-                format!("header {name}"),
-            ));
+            return Some(Verdict::machine(AutomatedKind::AutoReply, format!("header {name}")));
         }
     }
-    let suppress = mail
-        .header("x-auto-response-suppress")?
-        .to_ascii_lowercase();
+    let suppress = mail.header("x-auto-response-suppress")?.to_ascii_lowercase();
     (suppress.contains("all") || suppress.contains("oof"))
         .then(|| Verdict::machine(AutomatedKind::AutoReply, "X-Auto-Response-Suppress"))
 }
@@ -148,44 +115,28 @@ fn list_or_bulk(mail: &Inbound) -> Option<Verdict> {
     if let Some(precedence) = mail.header("precedence") {
         let p = precedence.trim().to_ascii_lowercase();
         if ["bulk", "junk", "list"].contains(&p.as_str()) {
-            return Some(Verdict::machine(
-                AutomatedKind::List,
-                format!("Precedence: {p}"),
-            ));
+            return Some(Verdict::machine(AutomatedKind::List, format!("Precedence: {p}")));
         }
         if p == "auto_reply" {
-            return Some(Verdict::machine(
-                AutomatedKind::AutoReply,
-                "Precedence: auto_reply",
-            ));
+            return Some(Verdict::machine(AutomatedKind::AutoReply, "Precedence: auto_reply"));
         }
     }
-    let list_header = mail
-        .headers
-        .iter()
-        .find(|(name, _)| name.starts_with("list-"))?;
-    Some(Verdict::machine(
-        AutomatedKind::List,
-        format!("header {}", list_header.0),
-    ))
+    let list_header = mail.headers.iter().find(|(name, _)| name.starts_with("list-"))?;
+    Some(Verdict::machine(AutomatedKind::List, format!("header {}", list_header.0)))
 }
 
 fn no_reply_sender(mail: &Inbound) -> Option<Verdict> {
     let local = local_part(&mail.from_address);
-    let squashed: String = local
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .collect();
-    let no_reply = ["noreply", "donotreply", "noanswer", "donotrespond"]
-        .iter()
-        .any(|p| squashed.starts_with(p))
-        || local.ends_with("-request")
-        || local.starts_with("owner-")
-        || local.ends_with("-owner")
-        || local.ends_with("-bounces")
-        || ["listserv", "majordomo", "mailman", "bounce", "bounces"].contains(&local)
-        || local.starts_with("bounce-")
-        || local.starts_with("bounces+");
+    let squashed: String = local.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    let no_reply =
+        ["noreply", "donotreply", "noanswer", "donotrespond"].iter().any(|p| squashed.starts_with(p))
+            || local.ends_with("-request")
+            || local.starts_with("owner-")
+            || local.ends_with("-owner")
+            || local.ends_with("-bounces")
+            || ["listserv", "majordomo", "mailman", "bounce", "bounces"].contains(&local)
+            || local.starts_with("bounce-")
+            || local.starts_with("bounces+");
     no_reply.then(|| Verdict::machine(AutomatedKind::NoReply, format!("sender {local}")))
 }
 
@@ -228,18 +179,12 @@ mod tests {
 
     #[test]
     fn customer_mail_is_human() {
-        assert_eq!(
-            verdict("From: a@customer.test\r\nSubject: Refund\r\n\r\nhi"),
-            None
-        );
+        assert_eq!(verdict("From: a@customer.test\r\nSubject: Refund\r\n\r\nhi"), None);
     }
 
     #[test]
     fn auto_submitted_no_is_human() {
-        assert_eq!(
-            verdict("From: a@c.test\r\nAuto-Submitted: no\r\n\r\nhi"),
-            None
-        );
+        assert_eq!(verdict("From: a@c.test\r\nAuto-Submitted: no\r\n\r\nhi"), None);
     }
 
     #[test]
@@ -250,34 +195,19 @@ mod tests {
 
     #[test]
     fn own_address() {
-        assert_eq!(
-            verdict("From: Support@Example.test\r\n\r\nhi"),
-            Some(AutomatedKind::Own)
-        );
+        assert_eq!(verdict("From: Support@Example.test\r\n\r\nhi"), Some(AutomatedKind::Own));
     }
 
     #[test]
     fn list_headers_and_precedence() {
-        assert_eq!(
-            verdict("From: a@c.test\r\nList-Id: <x.c.test>\r\n\r\nhi"),
-            Some(AutomatedKind::List)
-        );
-        assert_eq!(
-            verdict("From: a@c.test\r\nPrecedence: bulk\r\n\r\nhi"),
-            Some(AutomatedKind::List)
-        );
+        assert_eq!(verdict("From: a@c.test\r\nList-Id: <x.c.test>\r\n\r\nhi"), Some(AutomatedKind::List));
+        assert_eq!(verdict("From: a@c.test\r\nPrecedence: bulk\r\n\r\nhi"), Some(AutomatedKind::List));
     }
 
     #[test]
     fn bounce_by_sender_and_null_path() {
-        assert_eq!(
-            verdict("From: MAILER-DAEMON@c.test\r\n\r\nhi"),
-            Some(AutomatedKind::Bounce)
-        );
-        assert_eq!(
-            verdict("Return-Path: <>\r\nFrom: a@c.test\r\n\r\nhi"),
-            Some(AutomatedKind::Bounce)
-        );
+        assert_eq!(verdict("From: MAILER-DAEMON@c.test\r\n\r\nhi"), Some(AutomatedKind::Bounce));
+        assert_eq!(verdict("Return-Path: <>\r\nFrom: a@c.test\r\n\r\nhi"), Some(AutomatedKind::Bounce));
     }
 
     #[test]
@@ -289,11 +219,7 @@ mod tests {
             "list-request@c.test",
             "owner-list@c.test",
         ] {
-            assert_eq!(
-                verdict(&format!("From: {from}\r\n\r\nhi")),
-                Some(AutomatedKind::NoReply),
-                "{from}"
-            );
+            assert_eq!(verdict(&format!("From: {from}\r\n\r\nhi")), Some(AutomatedKind::NoReply), "{from}");
         }
     }
 

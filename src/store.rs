@@ -156,12 +156,9 @@ impl Store {
     fn setup(conn: Connection) -> Result<Store> {
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(StoreError::wrap("set the busy timeout"))?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(StoreError::wrap("enable WAL"))?;
-        conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(StoreError::wrap("set synchronous"))?;
-        conn.pragma_update(None, "foreign_keys", "ON")
-            .map_err(StoreError::wrap("enable foreign keys"))?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(StoreError::wrap("enable WAL"))?;
+        conn.pragma_update(None, "synchronous", "FULL").map_err(StoreError::wrap("set synchronous"))?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(StoreError::wrap("enable foreign keys"))?;
         let mut store = Store { conn };
         store.migrate()?;
         Ok(store)
@@ -173,16 +170,11 @@ impl Store {
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .map_err(StoreError::wrap("read the schema version"))?;
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
-            let tx = self
-                .conn
-                .transaction()
-                .map_err(StoreError::wrap("begin a migration"))?;
-            tx.execute_batch(sql)
-                .map_err(StoreError::wrap("apply a migration"))?;
+            let tx = self.conn.transaction().map_err(StoreError::wrap("begin a migration"))?;
+            tx.execute_batch(sql).map_err(StoreError::wrap("apply a migration"))?;
             tx.pragma_update(None, "user_version", i + 1)
                 .map_err(StoreError::wrap("record the schema version"))?;
-            tx.commit()
-                .map_err(StoreError::wrap("commit a migration"))?;
+            tx.commit().map_err(StoreError::wrap("commit a migration"))?;
         }
         Ok(())
     }
@@ -263,10 +255,7 @@ impl Store {
     /// Gives up on a mail (permanent failure).
     pub fn mark_failed(&self, id: i64, error: &str) -> Result<()> {
         self.conn
-            .execute(
-                "UPDATE outbox SET state = 'failed', last_error = ?2 WHERE id = ?1",
-                params![id, error],
-            )
+            .execute("UPDATE outbox SET state = 'failed', last_error = ?2 WHERE id = ?1", params![id, error])
             .map(|_| ())
             .map_err(StoreError::wrap("mark an outgoing mail failed"))
     }
@@ -274,18 +263,12 @@ impl Store {
     /// Mail left in `sending` by a crash goes back to `pending` (at-least-once delivery).
     pub fn recover_sending(&self) -> Result<usize> {
         self.conn
-            .execute(
-                "UPDATE outbox SET state = 'pending' WHERE state = 'sending'",
-                [],
-            )
+            .execute("UPDATE outbox SET state = 'pending' WHERE state = 'sending'", [])
             .map_err(StoreError::wrap("recover interrupted sends"))
     }
 
     fn set_outbox_state(&self, id: i64, sql: &str) -> Result<()> {
-        self.conn
-            .execute(sql, [id])
-            .map(|_| ())
-            .map_err(StoreError::wrap("update the outbox"))
+        self.conn.execute(sql, [id]).map(|_| ()).map_err(StoreError::wrap("update the outbox"))
     }
 
     /// Number of outgoing mails per state.
@@ -313,11 +296,7 @@ impl Store {
     /// One ticket.
     pub fn ticket(&self, id: i64) -> Result<Option<TicketSummary>> {
         self.conn
-            .query_row(
-                &format!("{TICKET_SELECT} WHERE t.id = ?1"),
-                [id],
-                ticket_summary,
-            )
+            .query_row(&format!("{TICKET_SELECT} WHERE t.id = ?1"), [id], ticket_summary)
             .optional()
             .map_err(StoreError::wrap("read a ticket"))
     }
@@ -388,8 +367,7 @@ impl Store {
     }
 }
 
-const TICKET_SELECT: &str =
-    "SELECT t.id, t.customer, t.customer_name, t.subject, t.category, t.priority,
+const TICKET_SELECT: &str = "SELECT t.id, t.customer, t.customer_name, t.subject, t.category, t.priority,
         t.status, t.language, t.created_at, t.first_response_due, t.first_response_at,
         (SELECT COUNT(*) FROM messages m WHERE m.ticket_id = t.id)
     FROM tickets t";
@@ -424,8 +402,16 @@ impl Tx<'_> {
                 "INSERT INTO tickets (customer, customer_name, subject, category, priority, language,
                                       created_at, first_response_due, last_activity)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?7)",
-                params![t.customer, t.customer_name, t.subject, t.category, t.priority, t.language,
-                        t.created_at, t.first_response_due],
+                params![
+                    t.customer,
+                    t.customer_name,
+                    t.subject,
+                    t.category,
+                    t.priority,
+                    t.language,
+                    t.created_at,
+                    t.first_response_due
+                ],
             )
             .map_err(StoreError::wrap("open a ticket"))?;
         Ok(self.tx.last_insert_rowid())
@@ -534,11 +520,7 @@ impl Lookup for Tx<'_> {
     fn ticket_of_our_message(&self, ids: &[String]) -> Option<i64> {
         ids.iter().find_map(|id| {
             self.tx
-                .query_row(
-                    "SELECT ticket_id FROM outbox WHERE message_id = ?1",
-                    [id],
-                    |r| r.get(0),
-                )
+                .query_row("SELECT ticket_id FROM outbox WHERE message_id = ?1", [id], |r| r.get(0))
                 .optional()
                 .ok()
                 .flatten()
@@ -562,11 +544,7 @@ impl Lookup for Tx<'_> {
 
     fn ticket_customer(&self, ticket: i64) -> Option<String> {
         self.tx
-            .query_row(
-                "SELECT customer FROM tickets WHERE id = ?1",
-                [ticket],
-                |r| r.get(0),
-            )
+            .query_row("SELECT customer FROM tickets WHERE id = ?1", [ticket], |r| r.get(0))
             .optional()
             .ok()
             .flatten()

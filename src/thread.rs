@@ -38,37 +38,20 @@ pub enum Via {
 
 /// Threads `mail` using the store's answers.
 pub fn resolve(mail: &Inbound, lookup: &impl Lookup) -> Threading {
-    let ids: Vec<String> = mail
-        .in_reply_to
-        .iter()
-        .chain(&mail.references)
-        .cloned()
-        .collect();
+    let ids: Vec<String> = mail.in_reply_to.iter().chain(&mail.references).cloned().collect();
     if !ids.is_empty() {
         if let Some(ticket) = lookup.ticket_of_our_message(&ids) {
-            return Threading::FollowUp {
-                ticket,
-                via: Via::OurMessageId,
-            };
+            return Threading::FollowUp { ticket, via: Via::OurMessageId };
         }
         if let Some((ticket, customer)) = lookup.ticket_of_customer_message(&ids)
             && customer.eq_ignore_ascii_case(&mail.from_address)
         {
-            return Threading::FollowUp {
-                ticket,
-                via: Via::CustomerMessageId,
-            };
+            return Threading::FollowUp { ticket, via: Via::CustomerMessageId };
         }
     }
     for ticket in subject_tags(&mail.subject) {
-        if lookup
-            .ticket_customer(ticket)
-            .is_some_and(|c| c.eq_ignore_ascii_case(&mail.from_address))
-        {
-            return Threading::FollowUp {
-                ticket,
-                via: Via::SubjectTag,
-            };
+        if lookup.ticket_customer(ticket).is_some_and(|c| c.eq_ignore_ascii_case(&mail.from_address)) {
+            return Threading::FollowUp { ticket, via: Via::SubjectTag };
         }
     }
     Threading::New
@@ -78,9 +61,7 @@ static TAG: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\[#(\d{1,12})\]").ex
 
 /// The ticket numbers tagged in a subject, like `[#42]`.
 pub fn subject_tags(subject: &str) -> Vec<i64> {
-    TAG.captures_iter(subject)
-        .filter_map(|c| c[1].parse().ok())
-        .collect()
+    TAG.captures_iter(subject).filter_map(|c| c[1].parse().ok()).collect()
 }
 
 /// The tag of a ticket, as put in subjects.
@@ -100,9 +81,7 @@ mod tests {
             ids.iter().any(|i| i == "ours@support.test").then_some(7)
         }
         fn ticket_of_customer_message(&self, ids: &[String]) -> Option<(i64, String)> {
-            ids.iter()
-                .any(|i| i == "theirs@c.test")
-                .then(|| (8, "ann@c.test".to_string()))
+            ids.iter().any(|i| i == "theirs@c.test").then(|| (8, "ann@c.test".to_string()))
         }
         fn ticket_customer(&self, ticket: i64) -> Option<String> {
             (ticket == 42).then(|| "ann@c.test".to_string())
@@ -116,49 +95,25 @@ mod tests {
     #[test]
     fn reply_to_our_mail_joins_even_from_another_address() {
         let t = thread("From: bob@c.test\r\nIn-Reply-To: <ours@support.test>\r\n\r\nx");
-        assert_eq!(
-            t,
-            Threading::FollowUp {
-                ticket: 7,
-                via: Via::OurMessageId
-            }
-        );
+        assert_eq!(t, Threading::FollowUp { ticket: 7, via: Via::OurMessageId });
     }
 
     #[test]
     fn reference_to_customer_message_needs_the_same_customer() {
         let same = thread("From: ann@c.test\r\nReferences: <theirs@c.test>\r\n\r\nx");
-        assert_eq!(
-            same,
-            Threading::FollowUp {
-                ticket: 8,
-                via: Via::CustomerMessageId
-            }
-        );
-        assert_eq!(
-            thread("From: eve@c.test\r\nReferences: <theirs@c.test>\r\n\r\nx"),
-            Threading::New
-        );
+        assert_eq!(same, Threading::FollowUp { ticket: 8, via: Via::CustomerMessageId });
+        assert_eq!(thread("From: eve@c.test\r\nReferences: <theirs@c.test>\r\n\r\nx"), Threading::New);
     }
 
     #[test]
     fn subject_tag_from_the_customer_joins() {
         let t = thread("From: Ann@C.test\r\nSubject: Re: refund [#42]\r\n\r\nx");
-        assert_eq!(
-            t,
-            Threading::FollowUp {
-                ticket: 42,
-                via: Via::SubjectTag
-            }
-        );
+        assert_eq!(t, Threading::FollowUp { ticket: 42, via: Via::SubjectTag });
     }
 
     #[test]
     fn subject_tag_from_someone_else_opens_a_new_ticket() {
-        assert_eq!(
-            thread("From: eve@evil.test\r\nSubject: Re: [#42]\r\n\r\nx"),
-            Threading::New
-        );
+        assert_eq!(thread("From: eve@evil.test\r\nSubject: Re: [#42]\r\n\r\nx"), Threading::New);
     }
 
     #[test]

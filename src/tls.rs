@@ -11,10 +11,7 @@ use rustls::pki_types::CertificateDer;
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
     #[error("cannot read the CA file {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    Read { path: String, source: std::io::Error },
     #[error("the CA file {path} holds no usable certificate")]
     NoCertificate { path: String },
     #[error("cannot set up TLS: {0}")]
@@ -24,13 +21,8 @@ pub enum TlsError {
 /// The CA certificates of a PEM file.
 pub fn read_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
     let shown = path.display().to_string();
-    let pem = std::fs::read(path).map_err(|source| TlsError::Read {
-        path: shown.clone(),
-        source,
-    })?;
-    let certs: Vec<_> = rustls_pemfile::certs(&mut pem.as_slice())
-        .filter_map(Result::ok)
-        .collect();
+    let pem = std::fs::read(path).map_err(|source| TlsError::Read { path: shown.clone(), source })?;
+    let certs: Vec<_> = rustls_pemfile::certs(&mut pem.as_slice()).filter_map(Result::ok).collect();
     if certs.is_empty() {
         return Err(TlsError::NoCertificate { path: shown });
     }

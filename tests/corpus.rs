@@ -30,18 +30,8 @@ fn files(dir: &Path) -> Vec<PathBuf> {
         .map(|e| e.path())
         .filter(|p| {
             p.is_file()
-                && !p
-                    .file_name()
-                    .unwrap()
-                    .to_string_lossy()
-                    .to_uppercase()
-                    .starts_with("COPYING")
-                && !p
-                    .file_name()
-                    .unwrap()
-                    .to_string_lossy()
-                    .to_uppercase()
-                    .starts_with("LICENSE")
+                && !p.file_name().unwrap().to_string_lossy().to_uppercase().starts_with("COPYING")
+                && !p.file_name().unwrap().to_string_lossy().to_uppercase().starts_with("LICENSE")
                 && p.extension().is_none_or(|x| x != "json")
         })
         .collect();
@@ -100,36 +90,20 @@ fn support_mail_matches_expected_json() {
         if c.category == e.category {
             category_ok += 1;
         } else {
-            problems.push(format!(
-                "{}: category {:?}, expected {:?}",
-                e.file, c.category, e.category
-            ));
+            problems.push(format!("{}: category {:?}, expected {:?}", e.file, c.category, e.category));
         }
-        if [
-            "password_reset",
-            "missing_confirmation",
-            "refund",
-            "transaction_failure",
-        ]
-        .contains(&e.category.as_deref().unwrap_or(""))
+        if ["password_reset", "missing_confirmation", "refund", "transaction_failure"]
+            .contains(&e.category.as_deref().unwrap_or(""))
         {
             first_four += 1;
             first_four_ok += usize::from(c.category == e.category);
         }
         if mail.language.tag() != e.language {
-            problems.push(format!(
-                "{}: language {}, expected {}",
-                e.file,
-                mail.language.tag(),
-                e.language
-            ));
+            problems.push(format!("{}: language {}, expected {}", e.file, mail.language.tag(), e.language));
         }
         let automated = verdict.automated.map(|k| k.as_str().to_string());
         if automated != e.automated {
-            problems.push(format!(
-                "{}: automated {automated:?}, expected {:?}",
-                e.file, e.automated
-            ));
+            problems.push(format!("{}: automated {automated:?}, expected {:?}", e.file, e.automated));
         }
         let answers = would_answer(&raw, &s, &loaded).unwrap();
         if answers && !e.reply {
@@ -160,16 +134,8 @@ fn machine_mail_is_never_answered() {
         .filter(|p| would_answer(&std::fs::read(p).unwrap(), &s, &loaded) == Some(true))
         .map(|p| p.display().to_string())
         .collect();
-    println!(
-        "automated corpus: {} of {} would be answered",
-        answered.len(),
-        all.len()
-    );
-    assert!(
-        answered.is_empty(),
-        "answered machine mail:\n{}",
-        answered.join("\n")
-    );
+    println!("automated corpus: {} of {} would be answered", answered.len(), all.len());
+    assert!(answered.is_empty(), "answered machine mail:\n{}", answered.join("\n"));
 }
 
 #[test]
@@ -184,16 +150,10 @@ fn ordinary_mail_mistaken_for_bounces_is_not_suppressed() {
     let must_stay_suppressed = ["rb-issue-368-bug.eml"];
     for name in must_stay_suppressed {
         let raw = std::fs::read(corpus.join("not-automated").join(name)).unwrap();
-        assert_eq!(
-            would_answer(&raw, &s, &loaded),
-            Some(false),
-            "{name} must not be answered"
-        );
+        assert_eq!(would_answer(&raw, &s, &loaded), Some(false), "{name} must not be answered");
     }
-    let all: Vec<PathBuf> = all
-        .into_iter()
-        .filter(|p| !must_stay_suppressed.iter().any(|n| p.ends_with(n)))
-        .collect();
+    let all: Vec<PathBuf> =
+        all.into_iter().filter(|p| !must_stay_suppressed.iter().any(|n| p.ends_with(n))).collect();
     let suppressed: Vec<String> = all
         .iter()
         .filter(|p| would_answer(&std::fs::read(p).unwrap(), &s, &loaded) != Some(true))
@@ -205,11 +165,7 @@ fn ordinary_mail_mistaken_for_bounces_is_not_suppressed() {
         all.len(),
         must_stay_suppressed.len()
     );
-    assert!(
-        suppressed.is_empty(),
-        "suppressed:\n{}",
-        suppressed.join("\n")
-    );
+    assert!(suppressed.is_empty(), "suppressed:\n{}", suppressed.join("\n"));
 }
 
 #[test]

@@ -10,10 +10,9 @@ use common::mailstack::MailStack;
 
 fn subject_of(raw: &[u8]) -> Option<String> {
     let text = String::from_utf8_lossy(raw);
-    text.lines().take_while(|l| !l.is_empty()).find_map(|l| {
-        l.strip_prefix("Subject: ")
-            .map(|s| s.trim_end().to_string())
-    })
+    text.lines()
+        .take_while(|l| !l.is_empty())
+        .find_map(|l| l.strip_prefix("Subject: ").map(|s| s.trim_end().to_string()))
 }
 
 #[tokio::test]
@@ -21,11 +20,7 @@ async fn mailstack_smtp_lmtp_imap_round_trip() {
     let stack = MailStack::start();
     let dir = stack.dir.clone();
     assert!(dir.join("env").is_file());
-    assert!(
-        dir.as_os_str().len() < 40,
-        "stack dir should be short: {}",
-        dir.display()
-    );
+    assert!(dir.as_os_str().len() < 40, "stack dir should be short: {}", dir.display());
     assert!(stack.ca_cert.is_file());
     assert!(stack.dovecot_conf.is_file());
     assert_eq!(stack.password("support@example.test"), "support-pass");
@@ -40,20 +35,14 @@ async fn mailstack_smtp_lmtp_imap_round_trip() {
         Date: Sat, 22 Nov 2025 10:00:00 +0000\r\n\
         \r\n\
         Please help.\r\n";
-    stack
-        .smtp_send("bob@customer.test", &["support@example.test"], raw)
-        .await;
-    let msgs = stack
-        .wait_for_count("support@example.test", "INBOX", 1, Duration::from_secs(15))
-        .await;
+    stack.smtp_send("bob@customer.test", &["support@example.test"], raw).await;
+    let msgs = stack.wait_for_count("support@example.test", "INBOX", 1, Duration::from_secs(15)).await;
     assert_eq!(msgs.len(), 1);
     assert_eq!(subject_of(&msgs[0]).as_deref(), Some("Printer on fire"));
     assert!(String::from_utf8_lossy(&msgs[0]).contains("Message-ID: <ticket-1@customer.test>"));
 
     // unknown local users are refused at RCPT time
-    let err = stack
-        .try_smtp_send("bob@customer.test", &["nosuchuser@example.test"], raw)
-        .await;
+    let err = stack.try_smtp_send("bob@customer.test", &["nosuchuser@example.test"], raw).await;
     assert!(err.is_err(), "unknown local user must be rejected");
 
     // LMTP straight into alice's INBOX (dot-stuffing, bare LF input)
@@ -61,9 +50,7 @@ async fn mailstack_smtp_lmtp_imap_round_trip() {
         "alice@example.test",
         b"From: x@customer.test\nTo: alice@example.test\nSubject: Via LMTP\n\n.leading dot\nbye\n",
     );
-    let alice = stack
-        .wait_for_count("alice@example.test", "INBOX", 1, Duration::from_secs(10))
-        .await;
+    let alice = stack.wait_for_count("alice@example.test", "INBOX", 1, Duration::from_secs(10)).await;
     assert_eq!(alice.len(), 1);
     assert_eq!(subject_of(&alice[0]).as_deref(), Some("Via LMTP"));
     assert!(String::from_utf8_lossy(&alice[0]).contains("\r\n.leading dot\r\n"));
@@ -84,11 +71,7 @@ async fn mailstack_smtp_lmtp_imap_round_trip() {
     assert!(names.iter().any(|n| n == "INBOX"), "no INBOX in {names:?}");
 
     drop(stack);
-    assert!(
-        !dir.exists(),
-        "stack dir {} was not removed on drop",
-        dir.display()
-    );
+    assert!(!dir.exists(), "stack dir {} was not removed on drop", dir.display());
 }
 
 #[tokio::test]
@@ -97,28 +80,15 @@ async fn mailstack_dovecot_restart_keeps_mail_and_ports() {
     let port = stack.imap_port;
     stack.lmtp_deliver("staff@example.test", b"Subject: one\r\n\r\n1\r\n");
     stack.stop_dovecot();
-    assert!(
-        stack
-            .try_count("staff@example.test", "INBOX")
-            .await
-            .is_err()
-    );
+    assert!(stack.try_count("staff@example.test", "INBOX").await.is_err());
     if stack.has_postfix {
         // Postfix accepts and queues while Dovecot is down, delivers after the restart
-        stack
-            .smtp_send(
-                "bob@customer.test",
-                &["staff@example.test"],
-                b"Subject: two\r\n\r\n2\r\n",
-            )
-            .await;
+        stack.smtp_send("bob@customer.test", &["staff@example.test"], b"Subject: two\r\n\r\n2\r\n").await;
     }
     stack.start_dovecot();
     assert_eq!(stack.imap_port, port);
     let want = if stack.has_postfix { 2 } else { 1 };
-    let msgs = stack
-        .wait_for_count("staff@example.test", "INBOX", want, Duration::from_secs(20))
-        .await;
+    let msgs = stack.wait_for_count("staff@example.test", "INBOX", want, Duration::from_secs(20)).await;
     assert_eq!(subject_of(&msgs[0]).as_deref(), Some("one"));
 }
 
@@ -131,17 +101,9 @@ fn mailstack_start_failure_panics_with_logs_and_cleans_up() {
     let err = result.err().expect("start must fail with an invalid port");
     let msg = err.downcast_ref::<String>().cloned().unwrap_or_default();
     assert!(msg.contains("start.sh"), "unhelpful panic: {msg}");
-    assert!(
-        msg.contains("Invalid port number 70000"),
-        "no log tail in panic: {msg}"
-    );
+    assert!(msg.contains("Invalid port number 70000"), "no log tail in panic: {msg}");
     // the panic names the stack dir ("start.sh /tmp/dm-XXXXXX failed"); it must be gone
-    let dir = msg
-        .split_whitespace()
-        .find(|w| w.starts_with("/tmp/dm-"))
-        .expect("panic message names the dir");
-    assert!(
-        !std::path::Path::new(dir).exists(),
-        "failed start left {dir}"
-    );
+    let dir =
+        msg.split_whitespace().find(|w| w.starts_with("/tmp/dm-")).expect("panic message names the dir");
+    assert!(!std::path::Path::new(dir).exists(), "failed start left {dir}");
 }

@@ -31,12 +31,7 @@ pub struct ClassifyRecord {
     pub error: Option<String>,
 }
 
-pub fn classify(
-    settings: &Settings,
-    files: &[PathBuf],
-    json: bool,
-    explain: bool,
-) -> Result<i32, Failure> {
+pub fn classify(settings: &Settings, files: &[PathBuf], json: bool, explain: bool) -> Result<i32, Failure> {
     let loaded = daemon::load(settings)?;
     let mut failed = false;
     for file in files {
@@ -44,8 +39,7 @@ pub fn classify(
             Ok(raw) => match parse::parse(&raw) {
                 Ok(inbound) => {
                     let verdict = screen::screen(&inbound, &settings.own_addresses);
-                    let (classification, trials) =
-                        loaded.rules.classify_explained(&inbound, &verdict);
+                    let (classification, trials) = loaded.rules.classify_explained(&inbound, &verdict);
                     if explain {
                         print_explanation(file, &inbound, &verdict, &classification, &trials);
                     }
@@ -135,13 +129,7 @@ fn print_line(r: &ClassifyRecord) {
     );
 }
 
-fn print_explanation(
-    file: &Path,
-    mail: &Inbound,
-    verdict: &Verdict,
-    c: &Classification,
-    trials: &[Trial],
-) {
+fn print_explanation(file: &Path, mail: &Inbound, verdict: &Verdict, c: &Classification, trials: &[Trial]) {
     println!("{}", file.display());
     println!("  from:      {} ({})", mail.from_address, mail.from_name);
     println!("  subject:   {}", mail.subject);
@@ -153,11 +141,7 @@ fn print_explanation(
     );
     println!("  new text:  {}", first_chars(&mail.new_text, 120));
     match verdict.automated {
-        Some(kind) => println!(
-            "  screen:    machine mail, {} ({})",
-            kind.as_str(),
-            verdict.reason
-        ),
+        Some(kind) => println!("  screen:    machine mail, {} ({})", kind.as_str(), verdict.reason),
         None => println!("  screen:    written by a person"),
     }
     println!("  rules tried, in priority order:");
@@ -190,9 +174,5 @@ fn print_explanation(
 fn first_chars(text: &str, n: usize) -> String {
     let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     let cut: String = flat.chars().take(n).collect();
-    if cut.len() < flat.len() {
-        format!("{cut}…")
-    } else {
-        cut
-    }
+    if cut.len() < flat.len() { format!("{cut}…") } else { cut }
 }

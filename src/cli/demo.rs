@@ -28,17 +28,10 @@ pub fn settings(dir: &Path) -> Result<Settings, Failure> {
 }
 
 pub fn demo(dir: &Path) -> Result<i32, Failure> {
-    prepare(dir)
-        .map_err(|e| Failure::Temporary(format!("cannot prepare {}: {e}", dir.display())))?;
+    prepare(dir).map_err(|e| Failure::Temporary(format!("cannot prepare {}: {e}", dir.display())))?;
     let settings = settings(dir)?;
-    println!(
-        "deskmail demo: sample mailbox copied to {}/mailbox\n",
-        dir.display()
-    );
-    println!(
-        "{:<28} {:>6}  {:<20} {:<8} {}",
-        "mail", "ticket", "category", "language", "sent"
-    );
+    println!("deskmail demo: sample mailbox copied to {}/mailbox\n", dir.display());
+    println!("{:<28} {:>6}  {:<20} {:<8} sent", "mail", "ticket", "category", "language");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -46,13 +39,9 @@ pub fn demo(dir: &Path) -> Result<i32, Failure> {
     let stop = AtomicBool::new(false);
     runtime.block_on(daemon::run(&settings, true, &stop, &mut print_outcome))?;
     let outbox = dir.join("outbox/new");
-    let sent = std::fs::read_dir(&outbox).map(|d| d.count()).unwrap_or(0);
-    println!("\n{sent} replies written to {}", outbox.display());
+    print_replies(&outbox);
     println!("database: {}", settings.database.display());
-    println!(
-        "try: deskmail tickets --config {}/deskmail.toml",
-        dir.display()
-    );
+    println!("try: deskmail tickets --config {}/deskmail.toml", dir.display());
     Ok(0)
 }
 
@@ -64,31 +53,19 @@ fn prepare(dir: &Path) -> std::io::Result<()> {
     let sample = project_dir().join("fixtures/sample-mailbox");
     let inbox = dir.join("mailbox/new");
     std::fs::create_dir_all(&inbox)?;
-    let mut entries: Vec<_> = std::fs::read_dir(&sample)?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .collect();
+    let mut entries: Vec<_> = std::fs::read_dir(&sample)?.filter_map(Result::ok).map(|e| e.path()).collect();
     entries.sort();
     for (i, path) in entries.iter().enumerate() {
         let target = inbox.join(path.file_name().unwrap_or_default());
         std::fs::copy(path, &target)?;
         // Keep the sample's order: the mailbox is read oldest file first.
-        let time = std::time::SystemTime::UNIX_EPOCH
-            + std::time::Duration::from_secs(1_795_000_000 + i as u64 * 60);
-        std::fs::File::options()
-            .write(true)
-            .open(&target)?
-            .set_modified(time)?;
+        let time =
+            std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_795_000_000 + i as u64 * 60);
+        std::fs::File::options().write(true).open(&target)?.set_modified(time)?;
     }
     let config = DEMO_CONFIG
-        .replace(
-            "dir = \"rules\"",
-            &format!("dir = {:?}", project_dir().join("rules")),
-        )
-        .replace(
-            "dir = \"templates\"",
-            &format!("dir = {:?}", project_dir().join("templates")),
-        );
+        .replace("dir = \"rules\"", &format!("dir = {:?}", project_dir().join("rules")))
+        .replace("dir = \"templates\"", &format!("dir = {:?}", project_dir().join("templates")));
     std::fs::write(dir.join("deskmail.toml"), config)
 }
 
@@ -104,10 +81,28 @@ fn print_outcome(fetched: &Fetched, outcome: &Outcome) {
                 (Some(c), None) => c.clone(),
                 (None, None) => "-".into(),
             };
-            println!(
-                "{name:<28} {ticket:>6}  {category:<20} {:<8} {}",
-                r.language, r.reply
-            );
+            println!("{name:<28} {ticket:>6}  {category:<20} {:<8} {}", r.language, r.reply);
         }
     }
+}
+
+/// Lists the replies in the outbox: recipient, subject, threading.
+fn print_replies(outbox: &Path) {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(outbox)
+        .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.sort();
+    println!("\n{} replies written to {}:", files.len(), outbox.display());
+    for file in files {
+        let Ok(mail) = std::fs::read(&file).map_err(|_| ()).and_then(|raw| crate::parse::parse(&raw).map_err(|_| ())) else {
+            continue;
+        };
+        let to = mail.header("to").unwrap_or("-").to_string();
+        println!("  to {:<24} {}", short(&to), mail.subject);
+        println!("  {:27} In-Reply-To <{}>", "", mail.in_reply_to.join("> <"));
+    }
+}
+
+fn short(to: &str) -> String {
+    to.rsplit('<').next().unwrap_or(to).trim_end_matches('>').to_string()
 }

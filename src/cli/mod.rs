@@ -129,11 +129,11 @@ impl ConfigArg {
 
 /// Starts tracing on stderr, human-readable or JSON; `RUST_LOG` filters.
 pub fn init_logging(cli: &Cli) {
+    // The demo prints its own table; its log shows only problems unless RUST_LOG asks.
+    let default = if matches!(cli.command, Command::Demo { .. }) { "warn" } else { "info" };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match cli.log_format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),
@@ -145,26 +145,17 @@ pub fn run(cli: Cli) -> i32 {
     let result = match cli.command {
         Command::Run { once, config } => config.load().and_then(|s| run::run(&s, once)),
         Command::Demo { dir } => demo::demo(&dir),
-        Command::Classify {
-            files,
-            json,
-            explain,
-            config,
-        } => config
-            .load_or_demo()
-            .and_then(|s| classify::classify(&s, &files, json, explain)),
-        Command::Rules {
-            command: RulesCommand::Check { dir, templates },
-        } => Ok(rules_cmd::check(&dir, &templates)),
-        Command::Rules {
-            command: RulesCommand::Test { dir, templates },
-        } => rules_cmd::test(&dir, &templates),
+        Command::Classify { files, json, explain, config } => {
+            config.load_or_demo().and_then(|s| classify::classify(&s, &files, json, explain))
+        }
+        Command::Rules { command: RulesCommand::Check { dir, templates } } => {
+            Ok(rules_cmd::check(&dir, &templates))
+        }
+        Command::Rules { command: RulesCommand::Test { dir, templates } } => {
+            rules_cmd::test(&dir, &templates)
+        }
         Command::Tickets { json, config } => config.load().and_then(|s| tickets::list(&s, json)),
-        Command::Show {
-            ticket,
-            json,
-            config,
-        } => config.load().and_then(|s| tickets::show(&s, ticket, json)),
+        Command::Show { ticket, json, config } => config.load().and_then(|s| tickets::show(&s, ticket, json)),
     };
     match result {
         Ok(code) => code,
@@ -178,10 +169,6 @@ pub fn run(cli: Cli) -> i32 {
 /// A Unix time as `2026-11-22 09:48` in the configured zone.
 fn local(settings: &Settings, seconds: i64) -> String {
     jiff::Timestamp::from_second(seconds)
-        .map(|t| {
-            t.to_zoned(settings.time_zone.clone())
-                .strftime("%Y-%m-%d %H:%M")
-                .to_string()
-        })
+        .map(|t| t.to_zoned(settings.time_zone.clone()).strftime("%Y-%m-%d %H:%M").to_string())
         .unwrap_or_else(|_| seconds.to_string())
 }

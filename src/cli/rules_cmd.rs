@@ -59,22 +59,10 @@ struct Case {
 
 /// Runs the rule tests; exit 1 on any mismatch.
 pub fn test(dir: &Path, templates_dir: &Path) -> Result<i32, Failure> {
-    let templates = Templates::load(templates_dir).map_err(|e| {
-        Failure::Config(
-            e.iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("\n"),
-        )
-    })?;
-    let rules = RuleSet::load(dir, &|n| templates.exists(n)).map_err(|p| {
-        Failure::Config(
-            p.iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("\n"),
-        )
-    })?;
+    let templates = Templates::load(templates_dir)
+        .map_err(|e| Failure::Config(e.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")))?;
+    let rules = RuleSet::load(dir, &|n| templates.exists(n))
+        .map_err(|p| Failure::Config(p.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")))?;
     let tests_dir = dir.join("tests");
     let expected_path = tests_dir.join("expected.toml");
     let text = std::fs::read_to_string(&expected_path)
@@ -83,12 +71,7 @@ pub fn test(dir: &Path, templates_dir: &Path) -> Result<i32, Failure> {
         .map_err(|e| Failure::Config(format!("{}: {}", expected_path.display(), e.message())))?;
     let (mut passed, mut failed) = (0, 0);
     for case in &expectations.case {
-        let diffs = run_case(
-            &tests_dir.join(&case.file),
-            case,
-            &rules,
-            &expectations.own_addresses,
-        );
+        let diffs = run_case(&tests_dir.join(&case.file), case, &rules, &expectations.own_addresses);
         if diffs.is_empty() {
             passed += 1;
         } else {
@@ -119,24 +102,13 @@ fn run_case(path: &PathBuf, case: &Case, rules: &RuleSet, own: &[String]) -> Vec
         if let Some(expected) = expected
             && Some(expected) != got
         {
-            diffs.push(format!(
-                "{what}: expected {expected}, got {}",
-                got.unwrap_or("none")
-            ));
+            diffs.push(format!("{what}: expected {expected}, got {}", got.unwrap_or("none")));
         }
     };
     compare("category", case.category.as_deref(), c.category.as_deref());
     compare("action", case.action.as_deref(), Some(c.action.as_str()));
-    compare(
-        "automated",
-        case.automated.as_deref(),
-        Some(verdict.automated.map_or("no", |k| k.as_str())),
-    );
-    compare(
-        "language",
-        case.language.as_deref(),
-        Some(mail.language.tag()),
-    );
+    compare("automated", case.automated.as_deref(), Some(verdict.automated.map_or("no", |k| k.as_str())));
+    compare("language", case.language.as_deref(), Some(mail.language.tag()));
     if case.category.is_none() && case.automated.is_none() {
         diffs.push("the case names neither a category nor `automated`".into());
     }

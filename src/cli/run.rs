@@ -26,10 +26,8 @@ pub fn run(settings: &Settings, once: bool) -> Result<i32, Failure> {
 fn watch_signals(stop: Arc<AtomicBool>) {
     tokio::spawn(async move {
         use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut term), Ok(mut int)) = (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::interrupt()),
-        ) else {
+        let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
+        else {
             tracing::error!("cannot install signal handlers");
             return;
         };

@@ -12,10 +12,7 @@ fn open(settings: &Settings) -> Result<Store, Failure> {
 pub fn list(settings: &Settings, json: bool) -> Result<i32, Failure> {
     let tickets = open(settings)?.tickets()?;
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&tickets).unwrap_or_default()
-        );
+        println!("{}", serde_json::to_string_pretty(&tickets).unwrap_or_default());
         return Ok(0);
     }
     println!(
@@ -50,24 +47,13 @@ pub fn show(settings: &Settings, id: i64, json: bool) -> Result<i32, Failure> {
     let messages = store.ticket_messages(id)?;
     let outbox = store.ticket_outbox(id)?;
     if json {
-        let value =
-            serde_json::json!({ "ticket": ticket, "messages": messages, "outgoing": outbox });
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&value).unwrap_or_default()
-        );
+        let value = serde_json::json!({ "ticket": ticket, "messages": messages, "outgoing": outbox });
+        println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
         return Ok(0);
     }
-    println!(
-        "ticket #{}  {}  [{} / {}]",
-        ticket.id, ticket.subject, ticket.status, ticket.priority
-    );
+    println!("ticket #{}  {}  [{} / {}]", ticket.id, ticket.subject, ticket.status, ticket.priority);
     println!("customer:  {} <{}>", ticket.customer_name, ticket.customer);
-    println!(
-        "category:  {}   language: {}",
-        ticket.category.as_deref().unwrap_or("-"),
-        ticket.language
-    );
+    println!("category:  {}   language: {}", ticket.category.as_deref().unwrap_or("-"), ticket.language);
     println!(
         "opened:    {}   first response due: {}",
         super::local(settings, ticket.created_at),
@@ -98,10 +84,7 @@ pub fn show(settings: &Settings, id: i64, json: bool) -> Result<i32, Failure> {
             "  [{}] {} ({}) to {}  {}  attempts={}",
             o.id, o.kind, o.template, o.recipient, o.state, o.attempts
         );
-        println!(
-            "      subject: {}   Message-ID: <{}>",
-            o.subject, o.message_id
-        );
+        println!("      subject: {}   Message-ID: <{}>", o.subject, o.message_id);
         if let Some(e) = &o.last_error {
             println!("      last error: {e}");
         }

@@ -63,21 +63,13 @@ fn decode_strict(bytes: &[u8], encoding: &'static Encoding) -> Option<Decoded> {
 
 fn decode_lossy(bytes: &[u8], encoding: &'static Encoding) -> Decoded {
     let (text, had_errors) = encoding.decode_without_bom_handling(bytes);
-    Decoded {
-        text: text.into_owned(),
-        charset: encoding.name().to_ascii_lowercase(),
-        lossy: had_errors,
-    }
+    Decoded { text: text.into_owned(), charset: encoding.name().to_ascii_lowercase(), lossy: had_errors }
 }
 
 fn guess_encoding(bytes: &[u8], hint: Option<&'static Encoding>) -> &'static Encoding {
     let mut detector = chardetng::EncodingDetector::new();
     detector.feed(bytes, true);
-    let tld = if hint == Some(encoding_rs::BIG5) {
-        Some(&b"tw"[..])
-    } else {
-        Some(&b"cn"[..])
-    };
+    let tld = if hint == Some(encoding_rs::BIG5) { Some(&b"tw"[..]) } else { Some(&b"cn"[..]) };
     detector.guess(tld, true)
 }
 
@@ -115,10 +107,7 @@ mod tests {
     fn missing_charset_is_detected() {
         let (bytes, _, _) = GB18030.encode("您好，我的账户被锁定了，请帮我解锁。谢谢您的帮助。");
         let decoded = decode_text(&bytes, None);
-        assert_eq!(
-            decoded.text,
-            "您好，我的账户被锁定了，请帮我解锁。谢谢您的帮助。"
-        );
+        assert_eq!(decoded.text, "您好，我的账户被锁定了，请帮我解锁。谢谢您的帮助。");
         assert!(!decoded.lossy);
     }
 

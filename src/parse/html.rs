@@ -7,8 +7,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 static LINK: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?is)<a\s[^>]*?href\s*=\s*["']([^"']+)["'][^>]*>(.*?)</a\s*>"#)
-        .expect("link regex")
+    Regex::new(r#"(?is)<a\s[^>]*?href\s*=\s*["']([^"']+)["'][^>]*>(.*?)</a\s*>"#).expect("link regex")
 });
 
 /// Converts HTML to plain text.
@@ -29,11 +28,7 @@ fn collapse_blank_lines(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut blank_run = 0;
     for line in text.lines().map(str::trim_end) {
-        blank_run = if line.trim().is_empty() {
-            blank_run + 1
-        } else {
-            0
-        };
+        blank_run = if line.trim().is_empty() { blank_run + 1 } else { 0 };
         if blank_run <= 1 {
             out.push_str(line);
             out.push('\n');
@@ -62,9 +57,6 @@ mod tests {
     #[test]
     fn links_keep_their_target() {
         let text = to_text(r#"<p>See <a href="https://pay.example/tx/1">the receipt</a></p>"#);
-        assert!(
-            text.contains("the receipt (https://pay.example/tx/1)"),
-            "{text:?}"
-        );
+        assert!(text.contains("the receipt (https://pay.example/tx/1)"), "{text:?}");
     }
 }

@@ -85,11 +85,7 @@ impl Counts {
         // A Han character carries about as much as a short English word.
         let chinese_weight = self.han * 3;
         if self.han > 0 && chinese_weight >= self.latin {
-            return if self.traditional > self.simplified {
-                Language::ZhHant
-            } else {
-                Language::ZhHans
-            };
+            return if self.traditional > self.simplified { Language::ZhHant } else { Language::ZhHans };
         }
         if self.other_letters > self.latin {
             return Language::Other;
@@ -147,10 +143,7 @@ mod tests {
 
     #[test]
     fn cyrillic_is_other() {
-        assert_eq!(
-            detect("Здравствуйте, мой платеж не прошел"),
-            Language::Other
-        );
+        assert_eq!(detect("Здравствуйте, мой платеж не прошел"), Language::Other);
     }
 
     #[test]
@@ -171,12 +164,7 @@ pub fn to_traditional(text: &str) -> String {
 
 fn map_chars(text: &str, from: &str, to: &str) -> String {
     text.chars()
-        .map(|c| {
-            from.chars()
-                .position(|f| f == c)
-                .and_then(|i| to.chars().nth(i))
-                .unwrap_or(c)
-        })
+        .map(|c| from.chars().position(|f| f == c).and_then(|i| to.chars().nth(i)).unwrap_or(c))
         .collect()
 }
 

@@ -69,10 +69,7 @@ impl Inbound {
     /// The value of the first header called `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
         let name = name.to_ascii_lowercase();
-        self.headers
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
     }
 
     /// The sender's domain, lower-cased.
@@ -83,9 +80,7 @@ impl Inbound {
 
 /// Parses one raw mail.
 pub fn parse(raw: &[u8]) -> Result<Inbound, ParseError> {
-    let message = MessageParser::default()
-        .parse(raw)
-        .ok_or(ParseError::NoHeaders)?;
+    let message = MessageParser::default().parse(raw).ok_or(ParseError::NoHeaders)?;
     let (from_address, from_name) = sender(&message).ok_or(ParseError::NoSender)?;
     let body = text_body(&message);
     let (subject, subject_lossy) = subject(&message, raw, body.charset.as_str());
@@ -118,12 +113,7 @@ fn sender(message: &Message<'_>) -> Option<(String, String)> {
     let name = clean_line(from.and_then(|a| a.name()).unwrap_or_default());
     let address = from
         .and_then(|a| a.address())
-        .or_else(|| {
-            message
-                .sender()
-                .and_then(|a| a.first())
-                .and_then(|a| a.address())
-        })
+        .or_else(|| message.sender().and_then(|a| a.first()).and_then(|a| a.address()))
         .map(|a| a.trim().to_lowercase())
         .filter(|a| !a.is_empty())
         .or_else(|| return_path(message).filter(|p| !p.is_empty()))
@@ -133,13 +123,7 @@ fn sender(message: &Message<'_>) -> Option<(String, String)> {
 
 fn return_path(message: &Message<'_>) -> Option<String> {
     let raw = message.header_raw("Return-Path")?;
-    Some(
-        raw.trim()
-            .trim_start_matches('<')
-            .trim_end_matches('>')
-            .trim()
-            .to_lowercase(),
-    )
+    Some(raw.trim().trim_start_matches('<').trim_end_matches('>').trim().to_lowercase())
 }
 
 /// The subject, re-decoded from its raw bytes when it was sent as unlabelled 8-bit text.
@@ -148,11 +132,7 @@ fn subject(message: &Message<'_>, raw: &[u8], body_charset: &str) -> (String, bo
     if !parsed.contains('\u{FFFD}') {
         return (clean_line(parsed), false);
     }
-    let Some(header) = message
-        .headers()
-        .iter()
-        .find(|h| h.name().eq_ignore_ascii_case("subject"))
-    else {
+    let Some(header) = message.headers().iter().find(|h| h.name().eq_ignore_ascii_case("subject")) else {
         return (clean_line(parsed), true);
     };
     let bytes = &raw[header.offset_start() as usize..header.offset_end() as usize];
@@ -178,19 +158,11 @@ fn id_list(value: &HeaderValue<'_>) -> Vec<String> {
 
 /// The text of the message: its text parts (or HTML parts turned into text), decoded.
 fn text_body(message: &Message<'_>) -> decode::Decoded {
-    let mut out = decode::Decoded {
-        text: String::new(),
-        charset: "us-ascii".into(),
-        lossy: false,
-    };
+    let mut out = decode::Decoded { text: String::new(), charset: "us-ascii".into(), lossy: false };
     let mut charset_set = false;
     for part in message.text_bodies() {
         let decoded = decode_part(message.raw_message(), part);
-        let text = if part.is_text_html() {
-            html::to_text(&decoded.text)
-        } else {
-            decoded.text
-        };
+        let text = if part.is_text_html() { html::to_text(&decoded.text) } else { decoded.text };
         if !out.text.is_empty() && !text.is_empty() {
             out.text.push_str("\n\n");
         }
@@ -209,8 +181,7 @@ fn decode_part(raw: &[u8], part: &MessagePart<'_>) -> decode::Decoded {
     let mail_parser_text = || decode::Decoded {
         text: part.text_contents().unwrap_or_default().to_string(),
         charset: declared.unwrap_or("us-ascii").to_ascii_lowercase(),
-        lossy: part.is_encoding_problem
-            || part.text_contents().is_some_and(|t| t.contains('\u{FFFD}')),
+        lossy: part.is_encoding_problem || part.text_contents().is_some_and(|t| t.contains('\u{FFFD}')),
     };
     if declared.is_some_and(|l| l.trim().eq_ignore_ascii_case("utf-7")) {
         return mail_parser_text();
@@ -224,17 +195,12 @@ fn decode_part(raw: &[u8], part: &MessagePart<'_>) -> decode::Decoded {
 
 /// The part's body bytes with the transfer encoding undone, if they are in `raw`.
 fn transfer_decoded(raw: &[u8], part: &MessagePart<'_>) -> Option<Vec<u8>> {
-    let (start, end) = (
-        part.raw_body_offset() as usize,
-        part.raw_end_offset() as usize,
-    );
+    let (start, end) = (part.raw_body_offset() as usize, part.raw_end_offset() as usize);
     let bytes = raw.get(start..end)?;
     match part.encoding {
         Encoding::None => Some(bytes.to_vec()),
         Encoding::Base64 => mail_parser::decoders::base64::base64_decode(bytes),
-        Encoding::QuotedPrintable => {
-            mail_parser::decoders::quoted_printable::quoted_printable_decode(bytes)
-        }
+        Encoding::QuotedPrintable => mail_parser::decoders::quoted_printable::quoted_printable_decode(bytes),
     }
 }
 
@@ -266,10 +232,7 @@ fn mime_type(part: &MessagePart<'_>) -> String {
 }
 
 fn headers(message: &Message<'_>) -> Vec<(String, String)> {
-    message
-        .headers_raw()
-        .map(|(name, value)| (name.to_ascii_lowercase(), clean_line(value)))
-        .collect()
+    message.headers_raw().map(|(name, value)| (name.to_ascii_lowercase(), clean_line(value))).collect()
 }
 
 #[cfg(test)]
@@ -290,10 +253,7 @@ mod tests {
 
     #[test]
     fn missing_sender_is_an_error() {
-        assert_eq!(
-            parse(b"Subject: x\r\n\r\nbody").unwrap_err(),
-            ParseError::NoSender
-        );
+        assert_eq!(parse(b"Subject: x\r\n\r\nbody").unwrap_err(), ParseError::NoSender);
     }
 
     #[test]

@@ -22,9 +22,7 @@ pub struct Split {
 /// quoted too.
 pub fn split(body: &str) -> Split {
     let lines: Vec<&str> = body.lines().collect();
-    let cut = (0..lines.len())
-        .find(|&i| starts_history(&lines, i))
-        .unwrap_or(lines.len());
+    let cut = (0..lines.len()).find(|&i| starts_history(&lines, i)).unwrap_or(lines.len());
     let (mut new_lines, mut quoted_lines) = (Vec::new(), Vec::new());
     for line in &lines[..cut] {
         if is_quoted_line(line) {
@@ -34,10 +32,7 @@ pub fn split(body: &str) -> Split {
         }
     }
     quoted_lines.extend_from_slice(&lines[cut..]);
-    Split {
-        new_text: tidy(&new_lines),
-        quoted: tidy(&quoted_lines),
-    }
+    Split { new_text: tidy(&new_lines), quoted: tidy(&quoted_lines) }
 }
 
 fn tidy(lines: &[&str]) -> String {
@@ -76,8 +71,7 @@ fn wrote_line(lines: &[&str], i: usize) -> bool {
         return false;
     };
     let joined = format!("{line} {}", next.trim());
-    (line.starts_with("On ") || line.starts_with('在') || line.starts_with('於'))
-        && WROTE.is_match(&joined)
+    (line.starts_with("On ") || line.starts_with('在') || line.starts_with('於')) && WROTE.is_match(&joined)
 }
 
 /// Outlook-style header blocks: a `From:` line followed within four lines by `Sent:` or
@@ -86,11 +80,7 @@ fn header_block(lines: &[&str], i: usize) -> bool {
     if !FROM_LINE.is_match(lines[i].trim()) {
         return false;
     }
-    lines
-        .iter()
-        .skip(i + 1)
-        .take(4)
-        .any(|l| SENT_LINE.is_match(l.trim()))
+    lines.iter().skip(i + 1).take(4).any(|l| SENT_LINE.is_match(l.trim()))
 }
 
 static SEPARATORS: LazyLock<Regex> = LazyLock::new(|| {
@@ -119,15 +109,12 @@ static FOOTERS: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 static WROTE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?i)^(on\s.{4,}\swrote:?|在.{2,}写道[:：]?|於.{2,}寫道[:：]?|.{2,}\s(写道|寫道)[:：])$",
-    )
-    .expect("wrote regex")
+    Regex::new(r"(?i)^(on\s.{4,}\swrote:?|在.{2,}写道[:：]?|於.{2,}寫道[:：]?|.{2,}\s(写道|寫道)[:：])$")
+        .expect("wrote regex")
 });
 
-static FROM_LINE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^\*?(From|发件人|寄件者|發件人)\*?\s*[:：]").expect("from regex")
-});
+static FROM_LINE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\*?(From|发件人|寄件者|發件人)\*?\s*[:：]").expect("from regex"));
 
 static SENT_LINE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^\*?(Sent|Date|发送时间|日期|時間|傳送時間|寄件日期|发送日期)\*?\s*[:：]")
@@ -144,10 +131,7 @@ mod tests {
 
     #[test]
     fn angle_bracket_lines() {
-        assert_eq!(
-            new_text("Still nothing.\n> Please check spam\n> Thanks"),
-            "Still nothing."
-        );
+        assert_eq!(new_text("Still nothing.\n> Please check spam\n> Thanks"), "Still nothing.");
     }
 
     #[test]
@@ -170,7 +154,8 @@ mod tests {
 
     #[test]
     fn outlook_from_sent_block() {
-        let body = "Please hurry\n\nFrom: OKPay Support <support@x>\nSent: Friday\nTo: me\nSubject: x\n\nold text";
+        let body =
+            "Please hurry\n\nFrom: OKPay Support <support@x>\nSent: Friday\nTo: me\nSubject: x\n\nold text";
         let s = split(body);
         assert_eq!(s.new_text, "Please hurry");
         assert!(s.quoted.contains("old text"));
@@ -225,9 +210,6 @@ mod tests {
 
     #[test]
     fn text_without_markers_is_all_new() {
-        assert_eq!(
-            new_text("From now on I want a refund."),
-            "From now on I want a refund."
-        );
+        assert_eq!(new_text("From now on I want a refund."), "From now on I want a refund.");
     }
 }

@@ -30,10 +30,7 @@ pub(super) fn across(rules: &[Rule], specs: &[MatcherSpec]) -> Vec<Problem> {
         }
     }
     for (i, later) in rules.iter().enumerate() {
-        if let Some(earlier) = rules[..i]
-            .iter()
-            .find(|e| shadows(&e.when, &later.when, specs))
-        {
+        if let Some(earlier) = rules[..i].iter().find(|e| shadows(&e.when, &later.when, specs)) {
             problems.push(later.at_id(format!(
                 "rule `{}` can never match: rule `{}` (priority {}) matches whenever it does",
                 later.id, earlier.id, earlier.priority
@@ -49,9 +46,9 @@ fn shadows(earlier: &Cond, later: &Cond, specs: &[MatcherSpec]) -> bool {
         return true;
     }
     match (alternatives(earlier), alternatives(later)) {
-        (Some(wide), Some(narrow)) => narrow
-            .iter()
-            .all(|n| wide.iter().any(|w| specs[*w].covers(&specs[*n]))),
+        (Some(wide), Some(narrow)) => {
+            narrow.iter().all(|n| wide.iter().any(|w| specs[*w].covers(&specs[*n])))
+        }
         _ => false,
     }
 }

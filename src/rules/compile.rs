@@ -111,11 +111,7 @@ impl Cond {
 }
 
 fn join(parts: &[Cond], specs: &[MatcherSpec]) -> String {
-    parts
-        .iter()
-        .map(|p| p.canonical(specs))
-        .collect::<Vec<_>>()
-        .join(",")
+    parts.iter().map(|p| p.canonical(specs)).collect::<Vec<_>>().join(",")
 }
 
 impl MatcherSpec {
@@ -148,19 +144,12 @@ struct KeywordPattern {
 }
 
 /// Reads and compiles `dir`; returns the rules that compiled and every problem found.
-pub(super) fn compile_dir(
-    dir: &Path,
-    template_exists: &dyn Fn(&str) -> bool,
-) -> (RuleSet, Vec<Problem>) {
+pub(super) fn compile_dir(dir: &Path, template_exists: &dyn Fn(&str) -> bool) -> (RuleSet, Vec<Problem>) {
     let sources = match load::read_dir(dir) {
         Ok(sources) => sources,
         Err(problem) => return (RuleSet::default(), vec![problem]),
     };
-    let mut builder = Builder {
-        specs: Vec::new(),
-        problems: Vec::new(),
-        template_exists,
-    };
+    let mut builder = Builder { specs: Vec::new(), problems: Vec::new(), template_exists };
     let mut rules = Vec::new();
     for source in sources {
         match load::parse_file(&source) {
@@ -186,14 +175,7 @@ pub(super) fn compile_dir(
     let mut problems = builder.problems;
     problems.extend(super::check::across(&rules, &builder.specs));
     let fields = index_fields(&builder.specs);
-    (
-        RuleSet {
-            rules,
-            specs: builder.specs,
-            fields,
-        },
-        problems,
-    )
+    (RuleSet { rules, specs: builder.specs, fields }, problems)
 }
 
 struct Builder<'a> {
@@ -222,39 +204,25 @@ impl Builder<'_> {
                 self.at(source, t, format!("unknown template `{}`", t.get_ref()));
             }
             (None, Some(Action::Answer)) => {
-                self.at(
-                    source,
-                    &raw.action,
-                    "action `answer` needs a `template`".to_string(),
-                );
+                self.at(source, &raw.action, "action `answer` needs a `template`".to_string());
             }
             _ => {}
         }
         let escalate_priority = match &raw.escalate_priority {
             Some(p) => Priority::parse(p.get_ref()).unwrap_or_else(|| {
-                self.at(
-                    source,
-                    p,
-                    format!(
-                        "unknown priority `{}` (low, normal, high, urgent)",
-                        p.get_ref()
-                    ),
-                );
+                self.at(source, p, format!("unknown priority `{}` (low, normal, high, urgent)", p.get_ref()));
                 Priority::Normal
             }),
             None if action == Some(Action::Escalate) => Priority::High,
             None => Priority::Normal,
         };
-        let sla = raw
-            .sla
-            .as_ref()
-            .and_then(|s| match s.get_ref().parse::<SignedDuration>() {
-                Ok(d) => Some(d),
-                Err(e) => {
-                    self.at(source, s, format!("bad duration `{}`: {e}", s.get_ref()));
-                    None
-                }
-            });
+        let sla = raw.sla.as_ref().and_then(|s| match s.get_ref().parse::<SignedDuration>() {
+            Ok(d) => Some(d),
+            Err(e) => {
+                self.at(source, s, format!("bad duration `{}`: {e}", s.get_ref()));
+                None
+            }
+        });
         let mut mentions_automated = false;
         let when = self.condition(&raw.when, source, &mut mentions_automated);
         (self.problems.len() == before).then(|| Rule {
@@ -276,8 +244,7 @@ impl Builder<'_> {
     }
 
     fn at<T>(&mut self, source: &Source, value: &Spanned<T>, message: String) {
-        self.problems
-            .push(source.problem(value.span().start, message));
+        self.problems.push(source.problem(value.span().start, message));
     }
 
     fn condition(
@@ -287,25 +254,13 @@ impl Builder<'_> {
         automated: &mut bool,
     ) -> Option<Cond> {
         let c = raw.get_ref();
-        let forms = [
-            c.any.is_some(),
-            c.all.is_some(),
-            c.not.is_some(),
-            c.field.is_some(),
-        ];
+        let forms = [c.any.is_some(), c.all.is_some(), c.not.is_some(), c.field.is_some()];
         if forms.iter().filter(|f| **f).count() != 1 {
-            self.at(
-                source,
-                raw,
-                "a condition needs exactly one of `any`, `all`, `not` or `field`".into(),
-            );
+            self.at(source, raw, "a condition needs exactly one of `any`, `all`, `not` or `field`".into());
             return None;
         }
         let mut list = |parts: &Vec<Spanned<RawCondition>>, this: &mut Self| -> Option<Vec<Cond>> {
-            parts
-                .iter()
-                .map(|p| this.condition(p, source, automated))
-                .collect()
+            parts.iter().map(|p| this.condition(p, source, automated)).collect()
         };
         if let Some(parts) = &c.any {
             return list(parts, self).map(Cond::Any);
@@ -314,71 +269,49 @@ impl Builder<'_> {
             return list(parts, self).map(Cond::All);
         }
         if let Some(inner) = &c.not {
-            return self
-                .condition(inner, source, automated)
-                .map(|c| Cond::Not(Box::new(c)));
+            return self.condition(inner, source, automated).map(|c| Cond::Not(Box::new(c)));
         }
         let field_name = c.field.as_ref()?;
         let Some(field) = Field::parse(field_name.get_ref()) else {
-            self.at(
-                source,
-                field_name,
-                format!("unknown field `{}`", field_name.get_ref()),
-            );
+            self.at(source, field_name, format!("unknown field `{}`", field_name.get_ref()));
             return None;
         };
         *automated |= field == Field::Automated;
         self.matcher(field, raw, source).map(Cond::Leaf)
     }
 
-    fn matcher(
-        &mut self,
-        field: Field,
-        raw: &Spanned<RawCondition>,
-        source: &Source,
-    ) -> Option<usize> {
+    fn matcher(&mut self, field: Field, raw: &Spanned<RawCondition>, source: &Source) -> Option<usize> {
         let c = raw.get_ref();
         let given = [
             c.keywords.as_ref().map(|v| (Kind::Keywords, v.clone())),
-            c.regex
-                .as_ref()
-                .map(|r| (Kind::Regex, vec![r.get_ref().clone()])),
+            c.regex.as_ref().map(|r| (Kind::Regex, vec![r.get_ref().clone()])),
             c.equals.as_ref().map(|v| (Kind::Equals, v.clone())),
             c.prefix.as_ref().map(|v| (Kind::Prefix, v.clone())),
             c.suffix.as_ref().map(|v| (Kind::Suffix, v.clone())),
         ];
         let mut given = given.into_iter().flatten();
         let (Some((kind, values)), None) = (given.next(), given.next()) else {
-            self.at(source, raw, "a field condition needs exactly one of `keywords`, `regex`, `equals`, `prefix` or `suffix`".into());
+            self.at(
+                source,
+                raw,
+                "a field condition needs exactly one of `keywords`, `regex`, `equals`, `prefix` or `suffix`"
+                    .into(),
+            );
             return None;
         };
         if let (Kind::Regex, Some(regex)) = (kind, &c.regex)
             && let Err(e) = Regex::new(regex.get_ref())
         {
-            let first_line = e
-                .to_string()
-                .lines()
-                .last()
-                .unwrap_or("")
-                .trim()
-                .to_string();
+            let first_line = e.to_string().lines().last().unwrap_or("").trim().to_string();
             self.at(source, regex, format!("bad regex: {first_line}"));
             return None;
         }
-        let values = if kind == Kind::Regex {
-            values
-        } else {
-            normalise(values, c.both_scripts)
-        };
+        let values = if kind == Kind::Regex { values } else { normalise(values, c.both_scripts) };
         if values.iter().any(String::is_empty) || values.is_empty() {
             self.at(source, raw, "empty keyword or value list".into());
             return None;
         }
-        self.specs.push(MatcherSpec {
-            field,
-            kind,
-            values,
-        });
+        self.specs.push(MatcherSpec { field, kind, values });
         Some(self.specs.len() - 1)
     }
 }
@@ -389,11 +322,7 @@ fn normalise(values: Vec<String>, both_scripts: bool) -> Vec<String> {
     for value in values {
         let lower = value.trim().to_lowercase();
         let forms = if both_scripts {
-            vec![
-                lang::to_simplified(&lower),
-                lang::to_traditional(&lower),
-                lower,
-            ]
+            vec![lang::to_simplified(&lower), lang::to_traditional(&lower), lower]
         } else {
             vec![lower]
         };
@@ -411,10 +340,7 @@ fn index_fields(specs: &[MatcherSpec]) -> Vec<FieldIndex> {
     for (id, spec) in specs.iter().enumerate() {
         by_field.entry(&spec.field).or_default().push(id);
     }
-    by_field
-        .into_iter()
-        .map(|(field, ids)| index_field(field, &ids, specs))
-        .collect()
+    by_field.into_iter().map(|(field, ids)| index_field(field, &ids, specs)).collect()
 }
 
 fn index_field(field: &Field, ids: &[usize], specs: &[MatcherSpec]) -> FieldIndex {
@@ -430,20 +356,11 @@ fn index_field(field: &Field, ids: &[usize], specs: &[MatcherSpec]) -> FieldInde
         }
     }
     let keywords = (!keyword_patterns.is_empty()).then(|| {
-        AhoCorasick::new(keyword_patterns.iter().map(|p| p.word.as_str()))
-            .expect("keyword automaton")
+        AhoCorasick::new(keyword_patterns.iter().map(|p| p.word.as_str())).expect("keyword automaton")
     });
-    let regexes = (!regex_matchers.is_empty()).then(|| {
-        RegexSet::new(regex_matchers.iter().map(|(_, r)| r.as_str())).expect("checked regexes")
-    });
-    FieldIndex {
-        field: field.clone(),
-        keywords,
-        keyword_patterns,
-        regexes,
-        regex_matchers,
-        literals,
-    }
+    let regexes = (!regex_matchers.is_empty())
+        .then(|| RegexSet::new(regex_matchers.iter().map(|(_, r)| r.as_str())).expect("checked regexes"));
+    FieldIndex { field: field.clone(), keywords, keyword_patterns, regexes, regex_matchers, literals }
 }
 
 /// A keyword; a trailing `*` drops the right word boundary (`refund*` matches "refunded").
@@ -470,10 +387,8 @@ impl FieldIndex {
     fn scan(&self, values: &[String], specs: &[MatcherSpec], hits: &mut [Option<Evidence>]) {
         let field = self.field.name();
         let mut record = |id: usize, word: &str| {
-            let entry = hits[id].get_or_insert_with(|| Evidence {
-                field: field.clone(),
-                matched: Vec::new(),
-            });
+            let entry =
+                hits[id].get_or_insert_with(|| Evidence { field: field.clone(), matched: Vec::new() });
             if !entry.matched.iter().any(|w| w == word) {
                 entry.matched.push(word.to_string());
             }
@@ -505,8 +420,7 @@ impl FieldIndex {
 }
 
 fn at_boundaries(text: &str, start: usize, end: usize, p: &KeywordPattern) -> bool {
-    let before_ok =
-        !p.left_boundary || !text[..start].chars().next_back().is_some_and(is_word_char);
+    let before_ok = !p.left_boundary || !text[..start].chars().next_back().is_some_and(is_word_char);
     let after_ok = !p.right_boundary || !text[end..].chars().next().is_some_and(is_word_char);
     before_ok && after_ok
 }
@@ -535,11 +449,7 @@ impl RuleSet {
     }
 
     /// Classifies a mail and says, rule by rule, what was tried.
-    pub fn classify_explained(
-        &self,
-        mail: &Inbound,
-        verdict: &Verdict,
-    ) -> (Classification, Vec<Trial>) {
+    pub fn classify_explained(&self, mail: &Inbound, verdict: &Verdict) -> (Classification, Vec<Trial>) {
         let mut hits: Vec<Option<Evidence>> = vec![None; self.specs.len()];
         for index in &self.fields {
             index.scan(&index.field.values(mail, verdict), &self.specs, &mut hits);
@@ -597,11 +507,7 @@ fn default_classification(verdict: &Verdict) -> Classification {
     Classification {
         category: human.then(|| "other".to_string()),
         rule: None,
-        action: if human {
-            Action::Acknowledge
-        } else {
-            Action::Ignore
-        },
+        action: if human { Action::Acknowledge } else { Action::Ignore },
         template: None,
         priority: Priority::Normal,
         tags: Vec::new(),

@@ -55,11 +55,7 @@ impl Field {
                 .enumerate()
                 .flat_map(|(i, c)| {
                     let lower = c.to_ascii_lowercase();
-                    if c.is_ascii_uppercase() && i > 0 {
-                        vec!['_', lower]
-                    } else {
-                        vec![lower]
-                    }
+                    if c.is_ascii_uppercase() && i > 0 { vec!['_', lower] } else { vec![lower] }
                 })
                 .collect(),
         }
@@ -76,17 +72,12 @@ impl Field {
             Field::Text => vec![format!("{}\n{}", mail.subject, mail.new_text)],
             Field::From => one(&mail.from_address),
             Field::FromDomain => one(mail.from_domain()),
-            Field::Header(name) => mail
-                .headers
-                .iter()
-                .filter(|(n, _)| n == name)
-                .map(|(_, v)| v.clone())
-                .collect(),
+            Field::Header(name) => {
+                mail.headers.iter().filter(|(n, _)| n == name).map(|(_, v)| v.clone()).collect()
+            }
             Field::Language => one(mail.language.tag()),
             Field::AttachmentName => visible_attachments(mail).map(|a| a.name.clone()).collect(),
-            Field::AttachmentType => visible_attachments(mail)
-                .map(|a| a.mime_type.clone())
-                .collect(),
+            Field::AttachmentType => visible_attachments(mail).map(|a| a.mime_type.clone()).collect(),
             Field::Automated => one(verdict.automated.map_or("no", |k| k.as_str())),
         }
     }
@@ -102,14 +93,9 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        for name in [
-            "subject",
-            "new_text",
-            "quoted_text",
-            "from_domain",
-            "attachment_type",
-            "header:x-mailer",
-        ] {
+        for name in
+            ["subject", "new_text", "quoted_text", "from_domain", "attachment_type", "header:x-mailer"]
+        {
             assert_eq!(Field::parse(name).unwrap().name(), name);
         }
         assert_eq!(Field::parse("nope"), None);

@@ -125,16 +125,9 @@ pub struct Trial {
 
 impl RuleSet {
     /// Loads and compiles every rule file of `dir`; `template_exists` checks `template` names.
-    pub fn load(
-        dir: &Path,
-        template_exists: &dyn Fn(&str) -> bool,
-    ) -> Result<RuleSet, Vec<Problem>> {
+    pub fn load(dir: &Path, template_exists: &dyn Fn(&str) -> bool) -> Result<RuleSet, Vec<Problem>> {
         let (rules, problems) = compile::compile_dir(dir, template_exists);
-        if problems.is_empty() {
-            Ok(rules)
-        } else {
-            Err(problems)
-        }
+        if problems.is_empty() { Ok(rules) } else { Err(problems) }
     }
 
     /// Every problem in `dir`, for `deskmail rules check`.

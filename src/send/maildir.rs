@@ -18,10 +18,7 @@ impl MaildirOutbox {
         for sub in ["new", "cur", "tmp"] {
             std::fs::create_dir_all(root.join(sub))?;
         }
-        Ok(MaildirOutbox {
-            root,
-            counter: AtomicU64::new(0),
-        })
+        Ok(MaildirOutbox { root, counter: AtomicU64::new(0) })
     }
 
     pub fn send(&self, raw: &[u8]) -> Result<(), SendError> {
@@ -33,9 +30,7 @@ impl MaildirOutbox {
             self.counter.fetch_add(1, Ordering::Relaxed)
         );
         let tmp = self.root.join("tmp").join(&name);
-        let fail = |e: std::io::Error| {
-            SendError::Temporary(format!("cannot write {}: {e}", tmp.display()))
-        };
+        let fail = |e: std::io::Error| SendError::Temporary(format!("cannot write {}: {e}", tmp.display()));
         std::fs::write(&tmp, raw).map_err(fail)?;
         std::fs::rename(&tmp, self.root.join("new").join(&name)).map_err(fail)
     }

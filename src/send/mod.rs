@@ -86,9 +86,7 @@ pub async fn flush(
 }
 
 fn lock(store: &std::sync::Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
-    store
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    store.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Exponential backoff with jitter: about 30 s, 1 min, 2 min … capped at one hour.

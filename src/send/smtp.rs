@@ -26,60 +26,37 @@ pub enum SmtpSetupError {
 
 impl SmtpTransport {
     pub fn new(server: &Server) -> Result<SmtpTransport, SmtpSetupError> {
-        let tls_error = |reason: String| SmtpSetupError::Tls {
-            host: server.host.clone(),
-            reason,
-        };
+        let tls_error = |reason: String| SmtpSetupError::Tls { host: server.host.clone(), reason };
         let tls = match server.tls {
             TlsMode::None => Tls::None,
             mode => {
                 let mut params = TlsParameters::builder(server.host.clone());
                 if let Some(ca) = &server.ca_file {
-                    let pem = std::fs::read(ca)
-                        .map_err(|e| tls_error(format!("{}: {e}", ca.display())))?;
+                    let pem = std::fs::read(ca).map_err(|e| tls_error(format!("{}: {e}", ca.display())))?;
                     let cert = Certificate::from_pem(&pem).map_err(|e| tls_error(e.to_string()))?;
                     params = params
                         .add_root_certificate(cert)
                         .certificate_store(lettre::transport::smtp::client::CertificateStore::None);
                 }
-                let params = params
-                    .build_rustls()
-                    .map_err(|e| tls_error(e.to_string()))?;
-                if mode == TlsMode::Implicit {
-                    Tls::Wrapper(params)
-                } else {
-                    Tls::Required(params)
-                }
+                let params = params.build_rustls().map_err(|e| tls_error(e.to_string()))?;
+                if mode == TlsMode::Implicit { Tls::Wrapper(params) } else { Tls::Required(params) }
             }
         };
-        let mut builder =
-            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(server.host.clone())
-                .port(server.port)
-                .tls(tls)
-                .timeout(Some(Duration::from_secs(60)));
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(server.host.clone())
+            .port(server.port)
+            .tls(tls)
+            .timeout(Some(Duration::from_secs(60)));
         if let Some(user) = &server.username {
-            let password = server
-                .password
-                .as_ref()
-                .map(|p| p.expose().to_string())
-                .unwrap_or_default();
+            let password = server.password.as_ref().map(|p| p.expose().to_string()).unwrap_or_default();
             builder = builder.credentials(Credentials::new(user.clone(), password));
         }
-        Ok(SmtpTransport {
-            inner: builder.build(),
-        })
+        Ok(SmtpTransport { inner: builder.build() })
     }
 
     pub async fn send(&self, from: &str, to: &str, raw: &[u8]) -> Result<(), SendError> {
         let envelope = Envelope::new(
-            Some(
-                from.parse()
-                    .map_err(|e| SendError::Permanent(format!("bad sender {from}: {e}")))?,
-            ),
-            vec![
-                to.parse()
-                    .map_err(|e| SendError::Permanent(format!("bad recipient {to}: {e}")))?,
-            ],
+            Some(from.parse().map_err(|e| SendError::Permanent(format!("bad sender {from}: {e}")))?),
+            vec![to.parse().map_err(|e| SendError::Permanent(format!("bad recipient {to}: {e}")))?],
         )
         .map_err(|e| SendError::Permanent(e.to_string()))?;
         match self.inner.send_raw(&envelope, raw).await {

@@ -37,14 +37,7 @@ pub struct ImapSource {
 
 impl ImapSource {
     pub fn new(server: Server, folders: Folders, batch: u32) -> ImapSource {
-        ImapSource {
-            server,
-            folders,
-            batch,
-            session: None,
-            uidvalidity: 0,
-            has_move: false,
-        }
+        ImapSource { server, folders, batch, session: None, uidvalidity: 0, has_move: false }
     }
 
     /// Connects, logs in, creates missing folders and selects the inbox.
@@ -55,18 +48,12 @@ impl ImapSource {
         })
         .await?;
         self.has_move = caps.has_str("MOVE");
-        let folders = [
-            self.folders.processed.clone(),
-            self.folders.quarantine.clone(),
-        ];
+        let folders = [self.folders.processed.clone(), self.folders.quarantine.clone()];
         for folder in folders {
             ensure_folder(&mut session, &folder).await?;
         }
         let mailbox = timed("selecting the inbox", async {
-            session
-                .select(&self.folders.inbox)
-                .await
-                .map_err(imap_err("SELECT"))
+            session.select(&self.folders.inbox).await.map_err(imap_err("SELECT"))
         })
         .await?;
         self.uidvalidity = mailbox.uid_validity.unwrap_or(0);
@@ -75,22 +62,17 @@ impl ImapSource {
     }
 
     fn session(&mut self) -> Result<&mut ImapSession, SourceError> {
-        self.session.as_mut().ok_or_else(|| SourceError::Imap {
-            doing: "use".into(),
-            reason: "not connected".into(),
-        })
+        self.session
+            .as_mut()
+            .ok_or_else(|| SourceError::Imap { doing: "use".into(), reason: "not connected".into() })
     }
 
     /// The oldest batch of mail still in the inbox.
     pub async fn fetch(&mut self) -> Result<Vec<Fetched>, SourceError> {
-        let (inbox, uidvalidity, batch) =
-            (self.folders.inbox.clone(), self.uidvalidity, self.batch);
+        let (inbox, uidvalidity, batch) = (self.folders.inbox.clone(), self.uidvalidity, self.batch);
         let session = self.session()?;
         let mut uids: Vec<u32> = timed("searching the inbox", async {
-            session
-                .uid_search("ALL")
-                .await
-                .map_err(imap_err("UID SEARCH"))
+            session.uid_search("ALL").await.map_err(imap_err("UID SEARCH"))
         })
         .await?
         .into_iter()
@@ -100,20 +82,13 @@ impl ImapSource {
         if uids.is_empty() {
             return Ok(Vec::new());
         }
-        let set = uids
-            .iter()
-            .map(u32::to_string)
-            .collect::<Vec<_>>()
-            .join(",");
+        let set = uids.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
         let fetches: Vec<_> = timed("fetching mail", async {
             let stream = session
                 .uid_fetch(&set, "(UID INTERNALDATE BODY.PEEK[])")
                 .await
                 .map_err(imap_err("UID FETCH"))?;
-            stream
-                .try_collect::<Vec<_>>()
-                .await
-                .map_err(imap_err("UID FETCH"))
+            stream.try_collect::<Vec<_>>().await.map_err(imap_err("UID FETCH"))
         })
         .await?;
         let mut out: Vec<Fetched> = fetches
@@ -152,31 +127,14 @@ impl ImapSource {
         let uid = uid.to_string();
         timed("moving a mail", async {
             if has_move {
-                return session
-                    .uid_mv(&uid, &folder)
-                    .await
-                    .map_err(imap_err("UID MOVE"));
+                return session.uid_mv(&uid, &folder).await.map_err(imap_err("UID MOVE"));
             }
-            session
-                .uid_copy(&uid, &folder)
-                .await
-                .map_err(imap_err("UID COPY"))?;
-            let flagged = session
-                .uid_store(&uid, "+FLAGS.SILENT (\\Deleted)")
-                .await
-                .map_err(imap_err("UID STORE"))?;
-            flagged
-                .try_collect::<Vec<_>>()
-                .await
-                .map_err(imap_err("UID STORE"))?;
-            let expunged = session
-                .uid_expunge(&uid)
-                .await
-                .map_err(imap_err("UID EXPUNGE"))?;
-            expunged
-                .try_collect::<Vec<_>>()
-                .await
-                .map_err(imap_err("UID EXPUNGE"))?;
+            session.uid_copy(&uid, &folder).await.map_err(imap_err("UID COPY"))?;
+            let flagged =
+                session.uid_store(&uid, "+FLAGS.SILENT (\\Deleted)").await.map_err(imap_err("UID STORE"))?;
+            flagged.try_collect::<Vec<_>>().await.map_err(imap_err("UID STORE"))?;
+            let expunged = session.uid_expunge(&uid).await.map_err(imap_err("UID EXPUNGE"))?;
+            expunged.try_collect::<Vec<_>>().await.map_err(imap_err("UID EXPUNGE"))?;
             Ok(())
         })
         .await
@@ -186,10 +144,7 @@ impl ImapSource {
     pub async fn append(&mut self, folder: &str, raw: &[u8]) -> Result<(), SourceError> {
         let session = self.session()?;
         timed("appending to the Sent folder", async {
-            session
-                .append(folder, Some("(\\Seen)"), None, raw)
-                .await
-                .map_err(imap_err("APPEND"))
+            session.append(folder, Some("(\\Seen)"), None, raw).await.map_err(imap_err("APPEND"))
         })
         .await
     }
@@ -203,27 +158,16 @@ impl ImapSource {
 }
 
 fn imap_err(doing: &'static str) -> impl Fn(async_imap::error::Error) -> SourceError {
-    move |e| SourceError::Imap {
-        doing: doing.into(),
-        reason: e.to_string(),
-    }
+    move |e| SourceError::Imap { doing: doing.into(), reason: e.to_string() }
 }
 
-async fn timed<T>(
-    what: &str,
-    fut: impl Future<Output = Result<T, SourceError>>,
-) -> Result<T, SourceError> {
-    tokio::time::timeout(TIMEOUT, fut)
-        .await
-        .map_err(|_| SourceError::Timeout(what.into()))?
+async fn timed<T>(what: &str, fut: impl Future<Output = Result<T, SourceError>>) -> Result<T, SourceError> {
+    tokio::time::timeout(TIMEOUT, fut).await.map_err(|_| SourceError::Timeout(what.into()))?
 }
 
 async fn ensure_folder(session: &mut ImapSession, folder: &str) -> Result<(), SourceError> {
     let names: Vec<String> = {
-        let list = session
-            .list(Some(""), Some("*"))
-            .await
-            .map_err(imap_err("LIST"))?;
+        let list = session.list(Some(""), Some("*")).await.map_err(imap_err("LIST"))?;
         let names: Vec<_> = list.try_collect().await.map_err(imap_err("LIST"))?;
         names.iter().map(|n| n.name().to_string()).collect()
     };
@@ -238,19 +182,13 @@ async fn connect(server: &Server) -> Result<ImapSession, SourceError> {
     let target = format!("{}:{}", server.host, server.port);
     let tcp = TcpStream::connect(&target)
         .await
-        .map_err(|e| SourceError::Connect {
-            target: target.clone(),
-            reason: e.to_string(),
-        })?;
+        .map_err(|e| SourceError::Connect { target: target.clone(), reason: e.to_string() })?;
     let stream: Box<dyn Stream> = match server.tls {
         TlsMode::Implicit => Box::new(tls_wrap(server, tcp).await?),
         TlsMode::StartTls => {
             let mut client = Client::new(tcp);
             greeting(&mut client, &target).await?;
-            client
-                .run_command_and_check_ok("STARTTLS", None)
-                .await
-                .map_err(imap_err("STARTTLS"))?;
+            client.run_command_and_check_ok("STARTTLS", None).await.map_err(imap_err("STARTTLS"))?;
             Box::new(tls_wrap(server, client.into_inner()).await?)
         }
         TlsMode::None => Box::new(tcp),
@@ -260,31 +198,20 @@ async fn connect(server: &Server) -> Result<ImapSession, SourceError> {
         greeting(&mut client, &target).await?;
     }
     let user = server.username.clone().unwrap_or_default();
-    let password = server
-        .password
-        .as_ref()
-        .map(|p| p.expose().to_string())
-        .unwrap_or_default();
+    let password = server.password.as_ref().map(|p| p.expose().to_string()).unwrap_or_default();
     client
         .login(&user, &password)
         .await
-        .map_err(|(e, _)| SourceError::Imap {
-            doing: format!("LOGIN as {user}"),
-            reason: e.to_string(),
-        })
+        .map_err(|(e, _)| SourceError::Imap { doing: format!("LOGIN as {user}"), reason: e.to_string() })
 }
 
 async fn greeting<T: Stream>(client: &mut Client<T>, target: &str) -> Result<(), SourceError> {
     match client.read_response().await {
         Ok(Some(_)) => Ok(()),
-        Ok(None) => Err(SourceError::Connect {
-            target: target.into(),
-            reason: "closed before the greeting".into(),
-        }),
-        Err(e) => Err(SourceError::Connect {
-            target: target.into(),
-            reason: e.to_string(),
-        }),
+        Ok(None) => {
+            Err(SourceError::Connect { target: target.into(), reason: "closed before the greeting".into() })
+        }
+        Err(e) => Err(SourceError::Connect { target: target.into(), reason: e.to_string() }),
     }
 }
 
@@ -293,16 +220,9 @@ async fn tls_wrap(
     tcp: TcpStream,
 ) -> Result<tokio_rustls::client::TlsStream<TcpStream>, SourceError> {
     let target = format!("{}:{}", server.host, server.port);
-    let fail = |reason: String| SourceError::Connect {
-        target: target.clone(),
-        reason,
-    };
-    let config =
-        crate::tls::client_config(server.ca_file.as_deref()).map_err(|e| fail(e.to_string()))?;
+    let fail = |reason: String| SourceError::Connect { target: target.clone(), reason };
+    let config = crate::tls::client_config(server.ca_file.as_deref()).map_err(|e| fail(e.to_string()))?;
     let name = rustls::pki_types::ServerName::try_from(server.host.clone())
         .map_err(|e| fail(format!("bad server name: {e}")))?;
-    tokio_rustls::TlsConnector::from(config)
-        .connect(name, tcp)
-        .await
-        .map_err(|e| fail(format!("TLS: {e}")))
+    tokio_rustls::TlsConnector::from(config).connect(name, tcp).await.map_err(|e| fail(format!("TLS: {e}")))
 }

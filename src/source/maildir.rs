@@ -19,11 +19,7 @@ pub struct MaildirSource {
 
 impl MaildirSource {
     pub fn new(root: PathBuf, folders: Folders, batch: u32) -> MaildirSource {
-        MaildirSource {
-            root,
-            folders,
-            batch: batch as usize,
-        }
+        MaildirSource { root, folders, batch: batch as usize }
     }
 
     fn folder(&self, name: &str) -> PathBuf {
@@ -32,11 +28,8 @@ impl MaildirSource {
 
     /// Creates the Maildir and its folders when they are missing.
     pub fn open(&mut self) -> Result<(), SourceError> {
-        let dirs = [
-            self.root.clone(),
-            self.folder(&self.folders.processed),
-            self.folder(&self.folders.quarantine),
-        ];
+        let dirs =
+            [self.root.clone(), self.folder(&self.folders.processed), self.folder(&self.folders.quarantine)];
         for dir in dirs {
             for sub in ["new", "cur", "tmp"] {
                 let path = dir.join(sub);
@@ -62,10 +55,7 @@ impl MaildirSource {
         }
         files.sort();
         files.truncate(self.batch);
-        files
-            .into_iter()
-            .map(|(modified, path)| read(&path, modified))
-            .collect()
+        files.into_iter().map(|(modified, path)| read(&path, modified)).collect()
     }
 
     /// Moves a processed or quarantined file out of the inbox, marked Seen.
@@ -83,27 +73,15 @@ impl MaildirSource {
 
 fn read(path: &Path, modified: Option<std::time::SystemTime>) -> Result<Fetched, SourceError> {
     let bytes = std::fs::read(path).map_err(|source| io("read", path, source))?;
-    let received_at = modified
-        .and_then(|m| Timestamp::try_from(m).ok())
-        .unwrap_or_else(Timestamp::now);
+    let received_at = modified.and_then(|m| Timestamp::try_from(m).ok()).unwrap_or_else(Timestamp::now);
     Ok(Fetched {
-        mail: RawMail {
-            bytes,
-            origin: format!("maildir:{}", path.display()),
-            received_at,
-        },
-        handle: Handle::Maildir {
-            path: path.to_path_buf(),
-        },
+        mail: RawMail { bytes, origin: format!("maildir:{}", path.display()), received_at },
+        handle: Handle::Maildir { path: path.to_path_buf() },
     })
 }
 
 fn io(doing: &'static str, path: &Path, source: std::io::Error) -> SourceError {
-    SourceError::Io {
-        doing,
-        path: path.display().to_string(),
-        source,
-    }
+    SourceError::Io { doing, path: path.display().to_string(), source }
 }
 
 #[cfg(test)]
@@ -127,9 +105,7 @@ mod tests {
         std::fs::write(dir.path().join("new/1.mail"), b"From: a@b\r\n\r\nhi").unwrap();
         let fetched = source.fetch().unwrap();
         assert_eq!(fetched.len(), 1);
-        let Handle::Maildir { path } = &fetched[0].handle else {
-            panic!()
-        };
+        let Handle::Maildir { path } = &fetched[0].handle else { panic!() };
         source.settle(path, Settle::Processed).unwrap();
         assert!(source.fetch().unwrap().is_empty());
         assert!(dir.path().join(".Processed/cur/1.mail:2,S").exists());

@@ -18,11 +18,7 @@ pub enum SourceError {
     #[error("timed out while {0}")]
     Timeout(String),
     #[error("cannot {doing} {path}: {source}")]
-    Io {
-        doing: &'static str,
-        path: String,
-        source: std::io::Error,
-    },
+    Io { doing: &'static str, path: String, source: std::io::Error },
 }
 
 /// How to find a fetched mail again at the source.

@@ -82,10 +82,8 @@ impl MailStack {
             .tempdir_in("/tmp")
             .expect("mailstack: cannot create a temp dir under /tmp")
             .keep();
-        let extra_env: Vec<(String, String)> = extra_env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let extra_env: Vec<(String, String)> =
+            extra_env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let mut stack = MailStack {
             dir,
             host: "127.0.0.1".into(),
@@ -137,19 +135,15 @@ impl MailStack {
     fn load_env(&mut self) {
         let path = self.dir.join("env");
         let text = fs::read_to_string(&path).unwrap_or_else(|e| {
-            panic!(
-                "mailstack: cannot read {}: {e}\n{}",
-                path.display(),
-                log_tail(&self.dir, 30)
-            )
+            panic!("mailstack: cannot read {}: {e}\n{}", path.display(), log_tail(&self.dir, 30))
         });
         let env = parse_env(&text);
         let port = |k: &str| -> u16 {
             match env.get(k).map(|s| s.as_str()) {
                 None | Some("") => 0,
-                Some(v) => v
-                    .parse()
-                    .unwrap_or_else(|_| panic!("mailstack: bad {k}={v} in {}", path.display())),
+                Some(v) => {
+                    v.parse().unwrap_or_else(|_| panic!("mailstack: bad {k}={v} in {}", path.display()))
+                }
             }
         };
         self.imap_port = port("MAILSTACK_IMAP_PORT");
@@ -158,18 +152,12 @@ impl MailStack {
         self.smtp_port = port("MAILSTACK_SMTP_PORT");
         self.submission_port = port("MAILSTACK_SUBMISSION_PORT");
         self.smtps_port = port("MAILSTACK_SMTPS_PORT");
-        assert!(
-            self.imap_port != 0,
-            "mailstack: no IMAP port in {}",
-            path.display()
-        );
+        assert!(self.imap_port != 0, "mailstack: no IMAP port in {}", path.display());
         let get = |k: &str| env.get(k).cloned().unwrap_or_default();
-        self.host = Some(get("MAILSTACK_HOST"))
-            .filter(|h| !h.is_empty())
-            .unwrap_or_else(|| "127.0.0.1".into());
-        self.tls_name = Some(get("MAILSTACK_TLS_NAME"))
-            .filter(|h| !h.is_empty())
-            .unwrap_or_else(|| "localhost".into());
+        self.host =
+            Some(get("MAILSTACK_HOST")).filter(|h| !h.is_empty()).unwrap_or_else(|| "127.0.0.1".into());
+        self.tls_name =
+            Some(get("MAILSTACK_TLS_NAME")).filter(|h| !h.is_empty()).unwrap_or_else(|| "localhost".into());
         self.ca_cert = PathBuf::from(get("MAILSTACK_CA_CERT"));
         self.dovecot_conf = PathBuf::from(get("MAILSTACK_DOVECOT_CONF"));
         self.lmtp_socket = PathBuf::from(get("MAILSTACK_LMTP_SOCKET"));
@@ -185,11 +173,7 @@ impl MailStack {
 
     /// The password of `user` ("support@example.test" -> "support-pass").
     pub fn password(&self, user: &str) -> String {
-        if let Some((_, p)) = self
-            .users
-            .iter()
-            .find(|(u, _)| u.eq_ignore_ascii_case(user))
-        {
+        if let Some((_, p)) = self.users.iter().find(|(u, _)| u.eq_ignore_ascii_case(user)) {
             return p.clone();
         }
         let local = user.split('@').next().unwrap_or(user);
@@ -333,28 +317,18 @@ impl MailStack {
         let from: Option<Address> = if from.is_empty() {
             None
         } else {
-            Some(
-                from.parse()
-                    .map_err(|e| format!("bad sender {from:?}: {e}"))?,
-            )
+            Some(from.parse().map_err(|e| format!("bad sender {from:?}: {e}"))?)
         };
         let to = to
             .iter()
-            .map(|a| {
-                a.parse::<Address>()
-                    .map_err(|e| format!("bad recipient {a:?}: {e}"))
-            })
+            .map(|a| a.parse::<Address>().map_err(|e| format!("bad recipient {a:?}: {e}")))
             .collect::<Result<Vec<_>, _>>()?;
         let envelope = Envelope::new(from, to).map_err(|e| format!("bad envelope: {e}"))?;
         let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(self.host.clone())
             .port(self.smtp_port)
             .timeout(Some(OP_TIMEOUT))
             .build();
-        transport
-            .send_raw(&envelope, raw)
-            .await
-            .map(|_| ())
-            .map_err(|e| format!("{e}"))
+        transport.send_raw(&envelope, raw).await.map(|_| ()).map_err(|e| format!("{e}"))
     }
 
     /// Deliver a raw message straight into `rcpt`'s INBOX through Dovecot's LMTP TCP port
@@ -389,15 +363,8 @@ impl MailStack {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| panic!("mailstack: cannot run doveadm: {e}"));
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(raw)
-            .expect("mailstack: writing to doveadm save");
-        let out = child
-            .wait_with_output()
-            .expect("mailstack: waiting for doveadm");
+        child.stdin.take().unwrap().write_all(raw).expect("mailstack: writing to doveadm save");
+        let out = child.wait_with_output().expect("mailstack: waiting for doveadm");
         assert!(
             out.status.success(),
             "mailstack: doveadm save -u {user} -m {mailbox} failed ({}): {}{}",
@@ -434,10 +401,7 @@ impl MailStack {
                 Ok(None) => return Err("connection closed before the greeting".to_string()),
                 Err(e) => return Err(format!("reading greeting: {e}")),
             }
-            client
-                .login(user, &password)
-                .await
-                .map_err(|(e, _)| format!("LOGIN: {e}"))
+            client.login(user, &password).await.map_err(|(e, _)| format!("LOGIN: {e}"))
         };
         with_timeout("IMAP login", fut).await
     }
@@ -466,12 +430,7 @@ impl MailStack {
     }
 
     pub async fn try_fetch_all(&self, user: &str, mailbox: &str) -> Result<Vec<Vec<u8>>, String> {
-        Ok(self
-            .try_fetch_all_with_uids(user, mailbox)
-            .await?
-            .into_iter()
-            .map(|(_, body)| body)
-            .collect())
+        Ok(self.try_fetch_all_with_uids(user, mailbox).await?.into_iter().map(|(_, body)| body).collect())
     }
 
     pub async fn try_fetch_all_with_uids(
@@ -481,10 +440,7 @@ impl MailStack {
     ) -> Result<Vec<(u32, Vec<u8>)>, String> {
         let mut session = self.try_imap_login(user).await?;
         let res = with_timeout("IMAP fetch", async {
-            let mb = session
-                .examine(mailbox)
-                .await
-                .map_err(|e| format!("EXAMINE {mailbox}: {e}"))?;
+            let mb = session.examine(mailbox).await.map_err(|e| format!("EXAMINE {mailbox}: {e}"))?;
             if mb.exists == 0 {
                 return Ok(Vec::new());
             }
@@ -505,10 +461,8 @@ impl MailStack {
             Ok(out)
         })
         .await;
-        let _ = with_timeout("IMAP logout", async {
-            session.logout().await.map_err(|e| e.to_string())
-        })
-        .await;
+        let _ =
+            with_timeout("IMAP logout", async { session.logout().await.map_err(|e| e.to_string()) }).await;
         res
     }
 
@@ -526,17 +480,11 @@ impl MailStack {
     pub async fn try_count(&self, user: &str, mailbox: &str) -> Result<u32, String> {
         let mut session = self.try_imap_login(user).await?;
         let res = with_timeout("IMAP EXAMINE", async {
-            session
-                .examine(mailbox)
-                .await
-                .map(|mb| mb.exists)
-                .map_err(|e| format!("EXAMINE {mailbox}: {e}"))
+            session.examine(mailbox).await.map(|mb| mb.exists).map_err(|e| format!("EXAMINE {mailbox}: {e}"))
         })
         .await;
-        let _ = with_timeout("IMAP logout", async {
-            session.logout().await.map_err(|e| e.to_string())
-        })
-        .await;
+        let _ =
+            with_timeout("IMAP logout", async { session.logout().await.map_err(|e| e.to_string()) }).await;
         res
     }
 
@@ -584,16 +532,11 @@ impl MailStack {
                 .try_collect()
                 .await
                 .map_err(|e| format!("LIST: {e}"))?;
-            Ok(names
-                .iter()
-                .map(|n| n.name().to_string())
-                .collect::<Vec<_>>())
+            Ok(names.iter().map(|n| n.name().to_string()).collect::<Vec<_>>())
         })
         .await;
-        let _ = with_timeout("IMAP logout", async {
-            session.logout().await.map_err(|e| e.to_string())
-        })
-        .await;
+        let _ =
+            with_timeout("IMAP logout", async { session.logout().await.map_err(|e| e.to_string()) }).await;
         res.unwrap_or_else(|e| panic!("mailstack: listing mailboxes of {user} failed: {e}"))
     }
 }
@@ -613,10 +556,7 @@ impl Drop for MailStack {
             self.stopped = true;
         }
         if std::env::var_os("MAILSTACK_KEEP").is_some() {
-            eprintln!(
-                "mailstack: MAILSTACK_KEEP set, leaving {}",
-                self.dir.display()
-            );
+            eprintln!("mailstack: MAILSTACK_KEEP set, leaving {}", self.dir.display());
             return;
         }
         if let Err(e) = fs::remove_dir_all(&self.dir)
@@ -632,17 +572,11 @@ impl Drop for MailStack {
 
 /// tests/mailstack in this crate (found through CARGO_MANIFEST_DIR, not the working dir).
 pub fn scripts_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests")
-        .join("mailstack")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("mailstack")
 }
 
 fn doveadm() -> &'static str {
-    if Path::new("/usr/bin/doveadm").exists() {
-        "/usr/bin/doveadm"
-    } else {
-        "doveadm"
-    }
+    if Path::new("/usr/bin/doveadm").exists() { "/usr/bin/doveadm" } else { "doveadm" }
 }
 
 struct ScriptOutput {
@@ -693,9 +627,7 @@ fn run_script(dir: &Path, script: &str, args: &[&str], env: &[(String, String)])
             loop {
                 match child.try_wait() {
                     Ok(Some(s)) => break Some(s),
-                    Ok(None) if Instant::now() < deadline => {
-                        std::thread::sleep(Duration::from_millis(10))
-                    }
+                    Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
                     Ok(None) | Err(_) => {
                         let _ = child.kill(); // our own child, by pid
                         let _ = child.wait();
@@ -706,10 +638,7 @@ fn run_script(dir: &Path, script: &str, args: &[&str], env: &[(String, String)])
         }
         Err(e) => {
             let _ = fs::remove_file(&log_path);
-            return ScriptOutput {
-                status: None,
-                output: format!("cannot run bash {script}: {e}"),
-            };
+            return ScriptOutput { status: None, output: format!("cannot run bash {script}: {e}") };
         }
     };
     let output = fs::read_to_string(&log_path).unwrap_or_default();
@@ -723,10 +652,7 @@ fn parse_env(text: &str) -> HashMap<String, String> {
         .filter_map(|l| l.split_once('='))
         .map(|(k, v)| {
             let v = v.trim();
-            let v = v
-                .strip_prefix('"')
-                .and_then(|v| v.strip_suffix('"'))
-                .unwrap_or(v);
+            let v = v.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(v);
             (k.trim().to_string(), v.to_string())
         })
         .collect()
@@ -741,9 +667,7 @@ fn log_tail(dir: &Path, n: usize) -> String {
     files.retain(|p| p.extension().is_some_and(|e| e == "log"));
     files.sort();
     for f in files {
-        let text = fs::read(&f)
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
-            .unwrap_or_default();
+        let text = fs::read(&f).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
         out.push_str(&format!("== {}\n", f.display()));
         for l in &lines[lines.len().saturating_sub(n)..] {
@@ -768,13 +692,7 @@ async fn with_timeout<T>(
 }
 
 /// A minimal LMTP client (RFC 2033): LHLO, MAIL, RCPT..., DATA (dot-stuffed, CRLF), QUIT.
-fn lmtp_exchange(
-    host: &str,
-    port: u16,
-    from: &str,
-    rcpts: &[&str],
-    raw: &[u8],
-) -> Result<(), String> {
+fn lmtp_exchange(host: &str, port: u16, from: &str, rcpts: &[&str], raw: &[u8]) -> Result<(), String> {
     let stream = StdTcpStream::connect((host, port)).map_err(|e| format!("connect: {e}"))?;
     stream.set_read_timeout(Some(OP_TIMEOUT)).ok();
     stream.set_write_timeout(Some(OP_TIMEOUT)).ok();
@@ -796,27 +714,22 @@ fn lmtp_exchange(
                 return Err(format!("bad reply line {line:?}"));
             }
             if b[3] != b'-' {
-                let code = line[..3]
-                    .parse()
-                    .map_err(|_| format!("bad reply line {line:?}"))?;
+                let code = line[..3].parse().map_err(|_| format!("bad reply line {line:?}"))?;
                 return Ok((code, text));
             }
         }
     };
-    let cmd = |w: &mut StdTcpStream,
-               r: &mut BufReader<StdTcpStream>,
-               c: &str,
-               want: u16|
-     -> Result<(), String> {
-        w.write_all(c.as_bytes())
-            .and_then(|_| w.write_all(b"\r\n"))
-            .map_err(|e| format!("write: {e}"))?;
-        let (code, text) = reply(r)?;
-        if code != want {
-            return Err(format!("{c} -> {}", text.trim_end()));
-        }
-        Ok(())
-    };
+    let cmd =
+        |w: &mut StdTcpStream, r: &mut BufReader<StdTcpStream>, c: &str, want: u16| -> Result<(), String> {
+            w.write_all(c.as_bytes())
+                .and_then(|_| w.write_all(b"\r\n"))
+                .map_err(|e| format!("write: {e}"))?;
+            let (code, text) = reply(r)?;
+            if code != want {
+                return Err(format!("{c} -> {}", text.trim_end()));
+            }
+            Ok(())
+        };
 
     let (code, text) = reply(&mut r)?;
     if code != 220 {
@@ -828,8 +741,7 @@ fn lmtp_exchange(
         cmd(&mut w, &mut r, &format!("RCPT TO:<{rc}>"), 250)?;
     }
     cmd(&mut w, &mut r, "DATA", 354)?;
-    w.write_all(&dot_stuff(raw))
-        .map_err(|e| format!("write: {e}"))?;
+    w.write_all(&dot_stuff(raw)).map_err(|e| format!("write: {e}"))?;
     w.write_all(b".\r\n").map_err(|e| format!("write: {e}"))?;
     // LMTP: one reply per accepted recipient
     for rc in rcpts {

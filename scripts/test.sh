@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The README's test command: installs what the tests need (Dovecot, Postfix), then runs the
+# whole suite: the rule checks and rule tests staff run, and `cargo test` (unit tests,
+# end-to-end tests against a real mail stack, corpus tests).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-test-deps.sh
+
+# The shared test corpus lives beside the repository; tests read it through this variable.
+if [ -z "${DESKMAIL_CORPUS:-}" ] && [ -d ../shared/corpus ]; then
+  DESKMAIL_CORPUS=$(cd ../shared/corpus && pwd)
+  export DESKMAIL_CORPUS
+fi
+echo "test.sh: corpus: ${DESKMAIL_CORPUS:-none (corpus tests will be skipped)}"
+
+cargo build --locked
+./target/debug/deskmail rules check rules --templates templates
+./target/debug/deskmail rules test rules --templates templates
+cargo test --locked

@@ -94,7 +94,9 @@ fn print_replies(outbox: &Path) {
     files.sort();
     println!("\n{} replies written to {}:", files.len(), outbox.display());
     for file in files {
-        let Ok(mail) = std::fs::read(&file).map_err(|_| ()).and_then(|raw| crate::parse::parse(&raw).map_err(|_| ())) else {
+        let Ok(mail) =
+            std::fs::read(&file).map_err(|_| ()).and_then(|raw| crate::parse::parse(&raw).map_err(|_| ()))
+        else {
             continue;
         };
         let to = mail.header("to").unwrap_or("-").to_string();

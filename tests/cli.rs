@@ -1,0 +1,208 @@
+//! The `deskmail` binary as staff and operators use it: help, classify --json over the
+//! corpus, rules check on broken rule files, the demo, and exit codes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn deskmail(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_deskmail"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("DESKMAIL_CONFIG")
+        .output()
+        .expect("deskmail runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn every_command_has_help() {
+    for args in [
+        vec!["--help"],
+        vec!["run", "--help"],
+        vec!["demo", "--help"],
+        vec!["classify", "--help"],
+        vec!["rules", "check", "--help"],
+        vec!["rules", "test", "--help"],
+        vec!["tickets", "--help"],
+        vec!["show", "--help"],
+    ] {
+        let out = deskmail(&args);
+        assert!(out.status.success(), "{args:?}");
+        assert!(stdout(&out).contains("Usage:"), "{args:?}");
+    }
+}
+
+#[test]
+fn classify_json_agrees_with_the_support_corpus() {
+    let Some(corpus) = std::env::var_os("DESKMAIL_CORPUS").map(PathBuf::from) else {
+        eprintln!("DESKMAIL_CORPUS is not set: skipped");
+        return;
+    };
+    let dir = corpus.join("support");
+    let expected: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    let files: Vec<String> =
+        expected.iter().map(|e| dir.join(e["file"].as_str().unwrap()).display().to_string()).collect();
+    let mut args = vec!["classify", "--json"];
+    args.extend(files.iter().map(String::as_str));
+    let out = deskmail(&args);
+    assert!(out.status.success());
+    let records: Vec<serde_json::Value> =
+        stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(records.len(), expected.len());
+    let first_four = ["password_reset", "missing_confirmation", "refund", "transaction_failure"];
+    let (mut agree, mut four_total, mut four_agree) = (0, 0, 0);
+    for (record, e) in records.iter().zip(&expected) {
+        for key in ["file", "category", "rule", "language", "automated", "action"] {
+            assert!(record.get(key).is_some(), "{key} missing in {record}");
+        }
+        let same = record["category"] == e["category"];
+        agree += usize::from(same);
+        if first_four.contains(&e["category"].as_str().unwrap_or("")) {
+            four_total += 1;
+            four_agree += usize::from(same);
+        }
+        assert_eq!(record["language"], e["language"], "{}", e["file"]);
+        assert_eq!(record["automated"], e["automated"], "{}", e["file"]);
+        if e["reply"] == false {
+            assert_eq!(record["reply"], false, "{} must not be answered", e["file"]);
+        }
+    }
+    println!(
+        "classify --json: {agree}/{} categories agree; first four: {four_agree}/{four_total}",
+        expected.len()
+    );
+    assert_eq!(four_agree, four_total);
+    assert!(agree * 100 >= expected.len() * 95);
+}
+
+/// Writes one rule file into a fresh directory and returns `rules check`'s output.
+fn check(rule_file: &str) -> (Output, PathBuf, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("10-test.toml");
+    std::fs::write(&file, rule_file).unwrap();
+    let out = deskmail(&["rules", "check", dir.path().to_str().unwrap(), "--templates", "templates"]);
+    (out, file, dir)
+}
+
+fn assert_problem(rule_file: &str, line: usize, col: usize, message: &str) {
+    let (out, file, _dir) = check(rule_file);
+    let text = stdout(&out);
+    let expected = format!("{}:{line}:{col}: ", file.display());
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.lines().any(|l| l.starts_with(&expected) && l.contains(message)),
+        "expected `{expected}…{message}` in:\n{text}"
+    );
+}
+
+const GOOD: &str = r#"[[rule]]
+id = "refund"
+priority = 10
+category = "refund"
+action = "answer"
+template = "refund"
+[rule.when]
+field = "text"
+keywords = ["refund"]
+"#;
+
+#[test]
+fn a_good_rule_file_passes() {
+    let (out, _, _dir) = check(GOOD);
+    assert!(out.status.success(), "{}", stdout(&out));
+}
+
+#[test]
+fn unknown_key() {
+    assert_problem(
+        &GOOD.replace("priority = 10", "priority = 10\ncolour = \"red\""),
+        4,
+        1,
+        "unknown field `colour`",
+    );
+}
+
+#[test]
+fn toml_syntax_error() {
+    assert_problem(&GOOD.replace("keywords = [\"refund\"]", "keywords = [\"refund\""), 10, 1, "");
+}
+
+#[test]
+fn bad_regex() {
+    assert_problem(&GOOD.replace("keywords = [\"refund\"]", "regex = \"(refund\""), 9, 9, "bad regex");
+}
+
+#[test]
+fn unknown_template() {
+    assert_problem(
+        &GOOD.replace("template = \"refund\"", "template = \"refnud\""),
+        6,
+        12,
+        "unknown template `refnud`",
+    );
+}
+
+#[test]
+fn unknown_field_and_action() {
+    assert_problem(&GOOD.replace("field = \"text\"", "field = \"txet\""), 8, 9, "unknown field `txet`");
+    assert_problem(
+        &GOOD.replace("action = \"answer\"", "action = \"reply\""),
+        5,
+        10,
+        "unknown action `reply`",
+    );
+}
+
+#[test]
+fn duplicate_id_and_equal_priority() {
+    let second = GOOD.replace("keywords = [\"refund\"]", "keywords = [\"money back\"]");
+    assert_problem(&format!("{GOOD}\n{second}"), 12, 6, "duplicate rule id `refund`");
+    assert_problem(&format!("{GOOD}\n{second}"), 13, 12, "priorities must differ");
+}
+
+#[test]
+fn a_rule_that_can_never_match() {
+    let later =
+        GOOD.replace("id = \"refund\"", "id = \"refund-2\"").replace("priority = 10", "priority = 20");
+    assert_problem(&format!("{GOOD}\n{later}"), 12, 6, "can never match");
+}
+
+#[test]
+fn answer_without_template() {
+    assert_problem(&GOOD.replace("template = \"refund\"\n", ""), 5, 10, "needs a `template`");
+}
+
+#[test]
+fn default_rules_check_clean() {
+    let out = deskmail(&["rules", "check", "rules", "--templates", "templates"]);
+    assert!(out.status.success(), "{}", stdout(&out));
+}
+
+#[test]
+fn demo_processes_the_sample_mailbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo");
+    let out = deskmail(&["demo", "--dir", demo.to_str().unwrap()]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("01-password-gb2312.eml") && text.contains("password_reset"), "{text}");
+    assert!(text.contains("quarantined"), "{text}");
+    assert_eq!(std::fs::read_dir(demo.join("outbox/new")).unwrap().count(), 6);
+    assert!(!Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sample-mailbox/.Processed").exists());
+}
+
+#[test]
+fn configuration_errors_exit_78_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("bad.toml");
+    std::fs::write(&config, "[mailbox]\nkind = \"pop3\"\n").unwrap();
+    let out = deskmail(&["run", "--once", "--config", config.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(78));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("bad.toml"), "{err}");
+}

@@ -92,6 +92,13 @@ macro_rules! raw_server {
 struct RawSmtp {
     kind: String,
     path: Option<String>,
+    /// Send every automatic mail also to the support address, so that its copy confirms the
+    /// send after a crash (exactly once) and lands in the Sent folder.
+    #[serde(default = "default_true")]
+    self_copy: bool,
+    /// How long to wait for that copy before a mail interrupted by a crash is sent again.
+    #[serde(default = "default_confirm_within")]
+    confirm_within: String,
     host: Option<String>,
     port: Option<u16>,
     tls: Option<String>,
@@ -163,6 +170,12 @@ fn default_batch() -> u32 {
 }
 fn default_max_size() -> u64 {
     25 * 1024 * 1024
+}
+fn default_true() -> bool {
+    true
+}
+fn default_confirm_within() -> String {
+    "10m".into()
 }
 fn default_name() -> String {
     "Support".into()
@@ -266,6 +279,10 @@ pub struct Settings {
     pub poll_interval: std::time::Duration,
     pub batch_size: u32,
     pub max_message_bytes: u64,
+    /// Where the copy of every automatic mail goes (the support address), if enabled.
+    pub self_copy: Option<String>,
+    /// How long an unconfirmed send may stay `sending` after a crash before it is retried.
+    pub confirm_within: SignedDuration,
 }
 
 /// Reads and validates a configuration file.
@@ -359,6 +376,7 @@ impl Validator<'_> {
         }
         let rules_dir = self.path(raw.rules.dir.as_deref().unwrap_or("rules"));
         let templates_dir = self.path(raw.templates.dir.as_deref().unwrap_or("templates"));
+        let self_copy = (raw.smtp.kind == "smtp" && raw.smtp.self_copy).then(|| support_address.clone());
         Ok(Settings {
             mailbox: self.mailbox(&raw.mailbox)?,
             smtp: self.smtp(&raw.smtp)?,
@@ -379,6 +397,8 @@ impl Validator<'_> {
                 .unsigned_abs(),
             batch_size: raw.mailbox.batch_size.max(1),
             max_message_bytes: raw.mailbox.max_message_bytes,
+            self_copy,
+            confirm_within: self.duration("smtp", "confirm_within", &raw.smtp.confirm_within)?,
         })
     }
 

@@ -1,6 +1,8 @@
 //! The daemon loop, the only place that joins the stages: open the source, fetch a batch,
 //! run each mail through the pipeline (a panic or bad mail quarantines that mail alone),
 //! settle it at the source after the commit, then flush the outbox. `run --once` is one pass.
+//! Between passes it waits in IMAP IDLE (or sleeps) for at most the poll interval; after a
+//! failure it retries with exponential backoff and jitter, logging once per outage.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Mutex;
@@ -13,7 +15,7 @@ use crate::config::{MailboxSettings, Settings, SmtpSettings};
 use crate::pipeline::{self, Context, Outcome};
 use crate::rules::RuleSet;
 use crate::send::{self, Transport};
-use crate::source::{Fetched, Settle, Source, SourceError, imap::ImapSource, maildir::MaildirSource};
+use crate::source::{Fetched, Settle, Source, SourceError, imap, imap::ImapSource, maildir::MaildirSource};
 use crate::store::{Store, StoreError};
 
 /// Why a pass or start-up failed, in the terms cron and systemd understand.
@@ -69,12 +71,18 @@ pub fn load(settings: &Settings) -> Result<Loaded, Failure> {
 /// Builds the configured source.
 pub fn source(settings: &Settings) -> Source {
     match &settings.mailbox {
-        MailboxSettings::Imap { server, folders } => {
-            Source::Imap(ImapSource::new(server.clone(), folders.clone(), settings.batch_size))
-        }
-        MailboxSettings::Maildir { path, folders } => {
-            Source::Maildir(MaildirSource::new(path.clone(), folders.clone(), settings.batch_size))
-        }
+        MailboxSettings::Imap { server, folders } => Source::Imap(ImapSource::new(
+            server.clone(),
+            folders.clone(),
+            settings.batch_size,
+            settings.max_message_bytes,
+        )),
+        MailboxSettings::Maildir { path, folders } => Source::Maildir(MaildirSource::new(
+            path.clone(),
+            folders.clone(),
+            settings.batch_size,
+            settings.max_message_bytes,
+        )),
     }
 }
 
@@ -119,13 +127,52 @@ impl Daemon<'_> {
     ) -> Result<PassSummary, Failure> {
         let mut summary = PassSummary::default();
         source.open().await?;
+        self.check_uidvalidity(source)?;
         let result = self.drain(source, report, &mut summary).await;
         source.close().await;
         result?;
-        let flushed = send::flush(self.store, self.transport, &self.settings.support_address).await?;
+        self.requeue_unconfirmed()?;
+        let flushed = send::flush(
+            self.store,
+            self.transport,
+            &self.settings.support_address,
+            self.settings.self_copy.as_deref(),
+        )
+        .await?;
         summary.sent = flushed.sent;
         summary.send_failures = flushed.retried + flushed.failed;
         Ok(summary)
+    }
+
+    /// A new UIDVALIDITY means the mailbox was recreated: every UID is new. Nothing is
+    /// created twice (content keys), so it is logged and the checkpoint restarts.
+    fn check_uidvalidity(&self, source: &Source) -> Result<(), Failure> {
+        let Some((mailbox, uidvalidity)) = source.uidvalidity() else { return Ok(()) };
+        let store = self.lock();
+        match store.checkpoint(&mailbox)? {
+            Some((known, _)) if known != uidvalidity => {
+                tracing::warn!(%mailbox, old = known, new = uidvalidity, "UIDVALIDITY changed: resynchronising by content");
+                store.set_checkpoint(&mailbox, uidvalidity, 0)?;
+            }
+            None => store.set_checkpoint(&mailbox, uidvalidity, 0)?,
+            Some(_) => {}
+        }
+        Ok(())
+    }
+
+    /// Mail left `sending` by a crash and not confirmed by its self-copy is sent again.
+    fn requeue_unconfirmed(&self) -> Result<(), Failure> {
+        let grace =
+            if self.settings.self_copy.is_some() { self.settings.confirm_within.as_secs() } else { 0 };
+        let requeued = self.lock().requeue_unconfirmed(Timestamp::now().as_second() - grace)?;
+        if requeued > 0 {
+            tracing::warn!(requeued, "mail interrupted while sending and never confirmed is queued again");
+        }
+        Ok(())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     async fn drain(
@@ -161,9 +208,20 @@ impl Daemon<'_> {
                         summary.quarantined += 1;
                         Settle::Quarantined
                     }
+                    Outcome::OwnCopy { .. } => Settle::Sent,
                 };
                 source.settle(&fetched.handle, how).await?;
+                self.checkpoint(source, &fetched)?;
             }
+        }
+        Ok(())
+    }
+
+    fn checkpoint(&self, source: &Source, fetched: &Fetched) -> Result<(), Failure> {
+        if let (Some((mailbox, uidvalidity)), crate::source::Handle::Imap { uid }) =
+            (source.uidvalidity(), &fetched.handle)
+        {
+            self.lock().set_checkpoint(&mailbox, uidvalidity, *uid)?;
         }
         Ok(())
     }
@@ -216,6 +274,9 @@ fn log_outcome(fetched: &Fetched, outcome: &Outcome) {
             "processed"
         ),
         Outcome::Quarantined { reason } => tracing::warn!(%origin, %reason, "quarantined"),
+        Outcome::OwnCopy { ticket } => {
+            tracing::info!(%origin, ticket, "copy of our own mail: send confirmed")
+        }
     }
 }
 
@@ -229,43 +290,50 @@ pub async fn run(
     let loaded = load(settings)?;
     let store = Store::open(&settings.database)
         .map_err(|e| Failure::Temporary(format!("{}: {e}", settings.database.display())))?;
-    let recovered = store.recover_sending()?;
-    if recovered > 0 {
-        tracing::warn!(recovered, "mail interrupted while sending is queued again");
-    }
     let store = Mutex::new(store);
     let transport = transport(settings)?;
     let daemon = Daemon { settings, loaded: &loaded, store: &store, transport: &transport, stop };
     let mut source = source(settings);
-    let mut outage = false;
+    let mut failures = 0u32;
     loop {
         match daemon.pass(&mut source, report).await {
             Ok(summary) => {
-                if outage {
-                    tracing::info!("mailbox reachable again");
-                    outage = false;
+                if failures > 0 {
+                    tracing::info!(failed_attempts = failures, "mailbox reachable again");
                 }
+                failures = 0;
                 tracing::debug!(?summary, "pass done");
             }
             Err(e) if once => return Err(e),
             Err(e) => {
-                if !outage {
-                    tracing::error!(error = %e, "pass failed; retrying each poll interval until it works");
-                    outage = true;
+                if failures == 0 {
+                    tracing::error!(error = %e, "pass failed; retrying with backoff until it works");
                 }
+                failures += 1;
             }
         }
         if once || stop.load(Ordering::SeqCst) {
             return Ok(());
         }
-        sleep_unless_stopped(settings.poll_interval, stop).await;
+        if failures > 0 {
+            imap::sleep_unless_stopped(retry_delay(failures, settings.poll_interval), stop).await;
+            continue;
+        }
+        // IDLE ends early when mail arrives; the poll interval (at most 25 minutes, under
+        // IDLE's 29-minute limit) is the safety net for anything IDLE missed.
+        let wait = settings.poll_interval.min(std::time::Duration::from_secs(25 * 60));
+        if let Err(e) = source.wait_for_news(wait, stop).await {
+            tracing::debug!(error = %e, "waiting for news failed; polling instead");
+            failures = 1;
+        }
     }
 }
 
-async fn sleep_unless_stopped(total: std::time::Duration, stop: &AtomicBool) {
-    let step = std::time::Duration::from_millis(200);
-    let deadline = tokio::time::Instant::now() + total;
-    while tokio::time::Instant::now() < deadline && !stop.load(Ordering::SeqCst) {
-        tokio::time::sleep(step).await;
-    }
+/// Exponential backoff with jitter: 1 s, 2 s, 4 s … capped at the poll interval (or 5 min).
+fn retry_delay(failures: u32, poll: std::time::Duration) -> std::time::Duration {
+    use rand::Rng;
+    let cap = poll.max(std::time::Duration::from_secs(1)).min(std::time::Duration::from_secs(300));
+    let base = std::time::Duration::from_secs(1u64 << failures.min(9)).min(cap);
+    let jitter = rand::rng().random_range(0.5..1.0);
+    base.mul_f64(jitter)
 }

@@ -13,6 +13,7 @@ pub mod pipeline;
 pub mod rules;
 pub mod screen;
 pub mod send;
+pub mod sla;
 pub mod source;
 pub mod store;
 pub mod thread;

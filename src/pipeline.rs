@@ -23,6 +23,9 @@ pub struct RawMail {
     pub origin: String,
     /// When the server received it (IMAP INTERNALDATE, file time).
     pub received_at: Timestamp,
+    /// Set when the mail was larger than the limit: `bytes` then holds its header only and
+    /// the whole mail stays at the source.
+    pub oversize: Option<u64>,
 }
 
 /// What the pipeline needs besides the mail.
@@ -43,6 +46,11 @@ pub enum Outcome {
     /// Kept, not processed, with the reason; can be replayed after a fix.
     Quarantined {
         reason: String,
+    },
+    /// The copy of one of our own automatic mails: it confirms the send (and belongs in the
+    /// Sent folder).
+    OwnCopy {
+        ticket: i64,
     },
 }
 
@@ -116,13 +124,36 @@ pub fn process(store: &mut Store, ctx: &Context<'_>, mail: &RawMail) -> Result<O
     if store.is_known(&hash)? {
         return Ok(Outcome::Duplicate);
     }
-    if mail.bytes.len() as u64 > ctx.settings.max_message_bytes {
-        let reason = format!("larger than the limit of {} bytes", ctx.settings.max_message_bytes);
-        return quarantine(store, mail, &hash, &reason);
+    let tx = store.begin()?;
+    let outcome = process_in(&tx, ctx, mail, &hash)?;
+    tx.commit()?;
+    Ok(outcome)
+}
+
+/// Processes a quarantined mail again (after a fix), in one transaction with the release of
+/// its quarantine row, so a crash leaves it quarantined, never lost.
+pub fn reprocess(store: &mut Store, ctx: &Context<'_>, id: i64) -> Result<Option<Outcome>, StoreError> {
+    let Some((bytes, origin, received_at)) = store.raw_message(id)? else { return Ok(None) };
+    let received_at = Timestamp::from_second(received_at).unwrap_or(ctx.now);
+    let mail = RawMail { bytes, origin, received_at, oversize: None };
+    let hash = content_hash(&mail.bytes);
+    let tx = store.begin()?;
+    tx.delete_quarantined(id)?;
+    let outcome = process_in(&tx, ctx, &mail, &hash)?;
+    tx.commit()?;
+    Ok(Some(outcome))
+}
+
+fn process_in(tx: &Tx<'_>, ctx: &Context<'_>, mail: &RawMail, hash: &str) -> Result<Outcome, StoreError> {
+    let limit = ctx.settings.max_message_bytes;
+    let size = mail.oversize.unwrap_or(mail.bytes.len() as u64);
+    if size > limit {
+        let reason = format!("{size} bytes, larger than the limit of {limit} bytes");
+        return quarantine_in(tx, mail, hash, &reason);
     }
     match parse::parse(&mail.bytes) {
-        Ok(inbound) => record(store, ctx, mail, &hash, &inbound),
-        Err(e) => quarantine(store, mail, &hash, &format!("cannot parse: {e}")),
+        Ok(inbound) => record(tx, ctx, mail, hash, &inbound),
+        Err(e) => quarantine_in(tx, mail, hash, &format!("cannot parse: {e}")),
     }
 }
 
@@ -134,6 +165,12 @@ pub fn quarantine(
     reason: &str,
 ) -> Result<Outcome, StoreError> {
     let tx = store.begin()?;
+    let outcome = quarantine_in(&tx, mail, hash, reason)?;
+    tx.commit()?;
+    Ok(outcome)
+}
+
+fn quarantine_in(tx: &Tx<'_>, mail: &RawMail, hash: &str, reason: &str) -> Result<Outcome, StoreError> {
     let row = MessageRow {
         hash,
         raw: &mail.bytes,
@@ -143,22 +180,26 @@ pub fn quarantine(
         ..MessageRow::default()
     };
     tx.insert_message(&row, "quarantined")?;
-    tx.commit()?;
     Ok(Outcome::Quarantined { reason: reason.to_string() })
 }
 
 fn record(
-    store: &mut Store,
+    tx: &Tx<'_>,
     ctx: &Context<'_>,
     mail: &RawMail,
     hash: &str,
     inbound: &Inbound,
 ) -> Result<Outcome, StoreError> {
     let verdict = screen::screen(inbound, &ctx.settings.own_addresses);
+    if verdict.automated == Some(screen::AutomatedKind::Own)
+        && let Some(id) = &inbound.message_id
+        && let Some(ticket) = tx.confirm_sent_copy(id, ctx.now.as_second())?
+    {
+        return Ok(Outcome::OwnCopy { ticket });
+    }
     let classification = ctx.rules.classify(inbound, &verdict);
-    let tx = store.begin()?;
-    let threading = thread::resolve(inbound, &tx);
-    let ticket = ticket_for(&tx, ctx, mail, inbound, &verdict, &classification, threading)?;
+    let threading = thread::resolve(inbound, tx);
+    let ticket = ticket_for(tx, ctx, mail, inbound, &verdict, &classification, threading)?;
     let new_ticket = matches!(threading, Threading::New) && ticket.is_some();
     let row = message_row(mail, hash, inbound, &verdict, &classification, ticket);
     let message_row_id = tx.insert_message(&row, "processed")?;
@@ -175,7 +216,7 @@ fn record(
     let reply = match (&plan, ticket) {
         (Plan::Send { kind, template }, Some(ticket)) => {
             match queue_reply(
-                &tx,
+                tx,
                 ctx,
                 mail,
                 inbound,
@@ -196,7 +237,6 @@ fn record(
         (Plan::Nothing { why }, _) => format!("none ({why})"),
         (_, None) => "none".into(),
     };
-    tx.commit()?;
     Ok(Outcome::Processed(Report {
         ticket,
         new_ticket,

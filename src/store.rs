@@ -25,7 +25,8 @@ impl StoreError {
 
 type Result<T> = std::result::Result<T, StoreError>;
 
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] =
+    &[include_str!("../migrations/0001_init.sql"), include_str!("../migrations/0002_ingest.sql")];
 
 /// The deskmail database.
 pub struct Store {
@@ -81,6 +82,16 @@ pub struct OutboxRow<'a> {
     pub subject: &'a str,
     pub raw: &'a [u8],
     pub now: i64,
+}
+
+/// A quarantined mail, for `deskmail quarantine`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct QuarantinedMail {
+    pub id: i64,
+    pub origin: String,
+    pub received_at: i64,
+    pub reason: String,
+    pub size: i64,
 }
 
 /// A queued outgoing mail, as the sender sees it.
@@ -222,11 +233,14 @@ impl Store {
     }
 
     /// Marks an outgoing mail as handed to the transport (committed before sending).
-    pub fn mark_sending(&self, id: i64) -> Result<()> {
-        self.set_outbox_state(
-            id,
-            "UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id = ?1",
-        )
+    pub fn mark_sending(&self, id: i64, now: i64) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE outbox SET state = 'sending', attempts = attempts + 1, sending_since = ?2 WHERE id = ?1",
+                params![id, now],
+            )
+            .map(|_| ())
+            .map_err(StoreError::wrap("mark an outgoing mail sending"))
     }
 
     /// Marks an outgoing mail as sent; the ticket's first response is recorded when the mail
@@ -260,15 +274,72 @@ impl Store {
             .map_err(StoreError::wrap("mark an outgoing mail failed"))
     }
 
-    /// Mail left in `sending` by a crash goes back to `pending` (at-least-once delivery).
-    pub fn recover_sending(&self) -> Result<usize> {
+    /// Mail left in `sending` by a crash since before `cutoff` goes back to `pending`. With
+    /// self-copies, a mail the server accepted is confirmed by its copy arriving in the inbox
+    /// before the cutoff, so only mail that never went out is sent again.
+    pub fn requeue_unconfirmed(&self, cutoff: i64) -> Result<usize> {
         self.conn
-            .execute("UPDATE outbox SET state = 'pending' WHERE state = 'sending'", [])
+            .execute(
+                "UPDATE outbox SET state = 'pending', last_error = 'not confirmed after a crash; sending again'
+                 WHERE state = 'sending' AND COALESCE(sending_since, 0) <= ?1",
+                [cutoff],
+            )
             .map_err(StoreError::wrap("recover interrupted sends"))
     }
 
-    fn set_outbox_state(&self, id: i64, sql: &str) -> Result<()> {
-        self.conn.execute(sql, [id]).map(|_| ()).map_err(StoreError::wrap("update the outbox"))
+    /// The last UID done and the UIDVALIDITY of a mailbox, if recorded.
+    pub fn checkpoint(&self, mailbox: &str) -> Result<Option<(u32, u32)>> {
+        self.conn
+            .query_row("SELECT uidvalidity, last_uid FROM mailbox_state WHERE mailbox = ?1", [mailbox], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()
+            .map_err(StoreError::wrap("read a mailbox checkpoint"))
+    }
+
+    /// Records the UIDVALIDITY and the highest UID settled in a mailbox.
+    pub fn set_checkpoint(&self, mailbox: &str, uidvalidity: u32, last_uid: u32) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO mailbox_state (mailbox, uidvalidity, last_uid) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(mailbox) DO UPDATE SET uidvalidity = ?2,
+                    last_uid = CASE WHEN uidvalidity = ?2 THEN MAX(last_uid, ?3) ELSE ?3 END",
+                params![mailbox, uidvalidity, last_uid],
+            )
+            .map(|_| ())
+            .map_err(StoreError::wrap("write a mailbox checkpoint"))
+    }
+
+    /// Quarantined mail, oldest first.
+    pub fn quarantined(&self) -> Result<Vec<QuarantinedMail>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, origin, received_at, error, length(raw) FROM messages
+                 WHERE state = 'quarantined' ORDER BY id",
+            )
+            .map_err(StoreError::wrap("list quarantined mail"))?;
+        stmt.query_map([], |r| {
+            Ok(QuarantinedMail {
+                id: r.get(0)?,
+                origin: r.get(1)?,
+                received_at: r.get(2)?,
+                reason: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
+                size: r.get(4)?,
+            })
+        })
+        .and_then(|rows| rows.collect())
+        .map_err(StoreError::wrap("list quarantined mail"))
+    }
+
+    /// The raw bytes, origin and receipt time of a stored message.
+    pub fn raw_message(&self, id: i64) -> Result<Option<(Vec<u8>, String, i64)>> {
+        self.conn
+            .query_row("SELECT raw, origin, received_at FROM messages WHERE id = ?1", [id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()
+            .map_err(StoreError::wrap("read a stored message"))
     }
 
     /// Number of outgoing mails per state.
@@ -355,7 +426,7 @@ impl Store {
         .map_err(StoreError::wrap("read a ticket's outgoing mail"))
     }
 
-    /// Counts of messages per state (`processed`, `quarantined`).
+    /// Counts of messages per state (`processed`, `quarantined`); also answers `deskmail status`.
     pub fn message_counts(&self) -> Result<Vec<(String, i64)>> {
         let mut stmt = self
             .conn
@@ -474,6 +545,34 @@ impl Tx<'_> {
             )
             .map_err(StoreError::wrap("record a message"))?;
         Ok(self.tx.last_insert_rowid())
+    }
+
+    /// Deletes a quarantined message row (in the transaction that processes it again).
+    pub fn delete_quarantined(&self, id: i64) -> Result<()> {
+        self.tx
+            .execute("DELETE FROM messages WHERE id = ?1 AND state = 'quarantined'", [id])
+            .map(|_| ())
+            .map_err(StoreError::wrap("release a quarantined message"))
+    }
+
+    /// Confirms one of our outgoing mails by the copy of it that came back to the support
+    /// mailbox; returns its ticket, or `None` when the Message-ID is not ours.
+    pub fn confirm_sent_copy(&self, message_id: &str, now: i64) -> Result<Option<i64>> {
+        let ticket: Option<i64> = self
+            .tx
+            .query_row("SELECT ticket_id FROM outbox WHERE message_id = ?1", [message_id], |r| r.get(0))
+            .optional()
+            .map_err(StoreError::wrap("look up a sent copy"))?;
+        if ticket.is_some() {
+            self.tx
+                .execute(
+                    "UPDATE outbox SET state = 'sent', sent_at = COALESCE(sent_at, ?2)
+                     WHERE message_id = ?1 AND state IN ('sending', 'sent')",
+                    params![message_id, now],
+                )
+                .map_err(StoreError::wrap("confirm a sent mail"))?;
+        }
+        Ok(ticket)
     }
 
     /// Queues an outgoing mail.

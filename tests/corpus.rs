@@ -182,6 +182,7 @@ fn every_corpus_mail_is_processed_or_quarantined_without_panic() {
                 bytes: std::fs::read(&path).unwrap(),
                 origin: path.display().to_string(),
                 received_at: jiff::Timestamp::now(),
+                oversize: None,
             };
             let ctx = Context {
                 settings: &s,
@@ -197,7 +198,7 @@ fn every_corpus_mail_is_processed_or_quarantined_without_panic() {
                     assert!(!reason.is_empty());
                     quarantined += 1;
                 }
-                Outcome::Duplicate => duplicates += 1,
+                Outcome::Duplicate | Outcome::OwnCopy { .. } => duplicates += 1,
             }
         }
     }

@@ -72,6 +72,9 @@ fn prepare(dir: &Path) -> std::io::Result<()> {
 fn print_outcome(fetched: &Fetched, outcome: &Outcome) {
     let name = fetched.mail.origin.rsplit('/').next().unwrap_or("");
     match outcome {
+        Outcome::OwnCopy { ticket } => {
+            println!("{name:<28} {:>6}  copy of our own reply (send confirmed)", format!("#{ticket}"))
+        }
         Outcome::Duplicate => println!("{name:<28} {:>6}  duplicate (already processed)", "-"),
         Outcome::Quarantined { reason } => println!("{name:<28} {:>6}  quarantined: {reason}", "-"),
         Outcome::Processed(r) => {

@@ -12,7 +12,8 @@ pub enum Field {
     QuotedText,
     /// The whole text body.
     Body,
-    /// Subject and new text together: what the customer is saying now.
+    /// What the customer is saying now: the new text, and the subject unless it is a reply
+    /// subject (`Re: …` names the thread's old topic, not the new question).
     Text,
     From,
     FromDomain,
@@ -69,6 +70,7 @@ impl Field {
             Field::NewText => one(&mail.new_text),
             Field::QuotedText => one(&mail.quoted_text),
             Field::Body => one(&mail.body),
+            Field::Text if is_reply_subject(&mail.subject) => one(&mail.new_text),
             Field::Text => vec![format!("{}\n{}", mail.subject, mail.new_text)],
             Field::From => one(&mail.from_address),
             Field::FromDomain => one(mail.from_domain()),
@@ -83,6 +85,15 @@ impl Field {
     }
 }
 
+/// `Re: …`, `回复: …` and the like.
+pub fn is_reply_subject(subject: &str) -> bool {
+    static REPLY: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?i)^\s*(re|aw|sv|antw|回复|回覆|回復|答复|答覆)\s*(\[\d+\])?\s*[:：]")
+            .expect("reply regex")
+    });
+    REPLY.is_match(subject)
+}
+
 fn visible_attachments(mail: &Inbound) -> impl Iterator<Item = &crate::parse::Attachment> {
     mail.attachments.iter().filter(|a| !a.inline)
 }
@@ -90,6 +101,13 @@ fn visible_attachments(mail: &Inbound) -> impl Iterator<Item = &crate::parse::At
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reply_subjects() {
+        assert!(is_reply_subject("Re: 忘记登录密码 [#1043]"));
+        assert!(is_reply_subject("回复：退款"));
+        assert!(!is_reply_subject("Refund"));
+    }
 
     #[test]
     fn names_round_trip() {

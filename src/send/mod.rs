@@ -1,6 +1,12 @@
 //! Send stage: delivers queued mail from the outbox through a transport (SMTP or a local
 //! Maildir), one row at a time: `pending` -> `sending` (committed) -> `sent`, or back to
 //! `pending` with exponential backoff and jitter after a temporary failure.
+//!
+//! Exactly once across crashes: every automatic mail is also addressed to the support mailbox
+//! (the self-copy, in the same SMTP transaction as the customer's). A crash between the
+//! server's acceptance and the `sent` mark leaves the row in `sending`; the copy arriving in
+//! the inbox confirms it (the pipeline marks it sent), and only a row still unconfirmed after
+//! `confirm_within` is sent again.
 
 pub mod maildir;
 pub mod smtp;
@@ -26,8 +32,8 @@ pub enum Transport {
 }
 
 impl Transport {
-    /// Delivers `raw` from `from` to `to`.
-    pub async fn send(&self, from: &str, to: &str, raw: &[u8]) -> Result<(), SendError> {
+    /// Delivers `raw` from `from` to every address of `to` in one transaction.
+    pub async fn send(&self, from: &str, to: &[&str], raw: &[u8]) -> Result<(), SendError> {
         match self {
             Transport::Smtp(t) => t.send(from, to, raw).await,
             Transport::Maildir(t) => t.send(raw),
@@ -51,6 +57,7 @@ pub async fn flush(
     store: &std::sync::Mutex<Store>,
     transport: &Transport,
     from: &str,
+    self_copy: Option<&str>,
 ) -> Result<Flushed, StoreError> {
     let mut flushed = Flushed::default();
     loop {
@@ -59,8 +66,10 @@ pub async fn flush(
             return Ok(flushed);
         }
         for mail in due {
-            lock(store).mark_sending(mail.id)?;
-            let result = transport.send(from, &mail.recipient, &mail.raw).await;
+            lock(store).mark_sending(mail.id, Timestamp::now().as_second())?;
+            let mut to = vec![mail.recipient.as_str()];
+            to.extend(self_copy.filter(|c| !c.eq_ignore_ascii_case(&mail.recipient)));
+            let result = transport.send(from, &to, &mail.raw).await;
             let now = Timestamp::now().as_second();
             match result {
                 Ok(()) => {

@@ -53,12 +53,14 @@ impl SmtpTransport {
         Ok(SmtpTransport { inner: builder.build() })
     }
 
-    pub async fn send(&self, from: &str, to: &str, raw: &[u8]) -> Result<(), SendError> {
-        let envelope = Envelope::new(
-            Some(from.parse().map_err(|e| SendError::Permanent(format!("bad sender {from}: {e}")))?),
-            vec![to.parse().map_err(|e| SendError::Permanent(format!("bad recipient {to}: {e}")))?],
-        )
-        .map_err(|e| SendError::Permanent(e.to_string()))?;
+    pub async fn send(&self, from: &str, to: &[&str], raw: &[u8]) -> Result<(), SendError> {
+        let recipients = to
+            .iter()
+            .map(|t| t.parse().map_err(|e| SendError::Permanent(format!("bad recipient {t}: {e}"))))
+            .collect::<Result<Vec<_>, _>>()?;
+        let sender = from.parse().map_err(|e| SendError::Permanent(format!("bad sender {from}: {e}")))?;
+        let envelope =
+            Envelope::new(Some(sender), recipients).map_err(|e| SendError::Permanent(e.to_string()))?;
         match self.inner.send_raw(&envelope, raw).await {
             Ok(_) => Ok(()),
             Err(e) if e.is_permanent() => Err(SendError::Permanent(e.to_string())),

@@ -1,9 +1,12 @@
 //! Source stage, IMAP: async-imap over tokio with implicit TLS, STARTTLS, or plain text on
 //! loopback only. Mail is fetched by UID with `BODY.PEEK[]` (never marking it read), oldest
 //! first, in batches; settling MOVEs it (or COPY + `\Deleted` + UID EXPUNGE) to the
-//! processed or quarantine folder. Every network operation has a timeout.
+//! processed or quarantine folder. Between passes the daemon waits in IDLE (re-issued well
+//! before the 29-minute limit) with a periodic full poll as the safety net. Every network
+//! operation has a timeout.
 
 use std::fmt::Debug;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_imap::{Client, Session};
@@ -30,14 +33,35 @@ pub struct ImapSource {
     server: Server,
     folders: Folders,
     batch: u32,
+    max_bytes: u64,
     session: Option<ImapSession>,
     uidvalidity: u32,
     has_move: bool,
+    has_idle: bool,
 }
 
 impl ImapSource {
-    pub fn new(server: Server, folders: Folders, batch: u32) -> ImapSource {
-        ImapSource { server, folders, batch, session: None, uidvalidity: 0, has_move: false }
+    pub fn new(server: Server, folders: Folders, batch: u32, max_bytes: u64) -> ImapSource {
+        ImapSource {
+            server,
+            folders,
+            batch,
+            max_bytes,
+            session: None,
+            uidvalidity: 0,
+            has_move: false,
+            has_idle: false,
+        }
+    }
+
+    /// The inbox's UIDVALIDITY, as of the last `open`.
+    pub fn uidvalidity(&self) -> u32 {
+        self.uidvalidity
+    }
+
+    /// The inbox's name.
+    pub fn inbox(&self) -> &str {
+        &self.folders.inbox
     }
 
     /// Connects, logs in, creates missing folders and selects the inbox.
@@ -48,7 +72,9 @@ impl ImapSource {
         })
         .await?;
         self.has_move = caps.has_str("MOVE");
-        let folders = [self.folders.processed.clone(), self.folders.quarantine.clone()];
+        self.has_idle = caps.has_str("IDLE");
+        let folders =
+            [self.folders.processed.clone(), self.folders.quarantine.clone(), self.folders.sent.clone()];
         for folder in folders {
             ensure_folder(&mut session, &folder).await?;
         }
@@ -67,9 +93,20 @@ impl ImapSource {
             .ok_or_else(|| SourceError::Imap { doing: "use".into(), reason: "not connected".into() })
     }
 
-    /// The oldest batch of mail still in the inbox.
+    /// The oldest batch of mail still in the inbox. Sizes are asked first: a mail over the
+    /// limit is fetched as its header only, so it is never loaded.
     pub async fn fetch(&mut self) -> Result<Vec<Fetched>, SourceError> {
-        let (inbox, uidvalidity, batch) = (self.folders.inbox.clone(), self.uidvalidity, self.batch);
+        let (batch, max_bytes) = (self.batch as usize, self.max_bytes);
+        let (inbox, uidvalidity) = (self.folders.inbox.clone(), self.uidvalidity);
+        let fetched = |item: FetchedItem, oversize: Option<u64>| Fetched {
+            mail: RawMail {
+                bytes: item.body,
+                origin: format!("imap:{inbox}:{uidvalidity}:{}", item.uid),
+                received_at: item.internal_date.unwrap_or_else(Timestamp::now),
+                oversize,
+            },
+            handle: Handle::Imap { uid: item.uid },
+        };
         let session = self.session()?;
         let mut uids: Vec<u32> = timed("searching the inbox", async {
             session.uid_search("ALL").await.map_err(imap_err("UID SEARCH"))
@@ -78,37 +115,29 @@ impl ImapSource {
         .into_iter()
         .collect();
         uids.sort_unstable();
-        uids.truncate(batch as usize);
+        uids.truncate(batch);
         if uids.is_empty() {
             return Ok(Vec::new());
         }
-        let set = uids.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
-        let fetches: Vec<_> = timed("fetching mail", async {
-            let stream = session
-                .uid_fetch(&set, "(UID INTERNALDATE BODY.PEEK[])")
-                .await
-                .map_err(imap_err("UID FETCH"))?;
-            stream.try_collect::<Vec<_>>().await.map_err(imap_err("UID FETCH"))
-        })
-        .await?;
-        let mut out: Vec<Fetched> = fetches
-            .iter()
-            .filter_map(|f| {
-                let uid = f.uid?;
-                let received_at = f
-                    .internal_date()
-                    .and_then(|d| Timestamp::from_second(d.timestamp()).ok())
-                    .unwrap_or_else(Timestamp::now);
-                Some(Fetched {
-                    mail: RawMail {
-                        bytes: f.body().unwrap_or_default().to_vec(),
-                        origin: format!("imap:{inbox}:{uidvalidity}:{uid}"),
-                        received_at,
-                    },
-                    handle: Handle::Imap { uid },
-                })
-            })
-            .collect();
+        let sizes = fetch_items(session, &uid_set(&uids), "(UID RFC822.SIZE INTERNALDATE)").await?;
+        let (small, large): (Vec<_>, Vec<_>) =
+            sizes.iter().partition(|m| u64::from(m.size.unwrap_or(0)) <= max_bytes);
+        let small_uids: Vec<u32> = small.iter().map(|m| m.uid).collect();
+        let large_uids: Vec<u32> = large.iter().map(|m| m.uid).collect();
+        let mut out = Vec::new();
+        if !small_uids.is_empty() {
+            let bodies =
+                fetch_items(session, &uid_set(&small_uids), "(UID INTERNALDATE BODY.PEEK[])").await?;
+            out.extend(bodies.into_iter().map(|m| fetched(m, None)));
+        }
+        if !large_uids.is_empty() {
+            let heads =
+                fetch_items(session, &uid_set(&large_uids), "(UID INTERNALDATE BODY.PEEK[HEADER])").await?;
+            for head in heads {
+                let size = sizes.iter().find(|m| m.uid == head.uid).and_then(|m| m.size);
+                out.push(fetched(head, size.map(u64::from)));
+            }
+        }
         out.sort_by_key(|f| match f.handle {
             Handle::Imap { uid } => uid,
             _ => 0,
@@ -116,11 +145,47 @@ impl ImapSource {
         Ok(out)
     }
 
+    /// Waits until the server reports news in the inbox (IDLE) or `timeout` passes, or
+    /// `stop` is set; without IDLE it just waits. Opens and closes its own session.
+    pub async fn wait_for_news(&mut self, timeout: Duration, stop: &AtomicBool) -> Result<(), SourceError> {
+        self.open().await?;
+        let result = if self.has_idle { self.idle(timeout, stop).await } else { Ok(()) };
+        if !self.has_idle {
+            sleep_unless_stopped(timeout, stop).await;
+        }
+        self.close().await;
+        result
+    }
+
+    async fn idle(&mut self, timeout: Duration, stop: &AtomicBool) -> Result<(), SourceError> {
+        let session = self
+            .session
+            .take()
+            .ok_or_else(|| SourceError::Imap { doing: "IDLE".into(), reason: "not connected".into() })?;
+        let mut handle = session.idle();
+        timed("starting IDLE", async { handle.init().await.map_err(imap_err("IDLE")) }).await?;
+        {
+            let (news, interrupt) = handle.wait_with_timeout(timeout);
+            tokio::pin!(news);
+            tokio::select! {
+                result = &mut news => { result.map_err(imap_err("IDLE"))?; }
+                _ = sleep_unless_stopped(timeout, stop) => {
+                    drop(interrupt);
+                    let _ = tokio::time::timeout(TIMEOUT, news).await;
+                }
+            }
+        }
+        let session = timed("ending IDLE", async { handle.done().await.map_err(imap_err("DONE")) }).await?;
+        self.session = Some(session);
+        Ok(())
+    }
+
     /// Moves a mail to the processed or quarantine folder.
     pub async fn settle(&mut self, uid: u32, how: Settle) -> Result<(), SourceError> {
         let folder = match how {
             Settle::Processed => self.folders.processed.clone(),
             Settle::Quarantined => self.folders.quarantine.clone(),
+            Settle::Sent => self.folders.sent.clone(),
         };
         let has_move = self.has_move;
         let session = self.session()?;
@@ -154,6 +219,50 @@ impl ImapSource {
         if let Some(mut session) = self.session.take() {
             let _ = tokio::time::timeout(Duration::from_secs(5), session.logout()).await;
         }
+    }
+}
+
+/// What one FETCH response gave.
+struct FetchedItem {
+    uid: u32,
+    size: Option<u32>,
+    internal_date: Option<Timestamp>,
+    body: Vec<u8>,
+}
+
+fn uid_set(uids: &[u32]) -> String {
+    uids.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
+}
+
+async fn fetch_items(
+    session: &mut ImapSession,
+    set: &str,
+    query: &str,
+) -> Result<Vec<FetchedItem>, SourceError> {
+    let fetches: Vec<_> = timed("fetching mail", async {
+        let stream = session.uid_fetch(set, query).await.map_err(imap_err("UID FETCH"))?;
+        stream.try_collect::<Vec<_>>().await.map_err(imap_err("UID FETCH"))
+    })
+    .await?;
+    Ok(fetches
+        .iter()
+        .filter_map(|f| {
+            Some(FetchedItem {
+                uid: f.uid?,
+                size: f.size,
+                internal_date: f.internal_date().and_then(|d| Timestamp::from_second(d.timestamp()).ok()),
+                body: f.body().or_else(|| f.header()).unwrap_or_default().to_vec(),
+            })
+        })
+        .collect())
+}
+
+/// Sleeps up to `total`, returning early when `stop` is set.
+pub async fn sleep_unless_stopped(total: Duration, stop: &AtomicBool) {
+    let step = Duration::from_millis(100);
+    let deadline = tokio::time::Instant::now() + total;
+    while tokio::time::Instant::now() < deadline && !stop.load(Ordering::SeqCst) {
+        tokio::time::sleep(step.min(deadline - tokio::time::Instant::now())).await;
     }
 }
 

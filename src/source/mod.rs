@@ -40,6 +40,8 @@ pub struct Fetched {
 pub enum Settle {
     Processed,
     Quarantined,
+    /// The copy of one of our own automatic mails: filed in the Sent folder.
+    Sent,
 }
 
 /// A configured source.
@@ -71,6 +73,29 @@ impl Source {
             (Source::Imap(s), Handle::Imap { uid }) => s.settle(*uid, how).await,
             (Source::Maildir(s), Handle::Maildir { path }) => s.settle(path, how),
             _ => Ok(()),
+        }
+    }
+
+    /// Waits for news (IMAP IDLE) or `timeout`, whichever comes first, or until `stop`.
+    pub async fn wait_for_news(
+        &mut self,
+        timeout: std::time::Duration,
+        stop: &std::sync::atomic::AtomicBool,
+    ) -> Result<(), SourceError> {
+        match self {
+            Source::Imap(s) => s.wait_for_news(timeout, stop).await,
+            Source::Maildir(_) => {
+                imap::sleep_unless_stopped(timeout, stop).await;
+                Ok(())
+            }
+        }
+    }
+
+    /// The mailbox and UIDVALIDITY to checkpoint (IMAP only).
+    pub fn uidvalidity(&self) -> Option<(String, u32)> {
+        match self {
+            Source::Imap(s) => Some((s.inbox().to_string(), s.uidvalidity())),
+            Source::Maildir(_) => None,
         }
     }
 

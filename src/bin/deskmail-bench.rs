@@ -1,0 +1,1171 @@
+//! `deskmail-bench`: the throughput figures behind the README ("Prove it"). Single-threaded,
+//! timed with `std::time::Instant`; peak memory is measured from outside (`/usr/bin/time -v`).
+//!
+//! ```text
+//! deskmail-bench corpus DIR... [--reps N] [--rules DIR] [--templates DIR]
+//! deskmail-bench generate N OUTDIR [--seed S]
+//! deskmail-bench rules N --corpus DIR [--reps N] [--seed S] [--rules DIR] [--templates DIR]
+//! ```
+//!
+//! `scripts/bench.sh` runs all of them in release mode.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt::Write as _;
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use deskmail::compose::Templates;
+use deskmail::parse::{self, Inbound};
+use deskmail::rules::RuleSet;
+use deskmail::screen::{self, Verdict};
+
+const USAGE: &str = "usage:
+  deskmail-bench corpus DIR... [--reps N] [--rules DIR] [--templates DIR]
+  deskmail-bench generate N OUTDIR [--seed S]
+  deskmail-bench rules N --corpus DIR [--reps N] [--seed S] [--rules DIR] [--templates DIR]";
+
+/// The support address the screen stage treats as ours (as in `fixtures/demo.toml`).
+const OWN_ADDRESS: &str = "support@example.test";
+
+/// Without `--reps`, a timed loop processes at least this many mails (and at least 3 passes).
+const AUTO_MIN_MAILS: usize = 20_000;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("deskmail-bench: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(args: &[String]) -> Result<(), String> {
+    let opts = Options::parse(args.get(1..).unwrap_or_default())?;
+    match opts.positional.first().map(String::as_str) {
+        Some("corpus") => {
+            machine(args);
+            corpus(&opts)
+        }
+        Some("generate") => generate(&opts),
+        Some("rules") => {
+            machine(args);
+            rules(&opts)
+        }
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => Err(USAGE.to_string()),
+    }
+}
+
+/// Command-line options: positional words and `--name value` pairs.
+struct Options {
+    positional: Vec<String>,
+    reps: Option<usize>,
+    seed: u64,
+    rules: PathBuf,
+    templates: PathBuf,
+    corpus: Vec<PathBuf>,
+}
+
+impl Options {
+    fn parse(args: &[String]) -> Result<Options, String> {
+        let mut opts = Options {
+            positional: Vec::new(),
+            reps: None,
+            seed: 20_261_121,
+            rules: PathBuf::from("rules"),
+            templates: PathBuf::from("templates"),
+            corpus: Vec::new(),
+        };
+        let mut it = args.iter();
+        while let Some(arg) = it.next() {
+            let mut value = |name: &str| it.next().cloned().ok_or_else(|| format!("{name} needs a value"));
+            match arg.as_str() {
+                "--reps" => opts.reps = Some(number(&value("--reps")?)?),
+                "--seed" => opts.seed = number(&value("--seed")?)? as u64,
+                "--rules" => opts.rules = value("--rules")?.into(),
+                "--templates" => opts.templates = value("--templates")?.into(),
+                "--corpus" => opts.corpus.push(value("--corpus")?.into()),
+                flag if flag.starts_with("--") => return Err(format!("unknown option {flag}\n{USAGE}")),
+                word => opts.positional.push(word.to_string()),
+            }
+        }
+        Ok(opts)
+    }
+}
+
+fn number(text: &str) -> Result<usize, String> {
+    text.replace('_', "").parse().map_err(|_| format!("not a number: {text}"))
+}
+
+/// Prints the machine and the command, so that every figure says where it came from.
+fn machine(args: &[String]) {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name").and_then(|r| r.split_once(':')).map(|(_, m)| m.trim()))
+        .unwrap_or("unknown");
+    let logical = cpuinfo.lines().filter(|l| l.starts_with("processor")).count();
+    let nproc = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let build =
+        if cfg!(debug_assertions) { "debug (figures are meaningless: use --release)" } else { "release" };
+    println!("machine: nproc {nproc} ({logical} logical CPUs in /proc/cpuinfo), CPU {model}");
+    println!("build:   deskmail {} {build}, 1 thread", env!("CARGO_PKG_VERSION"));
+    println!("command: {}", args.join(" "));
+    println!();
+}
+
+// ---------------------------------------------------------------------------------------
+// corpus
+
+/// Mail files under `dirs`: `*.eml`, and every file in a Maildir `cur`/`new` folder.
+fn load_mails(dirs: &[PathBuf]) -> Result<Vec<Vec<u8>>, String> {
+    let mut paths = Vec::new();
+    for dir in dirs {
+        walk(dir, &mut paths).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    }
+    paths.sort();
+    paths.iter().map(|p| std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()))).collect()
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            walk(&path, out)?;
+        } else if is_mail_file(&path) {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn is_mail_file(path: &Path) -> bool {
+    let in_maildir = path.parent().and_then(Path::file_name).is_some_and(|d| d == "cur" || d == "new");
+    let eml = path.extension().is_some_and(|x| x.eq_ignore_ascii_case("eml"));
+    eml || in_maildir && !path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'))
+}
+
+fn load_rules(rules: &Path, templates: &Path) -> Result<(RuleSet, Duration), String> {
+    let templates = Templates::load(templates).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        format!("templates: {}", lines.join("; "))
+    })?;
+    let start = Instant::now();
+    let set = RuleSet::load(rules, &|name| templates.exists(name)).map_err(|problems| {
+        let lines: Vec<String> = problems.iter().take(5).map(ToString::to_string).collect();
+        format!("{} problem(s) in {}: {}", problems.len(), rules.display(), lines.join("; "))
+    })?;
+    Ok((set, start.elapsed()))
+}
+
+fn reps_for(opts: &Options, mails: usize) -> usize {
+    opts.reps.unwrap_or_else(|| AUTO_MIN_MAILS.div_ceil(mails.max(1)).max(3))
+}
+
+fn own() -> Vec<String> {
+    vec![OWN_ADDRESS.to_string()]
+}
+
+fn corpus(opts: &Options) -> Result<(), String> {
+    let dirs: Vec<PathBuf> = opts.positional[1..].iter().map(PathBuf::from).collect();
+    if dirs.is_empty() {
+        return Err(format!("corpus needs at least one directory\n{USAGE}"));
+    }
+    let (rules, load_time) = load_rules(&opts.rules, &opts.templates)?;
+    let start = Instant::now();
+    let mails = load_mails(&dirs)?;
+    let read_time = start.elapsed();
+    if mails.is_empty() {
+        return Err("no mail files (*.eml, Maildir cur/new) found".into());
+    }
+    let bytes: usize = mails.iter().map(Vec::len).sum();
+    let reps = reps_for(opts, mails.len());
+    let own = own();
+    println!(
+        "corpus:  {} mails, {:.1} MB ({:.1} KB/mail on average), read into memory in {:.0} ms",
+        mails.len(),
+        mb(bytes),
+        bytes as f64 / mails.len() as f64 / 1024.0,
+        ms(read_time)
+    );
+    println!(
+        "rules:   {} rules from {} compiled in {:.1} ms",
+        rules.len(),
+        opts.rules.display(),
+        ms(load_time)
+    );
+
+    // What the mails are, from one untimed pass (also warms caches and lazy regexes).
+    let mut summary = Summary::default();
+    for raw in &mails {
+        let parser = mail_parser::MessageParser::default().parse(raw.as_slice());
+        summary.mail_parser_failed += usize::from(parser.is_none());
+        match parse::parse(raw) {
+            Ok(inbound) => {
+                let verdict = screen::screen(&inbound, &own);
+                let class = rules.classify(&inbound, &verdict);
+                summary.add(&inbound, &verdict, class.category.as_deref());
+            }
+            Err(e) => *summary.errors.entry(e.to_string()).or_default() += 1,
+        }
+    }
+    summary.print(mails.len());
+
+    let baseline = time_reps(reps, || {
+        for raw in &mails {
+            black_box(mail_parser::MessageParser::default().parse(black_box(raw.as_slice())));
+        }
+    });
+    let full = time_reps(reps, || {
+        for raw in &mails {
+            if let Ok(inbound) = parse::parse(black_box(raw)) {
+                let verdict = screen::screen(&inbound, &own);
+                black_box(rules.classify(&inbound, &verdict));
+            }
+        }
+    });
+    let parse_only = time_reps(reps, || {
+        for raw in &mails {
+            let _ = black_box(parse::parse(black_box(raw)));
+        }
+    });
+
+    let n = (mails.len() * reps) as f64;
+    println!();
+    println!(
+        "{} passes over {} mails ({} mails per row), one thread:",
+        reps,
+        mails.len(),
+        mails.len() * reps
+    );
+    println!();
+    println!("| what | mails/s | µs/mail | MB/s |");
+    println!("| --- | ---: | ---: | ---: |");
+    let row = |what: &str, d: Duration| {
+        let secs = d.as_secs_f64();
+        println!("| {what} | {:.0} | {:.1} | {:.1} |", n / secs, secs * 1e6 / n, mb(bytes * reps) / secs);
+    };
+    row("(a) mail-parser `MessageParser::default().parse`", baseline);
+    row("(b) deskmail parse + screen + classify", full);
+    row("    of which deskmail `parse::parse` alone", parse_only);
+    println!();
+    println!(
+        "deskmail costs {:.2}× mail-parser (time (b) / time (a)); parse alone {:.2}×",
+        full.as_secs_f64() / baseline.as_secs_f64(),
+        parse_only.as_secs_f64() / baseline.as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Runs `f` `reps` times and returns the total time.
+fn time_reps(reps: usize, mut f: impl FnMut()) -> Duration {
+    let start = Instant::now();
+    for _ in 0..reps {
+        f();
+    }
+    start.elapsed()
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn mb(bytes: usize) -> f64 {
+    bytes as f64 / 1_000_000.0
+}
+
+/// What a corpus holds, as deskmail sees it.
+#[derive(Default)]
+struct Summary {
+    mail_parser_failed: usize,
+    errors: BTreeMap<String, usize>,
+    automated: BTreeMap<String, usize>,
+    categories: BTreeMap<String, usize>,
+    languages: BTreeMap<String, usize>,
+    charsets: BTreeMap<String, usize>,
+    with_attachments: usize,
+    with_quotes: usize,
+    lossy: usize,
+    /// Generated mails: (with an expected category, agreeing), and the disagreements.
+    expected: (usize, usize),
+    confusions: BTreeMap<(String, String), usize>,
+}
+
+impl Summary {
+    fn add(&mut self, mail: &Inbound, verdict: &Verdict, category: Option<&str>) {
+        let kind = verdict.automated.map_or("no", |k| k.as_str());
+        *self.automated.entry(kind.into()).or_default() += 1;
+        *self.categories.entry(category.unwrap_or("(none: machine mail)").into()).or_default() += 1;
+        *self.languages.entry(mail.language.tag().into()).or_default() += 1;
+        *self.charsets.entry(mail.charset.clone()).or_default() += 1;
+        self.with_attachments += usize::from(!mail.attachments.is_empty());
+        self.with_quotes += usize::from(!mail.quoted_text.is_empty());
+        self.lossy += usize::from(mail.lossy);
+        if let Some(expected) = mail.header(EXPECTED_HEADER) {
+            let got = category.unwrap_or("none");
+            self.expected.0 += 1;
+            if expected == got {
+                self.expected.1 += 1;
+            } else {
+                *self.confusions.entry((expected.to_string(), got.to_string())).or_default() += 1;
+            }
+        }
+    }
+
+    fn print(&self, total: usize) {
+        let list = |map: &BTreeMap<String, usize>| {
+            let mut items: Vec<_> = map.iter().collect();
+            items.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+            let mut out = String::new();
+            for (k, v) in items {
+                let _ = write!(out, "{}{k} {v}", if out.is_empty() { "" } else { ", " });
+            }
+            if out.is_empty() { "-".into() } else { out }
+        };
+        let parse_errors: usize = self.errors.values().sum();
+        println!(
+            "content: {} parsed by deskmail, {} quarantined as unparsable ({}); mail-parser returned None for {}",
+            total - parse_errors,
+            parse_errors,
+            list(&self.errors),
+            self.mail_parser_failed
+        );
+        println!("         automated: {}", list(&self.automated));
+        println!("         categories: {}", list(&self.categories));
+        println!("         languages: {}", list(&self.languages));
+        println!("         body charsets: {}", list(&self.charsets));
+        println!(
+            "         {} with attachments, {} with quoted history or signature, {} decoded lossily",
+            self.with_attachments, self.with_quotes, self.lossy
+        );
+        if self.expected.0 > 0 {
+            let confusions: BTreeMap<String, usize> =
+                self.confusions.iter().map(|((e, g), n)| (format!("{e} as {g}"), *n)).collect();
+            println!(
+                "         generated mails classified as the generator meant: {}/{} (misses: {})",
+                self.expected.1,
+                self.expected.0,
+                list(&confusions)
+            );
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// rules N
+
+fn rules(opts: &Options) -> Result<(), String> {
+    let extra = number(opts.positional.get(1).ok_or_else(|| format!("rules needs N\n{USAGE}"))?)?;
+    if opts.corpus.is_empty() {
+        return Err(format!("rules needs --corpus DIR\n{USAGE}"));
+    }
+    let dir = std::env::temp_dir().join(format!("deskmail-bench-rules-{}", std::process::id()));
+    let result = rules_in(opts, extra, &dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+fn rules_in(opts: &Options, extra: usize, dir: &Path) -> Result<(), String> {
+    let io = |e: std::io::Error| format!("{}: {e}", dir.display());
+    std::fs::create_dir_all(dir).map_err(io)?;
+    for entry in std::fs::read_dir(&opts.rules).map_err(|e| format!("{}: {e}", opts.rules.display()))? {
+        let path = entry.map_err(io)?.path();
+        if path.extension().is_some_and(|x| x == "toml") {
+            std::fs::copy(&path, dir.join(path.file_name().unwrap_or_default())).map_err(io)?;
+        }
+    }
+    let (regexes, keywords) = write_synthetic_rules(&dir.join("5000-synthetic.toml"), extra, opts.seed)?;
+
+    let (default_rules, default_load) = load_rules(&opts.rules, &opts.templates)?;
+    let (many_rules, many_load) = load_rules(dir, &opts.templates)?;
+    let mails = load_mails(&opts.corpus)?;
+    let own = own();
+    let parsed: Vec<(Inbound, Verdict)> = mails
+        .iter()
+        .filter_map(|raw| parse::parse(raw).ok())
+        .map(|inbound| {
+            let verdict = screen::screen(&inbound, &own);
+            (inbound, verdict)
+        })
+        .collect();
+    if parsed.is_empty() {
+        return Err("no parsable mail in --corpus".into());
+    }
+    let reps = reps_for(opts, parsed.len());
+    println!(
+        "corpus:  {} mails parsed and screened once up front from {}; classify only is timed, {} passes",
+        parsed.len(),
+        opts.corpus.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" "),
+        reps
+    );
+    println!(
+        "rules:   {} synthetic rules ({} keywords in all, {} with a regex, priorities spread among the defaults)",
+        extra, keywords, regexes
+    );
+    println!();
+    println!("| rule set | rules | compile ms | classify mails/s | µs/mail | same category as defaults |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    let mut baseline_categories = Vec::new();
+    for (name, set, load) in
+        [("default", &default_rules, default_load), ("default + synthetic", &many_rules, many_load)]
+    {
+        let categories: Vec<Option<String>> =
+            parsed.iter().map(|(m, v)| set.classify(m, v).category).collect();
+        if baseline_categories.is_empty() {
+            baseline_categories = categories.clone();
+        }
+        let same = categories.iter().zip(&baseline_categories).filter(|(a, b)| a == b).count();
+        let elapsed = time_reps(reps, || {
+            for (mail, verdict) in &parsed {
+                black_box(set.classify(black_box(mail), verdict));
+            }
+        });
+        let n = (parsed.len() * reps) as f64;
+        println!(
+            "| {name} | {} | {:.1} | {:.0} | {:.2} | {same}/{} |",
+            set.len(),
+            ms(load),
+            n / elapsed.as_secs_f64(),
+            elapsed.as_secs_f64() * 1e6 / n,
+            parsed.len()
+        );
+    }
+    Ok(())
+}
+
+/// Writes `n` rules with distinct ids and priorities, a few random keywords each and
+/// sometimes a regex; returns (rules with a regex, keywords written).
+fn write_synthetic_rules(path: &Path, n: usize, seed: u64) -> Result<(usize, usize), String> {
+    const FIELDS: [&str; 4] = ["text", "text", "subject", "body"];
+    let mut rng = Rng::new(seed ^ 0x5EED_0F_5EED);
+    // Priorities 1..=10n+1000 without the defaults' (10, 20, … 900): shuffled, then taken.
+    let defaults: HashSet<i64> = [10, 20, 30, 40, 50, 60, 70, 80, 90, 900].into();
+    let mut priorities: Vec<i64> = (1..=(10 * n as i64 + 1000)).filter(|p| !defaults.contains(p)).collect();
+    rng.shuffle(&mut priorities);
+    let mut used_words = HashSet::new();
+    let mut out = String::from("# Synthetic rules written by deskmail-bench (rules N).\n");
+    let (mut regexes, mut keyword_count) = (0, 0);
+    for i in 0..n {
+        let category = CATEGORY_NAMES[rng.below(CATEGORY_NAMES.len())];
+        let mut words = Vec::new();
+        for _ in 0..2 + rng.below(4) {
+            let word = loop {
+                let w = if rng.chance(40) { rng.han_word() } else { rng.latin_word() };
+                if used_words.insert(w.clone()) {
+                    break w;
+                }
+            };
+            words.push(format!("{word:?}"));
+        }
+        keyword_count += words.len();
+        let field = FIELDS[rng.below(FIELDS.len())];
+        let _ = writeln!(
+            out,
+            "\n[[rule]]\nid = \"synthetic-{i}\"\npriority = {}\ncategory = \"{category}\"\naction = \"{}\"\ntags = [\"synthetic\"]\n\n[rule.when]\nany = [\n  {{ field = \"{field}\", both_scripts = true, keywords = [{}] }},",
+            priorities[i],
+            if rng.chance(50) { "acknowledge" } else { "escalate" },
+            words.join(", ")
+        );
+        if rng.chance(25) {
+            regexes += 1;
+            let stem = rng.latin_word();
+            let _ = writeln!(
+                out,
+                "  {{ field = \"text\", regex = '''(?i)\\b{stem}[- ]?(no\\.?|#)?\\s*\\d{{{},{}}}\\b''' }},",
+                4 + rng.below(3),
+                8 + rng.below(4)
+            );
+        }
+        out.push_str("]\n");
+    }
+    std::fs::write(path, out).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok((regexes, keyword_count))
+}
+
+// ---------------------------------------------------------------------------------------
+// generate N OUTDIR
+
+/// xorshift64*: small, fast and deterministic; enough for test data.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Rng {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    /// True with `percent` % probability.
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+
+    fn pick<'a, T: ?Sized>(&mut self, items: &[&'a T]) -> &'a T {
+        items[self.below(items.len())]
+    }
+
+    fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            items.swap(i, self.below(i + 1));
+        }
+    }
+
+    fn bytes(&mut self, n: usize) -> Vec<u8> {
+        (0..n).map(|_| self.next() as u8).collect()
+    }
+
+    fn latin_word(&mut self) -> String {
+        const SYLLABLES: [&str; 16] = [
+            "ka", "lo", "mi", "ren", "tas", "vo", "qui", "zen", "dra", "pel", "nu", "sor", "fi", "gat", "hu",
+            "wex",
+        ];
+        (0..2 + self.below(3)).map(|_| SYLLABLES[self.below(SYLLABLES.len())]).collect()
+    }
+
+    fn han_word(&mut self) -> String {
+        const HAN: &str =
+            "商户联盟积分会员卡券礼品优惠活动推广合作渠道代理返利奖励签到抽奖红包等级特权专享定制";
+        let chars: Vec<char> = HAN.chars().collect();
+        (0..2 + self.below(3)).map(|_| chars[self.below(chars.len())]).collect()
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Lang {
+    Hans,
+    Hant,
+    En,
+}
+
+/// How the text part is written.
+#[derive(Clone, Copy)]
+enum Charset {
+    Utf8Base64,
+    Utf8Qp,
+    /// GB18030 bytes (GBK-only characters included) labelled `gb2312`, base64 or 8bit.
+    Gb2312Base64,
+    Gb2312EightBit,
+    Big5Qp,
+    Ascii,
+}
+
+/// What a customer writes about a category: subjects and sentences in each language.
+struct Topic {
+    subjects: [&'static [&'static str]; 3],
+    sentences: [&'static [&'static str]; 3],
+}
+
+const fn topic(subjects: [&'static [&'static str]; 3], sentences: [&'static [&'static str]; 3]) -> Topic {
+    Topic { subjects, sentences }
+}
+
+/// The header in generated mails that names the category the generator meant.
+const EXPECTED_HEADER: &str = "X-Bench-Category";
+
+const CATEGORY_NAMES: [&str; 10] = [
+    "password_reset",
+    "missing_confirmation",
+    "refund",
+    "transaction_failure",
+    "account_locked",
+    "account_security",
+    "withdrawal",
+    "fees",
+    "currency",
+    "other",
+];
+
+/// The ten categories, in the order of `CATEGORY_NAMES` (languages: zh-Hans, zh-Hant, en).
+static TOPICS: [Topic; 10] = [
+    topic(
+        [
+            &["忘记密码", "密码重置", "登录不了"],
+            &["忘記密碼", "密碼重置問題"],
+            &["Forgot password", "Password reset", "Cannot log in"],
+        ],
+        [
+            &[
+                "我忘记密码了，登录不了账户。",
+                "请问怎么重置密码？我试了好几次都收不到新密码。",
+                "找回密码的时候一直提示失败。",
+            ],
+            &["我忘記密碼了，無法登入帳戶。", "請問怎麼重置密碼？我試了好幾次。"],
+            &[
+                "I forgot my password and I can't log in to my account.",
+                "Please help me reset my password, the reset link from yesterday does not work.",
+            ],
+        ],
+    ),
+    topic(
+        [
+            &["没收到确认邮件", "验证码收不到"],
+            &["沒收到確認郵件", "收不到驗證碼"],
+            &["Confirmation email not received", "No verification code"],
+        ],
+        [
+            &["注册以后一直没收到确认邮件，垃圾箱也看过了。", "手机收不到验证码，请重新发送。"],
+            &["註冊以後一直沒收到確認郵件，垃圾郵件也看過了。", "收不到驗證碼，麻煩重新發送。"],
+            &[
+                "I signed up yesterday but I never received the confirmation email.",
+                "The verification code never arrives. Could you resend it?",
+            ],
+        ],
+    ),
+    topic(
+        [
+            &["申请退款", "退款什么时候到"],
+            &["申請退款", "退款進度"],
+            &["Refund request", "Where is my refund?"],
+        ],
+        [
+            &["我想申请退款，商家已经同意了。", "订单取消了，但是钱还没有退回来，请帮忙查一下退款。"],
+            &["我想申請退款，商家已經同意了。", "訂單取消了，請幫我查詢退款進度。"],
+            &[
+                "I would like a refund for this order, the merchant never shipped it.",
+                "The merchant cancelled my order, when do I get my money back?",
+            ],
+        ],
+    ),
+    topic(
+        [&["支付失败", "充值失败"], &["付款失敗", "交易失敗"], &["Payment failed", "Top-up declined"]],
+        [
+            &["今天付款的时候支付失败了，页面提示交易失败。", "充值失败，但是银行卡好像扣了两次。"],
+            &["今天付款的時候支付失敗了，頁面顯示交易失敗。", "儲值一直交易失敗，請問是什麼原因？"],
+            &[
+                "My payment failed at checkout with an error message.",
+                "My card was declined twice today when I tried to top up.",
+            ],
+        ],
+    ),
+    topic(
+        [
+            &["账户被锁定", "账户冻结了"],
+            &["帳戶被鎖定", "賬戶凍結"],
+            &["Account locked", "My account is frozen"],
+        ],
+        [
+            &["我的账户被锁定了，请帮忙解锁。", "账户突然被冻结，什么时候可以解冻？"],
+            &["我的賬戶被鎖定了，請幫忙解鎖。", "帳戶突然被凍結，什麼時候可以解凍？"],
+            &[
+                "My account is locked after several attempts, please unlock it.",
+                "My account has been frozen since Monday and I need it for work.",
+            ],
+        ],
+    ),
+    topic(
+        [
+            &["账户被盗", "有陌生交易"],
+            &["帳戶被盜", "有陌生交易"],
+            &["Account hacked", "Unauthorized transaction"],
+        ],
+        [
+            &[
+                "我的账户被盗了，有一笔陌生交易不是我本人操作的。",
+                "收到一封钓鱼邮件以后，账户里多了几笔可疑交易。",
+            ],
+            &["我的賬戶被盜了，有一筆陌生交易不是我本人操作的。", "帳戶有異地登入，不是我本人操作。"],
+            &[
+                "There is a payment I did not make, I think my account was hacked.",
+                "I clicked a phishing link and now I see unauthorized transactions.",
+            ],
+        ],
+    ),
+    topic(
+        [
+            &["提现没到账", "提现多久到账"],
+            &["提現沒到賬", "提現問題"],
+            &["Withdrawal not received", "Withdrawal pending"],
+        ],
+        [
+            &["三天前提现到银行卡，到现在还没到账。", "请问提现一般多久到账？"],
+            &["三天前提現到銀行卡，到現在還沒到賬。", "請問提現一般多久到賬？"],
+            &[
+                "I made a withdrawal to my bank card three days ago and it has not arrived.",
+                "How long does it take to withdraw money to my bank account?",
+            ],
+        ],
+    ),
+    topic(
+        [
+            &["手续费问题", "收费标准"],
+            &["手續費問題", "收費標準"],
+            &["Question about fees", "Why was I charged?"],
+        ],
+        [
+            &["请问国际转账的手续费是多少？", "为什么这笔付款收了服务费？"],
+            &["請問國際轉賬的手續費是多少？", "為什麼這筆付款收了服務費？"],
+            &["What is the fee for sending money abroad?", "Why was I charged a commission on this payment?"],
+        ],
+    ),
+    topic(
+        [
+            &["汇率问题", "支持哪些币种"],
+            &["匯率問題", "支援哪些幣種"],
+            &["Exchange rate question", "Supported currencies"],
+        ],
+        [
+            &["请问支持哪些币种？汇率是怎么算的？", "付款的时候显示的汇率和银行的不一样。"],
+            &["請問支援哪些幣種？匯率是怎麼算的？", "付款時顯示的匯率和銀行的不一樣。"],
+            &[
+                "Which currencies do you support and which exchange rate do you use?",
+                "Can I convert my balance to another currency?",
+            ],
+        ],
+    ),
+    topic(
+        [
+            &["导出交易记录", "合作咨询", "投诉"],
+            &["匯出交易記錄", "合作洽詢"],
+            &["Export of my history", "Partnership", "Feedback"],
+        ],
+        [
+            &[
+                "请问怎么导出全年的交易记录？需要CSV格式。",
+                "我们公司想和贵公司洽谈合作。",
+                "我要投诉你们客服的服务态度。",
+            ],
+            &["請問怎麼匯出全年的交易記錄？", "我們公司想和貴公司洽談合作。"],
+            &[
+                "How can I export my transaction history as a CSV file?",
+                "We are a travel agency and would like to discuss a partnership.",
+                "Your app looks great, thank you for the new design.",
+            ],
+        ],
+    ),
+];
+
+const HANS_NAMES: [&str; 8] = ["王小明", "李娜", "张伟", "刘洋", "陈静", "王喆", "朱镕", "赵敏"];
+const HANT_NAMES: [&str; 6] = ["陳大文", "林美玲", "黃志明", "張家豪", "李淑芬", "吳建宏"];
+const EN_NAMES: [&str; 8] = [
+    "Ann Lee",
+    "John Smith",
+    "Maria Garcia",
+    "David Chen",
+    "Sarah O'Brien",
+    "Tom Baker",
+    "Priya Patel",
+    "Ken Ito",
+];
+const DOMAINS: [&str; 8] = [
+    "qq.example",
+    "163.example",
+    "gmail.example",
+    "outlook.example",
+    "yahoo.example",
+    "hinet.example",
+    "corp.example",
+    "126.example",
+];
+const MAILERS: [&str; 5] = [
+    "Foxmail 7.2.25.228[cn]",
+    "Microsoft Outlook 16.0",
+    "Apple Mail (2.3774.600.62)",
+    "QQMail 2.x",
+    "Mozilla Thunderbird 128.3.1",
+];
+
+fn generate(opts: &Options) -> Result<(), String> {
+    let (Some(n), Some(out)) = (opts.positional.get(1), opts.positional.get(2)) else {
+        return Err(format!("generate needs N and OUTDIR\n{USAGE}"));
+    };
+    let n = number(n)?;
+    let out = PathBuf::from(out);
+    std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let mut rng = Rng::new(opts.seed);
+    let mut bytes = 0;
+    let start = Instant::now();
+    for i in 0..n {
+        let mail = customer_mail(&mut rng, i);
+        bytes += mail.len();
+        let path = out.join(format!("{i:06}.eml"));
+        std::fs::write(&path, mail).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    println!(
+        "generated {n} mails ({:.1} MB) into {} in {:.1} s (seed {})",
+        mb(bytes),
+        out.display(),
+        start.elapsed().as_secs_f64(),
+        opts.seed
+    );
+    Ok(())
+}
+
+/// One customer mail, CRLF line ends.
+fn customer_mail(rng: &mut Rng, i: usize) -> Vec<u8> {
+    let lang = match rng.below(100) {
+        0..40 => Lang::Hans,
+        40..65 => Lang::Hant,
+        _ => Lang::En,
+    };
+    let li = match lang {
+        Lang::Hans => 0,
+        Lang::Hant => 1,
+        Lang::En => 2,
+    };
+    let category = rng.below(TOPICS.len());
+    let topic = &TOPICS[category];
+    let charset = match lang {
+        Lang::Hans => [Charset::Utf8Base64, Charset::Gb2312Base64, Charset::Gb2312EightBit, Charset::Utf8Qp]
+            [rng.below(4)],
+        Lang::Hant => [Charset::Big5Qp, Charset::Big5Qp, Charset::Utf8Base64][rng.below(3)],
+        Lang::En => [Charset::Ascii, Charset::Ascii, Charset::Utf8Qp][rng.below(3)],
+    };
+    let html_only = rng.chance(15);
+    let attachment = rng.chance(30);
+    let follow_up = rng.chance(30);
+
+    let name = match lang {
+        Lang::Hans => rng.pick(&HANS_NAMES).to_string(),
+        Lang::Hant => rng.pick(&HANT_NAMES).to_string(),
+        Lang::En => rng.pick(&EN_NAMES).to_string(),
+    };
+    let local = format!("user{}", rng.below(5000));
+    let address = format!("{local}@{}", rng.pick(&DOMAINS));
+    let ticket = 1000 + rng.below(9000);
+    let mut subject = rng.pick(topic.subjects[li]).to_string();
+    if follow_up {
+        subject = match lang {
+            Lang::En => format!("Re: {subject} [#{ticket}]"),
+            _ if rng.chance(50) => format!("回复: {subject} [#{ticket}]"),
+            _ => format!("Re: {subject} [#{ticket}]"),
+        };
+    }
+
+    // The body: greeting, what happened, the details support asks for, a sign-off.
+    let mut lines: Vec<String> = Vec::new();
+    lines.push(match lang {
+        Lang::Hans => "您好，".into(),
+        Lang::Hant => "您好：".into(),
+        Lang::En => rng.pick(&["Hello,", "Hi,", "Dear support team,"]).to_string(),
+    });
+    lines.push(String::new());
+    let sentences = topic.sentences[li];
+    let first = rng.below(sentences.len());
+    lines.push(sentences[first].to_string());
+    if rng.chance(50) {
+        lines.push(sentences[(first + 1) % sentences.len()].to_string());
+    }
+    let txid = format!("T{}{:08}", 2026, rng.below(100_000_000));
+    let amount = format!("{}.{:02}", 10 + rng.below(5000), rng.below(100));
+    lines.push(match lang {
+        Lang::Hans => format!("我的账号是 {address}，交易号 {txid}，金额 ￥{amount}。"),
+        Lang::Hant => format!("我的帳號是 {address}，交易編號 {txid}，金額 NT${amount}。"),
+        Lang::En => format!("My account is {address}, transaction id {txid}, amount ${amount}."),
+    });
+    if rng.chance(40) {
+        lines.push(match lang {
+            Lang::Hans => "麻烦尽快处理，谢谢！".into(),
+            Lang::Hant => "麻煩盡快處理，謝謝！".into(),
+            Lang::En => "Thanks in advance for your help.".into(),
+        });
+    }
+    if attachment {
+        lines.push(match lang {
+            Lang::Hans => "截图见附件。".into(),
+            Lang::Hant => "截圖請見附件。".into(),
+            Lang::En => "Please find the screenshot attached.".into(),
+        });
+    }
+    lines.push(String::new());
+    lines.push(name.clone());
+    if rng.chance(20) {
+        lines.push(String::new());
+        lines.push(match lang {
+            Lang::Hans => "发自我的iPhone".into(),
+            Lang::Hant => "從我的 iPhone 傳送".into(),
+            Lang::En => "Sent from my iPhone".into(),
+        });
+    }
+    if follow_up {
+        lines.push(String::new());
+        lines.extend(quoted_history(rng, lang, ticket));
+    }
+    let text = lines.join("\r\n") + "\r\n";
+
+    let mut head = String::new();
+    let received_host = rng.below(200);
+    let _ = write!(
+        head,
+        "Return-Path: <{address}>\r\nReceived: from mx{received_host}.{domain} (mx{received_host}.{domain} [198.51.100.{received_host}])\r\n\tby mail.example.test (Postfix) with ESMTPS id {id:X}\r\n\tfor <support@example.test>; {date}\r\n",
+        domain = address.split('@').nth(1).unwrap_or("x"),
+        id = rng.next() & 0xFF_FFFF_FFFF,
+        date = date(rng, i)
+    );
+    let from = match lang {
+        Lang::En => format!("{name} <{address}>"),
+        _ => format!("{} <{address}>", encoded_word(&name, charset)),
+    };
+    let subject_header = if subject.is_ascii() { subject.clone() } else { encoded_word(&subject, charset) };
+    let _ = write!(
+        head,
+        "From: {from}\r\nTo: OKPay Support <support@example.test>\r\nSubject: {subject_header}\r\nDate: {}\r\nMessage-ID: <{:016x}.{i}@{}>\r\n",
+        date(rng, i),
+        rng.next(),
+        address.split('@').nth(1).unwrap_or("x")
+    );
+    if follow_up {
+        let ours = format!("{:032x}@example.test", u128::from(rng.next()) << 64 | u128::from(rng.next()));
+        let theirs = format!("{:016x}@{}", rng.next(), address.split('@').nth(1).unwrap_or("x"));
+        let _ = write!(head, "In-Reply-To: <{ours}>\r\nReferences: <{theirs}>\r\n <{ours}>\r\n");
+    }
+    if rng.chance(60) {
+        let _ = write!(head, "X-Mailer: {}\r\n", rng.pick(&MAILERS));
+    }
+    // What the generator meant, so that `corpus` can say how many the default rules agree on.
+    let _ = write!(head, "{EXPECTED_HEADER}: {}\r\n", CATEGORY_NAMES[category]);
+    head.push_str("MIME-Version: 1.0\r\n");
+
+    let body_part = if html_only {
+        let html = html_of(&lines, lang);
+        text_part("html", &html, charset)
+    } else {
+        text_part("plain", &text, charset)
+    };
+    let mut mail = head.into_bytes();
+    if attachment {
+        let boundary = format!("----=_Part_{}_{:x}", i, rng.next());
+        let _ = write!(
+            PushStr(&mut mail),
+            "Content-Type: multipart/mixed; boundary=\"{boundary}\"\r\n\r\nThis is a multi-part message in MIME format.\r\n\r\n--{boundary}\r\n"
+        );
+        mail.extend_from_slice(&body_part);
+        let (file, mime, data) = attachment_bytes(rng);
+        let _ = write!(
+            PushStr(&mut mail),
+            "\r\n--{boundary}\r\nContent-Type: {mime}; name=\"{file}\"\r\nContent-Disposition: attachment; filename=\"{file}\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n--{boundary}--\r\n",
+            base64_lines(&data)
+        );
+    } else {
+        mail.extend_from_slice(&body_part);
+    }
+    mail
+}
+
+/// `write!` into a byte vector.
+struct PushStr<'a>(&'a mut Vec<u8>);
+
+impl std::fmt::Write for PushStr<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0.extend_from_slice(s.as_bytes());
+        Ok(())
+    }
+}
+
+fn date(rng: &mut Rng, i: usize) -> String {
+    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    let day = 1 + (i / 400) % 28;
+    format!(
+        "{}, {day} Nov 2026 {:02}:{:02}:{:02} +0800",
+        DAYS[(day + 5) % 7],
+        rng.below(24),
+        rng.below(60),
+        rng.below(60)
+    )
+}
+
+/// The quoted history of a follow-up: our earlier answer, quoted the way mail clients do.
+fn quoted_history(rng: &mut Rng, lang: Lang, ticket: usize) -> Vec<String> {
+    let ours = match lang {
+        Lang::Hans => vec![
+            "尊敬的客户，您好：".to_string(),
+            format!("感谢您联系OKPay客服（工单号：{ticket}）。我们已收到您的邮件，"),
+            "客服人员将在24小时内回复您。请回复本邮件并保留主题中的工单号。".to_string(),
+            "我们绝不会向您索取密码或验证码。".to_string(),
+        ],
+        Lang::Hant => vec![
+            "親愛的客戶，您好：".to_string(),
+            format!("感謝您聯絡OKPay客服（工單號：{ticket}）。我們已收到您的郵件，"),
+            "客服人員將在24小時內回覆您。".to_string(),
+            "我們絕不會向您索取密碼或驗證碼。".to_string(),
+        ],
+        Lang::En => vec![
+            "Dear customer,".to_string(),
+            format!("Thank you for writing to OKPay Support. We have opened ticket number {ticket}"),
+            "and a member of our team will answer within 24 hours.".to_string(),
+            "We will never ask for your password or a verification code.".to_string(),
+        ],
+    };
+    let mut out = Vec::new();
+    match (lang, rng.below(3)) {
+        (Lang::En, 0) => {
+            out.push("On Fri, 20 Nov 2026 at 10:02, OKPay Support <support@example.test> wrote:".into())
+        }
+        (Lang::En, 1) => out.extend([
+            "-----Original Message-----".to_string(),
+            "From: OKPay Support <support@example.test>".into(),
+            "Sent: Friday, November 20, 2026 10:02 AM".into(),
+            "Subject: Your request".into(),
+            String::new(),
+        ]),
+        (Lang::Hans, 0) => {
+            out.push("在 2026年11月20日 10:02，OKPay Support <support@example.test> 写道：".into())
+        }
+        (Lang::Hans, 1) => out.push("------------------ 原始邮件 ------------------".into()),
+        (Lang::Hant, 0) => {
+            out.push("於 2026年11月20日 上午10:02，OKPay Support <support@example.test> 寫道：".into())
+        }
+        (Lang::Hant, 1) => out.push("-----原始郵件-----".into()),
+        (Lang::Hant, _) => {
+            out.push("寄件者: OKPay Support <support@example.test>".into());
+            out.push("寄件日期: 2026年11月20日 上午 10:02".into());
+            out.push("收件者: customer".into());
+            out.push(String::new());
+        }
+        _ => {
+            out.push("发件人: OKPay Support <support@example.test>".into());
+            out.push("发送时间: 2026年11月20日 10:02".into());
+            out.push("收件人: customer".into());
+            out.push(String::new());
+        }
+    }
+    let quote_marks = out.len() == 1;
+    out.extend(ours.into_iter().map(|l| if quote_marks { format!("> {l}") } else { l }));
+    out
+}
+
+fn html_of(lines: &[String], lang: Lang) -> String {
+    let mut html = String::from("<html><head><meta http-equiv=\"Content-Type\" content=\"text/html\">");
+    html.push_str("<style>p{margin:0}</style></head><body>\r\n<div style=\"font-family:");
+    html.push_str(if lang == Lang::En { "Arial\">\r\n" } else { "微软雅黑\">\r\n" });
+    for line in lines {
+        if line.is_empty() {
+            html.push_str("<div><br></div>\r\n");
+        } else {
+            let escaped = line.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+            let _ = write!(html, "<div>{escaped}</div>\r\n");
+        }
+    }
+    html.push_str("</div></body></html>\r\n");
+    html
+}
+
+/// A text part (headers and body) in `charset`.
+fn text_part(subtype: &str, text: &str, charset: Charset) -> Vec<u8> {
+    let (label, transfer, body) = match charset {
+        Charset::Utf8Base64 => ("utf-8", "base64", base64_lines(text.as_bytes()).into_bytes()),
+        Charset::Utf8Qp => ("utf-8", "quoted-printable", quoted_printable(text.as_bytes()).into_bytes()),
+        Charset::Gb2312Base64 => {
+            ("gb2312", "base64", base64_lines(&encoding_rs::GB18030.encode(text).0).into_bytes())
+        }
+        Charset::Gb2312EightBit => ("gb2312", "8bit", encoding_rs::GB18030.encode(text).0.into_owned()),
+        Charset::Big5Qp => {
+            ("big5", "quoted-printable", quoted_printable(&encoding_rs::BIG5.encode(text).0).into_bytes())
+        }
+        Charset::Ascii if text.is_ascii() => ("us-ascii", "7bit", text.as_bytes().to_vec()),
+        Charset::Ascii => ("utf-8", "quoted-printable", quoted_printable(text.as_bytes()).into_bytes()),
+    };
+    let mut out = Vec::new();
+    let _ = write!(
+        PushStr(&mut out),
+        "Content-Type: text/{subtype}; charset=\"{label}\"\r\nContent-Transfer-Encoding: {transfer}\r\n\r\n"
+    );
+    out.extend_from_slice(&body);
+    out
+}
+
+/// An RFC 2047 encoded word for a header in the part's charset.
+fn encoded_word(text: &str, charset: Charset) -> String {
+    match charset {
+        Charset::Gb2312Base64 | Charset::Gb2312EightBit => {
+            let (bytes, _, _) = encoding_rs::GB18030.encode(text);
+            format!("=?gb2312?B?{}?=", base64(&bytes))
+        }
+        Charset::Big5Qp => {
+            let (bytes, _, _) = encoding_rs::BIG5.encode(text);
+            let q: String = bytes
+                .iter()
+                .map(|&b| match b {
+                    b' ' => "_".to_string(),
+                    b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' => char::from(b).to_string(),
+                    _ => format!("={b:02X}"),
+                })
+                .collect();
+            format!("=?big5?Q?{q}?=")
+        }
+        _ => format!("=?UTF-8?B?{}?=", base64(text.as_bytes())),
+    }
+}
+
+fn attachment_bytes(rng: &mut Rng) -> (String, &'static str, Vec<u8>) {
+    let size = 1024 + rng.below(5 * 1024);
+    if rng.chance(50) {
+        let mut data =
+            b"%PDF-1.4\n%\xE2\xE3\xCF\xD3\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n".to_vec();
+        data.extend(rng.bytes(size));
+        data.extend_from_slice(b"\n%%EOF\n");
+        (format!("receipt-{}.pdf", rng.below(100_000)), "application/pdf", data)
+    } else {
+        let mut data = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\x02\x80\0\0\x01\xe0\x08\x06\0\0\0".to_vec();
+        data.extend(rng.bytes(size));
+        data.extend_from_slice(b"\0\0\0\0IEND\xaeB`\x82");
+        (format!("screenshot_{}.png", rng.below(100_000)), "image/png", data)
+    }
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
+        for k in 0..4 {
+            if k <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * k)) as usize & 63]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Base64 in 76-character lines.
+fn base64_lines(bytes: &[u8]) -> String {
+    let encoded = base64(bytes);
+    let lines: Vec<&str> =
+        encoded.as_bytes().chunks(76).map(|c| std::str::from_utf8(c).unwrap_or_default()).collect();
+    lines.join("\r\n") + "\r\n"
+}
+
+/// Quoted-printable with CRLF line ends kept and soft breaks at 76 characters.
+fn quoted_printable(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    let text_lines = bytes.split(|&b| b == b'\n');
+    for (n, line) in text_lines.enumerate() {
+        if n > 0 {
+            out.push_str("\r\n");
+        }
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let mut width = 0;
+        for (k, &b) in line.iter().enumerate() {
+            let last = k + 1 == line.len();
+            let literal = (b == b' ' || b == b'\t') && !last || (33..=126).contains(&b) && b != b'=';
+            let piece = if literal { char::from(b).to_string() } else { format!("={b:02X}") };
+            if width + piece.len() > 75 {
+                out.push_str("=\r\n");
+                width = 0;
+            }
+            width += piece.len();
+            out.push_str(&piece);
+        }
+    }
+    out
+}

@@ -123,7 +123,7 @@ impl Daemon<'_> {
     pub async fn pass(
         &self,
         source: &mut Source,
-        report: &mut dyn FnMut(&Fetched, &Outcome),
+        report: &mut (dyn FnMut(&Fetched, &Outcome) + Send),
     ) -> Result<PassSummary, Failure> {
         let mut summary = PassSummary::default();
         source.open().await?;
@@ -178,7 +178,7 @@ impl Daemon<'_> {
     async fn drain(
         &self,
         source: &mut Source,
-        report: &mut dyn FnMut(&Fetched, &Outcome),
+        report: &mut (dyn FnMut(&Fetched, &Outcome) + Send),
         summary: &mut PassSummary,
     ) -> Result<(), Failure> {
         let mut seen = std::collections::HashSet::new();
@@ -285,7 +285,7 @@ pub async fn run(
     settings: &Settings,
     once: bool,
     stop: &AtomicBool,
-    report: &mut dyn FnMut(&Fetched, &Outcome),
+    report: &mut (dyn FnMut(&Fetched, &Outcome) + Send),
 ) -> Result<(), Failure> {
     let loaded = load(settings)?;
     let store = Store::open(&settings.database)

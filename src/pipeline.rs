@@ -133,7 +133,7 @@ pub fn process(store: &mut Store, ctx: &Context<'_>, mail: &RawMail) -> Result<O
 /// Processes a quarantined mail again (after a fix), in one transaction with the release of
 /// its quarantine row, so a crash leaves it quarantined, never lost.
 pub fn reprocess(store: &mut Store, ctx: &Context<'_>, id: i64) -> Result<Option<Outcome>, StoreError> {
-    let Some((bytes, origin, received_at)) = store.raw_message(id)? else { return Ok(None) };
+    let Some((bytes, origin, received_at)) = store.quarantined_raw(id)? else { return Ok(None) };
     let received_at = Timestamp::from_second(received_at).unwrap_or(ctx.now);
     let mail = RawMail { bytes, origin, received_at, oversize: None };
     let hash = content_hash(&mail.bytes);

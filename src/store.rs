@@ -332,12 +332,14 @@ impl Store {
         .map_err(StoreError::wrap("list quarantined mail"))
     }
 
-    /// The raw bytes, origin and receipt time of a stored message.
-    pub fn raw_message(&self, id: i64) -> Result<Option<(Vec<u8>, String, i64)>> {
+    /// The raw bytes, origin and receipt time of a quarantined message.
+    pub fn quarantined_raw(&self, id: i64) -> Result<Option<(Vec<u8>, String, i64)>> {
         self.conn
-            .query_row("SELECT raw, origin, received_at FROM messages WHERE id = ?1", [id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })
+            .query_row(
+                "SELECT raw, origin, received_at FROM messages WHERE id = ?1 AND state = 'quarantined'",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
             .optional()
             .map_err(StoreError::wrap("read a stored message"))
     }

@@ -20,9 +20,11 @@ use deskmail::thread::{self, Lookup};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 
+/// 256 cases per property; `DESKMAIL_PROPTEST_CASES=N` runs a longer fuzzing session.
 fn config() -> ProptestConfig {
+    let cases = std::env::var("DESKMAIL_PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(256);
     // No regression files in the source tree: failures are kept as named tests below.
-    ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() }
+    ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() }
 }
 
 fn manifest(path: &str) -> PathBuf {
@@ -58,7 +60,12 @@ fn parse_checked(raw: &[u8]) -> Result<Option<Inbound>, TestCaseError> {
             prop_assert!(!mail.from_address.is_empty(), "empty sender address");
             prop_assert_eq!(&mail.from_address, &mail.from_address.to_lowercase(), "sender not lower-case");
             for (what, value) in [("subject", &mail.subject), ("from_name", &mail.from_name)] {
-                prop_assert!(!value.chars().any(char::is_control), "control character in {}: {:?}", what, value);
+                prop_assert!(
+                    !value.chars().any(char::is_control),
+                    "control character in {}: {:?}",
+                    what,
+                    value
+                );
             }
             // The later stages must not panic on whatever came out either.
             let verdict = screen::screen(&mail, &own());
@@ -332,20 +339,56 @@ impl Lookup for FakeLookup {
 fn id_list() -> impl Strategy<Value = String> {
     let pool = prop::sample::select(
         &[
-            "<", ">", " ", "\t", "\r", "\n", "\r\n", "\r\n ", "@", ".", "a", "x", "1", "\"", "(", ")", ",",
-            ";", "\\", "中", "文", "é", "\u{2028}", "\0", "=?utf-8?q?x?=", "<a@b>", "@support.test",
+            "<",
+            ">",
+            " ",
+            "\t",
+            "\r",
+            "\n",
+            "\r\n",
+            "\r\n ",
+            "@",
+            ".",
+            "a",
+            "x",
+            "1",
+            "\"",
+            "(",
+            ")",
+            ",",
+            ";",
+            "\\",
+            "中",
+            "文",
+            "é",
+            "\u{2028}",
+            "\0",
+            "=?utf-8?q?x?=",
+            "<a@b>",
+            "@support.test",
         ][..],
     );
-    prop_oneof![
-        "\\PC{0,80}",
-        any::<String>(),
-        prop::collection::vec(pool, 0..60).prop_map(|p| p.concat()),
-    ]
+    prop_oneof!["\\PC{0,80}", any::<String>(), prop::collection::vec(pool, 0..60).prop_map(|p| p.concat()),]
 }
 
 fn subject_text() -> impl Strategy<Value = String> {
     let pool = prop::sample::select(
-        &["[#", "]", "#", "[", "0", "7", "42", "999999999999", "9999999999999", "١٢", "１２", " ", "Re: ", "退款"][..],
+        &[
+            "[#",
+            "]",
+            "#",
+            "[",
+            "0",
+            "7",
+            "42",
+            "999999999999",
+            "9999999999999",
+            "١٢",
+            "１２",
+            " ",
+            "Re: ",
+            "退款",
+        ][..],
     );
     prop_oneof![any::<String>(), prop::collection::vec(pool, 0..30).prop_map(|p| p.concat())]
 }
@@ -478,7 +521,11 @@ fn check_problem_lines(files: &[(&str, Vec<u8>)]) -> Result<(), TestCaseError> {
         let name = problem.file.file_name().and_then(|n| n.to_str()).unwrap_or_default();
         let (_, bytes) = files.iter().find(|(n, _)| *n == name).expect("problem in a file we wrote");
         if !bytes.is_empty() {
-            prop_assert!(problem.line >= 1, "problem without a line: {problem} in {:?}", String::from_utf8_lossy(bytes));
+            prop_assert!(
+                problem.line >= 1,
+                "problem without a line: {problem} in {:?}",
+                String::from_utf8_lossy(bytes)
+            );
             prop_assert!(problem.col >= 1, "problem without a column: {problem}");
         }
     }
@@ -549,11 +596,45 @@ fn context(customer_name: String, subject: String, ticket: i64) -> TemplateConte
 fn hostile() -> impl Strategy<Value = String> {
     let pool = prop::sample::select(
         &[
-            "\r", "\n", "\r\n", "\r\n\r\n", "Bcc: evil@x.test", "Cc: evil@x.test", "\r\nBcc: evil@x.test",
-            "\nCc: a@b", "\u{2028}", "\u{2029}", "\u{85}", "\u{b}", "\u{c}", "\0", "\t", " ", "<script>",
-            "<SCRIPT src=x>", "</script>", "<img onerror=alert(1)>", "&lt;script", "\"", "'", "\\", "{{ tag }}",
-            "{% raw %}", "=?utf-8?B?DQpCY2M6IGV2aWxAeC50ZXN0?=", "王小明", "陳大文", "Re: ", "[#99]", "é", "😀",
-            ":", ";", ",", "<", ">", "@",
+            "\r",
+            "\n",
+            "\r\n",
+            "\r\n\r\n",
+            "Bcc: evil@x.test",
+            "Cc: evil@x.test",
+            "\r\nBcc: evil@x.test",
+            "\nCc: a@b",
+            "\u{2028}",
+            "\u{2029}",
+            "\u{85}",
+            "\u{b}",
+            "\u{c}",
+            "\0",
+            "\t",
+            " ",
+            "<script>",
+            "<SCRIPT src=x>",
+            "</script>",
+            "<img onerror=alert(1)>",
+            "&lt;script",
+            "\"",
+            "'",
+            "\\",
+            "{{ tag }}",
+            "{% raw %}",
+            "=?utf-8?B?DQpCY2M6IGV2aWxAeC50ZXN0?=",
+            "王小明",
+            "陳大文",
+            "Re: ",
+            "[#99]",
+            "é",
+            "😀",
+            ":",
+            ";",
+            ",",
+            "<",
+            ">",
+            "@",
         ][..],
     );
     prop_oneof![
@@ -586,10 +667,16 @@ fn check_header_section(raw: &[u8]) -> Result<(), String> {
     let head = &raw[..end + 2];
     for (i, &b) in head.iter().enumerate() {
         if b == b'\r' && head.get(i + 1) != Some(&b'\n') {
-            return Err(format!("bare CR in the header section at byte {i}: {}", String::from_utf8_lossy(head)));
+            return Err(format!(
+                "bare CR in the header section at byte {i}: {}",
+                String::from_utf8_lossy(head)
+            ));
         }
         if b == b'\n' && (i == 0 || head[i - 1] != b'\r') {
-            return Err(format!("bare LF in the header section at byte {i}: {}", String::from_utf8_lossy(head)));
+            return Err(format!(
+                "bare LF in the header section at byte {i}: {}",
+                String::from_utf8_lossy(head)
+            ));
         }
     }
     let text = String::from_utf8_lossy(head);
@@ -642,7 +729,8 @@ fn render_and_build(name: &str, subject: &str, ids: &[String], ticket: i64) -> R
                 references: ids,
                 subject: &subject,
             };
-            let raw = compose::build(&envelope, &rendered).map_err(|e| format!("{place}: cannot build: {e}"))?;
+            let raw =
+                compose::build(&envelope, &rendered).map_err(|e| format!("{place}: cannot build: {e}"))?;
             check_header_section(&raw).map_err(|e| format!("{place}: {e}"))?;
         }
     }
@@ -650,7 +738,7 @@ fn render_and_build(name: &str, subject: &str, ids: &[String], ticket: i64) -> R
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..config() })]
+    #![proptest_config(config())]
 
     #[test]
     fn hostile_customer_fields_do_not_reach_headers_or_html(

@@ -74,6 +74,24 @@ pub enum Command {
         #[command(flatten)]
         config: ConfigArg,
     },
+    /// List quarantined mail with the reason each could not be processed.
+    Quarantine {
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Process quarantined mail again (after a fix to the rules, the templates or deskmail).
+    Reprocess {
+        /// Message id from `deskmail quarantine`.
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        id: Option<i64>,
+        /// Every quarantined mail.
+        #[arg(long)]
+        all: bool,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
     /// Show one ticket with its messages and outgoing mail.
     Show {
         /// Ticket number.
@@ -155,6 +173,8 @@ pub fn run(cli: Cli) -> i32 {
             rules_cmd::test(&dir, &templates)
         }
         Command::Tickets { json, config } => config.load().and_then(|s| tickets::list(&s, json)),
+        Command::Quarantine { json, config } => config.load().and_then(|s| tickets::quarantine(&s, json)),
+        Command::Reprocess { id, all: _, config } => config.load().and_then(|s| tickets::reprocess(&s, id)),
         Command::Show { ticket, json, config } => config.load().and_then(|s| tickets::show(&s, ticket, json)),
     };
     match result {

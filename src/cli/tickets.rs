@@ -1,4 +1,5 @@
-//! `deskmail tickets` and `deskmail show N`: what is in the database, for staff.
+//! `deskmail tickets`, `show N`, `quarantine` and `reprocess`: what is in the database, for
+//! staff, and replaying quarantined mail after a fix.
 
 use crate::config::Settings;
 use crate::daemon::Failure;
@@ -90,4 +91,50 @@ pub fn show(settings: &Settings, id: i64, json: bool) -> Result<i32, Failure> {
         }
     }
     Ok(0)
+}
+
+pub fn quarantine(settings: &Settings, json: bool) -> Result<i32, Failure> {
+    let list = open(settings)?.quarantined()?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&list).unwrap_or_default());
+        return Ok(0);
+    }
+    for q in &list {
+        println!("{:>6}  {}  {:>9} bytes  {}", q.id, super::local(settings, q.received_at), q.size, q.origin);
+        println!("        reason: {}", q.reason);
+    }
+    println!("{} quarantined mail(s)", list.len());
+    Ok(0)
+}
+
+/// Processes quarantined mail again; what is still broken stays quarantined with its reason.
+/// The automatic mail it causes is queued and goes out on the daemon's next pass.
+pub fn reprocess(settings: &Settings, id: Option<i64>) -> Result<i32, Failure> {
+    let loaded = crate::daemon::load(settings)?;
+    let mut store = open(settings)?;
+    let ids: Vec<i64> = match id {
+        Some(id) => vec![id],
+        None => store.quarantined()?.iter().map(|q| q.id).collect(),
+    };
+    let ctx = crate::pipeline::Context {
+        settings,
+        rules: &loaded.rules,
+        templates: &loaded.templates,
+        now: jiff::Timestamp::now(),
+    };
+    let mut still = 0;
+    for id in ids {
+        match crate::pipeline::reprocess(&mut store, &ctx, id)? {
+            None => {
+                eprintln!("deskmail: no quarantined mail #{id}");
+                return Ok(1);
+            }
+            Some(crate::pipeline::Outcome::Quarantined { reason }) => {
+                still += 1;
+                println!("#{id}: still quarantined: {reason}");
+            }
+            Some(outcome) => println!("#{id}: {}", serde_json::to_string(&outcome).unwrap_or_default()),
+        }
+    }
+    Ok(if still == 0 { 0 } else { 1 })
 }

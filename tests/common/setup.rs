@@ -20,28 +20,63 @@ pub fn project() -> PathBuf {
 /// Settings for support@ on `stack`: IMAP with STARTTLS and the stack's CA, SMTP submission
 /// with STARTTLS and AUTH, the database in `work`.
 pub fn settings(stack: &MailStack, work: &Path) -> Settings {
+    parse(&config_text(stack, work, Transport::Tls, ""), work)
+}
+
+/// How the test configuration reaches the servers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// IMAP STARTTLS and SMTP submission (STARTTLS + AUTH), certificates checked against the CA.
+    Tls,
+    /// Plain IMAP and SMTP on loopback: fastest, for crash and load tests.
+    Plain,
+}
+
+/// Parses configuration text written by [`config_text`].
+pub fn parse(text: &str, work: &Path) -> Settings {
+    config::from_str(text, "test.toml", work).expect("test configuration")
+}
+
+/// A configuration file for support@ on `stack`; `extra_mailbox` is added to `[mailbox]`
+/// (e.g. `batch_size = 10`).
+pub fn config_text(stack: &MailStack, work: &Path, transport: Transport, extra_mailbox: &str) -> String {
     let password_file = work.join("support.pass");
     std::fs::write(&password_file, "support-pass\n").unwrap();
-    let text = format!(
+    let (imap, smtp) = match transport {
+        Transport::Tls => (
+            format!(
+                "port = {}\ntls = \"starttls\"\nca_file = \"{}\"",
+                stack.imap_port,
+                stack.ca_cert.display()
+            ),
+            format!(
+                "port = {}\ntls = \"starttls\"\nca_file = \"{}\"\nusername = \"support@example.test\"\npassword_file = \"{}\"",
+                stack.submission_port,
+                stack.ca_cert.display(),
+                password_file.display()
+            ),
+        ),
+        Transport::Plain => (
+            format!("port = {}\ntls = \"none\"", stack.imap_port),
+            format!("port = {}\ntls = \"none\"", stack.smtp_port),
+        ),
+    };
+    format!(
         r#"
 [mailbox]
 kind = "imap"
 host = "127.0.0.1"
-port = {imap}
-tls = "starttls"
-ca_file = "{ca}"
+{imap}
 username = "support@example.test"
 password_file = "{pw}"
 poll_interval = "1s"
+{extra_mailbox}
 
 [smtp]
 kind = "smtp"
 host = "127.0.0.1"
-port = {submission}
-tls = "starttls"
-ca_file = "{ca}"
-username = "support@example.test"
-password_file = "{pw}"
+{smtp}
+confirm_within = "5s"
 
 [support]
 address = "support@example.test"
@@ -52,7 +87,7 @@ staff = ["staff@example.test"]
 time_zone = "Asia/Shanghai"
 
 [storage]
-path = "deskmail.db"
+path = "{db}"
 
 [rules]
 dir = "{rules}"
@@ -60,14 +95,22 @@ dir = "{rules}"
 [templates]
 dir = "{templates}"
 "#,
-        imap = stack.imap_port,
-        submission = stack.submission_port,
-        ca = stack.ca_cert.display(),
         pw = password_file.display(),
+        db = work.join("deskmail.db").display(),
         rules = project().join("rules").display(),
         templates = project().join("templates").display(),
-    );
-    config::from_str(&text, "test.toml", work).expect("test configuration")
+    )
+}
+
+/// A short customer mail from `from`, unique by `n`.
+pub fn customer_mail(from: &str, n: usize) -> Vec<u8> {
+    format!(
+        "From: Customer {n} <{from}>\r\nTo: support@example.test\r\nSubject: Refund for order {n}\r\n\
+         Message-ID: <order-{n}@customer.test>\r\nDate: Sat, 21 Nov 2026 10:00:00 +0000\r\n\
+         MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+         I want a refund for order {n}. 我要退款。\r\n"
+    )
+    .into_bytes()
 }
 
 /// The raw bytes of a sample mailbox fixture.

@@ -12,6 +12,7 @@ use jiff::Timestamp;
 
 use crate::compose::Templates;
 use crate::config::{MailboxSettings, Settings, SmtpSettings};
+use crate::notify;
 use crate::pipeline::{self, Context, Outcome};
 use crate::rules::RuleSet;
 use crate::send::{self, Transport};
@@ -280,6 +281,9 @@ fn log_outcome(fetched: &Fetched, outcome: &Outcome) {
     }
 }
 
+/// Set by SIGHUP (or `deskmail reload`): re-read rules and templates before the next pass.
+pub static RELOAD: AtomicBool = AtomicBool::new(false);
+
 /// Runs passes until stopped (or once). Returns after the pass in hand when `stop` is set.
 pub async fn run(
     settings: &Settings,
@@ -287,21 +291,27 @@ pub async fn run(
     stop: &AtomicBool,
     report: &mut (dyn FnMut(&Fetched, &Outcome) + Send),
 ) -> Result<(), Failure> {
-    let loaded = load(settings)?;
+    let mut loaded = load(settings)?;
+    let _lock = lock::acquire(&settings.database)?;
     let store = Store::open(&settings.database)
         .map_err(|e| Failure::Temporary(format!("{}: {e}", settings.database.display())))?;
     let store = Mutex::new(store);
     let transport = transport(settings)?;
-    let daemon = Daemon { settings, loaded: &loaded, store: &store, transport: &transport, stop };
     let mut source = source(settings);
+    notify::notify(&format!("READY=1\nSTATUS=working {}", mailbox_name(settings)));
     let mut failures = 0u32;
     loop {
+        if RELOAD.swap(false, Ordering::SeqCst) {
+            loaded = reload(settings, loaded);
+        }
+        let daemon = Daemon { settings, loaded: &loaded, store: &store, transport: &transport, stop };
         match daemon.pass(&mut source, report).await {
             Ok(summary) => {
                 if failures > 0 {
                     tracing::info!(failed_attempts = failures, "mailbox reachable again");
                 }
                 failures = 0;
+                notify::notify(&format!("WATCHDOG=1\nSTATUS={}", status_line(&summary)));
                 tracing::debug!(?summary, "pass done");
             }
             Err(e) if once => return Err(e),
@@ -310,9 +320,11 @@ pub async fn run(
                     tracing::error!(error = %e, "pass failed; retrying with backoff until it works");
                 }
                 failures += 1;
+                notify::notify(&format!("WATCHDOG=1\nSTATUS=retrying: {e}"));
             }
         }
         if once || stop.load(Ordering::SeqCst) {
+            notify::notify("STOPPING=1");
             return Ok(());
         }
         if failures > 0 {
@@ -320,12 +332,95 @@ pub async fn run(
             continue;
         }
         // IDLE ends early when mail arrives; the poll interval (at most 25 minutes, under
-        // IDLE's 29-minute limit) is the safety net for anything IDLE missed.
-        let wait = settings.poll_interval.min(std::time::Duration::from_secs(25 * 60));
+        // IDLE's 29-minute limit, and within systemd's watchdog) is the safety net for
+        // anything IDLE missed.
+        let mut wait = settings.poll_interval.min(std::time::Duration::from_secs(25 * 60));
+        if let Some(watchdog) = notify::watchdog_interval() {
+            wait = wait.min(watchdog);
+        }
         if let Err(e) = source.wait_for_news(wait, stop).await {
             tracing::debug!(error = %e, "waiting for news failed; polling instead");
             failures = 1;
         }
+    }
+}
+
+/// New rules and templates, or the old ones (with every error logged) when the new are bad.
+fn reload(settings: &Settings, old: Loaded) -> Loaded {
+    match load(settings) {
+        Ok(new) => {
+            tracing::info!(rules = new.rules.len(), "reloaded rules and templates");
+            new
+        }
+        Err(e) => {
+            for line in e.to_string().lines() {
+                tracing::error!(problem = %line, "reload failed; keeping the rules and templates in use");
+            }
+            old
+        }
+    }
+}
+
+fn mailbox_name(settings: &Settings) -> String {
+    match &settings.mailbox {
+        MailboxSettings::Imap { server, folders } => {
+            format!("{}@{}/{}", server.username.as_deref().unwrap_or(""), server.host, folders.inbox)
+        }
+        MailboxSettings::Maildir { path, .. } => path.display().to_string(),
+    }
+}
+
+fn status_line(s: &PassSummary) -> String {
+    format!(
+        "last pass: {} processed, {} duplicates, {} quarantined, {} sent, {} send failures",
+        s.processed, s.duplicates, s.quarantined, s.sent, s.send_failures
+    )
+}
+
+/// The lock that keeps two instances off one database.
+pub mod lock {
+    use std::fs::File;
+    use std::io::Write;
+    use std::path::{Path, PathBuf};
+
+    use super::Failure;
+
+    /// The lock file of a database: `DB.lock`, holding the pid of the instance that has it.
+    pub fn path(database: &Path) -> PathBuf {
+        let mut name = database.as_os_str().to_owned();
+        name.push(".lock");
+        PathBuf::from(name)
+    }
+
+    /// Takes the lock or says which process has it; released when the file is dropped.
+    pub fn acquire(database: &Path) -> Result<File, Failure> {
+        let path = path(database);
+        let mut file =
+            File::options().create(true).truncate(false).read(true).write(true).open(&path).map_err(|e| {
+                Failure::Temporary(format!("cannot open the lock file {}: {e}", path.display()))
+            })?;
+        if file.try_lock().is_err() {
+            let pid = std::fs::read_to_string(&path).unwrap_or_default();
+            return Err(Failure::Temporary(format!(
+                "another deskmail (pid {}) is working {}",
+                pid.trim(),
+                database.display()
+            )));
+        }
+        file.set_len(0)
+            .and_then(|_| write!(file, "{}", std::process::id()))
+            .map_err(|e| Failure::Temporary(format!("cannot write the lock file {}: {e}", path.display())))?;
+        Ok(file)
+    }
+
+    /// The pid of the running instance, if any.
+    pub fn holder(database: &Path) -> Option<u32> {
+        let path = path(database);
+        let file = File::open(&path).ok()?;
+        if file.try_lock_shared().is_ok() {
+            return None;
+        }
+        std::fs::read_to_string(path).ok()?.trim().parse().ok()
     }
 }
 

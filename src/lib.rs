@@ -8,6 +8,7 @@ pub mod compose;
 pub mod config;
 pub mod daemon;
 pub mod decide;
+pub mod notify;
 pub mod parse;
 pub mod pipeline;
 pub mod rules;

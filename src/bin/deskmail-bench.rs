@@ -372,19 +372,38 @@ fn rules(opts: &Options) -> Result<(), String> {
     result
 }
 
-fn rules_in(opts: &Options, extra: usize, dir: &Path) -> Result<(), String> {
-    let io = |e: std::io::Error| format!("{}: {e}", dir.display());
-    std::fs::create_dir_all(dir).map_err(io)?;
-    for entry in std::fs::read_dir(&opts.rules).map_err(|e| format!("{}: {e}", opts.rules.display()))? {
-        let path = entry.map_err(io)?.path();
-        if path.extension().is_some_and(|x| x == "toml") {
-            std::fs::copy(&path, dir.join(path.file_name().unwrap_or_default())).map_err(io)?;
-        }
-    }
-    let (regexes, keywords) = write_synthetic_rules(&dir.join("5000-synthetic.toml"), extra, opts.seed)?;
+/// How the synthetic rules' regexes are written (the keywords are the same in each style).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RegexStyle {
+    /// No regexes: keyword rules only.
+    None,
+    /// As staff write them: `(?i)\border[- ]?\d{6}\b` (Unicode `\b`, `\d`, `\s`).
+    Unicode,
+    /// The same with ASCII classes: `(?-u:\b)`, `[0-9]`, `[ \t]`.
+    Ascii,
+}
 
-    let (default_rules, default_load) = load_rules(&opts.rules, &opts.templates)?;
-    let (many_rules, many_load) = load_rules(dir, &opts.templates)?;
+fn rules_in(opts: &Options, extra: usize, base: &Path) -> Result<(), String> {
+    let variants = [
+        (RegexStyle::None, format!("default + {extra} keyword rules")),
+        (RegexStyle::Unicode, format!("default + {extra} rules, ~25% also with a regex")),
+        (RegexStyle::Ascii, format!("default + {extra} rules, ~25% also with an ASCII-class regex")),
+    ];
+    let mut written = Vec::new();
+    for (style, _) in &variants {
+        let dir = base.join(format!("{style:?}").to_lowercase());
+        let io = |e: std::io::Error| format!("{}: {e}", dir.display());
+        std::fs::create_dir_all(&dir).map_err(io)?;
+        for entry in std::fs::read_dir(&opts.rules).map_err(|e| format!("{}: {e}", opts.rules.display()))? {
+            let path = entry.map_err(io)?.path();
+            if path.extension().is_some_and(|x| x == "toml") {
+                std::fs::copy(&path, dir.join(path.file_name().unwrap_or_default())).map_err(io)?;
+            }
+        }
+        let counts = write_synthetic_rules(&dir.join("5000-synthetic.toml"), extra, opts.seed, *style)?;
+        written.push((dir, counts));
+    }
+
     let mails = load_mails(&opts.corpus)?;
     let own = own();
     let parsed: Vec<(Inbound, Verdict)> = mails
@@ -399,23 +418,35 @@ fn rules_in(opts: &Options, extra: usize, dir: &Path) -> Result<(), String> {
         return Err("no parsable mail in --corpus".into());
     }
     let reps = reps_for(opts, parsed.len());
+    let (_, (regexes, keywords)) = &written[1];
     println!(
-        "corpus:  {} mails parsed and screened once up front from {}; classify only is timed, {} passes",
+        "corpus:  {} mails parsed and screened once up front from {}; only classify is timed, {} passes",
         parsed.len(),
         opts.corpus.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" "),
         reps
     );
     println!(
-        "rules:   {} synthetic rules ({} keywords in all, {} with a regex, priorities spread among the defaults)",
-        extra, keywords, regexes
+        "rules:   {extra} synthetic rules ({keywords} keywords in all; {regexes} of them also with a regex), \
+         priorities spread among the defaults'"
     );
     println!();
-    println!("| rule set | rules | compile ms | classify mails/s | µs/mail | same category as defaults |");
+    println!("| rule set | rules | compile ms | classify mails/s | µs/mail | same category as default |");
     println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    let mut sets = vec![("default (rules/)".to_string(), load_catching(&opts.rules, &opts.templates))];
+    for ((_, name), (dir, _)) in variants.iter().zip(&written) {
+        sets.push((name.clone(), load_catching(dir, &opts.templates)));
+    }
     let mut baseline_categories = Vec::new();
-    for (name, set, load) in
-        [("default", &default_rules, default_load), ("default + synthetic", &many_rules, many_load)]
-    {
+    let mut failed = false;
+    for (name, loaded) in &sets {
+        let (set, load) = match loaded {
+            Ok(loaded) => loaded,
+            Err(e) => {
+                failed = true;
+                println!("| {name} | - | - | cannot load: {e} | - | - |");
+                continue;
+            }
+        };
         let categories: Vec<Option<String>> =
             parsed.iter().map(|(m, v)| set.classify(m, v).category).collect();
         if baseline_categories.is_empty() {
@@ -431,18 +462,47 @@ fn rules_in(opts: &Options, extra: usize, dir: &Path) -> Result<(), String> {
         println!(
             "| {name} | {} | {:.1} | {:.0} | {:.2} | {same}/{} |",
             set.len(),
-            ms(load),
+            ms(*load),
             n / elapsed.as_secs_f64(),
             elapsed.as_secs_f64() * 1e6 / n,
             parsed.len()
         );
     }
+    if failed {
+        println!();
+        println!(
+            "a rule set that cannot be loaded here fails the daemon and `deskmail rules check` the same way"
+        );
+    }
     Ok(())
 }
 
-/// Writes `n` rules with distinct ids and priorities, a few random keywords each and
-/// sometimes a regex; returns (rules with a regex, keywords written).
-fn write_synthetic_rules(path: &Path, n: usize, seed: u64) -> Result<(usize, usize), String> {
+/// [`load_rules`], with a panic turned into an error that says where it happened.
+fn load_catching(rules: &Path, templates: &Path) -> Result<(RuleSet, Duration), String> {
+    let message = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let slot = message.clone();
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if let Ok(mut m) = slot.lock() {
+            *m = info.to_string().replace('\n', " ");
+        }
+    }));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| load_rules(rules, templates)));
+    std::panic::set_hook(previous);
+    match result {
+        Ok(loaded) => loaded,
+        Err(_) => Err(format!("RuleSet::load {}", message.lock().map(|m| m.clone()).unwrap_or_default())),
+    }
+}
+
+/// Writes `n` rules with distinct ids and priorities, a few random keywords each and, in
+/// about a quarter, a regex in `style`; returns (rules with a regex, keywords written).
+fn write_synthetic_rules(
+    path: &Path,
+    n: usize,
+    seed: u64,
+    style: RegexStyle,
+) -> Result<(usize, usize), String> {
     const FIELDS: [&str; 4] = ["text", "text", "subject", "body"];
     let mut rng = Rng::new(seed ^ 0x5EED_0F_5EED);
     // Priorities 1..=10n+1000 without the defaults' (10, 20, … 900): shuffled, then taken.
@@ -452,7 +512,7 @@ fn write_synthetic_rules(path: &Path, n: usize, seed: u64) -> Result<(usize, usi
     let mut used_words = HashSet::new();
     let mut out = String::from("# Synthetic rules written by deskmail-bench (rules N).\n");
     let (mut regexes, mut keyword_count) = (0, 0);
-    for i in 0..n {
+    for (i, priority) in priorities.iter().take(n).enumerate() {
         let category = CATEGORY_NAMES[rng.below(CATEGORY_NAMES.len())];
         let mut words = Vec::new();
         for _ in 0..2 + rng.below(4) {
@@ -466,22 +526,26 @@ fn write_synthetic_rules(path: &Path, n: usize, seed: u64) -> Result<(usize, usi
         }
         keyword_count += words.len();
         let field = FIELDS[rng.below(FIELDS.len())];
+        let action = if rng.chance(50) { "acknowledge" } else { "escalate" };
         let _ = writeln!(
             out,
-            "\n[[rule]]\nid = \"synthetic-{i}\"\npriority = {}\ncategory = \"{category}\"\naction = \"{}\"\ntags = [\"synthetic\"]\n\n[rule.when]\nany = [\n  {{ field = \"{field}\", both_scripts = true, keywords = [{}] }},",
-            priorities[i],
-            if rng.chance(50) { "acknowledge" } else { "escalate" },
+            "\n[[rule]]\nid = \"synthetic-{i}\"\npriority = {priority}\ncategory = \"{category}\"\n\
+             action = \"{action}\"\ntags = [\"synthetic\"]\n\n[rule.when]\nany = [\n  \
+             {{ field = \"{field}\", both_scripts = true, keywords = [{}] }},",
             words.join(", ")
         );
-        if rng.chance(25) {
+        // The same random draws in every style, so the keywords are the same.
+        let (with_regex, stem) = (rng.chance(25), rng.latin_word());
+        let (min, max) = (4 + rng.below(3), 8 + rng.below(4));
+        if with_regex && style != RegexStyle::None {
             regexes += 1;
-            let stem = rng.latin_word();
-            let _ = writeln!(
-                out,
-                "  {{ field = \"text\", regex = '''(?i)\\b{stem}[- ]?(no\\.?|#)?\\s*\\d{{{},{}}}\\b''' }},",
-                4 + rng.below(3),
-                8 + rng.below(4)
-            );
+            let regex = match style {
+                RegexStyle::Ascii => {
+                    format!(r"(?i)(?-u:\b){stem}[- ]?(no\.?|#)?[ \t]*[0-9]{{{min},{max}}}(?-u:\b)")
+                }
+                _ => format!(r"(?i)\b{stem}[- ]?(no\.?|#)?\s*\d{{{min},{max}}}\b"),
+            };
+            let _ = writeln!(out, "  {{ field = \"text\", regex = '''{regex}''' }},");
         }
         out.push_str("]\n");
     }

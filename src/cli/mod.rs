@@ -74,6 +74,12 @@ pub enum Command {
         #[command(flatten)]
         config: ConfigArg,
     },
+    /// Ask the running daemon to re-read its rules and templates (SIGHUP); invalid ones are
+    /// refused and the old ones kept.
+    Reload {
+        #[command(flatten)]
+        config: ConfigArg,
+    },
     /// List quarantined mail with the reason each could not be processed.
     Quarantine {
         #[arg(long)]
@@ -151,7 +157,9 @@ pub fn init_logging(cli: &Cli) {
     let default = if matches!(cli.command, Command::Demo { .. }) { "warn" } else { "info" };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder =
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
     match cli.log_format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),
@@ -173,6 +181,7 @@ pub fn run(cli: Cli) -> i32 {
             rules_cmd::test(&dir, &templates)
         }
         Command::Tickets { json, config } => config.load().and_then(|s| tickets::list(&s, json)),
+        Command::Reload { config } => config.load().and_then(|s| run::reload(&s)),
         Command::Quarantine { json, config } => config.load().and_then(|s| tickets::quarantine(&s, json)),
         Command::Reprocess { id, all: _, config } => config.load().and_then(|s| tickets::reprocess(&s, id)),
         Command::Show { ticket, json, config } => config.load().and_then(|s| tickets::show(&s, ticket, json)),

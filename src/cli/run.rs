@@ -1,5 +1,5 @@
 //! `deskmail run`: the daemon (or one pass with `--once`), stopped by SIGTERM or SIGINT after
-//! the mail in hand.
+//! the mail in hand; SIGHUP (or `deskmail reload`) re-reads rules and templates.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,19 +22,46 @@ pub fn run(settings: &Settings, once: bool) -> Result<i32, Failure> {
     })
 }
 
-/// Sets `stop` on SIGTERM or SIGINT.
+/// Sets `stop` on SIGTERM or SIGINT, and asks for a reload on SIGHUP.
 fn watch_signals(stop: Arc<AtomicBool>) {
     tokio::spawn(async move {
         use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
+        let (Ok(mut term), Ok(mut int), Ok(mut hup)) =
+            (signal(SignalKind::terminate()), signal(SignalKind::interrupt()), signal(SignalKind::hangup()))
         else {
             tracing::error!("cannot install signal handlers");
             return;
         };
-        tokio::select! {
-            _ = term.recv() => tracing::info!("SIGTERM: stopping after the mail in hand"),
-            _ = int.recv() => tracing::info!("SIGINT: stopping after the mail in hand"),
+        loop {
+            tokio::select! {
+                _ = term.recv() => tracing::info!("SIGTERM: stopping after the mail in hand"),
+                _ = int.recv() => tracing::info!("SIGINT: stopping after the mail in hand"),
+                _ = hup.recv() => {
+                    tracing::info!("SIGHUP: reloading rules and templates");
+                    daemon::RELOAD.store(true, Ordering::SeqCst);
+                    continue;
+                }
+            }
+            stop.store(true, Ordering::SeqCst);
+            return;
         }
-        stop.store(true, Ordering::SeqCst);
     });
+}
+
+/// `deskmail reload`: sends SIGHUP to the instance that holds the database lock.
+pub fn reload(settings: &Settings) -> Result<i32, Failure> {
+    let Some(pid) = daemon::lock::holder(&settings.database) else {
+        eprintln!("deskmail: no running instance holds {}", settings.database.display());
+        return Ok(1);
+    };
+    let status = std::process::Command::new("kill")
+        .args(["-HUP", &pid.to_string()])
+        .status()
+        .map_err(|e| Failure::Temporary(format!("cannot run kill: {e}")))?;
+    if status.success() {
+        println!("asked deskmail (pid {pid}) to reload its rules and templates");
+        Ok(0)
+    } else {
+        Ok(1)
+    }
 }

@@ -257,11 +257,12 @@ async fn fetch_items(
         .collect())
 }
 
-/// Sleeps up to `total`, returning early when `stop` is set.
+/// Sleeps up to `total`, returning early when `stop` is set or a reload is asked for.
 pub async fn sleep_unless_stopped(total: Duration, stop: &AtomicBool) {
     let step = Duration::from_millis(100);
     let deadline = tokio::time::Instant::now() + total;
-    while tokio::time::Instant::now() < deadline && !stop.load(Ordering::SeqCst) {
+    let interrupted = || stop.load(Ordering::SeqCst) || crate::daemon::RELOAD.load(Ordering::SeqCst);
+    while tokio::time::Instant::now() < deadline && !interrupted() {
         tokio::time::sleep(step.min(deadline - tokio::time::Instant::now())).await;
     }
 }

@@ -1,0 +1,166 @@
+//! `deskmail run` as operators run it: a process reloading its rules on SIGHUP (keeping the
+//! old ones when the new are broken), refusing a second instance on the same database, and
+//! stopping on SIGTERM with exit 0 and nothing lost.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use deskmail::store::Store;
+
+fn project() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+struct Setup {
+    dir: tempfile::TempDir,
+}
+
+impl Setup {
+    fn new() -> Setup {
+        let dir = tempfile::tempdir().unwrap();
+        let rules = dir.path().join("rules");
+        std::fs::create_dir(&rules).unwrap();
+        for entry in std::fs::read_dir(project().join("rules")).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|x| x == "toml") {
+                std::fs::copy(&path, rules.join(path.file_name().unwrap())).unwrap();
+            }
+        }
+        let config = format!(
+            "[mailbox]\nkind = \"maildir\"\npath = \"mailbox\"\npoll_interval = \"1s\"\n\n\
+             [smtp]\nkind = \"maildir\"\npath = \"outbox\"\n\n\
+             [support]\naddress = \"support@example.test\"\n\n\
+             [storage]\npath = \"deskmail.db\"\n\n\
+             [rules]\ndir = \"rules\"\n\n[templates]\ndir = \"{}\"\n",
+            project().join("templates").display()
+        );
+        std::fs::write(dir.path().join("deskmail.toml"), config).unwrap();
+        std::fs::create_dir_all(dir.path().join("mailbox/new")).unwrap();
+        Setup { dir }
+    }
+
+    fn path(&self, p: &str) -> PathBuf {
+        self.dir.path().join(p)
+    }
+
+    fn spawn(&self) -> Child {
+        Command::new(env!("CARGO_BIN_EXE_deskmail"))
+            .args(["run", "--config", self.path("deskmail.toml").to_str().unwrap()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(self.path("log")).unwrap())
+            .spawn()
+            .unwrap()
+    }
+
+    fn deliver(&self, name: &str, from: &str, subject: &str) {
+        let raw =
+            format!("From: {from}\r\nSubject: {subject}\r\nMessage-ID: <{name}@x.test>\r\n\r\nhello\r\n");
+        let tmp = self.path(&format!("mailbox/tmp-{name}"));
+        std::fs::write(&tmp, raw).unwrap();
+        std::fs::rename(tmp, self.path(&format!("mailbox/new/{name}"))).unwrap();
+    }
+
+    /// Waits until the mail with this Message-ID is stored and returns its category.
+    fn category_of(&self, name: &str) -> Option<String> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let id = format!("{name}@x.test");
+        loop {
+            if let Ok(store) = Store::open(&self.path("deskmail.db")) {
+                for t in store.tickets().unwrap() {
+                    if store.ticket_messages(t.id).unwrap().iter().any(|m| m.subject.is_some())
+                        && store.ticket_messages(t.id).unwrap().iter().any(|m| self.message_id_of(m.id) == id)
+                    {
+                        return t.category;
+                    }
+                }
+            }
+            assert!(Instant::now() < deadline, "{name} was not processed; log:\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn message_id_of(&self, row: i64) -> String {
+        let conn = rusqlite::Connection::open(self.path("deskmail.db")).unwrap();
+        conn.query_row("SELECT message_id FROM messages WHERE id = ?1", [row], |r| {
+            r.get::<_, Option<String>>(0)
+        })
+        .unwrap()
+        .unwrap_or_default()
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.path("log")).unwrap_or_default()
+    }
+
+    fn wait_for_log(&self, needle: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !self.log().contains(needle) {
+            assert!(Instant::now() < deadline, "`{needle}` not in the log:\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+fn signal(child: &Child, name: &str) {
+    let ok = Command::new("kill").args([&format!("-{name}"), &child.id().to_string()]).status().unwrap();
+    assert!(ok.success());
+}
+
+fn write(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap();
+}
+
+const VIP_RULE: &str = r#"[[rule]]
+id = "vip"
+priority = 5
+category = "vip"
+action = "acknowledge"
+[rule.when]
+field = "from_domain"
+equals = ["vip.test"]
+"#;
+
+#[test]
+fn sighup_reloads_good_rules_keeps_old_ones_on_error_and_sigterm_stops_cleanly() {
+    let setup = Setup::new();
+    let mut child = setup.spawn();
+    setup.deliver("m1", "ann@vip.test", "Refund please");
+    assert_eq!(setup.category_of("m1").as_deref(), Some("refund"));
+
+    // A broken rule file: the daemon says what is wrong and keeps the rules in use.
+    write(&setup.path("rules/05-vip.toml"), &VIP_RULE.replace("equals", "equalz"));
+    signal(&child, "HUP");
+    setup.wait_for_log("reload failed");
+    assert!(setup.log().contains("05-vip.toml:8:1"), "{}", setup.log());
+    setup.deliver("m2", "bob@vip.test", "Refund please");
+    assert_eq!(setup.category_of("m2").as_deref(), Some("refund"), "old rules stay");
+
+    // Fixed: `deskmail reload` (SIGHUP through the lock file) applies the new rules.
+    write(&setup.path("rules/05-vip.toml"), VIP_RULE);
+    let reload = Command::new(env!("CARGO_BIN_EXE_deskmail"))
+        .args(["reload", "--config", setup.path("deskmail.toml").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(reload.status.success(), "{}", String::from_utf8_lossy(&reload.stderr));
+    setup.wait_for_log("reloaded rules and templates");
+    setup.deliver("m3", "cat@vip.test", "Refund please");
+    assert_eq!(setup.category_of("m3").as_deref(), Some("vip"), "new rules apply");
+
+    // A second instance on the same database is refused with 75 (try later).
+    let second = Command::new(env!("CARGO_BIN_EXE_deskmail"))
+        .args(["run", "--once", "--config", setup.path("deskmail.toml").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(second.status.code(), Some(75), "{}", String::from_utf8_lossy(&second.stderr));
+    assert!(String::from_utf8_lossy(&second.stderr).contains(&format!("pid {}", child.id())));
+
+    // SIGTERM: exit 0, every delivered mail processed, none left in the inbox.
+    signal(&child, "TERM");
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{}", setup.log());
+    assert_eq!(std::fs::read_dir(setup.path("mailbox/new")).unwrap().count(), 0);
+    let store = Store::open(&setup.path("deskmail.db")).unwrap();
+    assert_eq!(store.tickets().unwrap().len(), 3);
+}

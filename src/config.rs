@@ -121,6 +121,9 @@ struct RawSupport {
     other_addresses: Vec<String>,
     #[serde(default = "default_max_auto")]
     max_auto_per_day: u32,
+    /// How long automatic mail to an address that bounced is suppressed.
+    #[serde(default = "default_bounce_suppression")]
+    bounce_suppression: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -176,6 +179,9 @@ fn default_true() -> bool {
 }
 fn default_confirm_within() -> String {
     "10m".into()
+}
+fn default_bounce_suppression() -> String {
+    "168h".into()
 }
 fn default_name() -> String {
     "Support".into()
@@ -271,6 +277,8 @@ pub struct Settings {
     /// The support address and every other address of ours (never answered).
     pub own_addresses: Vec<String>,
     pub max_auto_per_day: u32,
+    /// How long automatic mail to an address that bounced is suppressed.
+    pub bounce_suppression: SignedDuration,
     pub first_response: SignedDuration,
     pub time_zone: jiff::tz::TimeZone,
     pub database: PathBuf,
@@ -386,6 +394,11 @@ impl Validator<'_> {
             staff: raw.support.staff.iter().map(|a| a.trim().to_lowercase()).collect(),
             own_addresses,
             max_auto_per_day: raw.support.max_auto_per_day,
+            bounce_suppression: self.duration(
+                "support",
+                "bounce_suppression",
+                &raw.support.bounce_suppression,
+            )?,
             first_response: self.duration("sla", "first_response", &raw.sla.first_response)?,
             time_zone: jiff::tz::TimeZone::get(&raw.sla.time_zone)
                 .map_err(|e| self.error("sla", "time_zone", e.to_string()))?,

@@ -3,6 +3,7 @@
 //! answered from templates over SMTP. Each pipeline stage is a module; only `daemon` joins them.
 #![forbid(unsafe_code)]
 
+pub mod bounce;
 pub mod cli;
 pub mod compose;
 pub mod config;

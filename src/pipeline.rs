@@ -199,19 +199,30 @@ fn record(
     }
     let classification = ctx.rules.classify(inbound, &verdict);
     let threading = thread::resolve(inbound, tx);
-    let ticket = ticket_for(tx, ctx, mail, inbound, &verdict, &classification, threading)?;
+    let bounced_ticket = match verdict.automated {
+        Some(screen::AutomatedKind::Bounce) => record_bounce(tx, ctx, mail)?,
+        _ => None,
+    };
+    let ticket = match bounced_ticket {
+        Some(ticket) => Some(ticket),
+        None => ticket_for(tx, ctx, mail, inbound, &verdict, &classification, threading)?,
+    };
     let new_ticket = matches!(threading, Threading::New) && ticket.is_some();
     let row = message_row(mail, hash, inbound, &verdict, &classification, ticket);
     let message_row_id = tx.insert_message(&row, "processed")?;
-    let plan = match ticket {
-        Some(_) => decide::plan(Facts {
+    let suppressed = tx.suppressed_until(&inbound.from_address, ctx.now.as_second())?;
+    let plan = match (ticket, suppressed) {
+        (Some(_), Some((until, reason))) if !verdict.is_automated() => Plan::Nothing {
+            why: format!("automatic mail to this address is suppressed until {until} ({reason})"),
+        },
+        (Some(_), _) => decide::plan(Facts {
             verdict: &verdict,
             classification: &classification,
             new_ticket,
             sent_today: tx.automatic_mails_since(&inbound.from_address, ctx.now.as_second() - 86_400)?,
             max_per_day: ctx.settings.max_auto_per_day,
         }),
-        None => Plan::Nothing { why: format!("machine mail ({})", verdict.reason) },
+        (None, _) => Plan::Nothing { why: format!("machine mail ({})", verdict.reason) },
     };
     let reply = match (&plan, ticket) {
         (Plan::Send { kind, template }, Some(ticket)) => {
@@ -249,6 +260,22 @@ fn record(
         action: classification.action.as_str().into(),
         reply,
     }))
+}
+
+/// A bounce of one of our mails: the failure is recorded on the outgoing mail and its
+/// ticket, and automatic mail to the address is suppressed. Returns that ticket.
+fn record_bounce(tx: &Tx<'_>, ctx: &Context<'_>, mail: &RawMail) -> Result<Option<i64>, StoreError> {
+    let report = crate::bounce::read(&mail.bytes);
+    let now = ctx.now.as_second();
+    let until = now + ctx.settings.bounce_suppression.as_secs();
+    let reason = format!("bounced ({})", report.status.as_deref().unwrap_or("no status"));
+    for id in &report.original_ids {
+        if let Some((ticket, recipient)) = tx.record_bounce(id, now, until, &reason)? {
+            tracing::warn!(ticket, %recipient, %reason, "our mail bounced; automatic mail to the address suppressed");
+            return Ok(Some(ticket));
+        }
+    }
+    Ok(None)
 }
 
 /// The ticket this mail belongs to: a follow-up's ticket, a new one for customer mail, none

@@ -25,8 +25,11 @@ impl StoreError {
 
 type Result<T> = std::result::Result<T, StoreError>;
 
-const MIGRATIONS: &[&str] =
-    &[include_str!("../migrations/0001_init.sql"), include_str!("../migrations/0002_ingest.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_init.sql"),
+    include_str!("../migrations/0002_ingest.sql"),
+    include_str!("../migrations/0003_bounces.sql"),
+];
 
 /// The deskmail database.
 pub struct Store {
@@ -575,6 +578,51 @@ impl Tx<'_> {
                 .map_err(StoreError::wrap("confirm a sent mail"))?;
         }
         Ok(ticket)
+    }
+
+    /// Records that one of our outgoing mails bounced: the row is marked, and automatic mail
+    /// to its recipient is suppressed until `until`. Returns the ticket and the recipient.
+    pub fn record_bounce(
+        &self,
+        message_id: &str,
+        now: i64,
+        until: i64,
+        reason: &str,
+    ) -> Result<Option<(i64, String)>> {
+        let row: Option<(i64, String)> = self
+            .tx
+            .query_row("SELECT ticket_id, recipient FROM outbox WHERE message_id = ?1", [message_id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()
+            .map_err(StoreError::wrap("look up a bounced mail"))?;
+        let Some((ticket, recipient)) = row else { return Ok(None) };
+        self.tx
+            .execute(
+                "UPDATE outbox SET bounced_at = ?2, last_error = ?3 WHERE message_id = ?1",
+                params![message_id, now, reason],
+            )
+            .map_err(StoreError::wrap("mark a mail bounced"))?;
+        self.tx
+            .execute(
+                "INSERT INTO suppressions (address, until, reason) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(address) DO UPDATE SET until = MAX(until, ?2), reason = ?3",
+                params![recipient, until, reason],
+            )
+            .map_err(StoreError::wrap("suppress a bouncing address"))?;
+        Ok(Some((ticket, recipient)))
+    }
+
+    /// Until when automatic mail to `address` is suppressed, if it is at `now`.
+    pub fn suppressed_until(&self, address: &str, now: i64) -> Result<Option<(i64, String)>> {
+        self.tx
+            .query_row(
+                "SELECT until, reason FROM suppressions WHERE address = ?1 AND until > ?2",
+                params![address, now],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(StoreError::wrap("look up a suppression"))
     }
 
     /// Queues an outgoing mail.

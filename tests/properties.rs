@@ -758,3 +758,35 @@ fn benign_context_builds_every_reply_template() {
 
 // ---------------------------------------------------------------------------------------
 // Regressions: inputs proptest found, kept by name (see the report in the commit message).
+
+/// Found by `rule_checker_places_problems_in_files_that_are_not_utf8`: a rule file saved as
+/// GBK/GB18030 is reported as `10-a.toml:0:0: cannot read the rule file: stream did not
+/// contain valid UTF-8`, with no line to look at (src/rules/load.rs `read_dir`).
+#[test]
+fn regression_non_utf8_rule_file_problem_has_a_line() {
+    let gbk = encoding_rs::GB18030.encode("[[rule]]\nid = \"x\"\nsla = \"四小时\"\n").0.into_owned();
+    let (_, problems, _keep) = check_rules(&[("10-a.toml", gbk)]);
+    let problem = problems.iter().find(|p| p.file.ends_with("10-a.toml")).expect("a problem in the file");
+    assert_eq!(problem.line, 3, "the first byte that is not UTF-8 is on line 3: {problem}");
+}
+
+/// Found by `deskmail-bench rules 1000`: each regex compiles alone, but the regexes of one
+/// field together exceed the regex crate's default size limit, and
+/// `RegexSet::new(..).expect("checked regexes")` in src/rules/compile.rs (`index_field`)
+/// panics: in `RuleSet::load` (the daemon does not start) and in `deskmail rules check`.
+#[test]
+fn regression_many_regexes_on_one_field_do_not_panic() {
+    let mut text = String::new();
+    for i in 0..300 {
+        text.push_str(&format!(
+            "[[rule]]\nid = \"r{i}\"\npriority = {}\ncategory = \"other\"\naction = \"acknowledge\"\n\
+             [rule.when]\nfield = \"text\"\nregex = '''(?i)\\border{i}[- ]?(no\\.?|#)?\\s*\\d{{4,10}}\\b'''\n\n",
+            1000 + i
+        ));
+    }
+    let files = [("10-a.toml", text.into_bytes())];
+    let result = std::panic::catch_unwind(|| check_rules(&files).1);
+    let problems = result.expect("RuleSet::check panicked");
+    // Either the set loads, or the checker says why it cannot, on a line of the file.
+    assert!(problems.iter().all(|p| p.line >= 1), "{problems:?}");
+}

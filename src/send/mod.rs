@@ -69,7 +69,11 @@ pub async fn flush(
             lock(store).mark_sending(mail.id, Timestamp::now().as_second())?;
             let mut to = vec![mail.recipient.as_str()];
             to.extend(self_copy.filter(|c| !c.eq_ignore_ascii_case(&mail.recipient)));
+            failpoint("before-smtp");
             let result = transport.send(from, &to, &mail.raw).await;
+            if result.is_ok() {
+                failpoint("after-smtp-accept");
+            }
             let now = Timestamp::now().as_second();
             match result {
                 Ok(()) => {
@@ -91,6 +95,15 @@ pub async fn flush(
                 }
             }
         }
+    }
+}
+
+/// Crash tests stop the process at a named point (`DESKMAIL_FAILPOINT=after-smtp-accept`)
+/// the way `kill -9` would: no cleanup, no flush.
+fn failpoint(name: &str) {
+    if std::env::var("DESKMAIL_FAILPOINT").is_ok_and(|v| v == name) {
+        eprintln!("deskmail: failpoint {name}: aborting");
+        std::process::abort();
     }
 }
 

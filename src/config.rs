@@ -45,6 +45,7 @@ struct RawMailbox {
     password_file: Option<String>,
     password_env: Option<String>,
     ca_file: Option<String>,
+    tls_name: Option<String>,
     #[serde(default = "default_inbox")]
     inbox: String,
     #[serde(default = "default_processed")]
@@ -71,6 +72,7 @@ struct RawServer {
     password_file: Option<String>,
     password_env: Option<String>,
     ca_file: Option<String>,
+    tls_name: Option<String>,
 }
 
 macro_rules! raw_server {
@@ -83,6 +85,7 @@ macro_rules! raw_server {
             password_file: $raw.password_file.clone(),
             password_env: $raw.password_env.clone(),
             ca_file: $raw.ca_file.clone(),
+            tls_name: $raw.tls_name.clone(),
         }
     };
 }
@@ -106,6 +109,7 @@ struct RawSmtp {
     password_file: Option<String>,
     password_env: Option<String>,
     ca_file: Option<String>,
+    tls_name: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -207,6 +211,9 @@ pub struct Server {
     pub password: Option<Secret>,
     /// A CA certificate to trust instead of the public roots (tests, private CAs).
     pub ca_file: Option<PathBuf>,
+    /// The name the server certificate must carry (default: `host`), for connecting by
+    /// address while verifying by name.
+    pub tls_name: String,
 }
 
 /// A secret that prints as `***`.
@@ -485,12 +492,13 @@ impl Validator<'_> {
             _ => default_port,
         });
         Ok(Server {
-            host,
             port,
             tls,
             username: raw.username.clone(),
             password: self.secret(section, raw)?,
             ca_file: raw.ca_file.as_deref().map(|p| self.path(p)),
+            tls_name: raw.tls_name.clone().unwrap_or_else(|| host.clone()),
+            host,
         })
     }
 

@@ -504,7 +504,7 @@ fn write_synthetic_rules(
     style: RegexStyle,
 ) -> Result<(usize, usize), String> {
     const FIELDS: [&str; 4] = ["text", "text", "subject", "body"];
-    let mut rng = Rng::new(seed ^ 0x5EED_0F_5EED);
+    let mut rng = Rng::new(seed ^ 0x005E_ED0F_5EED);
     // Priorities 1..=10n+1000 without the defaults' (10, 20, … 900): shuffled, then taken.
     let defaults: HashSet<i64> = [10, 20, 30, 40, 50, 60, 70, 80, 90, 900].into();
     let mut priorities: Vec<i64> = (1..=(10 * n as i64 + 1000)).filter(|p| !defaults.contains(p)).collect();

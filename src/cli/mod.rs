@@ -156,7 +156,10 @@ pub fn init_logging(cli: &Cli) {
     // The demo prints its own table; its log shows only problems unless RUST_LOG asks.
     let default = if matches!(cli.command, Command::Demo { .. }) { "warn" } else { "info" };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default))
+        // async-imap traces every command it sends, LOGIN with its password included: its
+        // trace level never reaches our log, whatever RUST_LOG says.
+        .add_directive("async_imap=debug".parse().expect("static directive"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder =
         tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);

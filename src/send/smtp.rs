@@ -30,7 +30,7 @@ impl SmtpTransport {
         let tls = match server.tls {
             TlsMode::None => Tls::None,
             mode => {
-                let mut params = TlsParameters::builder(server.host.clone());
+                let mut params = TlsParameters::builder(server.tls_name.clone());
                 if let Some(ca) = &server.ca_file {
                     let pem = std::fs::read(ca).map_err(|e| tls_error(format!("{}: {e}", ca.display())))?;
                     let cert = Certificate::from_pem(&pem).map_err(|e| tls_error(e.to_string()))?;

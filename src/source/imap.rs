@@ -332,7 +332,7 @@ async fn tls_wrap(
     let target = format!("{}:{}", server.host, server.port);
     let fail = |reason: String| SourceError::Connect { target: target.clone(), reason };
     let config = crate::tls::client_config(server.ca_file.as_deref()).map_err(|e| fail(e.to_string()))?;
-    let name = rustls::pki_types::ServerName::try_from(server.host.clone())
+    let name = rustls::pki_types::ServerName::try_from(server.tls_name.clone())
         .map_err(|e| fail(format!("bad server name: {e}")))?;
     tokio_rustls::TlsConnector::from(config).connect(name, tcp).await.map_err(|e| fail(format!("TLS: {e}")))
 }

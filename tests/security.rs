@@ -1,0 +1,168 @@
+//! Security: no header injection through any customer-controlled field, no ticket hijack by
+//! subject tag, TLS certificates verified (wrong name or unknown CA refused), and passwords
+//! never in logs or the database.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::atomic::AtomicBool;
+
+use common::mailstack::MailStack;
+use common::setup::{self, Transport};
+use deskmail::config::{self, Settings};
+use deskmail::daemon::{self, Failure};
+use deskmail::pipeline::{self, Context, Outcome, RawMail};
+use deskmail::store::Store;
+
+fn demo_settings() -> Settings {
+    let project = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(project.join("fixtures/demo.toml")).unwrap();
+    let mut s = config::from_str(&text, "fixtures/demo.toml", &project).unwrap();
+    s.rules_dir = project.join("rules");
+    s.templates_dir = project.join("templates");
+    s
+}
+
+/// Processes raw mails into an in-memory store; returns the store.
+fn process(mails: &[&str]) -> (Store, Vec<Outcome>) {
+    let settings = demo_settings();
+    let loaded = daemon::load(&settings).unwrap();
+    let mut store = Store::open_in_memory().unwrap();
+    let mut outcomes = Vec::new();
+    for (i, raw) in mails.iter().enumerate() {
+        let ctx = Context {
+            settings: &settings,
+            rules: &loaded.rules,
+            templates: &loaded.templates,
+            now: jiff::Timestamp::now(),
+        };
+        let mail = RawMail {
+            bytes: raw.as_bytes().to_vec(),
+            origin: format!("test:{i}"),
+            received_at: jiff::Timestamp::now(),
+            oversize: None,
+        };
+        outcomes.push(pipeline::process(&mut store, &ctx, &mail).unwrap());
+    }
+    (store, outcomes)
+}
+
+fn outgoing_raw(store: &Store, ticket: i64) -> String {
+    let id = store.ticket_outbox(ticket).unwrap()[0].id;
+    let conn_raw: Vec<u8> =
+        store.due_outbox(i64::MAX, 100).unwrap().into_iter().find(|m| m.id == id).unwrap().raw;
+    String::from_utf8_lossy(&conn_raw).into_owned()
+}
+
+fn header_section(raw: &str) -> &str {
+    raw.split("\r\n\r\n").next().unwrap()
+}
+
+#[test]
+fn no_header_injection_through_subject_name_address_or_references() {
+    // "Refund\r\nBcc: evil@x.test" and "Eve\r\nBcc: evil@x.test" as RFC 2047 words.
+    let subject = "=?utf-8?B?UmVmdW5kDQpCY2M6IGV2aWxAeC50ZXN0?=";
+    let name = "=?utf-8?B?RXZlDQpCY2M6IGV2aWxAeC50ZXN0?=";
+    let raw = format!(
+        "From: {name} <eve@customer.test>\r\nTo: support@example.test\r\nSubject: {subject}\r\n\
+         Message-ID: <abc@customer.test>\r\nReferences: <x@y> <a\tb@c> <Bcc:evil@x.test>\r\n\
+         In-Reply-To: <abc2@customer.test>\r\n\r\nI want a refund.\r\n"
+    );
+    let (store, outcomes) = process(&[&raw]);
+    let Outcome::Processed(report) = &outcomes[0] else { panic!("{outcomes:?}") };
+    let out = outgoing_raw(&store, report.ticket.unwrap());
+    let head = header_section(&out);
+    for line in head.split("\r\n") {
+        assert!(!line.to_ascii_lowercase().starts_with("bcc:"), "injected header: {line}\n{head}");
+        assert!(!line.to_ascii_lowercase().starts_with("cc:"), "injected header: {line}\n{head}");
+        assert!(!line.contains('\r') && !line.contains('\n'), "bare CR/LF in {line:?}");
+    }
+    assert_eq!(head.matches("\r\nTo: ").count() + usize::from(head.starts_with("To: ")), 1, "{head}");
+    let parsed = deskmail::parse::parse(out.as_bytes()).unwrap();
+    assert!(parsed.subject.contains("Refund Bcc: evil@x.test"), "folded onto one line: {}", parsed.subject);
+}
+
+#[test]
+fn a_ticket_tag_from_another_address_opens_a_new_ticket_and_reveals_nothing() {
+    let ann = "From: Ann <ann@customer.test>\r\nSubject: Refund for order 42, Ann Secret\r\nMessage-ID: <ann-1@customer.test>\r\n\r\nMy refund for order 42 please.\r\n";
+    let eve = "From: Eve <eve@evil.test>\r\nSubject: Re: Refund [#1]\r\nMessage-ID: <eve-1@evil.test>\r\n\r\nWhat is the status of my refund?\r\n";
+    let (store, outcomes) = process(&[ann, eve]);
+    let Outcome::Processed(first) = &outcomes[0] else { panic!() };
+    let Outcome::Processed(second) = &outcomes[1] else { panic!() };
+    assert_eq!(first.ticket, Some(1));
+    assert_eq!(second.ticket, Some(2), "Eve's mail did not join Ann's ticket");
+    assert!(second.new_ticket);
+    assert_eq!(store.ticket_messages(1).unwrap().len(), 1);
+    let to_eve = outgoing_raw(&store, 2);
+    let parsed = deskmail::parse::parse(to_eve.as_bytes()).unwrap();
+    assert!(parsed.subject.ends_with("[#2]") && !parsed.subject.contains("[#1]"), "{}", parsed.subject);
+    assert!(
+        !to_eve.contains("Ann Secret") && !parsed.body.contains("order 42"),
+        "nothing of Ann's ticket leaks"
+    );
+}
+
+async fn imaps_pass(stack: &MailStack, tls_lines: &str) -> Result<(), Failure> {
+    let work = tempfile::tempdir().unwrap();
+    let text = setup::config_text(stack, work.path(), Transport::Plain, "").replace(
+        &format!("port = {}\ntls = \"none\"", stack.imap_port),
+        &format!("port = {}\n{tls_lines}", stack.imaps_port),
+    );
+    let settings = setup::parse(&text, work.path());
+    daemon::run(&settings, true, &AtomicBool::new(false), &mut |_, _| {}).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_refuses_an_unknown_ca_and_a_wrong_name_and_accepts_the_right_one() {
+    let stack = MailStack::start();
+    let ca = stack.ca_cert.display().to_string();
+    let unknown_ca = imaps_pass(&stack, "tls = \"implicit\"").await.unwrap_err();
+    assert!(unknown_ca.to_string().contains("certificate"), "{unknown_ca}");
+    assert_eq!(unknown_ca.exit_code(), 75);
+    let wrong_name = imaps_pass(
+        &stack,
+        &format!("tls = \"implicit\"\nca_file = \"{ca}\"\ntls_name = \"imap.wrong.example\""),
+    )
+    .await
+    .unwrap_err();
+    assert!(wrong_name.to_string().contains("certificate"), "{wrong_name}");
+    imaps_pass(&stack, &format!("tls = \"implicit\"\nca_file = \"{ca}\"\ntls_name = \"localhost\""))
+        .await
+        .expect("the right CA and name work");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passwords_never_reach_the_log_or_the_database() {
+    let stack = MailStack::start();
+    stack
+        .try_lmtp_deliver(
+            "c000@customer.test",
+            &["support@example.test"],
+            &setup::customer_mail("c000@customer.test", 0),
+        )
+        .unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let text = setup::config_text(&stack, work.path(), Transport::Plain, "").replace(
+        &format!("password_file = \"{}\"", work.path().join("support.pass").display()),
+        "password_env = \"DESKMAIL_TEST_IMAP_PASSWORD\"",
+    );
+    let config = work.path().join("deskmail.toml");
+    std::fs::write(&config, text).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_deskmail"))
+        .args(["run", "--once", "--config", config.to_str().unwrap()])
+        .env("RUST_LOG", "trace")
+        .env("DESKMAIL_TEST_IMAP_PASSWORD", "support-pass")
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert!(log.contains("TRACE") || log.contains("DEBUG"), "verbose logging is on:\n{log}");
+    let leaks: Vec<&str> = log.lines().filter(|l| l.contains("support-pass")).collect();
+    assert!(leaks.is_empty(), "the password is in the log:\n{}", leaks.join("\n"));
+    let db = std::fs::read(work.path().join("deskmail.db")).unwrap();
+    let wal = std::fs::read(work.path().join("deskmail.db-wal")).unwrap_or_default();
+    for bytes in [db, wal] {
+        assert!(!bytes.windows(12).any(|w| w == b"support-pass"), "the password is in the database");
+    }
+}

@@ -58,6 +58,9 @@ pub struct TemplateContext {
     pub due: String,
     pub support_name: String,
     pub support_address: String,
+    /// For staff notices: time left before the SLA deadline, and whether it has passed.
+    pub time_left: String,
+    pub breached: bool,
 }
 
 impl Templates {

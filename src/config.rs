@@ -137,12 +137,30 @@ struct RawSla {
     first_response: String,
     #[serde(default = "default_time_zone")]
     time_zone: String,
+    /// Count only open hours, e.g. "mon-fri 09:00-18:00"; calendar time when absent.
+    business_hours: Option<String>,
+    /// Whole days closed (YYYY-MM-DD), with business_hours.
+    #[serde(default)]
+    holidays: Vec<String>,
+    /// Fraction of the time after which staff are warned.
+    #[serde(default = "default_warn_at")]
+    warn_at: f64,
 }
 
 impl Default for RawSla {
     fn default() -> Self {
-        RawSla { first_response: default_first_response(), time_zone: default_time_zone() }
+        RawSla {
+            first_response: default_first_response(),
+            time_zone: default_time_zone(),
+            business_hours: None,
+            holidays: Vec::new(),
+            warn_at: default_warn_at(),
+        }
     }
+}
+
+fn default_warn_at() -> f64 {
+    0.75
 }
 
 #[derive(Debug, Deserialize)]
@@ -288,6 +306,10 @@ pub struct Settings {
     pub bounce_suppression: SignedDuration,
     pub first_response: SignedDuration,
     pub time_zone: jiff::tz::TimeZone,
+    /// What counts towards the SLA: calendar time, or business hours.
+    pub sla_clock: crate::sla::Clock,
+    /// Fraction of the SLA time after which staff are warned.
+    pub warn_at: f64,
     pub database: PathBuf,
     pub rules_dir: PathBuf,
     pub templates_dir: PathBuf,
@@ -409,6 +431,12 @@ impl Validator<'_> {
             first_response: self.duration("sla", "first_response", &raw.sla.first_response)?,
             time_zone: jiff::tz::TimeZone::get(&raw.sla.time_zone)
                 .map_err(|e| self.error("sla", "time_zone", e.to_string()))?,
+            sla_clock: self.sla_clock(&raw.sla)?,
+            warn_at: if (0.0..=1.0).contains(&raw.sla.warn_at) {
+                raw.sla.warn_at
+            } else {
+                return Err(self.error("sla", "warn_at", "must be between 0 and 1"));
+            },
             database: self.path(&raw.storage.path),
             rules_dir,
             templates_dir,
@@ -420,6 +448,22 @@ impl Validator<'_> {
             self_copy,
             confirm_within: self.duration("smtp", "confirm_within", &raw.smtp.confirm_within)?,
         })
+    }
+
+    fn sla_clock(&self, raw: &RawSla) -> Result<crate::sla::Clock, ConfigError> {
+        let Some(hours) = &raw.business_hours else { return Ok(crate::sla::Clock::Calendar) };
+        let weekly = crate::sla::parse_weekly(hours).map_err(|e| self.error("sla", "business_hours", e))?;
+        let holidays = raw
+            .holidays
+            .iter()
+            .map(|d| {
+                d.parse::<jiff::civil::Date>()
+                    .map_err(|e| self.error("sla", "holidays", format!("`{d}`: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let time_zone = jiff::tz::TimeZone::get(&raw.time_zone)
+            .map_err(|e| self.error("sla", "time_zone", e.to_string()))?;
+        Ok(crate::sla::Clock::Business(crate::sla::BusinessHours { time_zone, weekly, holidays }))
     }
 
     fn duration(&self, section: &str, key: &str, value: &str) -> Result<SignedDuration, ConfigError> {

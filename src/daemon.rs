@@ -72,12 +72,12 @@ pub fn load(settings: &Settings) -> Result<Loaded, Failure> {
 /// Builds the configured source.
 pub fn source(settings: &Settings) -> Source {
     match &settings.mailbox {
-        MailboxSettings::Imap { server, folders } => Source::Imap(ImapSource::new(
+        MailboxSettings::Imap { server, folders } => Source::Imap(Box::new(ImapSource::new(
             server.clone(),
             folders.clone(),
             settings.batch_size,
             settings.max_message_bytes,
-        )),
+        ))),
         MailboxSettings::Maildir { path, folders } => Source::Maildir(MaildirSource::new(
             path.clone(),
             folders.clone(),
@@ -107,6 +107,8 @@ pub struct PassSummary {
     pub quarantined: usize,
     pub sent: usize,
     pub send_failures: usize,
+    pub sla_notices: usize,
+    pub staff_replies: usize,
 }
 
 /// Everything a pass needs.
@@ -130,8 +132,20 @@ impl Daemon<'_> {
         source.open().await?;
         self.check_uidvalidity(source)?;
         let result = self.drain(source, report, &mut summary).await;
+        let staff_replies = match result {
+            Ok(()) => self.scan_sent(source).await,
+            Err(e) => Err(e),
+        };
         source.close().await;
-        result?;
+        summary.staff_replies = staff_replies?;
+        self.lock().set_state("last_poll_ok", &Timestamp::now().as_second().to_string())?;
+        let watched = crate::notices::sla_watch(
+            &mut self.lock(),
+            self.settings,
+            &self.loaded.templates,
+            Timestamp::now(),
+        )?;
+        summary.sla_notices = watched.warnings + watched.breaches;
         self.requeue_unconfirmed()?;
         let flushed = send::flush(
             self.store,
@@ -143,6 +157,51 @@ impl Daemon<'_> {
         summary.sent = flushed.sent;
         summary.send_failures = flushed.retried + flushed.failed;
         Ok(summary)
+    }
+
+    /// Staff who answer from their own mail client leave the reply in the Sent folder: a
+    /// reply that threads onto a ticket is its first response (the SLA is met).
+    async fn scan_sent(&self, source: &mut Source) -> Result<usize, Failure> {
+        let Some(folder) = source.sent_folder() else { return Ok(0) };
+        let (known_validity, after) = self.lock().checkpoint(&folder)?.unwrap_or((0, 0));
+        let Some((validity, headers)) = source.sent_headers_after(after).await? else { return Ok(0) };
+        let after_reset = if validity == known_validity { after } else { 0 };
+        let headers: Vec<_> = headers.into_iter().filter(|(uid, _)| *uid > after_reset).collect();
+        let mut answered = 0;
+        for (uid, header) in &headers {
+            if let Some(ticket) = self.staff_reply_ticket(header)?
+                && self.lock().record_human_response(ticket, Timestamp::now().as_second(), "staff")?
+            {
+                tracing::info!(ticket, "staff reply found in the Sent folder: first response recorded");
+                answered += 1;
+            }
+            self.lock().set_checkpoint(&folder, validity, *uid)?;
+        }
+        if headers.is_empty() && validity != known_validity {
+            self.lock().set_checkpoint(&folder, validity, 0)?;
+        }
+        Ok(answered)
+    }
+
+    /// The ticket a mail in the Sent folder answers, if it is a person's reply from us.
+    fn staff_reply_ticket(&self, header: &[u8]) -> Result<Option<i64>, Failure> {
+        let Ok(mail) = crate::parse::parse(header) else { return Ok(None) };
+        let store = self.lock();
+        let ours = self.settings.own_addresses.iter().any(|a| a.eq_ignore_ascii_case(&mail.from_address));
+        if !ours || mail.message_id.as_deref().map(|id| store.is_our_message(id)).transpose()? == Some(true) {
+            return Ok(None);
+        }
+        for id in mail.in_reply_to.iter().chain(&mail.references) {
+            if let Some(ticket) = store.ticket_of_message_id(id)? {
+                return Ok(Some(ticket));
+            }
+        }
+        for ticket in crate::thread::subject_tags(&mail.subject) {
+            if store.ticket_exists(ticket)? {
+                return Ok(Some(ticket));
+            }
+        }
+        Ok(None)
     }
 
     /// A new UIDVALIDITY means the mailbox was recreated: every UID is new. Nothing is

@@ -9,6 +9,7 @@ pub mod compose;
 pub mod config;
 pub mod daemon;
 pub mod decide;
+pub mod notices;
 pub mod notify;
 pub mod parse;
 pub mod pipeline;

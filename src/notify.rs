@@ -19,7 +19,7 @@ fn notify_to(path: &std::ffi::OsStr, state: &str) {
     let bytes = path.as_encoded_bytes();
     let _ = match bytes.strip_prefix(b"@") {
         Some(name) => abstract_send(&socket, name, state),
-        None => socket.send_to(state.as_bytes(), &path).map(|_| ()),
+        None => socket.send_to(state.as_bytes(), path).map(|_| ()),
     };
 }
 

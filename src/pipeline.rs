@@ -306,7 +306,7 @@ fn ticket_for(
         priority: classification.priority.as_str(),
         language: inbound.language.tag(),
         created_at: received,
-        first_response_due: received + sla.as_secs(),
+        first_response_due: crate::sla::due(mail.received_at, sla, &ctx.settings.sla_clock).as_second(),
     })?;
     Ok(Some(ticket))
 }
@@ -356,7 +356,7 @@ fn queue_reply(
 ) -> Result<Result<(), String>, StoreError> {
     let s = ctx.settings;
     let tag = thread::tag(ticket);
-    let due = mail.received_at + classification.sla.unwrap_or(s.first_response);
+    let due = crate::sla::due(mail.received_at, classification.sla.unwrap_or(s.first_response), &s.sla_clock);
     let template_ctx = TemplateContext {
         customer_name: inbound.from_name.clone(),
         customer_address: inbound.from_address.clone(),
@@ -368,6 +368,8 @@ fn queue_reply(
         due: local_time(due, s),
         support_name: s.support_name.clone(),
         support_address: s.support_address.clone(),
+        time_left: String::new(),
+        breached: false,
     };
     let rendered = match ctx.templates.render(template, inbound.language, &template_ctx) {
         Ok(r) => r,
@@ -391,7 +393,7 @@ fn queue_reply(
     };
     tx.enqueue(&OutboxRow {
         ticket_id: ticket,
-        message_row,
+        message_row: Some(message_row),
         kind: kind.as_str(),
         template,
         recipient: &inbound.from_address,

@@ -29,6 +29,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_ingest.sql"),
     include_str!("../migrations/0003_bounces.sql"),
+    include_str!("../migrations/0004_sla.sql"),
 ];
 
 /// The deskmail database.
@@ -77,7 +78,8 @@ pub struct MessageRow<'a> {
 #[derive(Debug, Clone)]
 pub struct OutboxRow<'a> {
     pub ticket_id: i64,
-    pub message_row: i64,
+    /// The incoming mail that caused it, if any.
+    pub message_row: Option<i64>,
     pub kind: &'a str,
     pub template: &'a str,
     pub recipient: &'a str,
@@ -85,6 +87,34 @@ pub struct OutboxRow<'a> {
     pub subject: &'a str,
     pub raw: &'a [u8],
     pub now: i64,
+}
+
+/// An open ticket still waiting for its first response, for the SLA watch.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct WaitingTicket {
+    pub id: i64,
+    pub customer: String,
+    pub subject: String,
+    pub category: Option<String>,
+    pub priority: String,
+    pub created_at: i64,
+    pub first_response_due: i64,
+    pub warned: bool,
+    pub breach_noticed: bool,
+}
+
+/// What a reply to a ticket threads onto: the customer's latest message.
+#[derive(Debug, Clone)]
+pub struct ReplyContext {
+    pub customer: String,
+    pub customer_name: String,
+    pub subject: String,
+    pub category: Option<String>,
+    pub language: String,
+    pub created_at: i64,
+    pub first_response_due: i64,
+    pub message_id: Option<String>,
+    pub references: Vec<String>,
 }
 
 /// A quarantined mail, for `deskmail quarantine`.
@@ -431,6 +461,147 @@ impl Store {
         .map_err(StoreError::wrap("read a ticket's outgoing mail"))
     }
 
+    /// Open tickets with no first response yet, soonest due first.
+    pub fn waiting_tickets(&self) -> Result<Vec<WaitingTicket>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, customer, subject, category, priority, created_at, first_response_due,
+                        sla_warned_at IS NOT NULL, sla_breach_noticed_at IS NOT NULL
+                 FROM tickets WHERE first_response_at IS NULL AND status != 'closed'
+                 ORDER BY first_response_due, id",
+            )
+            .map_err(StoreError::wrap("list waiting tickets"))?;
+        stmt.query_map([], |r| {
+            Ok(WaitingTicket {
+                id: r.get(0)?,
+                customer: r.get(1)?,
+                subject: r.get(2)?,
+                category: r.get(3)?,
+                priority: r.get(4)?,
+                created_at: r.get(5)?,
+                first_response_due: r.get(6)?,
+                warned: r.get(7)?,
+                breach_noticed: r.get(8)?,
+            })
+        })
+        .and_then(|rows| rows.collect())
+        .map_err(StoreError::wrap("list waiting tickets"))
+    }
+
+    /// Records a ticket's first response (a person's reply), unless it already has one.
+    pub fn record_human_response(&self, ticket: i64, at: i64, by: &str) -> Result<bool> {
+        self.conn
+            .execute(
+                "UPDATE tickets SET first_response_at = ?2, first_response_by = ?3
+                 WHERE id = ?1 AND first_response_at IS NULL",
+                params![ticket, at, by],
+            )
+            .map(|n| n > 0)
+            .map_err(StoreError::wrap("record a first response"))
+    }
+
+    /// First-response compliance of the tickets due between `since` and `until`:
+    /// (answered in time, due).
+    pub fn compliance(&self, since: i64, until: i64) -> Result<(i64, i64)> {
+        self.conn
+            .query_row(
+                "SELECT COALESCE(SUM(first_response_at IS NOT NULL AND first_response_at <= first_response_due), 0),
+                        COUNT(*)
+                 FROM tickets WHERE first_response_due BETWEEN ?1 AND ?2",
+                params![since, until],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(StoreError::wrap("compute SLA compliance"))
+    }
+
+    /// What a reply to `ticket` threads onto.
+    pub fn reply_context(&self, ticket: i64) -> Result<Option<ReplyContext>> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT t.customer, t.customer_name, t.subject, t.category, t.language, t.created_at,
+                        t.first_response_due, m.message_id, m.raw
+                 FROM tickets t LEFT JOIN messages m ON m.id =
+                    (SELECT MAX(id) FROM messages WHERE ticket_id = t.id AND automated IS NULL)
+                 WHERE t.id = ?1",
+                [ticket],
+                |r| {
+                    Ok((
+                        ReplyContext {
+                            customer: r.get(0)?,
+                            customer_name: r.get(1)?,
+                            subject: r.get(2)?,
+                            category: r.get(3)?,
+                            language: r.get(4)?,
+                            created_at: r.get(5)?,
+                            first_response_due: r.get(6)?,
+                            message_id: r.get(7)?,
+                            references: Vec::new(),
+                        },
+                        r.get::<_, Option<Vec<u8>>>(8)?,
+                    ))
+                },
+            )
+            .optional()
+            .map_err(StoreError::wrap("read a ticket to reply to"))?;
+        Ok(row.map(|(mut ctx, raw)| {
+            ctx.references =
+                raw.and_then(|r| crate::parse::parse(&r).ok()).map(|m| m.references).unwrap_or_default();
+            ctx
+        }))
+    }
+
+    /// The ticket of an incoming message (any sender) or of one of our outgoing mails.
+    pub fn ticket_of_message_id(&self, id: &str) -> Result<Option<i64>> {
+        self.conn
+            .query_row(
+                "SELECT ticket_id FROM messages WHERE message_id = ?1 AND ticket_id IS NOT NULL
+                 UNION ALL SELECT ticket_id FROM outbox WHERE message_id = ?1 LIMIT 1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(StoreError::wrap("look up a Message-ID"))
+    }
+
+    /// Whether a Message-ID is one of our automatic mails.
+    pub fn is_our_message(&self, id: &str) -> Result<bool> {
+        self.conn
+            .query_row("SELECT 1 FROM outbox WHERE message_id = ?1", [id], |_| Ok(()))
+            .optional()
+            .map(|r| r.is_some())
+            .map_err(StoreError::wrap("look up a Message-ID"))
+    }
+
+    /// Whether a ticket exists.
+    pub fn ticket_exists(&self, id: i64) -> Result<bool> {
+        self.conn
+            .query_row("SELECT 1 FROM tickets WHERE id = ?1", [id], |_| Ok(()))
+            .optional()
+            .map(|r| r.is_some())
+            .map_err(StoreError::wrap("look up a ticket"))
+    }
+
+    /// A value the daemon keeps about itself (`last_poll_ok` …).
+    pub fn state(&self, key: &str) -> Result<Option<String>> {
+        self.conn
+            .query_row("SELECT value FROM daemon_state WHERE key = ?1", [key], |r| r.get(0))
+            .optional()
+            .map_err(StoreError::wrap("read the daemon state"))
+    }
+
+    pub fn set_state(&self, key: &str, value: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO daemon_state (key, value) VALUES (?1, ?2)
+                 ON CONFLICT(key) DO UPDATE SET value = ?2",
+                params![key, value],
+            )
+            .map(|_| ())
+            .map_err(StoreError::wrap("write the daemon state"))
+    }
+
     /// Counts of messages per state (`processed`, `quarantined`); also answers `deskmail status`.
     pub fn message_counts(&self) -> Result<Vec<(String, i64)>> {
         let mut stmt = self
@@ -625,6 +796,19 @@ impl Tx<'_> {
             .map_err(StoreError::wrap("look up a suppression"))
     }
 
+    /// Records that the SLA warning (or the breach notice) of a ticket was queued.
+    pub fn mark_sla_notice(&self, ticket: i64, breach: bool, now: i64) -> Result<()> {
+        let sql = if breach {
+            "UPDATE tickets SET sla_breach_noticed_at = ?2 WHERE id = ?1"
+        } else {
+            "UPDATE tickets SET sla_warned_at = ?2 WHERE id = ?1"
+        };
+        self.tx
+            .execute(sql, params![ticket, now])
+            .map(|_| ())
+            .map_err(StoreError::wrap("record an SLA notice"))
+    }
+
     /// Queues an outgoing mail.
     pub fn enqueue(&self, o: &OutboxRow<'_>) -> Result<i64> {
         self.tx
@@ -652,7 +836,8 @@ impl Tx<'_> {
     pub fn automatic_mails_since(&self, address: &str, since: i64) -> Result<u32> {
         self.tx
             .query_row(
-                "SELECT COUNT(*) FROM outbox WHERE recipient = ?1 AND created_at >= ?2",
+                "SELECT COUNT(*) FROM outbox WHERE recipient = ?1 AND created_at >= ?2
+                 AND kind IN ('ack', 'answer', 'escalated')",
                 params![address, since],
                 |r| r.get(0),
             )

@@ -558,8 +558,8 @@ static DEFAULT_RULES: LazyLock<RuleSet> = LazyLock::new(|| {
     RuleSet::load(&manifest("rules"), &|n| TEMPLATES.exists(n)).unwrap_or_else(|e| panic!("rules: {e:?}"))
 });
 
-/// The customer reply templates: every name in templates/ that renders with an ordinary
-/// `TemplateContext` (staff templates such as `sla_warning` take other variables).
+/// Every template name in templates/ that renders with an ordinary `TemplateContext`
+/// (customer replies, and staff notices such as `sla_warning`, which quote customer fields too).
 static REPLY_TEMPLATES: LazyLock<Vec<String>> = LazyLock::new(|| {
     let mut names: Vec<String> = std::fs::read_dir(manifest("templates"))
         .expect("templates")
@@ -589,6 +589,8 @@ fn context(customer_name: String, subject: String, ticket: i64) -> TemplateConte
         due: "2026-11-23 09:48 CST".into(),
         support_name: "OKPay Support".into(),
         support_address: OWN.into(),
+        time_left: "3h 12m".into(),
+        breached: ticket % 2 == 0,
     }
 }
 

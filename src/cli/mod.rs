@@ -5,6 +5,7 @@ mod classify;
 mod demo;
 mod rules_cmd;
 mod run;
+mod sla;
 mod tickets;
 
 use std::path::PathBuf;
@@ -77,6 +78,38 @@ pub enum Command {
     /// Ask the running daemon to re-read its rules and templates (SIGHUP); invalid ones are
     /// refused and the old ones kept.
     Reload {
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Send a person's reply to a ticket, threaded on the customer's latest mail; it counts
+    /// as the ticket's first response.
+    Reply {
+        /// Ticket number.
+        ticket: i64,
+        /// A template of the templates directory, in the customer's language.
+        #[arg(long, conflicts_with = "body_file", required_unless_present = "body_file")]
+        template: Option<String>,
+        /// A file with the plain-text body.
+        #[arg(long)]
+        body_file: Option<PathBuf>,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Open tickets by time left before their first-response deadline, breaches, and
+    /// compliance over a period.
+    Sla {
+        /// Compliance over the last DAYS days.
+        #[arg(long, default_value_t = 30)]
+        days: i64,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Mailbox, last poll, queues, open tickets and the next SLA deadline.
+    Status {
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         config: ConfigArg,
     },
@@ -184,6 +217,11 @@ pub fn run(cli: Cli) -> i32 {
             rules_cmd::test(&dir, &templates)
         }
         Command::Tickets { json, config } => config.load().and_then(|s| tickets::list(&s, json)),
+        Command::Reply { ticket, template, body_file, config } => {
+            config.load().and_then(|s| sla::reply(&s, ticket, template, body_file))
+        }
+        Command::Sla { days, json, config } => config.load().and_then(|s| sla::report(&s, days, json)),
+        Command::Status { json, config } => config.load().and_then(|s| sla::status(&s, json)),
         Command::Reload { config } => config.load().and_then(|s| run::reload(&s)),
         Command::Quarantine { json, config } => config.load().and_then(|s| tickets::quarantine(&s, json)),
         Command::Reprocess { id, all: _, config } => config.load().and_then(|s| tickets::reprocess(&s, id)),

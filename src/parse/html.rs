@@ -10,9 +10,26 @@ static LINK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?is)<a\s[^>]*?href\s*=\s*["']([^"']+)["'][^>]*>(.*?)</a\s*>"#).expect("link regex")
 });
 
+/// Block-level tags that end a line. mail-parser breaks lines only at `<br>` and `</p>`;
+/// Foxmail, QQ Mail and Outlook write one `<div>` per line, and without these breaks a
+/// reply's "On … wrote:" marker merges with the new text and the quote is not found.
+static BLOCK: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)<\s*(/\s*(div|li|tr|h[1-6]|table|ul|ol|pre)|hr)\b[^>]*>").expect("block regex")
+});
+
+/// `<blockquote>` content: quoted history, shown as `> ` lines.
+static BLOCKQUOTE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?is)<blockquote\b[^>]*>(.*)</blockquote\s*>").expect("blockquote regex"));
+
 /// Converts HTML to plain text.
 pub fn to_text(html: &str) -> String {
-    let with_links = LINK.replace_all(html, |caps: &regex::Captures<'_>| {
+    let quoted = BLOCKQUOTE.replace_all(html, |caps: &regex::Captures<'_>| {
+        let inner = to_text(&caps[1]);
+        let lines: Vec<String> = inner.lines().map(|l| format!("&gt; {}", escape(l))).collect();
+        format!("<br>{}<br>", lines.join("<br>"))
+    });
+    let blocks = BLOCK.replace_all(&quoted, "<br>");
+    let with_links = LINK.replace_all(&blocks, |caps: &regex::Captures<'_>| {
         let (url, label) = (&caps[1], &caps[2]);
         if url.starts_with("mailto:") || label.contains(url) {
             label.to_string()
@@ -22,6 +39,10 @@ pub fn to_text(html: &str) -> String {
     });
     let text = mail_parser::decoders::html::html_to_text(&with_links);
     collapse_blank_lines(&text)
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
 fn collapse_blank_lines(text: &str) -> String {
@@ -52,6 +73,20 @@ mod tests {
     fn style_and_script_are_dropped() {
         let text = to_text("<style>p{color:red}</style><script>alert(1)</script><p>Hi</p>");
         assert_eq!(text, "Hi");
+    }
+
+    #[test]
+    fn regression_div_per_line_html_keeps_its_line_breaks() {
+        let text = to_text("<div>还是没到账</div><div>在 2026年11月20日, 客服 写道:</div><div>旧内容</div>");
+        assert_eq!(text, "还是没到账\n在 2026年11月20日, 客服 写道:\n旧内容");
+    }
+
+    #[test]
+    fn blockquote_content_is_quoted() {
+        let text =
+            to_text("<p>New words</p><blockquote><p>Old <b>answer</b></p><p>line two</p></blockquote>");
+        assert!(text.contains("New words"), "{text:?}");
+        assert!(text.contains("> Old answer") && text.contains("> line two"), "{text:?}");
     }
 
     #[test]

@@ -358,9 +358,28 @@ fn index_field(field: &Field, ids: &[usize], specs: &[MatcherSpec]) -> FieldInde
     let keywords = (!keyword_patterns.is_empty()).then(|| {
         AhoCorasick::new(keyword_patterns.iter().map(|p| p.word.as_str())).expect("keyword automaton")
     });
-    let regexes = (!regex_matchers.is_empty())
-        .then(|| RegexSet::new(regex_matchers.iter().map(|(_, r)| r.as_str())).expect("checked regexes"));
+    let regexes = regex_set(&regex_matchers);
     FieldIndex { field: field.clone(), keywords, keyword_patterns, regexes, regex_matchers, literals }
+}
+
+/// One RegexSet for a field's regexes. Hundreds of Unicode-aware regexes can outgrow the
+/// regex crate's size limits together even though each compiles alone; the field then
+/// falls back to running its regexes one by one (slower, never a failure to start).
+fn regex_set(matchers: &[(usize, Regex)]) -> Option<RegexSet> {
+    if matchers.is_empty() {
+        return None;
+    }
+    let set = regex::RegexSetBuilder::new(matchers.iter().map(|(_, r)| r.as_str()))
+        .size_limit(256 << 20)
+        .dfa_size_limit(64 << 20)
+        .build();
+    match set {
+        Ok(set) => Some(set),
+        Err(e) => {
+            tracing::warn!(regexes = matchers.len(), error = %e, "regexes too large for one set; matching them one by one");
+            None
+        }
+    }
 }
 
 /// A keyword; a trailing `*` drops the right word boundary (`refund*` matches "refunded").
@@ -403,12 +422,16 @@ impl FieldIndex {
                     }
                 }
             }
-            if let Some(set) = &self.regexes {
-                for i in set.matches(value).iter() {
-                    let (id, regex) = &self.regex_matchers[i];
-                    let found = regex.find(value).map_or("", |m| m.as_str());
-                    record(*id, found);
-                }
+            let matched: Vec<usize> = match &self.regexes {
+                Some(set) => set.matches(value).iter().collect(),
+                None => (0..self.regex_matchers.len())
+                    .filter(|i| self.regex_matchers[*i].1.is_match(value))
+                    .collect(),
+            };
+            for i in matched {
+                let (id, regex) = &self.regex_matchers[i];
+                let found = regex.find(value).map_or("", |m| m.as_str());
+                record(*id, found);
             }
             for &id in &self.literals {
                 if let Some(word) = literal_match(&specs[id], value) {

@@ -98,15 +98,24 @@ pub fn read_dir(dir: &Path) -> Result<Vec<Source>, Problem> {
     paths
         .into_iter()
         .map(|path| {
-            let text = std::fs::read_to_string(&path).map_err(|e| Problem {
+            let bytes = std::fs::read(&path).map_err(|e| Problem {
                 file: path.clone(),
                 line: 0,
                 col: 0,
                 message: format!("cannot read the rule file: {e}"),
             })?;
+            let text = String::from_utf8(bytes).map_err(|e| not_utf8(&path, e))?;
             Ok(Source { path, text })
         })
         .collect()
+}
+
+/// A rule file saved in another encoding (a GBK editor): the problem is placed at the first
+/// byte that is not UTF-8.
+fn not_utf8(path: &Path, e: std::string::FromUtf8Error) -> Problem {
+    let valid = String::from_utf8_lossy(&e.as_bytes()[..e.utf8_error().valid_up_to()]).into_owned();
+    let source = Source { path: path.to_path_buf(), text: valid.clone() };
+    source.problem(valid.len(), "the file is not UTF-8: save it as UTF-8")
 }
 
 /// Parses one file; a syntax error or unknown key is reported at its position.

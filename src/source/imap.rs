@@ -59,6 +59,11 @@ impl ImapSource {
         self.uidvalidity
     }
 
+    /// The Sent folder's name.
+    pub fn sent_folder(&self) -> &str {
+        &self.folders.sent
+    }
+
     /// The inbox's name.
     pub fn inbox(&self) -> &str {
         &self.folders.inbox
@@ -203,6 +208,36 @@ impl ImapSource {
             Ok(())
         })
         .await
+    }
+
+    /// Headers of the mail in the Sent folder with a UID above `after` (staff replies written
+    /// in a mail client), with the folder's UIDVALIDITY. Leaves the Sent folder selected.
+    pub async fn sent_headers_after(
+        &mut self,
+        after: u32,
+    ) -> Result<(u32, Vec<(u32, Vec<u8>)>), SourceError> {
+        let sent = self.folders.sent.clone();
+        let session = self.session()?;
+        let mailbox = timed("opening the Sent folder", async {
+            session.examine(&sent).await.map_err(imap_err("EXAMINE"))
+        })
+        .await?;
+        let uidvalidity = mailbox.uid_validity.unwrap_or(0);
+        let query = format!("UID {}:*", after.saturating_add(1));
+        let mut uids: Vec<u32> = timed("searching the Sent folder", async {
+            session.uid_search(&query).await.map_err(imap_err("UID SEARCH"))
+        })
+        .await?
+        .into_iter()
+        .filter(|uid| *uid > after)
+        .collect();
+        uids.sort_unstable();
+        uids.truncate(200);
+        if uids.is_empty() {
+            return Ok((uidvalidity, Vec::new()));
+        }
+        let items = fetch_items(session, &uid_set(&uids), "(UID BODY.PEEK[HEADER])").await?;
+        Ok((uidvalidity, items.into_iter().map(|i| (i.uid, i.body)).collect()))
     }
 
     /// Appends a copy of an outgoing mail to a folder (the Sent folder), marked Seen.

@@ -46,7 +46,7 @@ pub enum Settle {
 
 /// A configured source.
 pub enum Source {
-    Imap(imap::ImapSource),
+    Imap(Box<imap::ImapSource>),
     Maildir(maildir::MaildirSource),
 }
 
@@ -88,6 +88,25 @@ impl Source {
                 imap::sleep_unless_stopped(timeout, stop).await;
                 Ok(())
             }
+        }
+    }
+
+    /// Headers of new mail in the Sent folder (IMAP only; a Maildir has none to scan).
+    pub async fn sent_headers_after(
+        &mut self,
+        after: u32,
+    ) -> Result<Option<(u32, Vec<(u32, Vec<u8>)>)>, SourceError> {
+        match self {
+            Source::Imap(s) => s.sent_headers_after(after).await.map(Some),
+            Source::Maildir(_) => Ok(None),
+        }
+    }
+
+    /// The name of the Sent folder.
+    pub fn sent_folder(&self) -> Option<String> {
+        match self {
+            Source::Imap(s) => Some(s.sent_folder().to_string()),
+            Source::Maildir(_) => None,
         }
     }
 

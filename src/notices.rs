@@ -1,0 +1,216 @@
+//! Mail that is not an answer to an incoming mail: the SLA watch (a warning to staff when a
+//! ticket has used `warn_at` of its first-response time, and a notice when it breaches, once
+//! each per ticket), and a person's reply sent with `deskmail reply`. Both are composed like
+//! automatic replies and queued in the outbox; the daemon's sender delivers them.
+
+use jiff::Timestamp;
+
+use crate::compose::{self, Envelope, Rendered, TemplateContext, Templates};
+use crate::config::Settings;
+use crate::parse::Language;
+use crate::pipeline::local_time;
+use crate::sla;
+use crate::store::{OutboxRow, Store, StoreError, WaitingTicket};
+use crate::thread;
+
+/// What the SLA watch queued.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Watched {
+    pub warnings: usize,
+    pub breaches: usize,
+}
+
+/// Queues the SLA notices due at `now` (injectable, so tests move the clock).
+pub fn sla_watch(
+    store: &mut Store,
+    settings: &Settings,
+    templates: &Templates,
+    now: Timestamp,
+) -> Result<Watched, StoreError> {
+    let mut watched = Watched::default();
+    if settings.staff.is_empty() {
+        return Ok(watched);
+    }
+    for ticket in store.waiting_tickets()? {
+        let (start, due) = (ts(ticket.created_at), ts(ticket.first_response_due));
+        let (warn, breach) = sla::thresholds_crossed(start, due, now, settings.warn_at);
+        let notice = if breach && !ticket.breach_noticed {
+            true
+        } else if warn && !ticket.warned && !breach {
+            false
+        } else {
+            continue;
+        };
+        queue_notice(store, settings, templates, &ticket, notice, now)?;
+        if notice { watched.breaches += 1 } else { watched.warnings += 1 }
+    }
+    Ok(watched)
+}
+
+fn ts(seconds: i64) -> Timestamp {
+    Timestamp::from_second(seconds).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+fn queue_notice(
+    store: &mut Store,
+    settings: &Settings,
+    templates: &Templates,
+    ticket: &WaitingTicket,
+    breached: bool,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let due = ts(ticket.first_response_due);
+    let left = sla::time_left(now, due, &settings.sla_clock);
+    let ctx = TemplateContext {
+        customer_name: String::new(),
+        customer_address: ticket.customer.clone(),
+        ticket: ticket.id,
+        tag: thread::tag(ticket.id),
+        category: ticket.category.clone().unwrap_or_else(|| "other".into()),
+        subject: ticket.subject.clone(),
+        received: local_time(ts(ticket.created_at), settings),
+        due: local_time(due, settings),
+        support_name: settings.support_name.clone(),
+        support_address: settings.support_address.clone(),
+        time_left: format!("{:.1}h", left.as_secs_f64() / 3600.0),
+        breached,
+    };
+    let kind = if breached { "sla_breach" } else { "sla_warning" };
+    let rendered = match templates.render("sla_warning", Language::En, &ctx) {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(ticket = ticket.id, error = %e, "cannot render the SLA notice");
+            return Ok(());
+        }
+    };
+    let tx = store.begin()?;
+    for staff in &settings.staff {
+        let subject = compose::tagged_subject(&rendered.subject, &ctx.tag);
+        if let Err(e) =
+            queue(&tx, settings, staff, "", None, &[], &subject, &rendered, ticket.id, kind, "sla_warning")?
+        {
+            tracing::error!(ticket = ticket.id, %staff, error = %e, "cannot compose the SLA notice");
+        }
+    }
+    tx.mark_sla_notice(ticket.id, breached, Timestamp::now().as_second())?;
+    tx.commit()?;
+    tracing::warn!(ticket = ticket.id, customer = %ticket.customer, %kind, "SLA notice queued for staff");
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn queue(
+    tx: &crate::store::Tx<'_>,
+    settings: &Settings,
+    to: &str,
+    to_name: &str,
+    in_reply_to: Option<&str>,
+    references: &[String],
+    subject: &str,
+    rendered: &Rendered,
+    ticket: i64,
+    kind: &str,
+    template: &str,
+) -> Result<Result<(), String>, StoreError> {
+    let message_id = compose::new_message_id(&settings.domain);
+    let envelope = Envelope {
+        from_name: &settings.support_name,
+        from_address: &settings.support_address,
+        to_name,
+        to_address: to,
+        message_id: &message_id,
+        in_reply_to,
+        references,
+        subject,
+    };
+    let raw = match compose::build(&envelope, rendered) {
+        Ok(raw) => raw,
+        Err(e) => return Ok(Err(e.to_string())),
+    };
+    tx.enqueue(&OutboxRow {
+        ticket_id: ticket,
+        message_row: None,
+        kind,
+        template,
+        recipient: to,
+        message_id: &message_id,
+        subject,
+        raw: &raw,
+        now: Timestamp::now().as_second(),
+    })?;
+    Ok(Ok(()))
+}
+
+/// The body of a person's reply.
+pub enum ReplyBody {
+    /// A template of `templates/`, in the customer's language.
+    Template(String),
+    /// Plain text written by the person.
+    Text(String),
+}
+
+/// Why `deskmail reply` could not queue the reply.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplyError {
+    #[error("no ticket #{0}")]
+    NoTicket(i64),
+    #[error("{0}")]
+    Compose(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Queues a person's reply to a ticket, threaded on the customer's latest mail, and records
+/// the ticket's first response.
+pub fn human_reply(
+    store: &mut Store,
+    settings: &Settings,
+    templates: &Templates,
+    ticket: i64,
+    body: ReplyBody,
+) -> Result<String, ReplyError> {
+    let reply = store.reply_context(ticket)?.ok_or(ReplyError::NoTicket(ticket))?;
+    let language = Language::from_tag(&reply.language).unwrap_or(Language::En);
+    let tag = thread::tag(ticket);
+    let ctx = TemplateContext {
+        customer_name: reply.customer_name.clone(),
+        customer_address: reply.customer.clone(),
+        ticket,
+        tag: tag.clone(),
+        category: reply.category.clone().unwrap_or_default(),
+        subject: reply.subject.clone(),
+        received: local_time(ts(reply.created_at), settings),
+        due: local_time(ts(reply.first_response_due), settings),
+        support_name: settings.support_name.clone(),
+        support_address: settings.support_address.clone(),
+        time_left: String::new(),
+        breached: false,
+    };
+    let (rendered, template) = match body {
+        ReplyBody::Template(name) => {
+            (templates.render(&name, language, &ctx).map_err(|e| ReplyError::Compose(e.to_string()))?, name)
+        }
+        ReplyBody::Text(text) => {
+            (Rendered { subject: format!("Re: {}", reply.subject), text, html: None }, "-".to_string())
+        }
+    };
+    let subject = compose::tagged_subject(&rendered.subject, &tag);
+    let tx = store.begin()?;
+    queue(
+        &tx,
+        settings,
+        &reply.customer,
+        &reply.customer_name,
+        reply.message_id.as_deref(),
+        &reply.references,
+        &subject,
+        &rendered,
+        ticket,
+        "human",
+        &template,
+    )?
+    .map_err(ReplyError::Compose)?;
+    tx.record_first_response(ticket, Timestamp::now().as_second())?;
+    tx.commit()?;
+    Ok(subject)
+}

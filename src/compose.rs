@@ -199,6 +199,9 @@ pub struct Envelope<'a> {
     /// The customer's References chain.
     pub references: &'a [String],
     pub subject: &'a str,
+    /// Machine-written (acknowledgements, answers, notices): marked `Auto-Submitted:
+    /// auto-replied` and `X-Auto-Response-Suppress: All`. A person's reply is not (RFC 3834).
+    pub automatic: bool,
 }
 
 /// Why an outgoing mail could not be built.
@@ -218,9 +221,10 @@ pub fn build(env: &Envelope<'_>, body: &Rendered) -> Result<Vec<u8>, BuildError>
         .reply_to(from)
         .to(mailbox(env.to_name, env.to_address)?)
         .subject(header_safe(env.subject))
-        .message_id(Some(format!("<{}>", id_safe(env.message_id))))
-        .header(AutoSubmitted)
-        .header(AutoResponseSuppress);
+        .message_id(Some(format!("<{}>", id_safe(env.message_id))));
+    if env.automatic {
+        builder = builder.header(AutoSubmitted).header(AutoResponseSuppress);
+    }
     if let Some(parent) = env.in_reply_to {
         builder = builder.in_reply_to(format!("<{}>", id_safe(parent)));
         let chain: Vec<String> = env
@@ -312,6 +316,7 @@ mod tests {
             in_reply_to: Some("q1@customer.test"),
             references: refs,
             subject,
+            automatic: true,
         }
     }
 

@@ -122,6 +122,7 @@ fn queue(
         in_reply_to,
         references,
         subject,
+        automatic: kind != "human",
     };
     let raw = match compose::build(&envelope, rendered) {
         Ok(raw) => raw,

@@ -386,6 +386,7 @@ fn queue_reply(
         in_reply_to: inbound.message_id.as_deref(),
         references: &inbound.references,
         subject: &subject,
+        automatic: true,
     };
     let raw = match compose::build(&envelope, &rendered) {
         Ok(raw) => raw,

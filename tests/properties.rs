@@ -414,6 +414,7 @@ proptest! {
                 in_reply_to: mail.in_reply_to.first().map(String::as_str),
                 references: &mail.references,
                 subject: &subject,
+                automatic: true,
             };
             let built = compose::build(&envelope, &rendered).map_err(|e| TestCaseError::fail(e.to_string()))?;
             check_header_section(&built).map_err(TestCaseError::fail)?;
@@ -730,6 +731,7 @@ fn render_and_build(name: &str, subject: &str, ids: &[String], ticket: i64) -> R
                 in_reply_to: ids.first().map(String::as_str),
                 references: ids,
                 subject: &subject,
+                automatic: true,
             };
             let raw =
                 compose::build(&envelope, &rendered).map_err(|e| format!("{place}: cannot build: {e}"))?;

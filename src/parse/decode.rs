@@ -3,11 +3,12 @@
 //!
 //! Mail declared `gb2312` or `gbk` is decoded as GB18030 (a superset: real clients send GBK
 //! characters under a GB2312 label); `big5` uses encoding_rs's Big5, which includes HKSCS.
-//! When the declared charset is missing, unknown or plainly wrong (its decoder reports errors),
-//! valid UTF-8 wins, then chardetng's guess. The result says which charset was used and
-//! whether any byte had to be replaced.
+//! Non-ASCII bytes that are valid UTF-8 are UTF-8 whatever the label says. When the declared
+//! charset is missing, unknown or plainly wrong (its decoder reports errors, or it is a
+//! single-byte charset hiding GBK or Big5), chardetng's guess is used. The result says which
+//! charset was used and whether any byte had to be replaced.
 
-use encoding_rs::{Encoding, GB18030, UTF_8};
+use encoding_rs::{Encoding, GB18030, GBK, UTF_8};
 
 /// Text decoded from bytes, with a note of how.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,10 +23,18 @@ pub struct Decoded {
 /// Decodes `bytes` that claim to be in `declared` (a MIME charset label, if any).
 pub fn decode_text(bytes: &[u8], declared: Option<&str>) -> Decoded {
     let declared_encoding = declared.and_then(encoding_for_label);
-    if let Some(encoding) = declared_encoding
-        && let Some(decoded) = decode_strict(bytes, encoding)
+    if utf8_overrides_label(bytes, declared_encoding)
+        && let Some(decoded) = decode_strict(bytes, UTF_8)
     {
         return decoded;
+    }
+    if let Some(encoding) = declared_encoding {
+        if let Some(decoded) = cjk_behind_single_byte_label(bytes, encoding) {
+            return decoded;
+        }
+        if let Some(decoded) = decode_strict(bytes, encoding) {
+            return decoded;
+        }
     }
     if let Some(decoded) = decode_strict(bytes, UTF_8) {
         return decoded;
@@ -38,13 +47,51 @@ pub fn decode_text(bytes: &[u8], declared: Option<&str>) -> Decoded {
     decode_lossy(bytes, declared_encoding.unwrap_or(guessed))
 }
 
+/// Whether non-ASCII `bytes` should be read as UTF-8 before trying the declared charset.
+///
+/// Legacy text (GBK, Big5, Latin-1) practically never forms valid multi-byte UTF-8 by
+/// chance, while UTF-8 text under a wrong label often decodes "cleanly" in it: every byte
+/// is valid in a single-byte charset, and UTF-8 Chinese is often valid GB18030 (`您好`
+/// becomes `鎮ㄥソ`). Labels that are not ASCII-compatible (ISO-2022-JP, UTF-16) are
+/// trusted first, as their text is not read byte by byte.
+fn utf8_overrides_label(bytes: &[u8], declared: Option<&'static Encoding>) -> bool {
+    !bytes.is_ascii() && declared.is_some_and(|e| e.is_ascii_compatible() && e != UTF_8)
+}
+
+/// A single-byte label (Latin-1, windows-125x, KOI8-R) never reports an error, so GBK or Big5
+/// text sent as `iso-8859-1` would come out as `ÄúºÃ£¬`. When chardetng, without the regional
+/// hint, sees a multi-byte CJK charset in which the bytes are valid, that is used instead.
+fn cjk_behind_single_byte_label(bytes: &[u8], declared: &'static Encoding) -> Option<Decoded> {
+    if !declared.is_single_byte() || bytes.is_ascii() {
+        return None;
+    }
+    let mut detector = chardetng::EncodingDetector::new();
+    detector.feed(bytes, true);
+    let guessed = widen(detector.guess(None, false));
+    if guessed.is_single_byte() || guessed == UTF_8 {
+        return None;
+    }
+    decode_strict(bytes, guessed)
+}
+
+/// GBK is recorded as GB18030, its superset (encoding_rs decodes both the same way), so that
+/// every mail in the GB family reports one charset name whether it was declared or guessed.
+fn widen(encoding: &'static Encoding) -> &'static Encoding {
+    if encoding == GBK { GB18030 } else { encoding }
+}
+
 /// Maps a MIME charset label to an encoding, widening the Chinese labels to their supersets.
+///
+/// `us-ascii` is read as UTF-8: both decode 7-bit text the same, but encoding_rs (following
+/// WHATWG) maps `us-ascii` to windows-1252, which would turn the 8-bit bytes that break the
+/// label (a raw GBK subject, say) into Latin-1 mojibake instead of failing over to detection.
 pub fn encoding_for_label(label: &str) -> Option<&'static Encoding> {
     let label = label.trim().trim_matches('"').to_ascii_lowercase();
     match label.as_str() {
         "gb2312" | "gbk" | "x-gbk" | "cp936" | "gb_2312-80" | "csgb2312" | "euc-cn" | "gb18030" => {
             Some(GB18030)
         }
+        "us-ascii" | "ascii" => Some(UTF_8),
         "big5-hkscs" | "big5hkscs" | "x-big5" | "cp950" => Some(encoding_rs::BIG5),
         // UTF-7 is left to mail-parser, which knows it (encoding_rs does not).
         "utf-7" | "utf7" | "unicode-1-1-utf-7" => None,
@@ -70,7 +117,7 @@ fn guess_encoding(bytes: &[u8], hint: Option<&'static Encoding>) -> &'static Enc
     let mut detector = chardetng::EncodingDetector::new();
     detector.feed(bytes, true);
     let tld = if hint == Some(encoding_rs::BIG5) { Some(&b"tw"[..]) } else { Some(&b"cn"[..]) };
-    detector.guess(tld, true)
+    widen(detector.guess(tld, true))
 }
 
 #[cfg(test)]
@@ -115,6 +162,55 @@ mod tests {
     fn iso_2022_jp() {
         let (bytes, _, _) = encoding_rs::ISO_2022_JP.encode("こんにちは");
         assert_eq!(decode_text(&bytes, Some("iso-2022-jp")).text, "こんにちは");
+    }
+
+    #[test]
+    fn regression_utf8_under_latin1_label() {
+        let decoded = decode_text("Café Zoë — 25 €".as_bytes(), Some("iso-8859-1"));
+        assert_eq!(decoded.text, "Café Zoë — 25 €");
+        assert_eq!(decoded.charset, "utf-8");
+    }
+
+    #[test]
+    fn regression_utf8_under_gb2312_label_that_is_also_valid_gb18030() {
+        // These UTF-8 bytes pair up into valid GB18030 characters (`鎮ㄥソ锛...`).
+        let bytes = "您好，请帮忙查订单！".as_bytes();
+        assert!(!GB18030.decode_without_bom_handling(bytes).1, "the case needs bytes valid in both");
+        let decoded = decode_text(bytes, Some("gb2312"));
+        assert_eq!(decoded.text, "您好，请帮忙查订单！");
+        assert_eq!(decoded.charset, "utf-8");
+    }
+
+    #[test]
+    fn regression_gbk_under_latin1_label() {
+        let text = "您好，我的账户被锁定了，请帮我解锁。我已经尝试重置密码三次，都没有收到验证码。";
+        let (bytes, _, _) = GB18030.encode(text);
+        let decoded = decode_text(&bytes, Some("iso-8859-1"));
+        assert_eq!(decoded.text, text);
+        assert_eq!(decoded.charset, "gb18030");
+    }
+
+    #[test]
+    fn latin1_text_keeps_its_label() {
+        let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode("Grüße aus München, das Café war zu teuer.");
+        let decoded = decode_text(&bytes, Some("iso-8859-1"));
+        assert_eq!(decoded.text, "Grüße aus München, das Café war zu teuer.");
+        assert_eq!(decoded.charset, "windows-1252");
+    }
+
+    #[test]
+    fn regression_us_ascii_label_with_gbk_bytes() {
+        let (bytes, _, _) = GB18030.encode("我的账户被冻结了，请帮忙");
+        let decoded = decode_text(&bytes, Some("us-ascii"));
+        assert_eq!(decoded.text, "我的账户被冻结了，请帮忙");
+        assert!(!decoded.lossy);
+    }
+
+    #[test]
+    fn regression_guessed_gbk_is_recorded_as_gb18030() {
+        let (bytes, _, _) = GB18030.encode("您好，我的账户被锁定了，请帮我解锁。谢谢您的帮助。");
+        assert_eq!(decode_text(&bytes, None).charset, "gb18030");
+        assert_eq!(decode_text(&bytes, Some("utf-8")).charset, "gb18030");
     }
 
     #[test]

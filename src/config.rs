@@ -102,6 +102,9 @@ struct RawSmtp {
     /// How long to wait for that copy before a mail interrupted by a crash is sent again.
     #[serde(default = "default_confirm_within")]
     confirm_within: String,
+    /// First retry delay after a temporary failure; it doubles up to one hour.
+    #[serde(default = "default_retry_base")]
+    retry_base: String,
     host: Option<String>,
     port: Option<u16>,
     tls: Option<String>,
@@ -198,6 +201,9 @@ fn default_max_size() -> u64 {
 }
 fn default_true() -> bool {
     true
+}
+fn default_retry_base() -> String {
+    "30s".into()
 }
 fn default_confirm_within() -> String {
     "10m".into()
@@ -320,6 +326,8 @@ pub struct Settings {
     pub self_copy: Option<String>,
     /// How long an unconfirmed send may stay `sending` after a crash before it is retried.
     pub confirm_within: SignedDuration,
+    /// First retry delay of the outbox after a temporary failure.
+    pub retry_base: SignedDuration,
 }
 
 /// Reads and validates a configuration file.
@@ -447,6 +455,7 @@ impl Validator<'_> {
             max_message_bytes: raw.mailbox.max_message_bytes,
             self_copy,
             confirm_within: self.duration("smtp", "confirm_within", &raw.smtp.confirm_within)?,
+            retry_base: self.duration("smtp", "retry_base", &raw.smtp.retry_base)?,
         })
     }
 

@@ -152,6 +152,7 @@ impl Daemon<'_> {
             self.transport,
             &self.settings.support_address,
             self.settings.self_copy.as_deref(),
+            self.settings.retry_base,
         )
         .await?;
         summary.sent = flushed.sent;

@@ -47,7 +47,15 @@ async fn warning_and_breach_notices_reach_staff_once_each() {
     );
     let store = std::sync::Mutex::new(store);
     let transport = daemon::transport(&settings).unwrap();
-    send::flush(&store, &transport, &settings.support_address, settings.self_copy.as_deref()).await.unwrap();
+    send::flush(
+        &store,
+        &transport,
+        &settings.support_address,
+        settings.self_copy.as_deref(),
+        settings.retry_base,
+    )
+    .await
+    .unwrap();
     let staff = stack.wait_for_count("staff@example.test", "INBOX", 2, WAIT).await;
     let subjects: Vec<String> = staff.iter().map(|r| deskmail::parse::parse(r).unwrap().subject).collect();
     assert_eq!(staff.len(), 2, "{subjects:?}");

@@ -205,6 +205,7 @@ pub fn reply(
         &transport,
         &settings.support_address,
         settings.self_copy.as_deref(),
+        settings.retry_base,
     ))?;
     println!(
         "sent {} mail(s); {} left for the daemon to retry",

@@ -17,13 +17,32 @@ static BLOCK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)<\s*(/\s*(div|li|tr|h[1-6]|table|ul|ol|pre)|hr)\b[^>]*>").expect("block regex")
 });
 
+/// Elements whose content is never shown, and comments. mail-parser skips `<style>` and
+/// `<script>` only when written without attributes, so `<style type="text/css">` in the body
+/// would otherwise come out as CSS text.
+static HIDDEN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?is)<!--.*?-->|<(head|style|script|template|title)\b[^>]*>.*?</(head|style|script|template|title)\s*>")
+        .expect("hidden regex")
+});
+
+/// Paragraph starts and ends, given an extra break so that paragraphs are set apart by a
+/// blank line (mail-parser ends a paragraph with a single line break, like `<br>`).
+static PARAGRAPH: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)<p(\s[^>]*)?>|</p\s*>").expect("paragraph regex"));
+
+/// Table cell ends, which would otherwise glue neighbouring cells' words together.
+static CELL_END: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)</t[dh]\s*>").expect("cell regex"));
+
 /// `<blockquote>` content: quoted history, shown as `> ` lines.
 static BLOCKQUOTE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?is)<blockquote\b[^>]*>(.*)</blockquote\s*>").expect("blockquote regex"));
 
 /// Converts HTML to plain text.
 pub fn to_text(html: &str) -> String {
-    let quoted = BLOCKQUOTE.replace_all(html, |caps: &regex::Captures<'_>| {
+    let html = HIDDEN.replace_all(html, "");
+    let html = PARAGRAPH.replace_all(&html, "<br>$0<br>");
+    let html = CELL_END.replace_all(&html, "$0 ");
+    let quoted = BLOCKQUOTE.replace_all(&html, |caps: &regex::Captures<'_>| {
         let inner = to_text(&caps[1]);
         let lines: Vec<String> = inner.lines().map(|l| format!("&gt; {}", escape(l))).collect();
         format!("<br>{}<br>", lines.join("<br>"))
@@ -87,6 +106,22 @@ mod tests {
             to_text("<p>New words</p><blockquote><p>Old <b>answer</b></p><p>line two</p></blockquote>");
         assert!(text.contains("New words"), "{text:?}");
         assert!(text.contains("> Old answer") && text.contains("> line two"), "{text:?}");
+    }
+
+    #[test]
+    fn regression_style_and_script_with_attributes_are_dropped() {
+        let html = r#"<p>Hi</p><style type="text/css">.x{color:red}</style><script type="text/javascript">var a = 1;</script><!-- note -->"#;
+        assert_eq!(to_text(html), "Hi");
+    }
+
+    #[test]
+    fn regression_paragraphs_are_set_apart_by_a_blank_line() {
+        assert_eq!(to_text("<p>One</p><p class=\"MsoNormal\">Two<br>Three</p>"), "One\n\nTwo\nThree");
+    }
+
+    #[test]
+    fn table_cells_are_spaced() {
+        assert_eq!(to_text("<table><tr><td>Amount</td><td>25.00</td></tr></table>"), "Amount 25.00");
     }
 
     #[test]

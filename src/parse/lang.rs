@@ -63,6 +63,8 @@ struct Counts {
     other_letters: usize,
     simplified: usize,
     traditional: usize,
+    /// Japanese kana and Korean hangul, also counted in `other_letters`.
+    kana_hangul: usize,
 }
 
 impl Counts {
@@ -78,13 +80,18 @@ impl Counts {
             self.latin += 1;
         } else if c.is_alphabetic() && !is_latin_extended(c) {
             self.other_letters += 1;
+            self.kana_hangul += usize::from(is_kana_or_hangul(c));
         }
     }
 
     fn verdict(&self) -> Language {
         // A Han character carries about as much as a short English word.
         let chinese_weight = self.han * 3;
-        if self.han > 0 && chinese_weight >= self.latin {
+        // Han characters beside kana or hangul are Japanese kanji or Korean hanja: Japanese
+        // text is mostly kana, so a third as much kana as Han is already far more than any
+        // Chinese mail quoting a Japanese name would have.
+        let japanese_or_korean = self.kana_hangul * 3 >= self.han;
+        if self.han > 0 && chinese_weight >= self.latin && !japanese_or_korean {
             return if self.traditional > self.simplified { Language::ZhHant } else { Language::ZhHans };
         }
         if self.other_letters > self.latin {
@@ -97,6 +104,11 @@ impl Counts {
 fn is_han(c: char) -> bool {
     matches!(c as u32,
         0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
+}
+
+fn is_kana_or_hangul(c: char) -> bool {
+    matches!(c as u32,
+        0x3040..=0x30FF | 0x31F0..=0x31FF | 0xFF66..=0xFF9F | 0x1100..=0x11FF | 0x3130..=0x318F | 0xAC00..=0xD7AF)
 }
 
 fn is_latin_extended(c: char) -> bool {
@@ -144,6 +156,18 @@ mod tests {
     #[test]
     fn cyrillic_is_other() {
         assert_eq!(detect("Здравствуйте, мой платеж не прошел"), Language::Other);
+    }
+
+    #[test]
+    fn regression_japanese_with_kanji_is_other_not_chinese() {
+        assert_eq!(detect("パスワードを忘れました。アカウントにログインできません。"), Language::Other);
+        assert_eq!(detect("東京都渋谷区の会社です"), Language::Other);
+        assert_eq!(detect("비밀번호를 잊어버렸습니다 (秘密番號)"), Language::Other);
+    }
+
+    #[test]
+    fn chinese_quoting_a_japanese_name_is_chinese() {
+        assert_eq!(detect("我在日本买的ポケモン卡片，付款失败了，请帮忙查一下"), Language::ZhHans);
     }
 
     #[test]

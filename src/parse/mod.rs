@@ -6,11 +6,14 @@
 //! records which charset was used and whether anything was lost.
 
 pub mod decode;
+pub mod header;
 pub mod html;
 pub mod lang;
 pub mod quote;
 
-use mail_parser::{Encoding, HeaderValue, Message, MessageParser, MessagePart, MimeHeaders};
+use mail_parser::{
+    Encoding, HeaderName, HeaderValue, Message, MessageParser, MessagePart, MimeHeaders, PartType,
+};
 use serde::Serialize;
 
 pub use lang::Language;
@@ -126,17 +129,19 @@ fn return_path(message: &Message<'_>) -> Option<String> {
     Some(raw.trim().trim_start_matches('<').trim_end_matches('>').trim().to_lowercase())
 }
 
-/// The subject, re-decoded from its raw bytes when it was sent as unlabelled 8-bit text.
+/// The subject, re-decoded from its raw bytes when mail-parser could not decode it: unlabelled
+/// 8-bit text (read in the body's charset, or as detected), or encoded words that split a
+/// character between them (see [`header`]).
 fn subject(message: &Message<'_>, raw: &[u8], body_charset: &str) -> (String, bool) {
     let parsed = message.subject().unwrap_or_default();
     if !parsed.contains('\u{FFFD}') {
         return (clean_line(parsed), false);
     }
-    let Some(header) = message.headers().iter().find(|h| h.name().eq_ignore_ascii_case("subject")) else {
+    let Some(field) = message.headers().iter().find(|h| h.name().eq_ignore_ascii_case("subject")) else {
         return (clean_line(parsed), true);
     };
-    let bytes = &raw[header.offset_start() as usize..header.offset_end() as usize];
-    let decoded = decode::decode_text(bytes, Some(body_charset));
+    let bytes = &raw[field.offset_start() as usize..field.offset_end() as usize];
+    let decoded = header::decode_words(bytes, Some(body_charset));
     (clean_line(&decoded.text), decoded.lossy)
 }
 
@@ -156,13 +161,19 @@ fn id_list(value: &HeaderValue<'_>) -> Vec<String> {
     }
 }
 
-/// The text of the message: its text parts (or HTML parts turned into text), decoded.
+/// The text of the message: its text parts (or HTML parts turned into text), decoded, with
+/// `\n` line endings.
+///
+/// mail-parser also lists inline images of a `multipart/mixed` mail among the text bodies
+/// (to be shown in place, as JMAP does); they are skipped here, or their bytes would be
+/// decoded as text.
 fn text_body(message: &Message<'_>) -> decode::Decoded {
     let mut out = decode::Decoded { text: String::new(), charset: "us-ascii".into(), lossy: false };
     let mut charset_set = false;
-    for part in message.text_bodies() {
+    for part in message.text_bodies().filter(|part| part.is_text()) {
         let decoded = decode_part(message.raw_message(), part);
         let text = if part.is_text_html() { html::to_text(&decoded.text) } else { decoded.text };
+        let text = text.replace("\r\n", "\n").trim_end().to_string();
         if !out.text.is_empty() && !text.is_empty() {
             out.text.push_str("\n\n");
         }
@@ -204,21 +215,50 @@ fn transfer_decoded(raw: &[u8], part: &MessagePart<'_>) -> Option<Vec<u8>> {
     }
 }
 
+/// The attachments with their names, types and sizes in bytes.
+///
+/// The size is that of the file: for text attachments mail-parser's `len()` is the length of
+/// the text after charset decoding (a GBK file grows by half in UTF-8), so the transfer-decoded
+/// bytes are counted instead.
 fn attachments(message: &Message<'_>) -> Vec<Attachment> {
+    let raw = message.raw_message();
     message
         .attachments()
         .map(|part| {
             let mime_type = mime_type(part);
+            let size = match part.body {
+                PartType::Text(_) | PartType::Html(_) => transfer_decoded(raw, part).map(|b| b.len()),
+                _ => None,
+            };
             Attachment {
-                name: part.attachment_name().map(clean_line).unwrap_or_default(),
+                name: clean_line(&attachment_name(raw, part)),
                 inline: mime_type.starts_with("image/")
                     && (part.content_id().is_some()
                         || part.content_disposition().is_some_and(|d| d.is_inline())),
                 mime_type,
-                size: part.len(),
+                size: size.unwrap_or_else(|| part.len()),
             }
         })
         .collect()
+}
+
+/// The attachment's file name; re-read from the raw `Content-Disposition` / `Content-Type`
+/// when mail-parser's has U+FFFD in it (RFC 2231 segments or encoded words that split a
+/// character, raw 8-bit names: see [`header`]).
+fn attachment_name(raw: &[u8], part: &MessagePart<'_>) -> String {
+    let parsed = part.attachment_name().unwrap_or_default();
+    if !parsed.contains('\u{FFFD}') {
+        return parsed.to_string();
+    }
+    let raw_value = |name: HeaderName<'_>| {
+        let header = part.headers().iter().find(|h| h.name == name)?;
+        raw.get(header.offset_start() as usize..header.offset_end() as usize)
+    };
+    raw_value(HeaderName::ContentDisposition)
+        .and_then(|value| header::param(value, "filename"))
+        .or_else(|| raw_value(HeaderName::ContentType).and_then(|value| header::param(value, "name")))
+        .filter(|name| !name.text.is_empty())
+        .map_or_else(|| parsed.to_string(), |name| name.text)
 }
 
 fn mime_type(part: &MessagePart<'_>) -> String {

@@ -100,7 +100,8 @@ static FOOTERS: LazyLock<Regex> = LazyLock::new(|| {
         r"(?ix)^(
             sent\s+from\s+my\s+\S+.*
           | get\s+outlook\s+for\s+\S+.*
-          | 发自我的\S+
+          # iOS Mail writes `发自我的 iPhone` with a space, QQ Mail `发自我的iPhone` without.
+          | 发自我的\s*\S+
           | 從我的\s*\S+\s*傳送
           | 发自\s*(网易邮箱大师|QQ邮箱|手机QQ邮箱|Outlook)\S*
         )$",
@@ -206,6 +207,13 @@ mod tests {
     fn mobile_footers() {
         assert_eq!(new_text("Help\n\nSent from my iPhone"), "Help");
         assert_eq!(new_text("帮帮我\n\n发自我的iPhone"), "帮帮我");
+    }
+
+    #[test]
+    fn regression_iphone_zh_footer_with_a_space() {
+        let s = split("帮帮我\n\n发自我的 iPhone");
+        assert_eq!(s.new_text, "帮帮我");
+        assert_eq!(s.quoted, "发自我的 iPhone");
     }
 
     #[test]

@@ -58,6 +58,7 @@ pub async fn flush(
     transport: &Transport,
     from: &str,
     self_copy: Option<&str>,
+    retry_base: jiff::SignedDuration,
 ) -> Result<Flushed, StoreError> {
     let mut flushed = Flushed::default();
     loop {
@@ -82,7 +83,7 @@ pub async fn flush(
                     flushed.sent += 1;
                 }
                 Err(SendError::Temporary(e)) if mail.attempts + 1 < MAX_ATTEMPTS => {
-                    let next = now + backoff_seconds(mail.attempts + 1);
+                    let next = now + backoff_seconds(retry_base.as_secs().max(1), mail.attempts + 1);
                     lock(store).mark_retry(mail.id, next, &e)?;
                     tracing::warn!(ticket = mail.ticket_id, error = %e, retry_in = next - now, "send failed, will retry");
                     flushed.retried += 1;
@@ -111,9 +112,10 @@ fn lock(store: &std::sync::Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
     store.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Exponential backoff with jitter: about 30 s, 1 min, 2 min … capped at one hour.
-pub fn backoff_seconds(attempt: i64) -> i64 {
-    let base = 30i64.saturating_mul(1 << attempt.clamp(0, 7)).min(3600);
+/// Exponential backoff with jitter: `first` (30 s by default), then twice as long each
+/// attempt, capped at one hour; the jitter keeps many failed mails from retrying at once.
+pub fn backoff_seconds(first: i64, attempt: i64) -> i64 {
+    let base = first.saturating_mul(1 << (attempt - 1).clamp(0, 12)).min(3600);
     let jitter = rand::rng().random_range(0..=base / 4);
     base / 2 + jitter + base / 4
 }
@@ -125,9 +127,10 @@ mod tests {
     #[test]
     fn backoff_grows_and_is_capped() {
         for attempt in 1..20 {
-            let b = backoff_seconds(attempt);
+            let b = backoff_seconds(30, attempt);
             assert!((0..=3600).contains(&b), "{attempt}: {b}");
         }
-        assert!(backoff_seconds(1) < backoff_seconds(6));
+        assert!(backoff_seconds(30, 1) < backoff_seconds(30, 6));
+        assert!((15..=30).contains(&backoff_seconds(30, 1)));
     }
 }

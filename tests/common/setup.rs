@@ -77,6 +77,7 @@ kind = "smtp"
 host = "127.0.0.1"
 {smtp}
 confirm_within = "5s"
+retry_base = "1s"
 
 [support]
 address = "support@example.test"

@@ -1,0 +1,274 @@
+//! Faults and hostile input: the SMTP server down for a while (mail stays pending, is retried
+//! with backoff, goes out once; the SLA warning still fires), a locked database, bad
+//! configuration, and mails built to exhaust the parser (10,000 parts, 100 levels of nesting,
+//! a 1 MB header line, a large base64 part) that must be processed or quarantined.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use common::mailstack::MailStack;
+use common::setup::{self, Transport};
+use deskmail::config::{self, Settings};
+use deskmail::daemon;
+use deskmail::pipeline::{self, Context, Outcome, RawMail};
+use deskmail::store::Store;
+use jiff::{SignedDuration, Timestamp};
+
+const WAIT: Duration = Duration::from_secs(60);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smtp_down_for_a_while_mail_stays_pending_is_retried_and_goes_out_once() {
+    let mut stack = MailStack::start();
+    stack.stop_postfix_async().await;
+    stack
+        .try_lmtp_deliver(
+            "c000@customer.test",
+            &["support@example.test"],
+            &setup::customer_mail("c000@customer.test", 0),
+        )
+        .unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let settings = setup::parse(&setup::config_text(&stack, work.path(), Transport::Plain, ""), work.path());
+    let stop = Arc::new(AtomicBool::new(false));
+    let daemon = {
+        let (settings, stop) = (settings.clone(), stop.clone());
+        tokio::spawn(async move { daemon::run(&settings, false, &stop, &mut |_, _| {}).await })
+    };
+    let store = || Store::open(&settings.database).unwrap();
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let outbox = store().ticket_outbox(1).ok().unwrap_or_default();
+        if outbox.first().is_some_and(|o| o.attempts >= 2 && o.state == "pending") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no retries seen: {outbox:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // A long outage: the SLA warning is queued anyway and goes out with the rest.
+    let loaded = daemon::load(&settings).unwrap();
+    let created = Timestamp::from_second(store().tickets().unwrap()[0].created_at).unwrap();
+    let watched = deskmail::notices::sla_watch(
+        &mut store(),
+        &settings,
+        &loaded.templates,
+        created + SignedDuration::from_hours(19),
+    )
+    .unwrap();
+    assert_eq!(watched.warnings, 1);
+
+    stack.start_again_async().await;
+    let replies = stack.wait_for_count("catchall@example.test", "INBOX", 1, WAIT).await;
+    stack.wait_for_count("staff@example.test", "INBOX", 1, WAIT).await;
+    let deadline = Instant::now() + WAIT;
+    while store().outbox_counts().unwrap() != vec![("sent".to_string(), 2)] {
+        assert!(Instant::now() < deadline, "{:?}", store().outbox_counts().unwrap());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    stop.store(true, Ordering::SeqCst);
+    daemon.await.unwrap().unwrap();
+    let attempts = store().ticket_outbox(1).unwrap()[0].attempts;
+    println!("SMTP outage: the reply went out on attempt {attempts}");
+    assert_eq!(replies.len(), 1);
+    assert_eq!(stack.count("catchall@example.test", "INBOX").await, 1, "exactly once");
+}
+
+fn demo_settings() -> Settings {
+    let project = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(project.join("fixtures/demo.toml")).unwrap();
+    let mut s = config::from_str(&text, "fixtures/demo.toml", &project).unwrap();
+    s.rules_dir = project.join("rules");
+    s.templates_dir = project.join("templates");
+    s
+}
+
+fn process(name: &str, bytes: Vec<u8>) -> Outcome {
+    let settings = demo_settings();
+    let loaded = daemon::load(&settings).unwrap();
+    let mut store = Store::open_in_memory().unwrap();
+    let ctx = Context {
+        settings: &settings,
+        rules: &loaded.rules,
+        templates: &loaded.templates,
+        now: Timestamp::now(),
+    };
+    let size = bytes.len();
+    let mail = RawMail { bytes, origin: name.into(), received_at: Timestamp::now(), oversize: None };
+    let started = Instant::now();
+    let outcome = pipeline::process(&mut store, &ctx, &mail).unwrap();
+    let kind = match &outcome {
+        Outcome::Processed(r) => format!("processed ({})", r.category.as_deref().unwrap_or("-")),
+        Outcome::Quarantined { reason } => format!("quarantined: {reason}"),
+        other => format!("{other:?}"),
+    };
+    println!("{name}: {size} bytes, {kind}, {:?}", started.elapsed());
+    outcome
+}
+
+const HEAD: &str =
+    "From: Ann <ann@customer.test>\r\nTo: support@example.test\r\nSubject: Refund\r\nMIME-Version: 1.0\r\n";
+
+#[test]
+fn ten_thousand_mime_parts() {
+    let mut raw = format!("{HEAD}Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n");
+    for i in 0..10_000 {
+        raw.push_str(&format!("--b\r\nContent-Type: text/plain\r\n\r\npart {i} refund\r\n"));
+    }
+    raw.push_str("--b--\r\n");
+    assert!(matches!(
+        process("10000-parts", raw.into_bytes()),
+        Outcome::Processed(_) | Outcome::Quarantined { .. }
+    ));
+}
+
+#[test]
+fn a_hundred_levels_of_nesting() {
+    let mut raw = HEAD.to_string();
+    for level in 0..100 {
+        raw.push_str(&format!("Content-Type: multipart/mixed; boundary=\"b{level}\"\r\n\r\n--b{level}\r\n"));
+    }
+    raw.push_str("Content-Type: text/plain\r\n\r\nI want a refund.\r\n");
+    for level in (0..100).rev() {
+        raw.push_str(&format!("--b{level}--\r\n"));
+    }
+    assert!(matches!(
+        process("100-levels", raw.into_bytes()),
+        Outcome::Processed(_) | Outcome::Quarantined { .. }
+    ));
+}
+
+#[test]
+fn a_one_megabyte_header_line() {
+    let raw = format!(
+        "From: ann@customer.test\r\nSubject: {}\r\n\r\nI want a refund.\r\n",
+        "退款 refund ".repeat(80_000)
+    );
+    assert!(raw.len() > 1_000_000);
+    assert!(matches!(
+        process("1mb-header", raw.into_bytes()),
+        Outcome::Processed(_) | Outcome::Quarantined { .. }
+    ));
+}
+
+#[test]
+fn a_large_base64_part_of_zeros() {
+    use std::fmt::Write;
+    let encoded = "A".repeat(20 * 1024 * 1024 / 4 * 4);
+    let mut raw = format!(
+        "{HEAD}Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nrefund\r\n--b\r\n"
+    );
+    raw.push_str(
+        "Content-Type: application/zip; name=\"bomb.zip\"\r\nContent-Transfer-Encoding: base64\r\n\r\n",
+    );
+    for chunk in encoded.as_bytes().chunks(76) {
+        let _ = write!(raw, "{}\r\n", std::str::from_utf8(chunk).unwrap());
+    }
+    raw.push_str("--b--\r\n");
+    assert!(matches!(
+        process("zeros-base64", raw.into_bytes()),
+        Outcome::Processed(_) | Outcome::Quarantined { .. }
+    ));
+}
+
+#[test]
+fn a_mail_over_the_size_limit_is_quarantined_with_its_reason() {
+    let raw = format!("{HEAD}\r\n{}", "x".repeat(26 * 1024 * 1024));
+    let Outcome::Quarantined { reason } = process("over-limit", raw.into_bytes()) else {
+        panic!("not quarantined")
+    };
+    assert!(reason.contains("larger than the limit"), "{reason}");
+}
+
+#[test]
+fn a_locked_database_is_a_clear_temporary_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("deskmail.db");
+    Store::open(&db).unwrap();
+    let held = daemon::lock::acquire(&db).unwrap();
+    let config = dir.path().join("deskmail.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[mailbox]\nkind = \"maildir\"\npath = \"mailbox\"\n[smtp]\nkind = \"maildir\"\npath = \"outbox\"\n\
+             [support]\naddress = \"support@example.test\"\n[storage]\npath = \"deskmail.db\"\n\
+             [rules]\ndir = \"{0}/rules\"\n[templates]\ndir = \"{0}/templates\"\n",
+            env!("CARGO_MANIFEST_DIR")
+        ),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_deskmail"))
+        .args(["run", "--once", "--config", config.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(75), "{err}");
+    assert!(err.contains("another deskmail"), "{err}");
+    drop(held);
+}
+
+#[test]
+fn bad_configuration_gives_one_line_and_the_right_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = |smtp: &str| {
+        format!(
+            "[mailbox]\nkind = \"maildir\"\npath = \"mailbox\"\n[smtp]\n{smtp}\n[support]\naddress = \"support@example.test\"\n\
+             [storage]\npath = \"deskmail.db\"\n[rules]\ndir = \"{0}/rules\"\n[templates]\ndir = \"{0}/templates\"\n",
+            env!("CARGO_MANIFEST_DIR")
+        )
+    };
+    let cases = [
+        (
+            "missing-password",
+            base("kind = \"smtp\"\nhost = \"127.0.0.1\"\npassword_file = \"/nonexistent/smtp.pass\""),
+            78,
+            "password_file",
+        ),
+        (
+            "plain-to-remote",
+            base("kind = \"smtp\"\nhost = \"smtp.example.com\"\ntls = \"none\""),
+            78,
+            "loopback",
+        ),
+    ];
+    for (name, text, code, needle) in cases {
+        let config = dir.path().join(format!("{name}.toml"));
+        std::fs::write(&config, text).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_deskmail"))
+            .args(["run", "--once", "--config", config.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{name}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{name}: {err}");
+        assert!(err.contains(needle) && err.contains(&format!("{name}.toml")), "{name}: {err}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_imap_server_exits_75_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("pw"), "x").unwrap();
+    let config = dir.path().join("unreachable.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[mailbox]\nkind = \"imap\"\nhost = \"127.0.0.1\"\nport = 1\ntls = \"none\"\nusername = \"u\"\npassword_file = \"pw\"\n\
+             [smtp]\nkind = \"maildir\"\npath = \"outbox\"\n[support]\naddress = \"support@example.test\"\n\
+             [storage]\npath = \"deskmail.db\"\n[rules]\ndir = \"{0}/rules\"\n[templates]\ndir = \"{0}/templates\"\n",
+            env!("CARGO_MANIFEST_DIR")
+        ),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_deskmail"))
+        .args(["run", "--once", "--config", config.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(75), "{err}");
+    assert!(err.contains("cannot connect to 127.0.0.1:1"), "{err}");
+    assert_eq!(err.trim().lines().filter(|l| l.starts_with("deskmail:")).count(), 1, "{err}");
+}

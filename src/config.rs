@@ -31,6 +31,15 @@ struct RawConfig {
     rules: RawDir,
     #[serde(default)]
     templates: RawDir,
+    #[serde(default)]
+    metrics: RawMetrics,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawMetrics {
+    /// Address of the Prometheus endpoint, e.g. "127.0.0.1:9187"; off when absent.
+    listen: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -328,6 +337,8 @@ pub struct Settings {
     pub confirm_within: SignedDuration,
     /// First retry delay of the outbox after a temporary failure.
     pub retry_base: SignedDuration,
+    /// Where the metrics endpoint listens (loopback only), if enabled.
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 /// Reads and validates a configuration file.
@@ -456,7 +467,18 @@ impl Validator<'_> {
             self_copy,
             confirm_within: self.duration("smtp", "confirm_within", &raw.smtp.confirm_within)?,
             retry_base: self.duration("smtp", "retry_base", &raw.smtp.retry_base)?,
+            metrics_listen: self.metrics_listen(&raw.metrics)?,
         })
+    }
+
+    fn metrics_listen(&self, raw: &RawMetrics) -> Result<Option<std::net::SocketAddr>, ConfigError> {
+        let Some(listen) = &raw.listen else { return Ok(None) };
+        let addr: std::net::SocketAddr =
+            listen.parse().map_err(|e| self.error("metrics", "listen", format!("`{listen}`: {e}")))?;
+        if !addr.ip().is_loopback() {
+            return Err(self.error("metrics", "listen", "the metrics endpoint listens on loopback only"));
+        }
+        Ok(Some(addr))
     }
 
     fn sla_clock(&self, raw: &RawSla) -> Result<crate::sla::Clock, ConfigError> {

@@ -156,6 +156,7 @@ impl Daemon<'_> {
         )
         .await?;
         summary.sent = flushed.sent;
+        crate::metrics::COUNTERS.sent(flushed.sent);
         summary.send_failures = flushed.retried + flushed.failed;
         Ok(summary)
     }
@@ -308,6 +309,7 @@ impl Daemon<'_> {
             }
         };
         log_outcome(fetched, &outcome);
+        crate::metrics::COUNTERS.observe(&outcome);
         Ok(outcome)
     }
 }
@@ -358,6 +360,7 @@ pub async fn run(
     let store = Mutex::new(store);
     let transport = transport(settings)?;
     let mut source = source(settings);
+    start_metrics(settings).await?;
     notify::notify(&format!("READY=1\nSTATUS=working {}", mailbox_name(settings)));
     let mut failures = 0u32;
     loop {
@@ -403,6 +406,18 @@ pub async fn run(
             failures = 1;
         }
     }
+}
+
+/// Starts the metrics endpoint when configured; a port in use is a start-up error.
+async fn start_metrics(settings: &Settings) -> Result<(), Failure> {
+    let Some(addr) = settings.metrics_listen else { return Ok(()) };
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| Failure::Temporary(format!("metrics: cannot listen on {addr}: {e}")))?;
+    let stale_after = settings.poll_interval.max(std::time::Duration::from_secs(30)) * 3;
+    tokio::spawn(crate::metrics::serve(listener, settings.database.clone(), stale_after));
+    tracing::info!(%addr, "metrics on http://{addr}/metrics");
+    Ok(())
 }
 
 /// New rules and templates, or the old ones (with every error logged) when the new are bad.

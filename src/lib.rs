@@ -9,6 +9,7 @@ pub mod compose;
 pub mod config;
 pub mod daemon;
 pub mod decide;
+pub mod metrics;
 pub mod notices;
 pub mod notify;
 pub mod parse;

@@ -18,6 +18,10 @@ struct Setup {
 
 impl Setup {
     fn new() -> Setup {
+        Setup::with_extra("")
+    }
+
+    fn with_extra(extra: &str) -> Setup {
         let dir = tempfile::tempdir().unwrap();
         let rules = dir.path().join("rules");
         std::fs::create_dir(&rules).unwrap();
@@ -32,7 +36,7 @@ impl Setup {
              [smtp]\nkind = \"maildir\"\npath = \"outbox\"\n\n\
              [support]\naddress = \"support@example.test\"\n\n\
              [storage]\npath = \"deskmail.db\"\n\n\
-             [rules]\ndir = \"rules\"\n\n[templates]\ndir = \"{}\"\n",
+             [rules]\ndir = \"rules\"\n\n[templates]\ndir = \"{}\"\n{extra}\n",
             project().join("templates").display()
         );
         std::fs::write(dir.path().join("deskmail.toml"), config).unwrap();
@@ -163,4 +167,51 @@ fn sighup_reloads_good_rules_keeps_old_ones_on_error_and_sigterm_stops_cleanly()
     assert_eq!(std::fs::read_dir(setup.path("mailbox/new")).unwrap().count(), 0);
     let store = Store::open(&setup.path("deskmail.db")).unwrap();
     assert_eq!(store.tickets().unwrap().len(), 3);
+}
+
+fn http_get(addr: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(mut stream) = std::net::TcpStream::connect(addr) {
+            stream.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes()).unwrap();
+            let mut response = String::new();
+            stream.read_to_string(&mut response).unwrap();
+            return response;
+        }
+        assert!(Instant::now() < deadline, "no metrics endpoint at {addr}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn metrics_endpoint_serves_prometheus_text_and_health() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let addr = format!("127.0.0.1:{port}");
+    let setup = Setup::with_extra(&format!("[metrics]\nlisten = \"{addr}\""));
+    let mut child = setup.spawn();
+    setup.deliver("m1", "ann@customer.test", "Refund please");
+    assert_eq!(setup.category_of("m1").as_deref(), Some("refund"));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let metrics = loop {
+        let m = http_get(&addr, "/metrics");
+        if m.contains("deskmail_automatic_mail_sent_total 1") {
+            break m;
+        }
+        assert!(Instant::now() < deadline, "{m}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(metrics.starts_with("HTTP/1.1 200"), "{metrics}");
+    for needle in [
+        "deskmail_mail_received_total 1",
+        "deskmail_mail_classified_total{category=\"refund\"} 1",
+        "deskmail_outbox_depth 0",
+        "deskmail_seconds_since_last_poll",
+    ] {
+        assert!(metrics.contains(needle), "{needle} missing:\n{metrics}");
+    }
+    let health = http_get(&addr, "/healthz");
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    signal(&child, "TERM");
+    assert_eq!(child.wait().unwrap().code(), Some(0));
 }

@@ -43,8 +43,19 @@ pub fn decode_text(bytes: &[u8], declared: Option<&str>) -> Decoded {
     if let Some(decoded) = decode_strict(bytes, guessed) {
         return decoded;
     }
-    // Nothing decodes cleanly: use the declared charset (or the guess) and say it was lossy.
-    decode_lossy(bytes, declared_encoding.unwrap_or(guessed))
+    // Nothing decodes cleanly: use the declared charset and say it was lossy, unless the guess
+    // loses less than half as many characters. A wrong label breaks nearly every non-ASCII
+    // character, so one bad byte in GBK text labelled UTF-8 costs one character, not the
+    // whole mail; a bad byte in correctly labelled text keeps its label.
+    let lossy_guess = decode_lossy(bytes, guessed);
+    match declared_encoding.map(|encoding| decode_lossy(bytes, encoding)) {
+        Some(declared) if replacements(&declared) <= 2 * replacements(&lossy_guess) => declared,
+        _ => lossy_guess,
+    }
+}
+
+fn replacements(decoded: &Decoded) -> usize {
+    decoded.text.matches('\u{FFFD}').count()
 }
 
 /// Whether non-ASCII `bytes` should be read as UTF-8 before trying the declared charset.
@@ -211,6 +222,20 @@ mod tests {
         let (bytes, _, _) = GB18030.encode("您好，我的账户被锁定了，请帮我解锁。谢谢您的帮助。");
         assert_eq!(decode_text(&bytes, None).charset, "gb18030");
         assert_eq!(decode_text(&bytes, Some("utf-8")).charset, "gb18030");
+    }
+
+    #[test]
+    fn regression_one_bad_byte_in_mislabelled_gbk_costs_one_character() {
+        let (gbk, _, _) =
+            GB18030.encode("您好，我的账户被锁定了，请帮我解锁。我已经尝试重置密码三次，都没有收到验证码。");
+        let bytes = [&gbk[..12], &[0xff], &gbk[12..]].concat();
+        let decoded = decode_text(&bytes, Some("utf-8"));
+        assert_eq!(
+            decoded.text,
+            "您好，我的账�户被锁定了，请帮我解锁。我已经尝试重置密码三次，都没有收到验证码。"
+        );
+        assert_eq!(decoded.charset, "gb18030");
+        assert!(decoded.lossy);
     }
 
     #[test]

@@ -17,4 +17,4 @@ echo "test.sh: corpus: ${DESKMAIL_CORPUS:-none (corpus tests will be skipped)}"
 cargo build --locked
 ./target/debug/deskmail rules check rules --templates templates
 ./target/debug/deskmail rules test rules --templates templates
-cargo test --locked
+cargo test --locked --no-fail-fast

@@ -17,7 +17,7 @@ use deskmail::daemon;
 use deskmail::pipeline::Outcome;
 use deskmail::store::Store;
 
-const WAIT: Duration = Duration::from_secs(60);
+const WAIT: Duration = Duration::from_secs(180);
 
 fn customer(n: usize) -> String {
     format!("c{n:03}@customer.test")
@@ -94,7 +94,7 @@ async fn assert_each_customer_answered_once(stack: &MailStack, count: usize) {
 async fn dovecot_outage_in_the_middle_of_a_batch_loses_and_doubles_nothing() {
     let _ = tracing_subscriber::fmt().with_test_writer().try_init();
     let mut stack = MailStack::start();
-    const COUNT: usize = 400;
+    const COUNT: usize = 500;
     load_backlog(&stack, COUNT);
     stack.wait_for_count("support@example.test", "INBOX", COUNT, WAIT).await;
     let work = tempfile::tempdir().unwrap();
@@ -115,8 +115,8 @@ async fn dovecot_outage_in_the_middle_of_a_batch_loses_and_doubles_nothing() {
         assert!(Instant::now() < deadline, "daemon made no progress");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    stack.stop_dovecot_async().await;
     let processed_at_outage = db_counts(&db).0;
+    stack.stop_dovecot_async().await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     stack.start_again_async().await;
 

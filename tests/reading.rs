@@ -29,7 +29,15 @@ impl<'a> Expected<'a> {
 
     /// A reply: `new_text`, a blank line, then `quoted_text`.
     fn reply(subject: &'a str, body: &'a str, new_text: &'a str, quoted_text: &'a str) -> Self {
-        Expected { subject, body, new_text, quoted_text, charset: "utf-8", lossy: false, language: Language::En }
+        Expected {
+            subject,
+            body,
+            new_text,
+            quoted_text,
+            charset: "utf-8",
+            lossy: false,
+            language: Language::En,
+        }
     }
 
     fn charset(self, charset: &'a str) -> Self {
@@ -97,8 +105,13 @@ fn gb18030_four_byte() {
 #[test]
 fn big5_hkscs() {
     // 㗎 is 0x9D 0xEE, 嘅 0x9D 0xEF, 咗 0x9D 0xF7: HKSCS, in WHATWG Big5.
-    Expected::plain("帳戶係咪鎖咗㗎", "我嘅帳戶係咪俾人鎖咗㗎？\n請幫我查一查，唔該。", "big5", Language::ZhHant)
-        .check(&read("big5-hkscs"));
+    Expected::plain(
+        "帳戶係咪鎖咗㗎",
+        "我嘅帳戶係咪俾人鎖咗㗎？\n請幫我查一查，唔該。",
+        "big5",
+        Language::ZhHant,
+    )
+    .check(&read("big5-hkscs"));
 }
 
 #[test]
@@ -203,7 +216,8 @@ fn koi8r_label() {
 #[test]
 fn encoded_subject_gbk() {
     let mail = read("encoded-subject-gbk");
-    Expected::plain("关于退款的问题（订单8841）", "退款一直没有到账。", "gb18030", Language::ZhHans).check(&mail);
+    Expected::plain("关于退款的问题（订单8841）", "退款一直没有到账。", "gb18030", Language::ZhHans)
+        .check(&mail);
     assert_eq!(mail.from_name, "张伟");
     assert_eq!(mail.from_address, "zhang.wei@example.cn");
 }
@@ -218,14 +232,16 @@ fn raw_8bit_gbk_subject() {
 fn lossy_truncated_gbk() {
     let mail = read("lossy-truncated-gbk");
     let body = "您好，我的账户被锁定了，请帮我解锁。\n我已经尝试重置密码三次，都没有收到验证码。谢谢\u{FFFD}";
-    Expected { lossy: true, ..Expected::plain("Account locked", body, "gb18030", Language::ZhHans) }.check(&mail);
+    Expected { lossy: true, ..Expected::plain("Account locked", body, "gb18030", Language::ZhHans) }
+        .check(&mail);
 }
 
 #[test]
 fn lossy_wrong_label_broken_gbk() {
     let mail = read("lossy-wrong-label-broken-gbk");
     let body = "您好，我的账\u{FFFD}户被锁定了，请帮我解锁。\n我已经尝试重置密码三次，都没有收到验证码。谢谢";
-    Expected { lossy: true, ..Expected::plain("Account locked", body, "gb18030", Language::ZhHans) }.check(&mail);
+    Expected { lossy: true, ..Expected::plain("Account locked", body, "gb18030", Language::ZhHans) }
+        .check(&mail);
 }
 
 // ---------------------------------------------------------------------------- text
@@ -318,7 +334,8 @@ fn quote_outlook_from_sent() {
 
 #[test]
 fn quote_zh_wrote() {
-    let quoted = "在 2026年11月20日 星期五 10:02, OKPay客服 <support@okpay.example> 写道:\n> 您好，退款已于周一发出。";
+    let quoted =
+        "在 2026年11月20日 星期五 10:02, OKPay客服 <support@okpay.example> 写道:\n> 您好，退款已于周一发出。";
     let new_text = "退款还没到，麻烦再查一下。";
     Expected::reply("回复：退款", &format!("{new_text}\n\n{quoted}"), new_text, quoted)
         .charset("gb18030")
@@ -413,8 +430,13 @@ fn lang_zh_hant() {
 
 #[test]
 fn lang_zh_hans() {
-    Expected::plain("账户被锁定", "您好，我的账户昨天被锁定了，无法登录。请问怎么解锁？谢谢。", "utf-8", Language::ZhHans)
-        .check(&read("lang-zh-hans"));
+    Expected::plain(
+        "账户被锁定",
+        "您好，我的账户昨天被锁定了，无法登录。请问怎么解锁？谢谢。",
+        "utf-8",
+        Language::ZhHans,
+    )
+    .check(&read("lang-zh-hans"));
 }
 
 #[test]
@@ -475,7 +497,8 @@ fn regression_encoded_subject_split_character() {
 #[test]
 fn regression_raw_gbk_subject_with_ascii_body() {
     let mail = read("raw-8bit-gbk-subject-ascii-body");
-    Expected::plain("我的账户被冻结了，请帮忙", "Account 8841 is frozen.", "utf-8", Language::ZhHans).check(&mail);
+    Expected::plain("我的账户被冻结了，请帮忙", "Account 8841 is frozen.", "utf-8", Language::ZhHans)
+        .check(&mail);
 }
 
 /// UTF-8 under `iso-8859-1` came out as `CafÃ© ZoÃ«`: a single-byte charset never fails.

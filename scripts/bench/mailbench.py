@@ -248,6 +248,15 @@ def customer_mail(n, sender, to):
     return msgid, raw
 
 
+def alive(pid):
+    """The process exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def percentile(sorted_values, p):
     if not sorted_values:
         return 0.0
@@ -267,10 +276,13 @@ def cmd_latency(a):
     results, timeouts = [], 0
     overall = time.monotonic() + a.overall_timeout
     detail = open(a.detail, "w") if a.detail else None
-    for n in range(1, a.count + 1):
+    for n in range(1 - a.warmup, a.count + 1):
+        warm = n < 1
+        if a.watch_pid and not alive(a.watch_pid):
+            die(f"deskmail (pid {a.watch_pid}) is gone")
         if time.monotonic() > overall:
             die(f"overall timeout ({a.overall_timeout} s) after {n - 1} mails")
-        msgid, raw = customer_mail(n, a.cust_user, a.to)
+        msgid, raw = customer_mail(n + a.warmup, a.cust_user, a.to)
         try:
             with smtplib.SMTP(a.host, a.smtp_port, timeout=TIMEOUT) as s:
                 s.sendmail(a.cust_user, [a.to], raw)  # returns after the 250 to DATA
@@ -291,8 +303,12 @@ def cmd_latency(a):
                 break
             if time.monotonic() > deadline:
                 break
+            if a.watch_pid and not alive(a.watch_pid):
+                die(f"deskmail (pid {a.watch_pid}) is gone")
             time.sleep(a.poll)
         if found is None:
+            if warm:
+                die(f"warm-up mail {msgid}: no acknowledgement within {a.timeout} s")
             timeouts += 1
             print(f"mailbench: mail {n} ({msgid}): no acknowledgement within {a.timeout} s",
                   file=sys.stderr)
@@ -301,9 +317,10 @@ def cmd_latency(a):
             if timeouts >= a.max_timeouts:
                 die(f"{timeouts} mails got no acknowledgement; giving up")
         else:
-            results.append(found)
+            if not warm:
+                results.append(found)
             if detail:
-                print(f"{n}\t{msgid}\t{found:.3f}", file=detail, flush=True)
+                print(f"{'warm-up' if warm else n}\t{msgid}\t{found:.3f}", file=detail, flush=True)
             # later searches only look at mail that arrived after this acknowledgement
             typ, data = imap.uid("SEARCH", None, "ALL")
             if typ == "OK" and data[0]:
@@ -425,6 +442,8 @@ def main():
     sp.add_argument("--max-timeouts", type=int, default=5)
     sp.add_argument("--overall-timeout", type=float, default=1800)
     sp.add_argument("--detail", help="file for one line per mail")
+    sp.add_argument("--warmup", type=int, default=0, help="mails sent first, not counted")
+    sp.add_argument("--watch-pid", type=int, help="give up when this process is gone")
     sp.set_defaults(fn=cmd_latency)
 
     sp = sub.add_parser("log-phases")

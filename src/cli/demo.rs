@@ -58,9 +58,10 @@ fn prepare(dir: &Path) -> std::io::Result<()> {
     for (i, path) in entries.iter().enumerate() {
         let target = inbox.join(path.file_name().unwrap_or_default());
         std::fs::copy(path, &target)?;
-        // Keep the sample's order: the mailbox is read oldest file first.
-        let time =
-            std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_795_000_000 + i as u64 * 60);
+        // Received over the last minutes, in the sample's order (the mailbox is read oldest
+        // file first, and the SLA clock starts at receipt).
+        let minutes_ago = (entries.len() - i) as u64;
+        let time = std::time::SystemTime::now() - std::time::Duration::from_secs(minutes_ago * 60);
         std::fs::File::options().write(true).open(&target)?.set_modified(time)?;
     }
     let config = DEMO_CONFIG

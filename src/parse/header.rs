@@ -68,22 +68,19 @@ pub fn param(raw_value: &[u8], name: &str) -> Option<Text> {
         regex::escape(name)
     );
     let re = Regex::new(&pattern).expect("parameter regex");
-    let mut segments: Vec<(usize, bool, Vec<u8>)> = re
-        .captures_iter(raw_value)
-        .map(|caps| {
-            let index = caps.get(2).and_then(|i| std::str::from_utf8(i.as_bytes()).ok()?.parse().ok());
-            let value = caps.get(4).or_else(|| caps.get(5)).map_or(&b""[..], |v| v.as_bytes());
-            (index.unwrap_or(0), caps.get(3).is_some(), value.to_vec())
-        })
-        .collect();
+    // (segment number, percent-encoded, value)
+    let segments = re.captures_iter(raw_value).map(|caps| {
+        let index = caps.get(2).and_then(|i| std::str::from_utf8(i.as_bytes()).ok()?.parse::<usize>().ok());
+        let value = caps.get(4).or_else(|| caps.get(5)).map_or(&b""[..], |v| v.as_bytes());
+        (index, caps.get(3).is_some(), value.to_vec())
+    });
+    // Senders may give both forms, `name=` for old readers and `name*=`; the RFC 2231 one wins.
+    let (mut segments, plain): (Vec<_>, Vec<_>) =
+        segments.partition(|(index, extended, _)| index.is_some() || *extended);
     if segments.is_empty() {
-        return None;
+        return plain.first().map(|(_, _, value)| decode_words(value, None));
     }
-    segments.sort_by_key(|(index, _, _)| *index);
-    if !segments.iter().any(|(_, extended, _)| *extended) {
-        let plain: Vec<u8> = segments.into_iter().flat_map(|(_, _, value)| value).collect();
-        return Some(decode_words(&plain, None));
-    }
+    segments.sort_by_key(|(index, _, _)| index.unwrap_or(0));
     let mut charset = None;
     let mut bytes = Vec::new();
     for (position, (_, extended, value)) in segments.into_iter().enumerate() {
@@ -207,5 +204,13 @@ mod tests {
         assert_eq!(param(b"image/jpeg; name=\"=?GBK?B?vdjNvC5qcGc=?=\"", "name").unwrap().text, "截图.jpg");
         assert_eq!(param(b"inline; filename=\"logo.png\"", "filename").unwrap().text, "logo.png");
         assert!(param(b"inline; filename=\"logo.png\"", "name").is_none());
+    }
+
+    #[test]
+    fn rfc2231_form_wins_over_the_plain_one() {
+        let raw = b"attachment; filename=\"fapiao.pdf\"; filename*=UTF-8''%E5%8F%91%E7%A5%A8.pdf";
+        assert_eq!(param(raw, "filename").unwrap().text, "发票.pdf");
+        let raw = b"attachment; filename*0=\"long \"; filename*1=\"name.pdf\"";
+        assert_eq!(param(raw, "filename").unwrap().text, "long name.pdf");
     }
 }

@@ -47,6 +47,19 @@ const SIMPLIFIED: &str = "这们个为说时会来对过没发现还进问题请
 /// Traditional-only characters, aligned with `SIMPLIFIED`.
 const TRADITIONAL: &str = "這們個為說時會來對過沒發現還進問題請賬戶碼記錄錢費匯幣種銀轉帳號郵驗證確認冊凍結鎖盜敗額餘處務單訂謝幫設頁點擊網絡應該經樣麼嗎關聯當讓給總東業產員實際動買賣價線長開門間寫變難盡辦雖帶達運連續試輸誤錯綁電話機複緊幾義從與專樂書親覺計論識訴語調資質購貴賠輪邊選遞釋鐘鐵閱隊階陸險隨隱領頻風飛飯馬魚鳥黃齊龍圖團國塊壞聲備頭獎媽學寶審寬導將爾層歲師廣異張歸態惡驚願戰執擴報擔擇換據損攝數斷無舊顯暫術雜權條極構標檢歡氣測濟滿熱愛狀獨環畫療監盤礎積稱穩競筆簽簡類級紀約紅純紙練組細終絕統繼績維綜緩編罰肅腦節範獲慮補裝規視覽議許評詢詳誰讀課談負貢財責貨貸賽車軟輯遲適鍵閉聞陽陳項須預飲館駕丟兩嚴豐臨舉烏喬習鄉虧雲亞眾優傳傷體傭俠侶儉債傾儲兒黨蘭興養衝決況淨減憑鳳劉則剛創刪別劑劇勸勵勞勢區醫華協衛卻廠廳歷壓厭縣參雙敘葉啟響詐騙釣兌";
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Script {
+    Simplified,
+    Traditional,
+}
+
+/// Which script a table character belongs to (a hash lookup: CJK text is long).
+static SCRIPT_OF: std::sync::LazyLock<std::collections::HashMap<char, Script>> =
+    std::sync::LazyLock::new(|| {
+        let simplified = SIMPLIFIED.chars().map(|c| (c, Script::Simplified));
+        TRADITIONAL.chars().map(|c| (c, Script::Traditional)).chain(simplified).collect()
+    });
+
 /// Decides the language of `text` (the customer's new words and subject).
 pub fn detect(text: &str) -> Language {
     let mut counts = Counts::default();
@@ -71,10 +84,10 @@ impl Counts {
     fn add(&mut self, c: char) {
         if is_han(c) {
             self.han += 1;
-            if SIMPLIFIED.contains(c) {
-                self.simplified += 1;
-            } else if TRADITIONAL.contains(c) {
-                self.traditional += 1;
+            match SCRIPT_OF.get(&c) {
+                Some(Script::Simplified) => self.simplified += 1,
+                Some(Script::Traditional) => self.traditional += 1,
+                None => {}
             }
         } else if c.is_ascii_alphabetic() {
             self.latin += 1;

@@ -861,14 +861,14 @@ impl Lookup for Tx<'_> {
         })
     }
 
-    fn ticket_of_customer_message(&self, ids: &[String]) -> Option<(i64, String)> {
+    fn ticket_of_customer_message(&self, ids: &[String], customer: &str) -> Option<i64> {
         ids.iter().find_map(|id| {
             self.tx
                 .query_row(
-                    "SELECT t.id, t.customer FROM messages m JOIN tickets t ON t.id = m.ticket_id
-                     WHERE m.message_id = ?1 ORDER BY m.id LIMIT 1",
-                    [id],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
+                    "SELECT t.id FROM messages m JOIN tickets t ON t.id = m.ticket_id
+                     WHERE m.message_id = ?1 AND t.customer = ?2 COLLATE NOCASE ORDER BY m.id LIMIT 1",
+                    params![id, customer],
+                    |r| r.get(0),
                 )
                 .optional()
                 .ok()

@@ -15,8 +15,9 @@ use crate::parse::Inbound;
 pub trait Lookup {
     /// The ticket of one of our outgoing mails with one of these Message-IDs.
     fn ticket_of_our_message(&self, ids: &[String]) -> Option<i64>;
-    /// The ticket and its customer for an incoming mail with one of these Message-IDs.
-    fn ticket_of_customer_message(&self, ids: &[String]) -> Option<(i64, String)>;
+    /// The ticket of `customer` that holds an incoming mail with one of these Message-IDs
+    /// (Message-IDs are not unique: two customers' mails may share one).
+    fn ticket_of_customer_message(&self, ids: &[String], customer: &str) -> Option<i64>;
     /// The customer address of a ticket.
     fn ticket_customer(&self, ticket: i64) -> Option<String>;
 }
@@ -43,9 +44,7 @@ pub fn resolve(mail: &Inbound, lookup: &impl Lookup) -> Threading {
         if let Some(ticket) = lookup.ticket_of_our_message(&ids) {
             return Threading::FollowUp { ticket, via: Via::OurMessageId };
         }
-        if let Some((ticket, customer)) = lookup.ticket_of_customer_message(&ids)
-            && customer.eq_ignore_ascii_case(&mail.from_address)
-        {
+        if let Some(ticket) = lookup.ticket_of_customer_message(&ids, &mail.from_address) {
             return Threading::FollowUp { ticket, via: Via::CustomerMessageId };
         }
     }
@@ -80,8 +79,9 @@ mod tests {
         fn ticket_of_our_message(&self, ids: &[String]) -> Option<i64> {
             ids.iter().any(|i| i == "ours@support.test").then_some(7)
         }
-        fn ticket_of_customer_message(&self, ids: &[String]) -> Option<(i64, String)> {
-            ids.iter().any(|i| i == "theirs@c.test").then(|| (8, "ann@c.test".to_string()))
+        fn ticket_of_customer_message(&self, ids: &[String], customer: &str) -> Option<i64> {
+            (ids.iter().any(|i| i == "theirs@c.test") && customer.eq_ignore_ascii_case("ann@c.test"))
+                .then_some(8)
         }
         fn ticket_customer(&self, ticket: i64) -> Option<String> {
             (ticket == 42).then(|| "ann@c.test".to_string())

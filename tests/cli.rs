@@ -206,3 +206,31 @@ fn configuration_errors_exit_78_with_one_line() {
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(err.contains("bad.toml"), "{err}");
 }
+
+#[test]
+fn quarantine_lists_reasons_reprocess_keeps_what_is_still_broken_and_status_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo");
+    assert!(deskmail(&["demo", "--dir", demo.to_str().unwrap()]).status.success());
+    let config = demo.join("deskmail.toml");
+    let config = config.to_str().unwrap();
+
+    let list = stdout(&deskmail(&["quarantine", "--config", config]));
+    assert!(list.contains("no sender address") && list.contains("1 quarantined"), "{list}");
+    let id = list.split_whitespace().next().unwrap().to_string();
+    let again = deskmail(&["reprocess", &id, "--config", config]);
+    assert_eq!(again.status.code(), Some(1), "still broken: {}", stdout(&again));
+    assert!(stdout(&again).contains("still quarantined"));
+    assert!(stdout(&deskmail(&["quarantine", "--config", config])).contains("1 quarantined"), "nothing lost");
+
+    let status = stdout(&deskmail(&["status", "--config", config]));
+    for needle in
+        ["mailbox:", "maildir", "last poll:", "outbox:", "sent 6", "quarantined 1", "next deadline:"]
+    {
+        assert!(status.contains(needle), "{needle} missing:\n{status}");
+    }
+    let sla: serde_json::Value =
+        serde_json::from_str(&stdout(&deskmail(&["sla", "--json", "--config", config]))).unwrap();
+    assert_eq!(sla["breaches"], 0);
+    assert!(sla["open"].as_array().unwrap().len() >= 3, "{sla}");
+}

@@ -166,3 +166,19 @@ async fn passwords_never_reach_the_log_or_the_database() {
         assert!(!bytes.windows(12).any(|w| w == b"support-pass"), "the password is in the database");
     }
 }
+
+#[test]
+fn missing_and_duplicated_message_ids_break_nothing() {
+    let no_id = "From: ann@customer.test\r\nSubject: Refund\r\n\r\nI want a refund.\r\n";
+    let same_id_a =
+        "From: bob@customer.test\r\nSubject: Refund\r\nMessage-ID: <dup@x>\r\n\r\nRefund for bob.\r\n";
+    let same_id_b =
+        "From: cat@customer.test\r\nSubject: Fee\r\nMessage-ID: <dup@x>\r\n\r\nWhat is the fee?\r\n";
+    let follow_up = "From: cat@customer.test\r\nSubject: More\r\nIn-Reply-To: <dup@x>\r\nMessage-ID: <c2@x>\r\n\r\nAnd the refund?\r\n";
+    let (store, outcomes) = process(&[no_id, same_id_a, same_id_b, follow_up]);
+    let tickets: Vec<Option<i64>> =
+        outcomes.iter().map(|o| if let Outcome::Processed(r) = o { r.ticket } else { None }).collect();
+    assert_eq!(tickets, vec![Some(1), Some(2), Some(3), Some(3)], "{outcomes:?}");
+    let to_ann = deskmail::parse::parse(outgoing_raw(&store, 1).as_bytes()).unwrap();
+    assert!(to_ann.in_reply_to.is_empty(), "nothing to reply to");
+}

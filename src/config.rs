@@ -69,6 +69,13 @@ struct RawMailbox {
     batch_size: u32,
     #[serde(default = "default_max_size")]
     max_message_bytes: u64,
+    /// "move" processed mail to the processed folder, or "flag" it in place.
+    #[serde(default = "default_settle")]
+    settle: String,
+}
+
+fn default_settle() -> String {
+    "move".into()
 }
 
 /// The connection keys shared by `[mailbox]` and `[smtp]`.
@@ -294,6 +301,8 @@ pub struct Folders {
     pub processed: String,
     pub quarantine: String,
     pub sent: String,
+    /// Processed mail is flagged in the inbox (`\Seen $DeskmailDone`) instead of moved.
+    pub flag_in_place: bool,
 }
 
 /// Where outgoing mail goes.
@@ -509,6 +518,17 @@ impl Validator<'_> {
             processed: raw.processed.clone(),
             quarantine: raw.quarantine.clone(),
             sent: raw.sent.clone(),
+            flag_in_place: match raw.settle.as_str() {
+                "move" => false,
+                "flag" => true,
+                other => {
+                    return Err(self.error(
+                        "mailbox",
+                        "settle",
+                        format!("unknown value `{other}` (move or flag)"),
+                    ));
+                }
+            },
         };
         match raw.kind.as_str() {
             "imap" => {

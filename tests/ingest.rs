@@ -226,3 +226,30 @@ async fn kill_9_at_random_points_loses_and_doubles_nothing() {
     assert_each_customer_answered_once(&stack, COUNT).await;
     assert!(kills >= 10, "the test killed the daemon only {kills} times");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settle_flag_leaves_processed_mail_in_the_inbox_and_never_processes_it_again() {
+    let stack = MailStack::start();
+    load_backlog(&stack, 5);
+    stack.wait_for_count("support@example.test", "INBOX", 5, WAIT).await;
+    let work = tempfile::tempdir().unwrap();
+    let settings = setup::parse(
+        &setup::config_text(&stack, work.path(), Transport::Plain, "settle = \"flag\"\nbatch_size = 2"),
+        work.path(),
+    );
+    let stop = AtomicBool::new(false);
+    let mut first = Vec::new();
+    daemon::run(&settings, true, &stop, &mut |_, o| first.push(o.clone())).await.unwrap();
+    assert_eq!(first.len(), 5);
+    // The five stay in the INBOX, flagged; the self-copies of the five replies arrive too.
+    stack.wait_for_count("support@example.test", "INBOX", 10, WAIT).await;
+    let mut second = Vec::new();
+    daemon::run(&settings, true, &stop, &mut |_, o| second.push(o.clone())).await.unwrap();
+    assert_eq!(second.len(), 5, "only the self-copies are new: {second:?}");
+    assert!(second.iter().all(|o| matches!(o, Outcome::OwnCopy { .. })), "{second:?}");
+    let mut third = Vec::new();
+    daemon::run(&settings, true, &stop, &mut |_, o| third.push(o.clone())).await.unwrap();
+    assert!(third.is_empty(), "{third:?}");
+    assert_eq!(stack.count("support@example.test", "INBOX").await, 5);
+    assert_eq!(Store::open(&settings.database).unwrap().tickets().unwrap().len(), 5);
+}

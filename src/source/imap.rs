@@ -25,6 +25,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send + Debug> Stream for T {}
 
 type ImapSession = Session<Box<dyn Stream>>;
 
+/// The keyword of processed mail when it is flagged in place (`settle = "flag"`).
+pub const DONE_KEYWORD: &str = "$DeskmailDone";
+
 /// How long one network operation may take.
 const TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -103,6 +106,7 @@ impl ImapSource {
     pub async fn fetch(&mut self) -> Result<Vec<Fetched>, SourceError> {
         let (batch, max_bytes) = (self.batch as usize, self.max_bytes);
         let (inbox, uidvalidity) = (self.folders.inbox.clone(), self.uidvalidity);
+        let flag_in_place = self.folders.flag_in_place;
         let fetched = |item: FetchedItem, oversize: Option<u64>| Fetched {
             mail: RawMail {
                 bytes: item.body,
@@ -113,8 +117,9 @@ impl ImapSource {
             handle: Handle::Imap { uid: item.uid },
         };
         let session = self.session()?;
+        let query = if flag_in_place { format!("UNKEYWORD {DONE_KEYWORD}") } else { "ALL".to_string() };
         let mut uids: Vec<u32> = timed("searching the inbox", async {
-            session.uid_search("ALL").await.map_err(imap_err("UID SEARCH"))
+            session.uid_search(&query).await.map_err(imap_err("UID SEARCH"))
         })
         .await?
         .into_iter()
@@ -193,8 +198,18 @@ impl ImapSource {
             Settle::Sent => self.folders.sent.clone(),
         };
         let has_move = self.has_move;
+        let flag = self.folders.flag_in_place && how == Settle::Processed;
         let session = self.session()?;
         let uid = uid.to_string();
+        if flag {
+            return timed("flagging a mail", async {
+                let flags = format!("+FLAGS.SILENT (\\Seen {DONE_KEYWORD})");
+                let stored = session.uid_store(&uid, &flags).await.map_err(imap_err("UID STORE"))?;
+                stored.try_collect::<Vec<_>>().await.map_err(imap_err("UID STORE"))?;
+                Ok(())
+            })
+            .await;
+        }
         timed("moving a mail", async {
             if has_move {
                 return session.uid_mv(&uid, &folder).await.map_err(imap_err("UID MOVE"));

@@ -43,7 +43,9 @@ impl MaildirSource {
     /// Up to one batch of mail from `new/` and `cur/`, oldest file first.
     pub fn fetch(&mut self) -> Result<Vec<Fetched>, SourceError> {
         let mut files = Vec::new();
-        for sub in ["new", "cur"] {
+        // Flagged in place, processed mail stays in cur/: only new/ holds unprocessed mail.
+        let subs: &[&str] = if self.folders.flag_in_place { &["new"] } else { &["new", "cur"] };
+        for sub in subs {
             let dir = self.root.join(sub);
             let entries = std::fs::read_dir(&dir).map_err(|source| io("read", &dir, source))?;
             for entry in entries.filter_map(Result::ok) {
@@ -62,6 +64,7 @@ impl MaildirSource {
     /// Moves a processed or quarantined file out of the inbox, marked Seen.
     pub fn settle(&mut self, path: &Path, how: Settle) -> Result<(), SourceError> {
         let folder = match how {
+            Settle::Processed if self.folders.flag_in_place => self.root.clone(),
             Settle::Processed => self.folder(&self.folders.processed),
             Settle::Quarantined => self.folder(&self.folders.quarantine),
             Settle::Sent => self.folder(&self.folders.sent),
@@ -125,6 +128,7 @@ mod tests {
             processed: "Processed".into(),
             quarantine: "Quarantine".into(),
             sent: "Sent".into(),
+            flag_in_place: false,
         }
     }
 

@@ -48,14 +48,16 @@ impl Setup {
         self.dir.path().join(p)
     }
 
-    fn spawn(&self) -> Child {
-        Command::new(env!("CARGO_BIN_EXE_deskmail"))
-            .args(["run", "--config", self.path("deskmail.toml").to_str().unwrap()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(self.path("log")).unwrap())
-            .spawn()
-            .unwrap()
+    fn spawn(&self) -> Running {
+        Running(
+            Command::new(env!("CARGO_BIN_EXE_deskmail"))
+                .args(["run", "--config", self.path("deskmail.toml").to_str().unwrap()])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(self.path("log")).unwrap())
+                .spawn()
+                .unwrap(),
+        )
     }
 
     fn deliver(&self, name: &str, from: &str, subject: &str) {
@@ -104,6 +106,29 @@ impl Setup {
             assert!(Instant::now() < deadline, "`{needle}` not in the log:\n{}", self.log());
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+}
+
+/// A running daemon, killed if the test fails before it stops it.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl std::ops::Deref for Running {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Running {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
     }
 }
 

@@ -194,12 +194,14 @@ pub fn reply(
         Err(e) => return Err(Failure::Temporary(e.to_string())),
     };
     println!("queued reply to ticket #{ticket}: {subject}");
-    let transport = daemon::transport(settings)?;
-    let store = std::sync::Mutex::new(store);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Failure::Temporary(e.to_string()))?;
+    // The SMTP connection pool lives on the runtime: build (and drop) it inside.
+    let _runtime = runtime.enter();
+    let transport = daemon::transport(settings)?;
+    let store = std::sync::Mutex::new(store);
     let flushed = runtime.block_on(crate::send::flush(
         &store,
         &transport,

@@ -60,41 +60,78 @@ pub async fn flush(
     self_copy: Option<&str>,
     retry_base: jiff::SignedDuration,
 ) -> Result<Flushed, StoreError> {
+    use futures::StreamExt;
     let mut flushed = Flushed::default();
     loop {
-        let due = lock(store).due_outbox(Timestamp::now().as_second(), 20)?;
+        let due = lock(store).due_outbox(Timestamp::now().as_second(), 64)?;
         if due.is_empty() {
             return Ok(flushed);
         }
-        for mail in due {
-            lock(store).mark_sending(mail.id, Timestamp::now().as_second())?;
-            let mut to = vec![mail.recipient.as_str()];
-            to.extend(self_copy.filter(|c| !c.eq_ignore_ascii_case(&mail.recipient)));
-            failpoint("before-smtp");
-            let result = transport.send(from, &to, &mail.raw).await;
-            if result.is_ok() {
-                failpoint("after-smtp-accept");
+        // Several mails in flight at once: each SMTP transaction waits on round trips, not
+        // on this process, and the transport's connection pool serves them in parallel.
+        let results: Vec<Result<Sent, StoreError>> = futures::stream::iter(due)
+            .map(|mail| send_one(store, transport, from, self_copy, retry_base, mail))
+            .buffer_unordered(CONCURRENCY)
+            .collect()
+            .await;
+        for result in results {
+            match result? {
+                Sent::Sent => flushed.sent += 1,
+                Sent::Retry => flushed.retried += 1,
+                Sent::Failed => flushed.failed += 1,
             }
-            let now = Timestamp::now().as_second();
-            match result {
-                Ok(()) => {
-                    lock(store).mark_sent(mail.id, now)?;
-                    tracing::info!(ticket = mail.ticket_id, kind = %mail.kind, to = %mail.recipient, "sent");
-                    flushed.sent += 1;
-                }
-                Err(SendError::Temporary(e)) if mail.attempts + 1 < MAX_ATTEMPTS => {
-                    let next = now + backoff_seconds(retry_base.as_secs().max(1), mail.attempts + 1);
-                    lock(store).mark_retry(mail.id, next, &e)?;
-                    tracing::warn!(ticket = mail.ticket_id, error = %e, retry_in = next - now, "send failed, will retry");
-                    flushed.retried += 1;
-                    return Ok(flushed);
-                }
-                Err(e) => {
-                    lock(store).mark_failed(mail.id, &e.to_string())?;
-                    tracing::error!(ticket = mail.ticket_id, error = %e, "send failed, giving up");
-                    flushed.failed += 1;
-                }
-            }
+        }
+        if flushed.retried > 0 {
+            // The server is failing: the rest waits for the next pass rather than hammering it.
+            return Ok(flushed);
+        }
+    }
+}
+
+/// Mails in flight at once.
+const CONCURRENCY: usize = 8;
+
+/// What happened to one mail.
+enum Sent {
+    Sent,
+    Retry,
+    Failed,
+}
+
+/// Sends one queued mail: `sending` is committed before the SMTP transaction, `sent` after.
+async fn send_one(
+    store: &std::sync::Mutex<Store>,
+    transport: &Transport,
+    from: &str,
+    self_copy: Option<&str>,
+    retry_base: jiff::SignedDuration,
+    mail: crate::store::QueuedMail,
+) -> Result<Sent, StoreError> {
+    lock(store).mark_sending(mail.id, Timestamp::now().as_second())?;
+    let mut to = vec![mail.recipient.as_str()];
+    to.extend(self_copy.filter(|c| !c.eq_ignore_ascii_case(&mail.recipient)));
+    failpoint("before-smtp");
+    let result = transport.send(from, &to, &mail.raw).await;
+    if result.is_ok() {
+        failpoint("after-smtp-accept");
+    }
+    let now = Timestamp::now().as_second();
+    match result {
+        Ok(()) => {
+            lock(store).mark_sent(mail.id, now)?;
+            tracing::info!(ticket = mail.ticket_id, kind = %mail.kind, to = %mail.recipient, "sent");
+            Ok(Sent::Sent)
+        }
+        Err(SendError::Temporary(e)) if mail.attempts + 1 < MAX_ATTEMPTS => {
+            let next = now + backoff_seconds(retry_base.as_secs().max(1), mail.attempts + 1);
+            lock(store).mark_retry(mail.id, next, &e)?;
+            tracing::warn!(ticket = mail.ticket_id, error = %e, retry_in = next - now, "send failed, will retry");
+            Ok(Sent::Retry)
+        }
+        Err(e) => {
+            lock(store).mark_failed(mail.id, &e.to_string())?;
+            tracing::error!(ticket = mail.ticket_id, error = %e, "send failed, giving up");
+            Ok(Sent::Failed)
         }
     }
 }

@@ -343,6 +343,8 @@ async fn connect(server: &Server) -> Result<ImapSession, SourceError> {
     let tcp = TcpStream::connect(&target)
         .await
         .map_err(|e| SourceError::Connect { target: target.clone(), reason: e.to_string() })?;
+    // Commands are small and answered one by one: without this, delayed ACKs add ~40 ms.
+    let _ = tcp.set_nodelay(true);
     let stream: Box<dyn Stream> = match server.tls {
         TlsMode::Implicit => Box::new(tls_wrap(server, tcp).await?),
         TlsMode::StartTls => {

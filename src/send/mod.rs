@@ -69,16 +69,16 @@ pub async fn flush(
         }
         // Several mails in flight at once: each SMTP transaction waits on round trips, not
         // on this process, and the transport's connection pool serves them in parallel.
-        let results: Vec<Result<Sent, StoreError>> = futures::stream::iter(due)
+        let results: Vec<Result<SendResult, StoreError>> = futures::stream::iter(due)
             .map(|mail| send_one(store, transport, from, self_copy, retry_base, mail))
             .buffer_unordered(CONCURRENCY)
             .collect()
             .await;
         for result in results {
             match result? {
-                Sent::Sent => flushed.sent += 1,
-                Sent::Retry => flushed.retried += 1,
-                Sent::Failed => flushed.failed += 1,
+                SendResult::Delivered => flushed.sent += 1,
+                SendResult::Retry => flushed.retried += 1,
+                SendResult::Failed => flushed.failed += 1,
             }
         }
         if flushed.retried > 0 {
@@ -92,8 +92,8 @@ pub async fn flush(
 const CONCURRENCY: usize = 8;
 
 /// What happened to one mail.
-enum Sent {
-    Sent,
+enum SendResult {
+    Delivered,
     Retry,
     Failed,
 }
@@ -106,7 +106,7 @@ async fn send_one(
     self_copy: Option<&str>,
     retry_base: jiff::SignedDuration,
     mail: crate::store::QueuedMail,
-) -> Result<Sent, StoreError> {
+) -> Result<SendResult, StoreError> {
     lock(store).mark_sending(mail.id, Timestamp::now().as_second())?;
     let mut to = vec![mail.recipient.as_str()];
     to.extend(self_copy.filter(|c| !c.eq_ignore_ascii_case(&mail.recipient)));
@@ -120,18 +120,18 @@ async fn send_one(
         Ok(()) => {
             lock(store).mark_sent(mail.id, now)?;
             tracing::info!(ticket = mail.ticket_id, kind = %mail.kind, to = %mail.recipient, "sent");
-            Ok(Sent::Sent)
+            Ok(SendResult::Delivered)
         }
         Err(SendError::Temporary(e)) if mail.attempts + 1 < MAX_ATTEMPTS => {
             let next = now + backoff_seconds(retry_base.as_secs().max(1), mail.attempts + 1);
             lock(store).mark_retry(mail.id, next, &e)?;
             tracing::warn!(ticket = mail.ticket_id, error = %e, retry_in = next - now, "send failed, will retry");
-            Ok(Sent::Retry)
+            Ok(SendResult::Retry)
         }
         Err(e) => {
             lock(store).mark_failed(mail.id, &e.to_string())?;
             tracing::error!(ticket = mail.ticket_id, error = %e, "send failed, giving up");
-            Ok(Sent::Failed)
+            Ok(SendResult::Failed)
         }
     }
 }

@@ -13,7 +13,8 @@
 #   5. a summary table on stdout and in /tmp/deskmail-bench-e2e.txt.
 # Env: BENCH_MAILS (/tmp/deskmail-bench-mails), BENCH_N (10000, when generating),
 #      BENCH_LATENCY_N (100), BENCH_FETCH_RUNS (3), BENCH_OUT (/tmp/deskmail-bench-e2e.txt),
-#      BENCH_NO_BUILD=1 (use the binaries in target/release), BENCH_KEEP=1 (keep the stack dir).
+#      BENCH_NO_BUILD=1 (use the binaries in target/release), BENCH_KEEP=1 (keep the stack dir),
+#      BENCH_PHASES ("backlog big latency": a subset runs only those parts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd -P)
@@ -32,6 +33,8 @@ LIMIT=26214400                 # deskmail's default max_message_bytes (25 MiB)
 BIG_OK=$((LIMIT - 4096))       # the 25 MiB mail: just under the limit
 BIG_OVER=$((30 * 1024 * 1024)) # the 30 MiB mail: over it
 BATCH=200
+PHASES=" ${BENCH_PHASES:-backlog big latency} "
+want() { [[ $PHASES == *" $1 "* ]]; }
 
 DIR=
 DAEMON_PID=
@@ -189,6 +192,7 @@ EOF
 }
 
 # ---- 2. backlog --------------------------------------------------------------------------
+if want backlog; then
 section "2. backlog: load $N mails into support's INBOX (Maildir files, before the first login)"
 kv 600 load-maildir "$MAILS" "$SUPPORT_MAILDIR" "$MAIL_UID" "$MAIL_GID"
 [ "$LOADED" = "$N" ] || die "loaded $LOADED mails, expected $N"
@@ -241,12 +245,16 @@ kv 60 imap-count --port "$MAILSTACK_IMAP_PORT" --user staff@example.test --passw
 B_STAFF=$COUNT_INBOX
 note "delivered: $B_CATCHALL replies to customers (catch-all), $B_SELF_COPIES self-copies to support, $B_STAFF to staff"
 kv 300 imap-empty "${SUPPORT[@]}"   # the self-copies: the next tests want an empty INBOX
+fi
 
 # ---- 3. one big mail, one too big --------------------------------------------------------
+if want big; then
 section "3. one 25 MiB mail (under the limit), then one 30 MiB mail (over it)"
 CFG_BIG=$(write_config big 60s)
 run_big() {  # tag bytes -> BIG_RC, BIG_RSS, BIG_S
   local tag=$1 bytes=$2
+  wait_queue_empty 120                  # earlier replies' self-copies land in support's INBOX:
+  kv 300 imap-empty "${SUPPORT[@]}"     # start from an empty one
   kv 120 big-mail "$SUPPORT_MAILDIR" "$MAIL_UID" "$MAIL_GID" "$bytes" "$tag"
   kv 60 imap-count "${SUPPORT[@]}" INBOX
   [ "$COUNT_INBOX" = 1 ] || die "support's INBOX holds $COUNT_INBOX mails, expected only the $tag mail"
@@ -278,8 +286,10 @@ kv 60 imap-count "${SUPPORT[@]}" INBOX Quarantine
 [ "$COUNT_INBOX" = 0 ] || die "INBOX not empty after the big-mail runs ($COUNT_INBOX)"
 wait_queue_empty 120
 kv 60 imap-empty "${SUPPORT[@]}"
+fi
 
 # ---- 4. latency with IDLE ----------------------------------------------------------------
+if want latency; then
 section "4. latency: deskmail run (daemon, poll_interval 60s, IDLE), $LAT_N mails one by one"
 CFG_IDLE=$(write_config idle 60s)
 env -u NOTIFY_SOCKET -u WATCHDOG_USEC "$DESKMAIL" --log-format json run --config "$CFG_IDLE" \
@@ -306,6 +316,7 @@ note "daemon stopped by SIGTERM: exit $D_RC in ~${D_STOP_MS} ms"
 kv 60 log-phases "$DIR/idle/deskmail.log"
 D_ERRORS=$LOG_ERRORS
 D_OWN=$(grep -c 'copy of our own mail' "$DIR/idle/deskmail.log" || true)
+fi
 
 # ---- 5. summary ----------------------------------------------------------------------------
 CPU=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
@@ -325,16 +336,22 @@ mb() { calc '%.1f' "$1 / 1048576"; }
   echo
   echo "| what | figure |"
   echo "| --- | --- |"
+  if want backlog; then
   echo "| (a) Python imaplib, \`UID FETCH BODY.PEEK[]\` 500 per command, whole INBOX (median of $FETCH_RUNS) | $A_RATE mails/s ($N mails, $A_MB MB in $A_SECONDS s) |"
   echo "| (b) \`deskmail run --once\`, batch_size $BATCH: fetch, parse, classify, SQLite, move, send replies | $B_RATE mails/s ($N mails in $B_SECONDS s, $B_CPU% CPU) |"
   echo "| (b) of which processing / sending $B_SENT replies over SMTP | $(calc '%.1f' "$B_PROC_S") s / $(calc '%.1f' "$B_SEND_S") s |"
   echo "| (b) peak RSS | $B_RSS MB |"
   echo "| (b) / (a) | $B_RATIO |"
   echo "| (b) outcome | $B_PROCESSED processed, $B_QUAR quarantined, $B_IN_PROCESSED in Processed, $B_CATCHALL replies delivered, $B_ERRORS errors logged |"
+  fi
+  if want big; then
   echo "| one $(mb "$BIG1_SIZE") MiB mail ($BIG1_SIZE bytes, < $LIMIT): \`run --once\` | processed, $BIG1_SENT sent, peak RSS $BIG1_RSS MB, $BIG1_S s |"
   echo "| one $(mb "$BIG2_SIZE") MiB mail ($BIG2_SIZE bytes, > $LIMIT): \`run --once\` | quarantined unread, peak RSS $BIG2_RSS MB, $BIG2_S s; listed by \`deskmail quarantine\` (reason: $BIG2_REASON) |"
+  fi
+  if want latency; then
   echo "| IDLE latency, SMTP 250 -> acknowledgement in the customer's INBOX ($LAT_N mails, poll_interval 60 s) | median $(calc '%.3f' "$LAT_MEDIAN") s, p90 $(calc '%.3f' "$LAT_P90") s, worst $(calc '%.3f' "$LAT_WORST") s (best $(calc '%.3f' "$LAT_BEST") s, $LAT_TIMEOUTS timeouts) |"
   echo "| daemon peak RSS during the latency test | $D_RSS MB; SIGTERM -> exit $D_RC in ${D_STOP_MS} ms; $D_OWN self-copies confirmed, $D_ERRORS errors logged |"
+  fi
 } > "$DIR/summary.txt"
 cp "$DIR/summary.txt" "$OUT"
 echo >&2

@@ -197,11 +197,26 @@ fn decode_part(raw: &[u8], part: &MessagePart<'_>) -> decode::Decoded {
     if declared.is_some_and(|l| l.trim().eq_ignore_ascii_case("utf-7")) {
         return mail_parser_text();
     }
+    if let Some(text) = clean_utf8(part, declared) {
+        return decode::Decoded { text: text.to_string(), charset: "utf-8".into(), lossy: false };
+    }
     let known = declared.filter(|l| decode::encoding_for_label(l).is_some());
     match transfer_decoded(raw, part) {
         Some(bytes) => decode::decode_text(&bytes, known),
         None => mail_parser_text(),
     }
+}
+
+/// mail-parser's own text of a part declared UTF-8 that it decoded without a problem: the
+/// common case, decoded once instead of twice. Every other label is decoded here, from
+/// the bytes, because real mail lies about it.
+fn clean_utf8<'a>(part: &'a MessagePart<'_>, declared: Option<&str>) -> Option<&'a str> {
+    let utf8 = declared.is_some_and(|l| {
+        let l = l.trim().trim_matches('"');
+        l.eq_ignore_ascii_case("utf-8") || l.eq_ignore_ascii_case("utf8")
+    });
+    let text = part.text_contents()?;
+    (utf8 && !part.is_encoding_problem && !text.contains('\u{FFFD}')).then_some(text)
 }
 
 /// The part's body bytes with the transfer encoding undone, if they are in `raw`.

@@ -272,3 +272,84 @@ async fn an_unreachable_imap_server_exits_75_with_one_line() {
     assert!(err.contains("cannot connect to 127.0.0.1:1"), "{err}");
     assert_eq!(err.trim().lines().filter(|l| l.starts_with("deskmail:")).count(), 1, "{err}");
 }
+
+/// A small tmpfs (needs root, like the mail stack): the database's disk fills up.
+struct TinyDisk(PathBuf);
+
+impl TinyDisk {
+    fn mount(size: &str) -> Option<TinyDisk> {
+        let dir = tempfile::Builder::new().prefix("dm-full-").tempdir_in("/tmp").ok()?.keep();
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(&dir)
+            .status();
+        ok.ok().filter(|s| s.success()).map(|_| TinyDisk(dir))
+    }
+
+    fn grow(&self, size: &str) {
+        let ok = Command::new("mount")
+            .args(["-o", &format!("remount,size={size}")])
+            .arg(&self.0)
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    }
+}
+
+impl Drop for TinyDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn a_full_disk_is_a_clear_error_writes_no_half_ticket_and_the_mail_is_processed_later() {
+    let Some(disk) = TinyDisk::mount("400k") else {
+        eprintln!("cannot mount a tmpfs here (not root?): skipped");
+        return;
+    };
+    let work = tempfile::tempdir().unwrap();
+    let mailbox = work.path().join("mailbox");
+    std::fs::create_dir_all(mailbox.join("new")).unwrap();
+    let big = format!(
+        "From: ann@customer.test\r\nSubject: Refund\r\nMessage-ID: <big@x>\r\n\r\n{}\r\n",
+        "I want a refund. ".repeat(40_000)
+    );
+    std::fs::write(mailbox.join("new/big.eml"), big).unwrap();
+    let config = work.path().join("deskmail.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[mailbox]\nkind = \"maildir\"\npath = \"{}\"\n[smtp]\nkind = \"maildir\"\npath = \"{}\"\n\
+             [support]\naddress = \"support@example.test\"\n[storage]\npath = \"{}\"\n\
+             [rules]\ndir = \"{3}/rules\"\n[templates]\ndir = \"{3}/templates\"\n",
+            mailbox.display(),
+            work.path().join("outbox").display(),
+            disk.0.join("deskmail.db").display(),
+            env!("CARGO_MANIFEST_DIR")
+        ),
+    )
+    .unwrap();
+    let run = || {
+        Command::new(env!("CARGO_BIN_EXE_deskmail"))
+            .args(["run", "--once", "--config", config.to_str().unwrap()])
+            .output()
+            .unwrap()
+    };
+
+    let full = run();
+    let err = String::from_utf8_lossy(&full.stderr);
+    assert_eq!(full.status.code(), Some(75), "{err}");
+    assert!(err.contains("full"), "the error says the disk is full: {err}");
+    assert!(mailbox.join("new/big.eml").exists(), "the mail stays at the source");
+    let store = Store::open(&disk.0.join("deskmail.db")).unwrap();
+    assert!(store.tickets().unwrap().is_empty(), "no half-written ticket");
+    drop(store);
+
+    disk.grow("20m");
+    let later = run();
+    assert!(later.status.success(), "{}", String::from_utf8_lossy(&later.stderr));
+    assert!(!mailbox.join("new/big.eml").exists());
+    assert_eq!(Store::open(&disk.0.join("deskmail.db")).unwrap().tickets().unwrap().len(), 1);
+}

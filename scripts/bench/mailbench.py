@@ -287,6 +287,7 @@ def cmd_latency(a):
             with smtplib.SMTP(a.host, a.smtp_port, timeout=TIMEOUT) as s:
                 s.sendmail(a.cust_user, [a.to], raw)  # returns after the 250 to DATA
                 t0 = time.monotonic()
+                wall0 = time.time()
         except (OSError, smtplib.SMTPException) as e:
             die(f"SMTP to {a.host}:{a.smtp_port}: mail {n}: {e}")
         deadline = t0 + a.timeout
@@ -313,14 +314,15 @@ def cmd_latency(a):
             print(f"mailbench: mail {n} ({msgid}): no acknowledgement within {a.timeout} s",
                   file=sys.stderr)
             if detail:
-                print(f"{n}\t{msgid}\ttimeout", file=detail, flush=True)
+                print(f"{n}\t{msgid}\t{wall0:.6f}\ttimeout", file=detail, flush=True)
             if timeouts >= a.max_timeouts:
                 die(f"{timeouts} mails got no acknowledgement; giving up")
         else:
             if not warm:
                 results.append(found)
             if detail:
-                print(f"{'warm-up' if warm else n}\t{msgid}\t{found:.3f}", file=detail, flush=True)
+                print(f"{'warm-up' if warm else n}\t{msgid}\t{wall0:.6f}\t{found:.3f}",
+                      file=detail, flush=True)
             # later searches only look at mail that arrived after this acknowledgement
             typ, data = imap.uid("SEARCH", None, "ALL")
             if typ == "OK" and data[0]:

@@ -182,3 +182,34 @@ fn missing_and_duplicated_message_ids_break_nothing() {
     let to_ann = deskmail::parse::parse(outgoing_raw(&store, 1).as_bytes()).unwrap();
     assert!(to_ann.in_reply_to.is_empty(), "nothing to reply to");
 }
+
+#[test]
+fn security_answers_never_repeat_the_customer_or_ask_for_secrets() {
+    let subject = "My account was hacked, my password is Hunter2-secret";
+    let raw = format!(
+        "From: Eve Victim <victim@customer.test>\r\nSubject: {subject}\r\nMessage-ID: <v1@customer.test>\r\n\r\n\
+         Someone logged into my account and made payments I did not make. My password is Hunter2-secret.\r\n"
+    );
+    for language_hint in ["", "我的账户被盗了。", "我的帳戶被盜了。"] {
+        let raw = raw.replace("\r\n\r\n", &format!("\r\n\r\n{language_hint}"));
+        let (store, outcomes) = process(&[&raw]);
+        let Outcome::Processed(report) = &outcomes[0] else { panic!("{outcomes:?}") };
+        assert_eq!(report.category.as_deref(), Some("account_security"));
+        let out = outgoing_raw(&store, report.ticket.unwrap());
+        let mail = deskmail::parse::parse(out.as_bytes()).unwrap();
+        let all = format!("{}\n{}", mail.subject, mail.body);
+        assert!(
+            !all.contains("Hunter2") && !all.contains("hacked"),
+            "the customer's words are repeated:\n{all}"
+        );
+        let lower = all.to_lowercase();
+        assert!(
+            lower.contains("never ask")
+                || all.contains("绝不会")
+                || all.contains("絕不會")
+                || all.contains("不会")
+                || all.contains("不會"),
+            "the answer says we never ask for secrets:\n{all}"
+        );
+    }
+}

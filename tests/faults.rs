@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 
 use common::mailstack::MailStack;
 use common::setup::{self, Transport};
-use deskmail::config::{self, Settings};
 use deskmail::daemon;
 use deskmail::pipeline::{self, Context, Outcome, RawMail};
 use deskmail::store::Store;
@@ -25,13 +24,7 @@ const WAIT: Duration = Duration::from_secs(60);
 async fn smtp_down_for_a_while_mail_stays_pending_is_retried_and_goes_out_once() {
     let mut stack = MailStack::start();
     stack.stop_postfix_async().await;
-    stack
-        .try_lmtp_deliver(
-            "c000@customer.test",
-            &["support@example.test"],
-            &setup::customer_mail("c000@customer.test", 0),
-        )
-        .unwrap();
+    setup::deliver_customer_mail(&stack, 0);
     let work = tempfile::tempdir().unwrap();
     let settings = setup::parse(&setup::config_text(&stack, work.path(), Transport::Plain, ""), work.path());
     let stop = Arc::new(AtomicBool::new(false));
@@ -77,17 +70,8 @@ async fn smtp_down_for_a_while_mail_stays_pending_is_retried_and_goes_out_once()
     assert_eq!(stack.count("catchall@example.test", "INBOX").await, 1, "exactly once");
 }
 
-fn demo_settings() -> Settings {
-    let project = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(project.join("fixtures/demo.toml")).unwrap();
-    let mut s = config::from_str(&text, "fixtures/demo.toml", &project).unwrap();
-    s.rules_dir = project.join("rules");
-    s.templates_dir = project.join("templates");
-    s
-}
-
 fn process(name: &str, bytes: Vec<u8>) -> Outcome {
-    let settings = demo_settings();
+    let settings = setup::demo_settings();
     let loaded = daemon::load(&settings).unwrap();
     let mut store = Store::open_in_memory().unwrap();
     let ctx = Context {

@@ -30,13 +30,7 @@ fn outbox_states(db: &Path) -> Vec<(String, i64)> {
 }
 
 fn setup_with_one_customer_mail(stack: &MailStack, work: &Path) -> std::path::PathBuf {
-    stack
-        .try_lmtp_deliver(
-            "c000@customer.test",
-            &["support@example.test"],
-            &setup::customer_mail("c000@customer.test", 0),
-        )
-        .unwrap();
+    setup::deliver_customer_mail(&stack, 0);
     let config = work.join("deskmail.toml");
     std::fs::write(&config, setup::config_text(stack, work, Transport::Plain, "")).unwrap();
     config
@@ -128,13 +122,7 @@ async fn a_bounce_of_our_reply_is_recorded_and_suppresses_automatic_mail_to_the_
     let stack = MailStack::start();
     let work = tempfile::tempdir().unwrap();
     let settings = setup::parse(&setup::config_text(&stack, work.path(), Transport::Plain, ""), work.path());
-    stack
-        .try_lmtp_deliver(
-            "c000@customer.test",
-            &["support@example.test"],
-            &setup::customer_mail("c000@customer.test", 0),
-        )
-        .unwrap();
+    setup::deliver_customer_mail(&stack, 0);
     let stop = AtomicBool::new(false);
     daemon::run(&settings, true, &stop, &mut |_, _| {}).await.unwrap();
     let store = Store::open(&settings.database).unwrap();

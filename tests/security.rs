@@ -4,29 +4,18 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::process::Command;
 use std::sync::atomic::AtomicBool;
 
 use common::mailstack::MailStack;
 use common::setup::{self, Transport};
-use deskmail::config::{self, Settings};
 use deskmail::daemon::{self, Failure};
 use deskmail::pipeline::{self, Context, Outcome, RawMail};
 use deskmail::store::Store;
 
-fn demo_settings() -> Settings {
-    let project = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(project.join("fixtures/demo.toml")).unwrap();
-    let mut s = config::from_str(&text, "fixtures/demo.toml", &project).unwrap();
-    s.rules_dir = project.join("rules");
-    s.templates_dir = project.join("templates");
-    s
-}
-
 /// Processes raw mails into an in-memory store; returns the store.
 fn process(mails: &[&str]) -> (Store, Vec<Outcome>) {
-    let settings = demo_settings();
+    let settings = setup::demo_settings();
     let loaded = daemon::load(&settings).unwrap();
     let mut store = Store::open_in_memory().unwrap();
     let mut outcomes = Vec::new();
@@ -135,13 +124,7 @@ async fn tls_refuses_an_unknown_ca_and_a_wrong_name_and_accepts_the_right_one() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn passwords_never_reach_the_log_or_the_database() {
     let stack = MailStack::start();
-    stack
-        .try_lmtp_deliver(
-            "c000@customer.test",
-            &["support@example.test"],
-            &setup::customer_mail("c000@customer.test", 0),
-        )
-        .unwrap();
+    setup::deliver_customer_mail(&stack, 0);
     let work = tempfile::tempdir().unwrap();
     let text = setup::config_text(&stack, work.path(), Transport::Plain, "").replace(
         &format!("password_file = \"{}\"", work.path().join("support.pass").display()),

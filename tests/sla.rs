@@ -19,13 +19,7 @@ const WAIT: Duration = Duration::from_secs(30);
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn warning_and_breach_notices_reach_staff_once_each() {
     let stack = MailStack::start();
-    stack
-        .try_lmtp_deliver(
-            "c000@customer.test",
-            &["support@example.test"],
-            &setup::customer_mail("c000@customer.test", 0),
-        )
-        .unwrap();
+    setup::deliver_customer_mail(&stack, 0);
     let work = tempfile::tempdir().unwrap();
     let settings = setup::parse(&setup::config_text(&stack, work.path(), Transport::Plain, ""), work.path());
     daemon::run(&settings, true, &AtomicBool::new(false), &mut |_, _| {}).await.unwrap();
@@ -65,13 +59,7 @@ async fn warning_and_breach_notices_reach_staff_once_each() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_staff_reply_in_the_sent_folder_is_the_first_response() {
     let stack = MailStack::start();
-    stack
-        .try_lmtp_deliver(
-            "c000@customer.test",
-            &["support@example.test"],
-            &setup::customer_mail("c000@customer.test", 0),
-        )
-        .unwrap();
+    setup::deliver_customer_mail(&stack, 0);
     let work = tempfile::tempdir().unwrap();
     let settings = setup::parse(&setup::config_text(&stack, work.path(), Transport::Plain, ""), work.path());
     let stop = AtomicBool::new(false);
@@ -98,13 +86,7 @@ async fn a_staff_reply_in_the_sent_folder_is_the_first_response() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deskmail_reply_answers_the_ticket_and_the_customer_gets_it_threaded() {
     let stack = MailStack::start();
-    stack
-        .try_lmtp_deliver(
-            "c000@customer.test",
-            &["support@example.test"],
-            &setup::customer_mail("c000@customer.test", 0),
-        )
-        .unwrap();
+    setup::deliver_customer_mail(&stack, 0);
     let work = tempfile::tempdir().unwrap();
     let config = work.path().join("deskmail.toml");
     std::fs::write(&config, setup::config_text(&stack, work.path(), Transport::Plain, "")).unwrap();

@@ -118,3 +118,22 @@ pub fn customer_mail(from: &str, n: usize) -> Vec<u8> {
 pub fn sample(name: &str) -> Vec<u8> {
     std::fs::read(project().join("fixtures/sample-mailbox").join(name)).unwrap()
 }
+
+/// Delivers customer mail number `n` from `c{n:03}@customer.test` into support's INBOX, with
+/// the customer as envelope sender (as a real client would).
+pub fn deliver_customer_mail(stack: &MailStack, n: usize) {
+    let from = format!("c{n:03}@customer.test");
+    stack
+        .try_lmtp_deliver(&from, &["support@example.test"], &customer_mail(&from, n))
+        .expect("LMTP delivery");
+}
+
+/// The embedded demo settings (Maildir in and out) with the project's rules and templates:
+/// for tests that run the pipeline without a server.
+pub fn demo_settings() -> Settings {
+    let text = std::fs::read_to_string(project().join("fixtures/demo.toml")).unwrap();
+    let mut s = config::from_str(&text, "fixtures/demo.toml", &project()).unwrap();
+    s.rules_dir = project().join("rules");
+    s.templates_dir = project().join("templates");
+    s
+}

@@ -30,7 +30,7 @@ fn outbox_states(db: &Path) -> Vec<(String, i64)> {
 }
 
 fn setup_with_one_customer_mail(stack: &MailStack, work: &Path) -> std::path::PathBuf {
-    setup::deliver_customer_mail(&stack, 0);
+    setup::deliver_customer_mail(stack, 0);
     let config = work.join("deskmail.toml");
     std::fs::write(&config, setup::config_text(stack, work, Transport::Plain, "")).unwrap();
     config

@@ -18,7 +18,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd -P)
-COMMAND="scripts/bench-e2e.sh${*:+ $*}"
+STARTED_AT=$(date -u '+%Y-%m-%d %H:%M UTC')
+COMMAND="$( (env | grep '^BENCH_' || true) | sort | tr '\n' ' ')scripts/bench-e2e.sh${*:+ $*}"
 
 MAILS=${BENCH_MAILS:-/tmp/deskmail-bench-mails}
 GEN_N=${BENCH_N:-10000}
@@ -117,6 +118,10 @@ else
   cargo build --release "${bins[@]}" >&2 || die "cargo build failed"
 fi
 [ -x "$DESKMAIL" ] || die "$DESKMAIL missing: build it (cargo build --release --bin deskmail)"
+# the tree the binary was built from (others may commit while this runs)
+GIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')
+git -C "$ROOT" diff --quiet HEAD 2>/dev/null || GIT="$GIT + uncommitted changes"
+[ "${BENCH_NO_BUILD:-0}" = 1 ] && GIT="$GIT (binary not rebuilt: $(date -u -r "$DESKMAIL" '+%H:%M UTC'))"
 
 if [ ! -d "$MAILS" ] || [ -z "$(ls -A "$MAILS" 2>/dev/null)" ]; then
   section "generate $GEN_N mails into $MAILS"
@@ -132,6 +137,8 @@ MAIL_BYTES=$(find "$MAILS" -maxdepth 1 -name '*.eml' -printf '%s\n' | awk '{s +=
 # ---- 1. mail stack -----------------------------------------------------------------------
 section "start the mail stack"
 DIR=$(mktemp -d /tmp/dmb-XXXX)
+# a private copy: a rebuild of target/release during the run must not change what is measured
+cp "$DESKMAIL" "$DIR/deskmail"; DESKMAIL=$DIR/deskmail
 export MAILSTACK_USERS="support@example.test:support-pass staff@example.test:staff-pass catchall@example.test:catchall-pass cust@example.test:cust-pass"
 timeout -k 5 120 "$ROOT/tests/mailstack/start.sh" "$DIR" > "$DIR/start.out" 2>&1 || {
   cat "$DIR/start.out" >&2; die "tests/mailstack/start.sh $DIR failed"; }
@@ -226,8 +233,10 @@ timeout -k 10 3600 /usr/bin/time -v -o "$DIR/backlog/time.txt" \
 B_SECONDS=$(wall_s "$DIR/backlog/time.txt")
 B_RSS=$(rss_mb "$DIR/backlog/time.txt")
 B_RATE=$(calc '%.0f' "$N / $B_SECONDS")
-B_RATIO=$(calc '%.3f' "$B_RATE / $A_RATE")
+B_RATIO=$(calc '%.4f' "($N / $B_SECONDS) / ($N / $A_SECONDS)")
+B_TIMES=$(calc '%.0f' "$B_SECONDS / $A_SECONDS")
 B_CPU=$(awk -F: '/Percent of CPU/ {gsub(/[ %]/, "", $2); print $2}' "$DIR/backlog/time.txt")
+B_CPU_S=$(awk -F: '/User time|System time/ {s += $2} END {printf "%.1f", s}' "$DIR/backlog/time.txt")
 kv 60 log-phases "$DIR/backlog/deskmail.log"
 B_PROCESSED=$LOG_PROCESSED; B_SENT=$LOG_SENT; B_QUAR=$LOG_QUARANTINED; B_ERRORS=$LOG_ERRORS
 B_PROC_S=$LOG_PROCESS_SECONDS; B_SEND_S=$LOG_SEND_SECONDS
@@ -316,18 +325,23 @@ note "daemon stopped by SIGTERM: exit $D_RC in ~${D_STOP_MS} ms"
 kv 60 log-phases "$DIR/idle/deskmail.log"
 D_ERRORS=$LOG_ERRORS
 D_OWN=$(grep -c 'copy of our own mail' "$DIR/idle/deskmail.log" || true)
+SPLIT_IN_MEDIAN=; SPLIT_OUT_MEDIAN=
+if timeout 60 "$PY" "$HELPER" latency-split "$DIR/idle/latency.tsv" "$DIR/idle/deskmail.log" > "$DIR/idle/split.txt"; then
+  # shellcheck disable=SC1091
+  source "$DIR/idle/split.txt"; sed 's/^/  /' "$DIR/idle/split.txt" >&2
+else
+  note "WARNING: could not split the latencies (see above)"
+fi
 fi
 
 # ---- 5. summary ----------------------------------------------------------------------------
 CPU=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 MEM=$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
-GIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')
-git -C "$ROOT" diff --quiet HEAD 2>/dev/null || GIT="$GIT + uncommitted changes"
 mb() { calc '%.1f' "$1 / 1048576"; }
 {
   echo "deskmail end-to-end benchmark"
   echo
-  echo "date:     $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "date:     $STARTED_AT (took $((SECONDS / 60)) min $((SECONDS % 60)) s)"
   echo "machine:  $(nproc) cores (nproc), $CPU, $MEM RAM, Linux $(uname -r)"
   echo "command:  $COMMAND   (as root)"
   echo "deskmail: $("$DESKMAIL" --version 2>/dev/null | awk '{print $2}') release build, git $GIT"
@@ -337,11 +351,11 @@ mb() { calc '%.1f' "$1 / 1048576"; }
   echo "| what | figure |"
   echo "| --- | --- |"
   if want backlog; then
-  echo "| (a) Python imaplib, \`UID FETCH BODY.PEEK[]\` 500 per command, whole INBOX (median of $FETCH_RUNS) | $A_RATE mails/s ($N mails, $A_MB MB in $A_SECONDS s) |"
-  echo "| (b) \`deskmail run --once\`, batch_size $BATCH: fetch, parse, classify, SQLite, move, send replies | $B_RATE mails/s ($N mails in $B_SECONDS s, $B_CPU% CPU) |"
-  echo "| (b) of which processing / sending $B_SENT replies over SMTP | $(calc '%.1f' "$B_PROC_S") s / $(calc '%.1f' "$B_SEND_S") s |"
+  echo "| (a) Python imaplib, \`UID FETCH BODY.PEEK[]\` 500 per command, whole INBOX (median of $FETCH_RUNS) | $A_RATE mails/s ($N mails, $A_MB MB in $(calc '%.2f' "$A_SECONDS") s) |"
+  echo "| (b) \`deskmail run --once\`, batch_size $BATCH: fetch, parse, classify, SQLite, move, send replies | $B_RATE mails/s ($N mails in $B_SECONDS s; deskmail's own CPU $B_CPU_S s, $B_CPU%) |"
+  echo "| (b) of which processing / sending $B_SENT replies over SMTP | $(calc '%.1f' "$B_PROC_S") s / $(calc '%.1f' "$B_SEND_S") s ($(calc '%.1f' "1000 * $B_PROC_S / $N") / $(calc '%.1f' "1000 * $B_SEND_S / ($B_SENT > 0 ? $B_SENT : 1)") ms per mail) |"
   echo "| (b) peak RSS | $B_RSS MB |"
-  echo "| (b) / (a) | $B_RATIO |"
+  echo "| (b) / (a) | $B_RATIO ((a) is ${B_TIMES}x faster: it only reads; (b) also moves each mail, commits to SQLite and sends a reply) |"
   echo "| (b) outcome | $B_PROCESSED processed, $B_QUAR quarantined, $B_IN_PROCESSED in Processed, $B_CATCHALL replies delivered, $B_ERRORS errors logged |"
   fi
   if want big; then
@@ -350,6 +364,9 @@ mb() { calc '%.1f' "$1 / 1048576"; }
   fi
   if want latency; then
   echo "| IDLE latency, SMTP 250 -> acknowledgement in the customer's INBOX ($LAT_N mails, poll_interval 60 s) | median $(calc '%.3f' "$LAT_MEDIAN") s, p90 $(calc '%.3f' "$LAT_P90") s, worst $(calc '%.3f' "$LAT_WORST") s (best $(calc '%.3f' "$LAT_BEST") s, $LAT_TIMEOUTS timeouts) |"
+  if [ -n "$SPLIT_IN_MEDIAN" ]; then
+  echo "| IDLE latency, median split at deskmail's \"processed\" log line | $(calc '%.3f' "$SPLIT_IN_MEDIAN") s from the 250 to processed (Postfix -> Dovecot, IDLE notice, fetch, pipeline), $(calc '%.3f' "$SPLIT_OUT_MEDIAN") s from processed to visible (SMTP send, Postfix -> Dovecot, 20 ms poll) |"
+  fi
   echo "| daemon peak RSS during the latency test | $D_RSS MB; SIGTERM -> exit $D_RC in ${D_STOP_MS} ms; $D_OWN self-copies confirmed, $D_ERRORS errors logged |"
   fi
 } > "$DIR/summary.txt"

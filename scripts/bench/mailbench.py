@@ -13,6 +13,7 @@ network operation and every wait has a timeout.
   imap-empty                            expunge every mail of a mailbox
   wait-count                            wait until a mailbox holds at least N mails
   latency                               SMTP -> deskmail (IDLE) -> acknowledgement latency
+  latency-split DETAIL LOGFILE          where the latency goes (before/after deskmail's pass)
   log-phases LOGFILE                    processing/sending split from a deskmail JSON log
 """
 
@@ -344,6 +345,42 @@ def cmd_latency(a):
 
 # ---- deskmail's JSON log ------------------------------------------------------------------
 
+def log_records(path):
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue
+            t = re.sub(r"(\.\d{6})\d*", r"\1", rec.get("timestamp", "")).replace("Z", "+00:00")
+            try:
+                rec["_t"] = datetime.fromisoformat(t).timestamp()
+            except ValueError:
+                continue
+            yield rec
+
+
+def cmd_latency_split(a):
+    """Splits each latency at deskmail's 'processed' log line: SMTP 250 -> processed (Postfix
+    delivery to support, IDLE notification, fetch, pipeline) and processed -> visible (send,
+    Postfix delivery to the customer, our 20 ms poll). Mails are sent one at a time, each
+    after the previous acknowledgement, so the n-th customer mail is the n-th 'processed'."""
+    processed = [r["_t"] for r in log_records(a.log) if r.get("fields", {}).get("message") == "processed"]
+    before, after = [], []
+    with open(a.detail) as f:
+        rows = [line.rstrip("\n").split("\t") for line in f if line.strip()]
+    if len(rows) != len(processed):
+        die(f"{len(rows)} mails sent but {len(processed)} processed: cannot split the latencies")
+    for row, t in zip(rows, processed):
+        if row[0] == "warm-up" or row[3] == "timeout":
+            continue
+        wall0, total = float(row[2]), float(row[3])
+        before.append(t - wall0)
+        after.append(total - (t - wall0))
+    out(SPLIT_IN_MEDIAN=statistics.median(before) if before else 0.0,
+        SPLIT_OUT_MEDIAN=statistics.median(after) if after else 0.0)
+
+
 def cmd_log_phases(a):
     """First/last 'processed' and last 'sent' timestamps: processing vs sending phase."""
     def ts(rec):
@@ -447,6 +484,11 @@ def main():
     sp.add_argument("--warmup", type=int, default=0, help="mails sent first, not counted")
     sp.add_argument("--watch-pid", type=int, help="give up when this process is gone")
     sp.set_defaults(fn=cmd_latency)
+
+    sp = sub.add_parser("latency-split")
+    sp.add_argument("detail")
+    sp.add_argument("log")
+    sp.set_defaults(fn=cmd_latency_split)
 
     sp = sub.add_parser("log-phases")
     sp.add_argument("log")

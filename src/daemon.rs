@@ -153,6 +153,7 @@ impl Daemon<'_> {
             &self.settings.support_address,
             self.settings.self_copy.as_deref(),
             self.settings.retry_base,
+            self.stop,
         )
         .await?;
         summary.sent = flushed.sent;
@@ -198,8 +199,11 @@ impl Daemon<'_> {
                 return Ok(Some(ticket));
             }
         }
+        // A tag alone is trusted only when the reply goes to that ticket's customer: a Sent
+        // folder older than the database must not answer unrelated tickets with the same number.
+        let to = mail.header("to").unwrap_or_default().to_lowercase();
         for ticket in crate::thread::subject_tags(&mail.subject) {
-            if store.ticket_exists(ticket)? {
+            if store.ticket(ticket)?.is_some_and(|t| to.contains(&t.customer)) {
                 return Ok(Some(ticket));
             }
         }

@@ -253,3 +253,20 @@ async fn settle_flag_leaves_processed_mail_in_the_inbox_and_never_processes_it_a
     assert_eq!(stack.count("support@example.test", "INBOX").await, 5);
     assert_eq!(Store::open(&settings.database).unwrap().tickets().unwrap().len(), 5);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_waiting_before_idle_starts_is_not_left_for_the_poll_interval() {
+    let stack = MailStack::start();
+    let work = tempfile::tempdir().unwrap();
+    let settings = setup::parse(&setup::config_text(&stack, work.path(), Transport::Plain, ""), work.path());
+    // Mail that arrived after a pass ended but before IDLE began: IDLE would never call it new.
+    setup::deliver_customer_mail(&stack, 0);
+    stack.wait_for_count("support@example.test", "INBOX", 1, WAIT).await;
+    let mut source = daemon::source(&settings);
+    let stop = AtomicBool::new(false);
+    let waited =
+        tokio::time::timeout(Duration::from_secs(30), source.wait_for_news(Duration::from_secs(600), &stop))
+            .await;
+    assert!(waited.is_ok(), "waited for the poll interval with mail in the inbox");
+    waited.unwrap().unwrap();
+}

@@ -47,6 +47,7 @@ async fn warning_and_breach_notices_reach_staff_once_each() {
         &settings.support_address,
         settings.self_copy.as_deref(),
         settings.retry_base,
+        &AtomicBool::new(false),
     )
     .await
     .unwrap();
@@ -70,6 +71,13 @@ async fn a_staff_reply_in_the_sent_folder_is_the_first_response() {
         None,
         "an acknowledgement is not an answer"
     );
+
+    // An old mail in Sent with the same tag number, to someone else: not an answer.
+    let old = "From: support@example.test\r\nTo: someone@else.test\r\nSubject: Re: old question [#1]\r\n\
+        Message-ID: <old-1@example.test>\r\n\r\nAnswered long ago.\r\n";
+    stack.save_message("support@example.test", "Sent", old.as_bytes());
+    daemon::run(&settings, true, &stop, &mut |_, _| {}).await.unwrap();
+    assert_eq!(store.ticket(1).unwrap().unwrap().first_response_at, None, "a tag alone, to another address");
 
     // Staff answer from their mail client: the client files the reply in Sent.
     let reply = "From: OKPay Support <support@example.test>\r\nTo: c000@customer.test\r\n\

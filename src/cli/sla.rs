@@ -208,6 +208,7 @@ pub fn reply(
         &settings.support_address,
         settings.self_copy.as_deref(),
         settings.retry_base,
+        &std::sync::atomic::AtomicBool::new(false),
     ))?;
     println!(
         "sent {} mail(s); {} left for the daemon to retry",

@@ -52,17 +52,22 @@ pub struct Flushed {
 /// Attempts after which a mail is given up.
 const MAX_ATTEMPTS: i64 = 12;
 
-/// Sends every due outbox row. Store calls are short and synchronous.
+/// Sends every due outbox row until `stop` is set. Store calls are short and synchronous.
 pub async fn flush(
     store: &std::sync::Mutex<Store>,
     transport: &Transport,
     from: &str,
     self_copy: Option<&str>,
     retry_base: jiff::SignedDuration,
+    stop: &std::sync::atomic::AtomicBool,
 ) -> Result<Flushed, StoreError> {
     use futures::StreamExt;
     let mut flushed = Flushed::default();
     loop {
+        if stop.load(std::sync::atomic::Ordering::SeqCst) {
+            // Stopping: what is not sent stays safely pending for the next start.
+            return Ok(flushed);
+        }
         let due = lock(store).due_outbox(Timestamp::now().as_second(), 64)?;
         if due.is_empty() {
             return Ok(flushed);

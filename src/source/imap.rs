@@ -159,12 +159,37 @@ impl ImapSource {
     /// `stop` is set; without IDLE it just waits. Opens and closes its own session.
     pub async fn wait_for_news(&mut self, timeout: Duration, stop: &AtomicBool) -> Result<(), SourceError> {
         self.open().await?;
-        let result = if self.has_idle { self.idle(timeout, stop).await } else { Ok(()) };
-        if !self.has_idle {
-            sleep_unless_stopped(timeout, stop).await;
-        }
+        // Mail that arrived between the last pass and this SELECT is not "new" to IDLE: look
+        // first, and go straight back to work if anything is waiting.
+        let waiting = match self.unprocessed_waiting().await {
+            Ok(waiting) => waiting,
+            Err(e) => {
+                self.close().await;
+                return Err(e);
+            }
+        };
+        let result = match (waiting, self.has_idle) {
+            (true, _) => Ok(()),
+            (false, true) => self.idle(timeout, stop).await,
+            (false, false) => {
+                sleep_unless_stopped(timeout, stop).await;
+                Ok(())
+            }
+        };
         self.close().await;
         result
+    }
+
+    /// Whether the inbox holds mail not yet processed.
+    async fn unprocessed_waiting(&mut self) -> Result<bool, SourceError> {
+        let query =
+            if self.folders.flag_in_place { format!("UNKEYWORD {DONE_KEYWORD}") } else { "ALL".to_string() };
+        let session = self.session()?;
+        let uids = timed("searching the inbox", async {
+            session.uid_search(&query).await.map_err(imap_err("UID SEARCH"))
+        })
+        .await?;
+        Ok(!uids.is_empty())
     }
 
     async fn idle(&mut self, timeout: Duration, stop: &AtomicBool) -> Result<(), SourceError> {

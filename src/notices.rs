@@ -142,6 +142,61 @@ fn queue(
     Ok(Ok(()))
 }
 
+/// Tells the staff addresses that a new ticket was escalated to a person (rule action
+/// `escalate`), in the same transaction that opens the ticket.
+pub fn queue_escalation(
+    tx: &crate::store::Tx<'_>,
+    settings: &Settings,
+    templates: &Templates,
+    ticket: i64,
+    inbound: &crate::parse::Inbound,
+    category: &str,
+    received: Timestamp,
+    due: Timestamp,
+) -> Result<(), StoreError> {
+    let ctx = TemplateContext {
+        customer_name: inbound.from_name.clone(),
+        customer_address: inbound.from_address.clone(),
+        ticket,
+        tag: thread::tag(ticket),
+        category: category.to_string(),
+        subject: inbound.subject.clone(),
+        received: local_time(received, settings),
+        due: local_time(due, settings),
+        support_name: settings.support_name.clone(),
+        support_address: settings.support_address.clone(),
+        time_left: String::new(),
+        breached: false,
+    };
+    let rendered = match templates.render("escalation_notice", Language::En, &ctx) {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(ticket, error = %e, "cannot render the escalation notice");
+            return Ok(());
+        }
+    };
+    let subject = compose::tagged_subject(&rendered.subject, &ctx.tag);
+    for staff in &settings.staff {
+        let queued = queue(
+            tx,
+            settings,
+            staff,
+            "",
+            None,
+            &[],
+            &subject,
+            &rendered,
+            ticket,
+            "escalation",
+            "escalation_notice",
+        )?;
+        if let Err(e) = queued {
+            tracing::error!(ticket, %staff, error = %e, "cannot compose the escalation notice");
+        }
+    }
+    Ok(())
+}
+
 /// The body of a person's reply.
 pub enum ReplyBody {
     /// A template of `templates/`, in the customer's language.

@@ -248,6 +248,28 @@ fn record(
         (Plan::Nothing { why }, _) => format!("none ({why})"),
         (_, None) => "none".into(),
     };
+    if new_ticket
+        && classification.action == crate::rules::Action::Escalate
+        && !verdict.is_automated()
+        && let Some(ticket) = ticket
+    {
+        let due = crate::sla::due(
+            mail.received_at,
+            classification.sla.unwrap_or(ctx.settings.first_response),
+            &ctx.settings.sla_clock,
+        );
+        let category = classification.category.as_deref().unwrap_or("other");
+        crate::notices::queue_escalation(
+            tx,
+            ctx.settings,
+            ctx.templates,
+            ticket,
+            inbound,
+            category,
+            mail.received_at,
+            due,
+        )?;
+    }
     Ok(Outcome::Processed(Report {
         ticket,
         new_ticket,

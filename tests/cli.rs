@@ -191,7 +191,11 @@ fn demo_processes_the_sample_mailbox() {
     assert!(out.status.success(), "{text}");
     assert!(text.contains("01-password-gb2312.eml") && text.contains("password_reset"), "{text}");
     assert!(text.contains("quarantined"), "{text}");
-    assert_eq!(std::fs::read_dir(demo.join("outbox/new")).unwrap().count(), 6);
+    assert_eq!(
+        std::fs::read_dir(demo.join("outbox/new")).unwrap().count(),
+        7,
+        "6 replies and 1 escalation notice"
+    );
     assert!(!Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sample-mailbox/.Processed").exists());
 }
 
@@ -225,7 +229,7 @@ fn quarantine_lists_reasons_reprocess_keeps_what_is_still_broken_and_status_repo
 
     let status = stdout(&deskmail(&["status", "--config", config]));
     for needle in
-        ["mailbox:", "maildir", "last poll:", "outbox:", "sent 6", "quarantined 1", "next deadline:"]
+        ["mailbox:", "maildir", "last poll:", "outbox:", "sent 7", "quarantined 1", "next deadline:"]
     {
         assert!(status.contains(needle), "{needle} missing:\n{status}");
     }

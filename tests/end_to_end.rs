@@ -60,8 +60,9 @@ async fn sample_mailbox_end_to_end_over_imap_and_smtp() {
     assert_eq!(outcomes.len(), MAILS.len(), "{outcomes:#?}");
 
     // Every mail left the inbox: processed or quarantined, none lost. What arrives in the
-    // INBOX now is the self-copy of each of our six replies.
-    let copies = stack.wait_for_count("support@example.test", "INBOX", 6, WAIT).await;
+    // INBOX now is the self-copy of each of our seven mails: six replies and the escalation
+    // notice to staff for the stolen account.
+    let copies = stack.wait_for_count("support@example.test", "INBOX", 7, WAIT).await;
     assert!(copies.iter().all(|c| parse::parse(c).unwrap().from_address == "support@example.test"));
     assert_eq!(stack.count("support@example.test", "Processed").await, 9);
     assert_eq!(stack.count("support@example.test", "Quarantine").await, 1);
@@ -107,19 +108,21 @@ async fn sample_mailbox_end_to_end_over_imap_and_smtp() {
         assert!(report.automated.is_some() && report.reply.starts_with("none"), "{machine}: {report:?}");
     }
 
-    // The self-copies of our six replies (sent in the same SMTP transaction) arrive in
+    // The self-copies of our seven mails (sent in the same SMTP transaction) arrive in
     // support's INBOX; a re-delivered customer mail arrives too. The second pass files the
     // copies in Sent (confirming the sends), sees the duplicate, and sends nothing new.
     deliver(&stack, "wang@example.test", "01-password-gb2312.eml");
-    stack.wait_for_count("support@example.test", "INBOX", 7, WAIT).await;
+    stack.wait_for_count("support@example.test", "INBOX", 8, WAIT).await;
     let second = one_pass(&settings).await;
-    assert_eq!(second.len(), 7, "{second:?}");
-    assert_eq!(second.iter().filter(|(_, o)| matches!(o, Outcome::OwnCopy { .. })).count(), 6, "{second:?}");
+    assert_eq!(second.len(), 8, "{second:?}");
+    assert_eq!(second.iter().filter(|(_, o)| matches!(o, Outcome::OwnCopy { .. })).count(), 7, "{second:?}");
     assert_eq!(second.iter().filter(|(_, o)| matches!(o, Outcome::Duplicate)).count(), 1, "{second:?}");
-    assert_eq!(stack.count("support@example.test", "Sent").await, 6, "staff see our replies in Sent");
+    assert_eq!(stack.count("support@example.test", "Sent").await, 7, "staff see our mail in Sent");
+    let escalation = stack.wait_for_count("staff@example.test", "INBOX", 1, WAIT).await;
+    assert!(parse::parse(&escalation[0]).unwrap().subject.contains("account_security"));
     let sent: i64 =
         Store::open(&settings.database).unwrap().outbox_counts().unwrap().iter().map(|(_, n)| n).sum();
-    assert_eq!(sent, 6, "no new outgoing mail");
+    assert_eq!(sent, 7, "no new outgoing mail");
     assert_eq!(stack.count("support@example.test", "INBOX").await, 0);
     // Postfix delivers within ~0.1 s; anything sent by the second pass would be there by now.
     tokio::time::sleep(Duration::from_secs(2)).await;

@@ -178,6 +178,11 @@ fn security_answers_never_repeat_the_customer_or_ask_for_secrets() {
         let (store, outcomes) = process(&[&raw]);
         let Outcome::Processed(report) = &outcomes[0] else { panic!("{outcomes:?}") };
         assert_eq!(report.category.as_deref(), Some("account_security"));
+        let outgoing = store.ticket_outbox(report.ticket.unwrap()).unwrap();
+        assert!(
+            outgoing.iter().any(|o| o.kind == "escalation" && o.recipient == "staff@example.test"),
+            "staff are told of the escalation: {outgoing:?}"
+        );
         let out = outgoing_raw(&store, report.ticket.unwrap());
         let mail = deskmail::parse::parse(out.as_bytes()).unwrap();
         let all = format!("{}\n{}", mail.subject, mail.body);

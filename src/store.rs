@@ -124,6 +124,8 @@ pub struct QuarantinedMail {
     pub origin: String,
     pub received_at: i64,
     pub reason: String,
+    /// Bytes kept in the database: the whole mail, or only its header when it was over the
+    /// size limit (the reason then gives its full size).
     pub size: i64,
 }
 

@@ -19,6 +19,10 @@ use deskmail::store::Store;
 
 const WAIT: Duration = Duration::from_secs(180);
 
+/// The backlog tests load the machine; running them one at a time keeps their servers
+/// responsive on a 2-core machine.
+static HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn customer(n: usize) -> String {
     format!("c{n:03}@customer.test")
 }
@@ -59,7 +63,8 @@ async fn wait_until_done(stack: &MailStack, db: &Path, count: usize) {
     loop {
         let (processed, _, outbox) = db_counts(db);
         let unsent: i64 = outbox.iter().filter(|(s, _)| *s != "sent").map(|(_, n)| n).sum();
-        let inbox = stack.count("support@example.test", "INBOX").await;
+        // A server under load may answer slowly: an error here is a "not yet", not a failure.
+        let inbox = stack.try_count("support@example.test", "INBOX").await.unwrap_or(u32::MAX);
         if processed as usize >= count
             && unsent == 0
             && inbox == 0
@@ -92,6 +97,7 @@ async fn assert_each_customer_answered_once(stack: &MailStack, count: usize) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dovecot_outage_in_the_middle_of_a_batch_loses_and_doubles_nothing() {
+    let _heavy = HEAVY.lock().await;
     let _ = tracing_subscriber::fmt().with_test_writer().try_init();
     let mut stack = MailStack::start();
     const COUNT: usize = 500;
@@ -181,9 +187,10 @@ fn spawn_daemon(config: &Path, log: &Path) -> Child {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_at_random_points_loses_and_doubles_nothing() {
+    let _heavy = HEAVY.lock().await;
     use rand::Rng;
     let stack = MailStack::start();
-    const COUNT: usize = 300;
+    const COUNT: usize = 400;
     load_backlog(&stack, COUNT);
     stack.wait_for_count("support@example.test", "INBOX", COUNT, WAIT).await;
     let work = tempfile::tempdir().unwrap();
@@ -193,20 +200,23 @@ async fn kill_9_at_random_points_loses_and_doubles_nothing() {
     let db = work.path().join("deskmail.db");
     let log = work.path().join("deskmail.log");
 
-    let mut kills = 0;
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while kills < 40 && Instant::now() < deadline {
+    // Kill at random points until the backlog is done, at least 30 times; count the kills
+    // that landed while work (mail to process or replies to send) remained.
+    let (mut kills, mut kills_mid_work) = (0, 0);
+    let deadline = Instant::now() + Duration::from_secs(150);
+    while kills < 30 && Instant::now() < deadline {
         let mut child = spawn_daemon(&config, &log);
-        let ms = rand::rng().random_range(50..700);
+        let ms = rand::rng().random_range(30..400);
         tokio::time::sleep(Duration::from_millis(ms)).await;
         child.kill().expect("SIGKILL"); // std's kill is SIGKILL on Unix
         child.wait().unwrap();
         kills += 1;
-        if db.exists()
-            && db_counts(&db).0 as usize >= COUNT
-            && stack.count("support@example.test", "INBOX").await == 0
-        {
-            break;
+        let done = db.exists() && {
+            let (processed, _, outbox) = db_counts(&db);
+            processed as usize >= COUNT && outbox.get("sent") == Some(&(COUNT as i64))
+        };
+        if !done {
+            kills_mid_work += 1;
         }
     }
     let (processed_during_kills, ..) = if db.exists() { db_counts(&db) } else { (0, 0, HashMap::new()) };
@@ -217,14 +227,14 @@ async fn kill_9_at_random_points_loses_and_doubles_nothing() {
     child.wait().unwrap();
 
     println!(
-        "kill -9: {kills} kills; {processed_during_kills} of {COUNT} mails processed while being killed"
+        "kill -9: {kills} kills, {kills_mid_work} of them with work left; {processed_during_kills} of {COUNT} mails processed while being killed"
     );
     let (processed, tickets, outbox) = db_counts(&db);
     assert_eq!(processed, COUNT as i64, "every mail has exactly one entry");
     assert_eq!(tickets, COUNT as i64, "every mail has exactly one ticket");
     assert_eq!(outbox.get("sent"), Some(&(COUNT as i64)), "{outbox:?}");
     assert_each_customer_answered_once(&stack, COUNT).await;
-    assert!(kills >= 10, "the test killed the daemon only {kills} times");
+    assert!(kills_mid_work >= 5, "only {kills_mid_work} of {kills} kills landed while work remained");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

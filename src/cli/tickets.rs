@@ -100,7 +100,13 @@ pub fn quarantine(settings: &Settings, json: bool) -> Result<i32, Failure> {
         return Ok(0);
     }
     for q in &list {
-        println!("{:>6}  {}  {:>9} bytes kept  {}", q.id, super::local(settings, q.received_at), q.size, q.origin);
+        println!(
+            "{:>6}  {}  {:>9} bytes kept  {}",
+            q.id,
+            super::local(settings, q.received_at),
+            q.size,
+            q.origin
+        );
         println!("        reason: {}", q.reason);
     }
     println!("{} quarantined mail(s)", list.len());

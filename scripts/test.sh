@@ -17,4 +17,11 @@ echo "test.sh: corpus: ${DESKMAIL_CORPUS:-none (corpus tests will be skipped)}"
 cargo build --locked
 ./target/debug/deskmail rules check rules --templates templates
 ./target/debug/deskmail rules test rules --templates templates
-cargo test --locked --no-fail-fast
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+cargo test --locked --no-fail-fast 2>&1 | tee "$log" || status=$?
+# One closing line for the whole suite, summed over every test binary.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i == "passed;") p += $(i-1); if ($i == "failed;") f += $(i-1) } }
+     END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
+exit "$status"

@@ -47,7 +47,8 @@ pub fn sla_watch(
     Ok(watched)
 }
 
-fn ts(seconds: i64) -> Timestamp {
+/// A stored Unix time as a timestamp (the epoch for an impossible value).
+pub fn ts(seconds: i64) -> Timestamp {
     Timestamp::from_second(seconds).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 

@@ -253,11 +253,7 @@ fn record(
         && !verdict.is_automated()
         && let Some(ticket) = ticket
     {
-        let due = crate::sla::due(
-            mail.received_at,
-            classification.sla.unwrap_or(ctx.settings.first_response),
-            &ctx.settings.sla_clock,
-        );
+        let due = first_response_due(ctx, mail, &classification);
         let category = classification.category.as_deref().unwrap_or("other");
         crate::notices::queue_escalation(
             tx,
@@ -300,6 +296,13 @@ fn record_bounce(tx: &Tx<'_>, ctx: &Context<'_>, mail: &RawMail) -> Result<Optio
     Ok(None)
 }
 
+/// When the first response to this mail is due: the rule's SLA (or the configured one),
+/// counted from receipt on the configured clock.
+fn first_response_due(ctx: &Context<'_>, mail: &RawMail, classification: &Classification) -> Timestamp {
+    let budget = classification.sla.unwrap_or(ctx.settings.first_response);
+    crate::sla::due(mail.received_at, budget, &ctx.settings.sla_clock)
+}
+
 /// The ticket this mail belongs to: a follow-up's ticket, a new one for customer mail, none
 /// for machine mail that follows up nothing.
 fn ticket_for(
@@ -319,7 +322,6 @@ fn ticket_for(
         return Ok(None);
     }
     let received = mail.received_at.as_second();
-    let sla = classification.sla.unwrap_or(ctx.settings.first_response);
     let ticket = tx.open_ticket(&NewTicket {
         customer: &inbound.from_address,
         customer_name: &inbound.from_name,
@@ -328,7 +330,7 @@ fn ticket_for(
         priority: classification.priority.as_str(),
         language: inbound.language.tag(),
         created_at: received,
-        first_response_due: crate::sla::due(mail.received_at, sla, &ctx.settings.sla_clock).as_second(),
+        first_response_due: first_response_due(ctx, mail, classification).as_second(),
     })?;
     Ok(Some(ticket))
 }
@@ -378,7 +380,7 @@ fn queue_reply(
 ) -> Result<Result<(), String>, StoreError> {
     let s = ctx.settings;
     let tag = thread::tag(ticket);
-    let due = crate::sla::due(mail.received_at, classification.sla.unwrap_or(s.first_response), &s.sla_clock);
+    let due = first_response_due(ctx, mail, classification);
     let template_ctx = TemplateContext {
         customer_name: inbound.from_name.clone(),
         customer_address: inbound.from_address.clone(),

@@ -93,6 +93,14 @@ fn process(name: &str, bytes: Vec<u8>) -> Outcome {
     outcome
 }
 
+/// `deskmail run --once --config CONFIG`, as cron runs it.
+fn run_once(config: &std::path::Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_deskmail"))
+        .args(["run", "--once", "--config", config.to_str().unwrap()])
+        .output()
+        .unwrap()
+}
+
 const HEAD: &str =
     "From: Ann <ann@customer.test>\r\nTo: support@example.test\r\nSubject: Refund\r\nMIME-Version: 1.0\r\n";
 
@@ -184,10 +192,7 @@ fn a_locked_database_is_a_clear_temporary_failure() {
         ),
     )
     .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_deskmail"))
-        .args(["run", "--once", "--config", config.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let out = run_once(&config);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(75), "{err}");
     assert!(err.contains("another deskmail"), "{err}");
@@ -221,10 +226,7 @@ fn bad_configuration_gives_one_line_and_the_right_exit_code() {
     for (name, text, code, needle) in cases {
         let config = dir.path().join(format!("{name}.toml"));
         std::fs::write(&config, text).unwrap();
-        let out = Command::new(env!("CARGO_BIN_EXE_deskmail"))
-            .args(["run", "--once", "--config", config.to_str().unwrap()])
-            .output()
-            .unwrap();
+        let out = run_once(&config);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(code), "{name}: {err}");
         assert_eq!(err.trim().lines().count(), 1, "{name}: {err}");
@@ -247,10 +249,7 @@ async fn an_unreachable_imap_server_exits_75_with_one_line() {
         ),
     )
     .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_deskmail"))
-        .args(["run", "--once", "--config", config.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let out = run_once(&config);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(75), "{err}");
     assert!(err.contains("cannot connect to 127.0.0.1:1"), "{err}");
@@ -315,14 +314,8 @@ fn a_full_disk_is_a_clear_error_writes_no_half_ticket_and_the_mail_is_processed_
         ),
     )
     .unwrap();
-    let run = || {
-        Command::new(env!("CARGO_BIN_EXE_deskmail"))
-            .args(["run", "--once", "--config", config.to_str().unwrap()])
-            .output()
-            .unwrap()
-    };
 
-    let full = run();
+    let full = run_once(&config);
     let err = String::from_utf8_lossy(&full.stderr);
     assert_eq!(full.status.code(), Some(75), "{err}");
     assert!(err.contains("full"), "the error says the disk is full: {err}");
@@ -332,7 +325,7 @@ fn a_full_disk_is_a_clear_error_writes_no_half_ticket_and_the_mail_is_processed_
     drop(store);
 
     disk.grow("20m");
-    let later = run();
+    let later = run_once(&config);
     assert!(later.status.success(), "{}", String::from_utf8_lossy(&later.stderr));
     assert!(!mailbox.join("new/big.eml").exists());
     assert_eq!(Store::open(&disk.0.join("deskmail.db")).unwrap().tickets().unwrap().len(), 1);

@@ -8,17 +8,13 @@ use serde::Serialize;
 
 use crate::config::{MailboxSettings, Settings};
 use crate::daemon::{self, Failure};
-use crate::notices::{self, ReplyBody};
+use crate::notices::{self, ReplyBody, ts};
 use crate::sla;
 use crate::store::Store;
 
 fn open(settings: &Settings) -> Result<Store, Failure> {
     Store::open(&settings.database)
         .map_err(|e| Failure::Temporary(format!("{}: {e}", settings.database.display())))
-}
-
-fn ts(seconds: i64) -> Timestamp {
-    Timestamp::from_second(seconds).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
 #[derive(Debug, Serialize)]

@@ -210,19 +210,31 @@ impl Store {
         Ok(store)
     }
 
+    /// Applies pending migrations. Each step reads the schema version inside an IMMEDIATE
+    /// transaction, so two processes opening a new database at once (the daemon and
+    /// `deskmail status`, say) never apply the same step twice.
     fn migrate(&mut self) -> Result<()> {
-        let version: usize = self
-            .conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .map_err(StoreError::wrap("read the schema version"))?;
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
-            let tx = self.conn.transaction().map_err(StoreError::wrap("begin a migration"))?;
-            tx.execute_batch(sql).map_err(StoreError::wrap("apply a migration"))?;
-            tx.pragma_update(None, "user_version", i + 1)
-                .map_err(StoreError::wrap("record the schema version"))?;
+        for (i, sql) in MIGRATIONS.iter().enumerate() {
+            let tx = self
+                .conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(StoreError::wrap("begin a migration"))?;
+            let version: usize = tx
+                .pragma_query_value(None, "user_version", |r| r.get(0))
+                .map_err(StoreError::wrap("read the schema version"))?;
+            if version <= i {
+                tx.execute_batch(sql).map_err(StoreError::wrap("apply a migration"))?;
+                tx.pragma_update(None, "user_version", i + 1)
+                    .map_err(StoreError::wrap("record the schema version"))?;
+            }
             tx.commit().map_err(StoreError::wrap("commit a migration"))?;
         }
         Ok(())
+    }
+
+    #[cfg(test)]
+    fn schema_version(&self) -> usize {
+        self.conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap_or(0)
     }
 
     /// Whether a mail with this content hash was already taken in.
@@ -884,5 +896,25 @@ impl Lookup for Tx<'_> {
             .optional()
             .ok()
             .flatten()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regression_two_processes_opening_a_new_database_at_once_both_succeed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("deskmail.db");
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                let path = path.clone();
+                std::thread::spawn(move || Store::open(&path).map(|s| s.schema_version()))
+            })
+            .collect();
+        for handle in handles {
+            assert_eq!(handle.join().unwrap().expect("open succeeds"), MIGRATIONS.len());
+        }
     }
 }

@@ -117,7 +117,8 @@ async fn dovecot_outage_in_the_middle_of_a_batch_loses_and_doubles_nothing() {
     };
     // Let it get into the backlog, then take the IMAP server away mid-batch.
     let deadline = Instant::now() + WAIT;
-    while db_counts(&db).0 < 5 {
+    while !db.exists() || db_counts(&db).0 < 5 {
+        assert!(!daemon.is_finished(), "the daemon stopped early");
         assert!(Instant::now() < deadline, "daemon made no progress");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }

@@ -333,8 +333,8 @@ mod tests {
         assert_eq!(mail.in_reply_to, vec!["q1@customer.test"]);
         assert_eq!(mail.references, vec!["q0@customer.test", "q1@customer.test"]);
         assert_eq!(mail.subject, "Re: 退款 [#1]");
-        assert_eq!(mail.header("auto-submitted"), Some("auto-replied"));
-        assert_eq!(mail.header("x-auto-response-suppress"), Some("All"));
+        assert_eq!(mail.header("auto-submitted").as_deref(), Some("auto-replied"));
+        assert_eq!(mail.header("x-auto-response-suppress").as_deref(), Some("All"));
         assert!(mail.body.contains("您好"));
         assert!(mail.mime_type == "multipart/alternative");
     }

@@ -86,7 +86,7 @@ async fn sample_mailbox_end_to_end_over_imap_and_smtp() {
         assert_eq!(reply.subject.matches("[#").count(), 1, "{}", reply.subject);
         assert_eq!(reply.in_reply_to, vec![original.to_string()], "{customer}");
         assert_eq!(reply.references.last().map(String::as_str), Some(original));
-        assert_eq!(reply.header("auto-submitted"), Some("auto-replied"));
+        assert_eq!(reply.header("auto-submitted").as_deref(), Some("auto-replied"));
         assert!(reply.message_id.as_deref().is_some_and(|id| id.ends_with("@example.test")));
         assert_eq!(parse::lang::detect(&reply.body), language, "{customer} is answered in their language");
         assert!(reply.body.contains(&ticket.to_string()), "{customer}: the ticket number is in the body");

@@ -5,6 +5,7 @@
 //! deskmail-bench corpus DIR... [--reps N] [--rules DIR] [--templates DIR]
 //! deskmail-bench generate N OUTDIR [--seed S]
 //! deskmail-bench rules N --corpus DIR [--reps N] [--seed S] [--rules DIR] [--templates DIR]
+//! deskmail-bench profile DIR... [--reps N]
 //! ```
 //!
 //! `scripts/bench.sh` runs all of them in release mode.
@@ -24,7 +25,8 @@ use deskmail::screen::{self, Verdict};
 const USAGE: &str = "usage:
   deskmail-bench corpus DIR... [--reps N] [--rules DIR] [--templates DIR]
   deskmail-bench generate N OUTDIR [--seed S]
-  deskmail-bench rules N --corpus DIR [--reps N] [--seed S] [--rules DIR] [--templates DIR]";
+  deskmail-bench rules N --corpus DIR [--reps N] [--seed S] [--rules DIR] [--templates DIR]
+  deskmail-bench profile DIR... [--reps N]   (deskmail's work only, to run under `perf record`)";
 
 /// The support address the screen stage treats as ours (as in `fixtures/demo.toml`).
 const OWN_ADDRESS: &str = "support@example.test";
@@ -51,6 +53,7 @@ fn run(args: &[String]) -> Result<(), String> {
             corpus(&opts)
         }
         Some("generate") => generate(&opts),
+        Some("profile") => profile(&opts),
         Some("rules") => {
             machine(args);
             rules(&opts)
@@ -261,6 +264,26 @@ fn corpus(opts: &Options) -> Result<(), String> {
         full.as_secs_f64() / baseline.as_secs_f64(),
         parse_only.as_secs_f64() / baseline.as_secs_f64()
     );
+    Ok(())
+}
+
+/// Only deskmail's parse + screen + classify, over and over: the loop to profile.
+fn profile(opts: &Options) -> Result<(), String> {
+    let dirs: Vec<PathBuf> = opts.positional[1..].iter().map(PathBuf::from).collect();
+    let (rules, _) = load_rules(&opts.rules, &opts.templates)?;
+    let mails = load_mails(&dirs)?;
+    let reps = reps_for(opts, mails.len());
+    let own = own();
+    let elapsed = time_reps(reps, || {
+        for raw in &mails {
+            if let Ok(inbound) = parse::parse(black_box(raw)) {
+                let verdict = screen::screen(&inbound, &own);
+                black_box(rules.classify(&inbound, &verdict));
+            }
+        }
+    });
+    let per_mail = elapsed.as_secs_f64() * 1e6 / (mails.len() * reps) as f64;
+    println!("{} mails × {reps}: {per_mail:.1} µs/mail", mails.len());
     Ok(())
 }
 

@@ -103,7 +103,7 @@ fn print_replies(outbox: &Path) {
         else {
             continue;
         };
-        let to = mail.header("to").unwrap_or("-").to_string();
+        let to = mail.header("to").unwrap_or_else(|| "-".into());
         println!("  to {:<24} {}", short(&to), mail.subject);
         println!("  {:27} In-Reply-To <{}>", "", mail.in_reply_to.join("> <"));
     }

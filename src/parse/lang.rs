@@ -53,17 +53,57 @@ enum Script {
     Traditional,
 }
 
-/// Which script a table character belongs to (a hash lookup: CJK text is long).
-static SCRIPT_OF: std::sync::LazyLock<std::collections::HashMap<char, Script>> =
-    std::sync::LazyLock::new(|| {
-        let simplified = SIMPLIFIED.chars().map(|c| (c, Script::Simplified));
-        TRADITIONAL.chars().map(|c| (c, Script::Traditional)).chain(simplified).collect()
-    });
+/// The CJK Unified Ideographs block, where every character of the two tables lies.
+const TABLE_BLOCK: std::ops::RangeInclusive<u32> = 0x4E00..=0x9FFF;
+
+/// Which script a table character belongs to: one bit per character of [`TABLE_BLOCK`] for
+/// each script, as CJK text is long and every Han character is looked up.
+struct ScriptBits {
+    simplified: Vec<u64>,
+    traditional: Vec<u64>,
+}
+
+impl ScriptBits {
+    fn new() -> ScriptBits {
+        let words = (TABLE_BLOCK.end() - TABLE_BLOCK.start()) as usize / 64 + 1;
+        let mut bits = ScriptBits { simplified: vec![0; words], traditional: vec![0; words] };
+        for (table, set) in [(SIMPLIFIED, &mut bits.simplified), (TRADITIONAL, &mut bits.traditional)] {
+            for c in table.chars() {
+                let i = Self::index(c).expect("table characters lie in the CJK Unified Ideographs block");
+                set[i / 64] |= 1 << (i % 64);
+            }
+        }
+        bits
+    }
+
+    fn index(c: char) -> Option<usize> {
+        TABLE_BLOCK.contains(&(c as u32)).then(|| (c as u32 - TABLE_BLOCK.start()) as usize)
+    }
+
+    fn script(&self, c: char) -> Option<Script> {
+        let i = Self::index(c)?;
+        let bit = 1 << (i % 64);
+        if self.simplified[i / 64] & bit != 0 {
+            Some(Script::Simplified)
+        } else if self.traditional[i / 64] & bit != 0 {
+            Some(Script::Traditional)
+        } else {
+            None
+        }
+    }
+}
+
+static SCRIPT_OF: std::sync::LazyLock<ScriptBits> = std::sync::LazyLock::new(ScriptBits::new);
 
 /// Decides the language of `text` (the customer's new words and subject).
 pub fn detect(text: &str) -> Language {
+    detect_in(&[text])
+}
+
+/// Decides the language of several pieces of text read as one (a subject and a body).
+pub fn detect_in(pieces: &[&str]) -> Language {
     let mut counts = Counts::default();
-    for c in text.chars() {
+    for c in pieces.iter().flat_map(|piece| piece.chars()) {
         counts.add(c);
     }
     counts.verdict()
@@ -84,7 +124,7 @@ impl Counts {
     fn add(&mut self, c: char) {
         if is_han(c) {
             self.han += 1;
-            match SCRIPT_OF.get(&c) {
+            match SCRIPT_OF.script(c) {
                 Some(Script::Simplified) => self.simplified += 1,
                 Some(Script::Traditional) => self.traditional += 1,
                 None => {}

@@ -6,10 +6,13 @@
 //! records which charset was used and whether anything was lost.
 
 pub mod decode;
+pub mod fields;
 pub mod header;
 pub mod html;
 pub mod lang;
 pub mod quote;
+
+use std::borrow::Cow;
 
 use mail_parser::{
     Encoding, HeaderName, HeaderValue, Message, MessageParser, MessagePart, MimeHeaders, PartType,
@@ -45,9 +48,9 @@ pub struct Inbound {
     pub lossy: bool,
     /// Top-level MIME type, for example `multipart/report`.
     pub mime_type: String,
-    /// Every header as (lower-cased name, unfolded raw value), in order.
+    /// Every header field, in order.
     #[serde(skip)]
-    pub headers: Vec<(String, String)>,
+    pub headers: fields::HeaderFields,
 }
 
 /// An attachment, listed (never used for classification when it is an inline image).
@@ -69,10 +72,9 @@ pub enum ParseError {
 }
 
 impl Inbound {
-    /// The value of the first header called `name` (case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        let name = name.to_ascii_lowercase();
-        self.headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
+    /// The value of the first header called `name` (case-insensitive), on one line.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.first(name)
     }
 
     /// The sender's domain, lower-cased.
@@ -88,7 +90,7 @@ pub fn parse(raw: &[u8]) -> Result<Inbound, ParseError> {
     let body = text_body(&message);
     let (subject, subject_lossy) = subject(&message, raw, body.charset.as_str());
     let split = quote::split(&body.text);
-    let language = lang::detect(&format!("{subject}\n{}", split.new_text));
+    let language = lang::detect_in(&[&subject, &split.new_text]);
     Ok(Inbound {
         from_address,
         from_name,
@@ -104,7 +106,7 @@ pub fn parse(raw: &[u8]) -> Result<Inbound, ParseError> {
         charset: body.charset,
         lossy: body.lossy || subject_lossy,
         mime_type: mime_type(message.root_part()),
-        headers: headers(&message),
+        headers: fields::HeaderFields::of(&message),
         body: body.text,
     })
 }
@@ -147,10 +149,45 @@ fn subject(message: &Message<'_>, raw: &[u8], body_charset: &str) -> (String, bo
 
 /// One line of display text: folded whitespace, no control characters.
 fn clean_line(text: &str) -> String {
-    text.split(|c: char| c.is_whitespace() || c.is_control())
-        .filter(|w| !w.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
+    let mut line = String::with_capacity(text.len());
+    let mut word_start = None;
+    let mut i = 0;
+    while i < text.len() {
+        let blank = blank_len_at(text, i);
+        if blank == 0 {
+            word_start.get_or_insert(i);
+            i += 1;
+            continue;
+        }
+        if let Some(start) = word_start.take() {
+            push_word(&mut line, &text[start..i]);
+        }
+        i += blank;
+    }
+    if let Some(start) = word_start {
+        push_word(&mut line, &text[start..]);
+    }
+    line
+}
+
+fn push_word(line: &mut String, word: &str) {
+    if !line.is_empty() {
+        line.push(' ');
+    }
+    line.push_str(word);
+}
+
+/// The length in bytes of the whitespace or control character at byte `i` of `text`, or 0.
+/// Read byte by byte: beyond ASCII, only characters whose UTF-8 starts with 0xC2 or
+/// 0xE1..=0xE3 (C1 controls, no-break and ideographic spaces …) can be blank.
+fn blank_len_at(text: &str, i: usize) -> usize {
+    match text.as_bytes()[i] {
+        0..=0x20 | 0x7f => 1,
+        0xc2 | 0xe1..=0xe3 => {
+            text[i..].chars().next().filter(|c| c.is_whitespace() || c.is_control()).map_or(0, char::len_utf8)
+        }
+        _ => 0,
+    }
 }
 
 fn id_list(value: &HeaderValue<'_>) -> Vec<String> {
@@ -173,11 +210,14 @@ fn text_body(message: &Message<'_>) -> decode::Decoded {
     for part in message.text_bodies().filter(|part| part.is_text()) {
         let decoded = decode_part(message.raw_message(), part);
         let text = if part.is_text_html() { html::to_text(&decoded.text) } else { decoded.text };
-        let text = text.replace("\r\n", "\n").trim_end().to_string();
-        if !out.text.is_empty() && !text.is_empty() {
+        let mut text = if text.contains('\r') { text.replace("\r\n", "\n") } else { text };
+        text.truncate(text.trim_end().len());
+        if out.text.is_empty() {
+            out.text = text;
+        } else if !text.is_empty() {
             out.text.push_str("\n\n");
+            out.text.push_str(&text);
         }
-        out.text.push_str(&text);
         out.lossy |= decoded.lossy;
         if !charset_set {
             out.charset = decoded.charset;
@@ -200,11 +240,40 @@ fn decode_part(raw: &[u8], part: &MessagePart<'_>) -> decode::Decoded {
     if let Some(text) = clean_utf8(part, declared) {
         return decode::Decoded { text: text.to_string(), charset: "utf-8".into(), lossy: false };
     }
-    let known = declared.filter(|l| decode::encoding_for_label(l).is_some());
-    match transfer_decoded(raw, part) {
-        Some(bytes) => decode::decode_text(&bytes, known),
-        None => mail_parser_text(),
+    let Some(bytes) = transfer_decoded(raw, part) else { return mail_parser_text() };
+    if let Some(decoded) = clean_chinese(part, declared, &bytes) {
+        return decoded;
     }
+    let known = declared.filter(|l| decode::encoding_for_label(l).is_some());
+    decode::decode_text(&bytes, known)
+}
+
+/// mail-parser's own text of a part labelled GB2312, GBK, GB18030 or Big5, when it decoded
+/// it without a problem and the bytes are not UTF-8 in disguise: it used the same decoders
+/// (encoding_rs's GB18030 family and Big5, HKSCS included) that [`decode::decode_text`]
+/// would, so the text is not decoded a second time.
+fn clean_chinese(part: &MessagePart<'_>, declared: Option<&str>, bytes: &[u8]) -> Option<decode::Decoded> {
+    const LABELS: &[(&str, &str)] = &[
+        ("gb2312", "gb18030"),
+        ("csgb2312", "gb18030"),
+        ("gbk", "gb18030"),
+        ("x-gbk", "gb18030"),
+        ("cp936", "gb18030"),
+        ("gb18030", "gb18030"),
+        ("big5", "big5"),
+        ("big5-hkscs", "big5"),
+        ("cn-big5", "big5"),
+        ("csbig5", "big5"),
+    ];
+    let declared = declared?;
+    let &(_, charset) = LABELS.iter().find(|(label, _)| label.eq_ignore_ascii_case(declared))?;
+    let text = part.text_contents()?;
+    let utf8_in_disguise = !bytes.is_ascii() && std::str::from_utf8(bytes).is_ok();
+    (!part.is_encoding_problem && !text.contains('\u{FFFD}') && !utf8_in_disguise).then(|| decode::Decoded {
+        text: text.to_string(),
+        charset: charset.into(),
+        lossy: false,
+    })
 }
 
 /// mail-parser's own text of a part declared UTF-8 that it decoded without a problem: the
@@ -220,13 +289,15 @@ fn clean_utf8<'a>(part: &'a MessagePart<'_>, declared: Option<&str>) -> Option<&
 }
 
 /// The part's body bytes with the transfer encoding undone, if they are in `raw`.
-fn transfer_decoded(raw: &[u8], part: &MessagePart<'_>) -> Option<Vec<u8>> {
+fn transfer_decoded<'a>(raw: &'a [u8], part: &MessagePart<'_>) -> Option<Cow<'a, [u8]>> {
     let (start, end) = (part.raw_body_offset() as usize, part.raw_end_offset() as usize);
     let bytes = raw.get(start..end)?;
     match part.encoding {
-        Encoding::None => Some(bytes.to_vec()),
-        Encoding::Base64 => mail_parser::decoders::base64::base64_decode(bytes),
-        Encoding::QuotedPrintable => mail_parser::decoders::quoted_printable::quoted_printable_decode(bytes),
+        Encoding::None => Some(Cow::Borrowed(bytes)),
+        Encoding::Base64 => mail_parser::decoders::base64::base64_decode(bytes).map(Cow::Owned),
+        Encoding::QuotedPrintable => {
+            mail_parser::decoders::quoted_printable::quoted_printable_decode(bytes).map(Cow::Owned)
+        }
     }
 }
 
@@ -284,10 +355,6 @@ fn mime_type(part: &MessagePart<'_>) -> String {
         },
         None => "text/plain".into(),
     }
-}
-
-fn headers(message: &Message<'_>) -> Vec<(String, String)> {
-    message.headers_raw().map(|(name, value)| (name.to_ascii_lowercase(), clean_line(value))).collect()
 }
 
 #[cfg(test)]

@@ -35,8 +35,22 @@ pub fn split(body: &str) -> Split {
     Split { new_text: tidy(&new_lines), quoted: tidy(&quoted_lines) }
 }
 
+/// The lines joined, without the blank lines and spaces at either end.
 fn tidy(lines: &[&str]) -> String {
-    lines.join("\n").trim().to_string()
+    let is_blank = |line: &&str| line.trim().is_empty();
+    let start = lines.iter().position(|l| !is_blank(l)).unwrap_or(lines.len());
+    let end = lines.iter().rposition(|l| !is_blank(l)).map_or(start, |i| i + 1);
+    let lines = &lines[start..end];
+    let mut text = String::with_capacity(lines.iter().map(|l| l.len() + 1).sum());
+    for (i, line) in lines.iter().enumerate() {
+        let line = if i == 0 { line.trim_start() } else { line };
+        let line = if i + 1 == lines.len() { line.trim_end() } else { line };
+        if i > 0 {
+            text.push('\n');
+        }
+        text.push_str(line);
+    }
+    text
 }
 
 fn is_quoted_line(line: &str) -> bool {
@@ -51,6 +65,9 @@ fn starts_history(lines: &[&str], i: usize) -> bool {
         return true;
     }
     let trimmed = line.trim();
+    if !could_be_a_marker(trimmed) {
+        return false;
+    }
     if SEPARATORS.is_match(trimmed) || FOOTERS.is_match(trimmed) {
         return true;
     }
@@ -58,6 +75,33 @@ fn starts_history(lines: &[&str], i: usize) -> bool {
         return true;
     }
     header_block(lines, i)
+}
+
+/// A cheap test that rules out most lines before the marker regexes run: every marker
+/// starts with one of a few characters, or (`… 写道：`) contains `写道` / `寫道`.
+fn could_be_a_marker(trimmed: &str) -> bool {
+    let first = trimmed.chars().next();
+    matches!(
+        first,
+        Some(
+            '-' | '_'
+                | 's'
+                | 'S'
+                | 'g'
+                | 'G'
+                | 'o'
+                | 'O'
+                | 'F'
+                | '*'
+                | '发'
+                | '從'
+                | '在'
+                | '於'
+                | '寄'
+                | '發'
+        )
+    ) || trimmed.contains("写道")
+        || trimmed.contains("寫道")
 }
 
 /// `On Mon, 1 Jan 2026, X <x@y> wrote:` and `在 2026年1月1日, X 写道:`, which clients
@@ -70,8 +114,8 @@ fn wrote_line(lines: &[&str], i: usize) -> bool {
     let Some(next) = lines.get(i + 1) else {
         return false;
     };
-    let joined = format!("{line} {}", next.trim());
-    (line.starts_with("On ") || line.starts_with('在') || line.starts_with('於')) && WROTE.is_match(&joined)
+    let wraps = line.starts_with("On ") || line.starts_with('在') || line.starts_with('於');
+    wraps && WROTE.is_match(&format!("{line} {}", next.trim()))
 }
 
 /// Outlook-style header blocks: a `From:` line followed within four lines by `Sent:` or

@@ -2,6 +2,7 @@
 //! numbered matchers, and the matchers of each field become one aho-corasick automaton and
 //! one RegexSet, so a mail is scanned once per field however many rules there are.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -128,6 +129,8 @@ impl MatcherSpec {
 #[derive(Debug)]
 struct FieldIndex {
     field: Field,
+    /// The field's name as written in rules, for evidence.
+    name: String,
     keywords: Option<AhoCorasick>,
     keyword_patterns: Vec<KeywordPattern>,
     regexes: Option<RegexSet>,
@@ -355,11 +358,29 @@ fn index_field(field: &Field, ids: &[usize], specs: &[MatcherSpec]) -> FieldInde
             _ => literals.push(id),
         }
     }
-    let keywords = (!keyword_patterns.is_empty()).then(|| {
-        AhoCorasick::new(keyword_patterns.iter().map(|p| p.word.as_str())).expect("keyword automaton")
-    });
+    let keywords = (!keyword_patterns.is_empty()).then(|| keyword_automaton(&keyword_patterns));
     let regexes = regex_set(&regex_matchers);
-    FieldIndex { field: field.clone(), keywords, keyword_patterns, regexes, regex_matchers, literals }
+    FieldIndex {
+        field: field.clone(),
+        name: field.name(),
+        keywords,
+        keyword_patterns,
+        regexes,
+        regex_matchers,
+        literals,
+    }
+}
+
+/// One automaton for a field's keywords, which are lower-case: ASCII letters in the text
+/// match either case, and text with other upper-case letters is lower-cased before the scan
+/// (see [`FieldIndex::scan`]). A DFA when it stays small (the default rules' few hundred
+/// keywords), as it scans fastest; the automaton chooses otherwise for thousands.
+fn keyword_automaton(patterns: &[KeywordPattern]) -> AhoCorasick {
+    AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .kind((patterns.len() <= 2_000).then_some(aho_corasick::AhoCorasickKind::DFA))
+        .build(patterns.iter().map(|p| p.word.as_str()))
+        .expect("keyword automaton")
 }
 
 /// One RegexSet for a field's regexes. Hundreds of Unicode-aware regexes can outgrow the
@@ -403,21 +424,20 @@ fn is_word_char(c: char) -> bool {
 
 impl FieldIndex {
     /// Marks in `hits` every matcher of this field that fires on `values`.
-    fn scan(&self, values: &[String], specs: &[MatcherSpec], hits: &mut [Option<Evidence>]) {
-        let field = self.field.name();
+    fn scan(&self, values: &[Cow<'_, str>], specs: &[MatcherSpec], hits: &mut [Option<Evidence>]) {
         let mut record = |id: usize, word: &str| {
             let entry =
-                hits[id].get_or_insert_with(|| Evidence { field: field.clone(), matched: Vec::new() });
+                hits[id].get_or_insert_with(|| Evidence { field: self.name.clone(), matched: Vec::new() });
             if !entry.matched.iter().any(|w| w == word) {
                 entry.matched.push(word.to_string());
             }
         };
         for value in values {
             if let Some(automaton) = &self.keywords {
-                let lower = value.to_lowercase();
-                for m in automaton.find_overlapping_iter(&lower) {
+                let text = fold_non_ascii_case(value);
+                for m in automaton.find_overlapping_iter(text.as_ref()) {
                     let pattern = &self.keyword_patterns[m.pattern().as_usize()];
-                    if at_boundaries(&lower, m.start(), m.end(), pattern) {
+                    if at_boundaries(&text, m.start(), m.end(), pattern) {
                         record(pattern.matcher, &pattern.word);
                     }
                 }
@@ -433,13 +453,26 @@ impl FieldIndex {
                 let found = regex.find(value).map_or("", |m| m.as_str());
                 record(*id, found);
             }
-            for &id in &self.literals {
-                if let Some(word) = literal_match(&specs[id], value) {
-                    record(id, &word);
+            if !self.literals.is_empty() {
+                let lower = value.trim().to_lowercase();
+                for &id in &self.literals {
+                    if let Some(word) = literal_match(&specs[id], &lower) {
+                        record(id, word);
+                    }
                 }
             }
         }
     }
+}
+
+/// `text` lower-cased if it has upper-case letters beyond ASCII (the keyword automaton folds
+/// ASCII itself); borrowed as it is otherwise, which is nearly always.
+fn fold_non_ascii_case(text: &str) -> Cow<'_, str> {
+    // CJK, kana, hangul and their punctuation (U+2E80..U+A63F, U+AC00..U+FF20) have no case:
+    // the common characters of Chinese mail skip the Unicode table lookup.
+    let caseless = |c: char| matches!(c as u32, 0x2E80..=0xA63F | 0xAC00..=0xFF20);
+    let needs_folding = text.chars().any(|c| !c.is_ascii() && !caseless(c) && c.is_uppercase());
+    if needs_folding { Cow::Owned(text.to_lowercase()) } else { Cow::Borrowed(text) }
 }
 
 fn at_boundaries(text: &str, start: usize, end: usize, p: &KeywordPattern) -> bool {
@@ -448,17 +481,18 @@ fn at_boundaries(text: &str, start: usize, end: usize, p: &KeywordPattern) -> bo
     before_ok && after_ok
 }
 
-fn literal_match(spec: &MatcherSpec, value: &str) -> Option<String> {
-    let value = value.trim().to_lowercase();
+/// The value of an `equals`, `prefix` or `suffix` matcher that `lower` (a trimmed,
+/// lower-cased field value) meets.
+fn literal_match<'s>(spec: &'s MatcherSpec, lower: &str) -> Option<&'s str> {
     spec.values
         .iter()
         .find(|v| match spec.kind {
-            Kind::Equals => value == **v,
-            Kind::Prefix => value.starts_with(v.as_str()),
-            Kind::Suffix => value.ends_with(v.as_str()),
+            Kind::Equals => lower == v.as_str(),
+            Kind::Prefix => lower.starts_with(v.as_str()),
+            Kind::Suffix => lower.ends_with(v.as_str()),
             _ => false,
         })
-        .cloned()
+        .map(String::as_str)
 }
 
 impl RuleSet {
@@ -473,30 +507,45 @@ impl RuleSet {
 
     /// Classifies a mail and says, rule by rule, what was tried.
     pub fn classify_explained(&self, mail: &Inbound, verdict: &Verdict) -> (Classification, Vec<Trial>) {
+        let mut trials = Vec::new();
+        let classification = self.decide(mail, verdict, Some(&mut trials));
+        (classification, trials)
+    }
+
+    /// Classifies a mail; `trials`, when given, receives what each rule tried.
+    pub(super) fn decide(
+        &self,
+        mail: &Inbound,
+        verdict: &Verdict,
+        mut trials: Option<&mut Vec<Trial>>,
+    ) -> Classification {
         let mut hits: Vec<Option<Evidence>> = vec![None; self.specs.len()];
         for index in &self.fields {
             index.scan(&index.field.values(mail, verdict), &self.specs, &mut hits);
         }
-        let mut trials = Vec::new();
+        let mut used = Vec::new();
         for rule in &self.rules {
             if verdict.is_automated() && !rule.mentions_automated {
-                trials.push(trial(
-                    rule,
-                    false,
-                    Vec::new(),
-                    Some("machine mail; rule is not about machine mail"),
-                ));
+                if let Some(trials) = trials.as_deref_mut() {
+                    let why = Some("machine mail; rule is not about machine mail");
+                    trials.push(trial(rule, false, Vec::new(), why));
+                }
                 continue;
             }
-            let mut used = Vec::new();
+            used.clear();
             let matched = rule.when.eval(&hits, &mut used);
+            if !matched && trials.is_none() {
+                continue;
+            }
             let evidence: Vec<Evidence> = used.iter().filter_map(|id| hits[*id].clone()).collect();
-            trials.push(trial(rule, matched, evidence.clone(), None));
+            if let Some(trials) = trials.as_deref_mut() {
+                trials.push(trial(rule, matched, evidence.clone(), None));
+            }
             if matched {
-                return (decided(rule, evidence), trials);
+                return decided(rule, evidence);
             }
         }
-        (default_classification(verdict), trials)
+        default_classification(verdict)
     }
 }
 

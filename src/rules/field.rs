@@ -1,5 +1,7 @@
 //! Classify stage, fields: the parts of a mail a rule can look at, each read as text values.
 
+use std::borrow::Cow;
+
 use crate::parse::Inbound;
 use crate::screen::Verdict;
 
@@ -62,24 +64,27 @@ impl Field {
         }
     }
 
-    /// The field's values in `mail` (one for most fields, one per attachment or header).
-    pub fn values(&self, mail: &Inbound, verdict: &Verdict) -> Vec<String> {
-        let one = |s: &str| vec![s.to_string()];
+    /// The field's values in `mail` (one for most fields, one per attachment or header),
+    /// borrowed from it where they can be.
+    pub fn values<'a>(&self, mail: &'a Inbound, verdict: &Verdict) -> Vec<Cow<'a, str>> {
+        let one = |s: &'a str| vec![Cow::Borrowed(s)];
         match self {
             Field::Subject => one(&mail.subject),
             Field::NewText => one(&mail.new_text),
             Field::QuotedText => one(&mail.quoted_text),
             Field::Body => one(&mail.body),
             Field::Text if is_reply_subject(&mail.subject) => one(&mail.new_text),
-            Field::Text => vec![format!("{}\n{}", mail.subject, mail.new_text)],
+            Field::Text => vec![Cow::Owned(format!("{}\n{}", mail.subject, mail.new_text))],
             Field::From => one(&mail.from_address),
             Field::FromDomain => one(mail.from_domain()),
-            Field::Header(name) => {
-                mail.headers.iter().filter(|(n, _)| n == name).map(|(_, v)| v.clone()).collect()
-            }
+            Field::Header(name) => mail.headers.values(name).map(Cow::Owned).collect(),
             Field::Language => one(mail.language.tag()),
-            Field::AttachmentName => visible_attachments(mail).map(|a| a.name.clone()).collect(),
-            Field::AttachmentType => visible_attachments(mail).map(|a| a.mime_type.clone()).collect(),
+            Field::AttachmentName => {
+                visible_attachments(mail).map(|a| Cow::Borrowed(a.name.as_str())).collect()
+            }
+            Field::AttachmentType => {
+                visible_attachments(mail).map(|a| Cow::Borrowed(a.mime_type.as_str())).collect()
+            }
             Field::Automated => one(verdict.automated.map_or("no", |k| k.as_str())),
         }
     }

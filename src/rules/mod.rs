@@ -137,6 +137,6 @@ impl RuleSet {
 
     /// Classifies a screened mail.
     pub fn classify(&self, mail: &Inbound, verdict: &Verdict) -> Classification {
-        self.classify_explained(mail, verdict).0
+        self.decide(mail, verdict, None)
     }
 }

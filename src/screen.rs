@@ -121,8 +121,11 @@ fn list_or_bulk(mail: &Inbound) -> Option<Verdict> {
             return Some(Verdict::machine(AutomatedKind::AutoReply, "Precedence: auto_reply"));
         }
     }
-    let list_header = mail.headers.iter().find(|(name, _)| name.starts_with("list-"))?;
-    Some(Verdict::machine(AutomatedKind::List, format!("header {}", list_header.0)))
+    let (name, _) = mail
+        .headers
+        .iter()
+        .find(|(name, _)| name.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("list-")))?;
+    Some(Verdict::machine(AutomatedKind::List, format!("header {}", name.to_ascii_lowercase())))
 }
 
 fn no_reply_sender(mail: &Inbound) -> Option<Verdict> {

@@ -1,7 +1,8 @@
-//! Parse stage, header fields: every field of a mail kept in one buffer, read by name.
+//! Parse stage, header fields: the raw header of a mail, kept as one copy and read by name.
 //!
-//! Most fields are never looked at (`Received` lines, DKIM signatures), so their values are
-//! stored as written, folding included, and made into one line only when read.
+//! Most fields are never looked at (`Received` lines, DKIM signatures), so the header is
+//! copied as written, with the position of each field, and a value is checked for UTF-8 and
+//! made into one line only when it is read.
 
 use std::ops::Range;
 
@@ -9,35 +10,38 @@ use mail_parser::Message;
 
 use super::clean_line;
 
-/// The header fields of a mail, in order: lower-cased names and raw values.
+/// The header fields of a mail, in order.
 #[derive(Debug, Clone, Default)]
 pub struct HeaderFields {
-    text: String,
+    raw: Vec<u8>,
+    /// The name and the value of each field, as positions in `raw`.
     fields: Vec<(Range<usize>, Range<usize>)>,
 }
 
 impl HeaderFields {
-    /// The top-level fields of `message` (fields whose value is not UTF-8 are left out).
+    /// The top-level fields of `message`.
     pub fn of(message: &Message<'_>) -> HeaderFields {
-        let mut all = HeaderFields::default();
-        for (name, value) in message.headers_raw() {
-            all.push(name, value);
-        }
-        all
+        let raw = message.raw_message();
+        let headers = message.root_part().headers();
+        let end = headers.iter().map(|h| h.offset_end as usize).max().unwrap_or(0).min(raw.len());
+        let fields = headers
+            .iter()
+            .filter_map(|h| {
+                let (field, value) =
+                    (h.offset_field as usize, h.offset_start as usize..h.offset_end as usize);
+                let colon = raw.get(field..value.start)?.iter().position(|&b| b == b':')?;
+                (value.end <= end).then_some((field..field + colon, value))
+            })
+            .collect();
+        HeaderFields { raw: raw[..end].to_vec(), fields }
     }
 
-    fn push(&mut self, name: &str, value: &str) {
-        let name_start = self.text.len();
-        self.text.push_str(name);
-        self.text[name_start..].make_ascii_lowercase();
-        let value_start = self.text.len();
-        self.text.push_str(value);
-        self.fields.push((name_start..value_start, value_start..self.text.len()));
-    }
-
-    /// Every field as (lower-case name, raw value).
+    /// Every field whose name and value are UTF-8, as (name as written, raw value).
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.fields.iter().map(|(name, value)| (&self.text[name.clone()], &self.text[value.clone()]))
+        self.fields.iter().filter_map(|(name, value)| {
+            let name = std::str::from_utf8(&self.raw[name.clone()]).ok()?.trim();
+            Some((name, std::str::from_utf8(&self.raw[value.clone()]).ok()?))
+        })
     }
 
     /// The values of every field called `name` (case-insensitive), each on one line.
@@ -56,13 +60,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_are_lower_case_and_values_are_read_as_one_line() {
+    fn names_match_in_any_case_and_values_are_read_as_one_line() {
         let raw =
             b"From: a@x\r\nX-Mailer: Foxmail\r\nReceived: from a\r\n\tby b\r\nreceived: from c\r\n\r\nhi";
         let message = mail_parser::MessageParser::default().parse(&raw[..]).unwrap();
         let fields = HeaderFields::of(&message);
         let names: Vec<&str> = fields.iter().map(|(n, _)| n).collect();
-        assert_eq!(names, ["from", "x-mailer", "received", "received"]);
+        assert_eq!(names, ["From", "X-Mailer", "Received", "received"]);
         assert_eq!(fields.first("X-MAILER").as_deref(), Some("Foxmail"));
         assert_eq!(fields.values("received").collect::<Vec<_>>(), ["from a by b", "from c"]);
         assert_eq!(fields.first("subject"), None);

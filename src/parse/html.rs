@@ -10,45 +10,29 @@ static LINK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?is)<a\s[^>]*?href\s*=\s*["']([^"']+)["'][^>]*>(.*?)</a\s*>"#).expect("link regex")
 });
 
-/// Block-level tags that end a line. mail-parser breaks lines only at `<br>` and `</p>`;
-/// Foxmail, QQ Mail and Outlook write one `<div>` per line, and without these breaks a
-/// reply's "On … wrote:" marker merges with the new text and the quote is not found.
-static BLOCK: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)<\s*(/\s*(div|li|tr|h[1-6]|table|ul|ol|pre)|hr)\b[^>]*>").expect("block regex")
-});
-
 /// Elements whose content is never shown, and comments. mail-parser skips `<style>` and
 /// `<script>` only when written without attributes, so `<style type="text/css">` in the body
 /// would otherwise come out as CSS text.
 static HIDDEN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?is)<!--.*?-->|<(head|style|script|template|title)\b[^>]*>.*?</(head|style|script|template|title)\s*>")
+    Regex::new(r"(?is)<!--.*?-->|<(head|style|script|template|title)(?-u:\b)[^>]*>.*?</(head|style|script|template|title)\s*>")
         .expect("hidden regex")
 });
 
-/// Paragraph starts and ends, given an extra break so that paragraphs are set apart by a
-/// blank line (mail-parser ends a paragraph with a single line break, like `<br>`).
-static PARAGRAPH: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)<p(\s[^>]*)?>|</p\s*>").expect("paragraph regex"));
-
-/// Table cell ends, which would otherwise glue neighbouring cells' words together.
-static CELL_END: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)</t[dh]\s*>").expect("cell regex"));
-
 /// `<blockquote>` content: quoted history, shown as `> ` lines.
-static BLOCKQUOTE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?is)<blockquote\b[^>]*>(.*)</blockquote\s*>").expect("blockquote regex"));
+static BLOCKQUOTE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?is)<blockquote(?-u:\b)[^>]*>(.*)</blockquote\s*>").expect("blockquote regex")
+});
 
 /// Converts HTML to plain text.
 pub fn to_text(html: &str) -> String {
     let html = HIDDEN.replace_all(html, "");
-    let html = PARAGRAPH.replace_all(&html, "<br>$0<br>");
-    let html = CELL_END.replace_all(&html, "$0 ");
+    let html = mark_line_breaks(&html);
     let quoted = BLOCKQUOTE.replace_all(&html, |caps: &regex::Captures<'_>| {
         let inner = to_text(&caps[1]);
         let lines: Vec<String> = inner.lines().map(|l| format!("&gt; {}", escape(l))).collect();
         format!("<br>{}<br>", lines.join("<br>"))
     });
-    let blocks = BLOCK.replace_all(&quoted, "<br>");
-    let with_links = LINK.replace_all(&blocks, |caps: &regex::Captures<'_>| {
+    let with_links = LINK.replace_all(&quoted, |caps: &regex::Captures<'_>| {
         let (url, label) = (&caps[1], &caps[2]);
         if url.starts_with("mailto:") || label.contains(url) {
             label.to_string()
@@ -58,6 +42,82 @@ pub fn to_text(html: &str) -> String {
     });
     let text = mail_parser::decoders::html::html_to_text(&with_links);
     collapse_blank_lines(&text)
+}
+
+/// What a tag does to the lines of the text, beyond what mail-parser's converter does.
+#[derive(Debug, PartialEq, Eq)]
+enum TagBreak {
+    /// `<p …>` and `</p>`: mail-parser ends a paragraph with a single line break, like `<br>`;
+    /// an extra break on each side sets paragraphs apart by a blank line.
+    Paragraph,
+    /// `</td>`, `</th>`: a space, or neighbouring cells' words would be glued together.
+    CellEnd,
+    /// The end of a block-level element, and `<hr>`: mail-parser breaks lines only at `<br>`
+    /// and `</p>`, but Foxmail, QQ Mail and Outlook write one `<div>` per line, and without a
+    /// break a reply's "On … wrote:" marker merges with the new text and the quote is lost.
+    Block,
+    None,
+}
+
+/// The elements whose end is a [`TagBreak::Block`].
+const BLOCK_ELEMENTS: &[&str] =
+    &["div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "pre"];
+
+/// Rewrites the tags that break lines (see [`TagBreak`]) in one pass over the HTML.
+fn mark_line_breaks(html: &str) -> String {
+    let mut out = String::with_capacity(html.len() + html.len() / 4);
+    let mut copied = 0;
+    let mut search = 0;
+    while let Some(offset) = html[search..].find('<') {
+        let start = search + offset;
+        let Some(len) = html[start + 1..].find(['<', '>']) else { break };
+        let end = start + 1 + len;
+        if html.as_bytes()[end] == b'<' {
+            search = end;
+            continue;
+        }
+        let tag = &html[start..=end];
+        let replacement = match tag_break(&tag[1..tag.len() - 1]) {
+            TagBreak::Paragraph => format!("<br>{tag}<br>"),
+            TagBreak::CellEnd => format!("{tag} "),
+            TagBreak::Block => "<br>".to_string(),
+            TagBreak::None => {
+                search = end + 1;
+                continue;
+            }
+        };
+        out.push_str(&html[copied..start]);
+        out.push_str(&replacement);
+        copied = end + 1;
+        search = end + 1;
+    }
+    out.push_str(&html[copied..]);
+    out
+}
+
+/// What the tag with this inside (between `<` and `>`) does to the lines.
+fn tag_break(inside: &str) -> TagBreak {
+    let closing = inside.trim_start().starts_with('/');
+    let name_and_rest = inside.trim_start().trim_start_matches('/').trim_start();
+    let name_len = name_and_rest.bytes().take_while(u8::is_ascii_alphanumeric).count();
+    let (name, rest) = name_and_rest.split_at(name_len);
+    let is = |element: &str| name.eq_ignore_ascii_case(element);
+    // Paragraph and cell tags count only as written tight: `<p …>`, `</p >`, `</td>`.
+    let tight = inside.strip_prefix('/').unwrap_or(inside).starts_with(name);
+    let only_spaces_follow = rest.trim().is_empty();
+    let paragraph_rest =
+        if closing { only_spaces_follow } else { rest.is_empty() || rest.starts_with(char::is_whitespace) };
+    if tight && is("p") && paragraph_rest {
+        return TagBreak::Paragraph;
+    }
+    if tight && closing && (is("td") || is("th")) && only_spaces_follow {
+        return TagBreak::CellEnd;
+    }
+    let whole_name = !rest.starts_with('_');
+    if whole_name && (closing && BLOCK_ELEMENTS.iter().any(|e| is(e)) || !closing && is("hr")) {
+        return TagBreak::Block;
+    }
+    TagBreak::None
 }
 
 fn escape(text: &str) -> String {
@@ -122,6 +182,22 @@ mod tests {
     #[test]
     fn table_cells_are_spaced() {
         assert_eq!(to_text("<table><tr><td>Amount</td><td>25.00</td></tr></table>"), "Amount 25.00");
+    }
+
+    #[test]
+    fn tags_that_break_lines() {
+        assert_eq!(tag_break("p"), TagBreak::Paragraph);
+        assert_eq!(tag_break("P class=\"MsoNormal\""), TagBreak::Paragraph);
+        assert_eq!(tag_break("/p "), TagBreak::Paragraph);
+        assert_eq!(tag_break("pre"), TagBreak::None);
+        assert_eq!(tag_break("/pre"), TagBreak::Block);
+        assert_eq!(tag_break("/TD"), TagBreak::CellEnd);
+        assert_eq!(tag_break(" / div "), TagBreak::Block);
+        assert_eq!(tag_break("/div_x"), TagBreak::None);
+        assert_eq!(tag_break("hr/"), TagBreak::Block);
+        assert_eq!(tag_break("div"), TagBreak::None);
+        assert_eq!(tag_break("br"), TagBreak::None);
+        assert_eq!(mark_line_breaks("a<<div>b</div>c</td><p>"), "a<<div>b<br>c</td> <br><p><br>");
     }
 
     #[test]

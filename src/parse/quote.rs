@@ -77,31 +77,15 @@ fn starts_history(lines: &[&str], i: usize) -> bool {
     header_block(lines, i)
 }
 
+/// The first characters of every marker but `… 写道：`.
+const MARKER_STARTS: &[char] =
+    &['-', '_', 's', 'S', 'g', 'G', 'o', 'O', 'F', '*', '发', '從', '在', '於', '寄', '發'];
+
 /// A cheap test that rules out most lines before the marker regexes run: every marker
-/// starts with one of a few characters, or (`… 写道：`) contains `写道` / `寫道`.
+/// starts with one of [`MARKER_STARTS`], or (`… 写道：`) ends with `写道` / `寫道` and a colon.
 fn could_be_a_marker(trimmed: &str) -> bool {
-    let first = trimmed.chars().next();
-    matches!(
-        first,
-        Some(
-            '-' | '_'
-                | 's'
-                | 'S'
-                | 'g'
-                | 'G'
-                | 'o'
-                | 'O'
-                | 'F'
-                | '*'
-                | '发'
-                | '從'
-                | '在'
-                | '於'
-                | '寄'
-                | '發'
-        )
-    ) || trimmed.contains("写道")
-        || trimmed.contains("寫道")
+    let without_colon = trimmed.trim_end_matches([':', '：']);
+    trimmed.starts_with(MARKER_STARTS) || without_colon.ends_with("写道") || without_colon.ends_with("寫道")
 }
 
 /// `On Mon, 1 Jan 2026, X <x@y> wrote:` and `在 2026年1月1日, X 写道:`, which clients

@@ -121,10 +121,8 @@ fn list_or_bulk(mail: &Inbound) -> Option<Verdict> {
             return Some(Verdict::machine(AutomatedKind::AutoReply, "Precedence: auto_reply"));
         }
     }
-    let (name, _) = mail
-        .headers
-        .iter()
-        .find(|(name, _)| name.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("list-")))?;
+    let is_list_field = |name: &&str| name.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("list-"));
+    let name = mail.headers.names().find(is_list_field)?;
     Some(Verdict::machine(AutomatedKind::List, format!("header {}", name.to_ascii_lowercase())))
 }
 

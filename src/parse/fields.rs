@@ -36,17 +36,23 @@ impl HeaderFields {
         HeaderFields { raw: raw[..end].to_vec(), fields }
     }
 
-    /// Every field whose name and value are UTF-8, as (name as written, raw value).
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.fields.iter().filter_map(|(name, value)| {
-            let name = std::str::from_utf8(&self.raw[name.clone()]).ok()?.trim();
-            Some((name, std::str::from_utf8(&self.raw[value.clone()]).ok()?))
-        })
+    /// Every field name, as written.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.fields.iter().filter_map(|(name, _)| std::str::from_utf8(self.name_bytes(name)).ok())
     }
 
-    /// The values of every field called `name` (case-insensitive), each on one line.
+    /// The values of every field called `name` (case-insensitive) that are UTF-8, each on
+    /// one line.
     pub fn values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = String> + 'a {
-        self.iter().filter(move |(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, value)| clean_line(value))
+        self.fields
+            .iter()
+            .filter(move |(n, _)| self.name_bytes(n).eq_ignore_ascii_case(name.as_bytes()))
+            .filter_map(|(_, value)| std::str::from_utf8(&self.raw[value.clone()]).ok())
+            .map(clean_line)
+    }
+
+    fn name_bytes(&self, name: &Range<usize>) -> &[u8] {
+        self.raw[name.clone()].trim_ascii()
     }
 
     /// The value of the first field called `name` (case-insensitive), on one line.
@@ -65,7 +71,7 @@ mod tests {
             b"From: a@x\r\nX-Mailer: Foxmail\r\nReceived: from a\r\n\tby b\r\nreceived: from c\r\n\r\nhi";
         let message = mail_parser::MessageParser::default().parse(&raw[..]).unwrap();
         let fields = HeaderFields::of(&message);
-        let names: Vec<&str> = fields.iter().map(|(n, _)| n).collect();
+        let names: Vec<&str> = fields.names().collect();
         assert_eq!(names, ["From", "X-Mailer", "Received", "received"]);
         assert_eq!(fields.first("X-MAILER").as_deref(), Some("Foxmail"));
         assert_eq!(fields.values("received").collect::<Vec<_>>(), ["from a by b", "from c"]);

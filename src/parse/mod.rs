@@ -13,6 +13,7 @@ pub mod lang;
 pub mod quote;
 
 use std::borrow::Cow;
+use std::sync::LazyLock;
 
 use mail_parser::{
     Encoding, HeaderName, HeaderValue, Message, MessageParser, MessagePart, MimeHeaders, PartType,
@@ -83,9 +84,23 @@ impl Inbound {
     }
 }
 
+/// mail-parser, told to read only the header fields deskmail uses: the MIME fields, the
+/// subject, the sender and the message ids. Every other field (`Received`, `Date`, `List-*`,
+/// DKIM signatures …) is kept raw, as [`fields::HeaderFields`] reads it, which saves the work
+/// of parsing it into structures nobody looks at.
+static PARSER: LazyLock<MessageParser> = LazyLock::new(|| {
+    MessageParser::new()
+        .with_mime_headers()
+        .header_text(HeaderName::Subject)
+        .header_address(HeaderName::From)
+        .header_address(HeaderName::Sender)
+        .with_message_ids()
+        .default_header_raw()
+});
+
 /// Parses one raw mail.
 pub fn parse(raw: &[u8]) -> Result<Inbound, ParseError> {
-    let message = MessageParser::default().parse(raw).ok_or(ParseError::NoHeaders)?;
+    let message = PARSER.parse(raw).ok_or(ParseError::NoHeaders)?;
     let (from_address, from_name) = sender(&message).ok_or(ParseError::NoSender)?;
     let body = text_body(&message);
     let (subject, subject_lossy) = subject(&message, raw, body.charset.as_str());

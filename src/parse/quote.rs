@@ -77,15 +77,16 @@ fn starts_history(lines: &[&str], i: usize) -> bool {
     header_block(lines, i)
 }
 
-/// The first characters of every marker but `… 写道：`.
-const MARKER_STARTS: &[char] =
-    &['-', '_', 's', 'S', 'g', 'G', 'o', 'O', 'F', '*', '发', '從', '在', '於', '寄', '發'];
+/// How every marker but `… 写道：` starts (in any case): a cheap test before the regexes.
+const MARKER_STARTS: &[&str] =
+    &["--", "__", "sent", "get", "on", "from", "*", "发", "從", "在", "於", "寄", "發"];
 
 /// A cheap test that rules out most lines before the marker regexes run: every marker
-/// starts with one of [`MARKER_STARTS`], or (`… 写道：`) ends with `写道` / `寫道` and a colon.
+/// starts as in [`MARKER_STARTS`], or (`… 写道：`) ends with `写道` / `寫道` and a colon.
 fn could_be_a_marker(trimmed: &str) -> bool {
+    let starts = |prefix: &&str| trimmed.get(..prefix.len()).is_some_and(|s| s.eq_ignore_ascii_case(prefix));
     let without_colon = trimmed.trim_end_matches([':', '：']);
-    trimmed.starts_with(MARKER_STARTS) || without_colon.ends_with("写道") || without_colon.ends_with("寫道")
+    MARKER_STARTS.iter().any(starts) || without_colon.ends_with("写道") || without_colon.ends_with("寫道")
 }
 
 /// `On Mon, 1 Jan 2026, X <x@y> wrote:` and `在 2026年1月1日, X 写道:`, which clients

@@ -6,6 +6,10 @@
 #      (a) Python imaplib, UID FETCH BODY.PEEK[] in batches of 500: the server's pace;
 #      (b) deskmail run --once (batch_size 200): fetch, parse, classify, SQLite, move, and
 #          send every reply over SMTP; mails/s, peak RSS, and (b)/(a);
+#      (c) the server floor, like for like: the same mails loaded again, Python imaplib
+#          fetches and MOVEs them in batches of 200, then smtplib sends deskmail's own replies
+#          (from its outbox, with the self-copy) 8 at once: what Dovecot and Postfix cost for
+#          the work deskmail makes them do; (b)/(c);
 #   3. one 25 MiB mail (just under the limit) processed, one 30 MiB mail quarantined unread:
 #      peak RSS of each run, and `deskmail quarantine` lists the second;
 #   4. latency with IDLE: the daemon (poll_interval 60 s) and 100 customer mails sent one by
@@ -14,6 +18,8 @@
 # Env: BENCH_MAILS (/tmp/deskmail-bench-mails), BENCH_N (10000, when generating),
 #      BENCH_LATENCY_N (100), BENCH_FETCH_RUNS (3), BENCH_OUT (/tmp/deskmail-bench-e2e.txt),
 #      BENCH_NO_BUILD=1 (use the binaries in target/release), BENCH_KEEP=1 (keep the stack dir),
+#      BENCH_DESKMAIL (a deskmail binary to measure instead of target/release/deskmail,
+#      e.g. an older build for a before/after comparison; implies no build of it),
 #      BENCH_PHASES ("backlog big latency": a subset runs only those parts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,7 +34,7 @@ FETCH_RUNS=${BENCH_FETCH_RUNS:-3}
 OUT=${BENCH_OUT:-/tmp/deskmail-bench-e2e.txt}
 PY=${PYTHON:-python3}
 HELPER=$ROOT/scripts/bench/mailbench.py
-DESKMAIL=$ROOT/target/release/deskmail
+DESKMAIL=${BENCH_DESKMAIL:-$ROOT/target/release/deskmail}
 BENCHBIN=$ROOT/target/release/deskmail-bench
 LIMIT=26214400                 # deskmail's default max_message_bytes (25 MiB)
 BIG_OK=$((LIMIT - 4096))       # the 25 MiB mail: just under the limit
@@ -113,15 +119,17 @@ section "build (release)"
 if [ "${BENCH_NO_BUILD:-0}" = 1 ]; then
   note "BENCH_NO_BUILD=1: using $DESKMAIL as it is"
 else
-  bins=(--bin deskmail)
+  bins=()
+  [ -n "${BENCH_DESKMAIL:-}" ] || bins+=(--bin deskmail)
   if [ ! -d "$MAILS" ] || [ -z "$(ls -A "$MAILS" 2>/dev/null)" ]; then bins+=(--bin deskmail-bench); fi
-  cargo build --release "${bins[@]}" >&2 || die "cargo build failed"
+  [ ${#bins[@]} = 0 ] || cargo build --release "${bins[@]}" >&2 || die "cargo build failed"
 fi
 [ -x "$DESKMAIL" ] || die "$DESKMAIL missing: build it (cargo build --release --bin deskmail)"
 # the tree the binary was built from (others may commit while this runs)
 GIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')
 git -C "$ROOT" diff --quiet HEAD 2>/dev/null || GIT="$GIT + uncommitted changes"
 [ "${BENCH_NO_BUILD:-0}" = 1 ] && GIT="$GIT (binary not rebuilt: $(date -u -r "$DESKMAIL" '+%H:%M UTC'))"
+[ -n "${BENCH_DESKMAIL:-}" ] && GIT="binary $BENCH_DESKMAIL of $(date -u -r "$DESKMAIL" '+%Y-%m-%d %H:%M UTC') (tree at $GIT)"
 
 if [ ! -d "$MAILS" ] || [ -z "$(ls -A "$MAILS" 2>/dev/null)" ]; then
   section "generate $GEN_N mails into $MAILS"
@@ -254,6 +262,21 @@ kv 60 imap-count --port "$MAILSTACK_IMAP_PORT" --user staff@example.test --passw
 B_STAFF=$COUNT_INBOX
 note "delivered: $B_CATCHALL replies to customers (catch-all), $B_SELF_COPIES self-copies to support, $B_STAFF to staff"
 kv 300 imap-empty "${SUPPORT[@]}"   # the self-copies: the next tests want an empty INBOX
+
+section "2c. server floor: the same $N mails again; imaplib FETCH + UID MOVE per $BATCH, smtplib sends deskmail's $B_SENT replies 8 at once"
+kv 600 load-maildir "$MAILS" "$SUPPORT_MAILDIR" "$MAIL_UID" "$MAIL_GID"
+kv 300 imap-count "${SUPPORT[@]}" INBOX   # Dovecot indexes the new mail, as before (b)
+[ "$COUNT_INBOX" = "$N" ] || die "support's INBOX holds $COUNT_INBOX mails, expected $N"
+kv 3600 server-floor "${SUPPORT[@]}" --smtp-port "$MAILSTACK_SMTP_PORT" --batch "$BATCH" \
+  --concurrency 8 --db "$DIR/backlog/deskmail.db"
+[ "$FLOOR_MAILS" = "$N" ] || die "the floor moved $FLOOR_MAILS mails, expected $N"
+C_RATE=$(calc '%.0f' "$N / $FLOOR_SECONDS")
+C_TIMES=$(calc '%.2f' "$B_SECONDS / $FLOOR_SECONDS")
+C_PROC_TIMES=$(calc '%.2f' "$B_PROC_S / $FLOOR_MOVE_SECONDS")
+C_SEND_TIMES=$(calc '%.2f' "$B_SEND_S / ($FLOOR_SEND_SECONDS > 0 ? $FLOOR_SEND_SECONDS : 1)")
+note "waiting for Postfix to deliver the floor's mails"
+wait_queue_empty 900
+kv 300 imap-empty "${SUPPORT[@]}"   # the floor's self-copies
 fi
 
 # ---- 3. one big mail, one too big --------------------------------------------------------
@@ -356,6 +379,8 @@ mb() { calc '%.1f' "$1 / 1048576"; }
   echo "| (b) of which processing / sending $B_SENT replies over SMTP | $(calc '%.1f' "$B_PROC_S") s / $(calc '%.1f' "$B_SEND_S") s ($(calc '%.1f' "1000 * $B_PROC_S / $N") / $(calc '%.1f' "1000 * $B_SEND_S / ($B_SENT > 0 ? $B_SENT : 1)") ms per mail) |"
   echo "| (b) peak RSS | $B_RSS MB |"
   echo "| (b) / (a) | $B_RATIO ((a) is ${B_TIMES}x faster: it only reads; (b) also moves each mail, commits to SQLite and sends a reply) |"
+  echo "| (c) server floor: imaplib \`UID FETCH\` + \`UID MOVE\` per $BATCH, then smtplib sends the same $FLOOR_SENT replies (+ self-copy) 8 at once | $C_RATE mails/s ($(calc '%.1f' "$FLOOR_SECONDS") s: $(calc '%.1f' "$FLOOR_MOVE_SECONDS") s fetch and move, $(calc '%.1f' "$FLOOR_SEND_SECONDS") s sending) |"
+  echo "| (b) / (c): deskmail's time over the floor's | ${C_TIMES}x in all; processing ${C_PROC_TIMES}x the fetch and move, sending ${C_SEND_TIMES}x the floor's sending |"
   echo "| (b) outcome | $B_PROCESSED processed, $B_QUAR quarantined, $B_IN_PROCESSED in Processed, $B_CATCHALL replies delivered, $B_ERRORS errors logged |"
   fi
   if want big; then

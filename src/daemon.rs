@@ -1,6 +1,7 @@
 //! The daemon loop, the only place that joins the stages: open the source, fetch a batch,
-//! run each mail through the pipeline (a panic or bad mail quarantines that mail alone),
-//! settle it at the source after the commit, then flush the outbox. `run --once` is one pass.
+//! run each of its mails through the pipeline in one transaction, each in its own savepoint
+//! (a panic or bad mail quarantines that mail alone), commit once, settle the batch at the
+//! source with one command per destination, then flush the outbox. `run --once` is one pass.
 //! Between passes it waits in IMAP IDLE (or sleeps) for at most the poll interval; after a
 //! failure it retries with exponential backoff and jitter, logging once per outage.
 
@@ -13,11 +14,13 @@ use jiff::Timestamp;
 use crate::compose::Templates;
 use crate::config::{MailboxSettings, Settings, SmtpSettings};
 use crate::notify;
-use crate::pipeline::{self, Context, Outcome};
+use crate::pipeline::{self, Context, Outcome, RawMail};
 use crate::rules::RuleSet;
-use crate::send::{self, Transport};
-use crate::source::{Fetched, Settle, Source, SourceError, imap, imap::ImapSource, maildir::MaildirSource};
-use crate::store::{Store, StoreError};
+use crate::send::{self, Transport, failpoint};
+use crate::source::{
+    Fetched, Handle, Settle, Source, SourceError, imap, imap::ImapSource, maildir::MaildirSource,
+};
+use crate::store::{Store, StoreError, Tx};
 
 /// Why a pass or start-up failed, in the terms cron and systemd understand.
 #[derive(Debug, thiserror::Error)]
@@ -111,13 +114,25 @@ pub struct PassSummary {
     pub staff_replies: usize,
 }
 
+impl PassSummary {
+    /// Counts one mail's outcome.
+    fn count(&mut self, outcome: &Outcome) {
+        match outcome {
+            Outcome::Duplicate => self.duplicates += 1,
+            Outcome::Processed(_) => self.processed += 1,
+            Outcome::Quarantined { .. } => self.quarantined += 1,
+            Outcome::OwnCopy { .. } => {}
+        }
+    }
+}
+
 /// Everything a pass needs.
 pub struct Daemon<'a> {
     pub settings: &'a Settings,
     pub loaded: &'a Loaded,
     pub store: &'a Mutex<Store>,
     pub transport: &'a Transport,
-    /// Set by SIGTERM/SIGINT: finish the mail in hand, then stop.
+    /// Set by SIGTERM/SIGINT: finish the mail in hand, commit and settle what is done, stop.
     pub stop: &'a AtomicBool,
 }
 
@@ -241,6 +256,11 @@ impl Daemon<'_> {
         self.store.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Drains the inbox a fetched batch at a time: the batch's mails are processed in one
+    /// transaction, committed once; only then is the batch settled at the source and the
+    /// checkpoint moved to its highest UID. A crash before the commit re-reads the whole batch
+    /// (nothing of it was recorded); one after it re-reads mails that are now duplicates by
+    /// content, which are only settled again.
     async fn drain(
         &self,
         source: &mut Source,
@@ -255,66 +275,109 @@ impl Daemon<'_> {
             if fresh.is_empty() {
                 return Ok(());
             }
-            for fetched in fresh {
-                if self.stop.load(Ordering::SeqCst) {
-                    return Ok(());
-                }
-                let outcome = self.process(&fetched)?;
-                report(&fetched, &outcome);
-                let how = match &outcome {
-                    Outcome::Duplicate => {
-                        summary.duplicates += 1;
-                        Settle::Processed
-                    }
-                    Outcome::Processed(_) => {
-                        summary.processed += 1;
-                        Settle::Processed
-                    }
-                    Outcome::Quarantined { .. } => {
-                        summary.quarantined += 1;
-                        Settle::Quarantined
-                    }
-                    Outcome::OwnCopy { .. } => Settle::Sent,
-                };
-                source.settle(&fetched.handle, how).await?;
-                self.checkpoint(source, &fetched)?;
+            let outcomes = self.process_batch(&fresh)?;
+            failpoint("after-batch-commit");
+            // Stopped part-way, `outcomes` is shorter: the rest of the batch stays at the source.
+            let done = &fresh[..outcomes.len()];
+            for (fetched, outcome) in done.iter().zip(&outcomes) {
+                log_outcome(fetched, outcome);
+                crate::metrics::COUNTERS.observe(outcome);
+                report(fetched, outcome);
+                summary.count(outcome);
             }
+            let settle: Vec<(&Handle, Settle)> =
+                done.iter().zip(&outcomes).map(|(f, outcome)| (&f.handle, destination(outcome))).collect();
+            source.settle(&settle).await?;
+            self.checkpoint(source, done)?;
         }
         Ok(())
     }
 
-    fn checkpoint(&self, source: &Source, fetched: &Fetched) -> Result<(), Failure> {
-        if let (Some((mailbox, uidvalidity)), crate::source::Handle::Imap { uid }) =
-            (source.uidvalidity(), &fetched.handle)
-        {
-            self.lock().set_checkpoint(&mailbox, uidvalidity, *uid)?;
+    /// Records the highest UID of a settled batch (IMAP only).
+    fn checkpoint(&self, source: &Source, settled: &[Fetched]) -> Result<(), Failure> {
+        let Some((mailbox, uidvalidity)) = source.uidvalidity() else { return Ok(()) };
+        let highest = settled
+            .iter()
+            .filter_map(|f| match f.handle {
+                Handle::Imap { uid } => Some(uid),
+                Handle::Maildir { .. } => None,
+            })
+            .max();
+        if let Some(uid) = highest {
+            self.lock().set_checkpoint(&mailbox, uidvalidity, uid)?;
         }
         Ok(())
     }
 
-    /// Runs the pipeline on one mail; a panic quarantines the mail instead of the daemon.
-    fn process(&self, fetched: &Fetched) -> Result<Outcome, Failure> {
-        let ctx = Context {
+    /// Runs the mails of a batch through the pipeline in one transaction and commits it once.
+    /// When `stop` is set it finishes the mail in hand and commits what is done. Returns the
+    /// outcomes of the mails processed, in order; a storage error rolls back the whole batch.
+    fn process_batch(&self, batch: &[Fetched]) -> Result<Vec<Outcome>, Failure> {
+        let mut store = self.lock();
+        let tx = store.begin()?;
+        let mut outcomes = Vec::with_capacity(batch.len());
+        for fetched in batch {
+            if self.stop.load(Ordering::SeqCst) {
+                break;
+            }
+            outcomes.push(process_one(&tx, &self.context(), &fetched.mail)?);
+        }
+        tx.commit()?;
+        Ok(outcomes)
+    }
+
+    fn context(&self) -> Context<'_> {
+        Context {
             settings: self.settings,
             rules: &self.loaded.rules,
             templates: &self.loaded.templates,
             now: Timestamp::now(),
-        };
-        let mut store = self.store.lock().unwrap_or_else(|p| p.into_inner());
-        let result =
-            std::panic::catch_unwind(AssertUnwindSafe(|| pipeline::process(&mut store, &ctx, &fetched.mail)));
-        let outcome = match result {
-            Ok(outcome) => outcome?,
-            Err(panic) => {
-                let what = panic_message(&panic);
-                tracing::error!(origin = %fetched.mail.origin, panic = %what, "processing panicked; quarantined");
-                let hash = pipeline::content_hash(&fetched.mail.bytes);
-                pipeline::quarantine(&mut store, &fetched.mail, &hash, &format!("panic: {what}"))?
-            }
-        };
-        log_outcome(fetched, &outcome);
-        crate::metrics::COUNTERS.observe(&outcome);
-        Ok(outcome)
+        }
+    }
+}
+
+/// Runs the pipeline on one mail of a batch inside its own savepoint. A panic undoes that
+/// mail's writes (and nothing else of the batch) and quarantines it instead of the daemon.
+fn process_one(tx: &Tx<'_>, ctx: &Context<'_>, mail: &RawMail) -> Result<Outcome, StoreError> {
+    let savepoint = tx.savepoint()?;
+    let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        let outcome = pipeline::process_in(&savepoint, ctx, mail);
+        panic_failpoint(mail);
+        outcome
+    }));
+    match result {
+        Ok(outcome) => {
+            let outcome = outcome?;
+            savepoint.release()?;
+            Ok(outcome)
+        }
+        Err(panic) => {
+            let what = panic_message(&panic);
+            tracing::error!(origin = %mail.origin, panic = %what, "processing panicked; quarantined");
+            savepoint.rollback()?;
+            let hash = pipeline::content_hash(&mail.bytes);
+            pipeline::quarantine(tx, mail, &hash, &format!("panic: {what}"))
+        }
+    }
+}
+
+/// Where a mail goes at the source once its outcome is committed.
+fn destination(outcome: &Outcome) -> Settle {
+    match outcome {
+        Outcome::Duplicate | Outcome::Processed(_) => Settle::Processed,
+        Outcome::Quarantined { .. } => Settle::Quarantined,
+        Outcome::OwnCopy { .. } => Settle::Sent,
+    }
+}
+
+/// Tests make processing panic on chosen mail: `DESKMAIL_FAILPOINT=panic-processing:TEXT`
+/// panics right after the pipeline processed a mail whose raw bytes contain TEXT, with its
+/// writes made and its savepoint still open.
+fn panic_failpoint(mail: &RawMail) {
+    let Ok(point) = std::env::var("DESKMAIL_FAILPOINT") else { return };
+    let Some(needle) = point.strip_prefix("panic-processing:").filter(|n| !n.is_empty()) else { return };
+    if mail.bytes.windows(needle.len()).any(|w| w == needle.as_bytes()) {
+        panic!("failpoint panic-processing:{needle}");
     }
 }
 

@@ -1,6 +1,7 @@
 //! The pipeline for one mail: parse -> screen -> classify -> thread -> decide -> store, in
-//! one SQLite transaction. Sources and transports are not touched here: the daemon settles
-//! the source after this returns and sends from the outbox later.
+//! one SQLite transaction (its own, or a batch's, through the mail's savepoint). Sources and
+//! transports are not touched here: the daemon settles the source after the commit and sends
+//! from the outbox later.
 
 use jiff::Timestamp;
 use serde::Serialize;
@@ -118,16 +119,24 @@ fn without_trace_fields(bytes: &[u8]) -> &[u8] {
     &bytes[start..]
 }
 
-/// Processes one mail. Only storage errors are returned: bad mail is quarantined.
+/// Processes one mail in a transaction of its own. Only storage errors are returned: bad
+/// mail is quarantined.
 pub fn process(store: &mut Store, ctx: &Context<'_>, mail: &RawMail) -> Result<Outcome, StoreError> {
-    let hash = content_hash(&mail.bytes);
-    if store.is_known(&hash)? {
-        return Ok(Outcome::Duplicate);
-    }
     let tx = store.begin()?;
-    let outcome = process_in(&tx, ctx, mail, &hash)?;
+    let outcome = process_in(&tx, ctx, mail)?;
     tx.commit()?;
     Ok(outcome)
+}
+
+/// Processes one mail inside `tx` (the daemon passes a batch's transaction, through the
+/// mail's savepoint): nothing of it is durable until the caller commits. A mail already taken
+/// in, even earlier in the same uncommitted transaction, is a duplicate.
+pub fn process_in(tx: &Tx<'_>, ctx: &Context<'_>, mail: &RawMail) -> Result<Outcome, StoreError> {
+    let hash = content_hash(&mail.bytes);
+    if tx.is_known(&hash)? {
+        return Ok(Outcome::Duplicate);
+    }
+    take_in(tx, ctx, mail, &hash)
 }
 
 /// Processes a quarantined mail again (after a fix), in one transaction with the release of
@@ -139,38 +148,27 @@ pub fn reprocess(store: &mut Store, ctx: &Context<'_>, id: i64) -> Result<Option
     let hash = content_hash(&mail.bytes);
     let tx = store.begin()?;
     tx.delete_quarantined(id)?;
-    let outcome = process_in(&tx, ctx, &mail, &hash)?;
+    let outcome = take_in(&tx, ctx, &mail, &hash)?;
     tx.commit()?;
     Ok(Some(outcome))
 }
 
-fn process_in(tx: &Tx<'_>, ctx: &Context<'_>, mail: &RawMail, hash: &str) -> Result<Outcome, StoreError> {
+/// Records a mail not seen before: processed, or quarantined with the reason it cannot be.
+fn take_in(tx: &Tx<'_>, ctx: &Context<'_>, mail: &RawMail, hash: &str) -> Result<Outcome, StoreError> {
     let limit = ctx.settings.max_message_bytes;
     let size = mail.oversize.unwrap_or(mail.bytes.len() as u64);
     if size > limit {
         let reason = format!("{size} bytes, larger than the limit of {limit} bytes");
-        return quarantine_in(tx, mail, hash, &reason);
+        return quarantine(tx, mail, hash, &reason);
     }
     match parse::parse(&mail.bytes) {
         Ok(inbound) => record(tx, ctx, mail, hash, &inbound),
-        Err(e) => quarantine_in(tx, mail, hash, &format!("cannot parse: {e}")),
+        Err(e) => quarantine(tx, mail, hash, &format!("cannot parse: {e}")),
     }
 }
 
-/// Stores a mail that cannot be processed, with its reason.
-pub fn quarantine(
-    store: &mut Store,
-    mail: &RawMail,
-    hash: &str,
-    reason: &str,
-) -> Result<Outcome, StoreError> {
-    let tx = store.begin()?;
-    let outcome = quarantine_in(&tx, mail, hash, reason)?;
-    tx.commit()?;
-    Ok(outcome)
-}
-
-fn quarantine_in(tx: &Tx<'_>, mail: &RawMail, hash: &str, reason: &str) -> Result<Outcome, StoreError> {
+/// Stores a mail that cannot be processed, with its reason (in `tx`, like [`process_in`]).
+pub fn quarantine(tx: &Tx<'_>, mail: &RawMail, hash: &str, reason: &str) -> Result<Outcome, StoreError> {
     let row = MessageRow {
         hash,
         raw: &mail.bytes,

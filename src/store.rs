@@ -1,5 +1,6 @@
-//! Store stage: SQLite (WAL, numbered migrations). One transaction per processed mail holds
-//! the message, the ticket change and the outbox rows, so a crash leaves all or nothing.
+//! Store stage: SQLite (WAL, numbered migrations). One transaction per fetched batch holds
+//! the messages, ticket changes and outbox rows of its mails, each mail in its own savepoint
+//! (so one mail's failure undoes only its writes); a crash leaves all of a batch or nothing.
 //! rusqlite is blocking: callers keep it off the async executor.
 
 use std::path::Path;
@@ -237,16 +238,7 @@ impl Store {
         self.conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap_or(0)
     }
 
-    /// Whether a mail with this content hash was already taken in.
-    pub fn is_known(&self, hash: &str) -> Result<bool> {
-        self.conn
-            .query_row("SELECT 1 FROM messages WHERE hash = ?1", [hash], |_| Ok(()))
-            .optional()
-            .map(|r| r.is_some())
-            .map_err(StoreError::wrap("look up a message hash"))
-    }
-
-    /// Starts the transaction in which one mail is recorded.
+    /// Starts the transaction in which a mail, or a batch of mails, is recorded.
     pub fn begin(&mut self) -> Result<Tx<'_>> {
         let tx = self
             .conn
@@ -277,48 +269,6 @@ impl Store {
         })
         .and_then(|rows| rows.collect())
         .map_err(StoreError::wrap("read the outbox"))
-    }
-
-    /// Marks an outgoing mail as handed to the transport (committed before sending).
-    pub fn mark_sending(&self, id: i64, now: i64) -> Result<()> {
-        self.conn
-            .execute(
-                "UPDATE outbox SET state = 'sending', attempts = attempts + 1, sending_since = ?2 WHERE id = ?1",
-                params![id, now],
-            )
-            .map(|_| ())
-            .map_err(StoreError::wrap("mark an outgoing mail sending"))
-    }
-
-    /// Marks an outgoing mail as sent; the ticket's first response is recorded when the mail
-    /// answers the question.
-    pub fn mark_sent(&self, id: i64, now: i64) -> Result<()> {
-        self.conn
-            .execute(
-                "UPDATE outbox SET state = 'sent', sent_at = ?2, last_error = NULL WHERE id = ?1",
-                params![id, now],
-            )
-            .map(|_| ())
-            .map_err(StoreError::wrap("mark an outgoing mail sent"))
-    }
-
-    /// Puts a mail back in the queue after a failed attempt.
-    pub fn mark_retry(&self, id: i64, next_try: i64, error: &str) -> Result<()> {
-        self.conn
-            .execute(
-                "UPDATE outbox SET state = 'pending', next_try = ?2, last_error = ?3 WHERE id = ?1",
-                params![id, next_try, error],
-            )
-            .map(|_| ())
-            .map_err(StoreError::wrap("reschedule an outgoing mail"))
-    }
-
-    /// Gives up on a mail (permanent failure).
-    pub fn mark_failed(&self, id: i64, error: &str) -> Result<()> {
-        self.conn
-            .execute("UPDATE outbox SET state = 'failed', last_error = ?2 WHERE id = ?1", params![id, error])
-            .map(|_| ())
-            .map_err(StoreError::wrap("mark an outgoing mail failed"))
     }
 
     /// Mail left in `sending` by a crash since before `cutoff` goes back to `pending`. With
@@ -650,12 +600,116 @@ fn ticket_summary(r: &rusqlite::Row<'_>) -> rusqlite::Result<TicketSummary> {
     })
 }
 
-/// The transaction recording one mail: nothing of it is visible until [`Tx::commit`].
+/// The transaction recording one mail or a batch: nothing of it is visible until
+/// [`Tx::commit`], and dropping it uncommitted rolls all of it back.
 pub struct Tx<'a> {
     tx: Transaction<'a>,
 }
 
-impl Tx<'_> {
+/// One mail's part of a batch transaction. [`MailSavepoint::release`] keeps its writes in
+/// the transaction; [`MailSavepoint::rollback`] (or dropping it) undoes them and nothing else.
+/// It dereferences to the transaction, so the pipeline writes through it as usual.
+pub struct MailSavepoint<'t, 'c> {
+    tx: &'t Tx<'c>,
+    open: bool,
+}
+
+impl<'c> std::ops::Deref for MailSavepoint<'_, 'c> {
+    type Target = Tx<'c>;
+    fn deref(&self) -> &Tx<'c> {
+        self.tx
+    }
+}
+
+impl MailSavepoint<'_, '_> {
+    /// Keeps the mail's writes: they become durable with the transaction's commit.
+    pub fn release(mut self) -> Result<()> {
+        self.open = false;
+        self.tx.tx.execute_batch("RELEASE mail").map_err(StoreError::wrap("release a mail's savepoint"))
+    }
+
+    /// Undoes every write made since the savepoint, leaving the rest of the transaction.
+    pub fn rollback(mut self) -> Result<()> {
+        self.open = false;
+        self.tx.undo_savepoint()
+    }
+}
+
+impl Drop for MailSavepoint<'_, '_> {
+    fn drop(&mut self) {
+        if self.open {
+            // On an error path the whole transaction is about to be dropped (rolled back) too;
+            // SQLite may already have rolled it back itself (disk full), so a failure is moot.
+            let _ = self.tx.undo_savepoint();
+        }
+    }
+}
+
+impl<'c> Tx<'c> {
+    /// Opens a savepoint for one mail of a batch (savepoints are not nested here).
+    pub fn savepoint(&self) -> Result<MailSavepoint<'_, 'c>> {
+        self.tx.execute_batch("SAVEPOINT mail").map_err(StoreError::wrap("open a mail's savepoint"))?;
+        Ok(MailSavepoint { tx: self, open: true })
+    }
+
+    fn undo_savepoint(&self) -> Result<()> {
+        self.tx
+            .execute_batch("ROLLBACK TO mail; RELEASE mail")
+            .map_err(StoreError::wrap("roll back a mail's savepoint"))
+    }
+
+    /// Whether a mail with this content hash was already taken in, including earlier in this
+    /// (uncommitted) transaction: a mail twice in one batch is a duplicate the second time.
+    pub fn is_known(&self, hash: &str) -> Result<bool> {
+        self.tx
+            .query_row("SELECT 1 FROM messages WHERE hash = ?1", [hash], |_| Ok(()))
+            .optional()
+            .map(|r| r.is_some())
+            .map_err(StoreError::wrap("look up a message hash"))
+    }
+
+    /// Marks an outgoing mail as handed to the transport (committed before it is sent).
+    pub fn mark_sending(&self, id: i64, now: i64) -> Result<()> {
+        self.tx
+            .execute(
+                "UPDATE outbox SET state = 'sending', attempts = attempts + 1, sending_since = ?2 WHERE id = ?1",
+                params![id, now],
+            )
+            .map(|_| ())
+            .map_err(StoreError::wrap("mark an outgoing mail sending"))
+    }
+
+    /// Marks an outgoing mail as sent; the ticket's first response is recorded when the mail
+    /// answers the question.
+    pub fn mark_sent(&self, id: i64, now: i64) -> Result<()> {
+        self.tx
+            .execute(
+                "UPDATE outbox SET state = 'sent', sent_at = ?2, last_error = NULL WHERE id = ?1",
+                params![id, now],
+            )
+            .map(|_| ())
+            .map_err(StoreError::wrap("mark an outgoing mail sent"))
+    }
+
+    /// Puts a mail back in the queue after a failed attempt.
+    pub fn mark_retry(&self, id: i64, next_try: i64, error: &str) -> Result<()> {
+        self.tx
+            .execute(
+                "UPDATE outbox SET state = 'pending', next_try = ?2, last_error = ?3 WHERE id = ?1",
+                params![id, next_try, error],
+            )
+            .map(|_| ())
+            .map_err(StoreError::wrap("reschedule an outgoing mail"))
+    }
+
+    /// Gives up on a mail (permanent failure).
+    pub fn mark_failed(&self, id: i64, error: &str) -> Result<()> {
+        self.tx
+            .execute("UPDATE outbox SET state = 'failed', last_error = ?2 WHERE id = ?1", params![id, error])
+            .map(|_| ())
+            .map_err(StoreError::wrap("mark an outgoing mail failed"))
+    }
+
     /// Opens a ticket and returns its number.
     pub fn open_ticket(&self, t: &NewTicket<'_>) -> Result<i64> {
         self.tx
@@ -902,6 +956,32 @@ impl Lookup for Tx<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn quarantined_row<'a>(hash: &'a str) -> MessageRow<'a> {
+        MessageRow { hash, raw: b"raw", origin: "test", error: Some("test"), ..MessageRow::default() }
+    }
+
+    #[test]
+    fn a_rolled_back_savepoint_undoes_only_its_own_mail() {
+        let mut store = Store::open_in_memory().unwrap();
+        let tx = store.begin().unwrap();
+        let first = tx.savepoint().unwrap();
+        first.insert_message(&quarantined_row("kept"), "quarantined").unwrap();
+        first.release().unwrap();
+        let second = tx.savepoint().unwrap();
+        second.insert_message(&quarantined_row("undone"), "quarantined").unwrap();
+        assert!(second.is_known("undone").unwrap(), "a savepoint sees its own writes");
+        second.rollback().unwrap();
+        {
+            let dropped = tx.savepoint().unwrap();
+            dropped.insert_message(&quarantined_row("dropped"), "quarantined").unwrap();
+        }
+        assert!(tx.is_known("kept").unwrap(), "uncommitted rows are known in the transaction");
+        assert!(!tx.is_known("undone").unwrap());
+        assert!(!tx.is_known("dropped").unwrap(), "dropping a savepoint rolls it back");
+        tx.commit().unwrap();
+        assert_eq!(store.quarantined().unwrap().len(), 1);
+    }
 
     #[test]
     fn regression_two_processes_opening_a_new_database_at_once_both_succeed() {

@@ -11,6 +11,9 @@ network operation and every wait has a timeout.
   imap-fetch                            plain imaplib fetch of a whole mailbox (read-only)
   imap-count                            EXISTS / UNSEEN of a few mailboxes
   imap-empty                            expunge every mail of a mailbox
+  server-floor                          the mail server's own cost of deskmail's work: fetch
+                                        and MOVE the INBOX in batches, then send the replies
+                                        in deskmail's database (with the self-copy), 8 at once
   wait-count                            wait until a mailbox holds at least N mails
   latency                               SMTP -> deskmail (IDLE) -> acknowledgement latency
   latency-split DETAIL LOGFILE          where the latency goes (before/after deskmail's pass)
@@ -19,6 +22,7 @@ network operation and every wait has a timeout.
 
 import argparse
 import base64
+import concurrent.futures
 import imaplib
 import json
 import os
@@ -26,8 +30,10 @@ import random
 import re
 import smtplib
 import socket
+import sqlite3
 import statistics
 import sys
+import threading
 import time
 from email.utils import format_datetime, make_msgid
 from datetime import datetime, timezone
@@ -222,6 +228,92 @@ def cmd_wait_count(a):
         if time.monotonic() > deadline:
             die(f"{a.user} {a.mailbox}: {last} mails after {a.timeout} s, expected {a.count}")
         time.sleep(0.5)
+
+
+# ---- the server floor ---------------------------------------------------------------------
+
+def uid_ranges(uids):
+    """A UID set of exactly these UIDs, runs compressed: [1, 2, 3, 5] -> '1:3,5'."""
+    parts, start, prev = [], None, None
+    for uid in sorted(uids):
+        if start is None:
+            start = prev = uid
+        elif uid == prev + 1:
+            prev = uid
+        else:
+            parts.append(f"{start}:{prev}" if prev > start else str(start))
+            start = prev = uid
+    if start is not None:
+        parts.append(f"{start}:{prev}" if prev > start else str(start))
+    return ",".join(parts)
+
+
+def floor_fetch_and_move(a):
+    """What deskmail's drain asks of Dovecot, nothing else: read every mail of the INBOX and
+    MOVE it out, one UID FETCH and one UID MOVE per batch. Returns (mails, bytes)."""
+    m = imap_login(a)
+    m.create(a.dest)  # NO when it exists already: fine
+    ok(*m.select(a.mailbox), "SELECT")
+    n, total = 0, 0
+    while True:
+        uids = sorted(int(u) for u in ok(*m.uid("SEARCH", None, "ALL"), "UID SEARCH")[0].split())
+        if not uids:
+            break
+        chunk = uid_ranges(uids[:a.batch])
+        for item in ok(*m.uid("FETCH", chunk, "(BODY.PEEK[])"), "UID FETCH"):
+            if isinstance(item, tuple):
+                n += 1
+                total += len(item[1])
+        ok(*m.uid("MOVE", chunk, a.dest), "UID MOVE")
+    m.logout()
+    return n, total
+
+
+def floor_replies(db):
+    """Deskmail's replies (recipient, raw bytes), read from its database: the same mails."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return conn.execute("SELECT recipient, raw FROM outbox ORDER BY id").fetchall()
+    finally:
+        conn.close()
+
+
+def floor_send(a, replies):
+    """Sends every reply from the support address to its recipient and, in the same SMTP
+    transaction, to the self-copy address, over `concurrency` reused connections."""
+    local = threading.local()
+    opened = []
+
+    def send(reply):
+        recipient, raw = reply
+        if not hasattr(local, "smtp"):
+            local.smtp = smtplib.SMTP(a.host, a.smtp_port, timeout=TIMEOUT)
+            opened.append(local.smtp)
+        rcpts = [recipient] + ([a.self_copy] if a.self_copy and a.self_copy != recipient else [])
+        local.smtp.sendmail(a.sender, rcpts, raw)
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=a.concurrency) as pool:
+        for f in [pool.submit(send, r) for r in replies]:
+            f.result()
+    for s in opened:
+        try:
+            s.quit()
+        except (OSError, smtplib.SMTPException):
+            pass
+
+
+def cmd_server_floor(a):
+    replies = floor_replies(a.db)
+    t0 = time.monotonic()
+    n, total = floor_fetch_and_move(a)
+    t1 = time.monotonic()
+    try:
+        floor_send(a, replies)
+    except (OSError, smtplib.SMTPException) as e:
+        die(f"SMTP to {a.host}:{a.smtp_port}: {e}")
+    t2 = time.monotonic()
+    out(FLOOR_MAILS=n, FLOOR_BYTES=total, FLOOR_MOVE_SECONDS=t1 - t0, FLOOR_SENT=len(replies),
+        FLOOR_SEND_SECONDS=t2 - t1, FLOOR_SECONDS=t2 - t0)
 
 
 # ---- latency ----------------------------------------------------------------------------
@@ -460,6 +552,18 @@ def main():
     imap_args(sp)
     sp.add_argument("--mailbox", default="INBOX")
     sp.set_defaults(fn=cmd_imap_empty)
+
+    sp = sub.add_parser("server-floor")
+    imap_args(sp)
+    sp.add_argument("--smtp-port", type=int, required=True)
+    sp.add_argument("--mailbox", default="INBOX")
+    sp.add_argument("--dest", default="FloorProcessed", help="folder the mails are moved to")
+    sp.add_argument("--batch", type=int, default=200)
+    sp.add_argument("--concurrency", type=int, default=8)
+    sp.add_argument("--db", required=True, help="deskmail's database: its outbox is sent again")
+    sp.add_argument("--sender", default="support@example.test")
+    sp.add_argument("--self-copy", default="support@example.test")
+    sp.set_defaults(fn=cmd_server_floor)
 
     sp = sub.add_parser("wait-count")
     imap_args(sp)

@@ -1,6 +1,8 @@
 //! Send stage: delivers queued mail from the outbox through a transport (SMTP or a local
-//! Maildir), one row at a time: `pending` -> `sending` (committed) -> `sent`, or back to
-//! `pending` with exponential backoff and jitter after a temporary failure.
+//! Maildir), a round of due rows at a time, several in flight: `pending` -> `sending` (one
+//! commit for the round, before any of it is sent) -> `sent`, or back to `pending` with
+//! exponential backoff and jitter after a temporary failure (one commit for the sends that
+//! finished together).
 //!
 //! Exactly once across crashes: every automatic mail is also addressed to the support mailbox
 //! (the self-copy, in the same SMTP transaction as the customer's). A crash between the
@@ -14,7 +16,7 @@ pub mod smtp;
 use jiff::Timestamp;
 use rand::Rng;
 
-use crate::store::{Store, StoreError};
+use crate::store::{QueuedMail, Store, StoreError, Tx};
 
 /// A delivery failure; permanent ones are not retried.
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +54,12 @@ pub struct Flushed {
 /// Attempts after which a mail is given up.
 const MAX_ATTEMPTS: i64 = 12;
 
+/// Due rows taken per round.
+const ROUND: u32 = 64;
+
+/// Mails in flight at once.
+const CONCURRENCY: usize = 8;
+
 /// Sends every due outbox row until `stop` is set. Store calls are short and synchronous.
 pub async fn flush(
     store: &std::sync::Mutex<Store>,
@@ -68,22 +76,25 @@ pub async fn flush(
             // Stopping: what is not sent stays safely pending for the next start.
             return Ok(flushed);
         }
-        let due = lock(store).due_outbox(Timestamp::now().as_second(), 64)?;
+        let due = lock(store).due_outbox(Timestamp::now().as_second(), ROUND)?;
         if due.is_empty() {
             return Ok(flushed);
         }
+        mark_sending(store, &due)?;
         // Several mails in flight at once: each SMTP transaction waits on round trips, not
-        // on this process, and the transport's connection pool serves them in parallel.
-        let results: Vec<Result<SendResult, StoreError>> = futures::stream::iter(due)
-            .map(|mail| send_one(store, transport, from, self_copy, retry_base, mail))
+        // on this process, and the transport's connection pool serves them in parallel. The
+        // sends that finish while a commit is being made are recorded together in the next.
+        let mut finished = futures::stream::iter(due)
+            .map(|mail| attempt(transport, from, self_copy, mail))
             .buffer_unordered(CONCURRENCY)
-            .collect()
-            .await;
-        for result in results {
-            match result? {
-                SendResult::Delivered => flushed.sent += 1,
-                SendResult::Retry => flushed.retried += 1,
-                SendResult::Failed => flushed.failed += 1,
+            .ready_chunks(ROUND as usize);
+        while let Some(chunk) = finished.next().await {
+            for result in record(store, &chunk, retry_base)? {
+                match result {
+                    SendResult::Delivered => flushed.sent += 1,
+                    SendResult::Retry => flushed.retried += 1,
+                    SendResult::Failed => flushed.failed += 1,
+                }
             }
         }
         if flushed.retried > 0 {
@@ -93,9 +104,6 @@ pub async fn flush(
     }
 }
 
-/// Mails in flight at once.
-const CONCURRENCY: usize = 8;
-
 /// What happened to one mail.
 enum SendResult {
     Delivered,
@@ -103,38 +111,78 @@ enum SendResult {
     Failed,
 }
 
-/// Sends one queued mail: `sending` is committed before the SMTP transaction, `sent` after.
-async fn send_one(
-    store: &std::sync::Mutex<Store>,
+/// Marks a round of mail `sending` in one commit, before any of it goes out. A crash
+/// leaves a row `sending` whether or not it was sent: its self-copy confirms it, or it is
+/// sent again after `confirm_within`.
+fn mark_sending(store: &std::sync::Mutex<Store>, due: &[QueuedMail]) -> Result<(), StoreError> {
+    let now = Timestamp::now().as_second();
+    let mut store = lock(store);
+    let tx = store.begin()?;
+    for mail in due {
+        tx.mark_sending(mail.id, now)?;
+    }
+    tx.commit()
+}
+
+/// One SMTP transaction (or Maildir write) for a mail already marked `sending`.
+async fn attempt(
     transport: &Transport,
     from: &str,
     self_copy: Option<&str>,
-    retry_base: jiff::SignedDuration,
-    mail: crate::store::QueuedMail,
-) -> Result<SendResult, StoreError> {
-    lock(store).mark_sending(mail.id, Timestamp::now().as_second())?;
-    let mut to = vec![mail.recipient.as_str()];
-    to.extend(self_copy.filter(|c| !c.eq_ignore_ascii_case(&mail.recipient)));
-    failpoint("before-smtp");
-    let result = transport.send(from, &to, &mail.raw).await;
+    mail: QueuedMail,
+) -> (QueuedMail, Result<(), SendError>) {
+    let result = {
+        let mut to = vec![mail.recipient.as_str()];
+        to.extend(self_copy.filter(|c| !c.eq_ignore_ascii_case(&mail.recipient)));
+        failpoint("before-smtp");
+        transport.send(from, &to, &mail.raw).await
+    };
     if result.is_ok() {
         failpoint("after-smtp-accept");
     }
+    (mail, result)
+}
+
+/// Records the outcome of finished sends in one commit. A `sent` mark lost to a crash
+/// before it is covered by the self-copy, as for a crash right after the server's 250.
+fn record(
+    store: &std::sync::Mutex<Store>,
+    finished: &[(QueuedMail, Result<(), SendError>)],
+    retry_base: jiff::SignedDuration,
+) -> Result<Vec<SendResult>, StoreError> {
     let now = Timestamp::now().as_second();
+    let mut store = lock(store);
+    let tx = store.begin()?;
+    let results = finished
+        .iter()
+        .map(|(mail, result)| record_one(&tx, mail, result, now, retry_base))
+        .collect::<Result<Vec<_>, _>>()?;
+    tx.commit()?;
+    Ok(results)
+}
+
+/// Marks one mail sent, to retry, or failed, and logs it.
+fn record_one(
+    tx: &Tx<'_>,
+    mail: &QueuedMail,
+    result: &Result<(), SendError>,
+    now: i64,
+    retry_base: jiff::SignedDuration,
+) -> Result<SendResult, StoreError> {
     match result {
         Ok(()) => {
-            lock(store).mark_sent(mail.id, now)?;
+            tx.mark_sent(mail.id, now)?;
             tracing::info!(ticket = mail.ticket_id, kind = %mail.kind, to = %mail.recipient, "sent");
             Ok(SendResult::Delivered)
         }
         Err(SendError::Temporary(e)) if mail.attempts + 1 < MAX_ATTEMPTS => {
             let next = now + backoff_seconds(retry_base.as_secs().max(1), mail.attempts + 1);
-            lock(store).mark_retry(mail.id, next, &e)?;
+            tx.mark_retry(mail.id, next, e)?;
             tracing::warn!(ticket = mail.ticket_id, error = %e, retry_in = next - now, "send failed, will retry");
             Ok(SendResult::Retry)
         }
         Err(e) => {
-            lock(store).mark_failed(mail.id, &e.to_string())?;
+            tx.mark_failed(mail.id, &e.to_string())?;
             tracing::error!(ticket = mail.ticket_id, error = %e, "send failed, giving up");
             Ok(SendResult::Failed)
         }
@@ -142,8 +190,9 @@ async fn send_one(
 }
 
 /// Crash tests stop the process at a named point (`DESKMAIL_FAILPOINT=after-smtp-accept`)
-/// the way `kill -9` would: no cleanup, no flush.
-fn failpoint(name: &str) {
+/// the way `kill -9` would: no cleanup, no flush. The daemon has one too
+/// (`after-batch-commit`: between a batch's commit and its settling at the source).
+pub(crate) fn failpoint(name: &str) {
     if std::env::var("DESKMAIL_FAILPOINT").is_ok_and(|v| v == name) {
         eprintln!("deskmail: failpoint {name}: aborting");
         std::process::abort();

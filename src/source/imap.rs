@@ -1,7 +1,8 @@
 //! Source stage, IMAP: async-imap over tokio with implicit TLS, STARTTLS, or plain text on
 //! loopback only. Mail is fetched by UID with `BODY.PEEK[]` (never marking it read), oldest
-//! first, in batches; settling MOVEs it (or COPY + `\Deleted` + UID EXPUNGE) to the
-//! processed or quarantine folder. Between passes the daemon waits in IDLE (re-issued well
+//! first, in batches; settling a batch MOVEs its mail (or COPY + `\Deleted` + UID EXPUNGE)
+//! to the processed, quarantine or Sent folder with one command per folder and a UID set
+//! (`1:5,7,9:12`). Between passes the daemon waits in IDLE (re-issued well
 //! before the 29-minute limit) with a periodic full poll as the safety net. Every network
 //! operation has a timeout.
 
@@ -215,8 +216,20 @@ impl ImapSource {
         Ok(())
     }
 
-    /// Moves a mail to the processed or quarantine folder.
-    pub async fn settle(&mut self, uid: u32, how: Settle) -> Result<(), SourceError> {
+    /// Settles a batch after its commit: one command per destination folder, each with the
+    /// UID set of the mails that go there.
+    pub async fn settle(&mut self, mails: &[(u32, Settle)]) -> Result<(), SourceError> {
+        for how in [Settle::Processed, Settle::Quarantined, Settle::Sent] {
+            let uids: Vec<u32> = mails.iter().filter(|(_, h)| *h == how).map(|(uid, _)| *uid).collect();
+            if !uids.is_empty() {
+                self.settle_set(&uid_set(&uids), how).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves the mails of a UID set to the folder for `how`, or flags them in place.
+    async fn settle_set(&mut self, uids: &str, how: Settle) -> Result<(), SourceError> {
         let folder = match how {
             Settle::Processed => self.folders.processed.clone(),
             Settle::Quarantined => self.folders.quarantine.clone(),
@@ -225,25 +238,24 @@ impl ImapSource {
         let has_move = self.has_move;
         let flag = self.folders.flag_in_place && how == Settle::Processed;
         let session = self.session()?;
-        let uid = uid.to_string();
         if flag {
-            return timed("flagging a mail", async {
+            return timed("flagging mail", async {
                 let flags = format!("+FLAGS.SILENT (\\Seen {DONE_KEYWORD})");
-                let stored = session.uid_store(&uid, &flags).await.map_err(imap_err("UID STORE"))?;
+                let stored = session.uid_store(uids, &flags).await.map_err(imap_err("UID STORE"))?;
                 stored.try_collect::<Vec<_>>().await.map_err(imap_err("UID STORE"))?;
                 Ok(())
             })
             .await;
         }
-        timed("moving a mail", async {
+        timed("moving mail", async {
             if has_move {
-                return session.uid_mv(&uid, &folder).await.map_err(imap_err("UID MOVE"));
+                return session.uid_mv(uids, &folder).await.map_err(imap_err("UID MOVE"));
             }
-            session.uid_copy(&uid, &folder).await.map_err(imap_err("UID COPY"))?;
+            session.uid_copy(uids, &folder).await.map_err(imap_err("UID COPY"))?;
             let flagged =
-                session.uid_store(&uid, "+FLAGS.SILENT (\\Deleted)").await.map_err(imap_err("UID STORE"))?;
+                session.uid_store(uids, "+FLAGS.SILENT (\\Deleted)").await.map_err(imap_err("UID STORE"))?;
             flagged.try_collect::<Vec<_>>().await.map_err(imap_err("UID STORE"))?;
-            let expunged = session.uid_expunge(&uid).await.map_err(imap_err("UID EXPUNGE"))?;
+            let expunged = session.uid_expunge(uids).await.map_err(imap_err("UID EXPUNGE"))?;
             expunged.try_collect::<Vec<_>>().await.map_err(imap_err("UID EXPUNGE"))?;
             Ok(())
         })
@@ -305,8 +317,24 @@ struct FetchedItem {
     body: Vec<u8>,
 }
 
+/// An IMAP UID set naming exactly these UIDs, runs of consecutive UIDs as ranges:
+/// `[1, 2, 3, 4, 5, 7, 9, 10, 11, 12]` -> `1:5,7,9:12`. A range covers only UIDs of the list,
+/// so it can never take in a mail that was not fetched.
 fn uid_set(uids: &[u32]) -> String {
-    uids.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
+    let mut sorted = uids.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut runs: Vec<(u32, u32)> = Vec::new();
+    for uid in sorted {
+        match runs.last_mut() {
+            Some((_, last)) if last.checked_add(1) == Some(uid) => *last = uid,
+            _ => runs.push((uid, uid)),
+        }
+    }
+    let run = |&(first, last): &(u32, u32)| {
+        if first == last { first.to_string() } else { format!("{first}:{last}") }
+    };
+    runs.iter().map(run).collect::<Vec<_>>().join(",")
 }
 
 async fn fetch_items(
@@ -412,4 +440,18 @@ async fn tls_wrap(
     let name = rustls::pki_types::ServerName::try_from(server.tls_name.clone())
         .map_err(|e| fail(format!("bad server name: {e}")))?;
     tokio_rustls::TlsConnector::from(config).connect(name, tcp).await.map_err(|e| fail(format!("TLS: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::uid_set;
+
+    #[test]
+    fn a_uid_set_compresses_runs_and_names_nothing_else() {
+        assert_eq!(uid_set(&[1, 2, 3, 4, 5, 7, 9, 10, 11, 12]), "1:5,7,9:12");
+        assert_eq!(uid_set(&[12, 3, 1, 2, 3]), "1:3,12");
+        assert_eq!(uid_set(&[42]), "42");
+        assert_eq!(uid_set(&[u32::MAX - 1, u32::MAX]), format!("{}:{}", u32::MAX - 1, u32::MAX));
+        assert_eq!(uid_set(&[]), "");
+    }
 }

@@ -61,8 +61,14 @@ impl MaildirSource {
         files.into_iter().map(|(modified, path)| read(&path, modified, self.max_bytes)).collect()
     }
 
+    /// Settles a batch after its commit: each file is renamed out of the inbox (local
+    /// renames, so one at a time costs nothing worth batching).
+    pub fn settle(&mut self, mails: &[(&Path, Settle)]) -> Result<(), SourceError> {
+        mails.iter().try_for_each(|(path, how)| self.settle_one(path, *how))
+    }
+
     /// Moves a processed or quarantined file out of the inbox, marked Seen.
-    pub fn settle(&mut self, path: &Path, how: Settle) -> Result<(), SourceError> {
+    fn settle_one(&self, path: &Path, how: Settle) -> Result<(), SourceError> {
         let folder = match how {
             Settle::Processed if self.folders.flag_in_place => self.root.clone(),
             Settle::Processed => self.folder(&self.folders.processed),
@@ -141,7 +147,7 @@ mod tests {
         let fetched = source.fetch().unwrap();
         assert_eq!(fetched.len(), 1);
         let Handle::Maildir { path } = &fetched[0].handle else { panic!() };
-        source.settle(path, Settle::Processed).unwrap();
+        source.settle(&[(path, Settle::Processed)]).unwrap();
         assert!(source.fetch().unwrap().is_empty());
         assert!(dir.path().join(".Processed/cur/1.mail:2,S").exists());
     }

@@ -1,7 +1,7 @@
 //! Source stage: where mail comes from (IMAP or a local Maildir) and how it is settled there
-//! after the database commit: moved to the processed or quarantine folder. Nothing is
-//! settled before its transaction is committed, so a crash can only cause a re-read, which
-//! the content hash turns into a no-op.
+//! after the database commit, a fetched batch at a time: moved to the processed or quarantine
+//! folder. Nothing is settled before its transaction is committed, so a crash can only cause
+//! a re-read, which the content hash turns into a no-op.
 
 pub mod imap;
 pub mod maildir;
@@ -67,12 +67,30 @@ impl Source {
         }
     }
 
-    /// Moves a mail out of the inbox after its transaction committed.
-    pub async fn settle(&mut self, handle: &Handle, how: Settle) -> Result<(), SourceError> {
-        match (self, handle) {
-            (Source::Imap(s), Handle::Imap { uid }) => s.settle(*uid, how).await,
-            (Source::Maildir(s), Handle::Maildir { path }) => s.settle(path, how),
-            _ => Ok(()),
+    /// Moves a batch of mail out of the inbox after its transaction committed; each mail
+    /// goes where its outcome says. (A handle of the other kind of source is ignored.)
+    pub async fn settle(&mut self, mails: &[(&Handle, Settle)]) -> Result<(), SourceError> {
+        match self {
+            Source::Imap(s) => {
+                let uids: Vec<(u32, Settle)> = mails
+                    .iter()
+                    .filter_map(|(handle, how)| match handle {
+                        Handle::Imap { uid } => Some((*uid, *how)),
+                        Handle::Maildir { .. } => None,
+                    })
+                    .collect();
+                s.settle(&uids).await
+            }
+            Source::Maildir(s) => {
+                let paths: Vec<(&std::path::Path, Settle)> = mails
+                    .iter()
+                    .filter_map(|(handle, how)| match handle {
+                        Handle::Maildir { path } => Some((path.as_path(), *how)),
+                        Handle::Imap { .. } => None,
+                    })
+                    .collect();
+                s.settle(&paths)
+            }
         }
     }
 

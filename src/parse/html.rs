@@ -2,6 +2,7 @@
 //! breaks kept, links shown as `text (url)`, no CSS or script), using mail-parser's
 //! converter after rewriting links so their targets survive it.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -25,23 +26,46 @@ static BLOCKQUOTE: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Converts HTML to plain text.
 pub fn to_text(html: &str) -> String {
-    let html = HIDDEN.replace_all(html, "");
+    let html = if has_tag(html, &["!--", "head", "style", "script", "template", "title"]) {
+        HIDDEN.replace_all(html, "")
+    } else {
+        Cow::Borrowed(html)
+    };
     let html = mark_line_breaks(&html);
-    let quoted = BLOCKQUOTE.replace_all(&html, |caps: &regex::Captures<'_>| {
-        let inner = to_text(&caps[1]);
-        let lines: Vec<String> = inner.lines().map(|l| format!("&gt; {}", escape(l))).collect();
-        format!("<br>{}<br>", lines.join("<br>"))
-    });
-    let with_links = LINK.replace_all(&quoted, |caps: &regex::Captures<'_>| {
-        let (url, label) = (&caps[1], &caps[2]);
-        if url.starts_with("mailto:") || label.contains(url) {
-            label.to_string()
-        } else {
-            format!("{label} ({url})")
-        }
-    });
+    let quoted = if has_tag(&html, &["blockquote"]) {
+        BLOCKQUOTE.replace_all(&html, |caps: &regex::Captures<'_>| {
+            let inner = to_text(&caps[1]);
+            let lines: Vec<String> = inner.lines().map(|l| format!("&gt; {}", escape(l))).collect();
+            format!("<br>{}<br>", lines.join("<br>"))
+        })
+    } else {
+        Cow::Borrowed(html.as_str())
+    };
+    let with_links = if has_tag(&quoted, &["a"]) {
+        LINK.replace_all(&quoted, |caps: &regex::Captures<'_>| {
+            let (url, label) = (&caps[1], &caps[2]);
+            if url.starts_with("mailto:") || label.contains(url) {
+                label.to_string()
+            } else {
+                format!("{label} ({url})")
+            }
+        })
+    } else {
+        Cow::Borrowed(quoted.as_ref())
+    };
     let text = mail_parser::decoders::html::html_to_text(&with_links);
     collapse_blank_lines(&text)
+}
+
+/// Whether `html` has a tag starting with one of `names` (in any case), so that the regexes
+/// for it run only on mail that has it.
+fn has_tag(html: &str, names: &[&str]) -> bool {
+    html.match_indices('<').any(|(at, _)| {
+        let after = &html.as_bytes()[at + 1..];
+        names
+            .iter()
+            .any(|name| after.get(..name.len()).is_some_and(|s| s.eq_ignore_ascii_case(name.as_bytes())))
+    })
 }
 
 /// What a tag does to the lines of the text, beyond what mail-parser's converter does.

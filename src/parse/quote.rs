@@ -19,19 +19,27 @@ pub struct Split {
 }
 
 /// Splits `body` at the first quote or signature marker; stray `>` lines before it are
-/// quoted too.
+/// quoted too. Lines after the marker are not looked at: the history is kept as written.
 pub fn split(body: &str) -> Split {
-    let lines: Vec<&str> = body.lines().collect();
-    let cut = (0..lines.len()).find(|&i| starts_history(&lines, i)).unwrap_or(lines.len());
     let (mut new_lines, mut quoted_lines) = (Vec::new(), Vec::new());
-    for line in &lines[..cut] {
-        if is_quoted_line(line) {
-            quoted_lines.push(*line);
-        } else {
-            new_lines.push(*line);
+    let mut cut = body.len();
+    let mut offset = 0;
+    for line_with_end in body.split_inclusive('\n') {
+        let line = line_with_end.strip_suffix('\n').unwrap_or(line_with_end);
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        let following = &body[offset + line_with_end.len()..];
+        if starts_history(line, following) {
+            cut = offset;
+            break;
         }
+        if is_quoted_line(line) {
+            quoted_lines.push(line);
+        } else {
+            new_lines.push(line);
+        }
+        offset += line_with_end.len();
     }
-    quoted_lines.extend_from_slice(&lines[cut..]);
+    quoted_lines.push(&body[cut..]);
     Split { new_text: tidy(&new_lines), quoted: tidy(&quoted_lines) }
 }
 
@@ -58,9 +66,8 @@ fn is_quoted_line(line: &str) -> bool {
     trimmed.starts_with('>') || trimmed.starts_with('＞')
 }
 
-/// Whether quoted history or a signature starts at line `i`.
-fn starts_history(lines: &[&str], i: usize) -> bool {
-    let line = lines[i];
+/// Whether quoted history or a signature starts at `line`; `following` is the text after it.
+fn starts_history(line: &str, following: &str) -> bool {
     if line == "-- " || line == "--" {
         return true;
     }
@@ -71,10 +78,10 @@ fn starts_history(lines: &[&str], i: usize) -> bool {
     if SEPARATORS.is_match(trimmed) || FOOTERS.is_match(trimmed) {
         return true;
     }
-    if wrote_line(lines, i) {
+    if wrote_line(trimmed, following) {
         return true;
     }
-    header_block(lines, i)
+    header_block(trimmed, following)
 }
 
 /// How every marker but `… 写道：` starts (in any case): a cheap test before the regexes.
@@ -91,12 +98,11 @@ fn could_be_a_marker(trimmed: &str) -> bool {
 
 /// `On Mon, 1 Jan 2026, X <x@y> wrote:` and `在 2026年1月1日, X 写道:`, which clients
 /// sometimes wrap over two lines.
-fn wrote_line(lines: &[&str], i: usize) -> bool {
-    let line = lines[i].trim();
+fn wrote_line(line: &str, following: &str) -> bool {
     if WROTE.is_match(line) {
         return true;
     }
-    let Some(next) = lines.get(i + 1) else {
+    let Some(next) = following.lines().next() else {
         return false;
     };
     let wraps = line.starts_with("On ") || line.starts_with('在') || line.starts_with('於');
@@ -105,11 +111,8 @@ fn wrote_line(lines: &[&str], i: usize) -> bool {
 
 /// Outlook-style header blocks: a `From:` line followed within four lines by `Sent:` or
 /// `Date:` (or the Chinese `发件人:` with `发送时间:` / `日期:`).
-fn header_block(lines: &[&str], i: usize) -> bool {
-    if !FROM_LINE.is_match(lines[i].trim()) {
-        return false;
-    }
-    lines.iter().skip(i + 1).take(4).any(|l| SENT_LINE.is_match(l.trim()))
+fn header_block(line: &str, following: &str) -> bool {
+    FROM_LINE.is_match(line) && following.lines().take(4).any(|l| SENT_LINE.is_match(l.trim()))
 }
 
 static SEPARATORS: LazyLock<Regex> = LazyLock::new(|| {

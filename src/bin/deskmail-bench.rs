@@ -221,48 +221,67 @@ fn corpus(opts: &Options) -> Result<(), String> {
     }
     summary.print(mails.len());
 
-    let baseline = time_reps(reps, || {
-        for raw in &mails {
-            black_box(mail_parser::MessageParser::default().parse(black_box(raw.as_slice())));
+    // The variants take turns, pass by pass, and each keeps its fastest pass: another
+    // process on the machine then slows a pass of one variant, not the comparison.
+    let mut best = [Duration::MAX; 4];
+    for _ in 0..reps {
+        let passes: [&dyn Fn(); 4] = [
+            &|| {
+                for raw in &mails {
+                    black_box(mail_parser::MessageParser::default().parse(black_box(raw.as_slice())));
+                }
+            },
+            &|| {
+                for raw in &mails {
+                    black_box(parse::message_parser().parse(black_box(raw.as_slice())));
+                }
+            },
+            &|| {
+                for raw in &mails {
+                    if let Ok(inbound) = parse::parse(black_box(raw)) {
+                        let verdict = screen::screen(&inbound, &own);
+                        black_box(rules.classify(&inbound, &verdict));
+                    }
+                }
+            },
+            &|| {
+                for raw in &mails {
+                    let _ = black_box(parse::parse(black_box(raw)));
+                }
+            },
+        ];
+        for (pass, best) in passes.iter().zip(&mut best) {
+            *best = (*best).min(time_reps(1, pass));
         }
-    });
-    let full = time_reps(reps, || {
-        for raw in &mails {
-            if let Ok(inbound) = parse::parse(black_box(raw)) {
-                let verdict = screen::screen(&inbound, &own);
-                black_box(rules.classify(&inbound, &verdict));
-            }
-        }
-    });
-    let parse_only = time_reps(reps, || {
-        for raw in &mails {
-            let _ = black_box(parse::parse(black_box(raw)));
-        }
-    });
+    }
+    let [baseline, configured, full, parse_only] = best;
 
-    let n = (mails.len() * reps) as f64;
+    let n = mails.len() as f64;
     println!();
     println!(
-        "{} passes over {} mails ({} mails per row), one thread:",
-        reps,
-        mails.len(),
-        mails.len() * reps
+        "{reps} passes over {} mails per row, taking turns, one thread; the fastest pass of each:",
+        mails.len()
     );
     println!();
     println!("| what | mails/s | µs/mail | MB/s |");
     println!("| --- | ---: | ---: | ---: |");
     let row = |what: &str, d: Duration| {
         let secs = d.as_secs_f64();
-        println!("| {what} | {:.0} | {:.1} | {:.1} |", n / secs, secs * 1e6 / n, mb(bytes * reps) / secs);
+        println!("| {what} | {:.0} | {:.1} | {:.1} |", n / secs, secs * 1e6 / n, mb(bytes) / secs);
     };
-    row("(a) mail-parser `MessageParser::default().parse`", baseline);
+    row("(a) mail-parser alone, `MessageParser::default().parse`", baseline);
+    row("(a') mail-parser as deskmail configures it (only the header fields it reads)", configured);
     row("(b) deskmail parse + screen + classify", full);
     row("    of which deskmail `parse::parse` alone", parse_only);
     println!();
     println!(
-        "deskmail costs {:.2}× mail-parser (time (b) / time (a)); parse alone {:.2}×",
+        "deskmail costs {:.2}× mail-parser alone (time (b) / time (a)); parse alone {:.2}×",
         full.as_secs_f64() / baseline.as_secs_f64(),
         parse_only.as_secs_f64() / baseline.as_secs_f64()
+    );
+    println!(
+        "deskmail's own work ((b) - (a')) is {:.2}× mail-parser alone's parse",
+        (full.as_secs_f64() - configured.as_secs_f64()) / baseline.as_secs_f64()
     );
     Ok(())
 }

@@ -102,9 +102,10 @@ pub fn detect(text: &str) -> Language {
 
 /// Decides the language of several pieces of text read as one (a subject and a body).
 pub fn detect_in(pieces: &[&str]) -> Language {
+    let scripts = &*SCRIPT_OF;
     let mut counts = Counts::default();
     for c in pieces.iter().flat_map(|piece| piece.chars()) {
-        counts.add(c);
+        counts.add(c, scripts);
     }
     counts.verdict()
 }
@@ -121,16 +122,18 @@ struct Counts {
 }
 
 impl Counts {
-    fn add(&mut self, c: char) {
-        if is_han(c) {
+    fn add(&mut self, c: char, scripts: &ScriptBits) {
+        if c.is_ascii() {
+            self.latin += usize::from(c.is_ascii_alphabetic());
+        } else if is_han(c) {
             self.han += 1;
-            match SCRIPT_OF.script(c) {
+            match scripts.script(c) {
                 Some(Script::Simplified) => self.simplified += 1,
                 Some(Script::Traditional) => self.traditional += 1,
                 None => {}
             }
-        } else if c.is_ascii_alphabetic() {
-            self.latin += 1;
+        } else if is_cjk_punctuation(c) {
+            // Frequent in Chinese text, and no letter: spares the Unicode table lookup.
         } else if c.is_alphabetic() && !is_latin_extended(c) {
             self.other_letters += 1;
             self.kana_hangul += usize::from(is_kana_or_hangul(c));
@@ -157,6 +160,11 @@ impl Counts {
 fn is_han(c: char) -> bool {
     matches!(c as u32,
         0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
+}
+
+/// `，。、：？！（）「」《》` and the other CJK and full-width punctuation, none of them letters.
+fn is_cjk_punctuation(c: char) -> bool {
+    matches!(c as u32, 0x3000..=0x3004 | 0x3008..=0x3020 | 0xFF01..=0xFF20 | 0xFF3B..=0xFF40 | 0xFF5B..=0xFF65)
 }
 
 fn is_kana_or_hangul(c: char) -> bool {
@@ -221,6 +229,16 @@ mod tests {
     #[test]
     fn chinese_quoting_a_japanese_name_is_chinese() {
         assert_eq!(detect("我在日本买的ポケモン卡片，付款失败了，请帮忙查一下"), Language::ZhHans);
+    }
+
+    #[test]
+    fn cjk_punctuation_is_no_letter() {
+        let punctuation = "　、。〃〈〉《》「」『』【】〒〓〔〕〖〗〘〙〚〛〜〝〞〟〠！＂＃＄％＆＇（）＊＋，－．／０１９：；＜＝＞？＠［＼］＾＿｀｛｜｝～｟｠｡｢｣､･";
+        for c in punctuation.chars() {
+            assert!(is_cjk_punctuation(c), "{c}");
+            assert!(!c.is_alphabetic(), "{c} is a letter");
+        }
+        assert!(!is_cjk_punctuation('〆') && !is_cjk_punctuation('Ａ') && !is_cjk_punctuation('ｦ'));
     }
 
     #[test]

@@ -98,6 +98,11 @@ static PARSER: LazyLock<MessageParser> = LazyLock::new(|| {
         .default_header_raw()
 });
 
+/// The mail-parser configuration deskmail parses with (for benchmarks).
+pub fn message_parser() -> &'static MessageParser {
+    &PARSER
+}
+
 /// Parses one raw mail.
 pub fn parse(raw: &[u8]) -> Result<Inbound, ParseError> {
     let message = PARSER.parse(raw).ok_or(ParseError::NoHeaders)?;

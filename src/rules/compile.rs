@@ -95,7 +95,7 @@ impl Cond {
         }
     }
 
-    fn eval(&self, hits: &[Option<Evidence>], used: &mut Vec<usize>) -> bool {
+    fn eval(&self, hits: &[Option<Hit<'_>>], used: &mut Vec<usize>) -> bool {
         match self {
             Cond::Any(parts) => parts.iter().any(|p| p.eval(hits, used)),
             Cond::All(parts) => parts.iter().all(|p| p.eval(hits, used)),
@@ -424,12 +424,11 @@ fn is_word_char(c: char) -> bool {
 
 impl FieldIndex {
     /// Marks in `hits` every matcher of this field that fires on `values`.
-    fn scan(&self, values: &[Cow<'_, str>], specs: &[MatcherSpec], hits: &mut [Option<Evidence>]) {
-        let mut record = |id: usize, word: &str| {
-            let entry =
-                hits[id].get_or_insert_with(|| Evidence { field: self.name.clone(), matched: Vec::new() });
-            if !entry.matched.iter().any(|w| w == word) {
-                entry.matched.push(word.to_string());
+    fn scan<'r>(&'r self, values: &[Cow<'_, str>], specs: &'r [MatcherSpec], hits: &mut [Option<Hit<'r>>]) {
+        let mut record = |id: usize, word: Cow<'r, str>| {
+            let entry = hits[id].get_or_insert_with(|| Hit { field: &self.name, matched: Vec::new() });
+            if !entry.matched.contains(&word) {
+                entry.matched.push(word);
             }
         };
         for value in values {
@@ -438,7 +437,7 @@ impl FieldIndex {
                 for m in automaton.find_overlapping_iter(text.as_ref()) {
                     let pattern = &self.keyword_patterns[m.pattern().as_usize()];
                     if at_boundaries(&text, m.start(), m.end(), pattern) {
-                        record(pattern.matcher, &pattern.word);
+                        record(pattern.matcher, Cow::Borrowed(&pattern.word));
                     }
                 }
             }
@@ -451,16 +450,34 @@ impl FieldIndex {
             for i in matched {
                 let (id, regex) = &self.regex_matchers[i];
                 let found = regex.find(value).map_or("", |m| m.as_str());
-                record(*id, found);
+                record(*id, Cow::Owned(found.to_string()));
             }
             if !self.literals.is_empty() {
                 let lower = value.trim().to_lowercase();
                 for &id in &self.literals {
                     if let Some(word) = literal_match(&specs[id], &lower) {
-                        record(id, word);
+                        record(id, Cow::Borrowed(word));
                     }
                 }
             }
+        }
+    }
+}
+
+/// A matcher that fired: on which field, and the words it found there. Borrowed from the
+/// rule set where it can be, so that the many hits of a mail cost no allocation; it becomes
+/// [`Evidence`] only for the rule that decides (or for `--explain`).
+#[derive(Debug, Clone)]
+struct Hit<'r> {
+    field: &'r str,
+    matched: Vec<Cow<'r, str>>,
+}
+
+impl Hit<'_> {
+    fn evidence(&self) -> Evidence {
+        Evidence {
+            field: self.field.to_string(),
+            matched: self.matched.iter().map(|w| w.to_string()).collect(),
         }
     }
 }
@@ -519,7 +536,7 @@ impl RuleSet {
         verdict: &Verdict,
         mut trials: Option<&mut Vec<Trial>>,
     ) -> Classification {
-        let mut hits: Vec<Option<Evidence>> = vec![None; self.specs.len()];
+        let mut hits: Vec<Option<Hit<'_>>> = vec![None; self.specs.len()];
         for index in &self.fields {
             index.scan(&index.field.values(mail, verdict), &self.specs, &mut hits);
         }
@@ -537,7 +554,8 @@ impl RuleSet {
             if !matched && trials.is_none() {
                 continue;
             }
-            let evidence: Vec<Evidence> = used.iter().filter_map(|id| hits[*id].clone()).collect();
+            let evidence: Vec<Evidence> =
+                used.iter().filter_map(|id| hits[*id].as_ref().map(Hit::evidence)).collect();
             if let Some(trials) = trials.as_deref_mut() {
                 trials.push(trial(rule, matched, evidence.clone(), None));
             }

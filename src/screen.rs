@@ -121,8 +121,7 @@ fn list_or_bulk(mail: &Inbound) -> Option<Verdict> {
             return Some(Verdict::machine(AutomatedKind::AutoReply, "Precedence: auto_reply"));
         }
     }
-    let is_list_field = |name: &&str| name.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("list-"));
-    let name = mail.headers.names().find(is_list_field)?;
+    let name = mail.headers.name_starting_with("list-")?;
     Some(Verdict::machine(AutomatedKind::List, format!("header {}", name.to_ascii_lowercase())))
 }
 

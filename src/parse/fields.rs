@@ -36,9 +36,12 @@ impl HeaderFields {
         HeaderFields { raw: raw[..end].to_vec(), fields }
     }
 
-    /// Every field name, as written.
-    pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.fields.iter().filter_map(|(name, _)| std::str::from_utf8(self.name_bytes(name)).ok())
+    /// The name, as written, of the first field whose name starts with `prefix` (in any case).
+    pub fn name_starting_with(&self, prefix: &str) -> Option<&str> {
+        self.fields.iter().map(|(name, _)| self.name_bytes(name)).find_map(|name| {
+            let fits = name.get(..prefix.len()).is_some_and(|p| p.eq_ignore_ascii_case(prefix.as_bytes()));
+            fits.then(|| std::str::from_utf8(name).ok()).flatten()
+        })
     }
 
     /// The values of every field called `name` (case-insensitive) that are UTF-8, each on
@@ -71,8 +74,8 @@ mod tests {
             b"From: a@x\r\nX-Mailer: Foxmail\r\nReceived: from a\r\n\tby b\r\nreceived: from c\r\n\r\nhi";
         let message = mail_parser::MessageParser::default().parse(&raw[..]).unwrap();
         let fields = HeaderFields::of(&message);
-        let names: Vec<&str> = fields.names().collect();
-        assert_eq!(names, ["From", "X-Mailer", "Received", "received"]);
+        assert_eq!(fields.name_starting_with("x-"), Some("X-Mailer"));
+        assert_eq!(fields.name_starting_with("list-"), None);
         assert_eq!(fields.first("X-MAILER").as_deref(), Some("Foxmail"));
         assert_eq!(fields.values("received").collect::<Vec<_>>(), ["from a by b", "from c"]);
         assert_eq!(fields.first("subject"), None);

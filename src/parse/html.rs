@@ -26,13 +26,10 @@ static BLOCKQUOTE: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Converts HTML to plain text.
 pub fn to_text(html: &str) -> String {
-    let html = if has_tag(html, &["!--", "head", "style", "script", "template", "title"]) {
-        HIDDEN.replace_all(html, "")
-    } else {
-        Cow::Borrowed(html)
-    };
+    let [hidden, blockquote, link] = has_tags(html, [&HIDDEN_TAGS, &["blockquote"], &["a"]]);
+    let html = if hidden { HIDDEN.replace_all(html, "") } else { Cow::Borrowed(html) };
     let html = mark_line_breaks(&html);
-    let quoted = if has_tag(&html, &["blockquote"]) {
+    let quoted = if blockquote {
         BLOCKQUOTE.replace_all(&html, |caps: &regex::Captures<'_>| {
             let inner = to_text(&caps[1]);
             let lines: Vec<String> = inner.lines().map(|l| format!("&gt; {}", escape(l))).collect();
@@ -41,7 +38,7 @@ pub fn to_text(html: &str) -> String {
     } else {
         Cow::Borrowed(html.as_str())
     };
-    let with_links = if has_tag(&quoted, &["a"]) {
+    let with_links = if link {
         LINK.replace_all(&quoted, |caps: &regex::Captures<'_>| {
             let (url, label) = (&caps[1], &caps[2]);
             if url.starts_with("mailto:") || label.contains(url) {
@@ -57,15 +54,22 @@ pub fn to_text(html: &str) -> String {
     collapse_blank_lines(&text)
 }
 
-/// Whether `html` has a tag starting with one of `names` (in any case), so that the regexes
-/// for it run only on mail that has it.
-fn has_tag(html: &str, names: &[&str]) -> bool {
-    html.match_indices('<').any(|(at, _)| {
+/// The tags (or comments) whose content [`HIDDEN`] removes.
+const HIDDEN_TAGS: [&str; 6] = ["!--", "head", "style", "script", "template", "title"];
+
+/// For each group of tag names, whether `html` has a tag starting with one of them (in any
+/// case), so that the regexes for it run only on mail that has it.
+fn has_tags<const N: usize>(html: &str, groups: [&[&str]; N]) -> [bool; N] {
+    let mut found = [false; N];
+    for (at, _) in html.match_indices('<') {
         let after = &html.as_bytes()[at + 1..];
-        names
-            .iter()
-            .any(|name| after.get(..name.len()).is_some_and(|s| s.eq_ignore_ascii_case(name.as_bytes())))
-    })
+        let starts =
+            |name: &&str| after.get(..name.len()).is_some_and(|s| s.eq_ignore_ascii_case(name.as_bytes()));
+        for (group, found) in groups.iter().zip(&mut found) {
+            *found = *found || group.iter().any(starts);
+        }
+    }
+    found
 }
 
 /// What a tag does to the lines of the text, beyond what mail-parser's converter does.

@@ -92,8 +92,14 @@ const MARKER_STARTS: &[&str] =
 /// starts as in [`MARKER_STARTS`], or (`… 写道：`) ends with `写道` / `寫道` and a colon.
 fn could_be_a_marker(trimmed: &str) -> bool {
     let starts = |prefix: &&str| trimmed.get(..prefix.len()).is_some_and(|s| s.eq_ignore_ascii_case(prefix));
+    // The first bytes of MARKER_STARTS (0xE5..=0xE7 begin the Chinese ones in UTF-8).
+    let first_fits = trimmed.bytes().next().is_some_and(|b| {
+        matches!(b.to_ascii_lowercase(), b'-' | b'_' | b's' | b'g' | b'o' | b'f' | b'*' | 0xe5..=0xe7)
+    });
     let without_colon = trimmed.trim_end_matches([':', '：']);
-    MARKER_STARTS.iter().any(starts) || without_colon.ends_with("写道") || without_colon.ends_with("寫道")
+    first_fits && MARKER_STARTS.iter().any(starts)
+        || without_colon.ends_with("写道")
+        || without_colon.ends_with("寫道")
 }
 
 /// `On Mon, 1 Jan 2026, X <x@y> wrote:` and `在 2026年1月1日, X 写道:`, which clients
@@ -160,6 +166,15 @@ mod tests {
 
     fn new_text(body: &str) -> String {
         split(body).new_text
+    }
+
+    #[test]
+    fn marker_starts_begin_with_the_bytes_tested_first() {
+        for start in MARKER_STARTS {
+            assert!(could_be_a_marker(start), "{start}");
+            assert!(could_be_a_marker(&start.to_uppercase()), "{start}");
+        }
+        assert!(!could_be_a_marker("您好") && !could_be_a_marker("Hello"));
     }
 
     #[test]

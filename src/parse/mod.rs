@@ -369,10 +369,15 @@ fn attachment_name(raw: &[u8], part: &MessagePart<'_>) -> String {
 
 fn mime_type(part: &MessagePart<'_>) -> String {
     match part.content_type() {
-        Some(ct) => match ct.subtype() {
-            Some(sub) => format!("{}/{}", ct.ctype(), sub).to_ascii_lowercase(),
-            None => ct.ctype().to_ascii_lowercase(),
-        },
+        Some(ct) => {
+            let mut mime_type = ct.ctype().to_string();
+            if let Some(sub) = ct.subtype() {
+                mime_type.push('/');
+                mime_type.push_str(sub);
+            }
+            mime_type.make_ascii_lowercase();
+            mime_type
+        }
         None => "text/plain".into(),
     }
 }

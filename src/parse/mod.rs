@@ -151,20 +151,31 @@ fn return_path(message: &Message<'_>) -> Option<String> {
     Some(raw.trim().trim_start_matches('<').trim_end_matches('>').trim().to_lowercase())
 }
 
-/// The subject, re-decoded from its raw bytes when mail-parser could not decode it: unlabelled
-/// 8-bit text (read in the body's charset, or as detected), or encoded words that split a
-/// character between them (see [`header`]).
+/// The subject, re-decoded from its raw bytes when mail-parser could not decode it or may
+/// have trusted a wrong label: unlabelled 8-bit text (read in the body's charset, or as
+/// detected), encoded words that split a character between them, and encoded words labelled
+/// with a single-byte charset, in which any bytes decode "cleanly" (UTF-8 or GBK sent as
+/// `=?iso-8859-1?…?=` would come out as `Ã©` or `ÄúºÃ`; see [`header`]).
 fn subject(message: &Message<'_>, raw: &[u8], body_charset: &str) -> (String, bool) {
     let parsed = message.subject().unwrap_or_default();
-    if !parsed.contains('\u{FFFD}') {
-        return (clean_line(parsed), false);
-    }
-    let Some(field) = message.headers().iter().find(|h| h.name().eq_ignore_ascii_case("subject")) else {
-        return (clean_line(parsed), true);
+    let field = message.headers().iter().find(|h| h.name().eq_ignore_ascii_case("subject"));
+    let bytes = field.and_then(|f| raw.get(f.offset_start() as usize..f.offset_end() as usize));
+    let Some(bytes) = bytes.filter(|b| parsed.contains('\u{FFFD}') || has_single_byte_encoded_word(b)) else {
+        return (clean_line(parsed), parsed.contains('\u{FFFD}'));
     };
-    let bytes = &raw[field.offset_start() as usize..field.offset_end() as usize];
     let decoded = header::decode_words(bytes, Some(body_charset));
     (clean_line(&decoded.text), decoded.lossy)
+}
+
+/// Whether `field` has an RFC 2047 encoded word labelled with a single-byte charset.
+fn has_single_byte_encoded_word(field: &[u8]) -> bool {
+    field.windows(2).enumerate().filter(|(_, pair)| pair == b"=?").any(|(at, _)| {
+        let label = field[at + 2..].split(|&b| b == b'?').next().unwrap_or_default();
+        std::str::from_utf8(label)
+            .ok()
+            .and_then(decode::encoding_for_label)
+            .is_some_and(|encoding| encoding.is_single_byte())
+    })
 }
 
 /// One line of display text: folded whitespace, no control characters.
@@ -415,6 +426,21 @@ mod tests {
     fn empty_from_address_falls_back_to_the_display_name() {
         let mail = parse(b"From: MAILER-DAEMON <>\r\nSubject: x\r\n\r\nhi").unwrap();
         assert_eq!(mail.from_address, "mailer-daemon");
+    }
+
+    #[test]
+    fn regression_encoded_words_under_a_wrong_single_byte_label_are_read_by_their_bytes() {
+        // UTF-8 and GBK bytes, each labelled ISO-8859-1: both decode "cleanly" as Latin-1.
+        let utf8 = "=?iso-8859-1?B?6YCA5qy+6L+Y5rKh5Yiw?=";
+        let mail = parse(format!("From: a@x\r\nSubject: {utf8}\r\n\r\nhi").as_bytes()).unwrap();
+        assert_eq!(mail.subject, "退款还没到");
+        let gbk = "=?ISO-8859-1?B?ztK1xNXLu6exu8v4tqg=?=";
+        let mail = parse(format!("From: a@x\r\nSubject: {gbk}\r\n\r\nhi").as_bytes()).unwrap();
+        assert_eq!(mail.subject, "我的账户被锁定");
+        let latin1 = "=?iso-8859-1?Q?Gr=FC=DFe_aus_M=FCnchen?=";
+        let mail = parse(format!("From: a@x\r\nSubject: {latin1}\r\n\r\nhi").as_bytes()).unwrap();
+        assert_eq!(mail.subject, "Grüße aus München");
+        assert!(!mail.lossy);
     }
 
     #[test]

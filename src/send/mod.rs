@@ -11,6 +11,7 @@
 //! `confirm_within` is sent again.
 
 pub mod maildir;
+mod pool;
 pub mod smtp;
 
 use jiff::Timestamp;

@@ -279,14 +279,14 @@ impl Daemon<'_> {
             failpoint("after-batch-commit");
             // Stopped part-way, `outcomes` is shorter: the rest of the batch stays at the source.
             let done = &fresh[..outcomes.len()];
-            for (fetched, outcome) in done.iter().zip(&outcomes) {
+            for (fetched, (outcome, _)) in done.iter().zip(&outcomes) {
                 log_outcome(fetched, outcome);
                 crate::metrics::COUNTERS.observe(outcome);
                 report(fetched, outcome);
                 summary.count(outcome);
             }
             let settle: Vec<(&Handle, Settle)> =
-                done.iter().zip(&outcomes).map(|(f, outcome)| (&f.handle, destination(outcome))).collect();
+                done.iter().zip(&outcomes).map(|(f, (_, to))| (&f.handle, *to)).collect();
             source.settle(&settle).await?;
             self.checkpoint(source, done)?;
         }
@@ -311,8 +311,9 @@ impl Daemon<'_> {
 
     /// Runs the mails of a batch through the pipeline in one transaction and commits it once.
     /// When `stop` is set it finishes the mail in hand and commits what is done. Returns the
-    /// outcomes of the mails processed, in order; a storage error rolls back the whole batch.
-    fn process_batch(&self, batch: &[Fetched]) -> Result<Vec<Outcome>, Failure> {
+    /// outcomes of the mails processed, in order, each with where it is to be settled; a
+    /// storage error rolls back the whole batch.
+    fn process_batch(&self, batch: &[Fetched]) -> Result<Vec<(Outcome, Settle)>, Failure> {
         let mut store = self.lock();
         let tx = store.begin()?;
         let mut outcomes = Vec::with_capacity(batch.len());
@@ -320,7 +321,9 @@ impl Daemon<'_> {
             if self.stop.load(Ordering::SeqCst) {
                 break;
             }
-            outcomes.push(process_one(&tx, &self.context(), &fetched.mail)?);
+            let outcome = process_one(&tx, &self.context(), &fetched.mail)?;
+            let to = destination(&tx, &fetched.mail, &outcome)?;
+            outcomes.push((outcome, to));
         }
         tx.commit()?;
         Ok(outcomes)
@@ -361,13 +364,17 @@ fn process_one(tx: &Tx<'_>, ctx: &Context<'_>, mail: &RawMail) -> Result<Outcome
     }
 }
 
-/// Where a mail goes at the source once its outcome is committed.
-fn destination(outcome: &Outcome) -> Settle {
-    match outcome {
+/// Where a mail goes at the source once its outcome is committed. A duplicate goes where its
+/// first copy went: after a crash between a batch's commit and its settling, a quarantined
+/// mail comes back as a duplicate and belongs in Quarantine, not Processed. (Our own copies
+/// are not stored as messages: one read again is recognised again and goes to Sent.)
+fn destination(tx: &Tx<'_>, mail: &RawMail, outcome: &Outcome) -> Result<Settle, StoreError> {
+    Ok(match outcome {
+        Outcome::Duplicate if tx.is_quarantined(&pipeline::content_hash(&mail.bytes))? => Settle::Quarantined,
         Outcome::Duplicate | Outcome::Processed(_) => Settle::Processed,
         Outcome::Quarantined { .. } => Settle::Quarantined,
         Outcome::OwnCopy { .. } => Settle::Sent,
-    }
+    })
 }
 
 /// Tests make processing panic on chosen mail: `DESKMAIL_FAILPOINT=panic-processing:TEXT`

@@ -668,6 +668,15 @@ impl<'c> Tx<'c> {
             .map_err(StoreError::wrap("look up a message hash"))
     }
 
+    /// Whether the mail with this content key is held in quarantine (not processed).
+    pub fn is_quarantined(&self, hash: &str) -> Result<bool> {
+        self.tx
+            .query_row("SELECT 1 FROM messages WHERE hash = ?1 AND state = 'quarantined'", [hash], |_| Ok(()))
+            .optional()
+            .map(|r| r.is_some())
+            .map_err(StoreError::wrap("look up a quarantined message"))
+    }
+
     /// Marks an outgoing mail as handed to the transport (committed before it is sent).
     pub fn mark_sending(&self, id: i64, now: i64) -> Result<()> {
         self.tx

@@ -141,10 +141,20 @@ pub fn process_in(tx: &Tx<'_>, ctx: &Context<'_>, mail: &RawMail) -> Result<Outc
 
 /// Processes a quarantined mail again (after a fix), in one transaction with the release of
 /// its quarantine row, so a crash leaves it quarantined, never lost.
+///
+/// A mail quarantined for its size was kept as its header only: it is left as it is, and the
+/// reason says how to take it in whole.
 pub fn reprocess(store: &mut Store, ctx: &Context<'_>, id: i64) -> Result<Option<Outcome>, StoreError> {
-    let Some((bytes, origin, received_at)) = store.quarantined_raw(id)? else { return Ok(None) };
-    let received_at = Timestamp::from_second(received_at).unwrap_or(ctx.now);
-    let mail = RawMail { bytes, origin, received_at, oversize: None };
+    let Some(kept) = store.quarantined_raw(id)? else { return Ok(None) };
+    if let Some(size) = kept.size.filter(|&size| size > kept.raw.len() as i64) {
+        let reason = format!(
+            "only the header of this {size}-byte mail was kept; raise max_message_bytes if needed and \
+             move it from the quarantine folder back to the inbox to take it in whole"
+        );
+        return Ok(Some(Outcome::Quarantined { reason }));
+    }
+    let received_at = Timestamp::from_second(kept.received_at).unwrap_or(ctx.now);
+    let mail = RawMail { bytes: kept.raw, origin: kept.origin, received_at, oversize: None };
     let hash = content_hash(&mail.bytes);
     let tx = store.begin()?;
     tx.delete_quarantined(id)?;
@@ -175,6 +185,7 @@ pub fn quarantine(tx: &Tx<'_>, mail: &RawMail, hash: &str, reason: &str) -> Resu
         origin: &mail.origin,
         received_at: mail.received_at.as_second(),
         error: Some(reason),
+        size: mail.oversize.map(|size| size as i64),
         ..MessageRow::default()
     };
     tx.insert_message(&row, "quarantined")?;
@@ -361,6 +372,7 @@ fn message_row<'a>(
         action: Some(classification.action.as_str()),
         ticket_id: ticket,
         error: None,
+        size: None,
     }
 }
 

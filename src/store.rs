@@ -31,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_ingest.sql"),
     include_str!("../migrations/0003_bounces.sql"),
     include_str!("../migrations/0004_sla.sql"),
+    include_str!("../migrations/0005_size.sql"),
 ];
 
 /// The deskmail database.
@@ -73,6 +74,8 @@ pub struct MessageRow<'a> {
     pub action: Option<&'a str>,
     pub ticket_id: Option<i64>,
     pub error: Option<&'a str>,
+    /// The mail's size at its source when `raw` holds less (its header only).
+    pub size: Option<i64>,
 }
 
 /// An outgoing mail to queue.
@@ -125,9 +128,21 @@ pub struct QuarantinedMail {
     pub origin: String,
     pub received_at: i64,
     pub reason: String,
-    /// Bytes kept in the database: the whole mail, or only its header when it was over the
-    /// size limit (the reason then gives its full size).
+    /// The mail's size at its source.
     pub size: i64,
+    /// Bytes kept in the database: the whole mail, or only its header when it was over the
+    /// size limit (the whole mail is then in the quarantine folder at the source).
+    pub kept: i64,
+}
+
+/// What is kept of a quarantined mail, to process it again.
+#[derive(Debug, Clone)]
+pub struct QuarantinedRaw {
+    pub raw: Vec<u8>,
+    pub origin: String,
+    pub received_at: i64,
+    /// The size at the source when `raw` holds only the header.
+    pub size: Option<i64>,
 }
 
 /// A queued outgoing mail, as the sender sees it.
@@ -312,8 +327,8 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT id, origin, received_at, error, length(raw) FROM messages
-                 WHERE state = 'quarantined' ORDER BY id",
+                "SELECT id, origin, received_at, error, coalesce(size, length(raw)), length(raw)
+                 FROM messages WHERE state = 'quarantined' ORDER BY id",
             )
             .map_err(StoreError::wrap("list quarantined mail"))?;
         stmt.query_map([], |r| {
@@ -323,19 +338,27 @@ impl Store {
                 received_at: r.get(2)?,
                 reason: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
                 size: r.get(4)?,
+                kept: r.get(5)?,
             })
         })
         .and_then(|rows| rows.collect())
         .map_err(StoreError::wrap("list quarantined mail"))
     }
 
-    /// The raw bytes, origin and receipt time of a quarantined message.
-    pub fn quarantined_raw(&self, id: i64) -> Result<Option<(Vec<u8>, String, i64)>> {
+    /// What is kept of a quarantined message.
+    pub fn quarantined_raw(&self, id: i64) -> Result<Option<QuarantinedRaw>> {
         self.conn
             .query_row(
-                "SELECT raw, origin, received_at FROM messages WHERE id = ?1 AND state = 'quarantined'",
+                "SELECT raw, origin, received_at, size FROM messages WHERE id = ?1 AND state = 'quarantined'",
                 [id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                |r| {
+                    Ok(QuarantinedRaw {
+                        raw: r.get(0)?,
+                        origin: r.get(1)?,
+                        received_at: r.get(2)?,
+                        size: r.get(3)?,
+                    })
+                },
             )
             .optional()
             .map_err(StoreError::wrap("read a stored message"))
@@ -770,9 +793,9 @@ impl<'c> Tx<'c> {
             .execute(
                 "INSERT INTO messages (hash, raw, origin, received_at, message_id, from_address,
                     from_name, subject, language, charset, lossy, new_text, quoted_text, automated,
-                    category, rule, action, ticket_id, state, error)
+                    category, rule, action, ticket_id, state, error, size)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                         ?17, ?18, ?19, ?20)",
+                         ?17, ?18, ?19, ?20, ?21)",
                 params![
                     m.hash,
                     m.raw,
@@ -793,7 +816,8 @@ impl<'c> Tx<'c> {
                     m.action,
                     m.ticket_id,
                     state,
-                    m.error
+                    m.error,
+                    m.size
                 ],
             )
             .map_err(StoreError::wrap("record a message"))?;

@@ -176,6 +176,36 @@ fn a_mail_over_the_size_limit_is_quarantined_with_its_reason() {
 }
 
 #[test]
+fn an_oversize_mail_kept_as_its_header_shows_its_full_size_and_is_not_reprocessed_from_the_header() {
+    let settings = setup::demo_settings();
+    let loaded = daemon::load(&settings).unwrap();
+    let mut store = Store::open_in_memory().unwrap();
+    let ctx = Context {
+        settings: &settings,
+        rules: &loaded.rules,
+        templates: &loaded.templates,
+        now: Timestamp::now(),
+    };
+    let header = format!("{HEAD}\r\n").into_bytes();
+    let full_size = 30 * 1024 * 1024;
+    let mail = RawMail {
+        bytes: header.clone(),
+        origin: "imap:INBOX:1:7".into(),
+        received_at: Timestamp::now(),
+        oversize: Some(full_size),
+    };
+    assert!(matches!(pipeline::process(&mut store, &ctx, &mail).unwrap(), Outcome::Quarantined { .. }));
+    let listed = store.quarantined().unwrap();
+    assert_eq!((listed[0].size, listed[0].kept), (full_size as i64, header.len() as i64));
+    let Some(Outcome::Quarantined { reason }) = pipeline::reprocess(&mut store, &ctx, listed[0].id).unwrap()
+    else {
+        panic!("reprocessed from its header alone")
+    };
+    assert!(reason.contains("only the header"), "{reason}");
+    assert_eq!(store.quarantined().unwrap().len(), 1, "still quarantined, with its row");
+}
+
+#[test]
 fn a_locked_database_is_a_clear_temporary_failure() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("deskmail.db");

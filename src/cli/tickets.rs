@@ -100,8 +100,9 @@ pub fn quarantine(settings: &Settings, json: bool) -> Result<i32, Failure> {
         return Ok(0);
     }
     for q in &list {
+        let kept = if q.kept < q.size { " (header kept)" } else { "" };
         println!(
-            "{:>6}  {}  {:>9} bytes kept  {}",
+            "{:>6}  {}  {:>9} bytes{kept}  {}",
             q.id,
             super::local(settings, q.received_at),
             q.size,

@@ -21,6 +21,7 @@
 #      BENCH_DESKMAIL (a deskmail binary to measure instead of target/release/deskmail,
 #      e.g. an older build for a before/after comparison; implies no build of it),
 #      BENCH_PHASES ("backlog big latency": a subset runs only those parts).
+#      BENCH_BATCH (200: deskmail's batch_size in (b), and the floor's FETCH/MOVE size in (c)).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd -P)
@@ -39,7 +40,7 @@ BENCHBIN=$ROOT/target/release/deskmail-bench
 LIMIT=26214400                 # deskmail's default max_message_bytes (25 MiB)
 BIG_OK=$((LIMIT - 4096))       # the 25 MiB mail: just under the limit
 BIG_OVER=$((30 * 1024 * 1024)) # the 30 MiB mail: over it
-BATCH=200
+BATCH=${BENCH_BATCH:-200}
 PHASES=" ${BENCH_PHASES:-backlog big latency} "
 want() { [[ $PHASES == *" $1 "* ]]; }
 

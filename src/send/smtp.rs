@@ -121,15 +121,25 @@ impl SmtpTransport {
             }
             Security::StartTls(_) | Security::None => Box::new(tcp),
         };
-        let mut conn =
-            AsyncSmtpConnection::connect_with_transport(stream, &self.hello).await.map_err(classify)?;
+        let mut conn = AsyncSmtpConnection::connect_with_transport(stream, &self.hello)
+            .await
+            .map_err(|e| self.setup_failure("greeting", e))?;
         if let Security::StartTls(params) = &self.security {
-            conn.starttls(params.clone(), &self.hello).await.map_err(classify)?;
+            conn.starttls(params.clone(), &self.hello)
+                .await
+                .map_err(|e| self.setup_failure("STARTTLS", e))?;
         }
         if let Some(credentials) = &self.credentials {
-            conn.auth(DEFAULT_MECHANISMS, credentials).await.map_err(classify)?;
+            conn.auth(DEFAULT_MECHANISMS, credentials).await.map_err(|e| self.setup_failure("AUTH", e))?;
         }
         Ok(conn)
+    }
+
+    /// A refusal before any mail is named (the greeting, STARTTLS, AUTH — a wrong password
+    /// says 535) is about the server or our configuration, not about the mail: it is retried
+    /// with backoff and logged, never a reason to give up on a customer's answer.
+    fn setup_failure(&self, stage: &str, e: lettre::transport::smtp::Error) -> SendError {
+        SendError::Temporary(format!("{} refused at {stage}: {e}", self.target()))
     }
 
     /// A TCP connection to the server with TCP_NODELAY set.
@@ -391,6 +401,18 @@ mod tests {
         let port = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap().port();
         let failed = send(&transport(port), "ann@customer.test").await;
         assert!(matches!(&failed, Err(SendError::Temporary(e)) if e.contains("connect")), "{failed:?}");
+    }
+
+    #[tokio::test]
+    async fn a_server_refusing_the_session_is_a_temporary_failure_not_a_lost_mail() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            socket.write_all(b"554 5.3.2 no service for you\r\n").await.unwrap();
+        });
+        let failed = send(&transport(port), "ann@customer.test").await;
+        assert!(matches!(&failed, Err(SendError::Temporary(e)) if e.contains("greeting")), "{failed:?}");
     }
 
     #[tokio::test]

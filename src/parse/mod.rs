@@ -284,6 +284,8 @@ fn decode_part(raw: &[u8], part: &MessagePart<'_>) -> decode::Decoded {
 /// (encoding_rs's GB18030 family and Big5, HKSCS included) that [`decode::decode_text`]
 /// would, so the text is not decoded a second time.
 fn clean_chinese(part: &MessagePart<'_>, declared: Option<&str>, bytes: &[u8]) -> Option<decode::Decoded> {
+    // Not `decode::encoding_for_label`: only the labels mail-parser itself maps to those
+    // decoders (it does not know `cp950` or `euc-cn`, say), with the charset recorded for each.
     const LABELS: &[(&str, &str)] = &[
         ("gb2312", "gb18030"),
         ("csgb2312", "gb18030"),

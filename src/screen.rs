@@ -3,10 +3,10 @@
 
 use std::sync::LazyLock;
 
-use regex::Regex;
+use regex::RegexSet;
 use serde::Serialize;
 
-use crate::parse::Inbound;
+use crate::parse::{Inbound, clean_line};
 
 /// What kind of machine wrote a mail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -61,15 +61,65 @@ impl Verdict {
 
 /// Screens `mail`; `own_addresses` are the support address and any other address of ours.
 pub fn screen(mail: &Inbound, own_addresses: &[String]) -> Verdict {
+    let headers = MachineHeaders::of(mail);
     own_address(mail, own_addresses)
         .or_else(|| report(mail))
         .or_else(|| bounce_sender(mail))
-        .or_else(|| auto_submitted(mail))
-        .or_else(|| autoreply_headers(mail))
-        .or_else(|| list_or_bulk(mail))
+        .or_else(|| auto_submitted(&headers))
+        .or_else(|| autoreply_headers(&headers))
+        .or_else(|| list_or_bulk(&headers))
         .or_else(|| no_reply_sender(mail))
         .or_else(|| automatic_subject(mail))
         .unwrap_or_else(Verdict::human)
+}
+
+/// The header fields that mark machine mail: one for each vendor's autoresponder flag.
+const AUTOREPLY_HEADERS: [&str; 4] = ["x-autoreply", "x-autorespond", "x-autoresponder", "x-mailautoreply"];
+
+/// The header fields the loop policy reads, the first of each name (in any case), gathered
+/// in one pass over the header instead of one search per name.
+#[derive(Default)]
+struct MachineHeaders<'m> {
+    auto_submitted: Option<&'m str>,
+    /// Which of [`AUTOREPLY_HEADERS`] are present.
+    autoreply: [bool; AUTOREPLY_HEADERS.len()],
+    auto_response_suppress: Option<&'m str>,
+    precedence: Option<&'m str>,
+    /// The name, as written, of the first `List-*` field.
+    list: Option<&'m str>,
+}
+
+impl<'m> MachineHeaders<'m> {
+    fn of(mail: &'m Inbound) -> MachineHeaders<'m> {
+        let mut found = MachineHeaders::default();
+        for (name, value) in mail.headers.iter() {
+            // Every name looked for starts with one of these letters: most fields (Received,
+            // DKIM-Signature, Content-Type …) are passed over at their first byte.
+            let first = name.as_bytes().first().map(u8::to_ascii_lowercase);
+            if !matches!(first, Some(b'a' | b'x' | b'p' | b'l')) {
+                continue;
+            }
+            let is = |wanted: &str| name.eq_ignore_ascii_case(wanted);
+            // Like `Inbound::header`: the first value of the name that is UTF-8.
+            let keep = |slot: &mut Option<&'m str>| {
+                if slot.is_none() {
+                    *slot = std::str::from_utf8(value).ok();
+                }
+            };
+            if is("auto-submitted") {
+                keep(&mut found.auto_submitted);
+            } else if is("x-auto-response-suppress") {
+                keep(&mut found.auto_response_suppress);
+            } else if is("precedence") {
+                keep(&mut found.precedence);
+            } else if let Some(i) = AUTOREPLY_HEADERS.iter().position(|n| is(n)) {
+                found.autoreply[i] = true;
+            } else if name.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("list-")) {
+                found.list.get_or_insert(name);
+            }
+        }
+        found
+    }
 }
 
 fn own_address(mail: &Inbound, own: &[String]) -> Option<Verdict> {
@@ -85,35 +135,33 @@ fn report(mail: &Inbound) -> Option<Verdict> {
 
 fn bounce_sender(mail: &Inbound) -> Option<Verdict> {
     let local = local_part(&mail.from_address);
-    let squashed: String = local.chars().filter(char::is_ascii_alphanumeric).collect();
-    if squashed == "mailerdaemon" || squashed == "postmaster" {
+    if squashed_is(local, "mailerdaemon") || squashed_is(local, "postmaster") {
         return Some(Verdict::machine(AutomatedKind::Bounce, format!("sender {local}")));
     }
     (mail.return_path.as_deref() == Some(""))
         .then(|| Verdict::machine(AutomatedKind::Bounce, "null Return-Path <>"))
 }
 
-fn auto_submitted(mail: &Inbound) -> Option<Verdict> {
-    let value = mail.header("auto-submitted")?;
+fn auto_submitted(headers: &MachineHeaders<'_>) -> Option<Verdict> {
+    let value = clean_line(headers.auto_submitted?);
     let keyword = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     (keyword != "no" && !keyword.is_empty())
         .then(|| Verdict::machine(AutomatedKind::AutoReply, format!("Auto-Submitted: {keyword}")))
 }
 
-fn autoreply_headers(mail: &Inbound) -> Option<Verdict> {
-    for name in ["x-autoreply", "x-autorespond", "x-autoresponder", "x-mailautoreply"] {
-        if mail.header(name).is_some() {
-            return Some(Verdict::machine(AutomatedKind::AutoReply, format!("header {name}")));
-        }
+fn autoreply_headers(headers: &MachineHeaders<'_>) -> Option<Verdict> {
+    if let Some(i) = headers.autoreply.iter().position(|present| *present) {
+        let name = AUTOREPLY_HEADERS[i];
+        return Some(Verdict::machine(AutomatedKind::AutoReply, format!("header {name}")));
     }
-    let suppress = mail.header("x-auto-response-suppress")?.to_ascii_lowercase();
+    let suppress = headers.auto_response_suppress?.to_ascii_lowercase();
     (suppress.contains("all") || suppress.contains("oof"))
         .then(|| Verdict::machine(AutomatedKind::AutoReply, "X-Auto-Response-Suppress"))
 }
 
-fn list_or_bulk(mail: &Inbound) -> Option<Verdict> {
-    if let Some(precedence) = mail.header("precedence") {
-        let p = precedence.trim().to_ascii_lowercase();
+fn list_or_bulk(headers: &MachineHeaders<'_>) -> Option<Verdict> {
+    if let Some(precedence) = headers.precedence {
+        let p = clean_line(precedence).to_ascii_lowercase();
         if ["bulk", "junk", "list"].contains(&p.as_str()) {
             return Some(Verdict::machine(AutomatedKind::List, format!("Precedence: {p}")));
         }
@@ -121,15 +169,14 @@ fn list_or_bulk(mail: &Inbound) -> Option<Verdict> {
             return Some(Verdict::machine(AutomatedKind::AutoReply, "Precedence: auto_reply"));
         }
     }
-    let name = mail.headers.name_starting_with("list-")?;
+    let name = headers.list?;
     Some(Verdict::machine(AutomatedKind::List, format!("header {}", name.to_ascii_lowercase())))
 }
 
 fn no_reply_sender(mail: &Inbound) -> Option<Verdict> {
     let local = local_part(&mail.from_address);
-    let squashed: String = local.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
     let no_reply =
-        ["noreply", "donotreply", "noanswer", "donotrespond"].iter().any(|p| squashed.starts_with(p))
+        ["noreply", "donotreply", "noanswer", "donotrespond"].iter().any(|p| squashed_starts_with(local, p))
             || local.ends_with("-request")
             || local.starts_with("owner-")
             || local.ends_with("-owner")
@@ -141,30 +188,47 @@ fn no_reply_sender(mail: &Inbound) -> Option<Verdict> {
 }
 
 fn automatic_subject(mail: &Inbound) -> Option<Verdict> {
-    if BOUNCE_SUBJECT.is_match(&mail.subject) {
-        return Some(Verdict::machine(AutomatedKind::Bounce, "bounce subject"));
+    // One search for both kinds; a bounce subject wins over an auto-reply one.
+    let matched = AUTOMATIC_SUBJECTS.matches(&mail.subject);
+    if matched.matched(BOUNCE_SUBJECT) {
+        Some(Verdict::machine(AutomatedKind::Bounce, "bounce subject"))
+    } else if matched.matched(AUTO_REPLY_SUBJECT) {
+        Some(Verdict::machine(AutomatedKind::AutoReply, "auto-reply subject"))
+    } else {
+        None
     }
-    AUTO_REPLY_SUBJECT
-        .is_match(&mail.subject)
-        .then(|| Verdict::machine(AutomatedKind::AutoReply, "auto-reply subject"))
+}
+
+/// `local` without its punctuation (`no-reply`, `do_not_reply` and `mailer.daemon` are
+/// spelt many ways): its ASCII letters and digits, compared without building a string.
+fn squashed(local: &str) -> impl Iterator<Item = u8> + '_ {
+    local.bytes().filter(u8::is_ascii_alphanumeric)
+}
+
+fn squashed_is(local: &str, word: &str) -> bool {
+    squashed(local).eq(word.bytes())
+}
+
+fn squashed_starts_with(local: &str, prefix: &str) -> bool {
+    let mut letters = squashed(local);
+    prefix.bytes().all(|b| letters.next() == Some(b))
 }
 
 fn local_part(address: &str) -> &str {
     address.rsplit_once('@').map_or(address, |(local, _)| local)
 }
 
-static BOUNCE_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?i)^\s*((fwd?|fw|re)\s*:\s*)*(undeliverable|undelivered mail|delivery status notification|delivery (has )?failed|mail delivery (failed|failure|system)|returned mail|failure notice|loop alert|mail loop|complaint about message from|abuse report|non[- ]?delivery|delivery failure|系统退信|退信|投递失败|无法投递|無法傳遞|未能送达)",
-    )
-    .expect("bounce subject regex")
-});
+/// The indexes of the two patterns in [`AUTOMATIC_SUBJECTS`].
+const BOUNCE_SUBJECT: usize = 0;
+const AUTO_REPLY_SUBJECT: usize = 1;
 
-static AUTO_REPLY_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
+/// Subjects of bounces (first) and of auto-replies (second), in English and Chinese.
+static AUTOMATIC_SUBJECTS: LazyLock<RegexSet> = LazyLock::new(|| {
+    RegexSet::new([
+        r"(?i)^\s*((fwd?|fw|re)\s*:\s*)*(undeliverable|undelivered mail|delivery status notification|delivery (has )?failed|mail delivery (failed|failure|system)|returned mail|failure notice|loop alert|mail loop|complaint about message from|abuse report|non[- ]?delivery|delivery failure|系统退信|退信|投递失败|无法投递|無法傳遞|未能送达)",
         r"(?i)^\s*((automatic|auto)[ -]?(reply|response)|autoreply|out of (the )?office|away from (the )?office|on vacation|vacation reply|自动回复|自動回覆|自動回复|自动答复|自動答覆|休假|不在办公室|不在辦公室)",
-    )
-    .expect("auto-reply subject regex")
+    ])
+    .expect("automatic subject regexes")
 });
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //! deskmail-bench generate N OUTDIR [--seed S]
 //! deskmail-bench rules N --corpus DIR [--reps N] [--seed S] [--rules DIR] [--templates DIR]
 //! deskmail-bench profile DIR... [--reps N]
+//! deskmail-bench profile-mail-parser DIR... [--reps N]
 //! ```
 //!
 //! `scripts/bench.sh` runs all of them in release mode.
@@ -26,7 +27,8 @@ const USAGE: &str = "usage:
   deskmail-bench corpus DIR... [--reps N] [--rules DIR] [--templates DIR]
   deskmail-bench generate N OUTDIR [--seed S]
   deskmail-bench rules N --corpus DIR [--reps N] [--seed S] [--rules DIR] [--templates DIR]
-  deskmail-bench profile DIR... [--reps N]   (deskmail's work only, to run under `perf record`)";
+  deskmail-bench profile DIR... [--reps N]   (deskmail's work only, to run under `perf record`)
+  deskmail-bench profile-mail-parser DIR... [--reps N]   (mail-parser alone, the same way)";
 
 /// The support address the screen stage treats as ours (as in `fixtures/demo.toml`).
 const OWN_ADDRESS: &str = "support@example.test";
@@ -53,7 +55,7 @@ fn run(args: &[String]) -> Result<(), String> {
             corpus(&opts)
         }
         Some("generate") => generate(&opts),
-        Some("profile") => profile(&opts),
+        Some("profile" | "profile-mail-parser") => profile(&opts),
         Some("rules") => {
             machine(args);
             rules(&opts)
@@ -293,9 +295,12 @@ fn profile(opts: &Options) -> Result<(), String> {
     let mails = load_mails(&dirs)?;
     let reps = reps_for(opts, mails.len());
     let own = own();
+    let mail_parser_only = opts.positional.first().is_some_and(|p| p == "profile-mail-parser");
     let elapsed = time_reps(reps, || {
         for raw in &mails {
-            if let Ok(inbound) = parse::parse(black_box(raw)) {
+            if mail_parser_only {
+                black_box(mail_parser::MessageParser::default().parse(black_box(raw.as_slice())));
+            } else if let Ok(inbound) = parse::parse(black_box(raw)) {
                 let verdict = screen::screen(&inbound, &own);
                 black_box(rules.classify(&inbound, &verdict));
             }

@@ -24,23 +24,20 @@ impl HeaderFields {
         let raw = message.raw_message();
         let headers = message.root_part().headers();
         let end = headers.iter().map(|h| h.offset_end as usize).max().unwrap_or(0).min(raw.len());
-        let fields = headers
-            .iter()
-            .filter_map(|h| {
-                let (field, value) =
-                    (h.offset_field as usize, h.offset_start as usize..h.offset_end as usize);
-                let colon = raw.get(field..value.start)?.iter().position(|&b| b == b':')?;
-                (value.end <= end).then_some((field..field + colon, value))
-            })
-            .collect();
+        let mut fields = Vec::with_capacity(headers.len());
+        fields.extend(headers.iter().filter_map(|h| {
+            let (field, value) = (h.offset_field as usize, h.offset_start as usize..h.offset_end as usize);
+            let colon = raw.get(field..value.start)?.iter().position(|&b| b == b':')?;
+            (value.end <= end).then_some((field..field + colon, value))
+        }));
         HeaderFields { raw: raw[..end].to_vec(), fields }
     }
 
-    /// The name, as written, of the first field whose name starts with `prefix` (in any case).
-    pub fn name_starting_with(&self, prefix: &str) -> Option<&str> {
-        self.fields.iter().map(|(name, _)| self.name_bytes(name)).find_map(|name| {
-            let fits = name.get(..prefix.len()).is_some_and(|p| p.eq_ignore_ascii_case(prefix.as_bytes()));
-            fits.then(|| std::str::from_utf8(name).ok()).flatten()
+    /// Every field whose name is UTF-8, in order: the name as written, and the value's bytes
+    /// as written (checked for UTF-8 only by whoever reads them: most fields are never read).
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.fields.iter().filter_map(|(name, value)| {
+            Some((std::str::from_utf8(self.name_bytes(name)).ok()?, &self.raw[value.clone()]))
         })
     }
 
@@ -74,8 +71,8 @@ mod tests {
             b"From: a@x\r\nX-Mailer: Foxmail\r\nReceived: from a\r\n\tby b\r\nreceived: from c\r\n\r\nhi";
         let message = mail_parser::MessageParser::default().parse(&raw[..]).unwrap();
         let fields = HeaderFields::of(&message);
-        assert_eq!(fields.name_starting_with("x-"), Some("X-Mailer"));
-        assert_eq!(fields.name_starting_with("list-"), None);
+        let names: Vec<&str> = fields.iter().map(|(name, _)| name).collect();
+        assert_eq!(names, ["From", "X-Mailer", "Received", "received"]);
         assert_eq!(fields.first("X-MAILER").as_deref(), Some("Foxmail"));
         assert_eq!(fields.values("received").collect::<Vec<_>>(), ["from a by b", "from c"]);
         assert_eq!(fields.first("subject"), None);

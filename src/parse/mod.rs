@@ -158,7 +158,7 @@ fn return_path(message: &Message<'_>) -> Option<String> {
 /// `=?iso-8859-1?…?=` would come out as `Ã©` or `ÄúºÃ`; see [`header`]).
 fn subject(message: &Message<'_>, raw: &[u8], body_charset: &str) -> (String, bool) {
     let parsed = message.subject().unwrap_or_default();
-    let field = message.headers().iter().find(|h| h.name().eq_ignore_ascii_case("subject"));
+    let field = message.headers().iter().find(|h| h.name == HeaderName::Subject);
     let bytes = field.and_then(|f| raw.get(f.offset_start() as usize..f.offset_end() as usize));
     let Some(bytes) = bytes.filter(|b| parsed.contains('\u{FFFD}') || has_single_byte_encoded_word(b)) else {
         return (clean_line(parsed), parsed.contains('\u{FFFD}'));
@@ -179,7 +179,7 @@ fn has_single_byte_encoded_word(field: &[u8]) -> bool {
 }
 
 /// One line of display text: folded whitespace, no control characters.
-fn clean_line(text: &str) -> String {
+pub fn clean_line(text: &str) -> String {
     let mut line = String::with_capacity(text.len());
     let mut word_start = None;
     let mut i = 0;
@@ -383,8 +383,10 @@ fn attachment_name(raw: &[u8], part: &MessagePart<'_>) -> String {
 fn mime_type(part: &MessagePart<'_>) -> String {
     match part.content_type() {
         Some(ct) => {
-            let mut mime_type = ct.ctype().to_string();
-            if let Some(sub) = ct.subtype() {
+            let subtype = ct.subtype();
+            let mut mime_type = String::with_capacity(ct.ctype().len() + 1 + subtype.map_or(0, str::len));
+            mime_type.push_str(ct.ctype());
+            if let Some(sub) = subtype {
                 mime_type.push('/');
                 mime_type.push_str(sub);
             }

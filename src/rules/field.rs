@@ -74,7 +74,7 @@ impl Field {
             Field::QuotedText => one(&mail.quoted_text),
             Field::Body => one(&mail.body),
             Field::Text if is_reply_subject(&mail.subject) => one(&mail.new_text),
-            Field::Text => vec![Cow::Owned(format!("{}\n{}", mail.subject, mail.new_text))],
+            Field::Text => vec![Cow::Owned(subject_and_new_text(mail))],
             Field::From => one(&mail.from_address),
             Field::FromDomain => one(mail.from_domain()),
             Field::Header(name) => mail.headers.values(name).map(Cow::Owned).collect(),
@@ -90,13 +90,25 @@ impl Field {
     }
 }
 
+/// The subject and the new text as one value, a line apart.
+fn subject_and_new_text(mail: &Inbound) -> String {
+    let mut text = String::with_capacity(mail.subject.len() + 1 + mail.new_text.len());
+    text.push_str(&mail.subject);
+    text.push('\n');
+    text.push_str(&mail.new_text);
+    text
+}
+
 /// `Re: …`, `回复: …` and the like.
 pub fn is_reply_subject(subject: &str) -> bool {
     static REPLY: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
         regex::Regex::new(r"(?i)^\s*(re|aw|sv|antw|回复|回覆|回復|答复|答覆)\s*(\[\d+\])?\s*[:：]")
             .expect("reply regex")
     });
-    REPLY.is_match(subject)
+    // Every prefix above starts with one of these: most subjects are ruled out without
+    // the cost of a regex search, which is paid on every mail.
+    let first = subject.trim_start().chars().next().map(|c| c.to_ascii_lowercase());
+    matches!(first, Some('r' | 'a' | 's' | '回' | '答')) && REPLY.is_match(subject)
 }
 
 fn visible_attachments(mail: &Inbound) -> impl Iterator<Item = &crate::parse::Attachment> {
@@ -112,6 +124,10 @@ mod tests {
         assert!(is_reply_subject("Re: 忘记登录密码 [#1043]"));
         assert!(is_reply_subject("回复：退款"));
         assert!(!is_reply_subject("Refund"));
+        for prefix in ["re", "AW", "Sv", "antw", "回复", "回覆", "回復", "答复", "答覆"] {
+            assert!(is_reply_subject(&format!(" {prefix}: x")), "{prefix}");
+            assert!(is_reply_subject(&format!("{prefix} [2]：x")), "{prefix}");
+        }
     }
 
     #[test]

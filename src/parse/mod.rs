@@ -147,7 +147,7 @@ fn sender(message: &Message<'_>) -> Option<(String, String)> {
 }
 
 fn return_path(message: &Message<'_>) -> Option<String> {
-    let raw = message.header_raw("Return-Path")?;
+    let raw = message.header_raw(HeaderName::ReturnPath)?;
     Some(raw.trim().trim_start_matches('<').trim_end_matches('>').trim().to_lowercase())
 }
 

@@ -21,7 +21,7 @@ pub struct Split {
 /// Splits `body` at the first quote or signature marker; stray `>` lines before it are
 /// quoted too. Lines after the marker are not looked at: the history is kept as written.
 pub fn split(body: &str) -> Split {
-    let (mut new_lines, mut quoted_lines) = (Vec::new(), Vec::new());
+    let (mut new_text, mut quoted) = (String::with_capacity(body.len()), String::new());
     let mut cut = body.len();
     let mut offset = 0;
     for line_with_end in body.split_inclusive('\n') {
@@ -32,32 +32,24 @@ pub fn split(body: &str) -> Split {
             cut = offset;
             break;
         }
-        if is_quoted_line(line) {
-            quoted_lines.push(line);
-        } else {
-            new_lines.push(line);
-        }
+        push_line(if is_quoted_line(line) { &mut quoted } else { &mut new_text }, line);
         offset += line_with_end.len();
     }
-    quoted_lines.push(&body[cut..]);
-    Split { new_text: tidy(&new_lines), quoted: tidy(&quoted_lines) }
+    push_line(&mut quoted, &body[cut..]);
+    Split { new_text: tidy(new_text), quoted: tidy(quoted) }
 }
 
-/// The lines joined, without the blank lines and spaces at either end.
-fn tidy(lines: &[&str]) -> String {
-    let is_blank = |line: &&str| line.trim().is_empty();
-    let start = lines.iter().position(|l| !is_blank(l)).unwrap_or(lines.len());
-    let end = lines.iter().rposition(|l| !is_blank(l)).map_or(start, |i| i + 1);
-    let lines = &lines[start..end];
-    let mut text = String::with_capacity(lines.iter().map(|l| l.len() + 1).sum());
-    for (i, line) in lines.iter().enumerate() {
-        let line = if i == 0 { line.trim_start() } else { line };
-        let line = if i + 1 == lines.len() { line.trim_end() } else { line };
-        if i > 0 {
-            text.push('\n');
-        }
-        text.push_str(line);
-    }
+/// Appends `line` to `text`, a line below what it holds.
+fn push_line(text: &mut String, line: &str) {
+    text.push_str(line);
+    text.push('\n');
+}
+
+/// The lines without the blank lines and spaces at either end.
+fn tidy(mut text: String) -> String {
+    text.truncate(text.trim_end().len());
+    let start = text.len() - text.trim_start().len();
+    text.drain(..start);
     text
 }
 

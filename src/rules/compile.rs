@@ -95,6 +95,18 @@ impl Cond {
         }
     }
 
+    /// Whether the condition holds, given which matchers fired.
+    fn holds(&self, hits: &[Option<Hit<'_>>]) -> bool {
+        match self {
+            Cond::Any(parts) => parts.iter().any(|p| p.holds(hits)),
+            Cond::All(parts) => parts.iter().all(|p| p.holds(hits)),
+            Cond::Not(inner) => !inner.holds(hits),
+            Cond::Leaf(id) => hits[*id].is_some(),
+        }
+    }
+
+    /// Whether the condition holds, and in `used` the matchers that fired as it was
+    /// evaluated: the evidence. Only the deciding rule (and `--explain`) needs it.
     fn eval(&self, hits: &[Option<Hit<'_>>], used: &mut Vec<usize>) -> bool {
         match self {
             Cond::Any(parts) => parts.iter().any(|p| p.eval(hits, used)),
@@ -549,11 +561,11 @@ impl RuleSet {
                 }
                 continue;
             }
-            used.clear();
-            let matched = rule.when.eval(&hits, &mut used);
-            if !matched && trials.is_none() {
+            if trials.is_none() && !rule.when.holds(&hits) {
                 continue;
             }
+            used.clear();
+            let matched = rule.when.eval(&hits, &mut used);
             let evidence: Vec<Evidence> =
                 used.iter().filter_map(|id| hits[*id].as_ref().map(Hit::evidence)).collect();
             if let Some(trials) = trials.as_deref_mut() {

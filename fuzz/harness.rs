@@ -209,8 +209,13 @@ fn threading(data: &[u8]) -> Result<(), String> {
         subject: &subject,
         automatic: true,
     };
-    let built = compose::build(&envelope, &rendered).map_err(|e| format!("cannot build: {e}"))?;
-    check_header_section(&built)
+    match compose::build(&envelope, &rendered) {
+        Ok(built) => check_header_section(&built),
+        // A sender address the builder refuses gets no mail (the pipeline records why); the
+        // header lines of a fuzzed mail can make any word its sender.
+        Err(compose::BuildError::Address(_)) => Ok(()),
+        Err(e) => Err(format!("cannot build: {e}")),
+    }
 }
 
 /// A ticket number (1 to 12 digits, as tags carry) from the bytes of a field.

@@ -30,7 +30,8 @@ pub enum Target {
 }
 
 impl Target {
-    pub const ALL: [Target; 5] = [Target::Parse, Target::Screen, Target::Thread, Target::Rules, Target::Compose];
+    pub const ALL: [Target; 5] =
+        [Target::Parse, Target::Screen, Target::Thread, Target::Rules, Target::Compose];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -274,11 +275,19 @@ pub fn check_problem_places(dir: &Path, files: &[(&str, &[u8])], problems: &[Pro
         }
         let lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
         let Some(line) = problem.line.checked_sub(1).and_then(|i| lines.get(i)) else {
-            return Err(format!("problem on line {} of a {}-line file: {problem}", problem.line, lines.len()));
+            return Err(format!(
+                "problem on line {} of a {}-line file: {problem}",
+                problem.line,
+                lines.len()
+            ));
         };
         let width = String::from_utf8_lossy(line).chars().count() + 1;
         if problem.col < 1 || problem.col > width {
-            return Err(format!("problem at column {} of a line of {} characters: {problem}", problem.col, width - 1));
+            return Err(format!(
+                "problem at column {} of a line of {} characters: {problem}",
+                problem.col,
+                width - 1
+            ));
         }
     }
     Ok(())
@@ -367,7 +376,11 @@ pub struct Customer<'a> {
 /// Renders `template` in `language` for this customer and builds the mail as the pipeline
 /// does; checks the HTML part and the header section. An address the builder refuses is a
 /// fine answer (nothing is sent).
-pub fn render_and_build_one(template: &str, language: Language, customer: &Customer<'_>) -> Result<(), String> {
+pub fn render_and_build_one(
+    template: &str,
+    language: Language,
+    customer: &Customer<'_>,
+) -> Result<(), String> {
     let ctx = context(customer.name.to_string(), customer.subject.to_string(), customer.ticket);
     let place = format!("{template} in {}", language.tag());
     let rendered = TEMPLATES.render(template, language, &ctx).map_err(|e| format!("{place}: {e}"))?;
@@ -445,10 +458,16 @@ pub fn check_header_section(raw: &[u8]) -> Result<(), String> {
     let head = &raw[..end + 2];
     for (i, &b) in head.iter().enumerate() {
         if b == b'\r' && head.get(i + 1) != Some(&b'\n') {
-            return Err(format!("bare CR in the header section at byte {i}: {}", String::from_utf8_lossy(head)));
+            return Err(format!(
+                "bare CR in the header section at byte {i}: {}",
+                String::from_utf8_lossy(head)
+            ));
         }
         if b == b'\n' && (i == 0 || head[i - 1] != b'\r') {
-            return Err(format!("bare LF in the header section at byte {i}: {}", String::from_utf8_lossy(head)));
+            return Err(format!(
+                "bare LF in the header section at byte {i}: {}",
+                String::from_utf8_lossy(head)
+            ));
         }
     }
     let text = String::from_utf8_lossy(head);

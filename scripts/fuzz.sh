@@ -106,8 +106,8 @@ summary() {
     seconds=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -n 1)
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
-    cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 | cut -d' ' -f2)
-    ft=$(grep -o 'ft: [0-9]*' "$log" | tail -n 1 | cut -d' ' -f2)
+    cov=$(grep -ao 'cov: [0-9]*' "$log" | tail -n 1 | cut -d' ' -f2)
+    ft=$(grep -ao 'ft: [0-9]*' "$log" | tail -n 1 | cut -d' ' -f2)
     findings=$(find "fuzz/artifacts/$target" -type f -newer "fuzz/logs/$target.start" -printf '%p ' 2>/dev/null)
     # A finding ends the run before libFuzzer's "Done" line: the time is then unknown.
     printf '%-8s %6ss  execs %-10s exec/s %-7s cov %-6s ft %-7s findings: %s\n' "$target" "${seconds:-?}" \

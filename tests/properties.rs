@@ -1,6 +1,8 @@
-//! Property tests: proptest stands in for cargo-fuzz (which needs a nightly toolchain). Each
+//! Property tests: the same promises the cargo-fuzz targets check (`fuzz/`, run by
+//! `scripts/fuzz.sh` on stable), explored with generators that know mail structure. Each
 //! property runs a bounded number of cases so the file finishes in seconds; inputs proptest
-//! once found to break a property are kept below as `regression_*` tests.
+//! once found to break a property are kept below as `regression_*` tests. The checks
+//! themselves are the fuzz harness's (`fuzz/harness.rs`), shared with the fuzz targets.
 //!
 //! - parsing never panics, on arbitrary bytes, MIME-ish fragment soup and mutated sample mails;
 //! - the loop policy: mail with the classic machine signals is never screened as human;
@@ -9,14 +11,17 @@
 //! - templates rendered with hostile customer fields build mails without injected headers,
 //!   bare CR/LF in headers, or customer `<script` in the HTML part.
 
+#[path = "../fuzz/harness.rs"]
+mod harness;
+
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
-use deskmail::compose::{self, Envelope, Rendered, TemplateContext, Templates};
-use deskmail::parse::{self, Inbound, Language, ParseError};
-use deskmail::rules::RuleSet;
+use deskmail::compose::{self, Envelope, Rendered};
+use deskmail::parse::{self, Inbound};
 use deskmail::screen;
-use deskmail::thread::{self, Lookup};
+use deskmail::thread;
+use harness::{Customer, OWN, check_header_section, own};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 
@@ -29,12 +34,6 @@ fn config() -> ProptestConfig {
 
 fn manifest(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
-}
-
-const OWN: &str = "support@example.test";
-
-fn own() -> Vec<String> {
-    vec![OWN.to_string()]
 }
 
 // ---------------------------------------------------------------------------------------
@@ -53,29 +52,9 @@ static FIXTURES: LazyLock<Vec<Vec<u8>>> = LazyLock::new(|| {
     paths.iter().map(|p| std::fs::read(p).expect("fixture")).collect()
 });
 
-/// Parses and checks what `Inbound` promises; a `ParseError` is a fine answer.
+/// The harness's parse check, as a proptest failure.
 fn parse_checked(raw: &[u8]) -> Result<Option<Inbound>, TestCaseError> {
-    match parse::parse(raw) {
-        Ok(mail) => {
-            prop_assert!(!mail.from_address.is_empty(), "empty sender address");
-            prop_assert_eq!(&mail.from_address, &mail.from_address.to_lowercase(), "sender not lower-case");
-            for (what, value) in [("subject", &mail.subject), ("from_name", &mail.from_name)] {
-                prop_assert!(
-                    !value.chars().any(char::is_control),
-                    "control character in {}: {:?}",
-                    what,
-                    value
-                );
-            }
-            // The later stages must not panic on whatever came out either.
-            let verdict = screen::screen(&mail, &own());
-            let _ = DEFAULT_RULES.classify(&mail, &verdict);
-            let _ = thread::resolve(&mail, &FakeLookup);
-            let _ = thread::subject_tags(&mail.subject);
-            Ok(Some(mail))
-        }
-        Err(ParseError::NoHeaders | ParseError::NoSender) => Ok(None),
-    }
+    harness::parse_checked(raw).map_err(TestCaseError::fail)
 }
 
 /// Pieces of real MIME, shuffled together into mails that reach deep into the parser.
@@ -321,20 +300,6 @@ proptest! {
 // ---------------------------------------------------------------------------------------
 // Threading headers and subject tags
 
-struct FakeLookup;
-
-impl Lookup for FakeLookup {
-    fn ticket_of_our_message(&self, ids: &[String]) -> Option<i64> {
-        ids.iter().any(|i| i.ends_with("@support.test")).then_some(1)
-    }
-    fn ticket_of_customer_message(&self, ids: &[String], customer: &str) -> Option<i64> {
-        ids.first().filter(|i| i.as_str() == customer).map(|_| 2)
-    }
-    fn ticket_customer(&self, ticket: i64) -> Option<String> {
-        (ticket % 2 == 0).then(|| "ann@customer.test".to_string())
-    }
-}
-
 /// Message-ID lists as they come: brackets, blanks, comments, line breaks, other scripts.
 fn id_list() -> impl Strategy<Value = String> {
     let pool = prop::sample::select(
@@ -504,33 +469,16 @@ fn rule_text() -> impl Strategy<Value = String> {
 /// Problems of `files` (name, bytes) in a fresh rules directory.
 fn check_rules(files: &[(&str, Vec<u8>)]) -> (PathBuf, Vec<deskmail::rules::Problem>, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
-    for (name, bytes) in files {
-        std::fs::write(dir.path().join(name), bytes).expect("write rule file");
-    }
-    let problems = RuleSet::check(dir.path(), &|name| name == "refund" || name == "ack");
+    let files: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (*n, b.as_slice())).collect();
+    let problems = harness::check_rule_files(dir.path(), &files);
     (dir.path().to_path_buf(), problems, dir)
 }
 
-/// Every problem in a non-empty file is on a line of it.
+/// Every problem in a non-empty file is on a line and a column of it.
 fn check_problem_lines(files: &[(&str, Vec<u8>)]) -> Result<(), TestCaseError> {
     let (dir, problems, _keep) = check_rules(files);
-    for problem in &problems {
-        // "no rule found" is about the directory, not a place in a file.
-        if problem.file == dir {
-            continue;
-        }
-        let name = problem.file.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-        let (_, bytes) = files.iter().find(|(n, _)| *n == name).expect("problem in a file we wrote");
-        if !bytes.is_empty() {
-            prop_assert!(
-                problem.line >= 1,
-                "problem without a line: {problem} in {:?}",
-                String::from_utf8_lossy(bytes)
-            );
-            prop_assert!(problem.col >= 1, "problem without a column: {problem}");
-        }
-    }
-    Ok(())
+    let files: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (*n, b.as_slice())).collect();
+    harness::check_problem_places(&dir, &files, &problems).map_err(TestCaseError::fail)
 }
 
 proptest! {
@@ -551,49 +499,6 @@ proptest! {
 
 // ---------------------------------------------------------------------------------------
 // Templates with hostile customer fields
-
-static TEMPLATES: LazyLock<Templates> =
-    LazyLock::new(|| Templates::load(&manifest("templates")).unwrap_or_else(|e| panic!("templates: {e:?}")));
-
-static DEFAULT_RULES: LazyLock<RuleSet> = LazyLock::new(|| {
-    RuleSet::load(&manifest("rules"), &|n| TEMPLATES.exists(n)).unwrap_or_else(|e| panic!("rules: {e:?}"))
-});
-
-/// Every template name in templates/ that renders with an ordinary `TemplateContext`
-/// (customer replies, and staff notices such as `sla_warning`, which quote customer fields too).
-static REPLY_TEMPLATES: LazyLock<Vec<String>> = LazyLock::new(|| {
-    let mut names: Vec<String> = std::fs::read_dir(manifest("templates"))
-        .expect("templates")
-        .filter_map(|e| {
-            let name = e.ok()?.file_name().into_string().ok()?;
-            let stem = name.strip_suffix(".j2")?;
-            Some(stem.rsplit_once('.')?.0.to_string())
-        })
-        .collect();
-    names.sort();
-    names.dedup();
-    let plain = context("Ann Lee".into(), "Refund".into(), 7);
-    names.retain(|n| TEMPLATES.render(n, Language::En, &plain).is_ok());
-    assert!(names.len() >= 10, "reply templates: {names:?}");
-    names
-});
-
-fn context(customer_name: String, subject: String, ticket: i64) -> TemplateContext {
-    TemplateContext {
-        customer_name,
-        customer_address: "ann@customer.test".into(),
-        ticket,
-        tag: thread::tag(ticket),
-        category: "refund".into(),
-        subject,
-        received: "2026-11-22 09:48 CST".into(),
-        due: "2026-11-23 09:48 CST".into(),
-        support_name: "OKPay Support".into(),
-        support_address: OWN.into(),
-        time_left: "3h 12m".into(),
-        breached: ticket % 2 == 0,
-    }
-}
 
 /// Customer text meant to break out of its place.
 fn hostile() -> impl Strategy<Value = String> {
@@ -648,97 +553,10 @@ fn hostile() -> impl Strategy<Value = String> {
     ]
 }
 
-const HEADERS_WE_SET: &[&str] = &[
-    "from",
-    "reply-to",
-    "to",
-    "subject",
-    "message-id",
-    "in-reply-to",
-    "references",
-    "auto-submitted",
-    "x-auto-response-suppress",
-    "mime-version",
-    "date",
-    "content-type",
-    "content-transfer-encoding",
-];
-
-/// The header section of a built mail has CRLF line ends only, and only our header fields.
-fn check_header_section(raw: &[u8]) -> Result<(), String> {
-    let end = raw.windows(4).position(|w| w == b"\r\n\r\n").ok_or("no end of the header section")?;
-    let head = &raw[..end + 2];
-    for (i, &b) in head.iter().enumerate() {
-        if b == b'\r' && head.get(i + 1) != Some(&b'\n') {
-            return Err(format!(
-                "bare CR in the header section at byte {i}: {}",
-                String::from_utf8_lossy(head)
-            ));
-        }
-        if b == b'\n' && (i == 0 || head[i - 1] != b'\r') {
-            return Err(format!(
-                "bare LF in the header section at byte {i}: {}",
-                String::from_utf8_lossy(head)
-            ));
-        }
-    }
-    let text = String::from_utf8_lossy(head);
-    let mut seen = Vec::new();
-    for line in text.split("\r\n").filter(|l| !l.is_empty()) {
-        if line.starts_with([' ', '\t']) {
-            continue;
-        }
-        let lower = line.to_ascii_lowercase();
-        if lower.starts_with("bcc:") || lower.starts_with("cc:") {
-            return Err(format!("injected header line {line:?} in:\n{text}"));
-        }
-        let Some((name, _)) = line.split_once(':') else {
-            return Err(format!("header line without a name {line:?} in:\n{text}"));
-        };
-        let name = name.to_ascii_lowercase();
-        if !HEADERS_WE_SET.contains(&name.as_str()) {
-            return Err(format!("unexpected header {name:?} in:\n{text}"));
-        }
-        if seen.contains(&name) {
-            return Err(format!("header {name:?} twice in:\n{text}"));
-        }
-        seen.push(name);
-    }
-    Ok(())
-}
-
 /// Renders every reply template in every language for these customer fields and builds the
 /// mail as the pipeline does; checks headers and the HTML part.
 fn render_and_build(name: &str, subject: &str, ids: &[String], ticket: i64) -> Result<(), String> {
-    let ctx = context(name.to_string(), subject.to_string(), ticket);
-    let tag = thread::tag(ticket);
-    for template in REPLY_TEMPLATES.iter() {
-        for language in [Language::ZhHans, Language::ZhHant, Language::En, Language::Other] {
-            let place = format!("{template} in {}", language.tag());
-            let rendered = TEMPLATES.render(template, language, &ctx).map_err(|e| format!("{place}: {e}"))?;
-            if let Some(html) = &rendered.html
-                && html.to_ascii_lowercase().contains("<script")
-            {
-                return Err(format!("{place}: customer <script in the HTML part:\n{html}"));
-            }
-            let subject = compose::tagged_subject(&rendered.subject, &tag);
-            let envelope = Envelope {
-                from_name: "OKPay Support",
-                from_address: OWN,
-                to_name: name,
-                to_address: "ann@customer.test",
-                message_id: "0123abcd@example.test",
-                in_reply_to: ids.first().map(String::as_str),
-                references: ids,
-                subject: &subject,
-                automatic: true,
-            };
-            let raw =
-                compose::build(&envelope, &rendered).map_err(|e| format!("{place}: cannot build: {e}"))?;
-            check_header_section(&raw).map_err(|e| format!("{place}: {e}"))?;
-        }
-    }
-    Ok(())
+    harness::render_and_build(&Customer { name, address: "ann@customer.test", subject, ids, ticket })
 }
 
 proptest! {

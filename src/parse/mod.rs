@@ -146,8 +146,12 @@ fn sender(message: &Message<'_>) -> Option<(String, String)> {
     Some((address, name))
 }
 
+/// The first `Return-Path`: the delivering server puts its own on top, and one further down,
+/// written by the sender, must not override a null `<>` (mail-parser reads a name's last field).
 fn return_path(message: &Message<'_>) -> Option<String> {
-    let raw = message.header_raw(HeaderName::ReturnPath)?;
+    let field = message.headers().iter().find(|h| h.name == HeaderName::ReturnPath)?;
+    let raw = message.raw_message().get(field.offset_start() as usize..field.offset_end() as usize)?;
+    let raw = std::str::from_utf8(raw).ok()?;
     Some(raw.trim().trim_start_matches('<').trim_end_matches('>').trim().to_lowercase())
 }
 
@@ -451,5 +455,16 @@ mod tests {
     fn null_return_path() {
         let mail = parse(b"Return-Path: <>\r\nFrom: a@x\r\n\r\nhi").unwrap();
         assert_eq!(mail.return_path.as_deref(), Some(""));
+    }
+
+    /// Found by the `screen` fuzz target (fuzz/regressions/screen/): a bounce with the
+    /// server's `Return-Path: <>` on top and the original's Return-Path below was read by the
+    /// last one, so the screen saw no null path and took the bounce for a person's mail.
+    #[test]
+    fn regression_first_return_path_decides() {
+        let raw = b"Return-Path: <>\r\nReturn-Path: <MAILER-DAEMON@x.test>\r\nFrom: a@x\r\n\r\nhi";
+        assert_eq!(parse(raw).unwrap().return_path.as_deref(), Some(""));
+        let raw = b"Return-Path: <b@y>\r\nFrom: a@x\r\nReturn-Path: <>\r\n\r\nhi";
+        assert_eq!(parse(raw).unwrap().return_path.as_deref(), Some("b@y"));
     }
 }

@@ -1,8 +1,7 @@
 //! The daemon loop, the only place that joins the stages: open the source, fetch a batch,
 //! run each of its mails through the pipeline in one transaction, each in its own savepoint
 //! (a panic or bad mail quarantines that mail alone), commit once, settle the batch at the
-//! source with one command per destination; the outbox is flushed beside the drain, after
-//! every commit, and once more at the end of the pass. `run --once` is one pass.
+//! source with one command per destination, then flush the outbox. `run --once` is one pass.
 //! Between passes it waits in IMAP IDLE (or sleeps) for at most the poll interval; after a
 //! failure it retries with exponential backoff and jitter, logging once per outage.
 
@@ -138,14 +137,7 @@ pub struct Daemon<'a> {
 }
 
 impl Daemon<'_> {
-    /// One pass: drain the inbox while the outbox is flushed beside it, then flush what is
-    /// left. `report` sees every outcome.
-    ///
-    /// The answers of a batch go out as soon as its transaction commits, while the next batch
-    /// is fetched and processed: a backlog's first customers hear back at once, not after the
-    /// last mail is read, and the pass takes about as long as the SMTP server needs to take
-    /// the mail, not that plus the processing. Both halves run in this one task (store calls
-    /// are short and synchronous), so they meet only at the store's lock.
+    /// One pass: drain the inbox, then flush the outbox. `report` sees every outcome.
     pub async fn pass(
         &self,
         source: &mut Source,
@@ -154,16 +146,7 @@ impl Daemon<'_> {
         let mut summary = PassSummary::default();
         source.open().await?;
         self.check_uidvalidity(source)?;
-        let committed = tokio::sync::Notify::new();
-        let drained = AtomicBool::new(false);
-        let drain = async {
-            let result = self.drain(source, report, &mut summary, &committed).await;
-            drained.store(true, Ordering::SeqCst);
-            committed.notify_one();
-            result
-        };
-        let (result, early) = tokio::join!(drain, self.flush_while_draining(&drained, &committed));
-        let early = early?;
+        let result = self.drain(source, report, &mut summary).await;
         let staff_replies = match result {
             Ok(()) => self.scan_sent(source).await,
             Err(e) => Err(e),
@@ -179,37 +162,6 @@ impl Daemon<'_> {
         )?;
         summary.sla_notices = watched.warnings + watched.breaches;
         self.requeue_unconfirmed()?;
-        let flushed = self.flush().await?;
-        summary.sent = early.sent + flushed.sent;
-        crate::metrics::COUNTERS.sent(summary.sent);
-        summary.send_failures = early.retried + early.failed + flushed.retried + flushed.failed;
-        Ok(summary)
-    }
-
-    /// Flushes the outbox each time a batch commits, until the drain is over. Only `pending`
-    /// mail goes out here: mail left `sending` by a crash is queued again after the drain
-    /// (its self-copy may still be in the inbox), by the flush that ends the pass. After a
-    /// temporary failure the server is left alone until that last flush.
-    async fn flush_while_draining(
-        &self,
-        drained: &AtomicBool,
-        committed: &tokio::sync::Notify,
-    ) -> Result<send::Flushed, Failure> {
-        let mut total = send::Flushed::default();
-        while !drained.load(Ordering::SeqCst) {
-            committed.notified().await;
-            let flushed = self.flush().await?;
-            total.sent += flushed.sent;
-            total.retried += flushed.retried;
-            total.failed += flushed.failed;
-            if flushed.retried > 0 {
-                break;
-            }
-        }
-        Ok(total)
-    }
-
-    async fn flush(&self) -> Result<send::Flushed, Failure> {
         let flushed = send::flush(
             self.store,
             self.transport,
@@ -219,7 +171,10 @@ impl Daemon<'_> {
             self.stop,
         )
         .await?;
-        Ok(flushed)
+        summary.sent = flushed.sent;
+        crate::metrics::COUNTERS.sent(flushed.sent);
+        summary.send_failures = flushed.retried + flushed.failed;
+        Ok(summary)
     }
 
     /// Staff who answer from their own mail client leave the reply in the Sent folder: a
@@ -311,7 +266,6 @@ impl Daemon<'_> {
         source: &mut Source,
         report: &mut (dyn FnMut(&Fetched, &Outcome) + Send),
         summary: &mut PassSummary,
-        committed: &tokio::sync::Notify,
     ) -> Result<(), Failure> {
         let mut seen = std::collections::HashSet::new();
         while !self.stop.load(Ordering::SeqCst) {
@@ -322,7 +276,6 @@ impl Daemon<'_> {
                 return Ok(());
             }
             let outcomes = self.process_batch(&fresh)?;
-            committed.notify_one();
             failpoint("after-batch-commit");
             // Stopped part-way, `outcomes` is shorter: the rest of the batch stays at the source.
             let done = &fresh[..outcomes.len()];

@@ -203,18 +203,6 @@ impl MailStack {
         self.stop_script("postfix");
     }
 
-    /// Asks Postfix to deliver its deferred mail now (`postqueue -f`) instead of on its retry
-    /// schedule, which backs off further for a destination that failed many times in a row
-    /// (LMTP to Dovecot while Dovecot was stopped).
-    pub fn flush_postfix_queue(&self) {
-        if !self.has_postfix {
-            return;
-        }
-        let config = self.dir.join("postfix/etc");
-        let ok = std::process::Command::new("postqueue").arg("-c").arg(&config).arg("-f").status();
-        assert!(ok.is_ok_and(|s| s.success()), "postqueue -c {} -f failed", config.display());
-    }
-
     /// Stop both daemons (the directory stays; `start_again` brings them back).
     pub fn stop_all(&mut self) {
         self.stop_script("all");

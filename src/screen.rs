@@ -93,12 +93,6 @@ impl<'m> MachineHeaders<'m> {
     fn of(mail: &'m Inbound) -> MachineHeaders<'m> {
         let mut found = MachineHeaders::default();
         for (name, value) in mail.headers.iter() {
-            // Every name looked for starts with one of these letters: most fields (Received,
-            // DKIM-Signature, Content-Type …) are passed over at their first byte.
-            let first = name.as_bytes().first().map(u8::to_ascii_lowercase);
-            if !matches!(first, Some(b'a' | b'x' | b'p' | b'l')) {
-                continue;
-            }
             let is = |wanted: &str| name.eq_ignore_ascii_case(wanted);
             // Like `Inbound::header`: the first value of the name that is UTF-8.
             let keep = |slot: &mut Option<&'m str>| {

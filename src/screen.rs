@@ -93,7 +93,7 @@ impl<'m> MachineHeaders<'m> {
     fn of(mail: &'m Inbound) -> MachineHeaders<'m> {
         let mut found = MachineHeaders::default();
         for (name, value) in mail.headers.iter() {
-            let is = |wanted: &str| name.eq_ignore_ascii_case(wanted);
+            let is = |wanted: &str| name.eq_ignore_ascii_case(wanted.as_bytes());
             // Like `Inbound::header`: the first value of the name that is UTF-8.
             let keep = |slot: &mut Option<&'m str>| {
                 if slot.is_none() {
@@ -108,8 +108,9 @@ impl<'m> MachineHeaders<'m> {
                 keep(&mut found.precedence);
             } else if let Some(i) = AUTOREPLY_HEADERS.iter().position(|n| is(n)) {
                 found.autoreply[i] = true;
-            } else if name.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("list-")) {
-                found.list.get_or_insert(name);
+            } else if name.get(..5).is_some_and(|p| p.eq_ignore_ascii_case(b"list-")) && found.list.is_none()
+            {
+                found.list = std::str::from_utf8(name).ok();
             }
         }
         found

@@ -121,6 +121,54 @@ async fn tls_refuses_an_unknown_ca_and_a_wrong_name_and_accepts_the_right_one() 
         .expect("the right CA and name work");
 }
 
+/// `deskmail run --once` as cron runs it, against Dovecot's IMAPS port with `tls_lines`.
+fn imaps_run_once(stack: &MailStack, work: &std::path::Path, tls_lines: &str) -> std::process::Output {
+    let text = setup::config_text(stack, work, Transport::Plain, "").replace(
+        &format!("port = {}\ntls = \"none\"", stack.imap_port),
+        &format!("port = {}\n{tls_lines}", stack.imaps_port),
+    );
+    let config = work.join("deskmail.toml");
+    std::fs::write(&config, text).unwrap();
+    Command::new(env!("CARGO_BIN_EXE_deskmail"))
+        .args(["run", "--once", "--config", config.to_str().unwrap()])
+        .output()
+        .unwrap()
+}
+
+/// What cron or systemd shows for a refused certificate: one line that names the server and
+/// says why, and exit code 75 (EX_TEMPFAIL: the configuration is valid, the server is not
+/// what it should be), with nothing processed.
+#[test]
+fn a_refused_certificate_is_one_line_and_exit_75_from_the_command_line() {
+    let stack = MailStack::start();
+    setup::deliver_customer_mail(&stack, 0);
+    let ca = stack.ca_cert.display().to_string();
+    let cases = [
+        ("wrong name", format!("tls = \"implicit\"\nca_file = \"{ca}\"\ntls_name = \"imap.wrong.example\"")),
+        ("unknown CA", "tls = \"implicit\"".to_string()),
+    ];
+    for (case, tls_lines) in cases {
+        let work = tempfile::tempdir().unwrap();
+        let out = imaps_run_once(&stack, work.path(), &tls_lines);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(75), "{case}: {err}");
+        let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("deskmail:")).collect();
+        assert_eq!(lines.len(), 1, "{case}: one line:\n{err}");
+        assert!(lines[0].contains("certificate"), "{case}: says why: {}", lines[0]);
+        assert!(
+            lines[0].contains(&format!("127.0.0.1:{}", stack.imaps_port)),
+            "{case}: names the server: {}",
+            lines[0]
+        );
+        if case == "wrong name" {
+            assert!(lines[0].contains("imap.wrong.example"), "{case}: names the name: {}", lines[0]);
+        }
+        let db = work.path().join("deskmail.db");
+        let tickets = Store::open(&db).map(|s| s.tickets().unwrap().len()).unwrap_or(0);
+        assert_eq!(tickets, 0, "{case}: nothing was processed");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn passwords_never_reach_the_log_or_the_database() {
     let stack = MailStack::start();

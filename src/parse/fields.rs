@@ -33,12 +33,10 @@ impl HeaderFields {
         HeaderFields { raw: raw[..end].to_vec(), fields }
     }
 
-    /// Every field whose name is UTF-8, in order: the name as written, and the value's bytes
-    /// as written (checked for UTF-8 only by whoever reads them: most fields are never read).
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &[u8])> {
-        self.fields.iter().filter_map(|(name, value)| {
-            Some((std::str::from_utf8(self.name_bytes(name)).ok()?, &self.raw[value.clone()]))
-        })
+    /// Every field, in order: its name and its value, as the bytes written (checked for
+    /// UTF-8 only by whoever reads them: most fields are never read).
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        self.fields.iter().map(|(name, value)| (self.name_bytes(name), &self.raw[value.clone()]))
     }
 
     /// The values of every field called `name` (case-insensitive) that are UTF-8, each on
@@ -71,8 +69,8 @@ mod tests {
             b"From: a@x\r\nX-Mailer: Foxmail\r\nReceived: from a\r\n\tby b\r\nreceived: from c\r\n\r\nhi";
         let message = mail_parser::MessageParser::default().parse(&raw[..]).unwrap();
         let fields = HeaderFields::of(&message);
-        let names: Vec<&str> = fields.iter().map(|(name, _)| name).collect();
-        assert_eq!(names, ["From", "X-Mailer", "Received", "received"]);
+        let names: Vec<&[u8]> = fields.iter().map(|(name, _)| name).collect();
+        assert_eq!(names, [&b"From"[..], b"X-Mailer", b"Received", b"received"]);
         assert_eq!(fields.first("X-MAILER").as_deref(), Some("Foxmail"));
         assert_eq!(fields.values("received").collect::<Vec<_>>(), ["from a by b", "from c"]);
         assert_eq!(fields.first("subject"), None);

@@ -16,7 +16,8 @@ use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use mail_parser::{
-    Encoding, HeaderName, HeaderValue, Message, MessageParser, MessagePart, MimeHeaders, PartType,
+    Address, Encoding, Header, HeaderName, HeaderValue, Message, MessageParser, MessagePart, MimeHeaders,
+    PartType,
 };
 use serde::Serialize;
 
@@ -86,8 +87,9 @@ impl Inbound {
 
 /// mail-parser, told to read only the header fields deskmail uses: the MIME fields, the
 /// subject, the sender and the message ids. Every other field (`Received`, `Date`, `List-*`,
-/// DKIM signatures …) is kept raw, as [`fields::HeaderFields`] reads it, which saves the work
-/// of parsing it into structures nobody looks at.
+/// DKIM signatures …) is skipped, only its position kept: [`fields::HeaderFields`] reads it
+/// from the raw bytes when it is needed, which saves parsing (or copying) values nobody looks
+/// at.
 static PARSER: LazyLock<MessageParser> = LazyLock::new(|| {
     MessageParser::new()
         .with_mime_headers()
@@ -95,7 +97,7 @@ static PARSER: LazyLock<MessageParser> = LazyLock::new(|| {
         .header_address(HeaderName::From)
         .header_address(HeaderName::Sender)
         .with_message_ids()
-        .default_header_raw()
+        .default_header_ignore()
 });
 
 /// The mail-parser configuration deskmail parses with (for benchmarks).
@@ -106,19 +108,20 @@ pub fn message_parser() -> &'static MessageParser {
 /// Parses one raw mail.
 pub fn parse(raw: &[u8]) -> Result<Inbound, ParseError> {
     let message = PARSER.parse(raw).ok_or(ParseError::NoHeaders)?;
-    let (from_address, from_name) = sender(&message).ok_or(ParseError::NoSender)?;
+    let root = RootFields::of(&message);
+    let (from_address, from_name) = sender(&root, raw).ok_or(ParseError::NoSender)?;
     let body = text_body(&message);
-    let (subject, subject_lossy) = subject(&message, raw, body.charset.as_str());
+    let (subject, subject_lossy) = subject(&root, raw, body.charset.as_str());
     let split = quote::split(&body.text);
     let language = lang::detect_in(&[&subject, &split.new_text]);
     Ok(Inbound {
         from_address,
         from_name,
-        return_path: return_path(&message),
+        return_path: return_path(&root, raw),
         subject,
-        message_id: message.message_id().map(str::to_string),
-        in_reply_to: id_list(message.in_reply_to()),
-        references: id_list(message.references()),
+        message_id: root.message_id.and_then(HeaderValue::as_text).map(str::to_string),
+        in_reply_to: id_list(root.in_reply_to),
+        references: id_list(root.references),
         new_text: split.new_text,
         quoted_text: split.quoted,
         language,
@@ -131,27 +134,75 @@ pub fn parse(raw: &[u8]) -> Result<Inbound, ParseError> {
     })
 }
 
+/// The top-level fields `parse` reads, found in one pass over the header (mail-parser's
+/// accessors search it once for each). Like those accessors, a field written twice is read
+/// by its last value, except the first `Return-Path` (see [`return_path`]) and the first
+/// `Subject`'s raw bytes (see [`subject`]).
+#[derive(Default)]
+struct RootFields<'m, 'x> {
+    from: Option<&'m HeaderValue<'x>>,
+    sender: Option<&'m HeaderValue<'x>>,
+    subject: Option<&'m HeaderValue<'x>>,
+    first_subject: Option<&'m Header<'x>>,
+    message_id: Option<&'m HeaderValue<'x>>,
+    in_reply_to: Option<&'m HeaderValue<'x>>,
+    references: Option<&'m HeaderValue<'x>>,
+    first_return_path: Option<&'m Header<'x>>,
+}
+
+impl<'m, 'x> RootFields<'m, 'x> {
+    fn of(message: &'m Message<'x>) -> RootFields<'m, 'x> {
+        let mut root = RootFields::default();
+        for header in message.headers() {
+            let value = Some(&header.value);
+            match header.name {
+                HeaderName::From => root.from = value,
+                HeaderName::Sender => root.sender = value,
+                HeaderName::Subject => {
+                    root.subject = value;
+                    root.first_subject.get_or_insert(header);
+                }
+                HeaderName::MessageId => root.message_id = value,
+                HeaderName::InReplyTo => root.in_reply_to = value,
+                HeaderName::References => root.references = value,
+                HeaderName::ReturnPath => {
+                    root.first_return_path.get_or_insert(header);
+                }
+                _ => {}
+            }
+        }
+        root
+    }
+}
+
+/// The raw bytes of a header field's value.
+fn raw_value<'r>(raw: &'r [u8], header: &Header<'_>) -> Option<&'r [u8]> {
+    raw.get(header.offset_start() as usize..header.offset_end() as usize)
+}
+
 /// The sender: the From address; for broken From fields (`MAILER-DAEMON <>`), the Sender
 /// address, the Return-Path, or a one-word display name.
-fn sender(message: &Message<'_>) -> Option<(String, String)> {
-    let from = message.from().and_then(|a| a.first());
+fn sender(root: &RootFields<'_, '_>, raw: &[u8]) -> Option<(String, String)> {
+    let from = first_address(root.from);
     let name = clean_line(from.and_then(|a| a.name()).unwrap_or_default());
     let address = from
         .and_then(|a| a.address())
-        .or_else(|| message.sender().and_then(|a| a.first()).and_then(|a| a.address()))
+        .or_else(|| first_address(root.sender).and_then(|a| a.address()))
         .map(|a| a.trim().to_lowercase())
         .filter(|a| !a.is_empty())
-        .or_else(|| return_path(message).filter(|p| !p.is_empty()))
+        .or_else(|| return_path(root, raw).filter(|p| !p.is_empty()))
         .or_else(|| (!name.is_empty() && !name.contains(' ')).then(|| name.to_lowercase()))?;
     Some((address, name))
 }
 
+fn first_address<'m, 'x>(value: Option<&'m HeaderValue<'x>>) -> Option<&'m mail_parser::Addr<'x>> {
+    value.and_then(HeaderValue::as_address).and_then(Address::first)
+}
+
 /// The first `Return-Path`: the delivering server puts its own on top, and one further down,
 /// written by the sender, must not override a null `<>` (mail-parser reads a name's last field).
-fn return_path(message: &Message<'_>) -> Option<String> {
-    let field = message.headers().iter().find(|h| h.name == HeaderName::ReturnPath)?;
-    let raw = message.raw_message().get(field.offset_start() as usize..field.offset_end() as usize)?;
-    let raw = std::str::from_utf8(raw).ok()?;
+fn return_path(root: &RootFields<'_, '_>, raw: &[u8]) -> Option<String> {
+    let raw = std::str::from_utf8(raw_value(raw, root.first_return_path?)?).ok()?;
     Some(raw.trim().trim_start_matches('<').trim_end_matches('>').trim().to_lowercase())
 }
 
@@ -160,10 +211,9 @@ fn return_path(message: &Message<'_>) -> Option<String> {
 /// detected), encoded words that split a character between them, and encoded words labelled
 /// with a single-byte charset, in which any bytes decode "cleanly" (UTF-8 or GBK sent as
 /// `=?iso-8859-1?…?=` would come out as `Ã©` or `ÄúºÃ`; see [`header`]).
-fn subject(message: &Message<'_>, raw: &[u8], body_charset: &str) -> (String, bool) {
-    let parsed = message.subject().unwrap_or_default();
-    let field = message.headers().iter().find(|h| h.name == HeaderName::Subject);
-    let bytes = field.and_then(|f| raw.get(f.offset_start() as usize..f.offset_end() as usize));
+fn subject(root: &RootFields<'_, '_>, raw: &[u8], body_charset: &str) -> (String, bool) {
+    let parsed = root.subject.and_then(HeaderValue::as_text).unwrap_or_default();
+    let bytes = root.first_subject.and_then(|f| raw_value(raw, f));
     let Some(bytes) = bytes.filter(|b| parsed.contains('\u{FFFD}') || has_single_byte_encoded_word(b)) else {
         return (clean_line(parsed), parsed.contains('\u{FFFD}'));
     };
@@ -225,8 +275,8 @@ fn blank_len_at(text: &str, i: usize) -> usize {
     }
 }
 
-fn id_list(value: &HeaderValue<'_>) -> Vec<String> {
-    match value {
+fn id_list(value: Option<&HeaderValue<'_>>) -> Vec<String> {
+    match value.unwrap_or(&HeaderValue::Empty) {
         HeaderValue::Text(id) => vec![id.to_string()],
         HeaderValue::TextList(ids) => ids.iter().map(|id| id.to_string()).collect(),
         _ => Vec::new(),
@@ -373,10 +423,7 @@ fn attachment_name(raw: &[u8], part: &MessagePart<'_>) -> String {
     if !parsed.contains('\u{FFFD}') {
         return parsed.to_string();
     }
-    let raw_value = |name: HeaderName<'_>| {
-        let header = part.headers().iter().find(|h| h.name == name)?;
-        raw.get(header.offset_start() as usize..header.offset_end() as usize)
-    };
+    let raw_value = |name: HeaderName<'_>| raw_value(raw, part.headers().iter().find(|h| h.name == name)?);
     raw_value(HeaderName::ContentDisposition)
         .and_then(|value| header::param(value, "filename"))
         .or_else(|| raw_value(HeaderName::ContentType).and_then(|value| header::param(value, "name")))

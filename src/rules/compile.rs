@@ -23,6 +23,9 @@ pub struct RuleSet {
     rules: Vec<Rule>,
     specs: Vec<MatcherSpec>,
     fields: Vec<FieldIndex>,
+    /// For each regex matcher, the index in `fields` of the field it looks at (`None` for
+    /// the other kinds, which are all run up front).
+    regex_field: Vec<Option<usize>>,
 }
 
 /// A condition over numbered matchers.
@@ -95,25 +98,26 @@ impl Cond {
         }
     }
 
-    /// Whether the condition holds, given which matchers fired.
-    fn holds(&self, hits: &[Option<Hit<'_>>]) -> bool {
+    /// Whether the condition holds; `fired` says whether a matcher fired (and may run it
+    /// then: see [`Scan::fired`]).
+    fn holds(&self, fired: &mut impl FnMut(usize) -> bool) -> bool {
         match self {
-            Cond::Any(parts) => parts.iter().any(|p| p.holds(hits)),
-            Cond::All(parts) => parts.iter().all(|p| p.holds(hits)),
-            Cond::Not(inner) => !inner.holds(hits),
-            Cond::Leaf(id) => hits[*id].is_some(),
+            Cond::Any(parts) => parts.iter().any(|p| p.holds(fired)),
+            Cond::All(parts) => parts.iter().all(|p| p.holds(fired)),
+            Cond::Not(inner) => !inner.holds(fired),
+            Cond::Leaf(id) => fired(*id),
         }
     }
 
     /// Whether the condition holds, and in `used` the matchers that fired as it was
     /// evaluated: the evidence. Only the deciding rule (and `--explain`) needs it.
-    fn eval(&self, hits: &[Option<Hit<'_>>], used: &mut Vec<usize>) -> bool {
+    fn eval(&self, fired: &mut impl FnMut(usize) -> bool, used: &mut Vec<usize>) -> bool {
         match self {
-            Cond::Any(parts) => parts.iter().any(|p| p.eval(hits, used)),
-            Cond::All(parts) => parts.iter().all(|p| p.eval(hits, used)),
-            Cond::Not(inner) => !inner.eval(hits, &mut Vec::new()),
+            Cond::Any(parts) => parts.iter().any(|p| p.eval(fired, used)),
+            Cond::All(parts) => parts.iter().all(|p| p.eval(fired, used)),
+            Cond::Not(inner) => !inner.eval(fired, &mut Vec::new()),
             Cond::Leaf(id) => {
-                let hit = hits[*id].is_some();
+                let hit = fired(*id);
                 if hit {
                     used.push(*id);
                 }
@@ -190,7 +194,12 @@ pub(super) fn compile_dir(dir: &Path, template_exists: &dyn Fn(&str) -> bool) ->
     let mut problems = builder.problems;
     problems.extend(super::check::across(&rules, &builder.specs));
     let fields = index_fields(&builder.specs);
-    (RuleSet { rules, specs: builder.specs, fields }, problems)
+    let regex_field = builder
+        .specs
+        .iter()
+        .map(|spec| (spec.kind == Kind::Regex).then(|| field_index(&fields, &spec.field)))
+        .collect();
+    (RuleSet { rules, specs: builder.specs, fields, regex_field }, problems)
 }
 
 struct Builder<'a> {
@@ -358,6 +367,10 @@ fn index_fields(specs: &[MatcherSpec]) -> Vec<FieldIndex> {
     by_field.into_iter().map(|(field, ids)| index_field(field, &ids, specs)).collect()
 }
 
+fn field_index(fields: &[FieldIndex], field: &Field) -> usize {
+    fields.iter().position(|f| &f.field == field).expect("every matcher's field is indexed")
+}
+
 fn index_field(field: &Field, ids: &[usize], specs: &[MatcherSpec]) -> FieldIndex {
     let mut keyword_patterns = Vec::new();
     let mut regex_matchers = Vec::new();
@@ -435,24 +448,33 @@ fn is_word_char(c: char) -> bool {
 }
 
 impl FieldIndex {
-    /// Marks in `hits` every matcher of this field that fires on `values`.
+    /// Marks in `hits` every keyword and literal matcher of this field that fires on `values`.
     fn scan<'r>(&'r self, values: &[Cow<'_, str>], specs: &'r [MatcherSpec], hits: &mut [Option<Hit<'r>>]) {
-        let mut record = |id: usize, word: Cow<'r, str>| {
-            let entry = hits[id].get_or_insert_with(|| Hit { field: &self.name, matched: Vec::new() });
-            if !entry.matched.contains(&word) {
-                entry.matched.push(word);
-            }
-        };
         for value in values {
             if let Some(automaton) = &self.keywords {
                 let text = fold_non_ascii_case(value);
                 for m in automaton.find_overlapping_iter(text.as_ref()) {
                     let pattern = &self.keyword_patterns[m.pattern().as_usize()];
                     if at_boundaries(&text, m.start(), m.end(), pattern) {
-                        record(pattern.matcher, Cow::Borrowed(&pattern.word));
+                        self.record(hits, pattern.matcher, Cow::Borrowed(&pattern.word));
                     }
                 }
             }
+            if !self.literals.is_empty() {
+                let lower = value.trim().to_lowercase();
+                for &id in &self.literals {
+                    if let Some(word) = literal_match(&specs[id], &lower) {
+                        self.record(hits, id, Cow::Borrowed(word));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Marks in `hits` every regex matcher of this field that fires on `values`: run only
+    /// when a rule needs one of them, as most mails are decided by keywords first.
+    fn scan_regexes<'r>(&'r self, values: &[Cow<'_, str>], hits: &mut [Option<Hit<'r>>]) {
+        for value in values {
             let matched: Vec<usize> = match &self.regexes {
                 Some(set) => set.matches(value).iter().collect(),
                 None => (0..self.regex_matchers.len())
@@ -462,17 +484,49 @@ impl FieldIndex {
             for i in matched {
                 let (id, regex) = &self.regex_matchers[i];
                 let found = regex.find(value).map_or("", |m| m.as_str());
-                record(*id, Cow::Owned(found.to_string()));
-            }
-            if !self.literals.is_empty() {
-                let lower = value.trim().to_lowercase();
-                for &id in &self.literals {
-                    if let Some(word) = literal_match(&specs[id], &lower) {
-                        record(id, Cow::Borrowed(word));
-                    }
-                }
+                self.record(hits, *id, Cow::Owned(found.to_string()));
             }
         }
+    }
+
+    fn record<'r>(&'r self, hits: &mut [Option<Hit<'r>>], id: usize, word: Cow<'r, str>) {
+        let entry = hits[id].get_or_insert_with(|| Hit { field: &self.name, matched: Vec::new() });
+        if !entry.matched.contains(&word) {
+            entry.matched.push(word);
+        }
+    }
+}
+
+/// What the matchers found in one mail: every keyword and literal matcher up front, the
+/// regexes of a field once a rule asks for one of them.
+struct Scan<'r, 'm> {
+    rules: &'r RuleSet,
+    values: Vec<Vec<Cow<'m, str>>>,
+    hits: Vec<Option<Hit<'r>>>,
+    regexes_run: Vec<bool>,
+}
+
+impl<'r, 'm> Scan<'r, 'm> {
+    fn new(rules: &'r RuleSet, mail: &'m Inbound, verdict: &Verdict) -> Scan<'r, 'm> {
+        let mut hits = vec![None; rules.specs.len()];
+        let values: Vec<Vec<Cow<'m, str>>> =
+            rules.fields.iter().map(|f| f.field.values(mail, verdict)).collect();
+        for (index, values) in rules.fields.iter().zip(&values) {
+            index.scan(values, &rules.specs, &mut hits);
+        }
+        Scan { rules, values, hits, regexes_run: vec![false; rules.fields.len()] }
+    }
+
+    /// Whether matcher `id` fired; a regex matcher's field has its regexes run first if no
+    /// rule asked before.
+    fn fired(&mut self, id: usize) -> bool {
+        if let Some(field) = self.rules.regex_field[id]
+            && !self.regexes_run[field]
+        {
+            self.regexes_run[field] = true;
+            self.rules.fields[field].scan_regexes(&self.values[field], &mut self.hits);
+        }
+        self.hits[id].is_some()
     }
 }
 
@@ -500,8 +554,23 @@ fn fold_non_ascii_case(text: &str) -> Cow<'_, str> {
     // CJK, kana, hangul and their punctuation (U+2E80..U+A63F, U+AC00..U+FF20) have no case:
     // the common characters of Chinese mail skip the Unicode table lookup.
     let caseless = |c: char| matches!(c as u32, 0x2E80..=0xA63F | 0xAC00..=0xFF20);
-    let needs_folding = text.chars().any(|c| !c.is_ascii() && !caseless(c) && c.is_uppercase());
-    if needs_folding { Cow::Owned(text.to_lowercase()) } else { Cow::Borrowed(text) }
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            0..=0x7f => i += 1,
+            // U+3000..U+9FFF (kana, CJK punctuation, Han) in UTF-8: skipped without decoding.
+            0xe3..=0xe9 => i += 3,
+            _ => {
+                let c = text[i..].chars().next().expect("i is at a character boundary");
+                if !caseless(c) && c.is_uppercase() {
+                    return Cow::Owned(text.to_lowercase());
+                }
+                i += c.len_utf8();
+            }
+        }
+    }
+    Cow::Borrowed(text)
 }
 
 fn at_boundaries(text: &str, start: usize, end: usize, p: &KeywordPattern) -> bool {
@@ -548,10 +617,7 @@ impl RuleSet {
         verdict: &Verdict,
         mut trials: Option<&mut Vec<Trial>>,
     ) -> Classification {
-        let mut hits: Vec<Option<Hit<'_>>> = vec![None; self.specs.len()];
-        for index in &self.fields {
-            index.scan(&index.field.values(mail, verdict), &self.specs, &mut hits);
-        }
+        let mut scan = Scan::new(self, mail, verdict);
         let mut used = Vec::new();
         for rule in &self.rules {
             if verdict.is_automated() && !rule.mentions_automated {
@@ -561,13 +627,13 @@ impl RuleSet {
                 }
                 continue;
             }
-            if trials.is_none() && !rule.when.holds(&hits) {
+            if trials.is_none() && !rule.when.holds(&mut |id| scan.fired(id)) {
                 continue;
             }
             used.clear();
-            let matched = rule.when.eval(&hits, &mut used);
+            let matched = rule.when.eval(&mut |id| scan.fired(id), &mut used);
             let evidence: Vec<Evidence> =
-                used.iter().filter_map(|id| hits[*id].as_ref().map(Hit::evidence)).collect();
+                used.iter().filter_map(|id| scan.hits[*id].as_ref().map(Hit::evidence)).collect();
             if let Some(trials) = trials.as_deref_mut() {
                 trials.push(trial(rule, matched, evidence.clone(), None));
             }
@@ -616,5 +682,22 @@ fn default_classification(verdict: &Verdict) -> Classification {
         sla: None,
         resolves: false,
         evidence: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_text_with_upper_case_beyond_ascii_is_folded() {
+        for kept in ["退款还没到 REFUND", "ｒｅｆｕｎｄ 「退款」", "ü é 가 ま", ""] {
+            assert!(matches!(fold_non_ascii_case(kept), Cow::Borrowed(_)), "{kept}");
+        }
+        for (text, folded) in
+            [("退款 ÄNDERUNG", "退款 änderung"), ("ＲＥＦＵＮＤ", "ｒｅｆｕｎｄ"), ("說 ΣΑΣ", "說 σας")]
+        {
+            assert_eq!(fold_non_ascii_case(text), folded, "{text}");
+        }
     }
 }

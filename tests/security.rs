@@ -154,6 +154,7 @@ fn a_refused_certificate_is_one_line_and_exit_75_from_the_command_line() {
         assert_eq!(out.status.code(), Some(75), "{case}: {err}");
         let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("deskmail:")).collect();
         assert_eq!(lines.len(), 1, "{case}: one line:\n{err}");
+        println!("{case}: exit {:?}: {}", out.status.code(), lines[0]);
         assert!(lines[0].contains("certificate"), "{case}: says why: {}", lines[0]);
         assert!(
             lines[0].contains(&format!("127.0.0.1:{}", stack.imaps_port)),

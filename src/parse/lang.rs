@@ -104,8 +104,10 @@ pub fn detect(text: &str) -> Language {
 pub fn detect_in(pieces: &[&str]) -> Language {
     let scripts = &*SCRIPT_OF;
     let mut counts = Counts::default();
-    for c in pieces.iter().flat_map(|piece| piece.chars()) {
-        counts.add(c, scripts);
+    for piece in pieces {
+        for c in piece.chars() {
+            counts.add(c, scripts);
+        }
     }
     counts.verdict()
 }

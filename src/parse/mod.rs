@@ -223,13 +223,20 @@ fn subject(root: &RootFields<'_, '_>, raw: &[u8], body_charset: &str) -> (String
 
 /// Whether `field` has an RFC 2047 encoded word labelled with a single-byte charset.
 fn has_single_byte_encoded_word(field: &[u8]) -> bool {
-    field.windows(2).enumerate().filter(|(_, pair)| pair == b"=?").any(|(at, _)| {
-        let label = field[at + 2..].split(|&b| b == b'?').next().unwrap_or_default();
-        std::str::from_utf8(label)
+    let mut rest = field;
+    while let Some(at) = rest.iter().position(|&b| b == b'=') {
+        rest = &rest[at + 1..];
+        let Some(after) = rest.strip_prefix(b"?") else { continue };
+        let label = after.split(|&b| b == b'?').next().unwrap_or_default();
+        let single_byte = std::str::from_utf8(label)
             .ok()
             .and_then(decode::encoding_for_label)
-            .is_some_and(|encoding| encoding.is_single_byte())
-    })
+            .is_some_and(|encoding| encoding.is_single_byte());
+        if single_byte {
+            return true;
+        }
+    }
+    false
 }
 
 /// One line of display text: folded whitespace, no control characters.

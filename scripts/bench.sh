@@ -3,7 +3,8 @@
 # customer mails (once), then measures on one thread
 #   - deskmail parse + screen + classify against mail-parser alone, over the shared corpus
 #     and over the generated mails (the latter under /usr/bin/time -v for the peak RSS);
-#   - classify with the default rules against the default rules plus 1,000 synthetic ones.
+#   - classify with the default rules against the default rules plus 1,000 synthetic ones;
+#   - the hostile mails of tests/faults.rs through `deskmail run --once` (scripts/bench-hostile.sh).
 # Usage: scripts/bench.sh            (env: BENCH_MAILS=/tmp/deskmail-bench-mails BENCH_N=10000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -49,3 +50,6 @@ fi
 
 section "rules: default vs default + 1000 synthetic"
 "$BENCH" rules 1000 --corpus "$MAILS"
+
+section "hostile mails: deskmail run --once, one each (scripts/bench-hostile.sh)"
+BENCH_NO_BUILD=1 scripts/bench-hostile.sh

@@ -183,7 +183,11 @@ fn no_reply_sender(mail: &Inbound) -> Option<Verdict> {
 }
 
 fn automatic_subject(mail: &Inbound) -> Option<Verdict> {
-    // One search for both kinds; a bounce subject wins over an auto-reply one.
+    // One search for both kinds; a bounce subject wins over an auto-reply one. Most
+    // subjects match neither, which `is_match` finds out without gathering matches.
+    if !AUTOMATIC_SUBJECTS.is_match(&mail.subject) {
+        return None;
+    }
     let matched = AUTOMATIC_SUBJECTS.matches(&mail.subject);
     if matched.matched(BOUNCE_SUBJECT) {
         Some(Verdict::machine(AutomatedKind::Bounce, "bounce subject"))

@@ -476,6 +476,8 @@ impl FieldIndex {
     fn scan_regexes<'r>(&'r self, values: &[Cow<'_, str>], hits: &mut [Option<Hit<'r>>]) {
         for value in values {
             let matched: Vec<usize> = match &self.regexes {
+                // Most values match none, which `is_match` finds out without gathering.
+                Some(set) if !set.is_match(value) => Vec::new(),
                 Some(set) => set.matches(value).iter().collect(),
                 None => (0..self.regex_matchers.len())
                     .filter(|i| self.regex_matchers[*i].1.is_match(value))

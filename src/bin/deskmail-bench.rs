@@ -29,7 +29,8 @@ const USAGE: &str = "usage:
   deskmail-bench hostile OUTDIR   (the resource-limit mails of `tests/faults.rs`, one file each)
   deskmail-bench rules N --corpus DIR [--reps N] [--seed S] [--rules DIR] [--templates DIR]
   deskmail-bench profile DIR... [--reps N]   (deskmail's work only, to run under `perf record`)
-  deskmail-bench profile-mail-parser DIR... [--reps N]   (mail-parser alone, the same way)";
+  deskmail-bench profile-mail-parser DIR... [--reps N]   (mail-parser alone, the same way)
+  deskmail-bench profile-configured DIR... [--reps N]   (mail-parser as deskmail configures it)";
 
 /// The support address the screen stage treats as ours (as in `fixtures/demo.toml`).
 const OWN_ADDRESS: &str = "support@example.test";
@@ -57,7 +58,7 @@ fn run(args: &[String]) -> Result<(), String> {
         }
         Some("generate") => generate(&opts),
         Some("hostile") => hostile(&opts),
-        Some("profile" | "profile-mail-parser") => profile(&opts),
+        Some("profile" | "profile-mail-parser" | "profile-configured") => profile(&opts),
         Some("rules") => {
             machine(args);
             rules(&opts)
@@ -297,11 +298,13 @@ fn profile(opts: &Options) -> Result<(), String> {
     let mails = load_mails(&dirs)?;
     let reps = reps_for(opts, mails.len());
     let own = own();
-    let mail_parser_only = opts.positional.first().is_some_and(|p| p == "profile-mail-parser");
+    let mode = opts.positional.first().map_or("profile", String::as_str);
     let elapsed = time_reps(reps, || {
         for raw in &mails {
-            if mail_parser_only {
+            if mode == "profile-mail-parser" {
                 black_box(mail_parser::MessageParser::default().parse(black_box(raw.as_slice())));
+            } else if mode == "profile-configured" {
+                black_box(parse::message_parser().parse(black_box(raw.as_slice())));
             } else if let Ok(inbound) = parse::parse(black_box(raw)) {
                 let verdict = screen::screen(&inbound, &own);
                 black_box(rules.classify(&inbound, &verdict));

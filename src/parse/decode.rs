@@ -97,16 +97,23 @@ fn widen(encoding: &'static Encoding) -> &'static Encoding {
 /// WHATWG) maps `us-ascii` to windows-1252, which would turn the 8-bit bytes that break the
 /// label (a raw GBK subject, say) into Latin-1 mojibake instead of failing over to detection.
 pub fn encoding_for_label(label: &str) -> Option<&'static Encoding> {
-    let label = label.trim().trim_matches('"').to_ascii_lowercase();
-    match label.as_str() {
-        "gb2312" | "gbk" | "x-gbk" | "cp936" | "gb_2312-80" | "csgb2312" | "euc-cn" | "gb18030" => {
-            Some(GB18030)
-        }
-        "us-ascii" | "ascii" => Some(UTF_8),
-        "big5-hkscs" | "big5hkscs" | "x-big5" | "cp950" => Some(encoding_rs::BIG5),
-        // UTF-7 is left to mail-parser, which knows it (encoding_rs does not).
-        "utf-7" | "utf7" | "unicode-1-1-utf-7" => None,
-        _ => Encoding::for_label(label.as_bytes()),
+    const GB: &[&str] = &["gb2312", "gbk", "x-gbk", "cp936", "gb_2312-80", "csgb2312", "euc-cn", "gb18030"];
+    const ASCII: &[&str] = &["us-ascii", "ascii"];
+    const BIG5_HKSCS: &[&str] = &["big5-hkscs", "big5hkscs", "x-big5", "cp950"];
+    // UTF-7 is left to mail-parser, which knows it (encoding_rs does not).
+    const UTF7: &[&str] = &["utf-7", "utf7", "unicode-1-1-utf-7"];
+    let label = label.trim().trim_matches('"');
+    let is = |names: &[&str]| names.iter().any(|name| name.eq_ignore_ascii_case(label));
+    if is(GB) {
+        Some(GB18030)
+    } else if is(ASCII) {
+        Some(UTF_8)
+    } else if is(BIG5_HKSCS) {
+        Some(encoding_rs::BIG5)
+    } else if is(UTF7) {
+        None
+    } else {
+        Encoding::for_label(label.as_bytes())
     }
 }
 

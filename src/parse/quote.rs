@@ -35,6 +35,7 @@ pub fn split(body: &str) -> Split {
         push_line(if is_quoted_line(line) { &mut quoted } else { &mut new_text }, line);
         offset += line_with_end.len();
     }
+    quoted.reserve(body.len() - cut + 1);
     push_line(&mut quoted, &body[cut..]);
     Split { new_text: tidy(new_text), quoted: tidy(quoted) }
 }

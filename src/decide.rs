@@ -89,7 +89,6 @@ mod tests {
             tags: Vec::new(),
             sla: None,
             resolves: false,
-            evidence: Vec::new(),
         }
     }
 

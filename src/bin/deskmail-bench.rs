@@ -30,7 +30,8 @@ const USAGE: &str = "usage:
   deskmail-bench rules N --corpus DIR [--reps N] [--seed S] [--rules DIR] [--templates DIR]
   deskmail-bench profile DIR... [--reps N]   (deskmail's work only, to run under `perf record`)
   deskmail-bench profile-mail-parser DIR... [--reps N]   (mail-parser alone, the same way)
-  deskmail-bench profile-configured DIR... [--reps N]   (mail-parser as deskmail configures it)";
+  deskmail-bench profile-configured DIR... [--reps N]   (mail-parser as deskmail configures it)
+  deskmail-bench profile-parse DIR... [--reps N]   (deskmail's parse stage alone)";
 
 /// The support address the screen stage treats as ours (as in `fixtures/demo.toml`).
 const OWN_ADDRESS: &str = "support@example.test";
@@ -58,7 +59,7 @@ fn run(args: &[String]) -> Result<(), String> {
         }
         Some("generate") => generate(&opts),
         Some("hostile") => hostile(&opts),
-        Some("profile" | "profile-mail-parser" | "profile-configured") => profile(&opts),
+        Some("profile" | "profile-mail-parser" | "profile-configured" | "profile-parse") => profile(&opts),
         Some("rules") => {
             machine(args);
             rules(&opts)
@@ -305,6 +306,8 @@ fn profile(opts: &Options) -> Result<(), String> {
                 black_box(mail_parser::MessageParser::default().parse(black_box(raw.as_slice())));
             } else if mode == "profile-configured" {
                 black_box(parse::message_parser().parse(black_box(raw.as_slice())));
+            } else if mode == "profile-parse" {
+                let _ = black_box(parse::parse(black_box(raw)));
             } else if let Ok(inbound) = parse::parse(black_box(raw)) {
                 let verdict = screen::screen(&inbound, &own);
                 black_box(rules.classify(&inbound, &verdict));

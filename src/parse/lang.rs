@@ -69,19 +69,21 @@ impl ScriptBits {
         let mut bits = ScriptBits { simplified: vec![0; words], traditional: vec![0; words] };
         for (table, set) in [(SIMPLIFIED, &mut bits.simplified), (TRADITIONAL, &mut bits.traditional)] {
             for c in table.chars() {
-                let i = Self::index(c).expect("table characters lie in the CJK Unified Ideographs block");
+                let i =
+                    Self::index(c as u32).expect("table characters lie in the CJK Unified Ideographs block");
                 set[i / 64] |= 1 << (i % 64);
             }
         }
         bits
     }
 
-    fn index(c: char) -> Option<usize> {
-        TABLE_BLOCK.contains(&(c as u32)).then(|| (c as u32 - TABLE_BLOCK.start()) as usize)
+    fn index(code: u32) -> Option<usize> {
+        TABLE_BLOCK.contains(&code).then(|| (code - TABLE_BLOCK.start()) as usize)
     }
 
-    fn script(&self, c: char) -> Option<Script> {
-        let i = Self::index(c)?;
+    /// The script of the character with code point `code`, if it is in the tables.
+    fn script(&self, code: u32) -> Option<Script> {
+        let i = Self::index(code)?;
         let bit = 1 << (i % 64);
         if self.simplified[i / 64] & bit != 0 {
             Some(Script::Simplified)
@@ -105,9 +107,7 @@ pub fn detect_in(pieces: &[&str]) -> Language {
     let scripts = &*SCRIPT_OF;
     let mut counts = Counts::default();
     for piece in pieces {
-        for c in piece.chars() {
-            counts.add(c, scripts);
-        }
+        counts.add_text(piece, scripts);
     }
     counts.verdict()
 }
@@ -124,12 +124,53 @@ struct Counts {
 }
 
 impl Counts {
+    /// Counts the characters of `text`. ASCII and the common Han characters (U+4E00..U+9FFF,
+    /// three bytes led by 0xE4..=0xE9) are read straight from the bytes: Chinese mail is
+    /// mostly those, and every character is counted.
+    fn add_text(&mut self, text: &str, scripts: &ScriptBits) {
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            let lead = bytes[i];
+            if lead.is_ascii() {
+                // A run of ASCII at once: the count over a slice is vectorised.
+                let end = bytes[i..].iter().position(|b| !b.is_ascii()).map_or(bytes.len(), |n| i + n);
+                self.latin += bytes[i..end].iter().filter(|b| b.is_ascii_alphabetic()).count();
+                i = end;
+                continue;
+            }
+            if (0xe4..=0xe9).contains(&lead) {
+                // `text` is UTF-8, so the two continuation bytes are there.
+                let c = (u32::from(lead & 0x0f) << 12)
+                    | (u32::from(bytes[i + 1] & 0x3f) << 6)
+                    | u32::from(bytes[i + 2] & 0x3f);
+                if c >= 0x4e00 {
+                    self.add_han(c, scripts);
+                    i += 3;
+                    continue;
+                }
+            }
+            let c = text[i..].chars().next().expect("i is at a character boundary");
+            self.add(c, scripts);
+            i += c.len_utf8();
+        }
+    }
+
+    fn add_han(&mut self, code: u32, scripts: &ScriptBits) {
+        self.han += 1;
+        match scripts.script(code) {
+            Some(Script::Simplified) => self.simplified += 1,
+            Some(Script::Traditional) => self.traditional += 1,
+            None => {}
+        }
+    }
+
     fn add(&mut self, c: char, scripts: &ScriptBits) {
         if c.is_ascii() {
             self.latin += usize::from(c.is_ascii_alphabetic());
         } else if is_han(c) {
             self.han += 1;
-            match scripts.script(c) {
+            match scripts.script(c as u32) {
                 Some(Script::Simplified) => self.simplified += 1,
                 Some(Script::Traditional) => self.traditional += 1,
                 None => {}

@@ -11,7 +11,7 @@ use jiff::SignedDuration;
 use regex::{Regex, RegexSet};
 use toml::Spanned;
 
-use super::field::Field;
+use super::field::{Field, Values};
 use super::load::{self, Problem, RawCondition, RawRule, Source};
 use super::{Action, Classification, Evidence, Priority, Trial};
 use crate::parse::{Inbound, lang};
@@ -449,14 +449,14 @@ fn is_word_char(c: char) -> bool {
 
 impl FieldIndex {
     /// Marks in `hits` every keyword and literal matcher of this field that fires on `values`.
-    fn scan<'r>(&'r self, values: &[Cow<'_, str>], specs: &'r [MatcherSpec], hits: &mut [Option<Hit<'r>>]) {
+    fn scan<'r>(&'r self, values: &[Cow<'_, str>], specs: &'r [MatcherSpec], hits: &mut Hits<'r>) {
         for value in values {
             if let Some(automaton) = &self.keywords {
                 let text = fold_non_ascii_case(value);
                 for m in automaton.find_overlapping_iter(text.as_ref()) {
                     let pattern = &self.keyword_patterns[m.pattern().as_usize()];
                     if at_boundaries(&text, m.start(), m.end(), pattern) {
-                        self.record(hits, pattern.matcher, Cow::Borrowed(&pattern.word));
+                        hits.record(&self.name, pattern.matcher, || Cow::Borrowed(&pattern.word));
                     }
                 }
             }
@@ -464,7 +464,7 @@ impl FieldIndex {
                 let lower = value.trim().to_lowercase();
                 for &id in &self.literals {
                     if let Some(word) = literal_match(&specs[id], &lower) {
-                        self.record(hits, id, Cow::Borrowed(word));
+                        hits.record(&self.name, id, || Cow::Borrowed(word));
                     }
                 }
             }
@@ -473,7 +473,7 @@ impl FieldIndex {
 
     /// Marks in `hits` every regex matcher of this field that fires on `values`: run only
     /// when a rule needs one of them, as most mails are decided by keywords first.
-    fn scan_regexes<'r>(&'r self, values: &[Cow<'_, str>], hits: &mut [Option<Hit<'r>>]) {
+    fn scan_regexes<'r>(&'r self, values: &[Cow<'_, str>], hits: &mut Hits<'r>) {
         for value in values {
             let matched: Vec<usize> = match &self.regexes {
                 // Most values match none, which `is_match` finds out without gathering.
@@ -485,16 +485,28 @@ impl FieldIndex {
             };
             for i in matched {
                 let (id, regex) = &self.regex_matchers[i];
-                let found = regex.find(value).map_or("", |m| m.as_str());
-                self.record(hits, *id, Cow::Owned(found.to_string()));
+                let found = || Cow::Owned(regex.find(value).map_or("", |m| m.as_str()).to_string());
+                hits.record(&self.name, *id, found);
             }
         }
     }
+}
 
-    fn record<'r>(&'r self, hits: &mut [Option<Hit<'r>>], id: usize, word: Cow<'r, str>) {
-        let entry = hits[id].get_or_insert_with(|| Hit { field: &self.name, matched: Vec::new() });
-        if !entry.matched.contains(&word) {
-            entry.matched.push(word);
+/// Which matchers fired in one mail and, when the rules are explained, on which words.
+struct Hits<'r> {
+    by_matcher: Vec<Option<Hit<'r>>>,
+    keep_words: bool,
+}
+
+impl<'r> Hits<'r> {
+    /// Marks matcher `id` of field `field` as fired; `word` is read only when words are kept.
+    fn record(&mut self, field: &'r str, id: usize, word: impl FnOnce() -> Cow<'r, str>) {
+        let entry = self.by_matcher[id].get_or_insert_with(|| Hit { field, matched: Vec::new() });
+        if self.keep_words {
+            let word = word();
+            if !entry.matched.contains(&word) {
+                entry.matched.push(word);
+            }
         }
     }
 }
@@ -503,38 +515,40 @@ impl FieldIndex {
 /// regexes of a field once a rule asks for one of them.
 struct Scan<'r, 'm> {
     rules: &'r RuleSet,
-    values: Vec<Vec<Cow<'m, str>>>,
-    hits: Vec<Option<Hit<'r>>>,
-    regexes_run: Vec<bool>,
+    /// Each field's values, and whether its regexes have run on them.
+    fields: Vec<(Values<'m>, bool)>,
+    hits: Hits<'r>,
 }
 
 impl<'r, 'm> Scan<'r, 'm> {
-    fn new(rules: &'r RuleSet, mail: &'m Inbound, verdict: &Verdict) -> Scan<'r, 'm> {
-        let mut hits = vec![None; rules.specs.len()];
-        let values: Vec<Vec<Cow<'m, str>>> =
-            rules.fields.iter().map(|f| f.field.values(mail, verdict)).collect();
-        for (index, values) in rules.fields.iter().zip(&values) {
+    /// Runs the keyword and literal matchers over `mail`; `keep_words` gathers the words
+    /// each matched, for `--explain`.
+    fn new(rules: &'r RuleSet, mail: &'m Inbound, verdict: &Verdict, keep_words: bool) -> Scan<'r, 'm> {
+        let mut hits = Hits { by_matcher: vec![None; rules.specs.len()], keep_words };
+        let fields: Vec<(Values<'m>, bool)> =
+            rules.fields.iter().map(|f| (f.field.values(mail, verdict), false)).collect();
+        for (index, (values, _)) in rules.fields.iter().zip(&fields) {
             index.scan(values, &rules.specs, &mut hits);
         }
-        Scan { rules, values, hits, regexes_run: vec![false; rules.fields.len()] }
+        Scan { rules, fields, hits }
     }
 
     /// Whether matcher `id` fired; a regex matcher's field has its regexes run first if no
     /// rule asked before.
     fn fired(&mut self, id: usize) -> bool {
-        if let Some(field) = self.rules.regex_field[id]
-            && !self.regexes_run[field]
-        {
-            self.regexes_run[field] = true;
-            self.rules.fields[field].scan_regexes(&self.values[field], &mut self.hits);
+        if let Some(field) = self.rules.regex_field[id] {
+            let (values, regexes_run) = &mut self.fields[field];
+            if !*regexes_run {
+                *regexes_run = true;
+                self.rules.fields[field].scan_regexes(values, &mut self.hits);
+            }
         }
-        self.hits[id].is_some()
+        self.hits.by_matcher[id].is_some()
     }
 }
 
-/// A matcher that fired: on which field, and the words it found there. Borrowed from the
-/// rule set where it can be, so that the many hits of a mail cost no allocation; it becomes
-/// [`Evidence`] only for the rule that decides (or for `--explain`).
+/// A matcher that fired: on which field, and (for `--explain` only, see [`Hits`]) the words
+/// it found there, borrowed from the rule set where they can be; those become [`Evidence`].
 #[derive(Debug, Clone)]
 struct Hit<'r> {
     field: &'r str,
@@ -619,7 +633,7 @@ impl RuleSet {
         verdict: &Verdict,
         mut trials: Option<&mut Vec<Trial>>,
     ) -> Classification {
-        let mut scan = Scan::new(self, mail, verdict);
+        let mut scan = Scan::new(self, mail, verdict, trials.is_some());
         let mut used = Vec::new();
         for rule in &self.rules {
             if verdict.is_automated() && !rule.mentions_automated {
@@ -629,18 +643,21 @@ impl RuleSet {
                 }
                 continue;
             }
-            if trials.is_none() && !rule.when.holds(&mut |id| scan.fired(id)) {
-                continue;
-            }
-            used.clear();
-            let matched = rule.when.eval(&mut |id| scan.fired(id), &mut used);
-            let evidence: Vec<Evidence> =
-                used.iter().filter_map(|id| scan.hits[*id].as_ref().map(Hit::evidence)).collect();
-            if let Some(trials) = trials.as_deref_mut() {
-                trials.push(trial(rule, matched, evidence.clone(), None));
-            }
+            let matched = match trials.as_deref_mut() {
+                None => rule.when.holds(&mut |id| scan.fired(id)),
+                Some(trials) => {
+                    used.clear();
+                    let matched = rule.when.eval(&mut |id| scan.fired(id), &mut used);
+                    let evidence = used
+                        .iter()
+                        .filter_map(|id| scan.hits.by_matcher[*id].as_ref().map(Hit::evidence))
+                        .collect();
+                    trials.push(trial(rule, matched, evidence, None));
+                    matched
+                }
+            };
             if matched {
-                return decided(rule, evidence);
+                return decided(rule);
             }
         }
         default_classification(verdict)
@@ -657,7 +674,7 @@ fn trial(rule: &Rule, matched: bool, evidence: Vec<Evidence>, skipped: Option<&s
     }
 }
 
-fn decided(rule: &Rule, evidence: Vec<Evidence>) -> Classification {
+fn decided(rule: &Rule) -> Classification {
     Classification {
         category: Some(rule.category.clone()),
         rule: Some(rule.id.clone()),
@@ -667,7 +684,6 @@ fn decided(rule: &Rule, evidence: Vec<Evidence>) -> Classification {
         tags: rule.tags.clone(),
         sla: rule.sla,
         resolves: rule.resolves,
-        evidence,
     }
 }
 
@@ -683,7 +699,6 @@ fn default_classification(verdict: &Verdict) -> Classification {
         tags: Vec::new(),
         sla: None,
         resolves: false,
-        evidence: Vec::new(),
     }
 }
 

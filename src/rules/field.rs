@@ -66,26 +66,44 @@ impl Field {
 
     /// The field's values in `mail` (one for most fields, one per attachment or header),
     /// borrowed from it where they can be.
-    pub fn values<'a>(&self, mail: &'a Inbound, verdict: &Verdict) -> Vec<Cow<'a, str>> {
-        let one = |s: &'a str| vec![Cow::Borrowed(s)];
+    pub fn values<'a>(&self, mail: &'a Inbound, verdict: &Verdict) -> Values<'a> {
+        let one = |s: &'a str| Values::One(Cow::Borrowed(s));
         match self {
             Field::Subject => one(&mail.subject),
             Field::NewText => one(&mail.new_text),
             Field::QuotedText => one(&mail.quoted_text),
             Field::Body => one(&mail.body),
             Field::Text if is_reply_subject(&mail.subject) => one(&mail.new_text),
-            Field::Text => vec![Cow::Owned(subject_and_new_text(mail))],
+            Field::Text => Values::One(Cow::Owned(subject_and_new_text(mail))),
             Field::From => one(&mail.from_address),
             Field::FromDomain => one(mail.from_domain()),
-            Field::Header(name) => mail.headers.values(name).map(Cow::Owned).collect(),
+            Field::Header(name) => Values::Many(mail.headers.values(name).map(Cow::Owned).collect()),
             Field::Language => one(mail.language.tag()),
             Field::AttachmentName => {
-                visible_attachments(mail).map(|a| Cow::Borrowed(a.name.as_str())).collect()
+                Values::Many(visible_attachments(mail).map(|a| Cow::Borrowed(a.name.as_str())).collect())
             }
             Field::AttachmentType => {
-                visible_attachments(mail).map(|a| Cow::Borrowed(a.mime_type.as_str())).collect()
+                Values::Many(visible_attachments(mail).map(|a| Cow::Borrowed(a.mime_type.as_str())).collect())
             }
             Field::Automated => one(verdict.automated.map_or("no", |k| k.as_str())),
+        }
+    }
+}
+
+/// A field's values in one mail: one for most fields (kept without a vector), any number
+/// for headers and attachments.
+pub enum Values<'a> {
+    One(Cow<'a, str>),
+    Many(Vec<Cow<'a, str>>),
+}
+
+impl<'a> std::ops::Deref for Values<'a> {
+    type Target = [Cow<'a, str>];
+
+    fn deref(&self) -> &[Cow<'a, str>] {
+        match self {
+            Values::One(value) => std::slice::from_ref(value),
+            Values::Many(values) => values,
         }
     }
 }

@@ -109,10 +109,10 @@ pub struct Classification {
     pub sla: Option<SignedDuration>,
     /// Whether the rule's answer settles the customer's question (meets the SLA).
     pub resolves: bool,
-    pub evidence: Vec<Evidence>,
 }
 
-/// One line of `classify --explain`: a rule tried, and whether it matched.
+/// One line of `classify --explain`: a rule tried, whether it matched, and on which words
+/// (the evidence is gathered only when explaining: the pipeline needs the decision alone).
 #[derive(Debug, Clone, Serialize)]
 pub struct Trial {
     pub rule: String,

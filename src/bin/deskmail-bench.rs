@@ -25,6 +25,7 @@ use deskmail::screen::{self, Verdict};
 
 const USAGE: &str = "usage:
   deskmail-bench corpus DIR... [--reps N] [--rules DIR] [--templates DIR]
+  deskmail-bench each DIR... [--reps N]   (each mail alone: mail-parser and deskmail, one row per mail)
   deskmail-bench generate N OUTDIR [--seed S]
   deskmail-bench hostile OUTDIR   (the resource-limit mails of `tests/faults.rs`, one file each)
   deskmail-bench rules N --corpus DIR [--reps N] [--seed S] [--rules DIR] [--templates DIR]
@@ -56,6 +57,10 @@ fn run(args: &[String]) -> Result<(), String> {
         Some("corpus") => {
             machine(args);
             corpus(&opts)
+        }
+        Some("each") => {
+            machine(args);
+            each(&opts)
         }
         Some("generate") => generate(&opts),
         Some("hostile") => hostile(&opts),
@@ -289,6 +294,54 @@ fn corpus(opts: &Options) -> Result<(), String> {
         "deskmail's own work ((b) - (a')) is {:.2}× mail-parser alone's parse",
         (full.as_secs_f64() - configured.as_secs_f64()) / baseline.as_secs_f64()
     );
+    Ok(())
+}
+
+/// Each mail alone, over and over, against mail-parser alone on the same bytes: which mails
+/// cost deskmail the most.
+fn each(opts: &Options) -> Result<(), String> {
+    let dirs: Vec<PathBuf> = opts.positional[1..].iter().map(PathBuf::from).collect();
+    let (rules, _) = load_rules(&opts.rules, &opts.templates)?;
+    let mut paths = Vec::new();
+    for dir in &dirs {
+        walk(dir, &mut paths).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    }
+    paths.sort();
+    let reps = opts.reps.unwrap_or(AUTO_MIN_MAILS);
+    let own = own();
+    println!("| mail | (a) mail-parser alone, µs | (b) deskmail, µs | (b) ÷ (a) |");
+    println!("| --- | ---: | ---: | ---: |");
+    let mut ratios = Vec::new();
+    for path in &paths {
+        let raw = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let (mut baseline, mut full) = (Duration::MAX, Duration::MAX);
+        // Five rounds, taking turns; each keeps its fastest round.
+        for _ in 0..5 {
+            baseline = baseline.min(time_reps(reps / 5, || {
+                black_box(mail_parser::MessageParser::default().parse(black_box(raw.as_slice())));
+            }));
+            full = full.min(time_reps(reps / 5, || {
+                if let Ok(inbound) = parse::parse(black_box(&raw)) {
+                    let verdict = screen::screen(&inbound, &own);
+                    black_box(rules.classify(&inbound, &verdict));
+                }
+            }));
+        }
+        let per = |d: Duration| d.as_secs_f64() * 1e6 / (reps / 5) as f64;
+        let ratio = full.as_secs_f64() / baseline.as_secs_f64();
+        ratios.push(ratio);
+        let name = path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        println!("| {name} | {:.2} | {:.2} | {ratio:.2} |", per(baseline), per(full));
+    }
+    ratios.sort_by(f64::total_cmp);
+    if let (Some(low), Some(high)) = (ratios.first(), ratios.last()) {
+        println!();
+        println!(
+            "{} mails: (b) ÷ (a) from {low:.2} to {high:.2}, median {:.2}",
+            ratios.len(),
+            ratios[ratios.len() / 2]
+        );
+    }
     Ok(())
 }
 

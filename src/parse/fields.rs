@@ -25,10 +25,11 @@ impl HeaderFields {
         let headers = message.root_part().headers();
         let end = headers.iter().map(|h| h.offset_end as usize).max().unwrap_or(0).min(raw.len());
         let mut fields = Vec::with_capacity(headers.len());
+        // mail-parser's value starts right after the colon that ends the name.
         fields.extend(headers.iter().filter_map(|h| {
             let (field, value) = (h.offset_field as usize, h.offset_start as usize..h.offset_end as usize);
-            let colon = raw.get(field..value.start)?.iter().position(|&b| b == b':')?;
-            (value.end <= end).then_some((field..field + colon, value))
+            let colon = value.start.checked_sub(1).filter(|&c| c >= field && raw.get(c) == Some(&b':'))?;
+            (value.end <= end).then_some((field..colon, value))
         }));
         HeaderFields { raw: raw[..end].to_vec(), fields }
     }

@@ -66,6 +66,8 @@ pub(super) struct Rule {
     sla: Option<SignedDuration>,
     resolves: bool,
     pub when: Cond,
+    /// `when` again, for the common form `any = [matcher, …]`: decided with a bit mask.
+    flat_any: Option<FlatAny>,
     mentions_automated: bool,
     source: Source,
     id_at: usize,
@@ -125,6 +127,44 @@ impl Cond {
             }
         }
     }
+}
+
+/// A condition `any = [matcher, …]`, the form most rules take: it holds if one of its
+/// keyword or literal matchers fired (one AND over the fired bits) or, failing that, one of
+/// its regex matchers does (run then, see [`Scan::fired`]).
+#[derive(Debug, Default)]
+struct FlatAny {
+    /// Bit `id` is set for each keyword or literal matcher `id` of the condition.
+    mask: Vec<u64>,
+    regexes: Vec<usize>,
+}
+
+impl FlatAny {
+    fn of(when: &Cond, specs: &[MatcherSpec]) -> Option<FlatAny> {
+        let Cond::Any(parts) = when else { return None };
+        let mut flat = FlatAny::default();
+        for part in parts {
+            let Cond::Leaf(id) = *part else { return None };
+            if specs[id].kind == Kind::Regex {
+                flat.regexes.push(id);
+            } else {
+                set_bit(&mut flat.mask, id);
+            }
+        }
+        Some(flat)
+    }
+
+    fn holds(&self, scan: &mut Scan<'_, '_>) -> bool {
+        self.mask.iter().zip(&scan.hits.fired).any(|(mask, fired)| mask & fired != 0)
+            || self.regexes.iter().any(|&id| scan.fired(id))
+    }
+}
+
+fn set_bit(bits: &mut Vec<u64>, i: usize) {
+    if bits.len() <= i / 64 {
+        bits.resize(i / 64 + 1, 0);
+    }
+    bits[i / 64] |= 1 << (i % 64);
 }
 
 fn join(parts: &[Cond], specs: &[MatcherSpec]) -> String {
@@ -249,6 +289,7 @@ impl Builder<'_> {
         });
         let mut mentions_automated = false;
         let when = self.condition(&raw.when, source, &mut mentions_automated);
+        let flat_any = when.as_ref().and_then(|when| FlatAny::of(when, &self.specs));
         (self.problems.len() == before).then(|| Rule {
             id: raw.id.get_ref().clone(),
             priority: *raw.priority.get_ref(),
@@ -260,6 +301,7 @@ impl Builder<'_> {
             sla,
             resolves: raw.resolves,
             when: when.unwrap_or(Cond::Any(Vec::new())),
+            flat_any,
             mentions_automated,
             source: source.clone(),
             id_at: raw.id.span().start,
@@ -495,12 +537,15 @@ impl FieldIndex {
 /// Which matchers fired in one mail and, when the rules are explained, on which words.
 struct Hits<'r> {
     by_matcher: Vec<Option<Hit<'r>>>,
+    /// Bit `id` is set when matcher `id` fired (what `by_matcher` says, for [`FlatAny`]).
+    fired: Vec<u64>,
     keep_words: bool,
 }
 
 impl<'r> Hits<'r> {
     /// Marks matcher `id` of field `field` as fired; `word` is read only when words are kept.
     fn record(&mut self, field: &'r str, id: usize, word: impl FnOnce() -> Cow<'r, str>) {
+        set_bit(&mut self.fired, id);
         let entry = self.by_matcher[id].get_or_insert_with(|| Hit { field, matched: Vec::new() });
         if self.keep_words {
             let word = word();
@@ -524,7 +569,8 @@ impl<'r, 'm> Scan<'r, 'm> {
     /// Runs the keyword and literal matchers over `mail`; `keep_words` gathers the words
     /// each matched, for `--explain`.
     fn new(rules: &'r RuleSet, mail: &'m Inbound, verdict: &Verdict, keep_words: bool) -> Scan<'r, 'm> {
-        let mut hits = Hits { by_matcher: vec![None; rules.specs.len()], keep_words };
+        let by_matcher = vec![None; rules.specs.len()];
+        let mut hits = Hits { by_matcher, fired: vec![0; rules.specs.len().div_ceil(64)], keep_words };
         let fields: Vec<(Values<'m>, bool)> =
             rules.fields.iter().map(|f| (f.field.values(mail, verdict), false)).collect();
         for (index, (values, _)) in rules.fields.iter().zip(&fields) {
@@ -644,7 +690,10 @@ impl RuleSet {
                 continue;
             }
             let matched = match trials.as_deref_mut() {
-                None => rule.when.holds(&mut |id| scan.fired(id)),
+                None => match &rule.flat_any {
+                    Some(flat) => flat.holds(&mut scan),
+                    None => rule.when.holds(&mut |id| scan.fired(id)),
+                },
                 Some(trials) => {
                     used.clear();
                     let matched = rule.when.eval(&mut |id| scan.fired(id), &mut used);

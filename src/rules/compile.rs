@@ -767,3 +767,41 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod flat_any_tests {
+    use super::*;
+
+    /// A rule `any = [keywords, regex]` decides by its keywords, by its regex alone, or not
+    /// at all, the same with the fired bits (`classify`) as with the full evaluation
+    /// (`classify_explained`).
+    #[test]
+    fn any_of_matchers_holds_by_keyword_or_regex_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("10-pay.toml"),
+            "[[rule]]\nid = \"pay\"\npriority = 10\ncategory = \"transaction_failure\"\naction = \"acknowledge\"\n\
+             [rule.when]\nany = [\n  { field = \"text\", keywords = [\"declined\"] },\n  \
+             { field = \"text\", regex = '''(?i)(?-u:\\b)card(?-u:\\b).{0,20}(?-u:\\b)failed''' },\n]\n\
+             [[rule]]\nid = \"fee\"\npriority = 20\ncategory = \"fees\"\naction = \"acknowledge\"\n\
+             [rule.when]\nall = [\n  { field = \"text\", keywords = [\"fee\"] },\n  \
+             { not = { field = \"text\", keywords = [\"refund\"] } },\n]\n",
+        )
+        .unwrap();
+        let rules = RuleSet::load(dir.path(), &|_| true).unwrap();
+        for (text, expected) in [
+            ("My payment was declined.", Some("transaction_failure")),
+            ("The card payment failed again.", Some("transaction_failure")),
+            ("What is the fee?", Some("fees")),
+            ("A refund of the fee, please.", Some("other")),
+        ] {
+            let raw = format!("From: a@customer.test\r\nSubject: Help\r\n\r\n{text}\r\n");
+            let mail = crate::parse::parse(raw.as_bytes()).unwrap();
+            let verdict = crate::screen::screen(&mail, &[]);
+            let quick = rules.classify(&mail, &verdict);
+            let (explained, _) = rules.classify_explained(&mail, &verdict);
+            assert_eq!(quick.category.as_deref(), expected, "{text}");
+            assert_eq!(explained.category, quick.category, "{text}");
+        }
+    }
+}

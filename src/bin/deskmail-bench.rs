@@ -140,12 +140,21 @@ fn machine(args: &[String]) {
 
 /// Mail files under `dirs`: `*.eml`, and every file in a Maildir `cur`/`new` folder.
 fn load_mails(dirs: &[PathBuf]) -> Result<Vec<Vec<u8>>, String> {
+    mail_paths(dirs)?.iter().map(|p| read_mail(p)).collect()
+}
+
+/// The paths of the mail files under `dirs`, in name order.
+fn mail_paths(dirs: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     let mut paths = Vec::new();
     for dir in dirs {
         walk(dir, &mut paths).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
     }
     paths.sort();
-    paths.iter().map(|p| std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()))).collect()
+    Ok(paths)
+}
+
+fn read_mail(path: &Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
@@ -302,18 +311,14 @@ fn corpus(opts: &Options) -> Result<(), String> {
 fn each(opts: &Options) -> Result<(), String> {
     let dirs: Vec<PathBuf> = opts.positional[1..].iter().map(PathBuf::from).collect();
     let (rules, _) = load_rules(&opts.rules, &opts.templates)?;
-    let mut paths = Vec::new();
-    for dir in &dirs {
-        walk(dir, &mut paths).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
-    }
-    paths.sort();
+    let paths = mail_paths(&dirs)?;
     let reps = opts.reps.unwrap_or(AUTO_MIN_MAILS);
     let own = own();
     println!("| mail | (a) mail-parser alone, µs | (b) deskmail, µs | (b) ÷ (a) |");
     println!("| --- | ---: | ---: | ---: |");
     let mut ratios = Vec::new();
     for path in &paths {
-        let raw = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let raw = read_mail(path)?;
         let (mut baseline, mut full) = (Duration::MAX, Duration::MAX);
         // Five rounds, taking turns; each keeps its fastest round.
         for _ in 0..5 {

@@ -169,12 +169,7 @@ impl Counts {
         if c.is_ascii() {
             self.latin += usize::from(c.is_ascii_alphabetic());
         } else if is_han(c) {
-            self.han += 1;
-            match scripts.script(c as u32) {
-                Some(Script::Simplified) => self.simplified += 1,
-                Some(Script::Traditional) => self.traditional += 1,
-                None => {}
-            }
+            self.add_han(c as u32, scripts);
         } else if is_cjk_punctuation(c) {
             // Frequent in Chinese text, and no letter: spares the Unicode table lookup.
         } else if c.is_alphabetic() && !is_latin_extended(c) {

@@ -104,12 +104,7 @@ pub fn encoding_for_label(label: &str) -> Option<&'static Encoding> {
     const UTF7: &[&str] = &["utf-7", "utf7", "unicode-1-1-utf-7"];
     let label = label.trim().trim_matches('"');
     let is = |names: &[&str]| names.iter().any(|name| name.eq_ignore_ascii_case(label));
-    // The labels of nearly every mail come first, so that they skip encoding_rs's search.
-    if is(&["utf-8"]) {
-        Some(UTF_8)
-    } else if is(&["big5"]) {
-        Some(encoding_rs::BIG5)
-    } else if is(GB) {
+    if is(GB) {
         Some(GB18030)
     } else if is(ASCII) {
         Some(UTF_8)

@@ -228,6 +228,13 @@ fn has_single_byte_encoded_word(field: &[u8]) -> bool {
         rest = &rest[at + 1..];
         let Some(after) = rest.strip_prefix(b"?") else { continue };
         let label = after.split(|&b| b == b'?').next().unwrap_or_default();
+        // The labels of nearly every encoded word: multi-byte, no lookup needed.
+        if [&b"utf-8"[..], b"gb2312", b"gbk", b"gb18030", b"big5"]
+            .iter()
+            .any(|l| label.eq_ignore_ascii_case(l))
+        {
+            continue;
+        }
         let single_byte = std::str::from_utf8(label)
             .ok()
             .and_then(decode::encoding_for_label)

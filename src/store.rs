@@ -203,6 +203,27 @@ pub struct OutboxSummary {
     pub last_error: Option<String>,
 }
 
+/// How long a statement waits for another process's lock before it fails.
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Switches the database to WAL. SQLite answers `SQLITE_BUSY` at once, without waiting out
+/// the busy timeout, when two connections change the journal mode of a new database
+/// together (the one holding a shared lock would deadlock the other): so the switch is
+/// retried here, within the same timeout.
+fn enable_wal(conn: &Connection) -> Result<()> {
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match conn.pragma_update(None, "journal_mode", "WAL") {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            result => return result.map_err(StoreError::wrap("enable WAL")),
+        }
+    }
+}
+
 impl Store {
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     pub fn open(path: &Path) -> Result<Store> {
@@ -216,9 +237,8 @@ impl Store {
     }
 
     fn setup(conn: Connection) -> Result<Store> {
-        conn.busy_timeout(std::time::Duration::from_secs(10))
-            .map_err(StoreError::wrap("set the busy timeout"))?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(StoreError::wrap("enable WAL"))?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(StoreError::wrap("set the busy timeout"))?;
+        enable_wal(&conn)?;
         conn.pragma_update(None, "synchronous", "FULL").map_err(StoreError::wrap("set synchronous"))?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(StoreError::wrap("enable foreign keys"))?;
         let mut store = Store { conn };

@@ -21,7 +21,8 @@ pub struct Split {
 /// Splits `body` at the first quote or signature marker; stray `>` lines before it are
 /// quoted too. Lines after the marker are not looked at: the history is kept as written.
 pub fn split(body: &str) -> Split {
-    let (mut new_text, mut quoted) = (String::with_capacity(body.len()), String::new());
+    // Each line goes in with a `\n` after it, the last one too: one byte more than `body`.
+    let (mut new_text, mut quoted) = (String::with_capacity(body.len() + 1), String::new());
     let mut cut = body.len();
     let mut offset = 0;
     for line_with_end in body.split_inclusive('\n') {
@@ -35,8 +36,10 @@ pub fn split(body: &str) -> Split {
         push_line(if is_quoted_line(line) { &mut quoted } else { &mut new_text }, line);
         offset += line_with_end.len();
     }
-    quoted.reserve(body.len() - cut + 1);
-    push_line(&mut quoted, &body[cut..]);
+    if cut < body.len() {
+        quoted.reserve(body.len() - cut + 1);
+        push_line(&mut quoted, &body[cut..]);
+    }
     Split { new_text: tidy(new_text), quoted: tidy(quoted) }
 }
 

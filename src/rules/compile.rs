@@ -536,23 +536,33 @@ impl FieldIndex {
 
 /// Which matchers fired in one mail and, when the rules are explained, on which words.
 struct Hits<'r> {
-    by_matcher: Vec<Option<Hit<'r>>>,
-    /// Bit `id` is set when matcher `id` fired (what `by_matcher` says, for [`FlatAny`]).
+    /// Bit `id` is set when matcher `id` fired.
     fired: Vec<u64>,
-    keep_words: bool,
+    /// For `--explain` only (empty otherwise): where each matcher fired and on which words.
+    by_matcher: Vec<Option<Hit<'r>>>,
 }
 
 impl<'r> Hits<'r> {
+    /// No matcher fired yet; `keep_words` makes room for the words of each.
+    fn new(matchers: usize, keep_words: bool) -> Hits<'r> {
+        let by_matcher = if keep_words { vec![None; matchers] } else { Vec::new() };
+        Hits { fired: vec![0; matchers.div_ceil(64)], by_matcher }
+    }
+
     /// Marks matcher `id` of field `field` as fired; `word` is read only when words are kept.
     fn record(&mut self, field: &'r str, id: usize, word: impl FnOnce() -> Cow<'r, str>) {
         set_bit(&mut self.fired, id);
-        let entry = self.by_matcher[id].get_or_insert_with(|| Hit { field, matched: Vec::new() });
-        if self.keep_words {
+        if let Some(entry) = self.by_matcher.get_mut(id) {
+            let entry = entry.get_or_insert_with(|| Hit { field, matched: Vec::new() });
             let word = word();
             if !entry.matched.contains(&word) {
                 entry.matched.push(word);
             }
         }
+    }
+
+    fn has_fired(&self, id: usize) -> bool {
+        self.fired.get(id / 64).is_some_and(|bits| bits & (1 << (id % 64)) != 0)
     }
 }
 
@@ -569,8 +579,7 @@ impl<'r, 'm> Scan<'r, 'm> {
     /// Runs the keyword and literal matchers over `mail`; `keep_words` gathers the words
     /// each matched, for `--explain`.
     fn new(rules: &'r RuleSet, mail: &'m Inbound, verdict: &Verdict, keep_words: bool) -> Scan<'r, 'm> {
-        let by_matcher = vec![None; rules.specs.len()];
-        let mut hits = Hits { by_matcher, fired: vec![0; rules.specs.len().div_ceil(64)], keep_words };
+        let mut hits = Hits::new(rules.specs.len(), keep_words);
         let fields: Vec<(Values<'m>, bool)> =
             rules.fields.iter().map(|f| (f.field.values(mail, verdict), false)).collect();
         for (index, (values, _)) in rules.fields.iter().zip(&fields) {
@@ -589,7 +598,7 @@ impl<'r, 'm> Scan<'r, 'm> {
                 self.rules.fields[field].scan_regexes(values, &mut self.hits);
             }
         }
-        self.hits.by_matcher[id].is_some()
+        self.hits.has_fired(id)
     }
 }
 

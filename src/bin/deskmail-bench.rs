@@ -46,6 +46,9 @@ const MIN_CORPUS_PASSES: usize = 15;
 /// `corpus` runs the variants in turn over this many mails at a time within each pass.
 const INTERLEAVE_MAILS: usize = 32;
 
+/// One timed variant of `corpus`: does its work on a chunk of raw mails.
+type Variant<'a> = dyn Fn(&[Vec<u8>]) + 'a;
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     match run(&args) {
@@ -254,7 +257,7 @@ fn corpus(opts: &Options) -> Result<(), String> {
     // ran interleaved a few dozen mails at a time within it, so they shared its spells, and the
     // median of those paired ratios is the steadier figure.
     let reps = reps.max(MIN_CORPUS_PASSES);
-    let variants: [&dyn Fn(&[Vec<u8>]); 4] = [
+    let variants: [&Variant; 4] = [
         &|chunk| {
             for raw in chunk {
                 black_box(mail_parser::MessageParser::default().parse(black_box(raw.as_slice())));

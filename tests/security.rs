@@ -1,6 +1,6 @@
 //! Security: no header injection through any customer-controlled field, no ticket hijack by
 //! subject tag, TLS certificates verified (wrong name or unknown CA refused), and passwords
-//! never in logs or the database.
+//! never in logs, panics, `deskmail status` or the database.
 
 mod common;
 
@@ -170,32 +170,75 @@ fn a_refused_certificate_is_one_line_and_exit_75_from_the_command_line() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn passwords_never_reach_the_log_or_the_database() {
-    let stack = MailStack::start();
-    setup::deliver_customer_mail(&stack, 0);
-    let work = tempfile::tempdir().unwrap();
-    let text = setup::config_text(&stack, work.path(), Transport::Plain, "").replace(
-        &format!("password_file = \"{}\"", work.path().join("support.pass").display()),
-        "password_env = \"DESKMAIL_TEST_IMAP_PASSWORD\"",
-    );
-    let config = work.path().join("deskmail.toml");
-    std::fs::write(&config, text).unwrap();
+/// `deskmail ARGS --config CONFIG` with `envs`; the status, stdout and stderr.
+fn deskmail_with(args: &[&str], config: &std::path::Path, envs: &[(&str, &str)]) -> (bool, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_deskmail"))
-        .args(["run", "--once", "--config", config.to_str().unwrap()])
-        .env("RUST_LOG", "trace")
-        .env("DESKMAIL_TEST_IMAP_PASSWORD", "support-pass")
+        .args(args)
+        .args(["--config", config.to_str().unwrap()])
+        .envs(envs.iter().copied())
         .output()
         .unwrap();
-    let log = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{log}");
-    assert!(log.contains("TRACE") || log.contains("DEBUG"), "verbose logging is on:\n{log}");
-    let leaks: Vec<&str> = log.lines().filter(|l| l.contains("support-pass")).collect();
-    assert!(leaks.is_empty(), "the password is in the log:\n{}", leaks.join("\n"));
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), text)
+}
+
+/// Both kinds of secret, the IMAP password from the environment and the SMTP password from a
+/// file, are used for real (STARTTLS, LOGIN, AUTH) with trace logging, a panic in the
+/// pipeline and a backtrace; neither reaches the log, the panic, `deskmail status` (text
+/// and JSON), the settings' debug form or the database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passwords_never_reach_the_log_status_a_panic_or_the_database() {
+    let stack = MailStack::start();
+    setup::deliver_customer_mail(&stack, 0);
+    setup::deliver_customer_mail(&stack, 1);
+    let work = tempfile::tempdir().unwrap();
+    let smtp_password_file = work.path().join("support.pass");
+    let text = setup::config_text(&stack, work.path(), Transport::Tls, "").replacen(
+        &format!("password_file = \"{}\"", smtp_password_file.display()),
+        "password_env = \"DESKMAIL_TEST_IMAP_PASSWORD\"",
+        1,
+    );
+    assert!(
+        text.contains("password_env") && text.contains("password_file"),
+        "one secret of each kind:\n{text}"
+    );
+    let config = work.path().join("deskmail.toml");
+    std::fs::write(&config, &text).unwrap();
+    let secret = "support-pass";
+    assert_eq!(std::fs::read_to_string(&smtp_password_file).unwrap().trim(), secret);
+    let envs = [
+        ("DESKMAIL_TEST_IMAP_PASSWORD", secret),
+        ("RUST_LOG", "trace"),
+        ("RUST_BACKTRACE", "full"),
+        ("DESKMAIL_FAILPOINT", "panic-processing:order 1."),
+    ];
+
+    let (ok, run) = deskmail_with(&["run", "--once"], &config, &envs);
+    assert!(ok, "{run}");
+    assert!(run.contains("TRACE") || run.contains("DEBUG"), "verbose logging is on:\n{run}");
+    assert!(run.contains("failpoint panic-processing"), "the pipeline panicked on one mail:\n{run}");
+    let (ok, status) = deskmail_with(&["status"], &config, &envs);
+    assert!(ok && status.contains("quarantined 1"), "{status}");
+    assert!(status.contains("sent 1"), "the reply went out through SMTP AUTH:\n{status}");
+    let (ok, status_json) = deskmail_with(&["status", "--json"], &config, &envs);
+    assert!(ok, "{status_json}");
+    let settings = setup::parse(&setup::config_text(&stack, work.path(), Transport::Tls, ""), work.path());
+    let debug = format!("{settings:?}");
+    assert!(debug.contains("***"), "{debug}");
+
+    for (what, text) in
+        [("run --once", &run), ("status", &status), ("status --json", &status_json), ("Debug", &debug)]
+    {
+        let leaks: Vec<&str> = text.lines().filter(|l| l.contains(secret)).collect();
+        assert!(leaks.is_empty(), "the password is in {what}:\n{}", leaks.join("\n"));
+    }
     let db = std::fs::read(work.path().join("deskmail.db")).unwrap();
     let wal = std::fs::read(work.path().join("deskmail.db-wal")).unwrap_or_default();
     for bytes in [db, wal] {
-        assert!(!bytes.windows(12).any(|w| w == b"support-pass"), "the password is in the database");
+        assert!(
+            !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "the password is in the database"
+        );
     }
 }
 

@@ -193,7 +193,8 @@ async fn passwords_never_reach_the_log_status_a_panic_or_the_database() {
     setup::deliver_customer_mail(&stack, 1);
     let work = tempfile::tempdir().unwrap();
     let smtp_password_file = work.path().join("support.pass");
-    let text = setup::config_text(&stack, work.path(), Transport::Tls, "").replacen(
+    let both_from_files = setup::config_text(&stack, work.path(), Transport::Tls, "");
+    let text = both_from_files.replacen(
         &format!("password_file = \"{}\"", smtp_password_file.display()),
         "password_env = \"DESKMAIL_TEST_IMAP_PASSWORD\"",
         1,
@@ -222,7 +223,7 @@ async fn passwords_never_reach_the_log_status_a_panic_or_the_database() {
     assert!(status.contains("sent 1"), "the reply went out through SMTP AUTH:\n{status}");
     let (ok, status_json) = deskmail_with(&["status", "--json"], &config, &envs);
     assert!(ok, "{status_json}");
-    let settings = setup::parse(&setup::config_text(&stack, work.path(), Transport::Tls, ""), work.path());
+    let settings = setup::parse(&both_from_files, work.path());
     let debug = format!("{settings:?}");
     assert!(debug.contains("***"), "{debug}");
 

@@ -563,7 +563,7 @@ impl Validator<'_> {
 
     fn server(&self, section: &str, raw: &RawServer, default_port: u16) -> Result<Server, ConfigError> {
         let host = raw.host.clone().ok_or_else(|| self.error(section, "host", "missing"))?;
-        let tls = match raw.tls.as_deref().unwrap_or("implicit") {
+        let tls = match raw.tls.as_deref().unwrap_or_else(|| tls_for_port(raw.port)) {
             "implicit" => TlsMode::Implicit,
             "starttls" => TlsMode::StartTls,
             "none" if is_loopback(&host) => TlsMode::None,
@@ -588,6 +588,9 @@ impl Validator<'_> {
             (TlsMode::Implicit, _) => 465,
             _ => default_port,
         });
+        if let Some(hint) = tls_port_mismatch(tls, port, raw.tls.is_some()) {
+            return Err(self.error(section, "tls", hint));
+        }
         Ok(Server {
             port,
             tls,
@@ -614,6 +617,33 @@ impl Validator<'_> {
             return Ok(Some(Secret(value)));
         }
         Ok(None)
+    }
+}
+
+/// The TLS mode a port implies when `tls` is not set: the submission and plain IMAP/SMTP
+/// ports (143, 587, 25) start in plain text and upgrade with STARTTLS; every other port
+/// (993, 465, or none given) speaks TLS from the first byte.
+fn tls_for_port(port: Option<u16>) -> &'static str {
+    match port {
+        Some(143 | 587 | 25) => "starttls",
+        _ => "implicit",
+    }
+}
+
+/// A `tls` mode that cannot work on a well-known port, with what to set instead: implicit
+/// TLS on 143 or 587 fails with "received corrupt message", STARTTLS on 993 or 465 hangs.
+fn tls_port_mismatch(tls: TlsMode, port: u16, tls_was_set: bool) -> Option<String> {
+    if !tls_was_set {
+        return None;
+    }
+    match (tls, port) {
+        (TlsMode::Implicit, 143 | 587 | 25) => Some(format!(
+            "tls = \"implicit\" on port {port}, where servers expect STARTTLS: set tls = \"starttls\" (or remove `tls`)"
+        )),
+        (TlsMode::StartTls, 993 | 465) => Some(format!(
+            "tls = \"starttls\" on port {port}, where servers speak TLS at once: set tls = \"implicit\" (or remove `tls`)"
+        )),
+        _ => None,
     }
 }
 

@@ -13,7 +13,6 @@ use jiff::Timestamp;
 
 use crate::compose::Templates;
 use crate::config::{MailboxSettings, Settings, SmtpSettings};
-use crate::notify;
 use crate::pipeline::{self, Context, Outcome, RawMail};
 use crate::rules::RuleSet;
 use crate::send::{self, Transport, failpoint};
@@ -21,6 +20,7 @@ use crate::source::{
     Fetched, Handle, Settle, Source, SourceError, imap, imap::ImapSource, maildir::MaildirSource,
 };
 use crate::store::{Store, StoreError, Tx};
+use crate::systemd;
 
 /// Why a pass or start-up failed, in the terms cron and systemd understand.
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +31,20 @@ pub enum Failure {
     /// Server down, database locked: exit 75 (EX_TEMPFAIL); try again later.
     #[error("{0}")]
     Temporary(String),
+    /// A file that must exist does not (a mistyped database path): exit 66 (EX_NOINPUT).
+    #[error("{0}")]
+    NoInput(String),
+    /// Input deskmail cannot use as it is (a database of a newer deskmail): exit 65
+    /// (EX_DATAERR).
+    #[error("{0}")]
+    Data(String),
+    /// An output that cannot be made without harming what is there (a non-empty directory
+    /// `demo` did not make): exit 73 (EX_CANTCREAT).
+    #[error("{0}")]
+    CannotCreate(String),
+    /// The reader of our output went away (`deskmail tickets | head`): exit 0, silently.
+    #[error("output closed")]
+    Closed,
 }
 
 impl Failure {
@@ -39,13 +53,21 @@ impl Failure {
         match self {
             Failure::Config(_) => 78,
             Failure::Temporary(_) => 75,
+            Failure::NoInput(_) => 66,
+            Failure::Data(_) => 65,
+            Failure::CannotCreate(_) => 73,
+            Failure::Closed => 0,
         }
     }
 }
 
 impl From<StoreError> for Failure {
     fn from(e: StoreError) -> Failure {
-        Failure::Temporary(format!("database: {e}"))
+        match e {
+            StoreError::Missing { .. } => Failure::NoInput(format!("database: {e}")),
+            StoreError::Newer { .. } => Failure::Data(format!("database: {e}")),
+            _ => Failure::Temporary(format!("database: {e}")),
+        }
     }
 }
 
@@ -429,13 +451,15 @@ pub async fn run(
 ) -> Result<(), Failure> {
     let mut loaded = load(settings)?;
     let _lock = lock::acquire(&settings.database)?;
-    let store = Store::open(&settings.database)
-        .map_err(|e| Failure::Temporary(format!("{}: {e}", settings.database.display())))?;
+    let store = Store::open(&settings.database).map_err(|e| match e {
+        StoreError::Newer { .. } => Failure::Data(format!("{}: {e}", settings.database.display())),
+        e => Failure::Temporary(format!("{}: {e}", settings.database.display())),
+    })?;
     let store = Mutex::new(store);
     let transport = transport(settings)?;
     let mut source = source(settings);
     start_metrics(settings).await?;
-    notify::notify(&format!("READY=1\nSTATUS=working {}", mailbox_name(settings)));
+    systemd::ready(&mailbox_name(settings));
     let mut failures = 0u32;
     loop {
         if RELOAD.swap(false, Ordering::SeqCst) {
@@ -448,8 +472,15 @@ pub async fn run(
                     tracing::info!(failed_attempts = failures, "mailbox reachable again");
                 }
                 failures = 0;
-                notify::notify(&format!("WATCHDOG=1\nSTATUS={}", status_line(&summary)));
+                systemd::alive(&status_line(&summary));
                 tracing::debug!(?summary, "pass done");
+                if once && summary.send_failures > 0 {
+                    // cron and systemd must see that customers are still waiting.
+                    return Err(Failure::Temporary(format!(
+                        "{} mail(s) left unsent after a failure (see the log above); the next pass retries them",
+                        summary.send_failures
+                    )));
+                }
             }
             Err(e) if once => return Err(e),
             Err(e) => {
@@ -457,11 +488,11 @@ pub async fn run(
                     tracing::error!(error = %e, "pass failed; retrying with backoff until it works");
                 }
                 failures += 1;
-                notify::notify(&format!("WATCHDOG=1\nSTATUS=retrying: {e}"));
+                systemd::alive(&format!("retrying: {e}"));
             }
         }
         if once || stop.load(Ordering::SeqCst) {
-            notify::notify("STOPPING=1");
+            systemd::stopping();
             return Ok(());
         }
         if failures > 0 {
@@ -472,7 +503,7 @@ pub async fn run(
         // IDLE's 29-minute limit, and within systemd's watchdog) is the safety net for
         // anything IDLE missed.
         let mut wait = settings.poll_interval.min(std::time::Duration::from_secs(25 * 60));
-        if let Some(watchdog) = notify::watchdog_interval() {
+        if let Some(watchdog) = systemd::watchdog_interval() {
             wait = wait.min(watchdog);
         }
         if let Err(e) = source.wait_for_news(wait, stop).await {

@@ -1,28 +1,66 @@
-//! Metrics: counters the daemon keeps while it works, and an optional HTTP endpoint on
-//! localhost serving them in Prometheus text format (`/metrics`) with a health check
-//! (`/healthz`: 200 while the last successful poll is recent, 503 otherwise). The endpoint
-//! answers GET only and reads the database on a blocking thread.
+//! Metrics: counters the daemon keeps while it works (`prometheus-client`), and an optional
+//! HTTP endpoint (axum) serving them in the OpenMetrics text format at `/metrics`, with a
+//! health check at `/healthz` (200 while the last successful poll is recent, 503
+//! otherwise). Gauges are read from the database at scrape time, read-only, on a blocking
+//! thread.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::text::{encode_eof, encode_registry};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
 
 use crate::pipeline::Outcome;
 use crate::store::Store;
 
-/// Counters since the daemon started.
-#[derive(Debug, Default)]
+/// The category label of `mail_classified_total`.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CategoryLabel {
+    category: String,
+}
+
+/// Counters since the daemon started, registered under the `deskmail_` prefix.
+#[derive(Debug)]
 pub struct Counters {
-    received: AtomicU64,
-    quarantined: AtomicU64,
-    loops_suppressed: AtomicU64,
-    automatic_sent: AtomicU64,
-    per_category: Mutex<BTreeMap<String, u64>>,
+    registry: Registry,
+    received: Counter,
+    quarantined: Counter,
+    loops_suppressed: Counter,
+    automatic_sent: Counter,
+    per_category: Family<CategoryLabel, Counter>,
+}
+
+impl Default for Counters {
+    fn default() -> Counters {
+        let mut registry = Registry::with_prefix("deskmail");
+        let received = Counter::default();
+        let quarantined = Counter::default();
+        let loops_suppressed = Counter::default();
+        let automatic_sent = Counter::default();
+        let per_category = Family::<CategoryLabel, Counter>::default();
+        registry.register("mail_received", "Mail taken from the mailbox", received.clone());
+        registry.register("mail_classified", "Mail classified, per category", per_category.clone());
+        registry.register(
+            "automatic_mail_sent",
+            "Automatic mail handed to the SMTP server",
+            automatic_sent.clone(),
+        );
+        registry.register(
+            "loops_suppressed",
+            "Machine mail that got no automatic answer",
+            loops_suppressed.clone(),
+        );
+        registry.register("quarantined", "Mail quarantined", quarantined.clone());
+        Counters { registry, received, quarantined, loops_suppressed, automatic_sent, per_category }
+    }
 }
 
 /// The daemon's counters.
@@ -31,18 +69,17 @@ pub static COUNTERS: std::sync::LazyLock<Counters> = std::sync::LazyLock::new(Co
 impl Counters {
     /// Counts one processed mail.
     pub fn observe(&self, outcome: &Outcome) {
-        self.received.fetch_add(1, Ordering::Relaxed);
+        self.received.inc();
         match outcome {
             Outcome::Quarantined { .. } => {
-                self.quarantined.fetch_add(1, Ordering::Relaxed);
+                self.quarantined.inc();
             }
             Outcome::Processed(report) => {
                 if report.automated.is_some() {
-                    self.loops_suppressed.fetch_add(1, Ordering::Relaxed);
+                    self.loops_suppressed.inc();
                 }
                 if let Some(category) = &report.category {
-                    let mut map = self.per_category.lock().unwrap_or_else(|p| p.into_inner());
-                    *map.entry(category.clone()).or_default() += 1;
+                    self.per_category.get_or_create(&CategoryLabel { category: category.clone() }).inc();
                 }
             }
             Outcome::Duplicate | Outcome::OwnCopy { .. } => {}
@@ -51,7 +88,7 @@ impl Counters {
 
     /// Counts automatic mail handed to the transport.
     pub fn sent(&self, count: usize) {
-        self.automatic_sent.fetch_add(count as u64, Ordering::Relaxed);
+        self.automatic_sent.inc_by(count as u64);
     }
 }
 
@@ -77,121 +114,91 @@ pub fn gauges(store: &Store, now: i64) -> Gauges {
     Gauges { outbox_depth, sla_breaches, seconds_since_last_poll: last.map(|t| now - t) }
 }
 
-/// The Prometheus text exposition of the counters and gauges.
+/// The OpenMetrics text exposition of the counters and gauges.
 pub fn render(counters: &Counters, gauges: &Gauges) -> String {
-    let mut out = String::new();
-    let mut metric = |name: &str, kind: &str, help: &str, lines: Vec<(String, String)>| {
-        out.push_str(&format!("# HELP deskmail_{name} {help}\n# TYPE deskmail_{name} {kind}\n"));
-        for (labels, value) in lines {
-            out.push_str(&format!("deskmail_{name}{labels} {value}\n"));
-        }
-    };
-    let load = |a: &AtomicU64| a.load(Ordering::Relaxed).to_string();
-    metric(
-        "mail_received_total",
-        "counter",
-        "Mail taken from the mailbox.",
-        vec![(String::new(), load(&counters.received))],
-    );
-    let per_category = counters.per_category.lock().unwrap_or_else(|p| p.into_inner());
-    metric(
-        "mail_classified_total",
-        "counter",
-        "Mail classified, per category.",
-        per_category
-            .iter()
-            .map(|(c, n)| (format!("{{category=\"{}\"}}", c.replace('"', "")), n.to_string()))
-            .collect(),
-    );
-    metric(
-        "automatic_mail_sent_total",
-        "counter",
-        "Automatic mail handed to the SMTP server.",
-        vec![(String::new(), load(&counters.automatic_sent))],
-    );
-    metric(
-        "loops_suppressed_total",
-        "counter",
-        "Machine mail that got no automatic answer.",
-        vec![(String::new(), load(&counters.loops_suppressed))],
-    );
-    metric(
-        "quarantined_total",
-        "counter",
-        "Mail quarantined.",
-        vec![(String::new(), load(&counters.quarantined))],
-    );
-    metric(
-        "outbox_depth",
-        "gauge",
-        "Outgoing mail not yet sent.",
-        vec![(String::new(), gauges.outbox_depth.to_string())],
-    );
-    metric(
+    let mut scraped = Registry::with_prefix("deskmail");
+    scraped.register("outbox_depth", "Outgoing mail not yet sent", ConstGauge::new(gauges.outbox_depth));
+    scraped.register(
         "sla_breaches",
-        "gauge",
-        "Open tickets past their first-response deadline.",
-        vec![(String::new(), gauges.sla_breaches.to_string())],
+        "Open tickets past their first-response deadline",
+        ConstGauge::new(gauges.sla_breaches),
     );
     if let Some(seconds) = gauges.seconds_since_last_poll {
-        metric(
+        scraped.register(
             "seconds_since_last_poll",
-            "gauge",
-            "Seconds since the last successful poll.",
-            vec![(String::new(), seconds.to_string())],
+            "Seconds since the last successful poll",
+            ConstGauge::new(seconds),
         );
     }
+    let mut out = String::new();
+    // Writing into a String cannot fail.
+    let _ = encode_registry(&mut out, &counters.registry)
+        .and_then(|()| encode_registry(&mut out, &scraped))
+        .and_then(|()| encode_eof(&mut out));
     out
+}
+
+/// What the endpoint's handlers need.
+#[derive(Clone)]
+struct Endpoint {
+    database: PathBuf,
+    stale_after: Duration,
 }
 
 /// Serves `/metrics` and `/healthz` on `listener` until the process ends. `stale_after` is
 /// how old the last successful poll may be for `/healthz` to say ok.
 pub async fn serve(listener: TcpListener, database: PathBuf, stale_after: Duration) {
-    loop {
-        let Ok((mut socket, _)) = listener.accept().await else { continue };
-        let database = database.clone();
-        tokio::spawn(async move {
-            let mut buf = [0u8; 1024];
-            let n = match tokio::time::timeout(Duration::from_secs(5), socket.read(&mut buf)).await {
-                Ok(Ok(n)) => n,
-                _ => return,
-            };
-            let request = String::from_utf8_lossy(&buf[..n]);
-            let path = request.split_whitespace().nth(1).unwrap_or("/").to_string();
-            let response = tokio::task::spawn_blocking(move || respond(&path, &database, stale_after))
-                .await
-                .unwrap_or_else(|_| (500, "internal error\n".into()));
-            let (code, body) = response;
-            let reason = match code {
-                200 => "OK",
-                404 => "Not Found",
-                503 => "Service Unavailable",
-                _ => "Internal Server Error",
-            };
-            let head = format!(
-                "HTTP/1.1 {code} {reason}\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n\
-                 Content-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = socket.write_all(head.as_bytes()).await;
-            let _ = socket.write_all(body.as_bytes()).await;
-        });
+    let app = axum::Router::new()
+        .route("/metrics", axum::routing::get(metrics))
+        .route("/healthz", axum::routing::get(healthz))
+        .fallback(|| async { (StatusCode::NOT_FOUND, "try /metrics or /healthz\n") })
+        .with_state(Endpoint { database, stale_after });
+    if let Err(e) = axum::serve(listener, app).await {
+        tracing::error!(error = %e, "metrics endpoint stopped");
     }
 }
 
-fn respond(path: &str, database: &std::path::Path, stale_after: Duration) -> (u16, String) {
-    let now = jiff::Timestamp::now().as_second();
-    let Ok(store) = Store::open(database) else { return (503, "database unavailable\n".into()) };
-    let gauges = gauges(&store, now);
-    match path {
-        "/metrics" => (200, render(&COUNTERS, &gauges)),
-        "/healthz" => match gauges.seconds_since_last_poll {
-            Some(age) if age <= stale_after.as_secs() as i64 => (200, format!("ok: last poll {age} s ago\n")),
-            Some(age) => (503, format!("stale: last poll {age} s ago\n")),
-            None => (503, "no successful poll yet\n".into()),
-        },
-        _ => (404, "try /metrics or /healthz\n".into()),
+async fn metrics(State(endpoint): State<Endpoint>) -> impl IntoResponse {
+    match read_gauges(endpoint.database).await {
+        Some(gauges) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+            render(&COUNTERS, &gauges),
+        ),
+        None => unavailable(),
     }
+}
+
+async fn healthz(State(endpoint): State<Endpoint>) -> impl IntoResponse {
+    let Some(gauges) = read_gauges(endpoint.database).await else { return unavailable() };
+    let plain = [(header::CONTENT_TYPE, "text/plain; charset=utf-8")];
+    match gauges.seconds_since_last_poll {
+        Some(age) if age <= endpoint.stale_after.as_secs() as i64 => {
+            (StatusCode::OK, plain, format!("ok: last poll {age} s ago\n"))
+        }
+        Some(age) => (StatusCode::SERVICE_UNAVAILABLE, plain, format!("stale: last poll {age} s ago\n")),
+        None => (StatusCode::SERVICE_UNAVAILABLE, plain, "no successful poll yet\n".into()),
+    }
+}
+
+fn unavailable() -> (StatusCode, [(header::HeaderName, &'static str); 1], String) {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        "database unavailable\n".into(),
+    )
+}
+
+/// The gauges, read on a blocking thread (rusqlite is blocking); `None` when the database
+/// cannot be read.
+async fn read_gauges(database: PathBuf) -> Option<Gauges> {
+    tokio::task::spawn_blocking(move || {
+        let store = Store::open_read_only(&database).ok()?;
+        Some(gauges(&store, jiff::Timestamp::now().as_second()))
+    })
+    .await
+    .ok()
+    .flatten()
 }
 
 #[cfg(test)]
@@ -201,8 +208,8 @@ mod tests {
     #[test]
     fn exposition_has_every_metric() {
         let counters = Counters::default();
-        counters.received.store(3, Ordering::Relaxed);
-        counters.per_category.lock().unwrap().insert("refund".into(), 2);
+        counters.received.inc_by(3);
+        counters.per_category.get_or_create(&CategoryLabel { category: "refund".into() }).inc_by(2);
         let text =
             render(&counters, &Gauges { outbox_depth: 1, sla_breaches: 0, seconds_since_last_poll: Some(5) });
         for needle in [
@@ -217,5 +224,7 @@ mod tests {
         ] {
             assert!(text.contains(needle), "{needle} missing in\n{text}");
         }
+        assert!(text.ends_with("# EOF\n"), "one exposition, ended once:\n{text}");
+        assert_eq!(text.matches("# EOF").count(), 1);
     }
 }

@@ -3,24 +3,41 @@
 //! (so one mail's failure undoes only its writes); a crash leaves all of a batch or nothing.
 //! rusqlite is blocking: callers keep it off the async executor.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
 
 use crate::thread::Lookup;
 
 /// A storage failure, with what was being done.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot {doing}: {source}")]
-pub struct StoreError {
-    doing: &'static str,
-    #[source]
-    source: rusqlite::Error,
+pub enum StoreError {
+    #[error("cannot {doing}: {source}")]
+    Sql {
+        doing: &'static str,
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// A command that only works on an existing database was given a path with none.
+    #[error("no database at {path} (check [storage] path; `deskmail run` creates it)")]
+    Missing { path: PathBuf },
+    /// The database was written by a newer deskmail: opening it could corrupt it.
+    #[error(
+        "the database is of a newer deskmail (schema version {found}, this deskmail knows up to \
+         {known}): upgrade deskmail, or restore a backup"
+    )]
+    Newer { found: usize, known: usize },
+    /// A read-only command met a database of an older deskmail that is not migrated yet.
+    #[error(
+        "the database is of an older deskmail (schema version {found}, this deskmail needs \
+         {known}): `deskmail run` upgrades it, after a backup"
+    )]
+    Older { found: usize, known: usize },
 }
 
 impl StoreError {
     fn wrap(doing: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
-        move |source| StoreError { doing, source }
+        move |source| StoreError::Sql { doing, source }
     }
 }
 
@@ -101,7 +118,9 @@ pub struct WaitingTicket {
     pub subject: String,
     pub category: Option<String>,
     pub priority: String,
+    #[serde(serialize_with = "crate::timefmt::rfc3339")]
     pub created_at: i64,
+    #[serde(serialize_with = "crate::timefmt::rfc3339")]
     pub first_response_due: i64,
     pub warned: bool,
     pub breach_noticed: bool,
@@ -126,6 +145,7 @@ pub struct ReplyContext {
 pub struct QuarantinedMail {
     pub id: i64,
     pub origin: String,
+    #[serde(serialize_with = "crate::timefmt::rfc3339")]
     pub received_at: i64,
     pub reason: String,
     /// The mail's size at its source.
@@ -168,8 +188,11 @@ pub struct TicketSummary {
     pub priority: String,
     pub status: String,
     pub language: String,
+    #[serde(serialize_with = "crate::timefmt::rfc3339")]
     pub created_at: i64,
+    #[serde(serialize_with = "crate::timefmt::rfc3339")]
     pub first_response_due: i64,
+    #[serde(serialize_with = "crate::timefmt::rfc3339_opt")]
     pub first_response_at: Option<i64>,
     pub messages: i64,
 }
@@ -178,6 +201,7 @@ pub struct TicketSummary {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct MessageSummary {
     pub id: i64,
+    #[serde(serialize_with = "crate::timefmt::rfc3339")]
     pub received_at: i64,
     pub from_address: Option<String>,
     pub subject: Option<String>,
@@ -224,11 +248,78 @@ fn enable_wal(conn: &Connection) -> Result<()> {
     }
 }
 
+/// The schema version recorded in the database (0 for a new one).
+fn schema_version(conn: &Connection) -> Result<usize> {
+    conn.pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(StoreError::wrap("read the schema version"))
+}
+
+/// Before migrating a database that holds data, keeps an online backup of it beside it,
+/// `DB.before-vN.bak` (N the new schema version), unless that backup exists already.
+fn backup_before_migrating(conn: &Connection, path: &Path) -> Result<()> {
+    let found = schema_version(conn)?;
+    if found == 0 || found >= MIGRATIONS.len() {
+        return Ok(());
+    }
+    let mut name = path.as_os_str().to_owned();
+    name.push(format!(".before-v{}.bak", MIGRATIONS.len()));
+    let target = PathBuf::from(name);
+    if target.exists() {
+        return Ok(());
+    }
+    conn.backup(rusqlite::MAIN_DB, &target, None)
+        .map_err(StoreError::wrap("back up the database before migrating"))?;
+    tracing::warn!(backup = %target.display(), from = found, to = MIGRATIONS.len(), "database backed up before migrating");
+    Ok(())
+}
+
 impl Store {
-    /// Opens (creating if needed) the database at `path` and applies pending migrations.
+    /// Opens (creating if needed) the database at `path` and applies pending migrations,
+    /// after an online backup of a database that has data (`DB.before-vN.bak`).
     pub fn open(path: &Path) -> Result<Store> {
         let conn = Connection::open(path).map_err(StoreError::wrap("open the database"))?;
+        backup_before_migrating(&conn, path)?;
         Store::setup(conn)
+    }
+
+    /// Opens an existing database for a command that changes it (`reply`, `reprocess`): a
+    /// missing file is an error naming the path, never a new empty database.
+    pub fn open_existing(path: &Path) -> Result<Store> {
+        if !path.is_file() {
+            return Err(StoreError::Missing { path: path.to_path_buf() });
+        }
+        Store::open(path)
+    }
+
+    /// Opens an existing database read-only, for commands that only read (`tickets`, `show`,
+    /// `sla`, `status`, `quarantine`, the metrics endpoint): nothing is created or migrated,
+    /// and only read access to the file is needed.
+    pub fn open_read_only(path: &Path) -> Result<Store> {
+        if !path.is_file() {
+            return Err(StoreError::Missing { path: path.to_path_buf() });
+        }
+        let flags =
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+        let conn = Connection::open_with_flags(path, flags).map_err(StoreError::wrap("open the database"))?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(StoreError::wrap("set the busy timeout"))?;
+        let found = schema_version(&conn)?;
+        match found.cmp(&MIGRATIONS.len()) {
+            std::cmp::Ordering::Greater => Err(StoreError::Newer { found, known: MIGRATIONS.len() }),
+            std::cmp::Ordering::Less => Err(StoreError::Older { found, known: MIGRATIONS.len() }),
+            std::cmp::Ordering::Equal => Ok(Store { conn }),
+        }
+    }
+
+    /// Copies the whole database to `target` with SQLite's online backup (consistent while
+    /// the daemon writes). `target` must not exist.
+    pub fn backup_to(&self, target: &Path) -> Result<()> {
+        if target.exists() {
+            return Err(StoreError::Sql {
+                doing: "back up the database",
+                source: rusqlite::Error::InvalidPath(target.to_path_buf()),
+            });
+        }
+        self.conn.backup(rusqlite::MAIN_DB, target, None).map_err(StoreError::wrap("back up the database"))
     }
 
     /// An in-memory database, for tests and `classify`.
@@ -250,6 +341,10 @@ impl Store {
     /// transaction, so two processes opening a new database at once (the daemon and
     /// `deskmail status`, say) never apply the same step twice.
     fn migrate(&mut self) -> Result<()> {
+        let found = schema_version(&self.conn)?;
+        if found > MIGRATIONS.len() {
+            return Err(StoreError::Newer { found, known: MIGRATIONS.len() });
+        }
         for (i, sql) in MIGRATIONS.iter().enumerate() {
             let tx = self
                 .conn

@@ -47,3 +47,14 @@ pub fn client_config(ca_file: Option<&Path>) -> Result<Arc<rustls::ClientConfig>
         .with_no_client_auth();
     Ok(Arc::new(config))
 }
+
+/// A hint for a TLS handshake that failed because the server answered in plain text (it
+/// expects STARTTLS on this port): rustls calls that a corrupt message.
+pub fn mismatch_hint(error: &str, mode: crate::config::TlsMode) -> &'static str {
+    let plain_text_answer = error.contains("corrupt message") || error.contains("InvalidContentType");
+    if mode == crate::config::TlsMode::Implicit && plain_text_answer {
+        "; the server answered in plain text: it expects STARTTLS on this port, set tls = \"starttls\""
+    } else {
+        ""
+    }
+}

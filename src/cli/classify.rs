@@ -1,6 +1,7 @@
 //! `deskmail classify`: parse, screen and classify mail files with no side effects; prints a
 //! line, a JSON object, or the full explanation per mail.
 
+use super::output::outln;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -41,7 +42,7 @@ pub fn classify(settings: &Settings, files: &[PathBuf], json: bool, explain: boo
                     let verdict = screen::screen(&inbound, &settings.own_addresses);
                     let (classification, trials) = loaded.rules.classify_explained(&inbound, &verdict);
                     if explain {
-                        print_explanation(file, &inbound, &verdict, &classification, &trials);
+                        print_explanation(file, &inbound, &verdict, &classification, &trials)?;
                     }
                     record(file, &inbound, &verdict, &classification, settings)
                 }
@@ -53,9 +54,9 @@ pub fn classify(settings: &Settings, files: &[PathBuf], json: bool, explain: boo
             }
         };
         if json {
-            println!("{}", serde_json::to_string(&record).unwrap_or_default());
+            outln!("{}", serde_json::to_string(&record).unwrap_or_default());
         } else if !explain {
-            print_line(&record);
+            print_line(&record)?;
         }
     }
     Ok(if failed { 1 } else { 0 })
@@ -112,12 +113,12 @@ fn error_record(file: &Path, error: String) -> ClassifyRecord {
     }
 }
 
-fn print_line(r: &ClassifyRecord) {
+fn print_line(r: &ClassifyRecord) -> Result<(), Failure> {
     if let Some(error) = &r.error {
-        println!("{}: quarantine ({error})", r.file);
-        return;
+        outln!("{}: quarantine ({error})", r.file);
+        return Ok(());
     }
-    println!(
+    outln!(
         "{}: {} rule={} lang={} automated={} action={} reply={}",
         r.file,
         r.category.as_deref().unwrap_or("-"),
@@ -127,48 +128,56 @@ fn print_line(r: &ClassifyRecord) {
         r.action.as_deref().unwrap_or("-"),
         r.template.as_deref().unwrap_or("none"),
     );
+    Ok(())
 }
 
-fn print_explanation(file: &Path, mail: &Inbound, verdict: &Verdict, c: &Classification, trials: &[Trial]) {
-    println!("{}", file.display());
-    println!("  from:      {} ({})", mail.from_address, mail.from_name);
-    println!("  subject:   {}", mail.subject);
-    println!(
+fn print_explanation(
+    file: &Path,
+    mail: &Inbound,
+    verdict: &Verdict,
+    c: &Classification,
+    trials: &[Trial],
+) -> Result<(), Failure> {
+    outln!("{}", file.display());
+    outln!("  from:      {} ({})", mail.from_address, mail.from_name);
+    outln!("  subject:   {}", mail.subject);
+    outln!(
         "  language:  {}   charset: {}{}",
         mail.language.tag(),
         mail.charset,
         if mail.lossy { " (lossy)" } else { "" }
     );
-    println!("  new text:  {}", first_chars(&mail.new_text, 120));
+    outln!("  new text:  {}", first_chars(&mail.new_text, 120));
     match verdict.automated {
-        Some(kind) => println!("  screen:    machine mail, {} ({})", kind.as_str(), verdict.reason),
-        None => println!("  screen:    written by a person"),
+        Some(kind) => outln!("  screen:    machine mail, {} ({})", kind.as_str(), verdict.reason),
+        None => outln!("  screen:    written by a person"),
     }
-    println!("  rules tried, in priority order:");
+    outln!("  rules tried, in priority order:");
     for t in trials {
         let status = match (&t.skipped, t.matched) {
             (Some(why), _) => format!("skipped: {why}"),
             (None, true) => "MATCHED".to_string(),
             (None, false) => "no match".to_string(),
         };
-        println!("    {:>5} {:<24} {status}", t.priority, t.rule);
+        outln!("    {:>5} {:<24} {status}", t.priority, t.rule);
         for e in &t.evidence {
-            println!("          on {}: {}", e.field, e.matched.join(", "));
+            outln!("          on {}: {}", e.field, e.matched.join(", "));
         }
     }
     match &c.rule {
-        Some(rule) => println!(
+        Some(rule) => outln!(
             "  decision:  rule `{rule}` wins (first match by priority): category {}, action {}",
             c.category.as_deref().unwrap_or("-"),
             c.action.as_str()
         ),
-        None => println!(
+        None => outln!(
             "  decision:  no rule matched: category {}, action {}",
             c.category.as_deref().unwrap_or("none"),
             c.action.as_str()
         ),
     }
-    println!();
+    outln!();
+    Ok(())
 }
 
 fn first_chars(text: &str, n: usize) -> String {

@@ -1,37 +1,50 @@
-//! `deskmail demo`: the main job on an embedded default — the bundled sample mailbox
-//! (`fixtures/sample-mailbox`) copied into a working directory, SQLite, and replies written to
-//! a local Maildir outbox. Nothing tracked is modified and no server is needed.
+//! `deskmail demo`: the main job on an embedded default — the bundled sample mailbox, rules
+//! and templates (built into the binary, see `defaults.rs`) written into a demo directory,
+//! SQLite, and replies written to a local Maildir outbox. No server and no source tree are
+//! needed, and nothing outside the demo directory is touched.
 
+use super::output::outln;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 use crate::config::{self, Settings};
 use crate::daemon::{self, Failure};
+use crate::defaults;
 use crate::pipeline::Outcome;
 use crate::source::Fetched;
 
 /// The embedded demo configuration; paths are relative to the demo directory.
 const DEMO_CONFIG: &str = include_str!("../../fixtures/demo.toml");
 
-/// Where the sample mailbox, rules and templates live (the source tree).
-fn project_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+/// The file that marks a directory as made by `deskmail demo`: only such a directory is
+/// cleared for a new run.
+pub const MARKER: &str = ".deskmail-demo";
 
-/// The demo settings for working directory `dir`.
+/// What a demo run writes into its directory, and so what a later run may clear. Anything
+/// else in the directory is left alone.
+const DEMO_ENTRIES: &[&str] = &[
+    "mailbox",
+    "outbox",
+    "rules",
+    "templates",
+    "deskmail.toml",
+    "deskmail.db",
+    "deskmail.db-wal",
+    "deskmail.db-shm",
+    "deskmail.db.lock",
+];
+
+/// The demo settings for demo directory `dir`.
 pub fn settings(dir: &Path) -> Result<Settings, Failure> {
-    let mut settings = config::from_str(DEMO_CONFIG, "<embedded fixtures/demo.toml>", dir)
-        .map_err(|e| Failure::Config(e.to_string()))?;
-    settings.rules_dir = project_dir().join("rules");
-    settings.templates_dir = project_dir().join("templates");
-    Ok(settings)
+    config::from_str(DEMO_CONFIG, "<embedded fixtures/demo.toml>", dir)
+        .map_err(|e| Failure::Config(e.to_string()))
 }
 
 pub fn demo(dir: &Path) -> Result<i32, Failure> {
-    prepare(dir).map_err(|e| Failure::Temporary(format!("cannot prepare {}: {e}", dir.display())))?;
+    prepare(dir)?;
     let settings = settings(dir)?;
-    println!("deskmail demo: sample mailbox copied to {}/mailbox\n", dir.display());
-    println!("{:<28} {:>6}  {:<20} {:<8} sent", "mail", "ticket", "category", "language");
+    outln!("deskmail demo: sample mailbox copied to {}/mailbox\n", dir.display());
+    outln!("{:<28} {:>6}  {:<20} {:<8} sent", "mail", "ticket", "category", "language");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -39,45 +52,87 @@ pub fn demo(dir: &Path) -> Result<i32, Failure> {
     let stop = AtomicBool::new(false);
     runtime.block_on(daemon::run(&settings, true, &stop, &mut print_outcome))?;
     let outbox = dir.join("outbox/new");
-    print_replies(&outbox);
-    println!("database: {}", settings.database.display());
-    println!("try: deskmail tickets --config {}/deskmail.toml", dir.display());
+    print_replies(&outbox)?;
+    outln!("database: {}", settings.database.display());
+    outln!("try: deskmail tickets --config {}/deskmail.toml", dir.display());
     Ok(0)
 }
 
-/// Recreates the demo directory with a fresh copy of the sample mailbox and a config file.
-fn prepare(dir: &Path) -> std::io::Result<()> {
-    if dir.exists() {
-        std::fs::remove_dir_all(dir)?;
+/// Makes `dir` ready for a fresh run: created when missing, cleared of an earlier demo's
+/// files when it carries the marker, refused when it holds anything else.
+fn prepare(dir: &Path) -> Result<(), Failure> {
+    claim(dir)?;
+    fill(dir).map_err(|e| Failure::Temporary(format!("cannot prepare {}: {e}", dir.display())))
+}
+
+/// Takes `dir` for the demo, or refuses: deskmail never deletes what it did not create.
+fn claim(dir: &Path) -> Result<(), Failure> {
+    let cannot = |e: std::io::Error| Failure::CannotCreate(format!("cannot prepare {}: {e}", dir.display()));
+    if dir.join(MARKER).is_file() {
+        for entry in DEMO_ENTRIES {
+            remove(&dir.join(entry)).map_err(cannot)?;
+        }
+        return Ok(());
     }
-    let sample = project_dir().join("fixtures/sample-mailbox");
+    let empty = match std::fs::read_dir(dir) {
+        Ok(mut entries) => entries.next().is_none(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
+        Err(e) => return Err(cannot(e)),
+    };
+    if !empty {
+        return Err(Failure::CannotCreate(format!(
+            "{} is not empty and was not made by deskmail demo (no {MARKER} file): \
+             choose a new directory with --dir",
+            dir.display()
+        )));
+    }
+    std::fs::create_dir_all(dir).map_err(cannot)?;
+    std::fs::write(dir.join(MARKER), "made by deskmail demo; its files are replaced on the next run\n")
+        .map_err(cannot)
+}
+
+/// Removes a file or directory the demo made; a missing one is fine.
+fn remove(path: &Path) -> std::io::Result<()> {
+    let result = if path.is_dir() { std::fs::remove_dir_all(path) } else { std::fs::remove_file(path) };
+    match result {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// Writes the sample mailbox, the default rules and templates and the configuration.
+fn fill(dir: &Path) -> std::io::Result<()> {
     let inbox = dir.join("mailbox/new");
     std::fs::create_dir_all(&inbox)?;
-    let mut entries: Vec<_> = std::fs::read_dir(&sample)?.filter_map(Result::ok).map(|e| e.path()).collect();
-    entries.sort();
-    for (i, path) in entries.iter().enumerate() {
-        let target = inbox.join(path.file_name().unwrap_or_default());
-        std::fs::copy(path, &target)?;
+    let sample: Vec<_> = defaults::under("fixtures/sample-mailbox").collect();
+    for (i, (name, bytes)) in sample.iter().enumerate() {
+        let target = inbox.join(name);
+        std::fs::write(&target, bytes)?;
         // Received over the last minutes, in the sample's order (the mailbox is read oldest
         // file first, and the SLA clock starts at receipt).
-        let minutes_ago = (entries.len() - i) as u64;
+        let minutes_ago = (sample.len() - i) as u64;
         let time = std::time::SystemTime::now() - std::time::Duration::from_secs(minutes_ago * 60);
         std::fs::File::options().write(true).open(&target)?.set_modified(time)?;
     }
-    let config = DEMO_CONFIG
-        .replace("dir = \"rules\"", &format!("dir = {:?}", project_dir().join("rules")))
-        .replace("dir = \"templates\"", &format!("dir = {:?}", project_dir().join("templates")));
-    std::fs::write(dir.join("deskmail.toml"), config)
+    defaults::write("rules", &dir.join("rules"))?;
+    defaults::write("templates", &dir.join("templates"))?;
+    std::fs::write(dir.join("deskmail.toml"), DEMO_CONFIG)
 }
 
+/// One line per mail, from the daemon's callback: a closed pipe there is ignored (the pass
+/// goes on; the next `outln!` in `demo` ends the command).
 fn print_outcome(fetched: &Fetched, outcome: &Outcome) {
+    let _ = outcome_line(fetched, outcome);
+}
+
+fn outcome_line(fetched: &Fetched, outcome: &Outcome) -> Result<(), Failure> {
     let name = fetched.mail.origin.rsplit('/').next().unwrap_or("");
     match outcome {
         Outcome::OwnCopy { ticket } => {
-            println!("{name:<28} {:>6}  copy of our own reply (send confirmed)", format!("#{ticket}"))
+            outln!("{name:<28} {:>6}  copy of our own reply (send confirmed)", format!("#{ticket}"))
         }
-        Outcome::Duplicate => println!("{name:<28} {:>6}  duplicate (already processed)", "-"),
-        Outcome::Quarantined { reason } => println!("{name:<28} {:>6}  quarantined: {reason}", "-"),
+        Outcome::Duplicate => outln!("{name:<28} {:>6}  duplicate (already processed)", "-"),
+        Outcome::Quarantined { reason } => outln!("{name:<28} {:>6}  quarantined: {reason}", "-"),
         Outcome::Processed(r) => {
             let ticket = r.ticket.map_or("-".to_string(), |t| format!("#{t}"));
             let category = match (&r.category, &r.automated) {
@@ -85,18 +140,19 @@ fn print_outcome(fetched: &Fetched, outcome: &Outcome) {
                 (Some(c), None) => c.clone(),
                 (None, None) => "-".into(),
             };
-            println!("{name:<28} {ticket:>6}  {category:<20} {:<8} {}", r.language, r.reply);
+            outln!("{name:<28} {ticket:>6}  {category:<20} {:<8} {}", r.language, r.reply);
         }
     }
+    Ok(())
 }
 
 /// Lists the replies in the outbox: recipient, subject, threading.
-fn print_replies(outbox: &Path) {
+fn print_replies(outbox: &Path) -> Result<(), Failure> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(outbox)
         .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
         .unwrap_or_default();
     files.sort();
-    println!("\n{} replies written to {}:", files.len(), outbox.display());
+    outln!("\n{} replies written to {}:", files.len(), outbox.display());
     for file in files {
         let Ok(mail) =
             std::fs::read(&file).map_err(|_| ()).and_then(|raw| crate::parse::parse(&raw).map_err(|_| ()))
@@ -104,9 +160,10 @@ fn print_replies(outbox: &Path) {
             continue;
         };
         let to = mail.header("to").unwrap_or_else(|| "-".into());
-        println!("  to {:<24} {}", short(&to), mail.subject);
-        println!("  {:27} In-Reply-To <{}>", "", mail.in_reply_to.join("> <"));
+        outln!("  to {:<24} {}", short(&to), mail.subject);
+        outln!("  {:27} In-Reply-To <{}>", "", mail.in_reply_to.join("> <"));
     }
+    Ok(())
 }
 
 fn short(to: &str) -> String {

@@ -3,6 +3,9 @@
 
 mod classify;
 mod demo;
+mod doctor;
+mod manuals;
+mod output;
 mod rules_cmd;
 mod run;
 mod sla;
@@ -14,6 +17,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::{self, Settings};
 use crate::daemon::Failure;
+use crate::defaults;
 
 /// deskmail: works a support mailbox — IMAP in, rules, tickets in SQLite, replies over SMTP.
 #[derive(Debug, Parser)]
@@ -22,6 +26,10 @@ pub struct Cli {
     /// Log format on stderr.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// Log more: -v what was done (info), -vv details (debug). Without it a command logs only
+    /// problems, so a cron pass that went well prints nothing; the daemon logs what it does.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -45,7 +53,8 @@ pub enum Command {
     /// Run one pass over the bundled sample mailbox, with no server: Maildir in, SQLite,
     /// replies into a local Maildir outbox. Prints what happened to each mail.
     Demo {
-        /// Working directory for the demo (recreated on each run).
+        /// Directory for the demo: created, or one an earlier demo made (its files are
+        /// replaced); a non-empty directory the demo did not make is refused.
         #[arg(long, default_value = "deskmail-demo")]
         dir: PathBuf,
     },
@@ -131,6 +140,26 @@ pub enum Command {
         #[command(flatten)]
         config: ConfigArg,
     },
+    /// Check a configuration before it goes live: the file, rules and templates, the
+    /// database path, an IMAP login and its folders, an SMTP login, where the self-copies of
+    /// sent mail arrive. Nothing is processed or sent. Exit 0 when every check passes, else 1.
+    #[command(visible_alias = "doctor")]
+    CheckConfig {
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Copy the database to FILE with SQLite's online backup, safe while the daemon runs.
+    /// (Upgrades that change the schema keep a backup themselves, `DB.before-vN.bak`.)
+    Backup {
+        /// The new file; an existing one is never overwritten.
+        file: PathBuf,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Print the shell completion script for SHELL on stdout.
+    Completions { shell: clap_complete::Shell },
+    /// Write the man pages (deskmail.1 and one per command) into DIR.
+    Man { dir: PathBuf },
     /// Show one ticket with its messages and outgoing mail.
     Show {
         /// Ticket number.
@@ -162,32 +191,57 @@ pub enum RulesCommand {
     },
 }
 
-/// `--config FILE`, defaulting to `deskmail.toml` or `$DESKMAIL_CONFIG`.
+/// Where the configuration is when none is named.
+pub const DEFAULT_CONFIG: &str = "/etc/deskmail/deskmail.toml";
+
+/// `--config FILE`, defaulting to `$DESKMAIL_CONFIG`, then `/etc/deskmail/deskmail.toml`.
 #[derive(Debug, clap::Args)]
 pub struct ConfigArg {
-    /// Configuration file.
-    #[arg(long, env = "DESKMAIL_CONFIG", default_value = "deskmail.toml")]
-    pub config: PathBuf,
+    /// Configuration file [default: /etc/deskmail/deskmail.toml].
+    #[arg(long, env = "DESKMAIL_CONFIG")]
+    pub config: Option<PathBuf>,
 }
 
 impl ConfigArg {
-    fn load(&self) -> Result<Settings, Failure> {
-        config::load(&self.config).map_err(|e| Failure::Config(e.to_string()))
+    /// The configuration file named, or the default one.
+    fn path(&self) -> PathBuf {
+        self.config.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG))
     }
 
-    /// The configured settings, or the embedded demo settings when the default file is absent.
-    fn load_or_demo(&self) -> Result<Settings, Failure> {
-        if self.config == std::path::Path::new("deskmail.toml") && !self.config.exists() {
-            return demo::settings(std::path::Path::new("deskmail-demo"));
+    fn load(&self) -> Result<Settings, Failure> {
+        config::load(&self.path()).map_err(|e| Failure::Config(e.to_string()))
+    }
+
+    /// The configured settings; when no file is named and the default one is absent, the
+    /// built-in default rules and templates (a private copy, removed when dropped), said
+    /// once on stderr.
+    fn load_or_defaults(&self) -> Result<(Settings, Option<defaults::Copy>), Failure> {
+        if self.config.is_some() || std::path::Path::new(DEFAULT_CONFIG).exists() {
+            return self.load().map(|s| (s, None));
         }
-        self.load()
+        let copy = defaults::Copy::rules_and_templates().map_err(|e| {
+            Failure::Temporary(format!("cannot write the built-in rules to a temporary directory: {e}"))
+        })?;
+        let mut settings = demo::settings(&copy.dir)?;
+        settings.rules_dir = copy.dir.join("rules");
+        settings.templates_dir = copy.dir.join("templates");
+        eprintln!(
+            "deskmail: no configuration ({DEFAULT_CONFIG}): using the built-in default rules and templates"
+        );
+        Ok((settings, Some(copy)))
     }
 }
 
 /// Starts tracing on stderr, human-readable or JSON; `RUST_LOG` filters.
 pub fn init_logging(cli: &Cli) {
-    // The demo prints its own table; its log shows only problems unless RUST_LOG asks.
-    let default = if matches!(cli.command, Command::Demo { .. }) { "warn" } else { "info" };
+    // Commands print their own results and log only problems (a quiet cron pass); the daemon
+    // under systemd logs what it does. -v and -vv ask for more; RUST_LOG overrides both.
+    let daemon = matches!(cli.command, Command::Run { once: false, .. });
+    let default = match (cli.verbose, daemon) {
+        (0, false) => "warn",
+        (0, true) | (1, _) => "info",
+        _ => "debug",
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default))
         // async-imap traces every command it sends, LOGIN with its password included: its
@@ -208,10 +262,10 @@ pub fn run(cli: Cli) -> i32 {
         Command::Run { once, config } => config.load().and_then(|s| run::run(&s, once)),
         Command::Demo { dir } => demo::demo(&dir),
         Command::Classify { files, json, explain, config } => {
-            config.load_or_demo().and_then(|s| classify::classify(&s, &files, json, explain))
+            config.load_or_defaults().and_then(|(s, _copy)| classify::classify(&s, &files, json, explain))
         }
         Command::Rules { command: RulesCommand::Check { dir, templates } } => {
-            Ok(rules_cmd::check(&dir, &templates))
+            rules_cmd::check(&dir, &templates)
         }
         Command::Rules { command: RulesCommand::Test { dir, templates } } => {
             rules_cmd::test(&dir, &templates)
@@ -226,9 +280,14 @@ pub fn run(cli: Cli) -> i32 {
         Command::Quarantine { json, config } => config.load().and_then(|s| tickets::quarantine(&s, json)),
         Command::Reprocess { id, all: _, config } => config.load().and_then(|s| tickets::reprocess(&s, id)),
         Command::Show { ticket, json, config } => config.load().and_then(|s| tickets::show(&s, ticket, json)),
+        Command::CheckConfig { config } => doctor::check_config(&config.path(), config.load()),
+        Command::Backup { file, config } => config.load().and_then(|s| tickets::backup(&s, &file)),
+        Command::Completions { shell } => manuals::completions(shell),
+        Command::Man { dir } => manuals::man(&dir),
     };
     match result {
         Ok(code) => code,
+        Err(Failure::Closed) => 0,
         Err(failure) => {
             eprintln!("deskmail: {failure}");
             failure.exit_code()
@@ -236,9 +295,7 @@ pub fn run(cli: Cli) -> i32 {
     }
 }
 
-/// A Unix time as `2026-11-22 09:48` in the configured zone.
+/// A Unix time as `2026-11-22 09:48 +08:00` in the configured zone.
 fn local(settings: &Settings, seconds: i64) -> String {
-    jiff::Timestamp::from_second(seconds)
-        .map(|t| t.to_zoned(settings.time_zone.clone()).strftime("%Y-%m-%d %H:%M").to_string())
-        .unwrap_or_else(|_| seconds.to_string())
+    crate::timefmt::local(&settings.time_zone, seconds)
 }

@@ -2,6 +2,7 @@
 //! change. `check` lists every problem as `file:line:col: message`; `test` runs the rules over
 //! the example mails of `DIR/tests` and prints a diff per mismatch and `N passed, N failed`.
 
+use super::output::outln;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -13,25 +14,25 @@ use crate::rules::RuleSet;
 use crate::screen;
 
 /// Checks the rule files; exit 1 when any problem is found.
-pub fn check(dir: &Path, templates_dir: &Path) -> i32 {
+pub fn check(dir: &Path, templates_dir: &Path) -> Result<i32, Failure> {
     let templates = Templates::load(templates_dir);
     if let Err(errors) = &templates {
         for e in errors {
-            println!("{e}");
+            outln!("{e}");
         }
     }
     let exists = |name: &str| templates.as_ref().is_ok_and(|t| t.exists(name));
     let problems = RuleSet::check(dir, &exists);
     for p in &problems {
-        println!("{p}");
+        outln!("{p}");
     }
     let count = problems.len() + templates.as_ref().err().map_or(0, Vec::len);
     if count == 0 {
-        println!("{}: rules ok", dir.display());
-        0
+        outln!("{}: rules ok", dir.display());
+        Ok(0)
     } else {
-        println!("{count} problem(s)");
-        1
+        outln!("{count} problem(s)");
+        Ok(1)
     }
 }
 
@@ -76,13 +77,13 @@ pub fn test(dir: &Path, templates_dir: &Path) -> Result<i32, Failure> {
             passed += 1;
         } else {
             failed += 1;
-            println!("FAIL {}", case.file);
+            outln!("FAIL {}", case.file);
             for d in diffs {
-                println!("  {d}");
+                outln!("  {d}");
             }
         }
     }
-    println!("{passed} passed, {failed} failed");
+    outln!("{passed} passed, {failed} failed");
     Ok(if failed == 0 { 0 } else { 1 })
 }
 

@@ -1,6 +1,7 @@
 //! `deskmail run`: the daemon (or one pass with `--once`), stopped by SIGTERM or SIGINT after
 //! the mail in hand; SIGHUP (or `deskmail reload`) re-reads rules and templates.
 
+use super::output::outln;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -59,7 +60,7 @@ pub fn reload(settings: &Settings) -> Result<i32, Failure> {
         .status()
         .map_err(|e| Failure::Temporary(format!("cannot run kill: {e}")))?;
     if status.success() {
-        println!("asked deskmail (pid {pid}) to reload its rules and templates");
+        outln!("asked deskmail (pid {pid}) to reload its rules and templates");
         Ok(0)
     } else {
         Ok(1)

@@ -1,6 +1,8 @@
 //! `deskmail sla`, `deskmail status` and `deskmail reply`: the SLA as staff see it, the
 //! daemon as operators see it, and a person's answer sent from the command line.
 
+use super::output::outln;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use jiff::Timestamp;
@@ -12,9 +14,14 @@ use crate::notices::{self, ReplyBody, ts};
 use crate::sla;
 use crate::store::Store;
 
+/// The database, read-only: a command that only reads never creates or migrates it.
 fn open(settings: &Settings) -> Result<Store, Failure> {
-    Store::open(&settings.database)
-        .map_err(|e| Failure::Temporary(format!("{}: {e}", settings.database.display())))
+    Ok(Store::open_read_only(&settings.database)?)
+}
+
+/// The existing database, for a command that changes it; a missing file is an error.
+fn open_for_writing(settings: &Settings) -> Result<Store, Failure> {
+    Ok(Store::open_existing(&settings.database)?)
 }
 
 #[derive(Debug, Serialize)]
@@ -23,7 +30,8 @@ struct SlaLine {
     customer: String,
     category: Option<String>,
     priority: String,
-    due: String,
+    #[serde(serialize_with = "crate::timefmt::rfc3339")]
+    due: i64,
     seconds_left: i64,
     breached: bool,
 }
@@ -51,7 +59,7 @@ pub fn report(settings: &Settings, days: i64, json: bool) -> Result<i32, Failure
                 customer: t.customer,
                 category: t.category,
                 priority: t.priority,
-                due: super::local(settings, t.first_response_due),
+                due: t.first_response_due,
                 seconds_left: sla::time_left(now, due, &settings.sla_clock).as_secs(),
                 breached: now >= due,
             }
@@ -67,10 +75,10 @@ pub fn report(settings: &Settings, days: i64, json: bool) -> Result<i32, Failure
         compliance: (due > 0).then(|| in_time as f64 / due as f64),
     };
     if json {
-        println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+        outln!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
         return Ok(0);
     }
-    println!("{:>6}  {:<24} {:<20} {:<7} {:<16} time left", "ticket", "customer", "category", "prio", "due");
+    outln!("{:>6}  {:<24} {:<20} {:<7} {:<23} time left", "ticket", "customer", "category", "prio", "due");
     for l in &report.open {
         let left = if l.breached {
             format!("BREACHED {:.1}h ago", -l.seconds_left as f64 / 3600.0)
@@ -78,17 +86,21 @@ pub fn report(settings: &Settings, days: i64, json: bool) -> Result<i32, Failure
             format!("{:.1}h", l.seconds_left as f64 / 3600.0)
         };
         let category = l.category.as_deref().unwrap_or("-");
-        println!(
-            "{:>6}  {:<24} {:<20} {:<7} {:<16} {left}",
-            l.ticket, l.customer, category, l.priority, l.due
+        outln!(
+            "{:>6}  {:<24} {:<20} {:<7} {:<23} {left}",
+            l.ticket,
+            l.customer,
+            category,
+            l.priority,
+            super::local(settings, l.due)
         );
     }
-    println!("{} waiting, {} breached", report.open.len(), report.breaches);
+    outln!("{} waiting, {} breached", report.open.len(), report.breaches);
     match report.compliance {
         Some(c) => {
-            println!("compliance, last {days} days: {in_time}/{due} answered in time ({:.1}%)", c * 100.0)
+            outln!("compliance, last {days} days: {in_time}/{due} answered in time ({:.1}%)", c * 100.0)
         }
-        None => println!("compliance, last {days} days: no ticket was due"),
+        None => outln!("compliance, last {days} days: no ticket was due"),
     }
     Ok(0)
 }
@@ -98,12 +110,23 @@ struct Status {
     mailbox: String,
     database: String,
     running_pid: Option<u32>,
-    last_poll: Option<String>,
+    #[serde(serialize_with = "crate::timefmt::rfc3339_opt")]
+    last_poll: Option<i64>,
     seconds_since_last_poll: Option<i64>,
-    outbox: Vec<(String, i64)>,
-    messages: Vec<(String, i64)>,
+    /// Outgoing mail per state.
+    outbox: BTreeMap<String, i64>,
+    /// Stored mail per state.
+    messages: BTreeMap<String, i64>,
     waiting_tickets: usize,
-    next_deadline: Option<String>,
+    next_deadline: Option<Deadline>,
+}
+
+/// The ticket whose first-response deadline comes next.
+#[derive(Debug, Serialize)]
+struct Deadline {
+    ticket: i64,
+    #[serde(serialize_with = "crate::timefmt::rfc3339")]
+    due: i64,
 }
 
 pub fn status(settings: &Settings, json: bool) -> Result<i32, Failure> {
@@ -123,35 +146,36 @@ pub fn status(settings: &Settings, json: bool) -> Result<i32, Failure> {
         },
         database: settings.database.display().to_string(),
         running_pid: daemon::lock::holder(&settings.database),
-        last_poll: last_poll.map(|t| super::local(settings, t)),
+        last_poll,
         seconds_since_last_poll: last_poll.map(|t| Timestamp::now().as_second() - t),
-        outbox: store.outbox_counts()?,
-        messages: store.message_counts()?,
+        outbox: store.outbox_counts()?.into_iter().collect(),
+        messages: store.message_counts()?.into_iter().collect(),
         waiting_tickets: waiting.len(),
-        next_deadline: waiting
-            .first()
-            .map(|t| format!("#{} {}", t.id, super::local(settings, t.first_response_due))),
+        next_deadline: waiting.first().map(|t| Deadline { ticket: t.id, due: t.first_response_due }),
     };
     if json {
-        println!("{}", serde_json::to_string_pretty(&status).unwrap_or_default());
+        outln!("{}", serde_json::to_string_pretty(&status).unwrap_or_default());
         return Ok(0);
     }
-    println!("mailbox:        {}", status.mailbox);
-    println!("database:       {}", status.database);
+    outln!("mailbox:        {}", status.mailbox);
+    outln!("database:       {}", status.database);
     match status.running_pid {
-        Some(pid) => println!("daemon:         running (pid {pid})"),
-        None => println!("daemon:         not running"),
+        Some(pid) => outln!("daemon:         running (pid {pid})"),
+        None => outln!("daemon:         not running"),
     }
-    match (&status.last_poll, status.seconds_since_last_poll) {
-        (Some(at), Some(ago)) => println!("last poll:      {at} ({ago} s ago)"),
-        _ => println!("last poll:      never"),
+    match (status.last_poll, status.seconds_since_last_poll) {
+        (Some(at), Some(ago)) => outln!("last poll:      {} ({ago} s ago)", super::local(settings, at)),
+        _ => outln!("last poll:      never"),
     }
     let counts =
-        |v: &[(String, i64)]| v.iter().map(|(k, n)| format!("{k} {n}")).collect::<Vec<_>>().join(", ");
-    println!("outbox:         {}", counts(&status.outbox));
-    println!("messages:       {}", counts(&status.messages));
-    println!("waiting:        {} ticket(s) without a first response", status.waiting_tickets);
-    println!("next deadline:  {}", status.next_deadline.as_deref().unwrap_or("-"));
+        |v: &BTreeMap<String, i64>| v.iter().map(|(k, n)| format!("{k} {n}")).collect::<Vec<_>>().join(", ");
+    outln!("outbox:         {}", counts(&status.outbox));
+    outln!("messages:       {}", counts(&status.messages));
+    outln!("waiting:        {} ticket(s) without a first response", status.waiting_tickets);
+    match &status.next_deadline {
+        Some(d) => outln!("next deadline:  #{} {}", d.ticket, super::local(settings, d.due)),
+        None => outln!("next deadline:  -"),
+    }
     Ok(0)
 }
 
@@ -180,7 +204,7 @@ pub fn reply(
         ),
         (None, None) => return Err(Failure::Config("give --template or --body-file".into())),
     };
-    let mut store = open(settings)?;
+    let mut store = open_for_writing(settings)?;
     let subject = match notices::human_reply(&mut store, settings, &loaded.templates, ticket, body) {
         Ok(subject) => subject,
         Err(notices::ReplyError::NoTicket(n)) => {
@@ -189,7 +213,7 @@ pub fn reply(
         }
         Err(e) => return Err(Failure::Temporary(e.to_string())),
     };
-    println!("queued reply to ticket #{ticket}: {subject}");
+    outln!("queued reply to ticket #{ticket}: {subject}");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -206,7 +230,7 @@ pub fn reply(
         settings.retry_base,
         &std::sync::atomic::AtomicBool::new(false),
     ))?;
-    println!(
+    outln!(
         "sent {} mail(s); {} left for the daemon to retry",
         flushed.sent,
         flushed.retried + flushed.failed

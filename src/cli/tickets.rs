@@ -1,28 +1,41 @@
 //! `deskmail tickets`, `show N`, `quarantine` and `reprocess`: what is in the database, for
 //! staff, and replaying quarantined mail after a fix.
 
+use super::output::outln;
 use crate::config::Settings;
 use crate::daemon::Failure;
 use crate::store::Store;
 
+/// The database, read-only: a command that only reads never creates or migrates it.
 fn open(settings: &Settings) -> Result<Store, Failure> {
-    Store::open(&settings.database)
-        .map_err(|e| Failure::Temporary(format!("{}: {e}", settings.database.display())))
+    Ok(Store::open_read_only(&settings.database)?)
+}
+
+/// The existing database, for a command that changes it; a missing file is an error.
+fn open_for_writing(settings: &Settings) -> Result<Store, Failure> {
+    Ok(Store::open_existing(&settings.database)?)
 }
 
 pub fn list(settings: &Settings, json: bool) -> Result<i32, Failure> {
     let tickets = open(settings)?.tickets()?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&tickets).unwrap_or_default());
+        outln!("{}", serde_json::to_string_pretty(&tickets).unwrap_or_default());
         return Ok(0);
     }
-    println!(
-        "{:>5}  {:<8} {:<7} {:<20} {:<7} {:<16} {:<16} {:>4}  subject",
-        "#", "status", "prio", "category", "lang", "created", "due", "msgs"
+    outln!(
+        "{:>5}  {:<8} {:<7} {:<20} {:<7} {:<23} {:<23} {:>4}  subject",
+        "#",
+        "status",
+        "prio",
+        "category",
+        "lang",
+        "created",
+        "due",
+        "msgs"
     );
     for t in &tickets {
-        println!(
-            "{:>5}  {:<8} {:<7} {:<20} {:<7} {:<16} {:<16} {:>4}  {} <{}>",
+        outln!(
+            "{:>5}  {:<8} {:<7} {:<20} {:<7} {:<23} {:<23} {:>4}  {} <{}>",
             t.id,
             t.status,
             t.priority,
@@ -35,7 +48,7 @@ pub fn list(settings: &Settings, json: bool) -> Result<i32, Failure> {
             t.customer
         );
     }
-    println!("{} ticket(s)", tickets.len());
+    outln!("{} ticket(s)", tickets.len());
     Ok(0)
 }
 
@@ -49,23 +62,23 @@ pub fn show(settings: &Settings, id: i64, json: bool) -> Result<i32, Failure> {
     let outbox = store.ticket_outbox(id)?;
     if json {
         let value = serde_json::json!({ "ticket": ticket, "messages": messages, "outgoing": outbox });
-        println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+        outln!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
         return Ok(0);
     }
-    println!("ticket #{}  {}  [{} / {}]", ticket.id, ticket.subject, ticket.status, ticket.priority);
-    println!("customer:  {} <{}>", ticket.customer_name, ticket.customer);
-    println!("category:  {}   language: {}", ticket.category.as_deref().unwrap_or("-"), ticket.language);
-    println!(
+    outln!("ticket #{}  {}  [{} / {}]", ticket.id, ticket.subject, ticket.status, ticket.priority);
+    outln!("customer:  {} <{}>", ticket.customer_name, ticket.customer);
+    outln!("category:  {}   language: {}", ticket.category.as_deref().unwrap_or("-"), ticket.language);
+    outln!(
         "opened:    {}   first response due: {}",
         super::local(settings, ticket.created_at),
         super::local(settings, ticket.first_response_due)
     );
     if let Some(at) = ticket.first_response_at {
-        println!("answered:  {}", super::local(settings, at));
+        outln!("answered:  {}", super::local(settings, at));
     }
-    println!("\nmessages:");
+    outln!("\nmessages:");
     for m in &messages {
-        println!(
+        outln!(
             "  [{}] {} from {}  rule={} automated={} charset={}",
             m.id,
             super::local(settings, m.received_at),
@@ -74,20 +87,25 @@ pub fn show(settings: &Settings, id: i64, json: bool) -> Result<i32, Failure> {
             m.automated.as_deref().unwrap_or("no"),
             m.charset.as_deref().unwrap_or("-"),
         );
-        println!("      subject: {}", m.subject.as_deref().unwrap_or(""));
+        outln!("      subject: {}", m.subject.as_deref().unwrap_or(""));
         for line in m.new_text.as_deref().unwrap_or("").lines().take(8) {
-            println!("      | {line}");
+            outln!("      | {line}");
         }
     }
-    println!("\noutgoing:");
+    outln!("\noutgoing:");
     for o in &outbox {
-        println!(
+        outln!(
             "  [{}] {} ({}) to {}  {}  attempts={}",
-            o.id, o.kind, o.template, o.recipient, o.state, o.attempts
+            o.id,
+            o.kind,
+            o.template,
+            o.recipient,
+            o.state,
+            o.attempts
         );
-        println!("      subject: {}   Message-ID: <{}>", o.subject, o.message_id);
+        outln!("      subject: {}   Message-ID: <{}>", o.subject, o.message_id);
         if let Some(e) = &o.last_error {
-            println!("      last error: {e}");
+            outln!("      last error: {e}");
         }
     }
     Ok(0)
@@ -96,21 +114,21 @@ pub fn show(settings: &Settings, id: i64, json: bool) -> Result<i32, Failure> {
 pub fn quarantine(settings: &Settings, json: bool) -> Result<i32, Failure> {
     let list = open(settings)?.quarantined()?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&list).unwrap_or_default());
+        outln!("{}", serde_json::to_string_pretty(&list).unwrap_or_default());
         return Ok(0);
     }
     for q in &list {
         let kept = if q.kept < q.size { " (header kept)" } else { "" };
-        println!(
+        outln!(
             "{:>6}  {}  {:>9} bytes{kept}  {}",
             q.id,
             super::local(settings, q.received_at),
             q.size,
             q.origin
         );
-        println!("        reason: {}", q.reason);
+        outln!("        reason: {}", q.reason);
     }
-    println!("{} quarantined mail(s)", list.len());
+    outln!("{} quarantined mail(s)", list.len());
     Ok(0)
 }
 
@@ -118,7 +136,7 @@ pub fn quarantine(settings: &Settings, json: bool) -> Result<i32, Failure> {
 /// The automatic mail it causes is queued and goes out on the daemon's next pass.
 pub fn reprocess(settings: &Settings, id: Option<i64>) -> Result<i32, Failure> {
     let loaded = crate::daemon::load(settings)?;
-    let mut store = open(settings)?;
+    let mut store = open_for_writing(settings)?;
     let ids: Vec<i64> = match id {
         Some(id) => vec![id],
         None => store.quarantined()?.iter().map(|q| q.id).collect(),
@@ -138,10 +156,23 @@ pub fn reprocess(settings: &Settings, id: Option<i64>) -> Result<i32, Failure> {
             }
             Some(crate::pipeline::Outcome::Quarantined { reason }) => {
                 still += 1;
-                println!("#{id}: still quarantined: {reason}");
+                outln!("#{id}: still quarantined: {reason}");
             }
-            Some(outcome) => println!("#{id}: {}", serde_json::to_string(&outcome).unwrap_or_default()),
+            Some(outcome) => outln!("#{id}: {}", serde_json::to_string(&outcome).unwrap_or_default()),
         }
     }
     Ok(if still == 0 { 0 } else { 1 })
+}
+
+/// Copies the database to `file` with SQLite's online backup; `file` must not exist.
+pub fn backup(settings: &Settings, file: &std::path::Path) -> Result<i32, Failure> {
+    if file.exists() {
+        return Err(Failure::CannotCreate(format!(
+            "{} exists: deskmail never overwrites it",
+            file.display()
+        )));
+    }
+    open(settings)?.backup_to(file)?;
+    outln!("backed up {} to {}", settings.database.display(), file.display());
+    Ok(0)
 }

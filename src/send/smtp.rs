@@ -95,6 +95,16 @@ impl SmtpTransport {
         result.map(|_| ()).map_err(classify)
     }
 
+    /// For `deskmail check-config`: connects, greets, upgrades to TLS and authenticates as
+    /// sending would, then quits without naming a mail.
+    pub async fn check(&self) -> Result<(), SendError> {
+        let mut conn = timeout(CONNECT_TIMEOUT, self.connect()).await.map_err(|_| {
+            SendError::Temporary(format!("{}: no connection within {CONNECT_TIMEOUT:?}", self.target()))
+        })??;
+        let _ = timeout(NOOP_TIMEOUT, conn.quit()).await;
+        Ok(())
+    }
+
     /// A parked connection that still answers NOOP (the server may have closed it), or a new
     /// one.
     async fn connection(&self) -> Result<AsyncSmtpConnection, SendError> {
@@ -113,10 +123,10 @@ impl SmtpTransport {
         let tcp = self.socket().await?;
         let stream: Box<dyn AsyncTokioStream> = match &self.security {
             Security::Implicit { connector, name } => {
-                let tls = connector
-                    .connect(name.clone(), tcp)
-                    .await
-                    .map_err(|e| SendError::Temporary(format!("TLS with {}: {e}", self.target())))?;
+                let tls = connector.connect(name.clone(), tcp).await.map_err(|e| {
+                    let hint = crate::tls::mismatch_hint(&e.to_string(), crate::config::TlsMode::Implicit);
+                    SendError::Temporary(format!("TLS with {}: {e}{hint}", self.target()))
+                })?;
                 Box::new(TlsSocket(tls))
             }
             Security::StartTls(_) | Security::None => Box::new(tcp),

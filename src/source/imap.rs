@@ -85,7 +85,7 @@ impl ImapSource {
         let folders =
             [self.folders.processed.clone(), self.folders.quarantine.clone(), self.folders.sent.clone()];
         for folder in folders {
-            ensure_folder(&mut session, &folder).await?;
+            timed("creating the folders", ensure_folder(&mut session, &folder)).await?;
         }
         let mailbox = timed("selecting the inbox", async {
             session.select(&self.folders.inbox).await.map_err(imap_err("SELECT"))
@@ -94,6 +94,17 @@ impl ImapSource {
         self.uidvalidity = mailbox.uid_validity.unwrap_or(0);
         self.session = Some(session);
         Ok(())
+    }
+
+    /// For `deskmail check-config`: logs in and lists the folders, changing nothing. Returns
+    /// each configured folder with whether it exists (`open` creates a missing one).
+    pub async fn check(&self) -> Result<Vec<(String, bool)>, SourceError> {
+        let mut session = timed("logging in", connect(&self.server)).await?;
+        let names = timed("listing the folders", list_folders(&mut session)).await?;
+        let _ = timed("logging out", async { session.logout().await.map_err(imap_err("LOGOUT")) }).await;
+        let folders =
+            [&self.folders.inbox, &self.folders.processed, &self.folders.quarantine, &self.folders.sent];
+        Ok(folders.into_iter().map(|f| (f.clone(), names.contains(f))).collect())
     }
 
     fn session(&mut self) -> Result<&mut ImapSession, SourceError> {
@@ -378,12 +389,15 @@ async fn timed<T>(what: &str, fut: impl Future<Output = Result<T, SourceError>>)
     tokio::time::timeout(TIMEOUT, fut).await.map_err(|_| SourceError::Timeout(what.into()))?
 }
 
+/// The names of every folder of the account.
+async fn list_folders(session: &mut ImapSession) -> Result<Vec<String>, SourceError> {
+    let list = session.list(Some(""), Some("*")).await.map_err(imap_err("LIST"))?;
+    let names: Vec<_> = list.try_collect().await.map_err(imap_err("LIST"))?;
+    Ok(names.iter().map(|n| n.name().to_string()).collect())
+}
+
 async fn ensure_folder(session: &mut ImapSession, folder: &str) -> Result<(), SourceError> {
-    let names: Vec<String> = {
-        let list = session.list(Some(""), Some("*")).await.map_err(imap_err("LIST"))?;
-        let names: Vec<_> = list.try_collect().await.map_err(imap_err("LIST"))?;
-        names.iter().map(|n| n.name().to_string()).collect()
-    };
+    let names = list_folders(session).await?;
     if names.iter().any(|n| n == folder) {
         return Ok(());
     }
@@ -439,7 +453,10 @@ async fn tls_wrap(
     let config = crate::tls::client_config(server.ca_file.as_deref()).map_err(|e| fail(e.to_string()))?;
     let name = rustls::pki_types::ServerName::try_from(server.tls_name.clone())
         .map_err(|e| fail(format!("bad server name: {e}")))?;
-    tokio_rustls::TlsConnector::from(config).connect(name, tcp).await.map_err(|e| fail(format!("TLS: {e}")))
+    tokio_rustls::TlsConnector::from(config)
+        .connect(name, tcp)
+        .await
+        .map_err(|e| fail(format!("TLS: {e}{}", crate::tls::mismatch_hint(&e.to_string(), server.tls))))
 }
 
 #[cfg(test)]

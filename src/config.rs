@@ -718,6 +718,42 @@ path = "deskmail.db"
         assert_eq!(e.key, "mailbox.password_file", "{e}");
     }
 
+    /// The `[smtp]` server of MINIMAL turned into `lines`.
+    fn smtp_server(lines: &str) -> Result<Server, ConfigError> {
+        let text = MINIMAL.replace(
+            "kind = \"maildir\"\npath = \"outbox\"",
+            &format!("kind = \"smtp\"\nhost = \"127.0.0.1\"\n{lines}"),
+        );
+        from_str(&text, "x.toml", Path::new(".")).map(|s| match s.smtp {
+            SmtpSettings::Smtp(server) => server,
+            SmtpSettings::Maildir(_) => unreachable!("configured as smtp"),
+        })
+    }
+
+    #[test]
+    fn tls_follows_the_port_unless_set() {
+        for (port, tls) in [
+            ("", TlsMode::Implicit),
+            ("port = 465", TlsMode::Implicit),
+            ("port = 587", TlsMode::StartTls),
+            ("port = 25", TlsMode::StartTls),
+            ("port = 2525", TlsMode::Implicit),
+        ] {
+            assert_eq!(smtp_server(port).unwrap().tls, tls, "{port}");
+        }
+        assert_eq!(smtp_server("").unwrap().port, 465);
+        assert_eq!(smtp_server("port = 587\ntls = \"none\"").unwrap().tls, TlsMode::None);
+    }
+
+    #[test]
+    fn a_tls_mode_that_cannot_work_on_its_port_says_what_to_set() {
+        let e = smtp_server("port = 587\ntls = \"implicit\"").unwrap_err();
+        assert_eq!(e.key, "smtp.tls");
+        assert!(e.message.contains("set tls = \"starttls\""), "{e}");
+        let e = smtp_server("port = 465\ntls = \"starttls\"").unwrap_err();
+        assert!(e.message.contains("set tls = \"implicit\""), "{e}");
+    }
+
     #[test]
     fn secrets_do_not_print() {
         assert_eq!(format!("{:?}", Secret("hunter2".into())), "***");

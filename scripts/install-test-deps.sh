@@ -1,12 +1,20 @@
 #!/bin/sh
 # install-test-deps.sh — install the Debian packages for the test mail stack
-# (tests/mailstack/start.sh): dovecot-imapd dovecot-lmtpd postfix openssl,
+# (tests/mailstack/start.sh): dovecot-imapd dovecot-lmtpd postfix openssl, and cargo-deb,
 # WITHOUT letting the packages start their system daemons (dovecot on :143/:993,
 # postfix on :25). Idempotent: does nothing (not even `apt-get update`) when all
 # packages are already installed. Re-runs itself through sudo when not root.
 set -eu
 
 PKGS="dovecot-imapd dovecot-lmtpd postfix openssl"
+
+# cargo-deb builds the Debian package the package test installs (scripts/package.sh). It
+# comes from crates.io, built by the user's own cargo, so it is installed before the root
+# check below.
+if ! cargo deb --version >/dev/null 2>&1; then
+  echo "install-test-deps.sh: installing cargo-deb (cargo install --locked)"
+  cargo install cargo-deb --locked --quiet
+fi
 
 missing=
 for p in $PKGS; do

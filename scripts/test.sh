@@ -15,6 +15,10 @@ fi
 echo "test.sh: corpus: ${DESKMAIL_CORPUS:-none (corpus tests will be skipped)}"
 
 cargo build --locked
+# The Debian package, checked and (as root) installed by tests/package.rs.
+bash scripts/package.sh
+DESKMAIL_DEB=$(ls -t target/debian/deskmail_*.deb | head -n 1)
+export DESKMAIL_DEB
 ./target/debug/deskmail rules check rules --templates templates
 ./target/debug/deskmail rules test rules --templates templates
 log=$(mktemp)

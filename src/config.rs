@@ -754,6 +754,38 @@ path = "deskmail.db"
         assert!(e.message.contains("set tls = \"implicit\""), "{e}");
     }
 
+    /// The keys serde accepts in `[section]`, read from its "unknown field" message.
+    fn accepted_keys(section: &str) -> Vec<String> {
+        let probe = MINIMAL.replace(&format!("[{section}]\n"), &format!("[{section}]\nzz_probe = 1\n"));
+        let probe = if probe == MINIMAL { format!("{MINIMAL}\n[{section}]\nzz_probe = 1\n") } else { probe };
+        let e = from_str(&probe, "x.toml", Path::new(".")).unwrap_err();
+        let (_, expected) = e.message.split_once("expected").unwrap_or_else(|| panic!("{section}: {e}"));
+        expected.split('`').skip(1).step_by(2).map(str::to_string).collect()
+    }
+
+    #[test]
+    fn the_example_documents_every_key() {
+        let example = include_str!("../deskmail.example.toml");
+        let mut missing = Vec::new();
+        for section in ["mailbox", "smtp", "support", "sla", "storage", "rules", "templates", "metrics"] {
+            let keys = accepted_keys(section);
+            assert!(!keys.is_empty(), "{section}");
+            let start = example.find(&format!("[{section}]")).unwrap_or_else(|| panic!("no [{section}]"));
+            let end = example[start + 1..].find("\n[").map_or(example.len(), |i| start + 1 + i);
+            let body = &example[start..end];
+            for key in keys {
+                let documented = body.lines().any(|l| {
+                    let l = l.trim_start_matches('#').trim();
+                    l.starts_with(&format!("{key} =")) || l.starts_with(&format!("{key}="))
+                });
+                if !documented {
+                    missing.push(format!("{section}.{key}"));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "not in deskmail.example.toml: {missing:?}");
+    }
+
     #[test]
     fn secrets_do_not_print() {
         assert_eq!(format!("{:?}", Secret("hunter2".into())), "***");

@@ -134,6 +134,8 @@ pub struct PassSummary {
     pub send_failures: usize,
     pub sla_notices: usize,
     pub staff_replies: usize,
+    /// Copies of our own sent mail that came back and confirmed their send.
+    pub own_copies: usize,
 }
 
 impl PassSummary {
@@ -143,7 +145,7 @@ impl PassSummary {
             Outcome::Duplicate => self.duplicates += 1,
             Outcome::Processed(_) => self.processed += 1,
             Outcome::Quarantined { .. } => self.quarantined += 1,
-            Outcome::OwnCopy { .. } => {}
+            Outcome::OwnCopy { .. } => self.own_copies += 1,
         }
     }
 }
@@ -184,6 +186,53 @@ impl Daemon<'_> {
         )?;
         summary.sla_notices = watched.warnings + watched.breaches;
         self.requeue_unconfirmed()?;
+        let flushed = self.flush().await?;
+        summary.sent = flushed.sent;
+        summary.send_failures = flushed.retried + flushed.failed;
+        Ok(summary)
+    }
+
+    /// After a cron pass that sent mail: waits a short, bounded time for the self-copies of
+    /// that mail to come back and settles them in the same pass, so the inbox is left empty
+    /// (otherwise they would wait for the next cron run). Customer mail that arrives
+    /// meanwhile is processed too, and its replies are flushed once, without waiting again.
+    pub async fn collect_own_copies(
+        &self,
+        source: &mut Source,
+        report: &mut (dyn FnMut(&Fetched, &Outcome) + Send),
+        sent: usize,
+    ) -> Result<PassSummary, Failure> {
+        let confirm_within = std::time::Duration::try_from(self.settings.confirm_within).unwrap_or_default();
+        let wait = confirm_within.min(OWN_COPY_WAIT);
+        let deadline = tokio::time::Instant::now() + wait;
+        let mut summary = PassSummary::default();
+        while summary.own_copies < sent
+            && tokio::time::Instant::now() < deadline
+            && !self.stop.load(Ordering::SeqCst)
+        {
+            tokio::time::sleep(OWN_COPY_POLL).await;
+            source.open().await?;
+            let drained = self.drain(source, report, &mut summary).await;
+            source.close().await;
+            drained?;
+        }
+        if summary.processed > 0 {
+            let flushed = self.flush().await?;
+            summary.sent = flushed.sent;
+            summary.send_failures = flushed.retried + flushed.failed;
+        }
+        if summary.own_copies < sent {
+            tracing::debug!(
+                back = summary.own_copies,
+                sent,
+                "not every self-copy came back in time; the next pass files the rest"
+            );
+        }
+        Ok(summary)
+    }
+
+    /// Sends what the outbox holds.
+    async fn flush(&self) -> Result<send::Flushed, Failure> {
         let flushed = send::flush(
             self.store,
             self.transport,
@@ -193,10 +242,8 @@ impl Daemon<'_> {
             self.stop,
         )
         .await?;
-        summary.sent = flushed.sent;
         crate::metrics::COUNTERS.sent(flushed.sent);
-        summary.send_failures = flushed.retried + flushed.failed;
-        Ok(summary)
+        Ok(flushed)
     }
 
     /// Staff who answer from their own mail client leave the reply in the Sent folder: a
@@ -439,6 +486,13 @@ fn log_outcome(fetched: &Fetched, outcome: &Outcome) {
     }
 }
 
+/// How long a cron pass waits at most for the self-copies of the mail it sent (and never
+/// longer than `confirm_within`).
+const OWN_COPY_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// How often it looks for them meanwhile.
+const OWN_COPY_POLL: std::time::Duration = std::time::Duration::from_millis(250);
+
 /// Set by SIGHUP (or `deskmail reload`): re-read rules and templates before the next pass.
 pub static RELOAD: AtomicBool = AtomicBool::new(false);
 
@@ -466,7 +520,17 @@ pub async fn run(
             loaded = reload(settings, loaded);
         }
         let daemon = Daemon { settings, loaded: &loaded, store: &store, transport: &transport, stop };
-        match daemon.pass(&mut source, report).await {
+        let pass = match daemon.pass(&mut source, report).await {
+            Ok(summary) if once && summary.sent > 0 && settings.self_copy.is_some() => {
+                daemon.collect_own_copies(&mut source, report, summary.sent).await.map(|more| PassSummary {
+                    send_failures: summary.send_failures + more.send_failures,
+                    own_copies: more.own_copies,
+                    ..summary
+                })
+            }
+            other => other,
+        };
+        match pass {
             Ok(summary) => {
                 if failures > 0 {
                     tracing::info!(failed_attempts = failures, "mailbox reachable again");

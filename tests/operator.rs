@@ -307,3 +307,24 @@ fn implicit_tls_on_a_starttls_port_says_what_to_set() {
     assert_eq!(out.status.code(), Some(75), "{err}");
     assert!(err.contains("set tls = \"starttls\""), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cron_pass_leaves_the_inbox_empty_with_its_self_copies_filed() {
+    let stack = MailStack::start();
+    if !stack.has_postfix {
+        eprintln!("skipped: no Postfix");
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    for n in 0..3 {
+        setup::deliver_customer_mail(&stack, n);
+    }
+    let config = work.path().join("deskmail.toml");
+    std::fs::write(&config, setup::config_text(&stack, work.path(), Transport::Plain, "")).unwrap();
+    let out = deskmail_in(work.path(), &["run", "--once", "--config", config.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // Right after the pass, with no second run: the copies of the three acknowledgements came
+    // back within the pass and were filed in Sent.
+    assert_eq!(stack.count("support@example.test", "INBOX").await, 0, "the inbox is empty");
+    assert_eq!(stack.count("support@example.test", "Sent").await, 3, "each copy filed");
+}

@@ -115,7 +115,7 @@ fn unit_is_sandboxed() {
 
 /// `systemd-analyze verify` on the unit, where systemd is installed.
 ///
-/// The unit names `/usr/local/bin/deskmail`, which does not exist on a build machine, and
+/// The unit names `/usr/bin/deskmail`, which does not exist on a build machine, and
 /// verify rejects an ExecStart= that is not executable. Rather than tolerating that error
 /// (which would also hide a real typo in the path), the test verifies a copy whose
 /// ExecStart= names the binary cargo just built: everything else, /bin/kill in ExecReload=
@@ -125,20 +125,33 @@ fn unit_is_sandboxed() {
 /// printed but are not ours to fix; any line naming our unit fails the test.
 #[test]
 fn unit_passes_systemd_analyze_verify() {
+    verify_unit("deskmail.service", "deskmail.service");
+}
+
+/// The template unit, verified as an instance (a template alone cannot be loaded).
+#[test]
+fn template_unit_passes_systemd_analyze_verify_as_an_instance() {
+    let text = std::fs::read_to_string(contrib("deskmail@.service")).unwrap();
+    assert!(text.contains("ExecStart=/usr/bin/deskmail run --config /etc/deskmail/%i.toml"), "{text}");
+    assert!(text.contains("StateDirectory=deskmail/%i"), "{text}");
+    verify_unit("deskmail@.service", "deskmail@billing.service");
+}
+
+fn verify_unit(file: &str, unit_name: &str) {
     let Ok(probe) = Command::new("systemd-analyze").arg("--version").output() else {
         eprintln!("note: systemd-analyze is not on PATH; skipping `systemd-analyze verify`");
         return;
     };
     assert!(probe.status.success(), "systemd-analyze --version failed");
 
-    let text = std::fs::read_to_string(contrib("deskmail.service")).unwrap();
+    let text = std::fs::read_to_string(contrib(file)).unwrap();
     let built = env!("CARGO_BIN_EXE_deskmail");
     assert!(!built.contains(char::is_whitespace), "cannot put {built:?} in ExecStart= unquoted");
-    let copy = text.replace("ExecStart=/usr/local/bin/deskmail ", &format!("ExecStart={built} "));
+    let copy = text.replace("ExecStart=/usr/bin/deskmail ", &format!("ExecStart={built} "));
     assert_ne!(copy, text, "ExecStart= not found");
     let dir = tempfile::tempdir().unwrap();
-    // The file name is the unit name: it must stay deskmail.service.
-    let path = dir.path().join("deskmail.service");
+    // The file name is the unit name.
+    let path = dir.path().join(unit_name);
     std::fs::write(&path, copy).unwrap();
 
     let out = Command::new("systemd-analyze")
@@ -148,7 +161,7 @@ fn unit_passes_systemd_analyze_verify() {
         .output()
         .expect("systemd-analyze runs");
     let report = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    let ours = |line: &str| line.contains("deskmail.service") || line.contains(&*path.to_string_lossy());
+    let ours = |line: &str| line.contains(unit_name) || line.contains(&*path.to_string_lossy());
     let user_missing = |line: &str| {
         let line = line.to_ascii_lowercase();
         line.contains("user")
@@ -162,7 +175,7 @@ fn unit_passes_systemd_analyze_verify() {
     }
     assert!(problems.is_empty(), "systemd-analyze verify:\n{}", problems.join("\n"));
     if !out.status.success() {
-        eprintln!("note: systemd-analyze verify exited {} with nothing about deskmail.service", out.status);
+        eprintln!("note: systemd-analyze verify exited {} with nothing about {unit_name}", out.status);
     }
 }
 
@@ -180,7 +193,7 @@ fn cron_runs_one_locked_pass_every_five_minutes() {
     assert_eq!(&fields[..6], ["*/5", "*", "*", "*", "*", "deskmail"]);
     let command = fields[6..].join(" ");
     assert!(command.starts_with("/usr/bin/flock -n "), "{command}");
-    assert!(command.ends_with("/usr/local/bin/deskmail run --once --config /etc/deskmail/deskmail.toml"));
+    assert!(command.ends_with("/usr/bin/deskmail run --once --config /etc/deskmail/deskmail.toml"));
     assert!(!command.contains('%'), "cron turns % into a newline");
     // The comments explain the exit codes an operator will see mailed.
     for code in ["75", "78"] {

@@ -328,3 +328,34 @@ async fn a_cron_pass_leaves_the_inbox_empty_with_its_self_copies_filed() {
     assert_eq!(stack.count("support@example.test", "INBOX").await, 0, "the inbox is empty");
     assert_eq!(stack.count("support@example.test", "Sent").await, 3, "each copy filed");
 }
+
+#[test]
+fn reading_the_queue_needs_no_secret() {
+    // Staff run read commands as themselves: the password files are root's, here missing.
+    let dir = tempfile::tempdir().unwrap();
+    demo(dir.path());
+    let config = dir.path().join("imap.toml");
+    std::fs::write(
+        &config,
+        "[mailbox]\nkind = \"imap\"\nhost = \"imap.example.test\"\nusername = \"support@example.test\"\n\
+         password_file = \"/nonexistent/imap.pass\"\n[smtp]\nkind = \"smtp\"\nhost = \"smtp.example.test\"\n\
+         password_file = \"/nonexistent/smtp.pass\"\n[support]\naddress = \"support@example.test\"\n\
+         [storage]\npath = \"demo/deskmail.db\"\n",
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    for args in [
+        vec!["tickets"],
+        vec!["show", "3"],
+        vec!["sla"],
+        vec!["status"],
+        vec!["quarantine"],
+        vec!["tickets", "--json"],
+    ] {
+        let out = deskmail_in(dir.path(), &[args.as_slice(), &["--config", config]].concat());
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+    }
+    let run = deskmail_in(dir.path(), &["run", "--once", "--config", config]);
+    assert_eq!(run.status.code(), Some(78), "commands that connect still need the password");
+    assert!(text(&run.stderr).contains("/nonexistent/imap.pass"), "{}", text(&run.stderr));
+}

@@ -212,6 +212,12 @@ impl ConfigArg {
         config::load(&self.path()).map_err(|e| Failure::Config(e.to_string()))
     }
 
+    /// For commands that only read the database: the passwords are not read, so reading the
+    /// queue needs no secret.
+    fn load_for_reading(&self) -> Result<Settings, Failure> {
+        config::load_without_secrets(&self.path()).map_err(|e| Failure::Config(e.to_string()))
+    }
+
     /// The configured settings; when no file is named and the default one is absent, the
     /// built-in default rules and templates (a private copy, removed when dropped), said
     /// once on stderr.
@@ -270,18 +276,26 @@ pub fn run(cli: Cli) -> i32 {
         Command::Rules { command: RulesCommand::Test { dir, templates } } => {
             rules_cmd::test(&dir, &templates)
         }
-        Command::Tickets { json, config } => config.load().and_then(|s| tickets::list(&s, json)),
+        Command::Tickets { json, config } => config.load_for_reading().and_then(|s| tickets::list(&s, json)),
         Command::Reply { ticket, template, body_file, config } => {
             config.load().and_then(|s| sla::reply(&s, ticket, template, body_file))
         }
-        Command::Sla { days, json, config } => config.load().and_then(|s| sla::report(&s, days, json)),
-        Command::Status { json, config } => config.load().and_then(|s| sla::status(&s, json)),
+        Command::Sla { days, json, config } => {
+            config.load_for_reading().and_then(|s| sla::report(&s, days, json))
+        }
+        Command::Status { json, config } => config.load_for_reading().and_then(|s| sla::status(&s, json)),
         Command::Reload { config } => config.load().and_then(|s| run::reload(&s)),
-        Command::Quarantine { json, config } => config.load().and_then(|s| tickets::quarantine(&s, json)),
+        Command::Quarantine { json, config } => {
+            config.load_for_reading().and_then(|s| tickets::quarantine(&s, json))
+        }
         Command::Reprocess { id, all: _, config } => config.load().and_then(|s| tickets::reprocess(&s, id)),
-        Command::Show { ticket, json, config } => config.load().and_then(|s| tickets::show(&s, ticket, json)),
+        Command::Show { ticket, json, config } => {
+            config.load_for_reading().and_then(|s| tickets::show(&s, ticket, json))
+        }
         Command::CheckConfig { config } => doctor::check_config(&config.path(), config.load()),
-        Command::Backup { file, config } => config.load().and_then(|s| tickets::backup(&s, &file)),
+        Command::Backup { file, config } => {
+            config.load_for_reading().and_then(|s| tickets::backup(&s, &file))
+        }
         Command::Completions { shell } => manuals::completions(shell),
         Command::Man { dir } => manuals::man(&dir),
     };

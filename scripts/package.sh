@@ -11,7 +11,7 @@ cargo build --release --locked
 bin=target/release/deskmail
 assets=target/deb-assets
 rm -rf "$assets"
-mkdir -p "$assets"/{man,completions,rules/tests,rules/examples,templates}
+mkdir -p "$assets"/{man,completions}
 
 "$bin" man "$assets/man" >/dev/null
 gzip -9n "$assets"/man/*.1
@@ -19,12 +19,5 @@ gzip -9n "$assets"/man/*.1
 "$bin" completions zsh > "$assets/completions/_deskmail"
 "$bin" completions fish > "$assets/completions/deskmail.fish"
 
-cp rules/*.toml rules/README.md "$assets/rules/"
-cp rules/tests/* "$assets/rules/tests/"
-if compgen -G "rules/examples/*" >/dev/null; then cp rules/examples/* "$assets/rules/examples/"; fi
-# cargo-deb refuses a glob that matches nothing.
-[ -n "$(ls -A "$assets/rules/examples")" ] || echo "Examples that teach the second opinion go here." > "$assets/rules/examples/README"
-cp templates/*.j2 "$assets/templates/"
-cp deskmail.example.toml "$assets/deskmail.toml"
 
 cargo deb --no-build

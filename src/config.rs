@@ -350,6 +350,9 @@ pub struct Settings {
     pub retry_base: SignedDuration,
     /// Where the metrics endpoint listens (loopback only), if enabled.
     pub metrics_listen: Option<std::net::SocketAddr>,
+    /// The file these settings were read from (None for text given directly): a reload
+    /// reads it again.
+    pub config_file: Option<PathBuf>,
 }
 
 /// Reads and validates a configuration file.
@@ -362,7 +365,9 @@ pub fn load(path: &Path) -> Result<Settings, ConfigError> {
         message: format!("cannot read the configuration file: {e}"),
     })?;
     let base = path.parent().unwrap_or(Path::new("."));
-    from_str(&text, &path.display().to_string(), base)
+    let mut settings = from_str(&text, &path.display().to_string(), base)?;
+    settings.config_file = Some(path.to_path_buf());
+    Ok(settings)
 }
 
 /// Loads the configuration for a command that only reads the database (`tickets`, `show`,
@@ -500,6 +505,7 @@ impl Validator<'_> {
             confirm_within: self.duration("smtp", "confirm_within", &raw.smtp.confirm_within)?,
             retry_base: self.duration("smtp", "retry_base", &raw.smtp.retry_base)?,
             metrics_listen: self.metrics_listen(&raw.metrics)?,
+            config_file: None,
         })
     }
 

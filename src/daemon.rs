@@ -503,12 +503,14 @@ pub async fn run(
     stop: &AtomicBool,
     report: &mut (dyn FnMut(&Fetched, &Outcome) + Send),
 ) -> Result<(), Failure> {
-    let mut loaded = load(settings)?;
+    let mut current = settings.clone();
+    let mut loaded = load(&current)?;
     let _lock = lock::acquire(&settings.database)?;
     let store = Store::open(&settings.database).map_err(|e| match e {
         StoreError::Newer { .. } => Failure::Data(format!("{}: {e}", settings.database.display())),
         e => Failure::Temporary(format!("{}: {e}", settings.database.display())),
     })?;
+    crate::reload::record_in_use(&store, &current, &loaded, Timestamp::now().as_second())?;
     let store = Mutex::new(store);
     let transport = transport(settings)?;
     let mut source = source(settings);
@@ -517,9 +519,12 @@ pub async fn run(
     let mut failures = 0u32;
     loop {
         if RELOAD.swap(false, Ordering::SeqCst) {
-            loaded = reload(settings, loaded);
+            let store = store.lock().unwrap_or_else(|p| p.into_inner());
+            (current, loaded) =
+                crate::reload::reload(&store, &current, loaded, Timestamp::now().as_second())?;
         }
-        let daemon = Daemon { settings, loaded: &loaded, store: &store, transport: &transport, stop };
+        let daemon =
+            Daemon { settings: &current, loaded: &loaded, store: &store, transport: &transport, stop };
         let pass = match daemon.pass(&mut source, report).await {
             Ok(summary) if once && summary.sent > 0 && settings.self_copy.is_some() => {
                 daemon.collect_own_copies(&mut source, report, summary.sent).await.map(|more| PassSummary {
@@ -587,22 +592,6 @@ async fn start_metrics(settings: &Settings) -> Result<(), Failure> {
     tokio::spawn(crate::metrics::serve(listener, settings.database.clone(), stale_after));
     tracing::info!(%addr, "metrics on http://{addr}/metrics");
     Ok(())
-}
-
-/// New rules and templates, or the old ones (with every error logged) when the new are bad.
-fn reload(settings: &Settings, old: Loaded) -> Loaded {
-    match load(settings) {
-        Ok(new) => {
-            tracing::info!(rules = new.rules.len(), "reloaded rules and templates");
-            new
-        }
-        Err(e) => {
-            for line in e.to_string().lines() {
-                tracing::error!(problem = %line, "reload failed; keeping the rules and templates in use");
-            }
-            old
-        }
-    }
 }
 
 fn mailbox_name(settings: &Settings) -> String {

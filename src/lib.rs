@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod notices;
 pub mod parse;
 pub mod pipeline;
+pub mod reload;
 pub mod rules;
 pub mod screen;
 pub mod send;

@@ -240,3 +240,68 @@ fn metrics_endpoint_serves_prometheus_text_and_health() {
     signal(&child, "TERM");
     assert_eq!(child.wait().unwrap().code(), Some(0));
 }
+
+fn deskmail(setup: &Setup, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_deskmail"))
+        .args(args)
+        .args(["--config", setup.path("deskmail.toml").to_str().unwrap()])
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn reload_waits_for_the_verdict_shows_every_problem_and_reloads_the_configuration() {
+    let setup = Setup::new();
+    let mut child = setup.spawn();
+    setup.deliver("m1", "ann@vip.test", "Refund please");
+    assert_eq!(setup.category_of("m1").as_deref(), Some("refund"));
+    let status = String::from_utf8_lossy(&deskmail(&setup, &["status"]).stdout).into_owned();
+    assert!(status.contains("rules:") && status.contains(" set "), "{status}");
+
+    // Two broken files: the refusal names both, exits 78, and status keeps showing it.
+    write(&setup.path("rules/05-vip.toml"), &VIP_RULE.replace("equals", "equalz"));
+    write(&setup.path("rules/06-bad.toml"), "[[rule]]\nid = \"x\"\npriorty = 1\n");
+    let refused = deskmail(&setup, &["reload"]);
+    let err = String::from_utf8_lossy(&refused.stderr).into_owned();
+    assert_eq!(refused.status.code(), Some(78), "{err}");
+    assert!(err.contains("05-vip.toml") && err.contains("06-bad.toml"), "every problem: {err}");
+    let status = String::from_utf8_lossy(&deskmail(&setup, &["status"]).stdout).into_owned();
+    assert!(status.contains("REFUSED") && status.contains("06-bad.toml"), "{status}");
+
+    // Fixed, and the support name changed in the configuration: both are taken.
+    std::fs::remove_file(setup.path("rules/06-bad.toml")).unwrap();
+    write(&setup.path("rules/05-vip.toml"), VIP_RULE);
+    let config = std::fs::read_to_string(setup.path("deskmail.toml")).unwrap();
+    let renamed = config.replace(
+        "address = \"support@example.test\"",
+        "address = \"support@example.test\"\nname = \"Renamed Desk\"",
+    );
+    write(&setup.path("deskmail.toml"), &renamed);
+    let accepted = deskmail(&setup, &["reload"]);
+    assert!(accepted.status.success(), "{}", String::from_utf8_lossy(&accepted.stderr));
+    assert!(String::from_utf8_lossy(&accepted.stdout).contains("reloaded: rule set"));
+    setup.deliver("m2", "bob@vip.test", "Refund please");
+    assert_eq!(setup.category_of("m2").as_deref(), Some("vip"), "new rules apply");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let renamed_ack = loop {
+        let found = std::fs::read_dir(setup.path("outbox/new"))
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+            .into_iter()
+            .find(|m| m.contains("bob@vip.test"));
+        if let Some(mail) = found {
+            break mail;
+        }
+        assert!(Instant::now() < deadline, "no acknowledgement for m2; log:\n{}", setup.log());
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(renamed_ack.contains("Renamed Desk"), "the reloaded support name signs the mail:\n{renamed_ack}");
+    let status = String::from_utf8_lossy(&deskmail(&setup, &["status"]).stdout).into_owned();
+    assert!(!status.contains("REFUSED"), "{status}");
+    signal(&child, "TERM");
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}

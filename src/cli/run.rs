@@ -49,20 +49,57 @@ fn watch_signals(stop: Arc<AtomicBool>) {
     });
 }
 
-/// `deskmail reload`: sends SIGHUP to the instance that holds the database lock.
+/// How long `deskmail reload` waits for the daemon's verdict (it reloads between mails, so a
+/// large batch in hand can delay it).
+const VERDICT_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// `deskmail reload`: sends SIGHUP to the instance that holds the database lock and waits
+/// for its verdict: exit 0 when the new rules, templates and configuration were taken; exit
+/// 78 with every problem when they were refused (the daemon keeps the old ones); 75 when
+/// no verdict came in time.
 pub fn reload(settings: &Settings) -> Result<i32, Failure> {
     let Some(pid) = daemon::lock::holder(&settings.database) else {
         eprintln!("deskmail: no running instance holds {}", settings.database.display());
         return Ok(1);
     };
+    let before = last_verdict(settings)?;
     let status = std::process::Command::new("kill")
         .args(["-HUP", &pid.to_string()])
         .status()
         .map_err(|e| Failure::Temporary(format!("cannot run kill: {e}")))?;
-    if status.success() {
-        outln!("asked deskmail (pid {pid}) to reload its rules and templates");
-        Ok(0)
-    } else {
-        Ok(1)
+    if !status.success() {
+        return Err(Failure::Temporary(format!("cannot signal deskmail (pid {pid})")));
     }
+    let deadline = std::time::Instant::now() + VERDICT_WAIT;
+    let verdict = loop {
+        match last_verdict(settings)? {
+            Some(v) if Some(&v) != before.as_ref() => break v,
+            _ if std::time::Instant::now() >= deadline => {
+                return Err(Failure::Temporary(format!(
+                    "deskmail (pid {pid}) got the signal but gave no verdict within {VERDICT_WAIT:?}; \
+                     see its log, or `deskmail status` later"
+                )));
+            }
+            _ => std::thread::sleep(std::time::Duration::from_millis(100)),
+        }
+    };
+    if !verdict.accepted {
+        eprintln!(
+            "deskmail: the daemon (pid {pid}) refused the new rules, templates or configuration and keeps the old ones:"
+        );
+        for problem in &verdict.problems {
+            eprintln!("{problem}");
+        }
+        return Ok(78);
+    }
+    outln!("deskmail (pid {pid}) reloaded: rule set {}", verdict.fingerprint);
+    for section in &verdict.restart_needed {
+        outln!("note: [{section}] changed; only a restart applies it (systemctl restart deskmail)");
+    }
+    Ok(0)
+}
+
+fn last_verdict(settings: &Settings) -> Result<Option<crate::reload::Verdict>, Failure> {
+    let store = crate::store::Store::open_read_only(&settings.database)?;
+    Ok(crate::reload::last(&store)?)
 }

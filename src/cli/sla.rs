@@ -119,6 +119,10 @@ struct Status {
     messages: BTreeMap<String, i64>,
     waiting_tickets: usize,
     next_deadline: Option<Deadline>,
+    /// The rules and templates the daemon works with.
+    rules: Option<crate::reload::RuleSetInUse>,
+    /// The last reload, when it was refused.
+    refused_reload: Option<crate::reload::Verdict>,
 }
 
 /// The ticket whose first-response deadline comes next.
@@ -152,6 +156,8 @@ pub fn status(settings: &Settings, json: bool) -> Result<i32, Failure> {
         messages: store.message_counts()?.into_iter().collect(),
         waiting_tickets: waiting.len(),
         next_deadline: waiting.first().map(|t| Deadline { ticket: t.id, due: t.first_response_due }),
+        rules: crate::reload::in_use(&store)?,
+        refused_reload: crate::reload::last(&store)?.filter(|v| !v.accepted),
     };
     if json {
         outln!("{}", serde_json::to_string_pretty(&status).unwrap_or_default());
@@ -175,6 +181,24 @@ pub fn status(settings: &Settings, json: bool) -> Result<i32, Failure> {
     match &status.next_deadline {
         Some(d) => outln!("next deadline:  #{} {}", d.ticket, super::local(settings, d.due)),
         None => outln!("next deadline:  -"),
+    }
+    match &status.rules {
+        Some(r) => outln!(
+            "rules:          {} rules, set {} loaded {}",
+            r.rules,
+            r.fingerprint,
+            super::local(settings, r.loaded_at)
+        ),
+        None => outln!("rules:          -"),
+    }
+    if let Some(refused) = &status.refused_reload {
+        outln!(
+            "last reload:    REFUSED {} (the set above stays in use):",
+            super::local(settings, refused.at)
+        );
+        for problem in &refused.problems {
+            outln!("                {problem}");
+        }
     }
     Ok(0)
 }

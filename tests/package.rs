@@ -22,8 +22,8 @@ fn the_debian_package_has_everything_an_operator_needs_and_installs() {
     assert!(ok, "{contents}");
     for path in [
         "./usr/bin/deskmail",
-        "./lib/systemd/system/deskmail.service",
-        "./lib/systemd/system/deskmail@.service",
+        "./usr/lib/systemd/system/deskmail.service",
+        "./usr/lib/systemd/system/deskmail@.service",
         "./etc/deskmail/deskmail.toml",
         "./usr/share/deskmail/rules/README.md",
         "./usr/share/deskmail/templates/ack.en.j2",

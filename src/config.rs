@@ -370,6 +370,37 @@ pub fn load(path: &Path) -> Result<Settings, ConfigError> {
     Ok(settings)
 }
 
+/// Loads the configuration for commands that only need the policy (`classify`, `rules
+/// check`, `rules test`, `rules replay`): a file with only `[rules]` and `[templates]` (and
+/// `[support]`, `[sla]` ...) is enough, and no password is read. Sections these commands do
+/// not use are filled with placeholders that nothing reads.
+pub fn load_for_rules(path: &Path) -> Result<Settings, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        file: path.display().to_string(),
+        line: 0,
+        col: 0,
+        key: "-".into(),
+        message: format!("cannot read the configuration file: {e}"),
+    })?;
+    let present: toml::Table = text.parse().unwrap_or_default();
+    let mut full = text.clone();
+    for (section, placeholder) in [
+        ("mailbox", "kind = \"maildir\"\npath = \".\""),
+        ("smtp", "kind = \"maildir\"\npath = \".\""),
+        ("support", "address = \"support@localhost\""),
+        ("storage", "path = \"deskmail.db\""),
+    ] {
+        if !present.contains_key(section) {
+            // Appended after the file's own text, so every line number of it stays right.
+            full.push_str(&format!("\n[{section}]\n{placeholder}\n"));
+        }
+    }
+    let base = path.parent().unwrap_or(Path::new("."));
+    let mut settings = parse(&full, &path.display().to_string(), base, false)?;
+    settings.config_file = Some(path.to_path_buf());
+    Ok(settings)
+}
+
 /// Loads the configuration for a command that only reads the database (`tickets`, `show`,
 /// `sla`, `status`, `quarantine`, `backup`): the passwords are not read, so staff need no
 /// access to the secrets to read the queue. The servers' passwords are left unset.

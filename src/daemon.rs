@@ -42,6 +42,9 @@ pub enum Failure {
     /// `demo` did not make): exit 73 (EX_CANTCREAT).
     #[error("{0}")]
     CannotCreate(String),
+    /// The command line cannot be carried out as given: exit 64 (EX_USAGE).
+    #[error("{0}")]
+    Usage(String),
     /// The reader of our output went away (`deskmail tickets | head`): exit 0, silently.
     #[error("output closed")]
     Closed,
@@ -56,6 +59,7 @@ impl Failure {
             Failure::NoInput(_) => 66,
             Failure::Data(_) => 65,
             Failure::CannotCreate(_) => 73,
+            Failure::Usage(_) => 64,
             Failure::Closed => 0,
         }
     }

@@ -238,3 +238,70 @@ fn quarantine_lists_reasons_reprocess_keeps_what_is_still_broken_and_status_repo
     assert_eq!(sla["breaches"], 0);
     assert!(sla["open"].as_array().unwrap().len() >= 3, "{sla}");
 }
+
+/// A rules directory with one rule of our own (category `vip`) beside a copy of the
+/// templates, in `dir`.
+fn edited_rules(dir: &Path) -> PathBuf {
+    let rules = dir.join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::write(
+        rules.join("05-vip.toml"),
+        "[[rule]]\nid = \"vip\"\npriority = 5\ncategory = \"vip\"\naction = \"acknowledge\"\n\
+         [rule.when]\nfield = \"from_domain\"\nequals = [\"vip.test\"]\n",
+    )
+    .unwrap();
+    let templates = dir.join("templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    for entry in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("templates")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, templates.join(path.file_name().unwrap())).unwrap();
+    }
+    let mail = dir.join("vip.eml");
+    std::fs::write(&mail, "From: ann@vip.test\r\nSubject: Refund please\r\nMessage-ID: <v1@vip.test>\r\n\r\nI want a refund.\r\n")
+        .unwrap();
+    rules
+}
+
+fn deskmail_from(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_deskmail"))
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("DESKMAIL_CONFIG")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn regression_classify_uses_the_rules_it_is_given_not_the_source_tree() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = edited_rules(dir.path());
+    let mail = dir.path().join("vip.eml");
+    let out = deskmail_from(
+        dir.path(),
+        &["classify", "--json", "--rules", rules.to_str().unwrap(), mail.to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let record: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(record["category"], "vip", "{record}");
+}
+
+#[test]
+fn regression_a_configuration_with_only_rules_and_templates_serves_classify_and_rules_from_anywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = edited_rules(dir.path());
+    let config = dir.path().join("policy.toml");
+    std::fs::write(&config, "[rules]\ndir = \"rules\"\n\n[templates]\ndir = \"templates\"\n").unwrap();
+    let config = config.to_str().unwrap();
+    // From `/`, as the systemd unit's documentation runs it.
+    let check = deskmail_from(Path::new("/"), &["rules", "check", "--config", config]);
+    assert!(check.status.success(), "{}{}", stdout(&check), String::from_utf8_lossy(&check.stderr));
+    assert!(stdout(&check).contains(rules.to_str().unwrap()), "{}", stdout(&check));
+    let mail = dir.path().join("vip.eml");
+    let out =
+        deskmail_from(Path::new("/"), &["classify", "--json", "--config", config, mail.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout(&out).contains("\"vip\""), "{}", stdout(&out));
+    // A rules directory alone finds the templates beside it.
+    let alone = deskmail_from(Path::new("/"), &["rules", "check", rules.to_str().unwrap()]);
+    assert!(alone.status.success(), "{}", stdout(&alone));
+}

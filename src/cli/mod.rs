@@ -11,7 +11,7 @@ mod run;
 mod sla;
 mod tickets;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -70,7 +70,7 @@ pub enum Command {
         #[arg(long)]
         explain: bool,
         #[command(flatten)]
-        config: ConfigArg,
+        policy: PolicyArgs,
     },
     /// Check or test the rule files.
     Rules {
@@ -175,20 +175,72 @@ pub enum Command {
 pub enum RulesCommand {
     /// Report every problem in the rule files as `file:line:col: message`; exit 1 on any.
     Check {
-        /// Rules directory.
-        #[arg(default_value = "rules")]
-        dir: PathBuf,
-        /// Templates directory the rules refer to.
-        #[arg(long, default_value = "templates")]
-        templates: PathBuf,
+        /// Rules directory [default: the configuration's `[rules] dir`].
+        dir: Option<PathBuf>,
+        #[command(flatten)]
+        policy: PolicyArgs,
     },
     /// Run the rules over the example mails in DIR/tests and compare with expected.toml.
     Test {
-        #[arg(default_value = "rules")]
-        dir: PathBuf,
-        #[arg(long, default_value = "templates")]
-        templates: PathBuf,
+        /// Rules directory [default: the configuration's `[rules] dir`].
+        dir: Option<PathBuf>,
+        #[command(flatten)]
+        policy: PolicyArgs,
     },
+}
+
+/// Where the rules and templates come from: `--rules`/`--templates`, else the
+/// configuration's `[rules]` and `[templates]` (`--config`, `$DESKMAIL_CONFIG` or
+/// `/etc/deskmail/deskmail.toml`; a file with only those sections is enough). A rules
+/// directory given without templates takes the `templates` directory beside it.
+#[derive(Debug, clap::Args)]
+pub struct PolicyArgs {
+    /// Rules directory.
+    #[arg(long)]
+    pub rules: Option<PathBuf>,
+    /// Templates directory.
+    #[arg(long)]
+    pub templates: Option<PathBuf>,
+    #[command(flatten)]
+    pub config: ConfigArg,
+}
+
+impl PolicyArgs {
+    /// The settings for a command that reads rules and templates. `builtin`: with neither a
+    /// directory nor a configuration, use the built-in defaults (said on stderr) instead of
+    /// refusing.
+    fn settings(
+        &self,
+        rules: Option<&Path>,
+        builtin: bool,
+    ) -> Result<(Settings, Option<defaults::Copy>), Failure> {
+        let rules = rules.or(self.rules.as_deref());
+        let configured = self.config.config.is_some() || Path::new(DEFAULT_CONFIG).exists();
+        let (mut settings, copy) = if configured {
+            let path = self.config.path();
+            (config::load_for_rules(&path).map_err(|e| Failure::Config(e.to_string()))?, None)
+        } else if rules.is_some() || self.templates.is_some() {
+            (demo::settings(Path::new("."))?, None)
+        } else if builtin {
+            let (settings, copy) = self.config.load_or_defaults()?;
+            (settings, copy)
+        } else {
+            return Err(Failure::Usage(format!(
+                "no rules directory named and no configuration ({DEFAULT_CONFIG}): give DIR, --rules or --config"
+            )));
+        };
+        if let Some(dir) = rules {
+            settings.rules_dir = dir.to_path_buf();
+            let beside = dir.parent().unwrap_or(Path::new(".")).join("templates");
+            if self.templates.is_none() && beside.is_dir() {
+                settings.templates_dir = beside;
+            }
+        }
+        if let Some(dir) = &self.templates {
+            settings.templates_dir = dir.clone();
+        }
+        Ok((settings, copy))
+    }
 }
 
 /// Where the configuration is when none is named.
@@ -267,15 +319,15 @@ pub fn run(cli: Cli) -> i32 {
     let result = match cli.command {
         Command::Run { once, config } => config.load().and_then(|s| run::run(&s, once)),
         Command::Demo { dir } => demo::demo(&dir),
-        Command::Classify { files, json, explain, config } => {
-            config.load_or_defaults().and_then(|(s, _copy)| classify::classify(&s, &files, json, explain))
+        Command::Classify { files, json, explain, policy } => {
+            policy.settings(None, true).and_then(|(s, _copy)| classify::classify(&s, &files, json, explain))
         }
-        Command::Rules { command: RulesCommand::Check { dir, templates } } => {
-            rules_cmd::check(&dir, &templates)
-        }
-        Command::Rules { command: RulesCommand::Test { dir, templates } } => {
-            rules_cmd::test(&dir, &templates)
-        }
+        Command::Rules { command: RulesCommand::Check { dir, policy } } => policy
+            .settings(dir.as_deref(), false)
+            .and_then(|(s, _)| rules_cmd::check(&s.rules_dir, &s.templates_dir)),
+        Command::Rules { command: RulesCommand::Test { dir, policy } } => policy
+            .settings(dir.as_deref(), false)
+            .and_then(|(s, _)| rules_cmd::test(&s.rules_dir, &s.templates_dir)),
         Command::Tickets { json, config } => config.load_for_reading().and_then(|s| tickets::list(&s, json)),
         Command::Reply { ticket, template, body_file, config } => {
             config.load().and_then(|s| sla::reply(&s, ticket, template, body_file))

@@ -9,6 +9,8 @@ use std::sync::LazyLock;
 
 use lettre::message::header::{Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart, SinglePart};
+pub mod check;
+
 use minijinja::{AutoEscape, Environment};
 use rand::Rng;
 use regex::Regex;

@@ -305,3 +305,48 @@ fn regression_a_configuration_with_only_rules_and_templates_serves_classify_and_
     let alone = deskmail_from(Path::new("/"), &["rules", "check", rules.to_str().unwrap()]);
     assert!(alone.status.success(), "{}", stdout(&alone));
 }
+
+#[test]
+fn regression_rules_check_catches_every_template_mistake_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = edited_rules(dir.path());
+    std::fs::write(
+        rules.join("06-fees.toml"),
+        "[[rule]]\nid = \"fees\"\npriority = 6\ncategory = \"fees\"\naction = \"answer\"\ntemplate = \"vipfees\"\n\
+         [rule.when]\nfield = \"text\"\nkeywords = [\"fee\"]\n",
+    )
+    .unwrap();
+    let templates = dir.path().join("templates");
+    let good = "{% block subject %}x{% endblock %}{% block text %}y{% endblock %}";
+    std::fs::write(
+        templates.join("vipfees.en.j2"),
+        "{% block subject %}x{% endblock %}\n{% block text %}{{ ticket_number }}{% endblock %}",
+    )
+    .unwrap();
+    std::fs::write(templates.join("vipfees.zh-hans.j2"), good).unwrap();
+    std::fs::write(
+        templates.join("refund.zh-Hans.j2"),
+        "{% block subject %}{{ subject | uper }}{% endblock %}{% block text %}y{% endblock %}",
+    )
+    .unwrap();
+    std::fs::write(templates.join("withdrawal.en.j2"), "{% block subject %}{{ subject }{% endblock %}")
+        .unwrap();
+    std::fs::remove_file(templates.join("escalation_notice.en.j2")).unwrap();
+    let out = deskmail_from(dir.path(), &["rules", "check", rules.to_str().unwrap()]);
+    let report = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    for needle in [
+        "vipfees.en.j2:2:", // unknown variable, with its line
+        "ticket_number",
+        "refund.zh-Hans.j2:1:", // unknown filter
+        "filter",
+        "vipfees.zh-hans.j2", // the language tag's case
+        "`zh-Hans`",
+        "missing vipfees.zh-Hans.j2, vipfees.zh-Hant.j2", // a category answered in one language
+        "missing escalation_notice.en.j2",
+        "withdrawal.en.j2:1:", // the syntax error ...
+    ] {
+        assert!(report.contains(needle), "{needle} missing:\n{report}");
+    }
+    assert!(!report.contains("unknown template"), "... and no false unknown-template lines:\n{report}");
+}

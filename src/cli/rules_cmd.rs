@@ -13,27 +13,48 @@ use crate::parse;
 use crate::rules::RuleSet;
 use crate::screen;
 
-/// Checks the rule files; exit 1 when any problem is found.
+/// Checks the rule files and the templates together; every problem of every file is listed
+/// and the exit code is 1 when there is any.
 pub fn check(dir: &Path, templates_dir: &Path) -> Result<i32, Failure> {
-    let templates = Templates::load(templates_dir);
-    if let Err(errors) = &templates {
-        for e in errors {
-            outln!("{e}");
-        }
-    }
-    let exists = |name: &str| templates.as_ref().is_ok_and(|t| t.exists(name));
+    // A template exists when its file does: a syntax error in one template is reported once,
+    // by the template check, not again as an unknown template for every rule naming it.
+    let present = template_names(templates_dir);
+    let used = std::cell::RefCell::new(std::collections::BTreeSet::new());
+    let exists = |name: &str| {
+        used.borrow_mut().insert(name.to_string());
+        present.contains(name)
+    };
     let problems = RuleSet::check(dir, &exists);
     for p in &problems {
         outln!("{p}");
     }
-    let count = problems.len() + templates.as_ref().err().map_or(0, Vec::len);
+    let template_problems = crate::compose::check::check(templates_dir, &used.borrow());
+    for p in &template_problems {
+        outln!("{p}");
+    }
+    let count = problems.len() + template_problems.len();
     if count == 0 {
-        outln!("{}: rules ok", dir.display());
+        outln!("{}: rules ok; {}: templates ok", dir.display(), templates_dir.display());
         Ok(0)
     } else {
         outln!("{count} problem(s)");
         Ok(1)
     }
+}
+
+/// The template names (`NAME` of `NAME.LANG.j2`) present in `dir`.
+fn template_names(dir: &Path) -> std::collections::BTreeSet<String> {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter_map(|e| e.file_name().to_str().map(str::to_string))
+                .filter_map(|f| {
+                    f.strip_suffix(".j2").and_then(|s| s.rsplit_once('.')).map(|(n, _)| n.to_string())
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 #[derive(Debug, Deserialize)]

@@ -10,6 +10,7 @@ pub mod config;
 pub mod daemon;
 pub mod decide;
 pub mod defaults;
+pub mod hint;
 pub mod metrics;
 pub mod notices;
 pub mod parse;

@@ -350,3 +350,38 @@ fn regression_rules_check_catches_every_template_mistake_at_once() {
     }
     assert!(!report.contains("unknown template"), "... and no false unknown-template lines:\n{report}");
 }
+
+#[test]
+fn regression_rules_test_explains_failures_and_runs_past_a_bad_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = edited_rules(dir.path());
+    let tests = rules.join("tests");
+    std::fs::create_dir_all(&tests).unwrap();
+    let mail = |from: &str| {
+        format!(
+            "From: {from}\r\nSubject: Refund please\r\nMessage-ID: <x@{from}>\r\n\r\nI want a refund.\r\n"
+        )
+    };
+    std::fs::write(tests.join("vip.eml"), mail("ann@vip.test")).unwrap();
+    std::fs::write(tests.join("wrong.eml"), mail("bob@vip.test")).unwrap();
+    std::fs::write(tests.join("typo.eml"), mail("cat@vip.test")).unwrap();
+    std::fs::write(tests.join("orphan.eml"), mail("dan@vip.test")).unwrap();
+    std::fs::write(
+        tests.join("expected.toml"),
+        "[[case]]\nfile = \"vip.eml\"\ncategory = \"vip\"\n\n\
+         [[case]]\nfile = \"wrong.eml\"\ncategory = \"refund\"\n\n\
+         [[case]]\nfile = \"typo.eml\"\ncategroy = \"vip\"\n",
+    )
+    .unwrap();
+    let out = deskmail_from(dir.path(), &["rules", "test", rules.to_str().unwrap()]);
+    let report = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    assert!(report.contains("1 passed, 3 failed"), "the good case still runs: {report}");
+    assert!(report.contains("did you mean `category`?"), "{report}");
+    assert!(
+        report.contains("expected.toml:9:1") && report.contains("categroy"),
+        "the bad case's place: {report}"
+    );
+    assert!(report.contains("decided by rule `vip` on from_domain"), "who decided and on what: {report}");
+    assert!(report.contains("orphan.eml: no [[case]]"), "{report}");
+}

@@ -57,11 +57,13 @@ fn template_names(dir: &Path) -> std::collections::BTreeSet<String> {
         .unwrap_or_default()
 }
 
+/// `expected.toml` as written: each case is kept with its position, so that a mistake in one
+/// is reported at its line and the others still run.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Expectations {
     #[serde(default)]
-    case: Vec<Case>,
+    case: Vec<toml::Spanned<toml::Table>>,
     /// Own addresses for the screen (the support address).
     #[serde(default)]
     own_addresses: Vec<String>,
@@ -89,23 +91,61 @@ pub fn test(dir: &Path, templates_dir: &Path) -> Result<i32, Failure> {
     let expected_path = tests_dir.join("expected.toml");
     let text = std::fs::read_to_string(&expected_path)
         .map_err(|e| Failure::Config(format!("{}: {e}", expected_path.display())))?;
-    let expectations: Expectations = toml::from_str(&text)
-        .map_err(|e| Failure::Config(format!("{}: {}", expected_path.display(), e.message())))?;
+    let source = crate::rules::load::Source { path: expected_path.clone(), text: text.clone() };
+    let expectations: Expectations = toml::from_str(&text).map_err(|e| {
+        Failure::Config(source.problem(e.span().map_or(0, |s| s.start), e.message().trim()).to_string())
+    })?;
     let (mut passed, mut failed) = (0, 0);
-    for case in &expectations.case {
-        let diffs = run_case(&tests_dir.join(&case.file), case, &rules, &expectations.own_addresses);
+    let mut named = std::collections::BTreeSet::new();
+    for spanned in &expectations.case {
+        let at = spanned.span().start;
+        let case = match Case::deserialize(spanned.get_ref().clone()) {
+            Ok(case) => case,
+            Err(e) => {
+                failed += 1;
+                if let Some(toml::Value::String(file)) = spanned.get_ref().get("file") {
+                    named.insert(file.clone());
+                }
+                let hint = crate::hint::for_unknown_field(e.message())
+                    .map(|h| format!(" ({h})"))
+                    .unwrap_or_default();
+                outln!("FAIL {}", source.problem(at, format!("this case: {}{hint}", e.message().trim())));
+                continue;
+            }
+        };
+        named.insert(case.file.clone());
+        let diffs = run_case(&tests_dir.join(&case.file), &case, &rules, &expectations.own_addresses);
         if diffs.is_empty() {
             passed += 1;
         } else {
             failed += 1;
-            outln!("FAIL {}", case.file);
+            outln!("FAIL {} ({})", case.file, source.problem(at, "").to_string().trim_end_matches(": "));
             for d in diffs {
                 outln!("  {d}");
             }
         }
     }
+    for orphan in mails_without_a_case(&tests_dir, &named) {
+        failed += 1;
+        outln!("FAIL {orphan}: no [[case]] in {} names it", expected_path.display());
+    }
     outln!("{passed} passed, {failed} failed");
     Ok(if failed == 0 { 0 } else { 1 })
+}
+
+/// The `.eml` files of the tests directory that no case names.
+fn mails_without_a_case(tests_dir: &Path, named: &std::collections::BTreeSet<String>) -> Vec<String> {
+    let mut orphans: Vec<String> = std::fs::read_dir(tests_dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter_map(|e| e.file_name().to_str().map(str::to_string))
+                .filter(|f| f.ends_with(".eml") && !named.contains(f))
+                .collect()
+        })
+        .unwrap_or_default();
+    orphans.sort();
+    orphans
 }
 
 fn run_case(path: &PathBuf, case: &Case, rules: &RuleSet, own: &[String]) -> Vec<String> {
@@ -118,7 +158,7 @@ fn run_case(path: &PathBuf, case: &Case, rules: &RuleSet, own: &[String]) -> Vec
         Err(e) => return vec![format!("cannot parse: {e}")],
     };
     let verdict = screen::screen(&mail, own);
-    let c = rules.classify(&mail, &verdict);
+    let (c, trials) = rules.classify_explained(&mail, &verdict);
     let mut diffs = Vec::new();
     let mut compare = |what: &str, expected: Option<&str>, got: Option<&str>| {
         if let Some(expected) = expected
@@ -134,5 +174,31 @@ fn run_case(path: &PathBuf, case: &Case, rules: &RuleSet, own: &[String]) -> Vec
     if case.category.is_none() && case.automated.is_none() {
         diffs.push("the case names neither a category nor `automated`".into());
     }
+    if !diffs.is_empty() {
+        diffs.extend(why(&c, &trials));
+    }
     diffs
+}
+
+/// Which rule decided and on which words, and every rule that held: an expected rule
+/// missing from the list did not match this mail.
+fn why(c: &crate::rules::Classification, trials: &[crate::rules::Trial]) -> Vec<String> {
+    let words = |t: &crate::rules::Trial| {
+        t.evidence
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.matched.join(", ")))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let mut lines = Vec::new();
+    match c.rule.as_deref().and_then(|r| trials.iter().find(|t| t.rule == r)) {
+        Some(t) => lines.push(format!("decided by rule `{}` on {}", t.rule, words(t))),
+        None => lines.push("no rule held".into()),
+    }
+    let held: Vec<String> =
+        trials.iter().filter(|t| t.matched).map(|t| format!("`{}` ({})", t.rule, words(t))).collect();
+    if held.len() > 1 {
+        lines.push(format!("rules that held: {}", held.join(", ")));
+    }
+    lines
 }

@@ -177,6 +177,20 @@ pub struct QueuedMail {
     pub attempts: i64,
 }
 
+/// A stored mail with what was decided for it, for `deskmail rules replay`.
+#[derive(Debug, Clone)]
+pub struct StoredDecision {
+    pub message: i64,
+    pub ticket: Option<i64>,
+    pub raw: Vec<u8>,
+    pub category: Option<String>,
+    pub rule: Option<String>,
+    pub action: Option<String>,
+    pub automated: Option<String>,
+    /// The template of the automatic mail it got (acknowledgement, answer, escalation).
+    pub automatic_mail: Option<String>,
+}
+
 /// One line of `deskmail tickets`.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct TicketSummary {
@@ -438,6 +452,45 @@ impl Store {
     }
 
     /// Quarantined mail, oldest first.
+    /// Every processed mail received at or after `since`, oldest first, with what was
+    /// decided for it and the automatic mail it got (for `deskmail rules replay`). Rows are
+    /// handed to `each` one at a time, so the raw mail of a long history is never held at once.
+    pub fn for_each_processed_since(
+        &self,
+        since: i64,
+        mut each: impl FnMut(StoredDecision),
+    ) -> Result<usize> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT m.id, m.ticket_id, m.raw, m.category, m.rule, m.action, m.automated,
+                        (SELECT o.template FROM outbox o
+                          WHERE o.message_row = m.id AND o.kind IN ('ack', 'answer', 'escalated')
+                          ORDER BY o.id LIMIT 1)
+                   FROM messages m
+                  WHERE m.state = 'processed' AND m.received_at >= ?1
+                  ORDER BY m.received_at, m.id",
+            )
+            .map_err(StoreError::wrap("read stored mail"))?;
+        let mut rows = stmt.query([since]).map_err(StoreError::wrap("read stored mail"))?;
+        let mut count = 0;
+        while let Some(row) = rows.next().map_err(StoreError::wrap("read stored mail"))? {
+            let decision = StoredDecision {
+                message: row.get(0).map_err(StoreError::wrap("read stored mail"))?,
+                ticket: row.get(1).map_err(StoreError::wrap("read stored mail"))?,
+                raw: row.get(2).map_err(StoreError::wrap("read stored mail"))?,
+                category: row.get(3).map_err(StoreError::wrap("read stored mail"))?,
+                rule: row.get(4).map_err(StoreError::wrap("read stored mail"))?,
+                action: row.get(5).map_err(StoreError::wrap("read stored mail"))?,
+                automated: row.get(6).map_err(StoreError::wrap("read stored mail"))?,
+                automatic_mail: row.get(7).map_err(StoreError::wrap("read stored mail"))?,
+            };
+            each(decision);
+            count += 1;
+        }
+        Ok(count)
+    }
+
     pub fn quarantined(&self) -> Result<Vec<QuarantinedMail>> {
         let mut stmt = self
             .conn

@@ -6,6 +6,7 @@ mod demo;
 mod doctor;
 mod manuals;
 mod output;
+mod replay;
 mod rules_cmd;
 mod run;
 mod sla;
@@ -187,6 +188,25 @@ pub enum RulesCommand {
         #[command(flatten)]
         policy: PolicyArgs,
     },
+    /// Run candidate rules (--rules, --templates) over the mail stored in the configured
+    /// database and show what would change; nothing is written or sent.
+    Replay {
+        /// How far back: `30d`, `12h`, `90m`.
+        #[arg(long, default_value = "30d", value_parser = parse_since)]
+        since: jiff::SignedDuration,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        policy: PolicyArgs,
+    },
+}
+
+/// A duration as `30d`, `12h` or anything jiff reads (`1h30m`).
+fn parse_since(text: &str) -> Result<jiff::SignedDuration, String> {
+    if let Some(days) = text.strip_suffix('d').and_then(|d| d.trim().parse::<i64>().ok()) {
+        return Ok(jiff::SignedDuration::from_hours(days * 24));
+    }
+    text.parse().map_err(|e| format!("{e} (e.g. 30d, 12h, 90m)"))
 }
 
 /// Where the rules and templates come from: `--rules`/`--templates`, else the
@@ -325,6 +345,15 @@ pub fn run(cli: Cli) -> i32 {
         Command::Rules { command: RulesCommand::Check { dir, policy } } => policy
             .settings(dir.as_deref(), false)
             .and_then(|(s, _)| rules_cmd::check(&s.rules_dir, &s.templates_dir)),
+        Command::Rules { command: RulesCommand::Replay { since, json, policy } } => {
+            if policy.config.config.is_none() && !Path::new(DEFAULT_CONFIG).exists() {
+                Err(Failure::Usage(format!(
+                    "replay reads the database of a configuration: give --config (none at {DEFAULT_CONFIG})"
+                )))
+            } else {
+                policy.settings(None, false).and_then(|(s, _)| replay::replay(&s, since, json))
+            }
+        }
         Command::Rules { command: RulesCommand::Test { dir, policy } } => policy
             .settings(dir.as_deref(), false)
             .and_then(|(s, _)| rules_cmd::test(&s.rules_dir, &s.templates_dir)),

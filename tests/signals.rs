@@ -199,7 +199,9 @@ fn http_get(addr: &str, path: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         if let Ok(mut stream) = std::net::TcpStream::connect(addr) {
-            stream.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes()).unwrap();
+            stream
+                .write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes())
+                .unwrap();
             let mut response = String::new();
             stream.read_to_string(&mut response).unwrap();
             return response;

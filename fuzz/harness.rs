@@ -93,14 +93,15 @@ fn text(bytes: &[u8]) -> String {
 pub struct FakeLookup;
 
 impl Lookup for FakeLookup {
-    fn ticket_of_our_message(&self, ids: &[String]) -> Option<i64> {
-        ids.iter().any(|i| i.ends_with("@support.test")).then_some(1)
+    type Error = std::convert::Infallible;
+    fn ticket_of_our_message(&self, ids: &[String]) -> Result<Option<i64>, Self::Error> {
+        Ok(ids.iter().any(|i| i.ends_with("@support.test")).then_some(1))
     }
-    fn ticket_of_customer_message(&self, ids: &[String], customer: &str) -> Option<i64> {
-        ids.first().filter(|i| i.as_str() == customer).map(|_| 2)
+    fn ticket_of_customer_message(&self, ids: &[String], customer: &str) -> Result<Option<i64>, Self::Error> {
+        Ok(ids.first().filter(|i| i.as_str() == customer).map(|_| 2))
     }
-    fn ticket_customer(&self, ticket: i64) -> Option<String> {
-        (ticket % 2 == 0).then(|| "ann@customer.test".to_string())
+    fn ticket_customer(&self, ticket: i64) -> Result<Option<String>, Self::Error> {
+        Ok((ticket % 2 == 0).then(|| "ann@customer.test".to_string()))
     }
 }
 

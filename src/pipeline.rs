@@ -207,7 +207,7 @@ fn record(
         return Ok(Outcome::OwnCopy { ticket });
     }
     let classification = ctx.rules.classify(inbound, &verdict);
-    let threading = thread::resolve(inbound, tx);
+    let threading = thread::resolve(inbound, tx)?;
     let bounced_ticket = match verdict.automated {
         Some(screen::AutomatedKind::Bounce) => record_bounce(tx, ctx, mail)?,
         _ => None,

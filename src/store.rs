@@ -1120,19 +1120,26 @@ impl<'c> Tx<'c> {
 }
 
 impl Lookup for Tx<'_> {
-    fn ticket_of_our_message(&self, ids: &[String]) -> Option<i64> {
-        ids.iter().find_map(|id| {
-            self.tx
+    type Error = StoreError;
+
+    fn ticket_of_our_message(&self, ids: &[String]) -> Result<Option<i64>> {
+        for id in ids {
+            let found = self
+                .tx
                 .query_row("SELECT ticket_id FROM outbox WHERE message_id = ?1", [id], |r| r.get(0))
                 .optional()
-                .ok()
-                .flatten()
-        })
+                .map_err(StoreError::wrap("look up the ticket of our mail"))?;
+            if found.is_some() {
+                return Ok(found);
+            }
+        }
+        Ok(None)
     }
 
-    fn ticket_of_customer_message(&self, ids: &[String], customer: &str) -> Option<i64> {
-        ids.iter().find_map(|id| {
-            self.tx
+    fn ticket_of_customer_message(&self, ids: &[String], customer: &str) -> Result<Option<i64>> {
+        for id in ids {
+            let found = self
+                .tx
                 .query_row(
                     "SELECT t.id FROM messages m JOIN tickets t ON t.id = m.ticket_id
                      WHERE m.message_id = ?1 AND t.customer = ?2 COLLATE NOCASE ORDER BY m.id LIMIT 1",
@@ -1140,23 +1147,37 @@ impl Lookup for Tx<'_> {
                     |r| r.get(0),
                 )
                 .optional()
-                .ok()
-                .flatten()
-        })
+                .map_err(StoreError::wrap("look up the ticket of a customer's mail"))?;
+            if found.is_some() {
+                return Ok(found);
+            }
+        }
+        Ok(None)
     }
 
-    fn ticket_customer(&self, ticket: i64) -> Option<String> {
+    fn ticket_customer(&self, ticket: i64) -> Result<Option<String>> {
         self.tx
             .query_row("SELECT customer FROM tickets WHERE id = ?1", [ticket], |r| r.get(0))
             .optional()
-            .ok()
-            .flatten()
+            .map_err(StoreError::wrap("look up a ticket's customer"))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn regression_a_failed_thread_lookup_is_an_error_not_no_ticket() {
+        let mut store = Store::open_in_memory().unwrap();
+        let tx = store.begin().unwrap();
+        tx.tx.execute_batch("DROP TABLE outbox").unwrap();
+        let ids = vec!["ours@support.test".to_string()];
+        assert!(
+            tx.ticket_of_our_message(&ids).is_err(),
+            "a broken store must fail the mail, not open a ticket"
+        );
+    }
 
     fn quarantined_row<'a>(hash: &'a str) -> MessageRow<'a> {
         MessageRow { hash, raw: b"raw", origin: "test", error: Some("test"), ..MessageRow::default() }

@@ -11,15 +11,18 @@ use regex::Regex;
 
 use crate::parse::Inbound;
 
-/// What the store can tell the thread stage.
+/// What the store can tell the thread stage. A failure to answer is an error, never "no
+/// such ticket": read as that, it would open a new ticket with a fresh acknowledgement for a
+/// follow-up.
 pub trait Lookup {
+    type Error;
     /// The ticket of one of our outgoing mails with one of these Message-IDs.
-    fn ticket_of_our_message(&self, ids: &[String]) -> Option<i64>;
+    fn ticket_of_our_message(&self, ids: &[String]) -> Result<Option<i64>, Self::Error>;
     /// The ticket of `customer` that holds an incoming mail with one of these Message-IDs
     /// (Message-IDs are not unique: two customers' mails may share one).
-    fn ticket_of_customer_message(&self, ids: &[String], customer: &str) -> Option<i64>;
+    fn ticket_of_customer_message(&self, ids: &[String], customer: &str) -> Result<Option<i64>, Self::Error>;
     /// The customer address of a ticket.
-    fn ticket_customer(&self, ticket: i64) -> Option<String>;
+    fn ticket_customer(&self, ticket: i64) -> Result<Option<String>, Self::Error>;
 }
 
 /// Where a mail belongs.
@@ -37,23 +40,23 @@ pub enum Via {
     SubjectTag,
 }
 
-/// Threads `mail` using the store's answers.
-pub fn resolve(mail: &Inbound, lookup: &impl Lookup) -> Threading {
+/// Threads `mail` using the store's answers; a store failure is passed on.
+pub fn resolve<L: Lookup>(mail: &Inbound, lookup: &L) -> Result<Threading, L::Error> {
     let ids: Vec<String> = mail.in_reply_to.iter().chain(&mail.references).cloned().collect();
     if !ids.is_empty() {
-        if let Some(ticket) = lookup.ticket_of_our_message(&ids) {
-            return Threading::FollowUp { ticket, via: Via::OurMessageId };
+        if let Some(ticket) = lookup.ticket_of_our_message(&ids)? {
+            return Ok(Threading::FollowUp { ticket, via: Via::OurMessageId });
         }
-        if let Some(ticket) = lookup.ticket_of_customer_message(&ids, &mail.from_address) {
-            return Threading::FollowUp { ticket, via: Via::CustomerMessageId };
+        if let Some(ticket) = lookup.ticket_of_customer_message(&ids, &mail.from_address)? {
+            return Ok(Threading::FollowUp { ticket, via: Via::CustomerMessageId });
         }
     }
     for ticket in subject_tags(&mail.subject) {
-        if lookup.ticket_customer(ticket).is_some_and(|c| c.eq_ignore_ascii_case(&mail.from_address)) {
-            return Threading::FollowUp { ticket, via: Via::SubjectTag };
+        if lookup.ticket_customer(ticket)?.is_some_and(|c| c.eq_ignore_ascii_case(&mail.from_address)) {
+            return Ok(Threading::FollowUp { ticket, via: Via::SubjectTag });
         }
     }
-    Threading::New
+    Ok(Threading::New)
 }
 
 static TAG: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\[#(\d{1,12})\]").expect("tag regex"));
@@ -76,20 +79,53 @@ mod tests {
     struct Fake;
 
     impl Lookup for Fake {
-        fn ticket_of_our_message(&self, ids: &[String]) -> Option<i64> {
-            ids.iter().any(|i| i == "ours@support.test").then_some(7)
+        type Error = std::convert::Infallible;
+        fn ticket_of_our_message(&self, ids: &[String]) -> Result<Option<i64>, Self::Error> {
+            Ok(ids.iter().any(|i| i == "ours@support.test").then_some(7))
         }
-        fn ticket_of_customer_message(&self, ids: &[String], customer: &str) -> Option<i64> {
-            (ids.iter().any(|i| i == "theirs@c.test") && customer.eq_ignore_ascii_case("ann@c.test"))
-                .then_some(8)
+        fn ticket_of_customer_message(
+            &self,
+            ids: &[String],
+            customer: &str,
+        ) -> Result<Option<i64>, Self::Error> {
+            Ok((ids.iter().any(|i| i == "theirs@c.test") && customer.eq_ignore_ascii_case("ann@c.test"))
+                .then_some(8))
         }
-        fn ticket_customer(&self, ticket: i64) -> Option<String> {
-            (ticket == 42).then(|| "ann@c.test".to_string())
+        fn ticket_customer(&self, ticket: i64) -> Result<Option<String>, Self::Error> {
+            Ok((ticket == 42).then(|| "ann@c.test".to_string()))
         }
     }
 
     fn thread(raw: &str) -> Threading {
-        resolve(&parse(raw.as_bytes()).unwrap(), &Fake)
+        match resolve(&parse(raw.as_bytes()).unwrap(), &Fake) {
+            Ok(threading) => threading,
+        }
+    }
+
+    /// A store that cannot answer.
+    struct Broken;
+
+    impl Lookup for Broken {
+        type Error = &'static str;
+        fn ticket_of_our_message(&self, _: &[String]) -> Result<Option<i64>, Self::Error> {
+            Err("disk I/O error")
+        }
+        fn ticket_of_customer_message(&self, _: &[String], _: &str) -> Result<Option<i64>, Self::Error> {
+            Err("disk I/O error")
+        }
+        fn ticket_customer(&self, _: i64) -> Result<Option<String>, Self::Error> {
+            Err("disk I/O error")
+        }
+    }
+
+    #[test]
+    fn regression_a_store_failure_is_an_error_not_a_new_ticket() {
+        for raw in [
+            "From: ann@c.test\r\nIn-Reply-To: <ours@support.test>\r\n\r\nx",
+            "From: ann@c.test\r\nSubject: Re: x [#42]\r\n\r\nx",
+        ] {
+            assert_eq!(resolve(&parse(raw.as_bytes()).unwrap(), &Broken), Err("disk I/O error"), "{raw}");
+        }
     }
 
     #[test]

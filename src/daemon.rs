@@ -244,6 +244,7 @@ impl Daemon<'_> {
             self.settings.self_copy.as_deref(),
             self.settings.retry_base,
             self.stop,
+            &Timestamp::now,
         )
         .await?;
         crate::metrics::COUNTERS.sent(flushed.sent);

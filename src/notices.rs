@@ -87,32 +87,50 @@ fn queue_notice(
     let tx = store.begin()?;
     for staff in &settings.staff {
         let subject = compose::tagged_subject(&rendered.subject, &ctx.tag);
-        if let Err(e) =
-            queue(&tx, settings, staff, "", None, &[], &subject, &rendered, ticket.id, kind, "sla_warning")?
-        {
+        let out = Outgoing {
+            to: staff,
+            to_name: "",
+            in_reply_to: None,
+            references: &[],
+            subject: &subject,
+            rendered: &rendered,
+            ticket: ticket.id,
+            kind,
+            template: "sla_warning",
+            now: now.as_second(),
+        };
+        if let Err(e) = queue(&tx, settings, &out)? {
             tracing::error!(ticket = ticket.id, %staff, error = %e, "cannot compose the SLA notice");
         }
     }
-    tx.mark_sla_notice(ticket.id, breached, Timestamp::now().as_second())?;
+    tx.mark_sla_notice(ticket.id, breached, now.as_second())?;
     tx.commit()?;
     tracing::warn!(ticket = ticket.id, customer = %ticket.customer, %kind, "SLA notice queued for staff");
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
+/// One mail to queue, from one of the notices or a person's reply.
+struct Outgoing<'a> {
+    to: &'a str,
+    to_name: &'a str,
+    in_reply_to: Option<&'a str>,
+    references: &'a [String],
+    subject: &'a str,
+    rendered: &'a Rendered,
+    ticket: i64,
+    kind: &'a str,
+    template: &'a str,
+    /// When it is queued (the caller's clock, so tests can move it).
+    now: i64,
+}
+
 fn queue(
     tx: &crate::store::Tx<'_>,
     settings: &Settings,
-    to: &str,
-    to_name: &str,
-    in_reply_to: Option<&str>,
-    references: &[String],
-    subject: &str,
-    rendered: &Rendered,
-    ticket: i64,
-    kind: &str,
-    template: &str,
+    out: &Outgoing<'_>,
 ) -> Result<Result<(), String>, StoreError> {
+    let Outgoing { to, to_name, in_reply_to, references, subject, rendered, ticket, kind, template, now } =
+        *out;
     let message_id = compose::new_message_id(&settings.domain);
     let envelope = Envelope {
         from_name: &settings.support_name,
@@ -138,7 +156,7 @@ fn queue(
         message_id: &message_id,
         subject,
         raw: &raw,
-        now: Timestamp::now().as_second(),
+        now,
     })?;
     Ok(Ok(()))
 }
@@ -178,19 +196,19 @@ pub fn queue_escalation(
     };
     let subject = compose::tagged_subject(&rendered.subject, &ctx.tag);
     for staff in &settings.staff {
-        let queued = queue(
-            tx,
-            settings,
-            staff,
-            "",
-            None,
-            &[],
-            &subject,
-            &rendered,
+        let out = Outgoing {
+            to: staff,
+            to_name: "",
+            in_reply_to: None,
+            references: &[],
+            subject: &subject,
+            rendered: &rendered,
             ticket,
-            "escalation",
-            "escalation_notice",
-        )?;
+            kind: "escalation",
+            template: "escalation_notice",
+            now: received.as_second(),
+        };
+        let queued = queue(tx, settings, &out)?;
         if let Err(e) = queued {
             tracing::error!(ticket, %staff, error = %e, "cannot compose the escalation notice");
         }
@@ -225,6 +243,7 @@ pub fn human_reply(
     templates: &Templates,
     ticket: i64,
     body: ReplyBody,
+    now: Timestamp,
 ) -> Result<String, ReplyError> {
     let reply = store.reply_context(ticket)?.ok_or(ReplyError::NoTicket(ticket))?;
     let language = Language::from_tag(&reply.language).unwrap_or(Language::En);
@@ -253,21 +272,20 @@ pub fn human_reply(
     };
     let subject = compose::tagged_subject(&rendered.subject, &tag);
     let tx = store.begin()?;
-    queue(
-        &tx,
-        settings,
-        &reply.customer,
-        &reply.customer_name,
-        reply.message_id.as_deref(),
-        &reply.references,
-        &subject,
-        &rendered,
+    let out = Outgoing {
+        to: &reply.customer,
+        to_name: &reply.customer_name,
+        in_reply_to: reply.message_id.as_deref(),
+        references: &reply.references,
+        subject: &subject,
+        rendered: &rendered,
         ticket,
-        "human",
-        &template,
-    )?
-    .map_err(ReplyError::Compose)?;
-    tx.record_first_response(ticket, Timestamp::now().as_second())?;
+        kind: "human",
+        template: &template,
+        now: now.as_second(),
+    };
+    queue(&tx, settings, &out)?.map_err(ReplyError::Compose)?;
+    tx.record_first_response(ticket, now.as_second())?;
     tx.commit()?;
     Ok(subject)
 }

@@ -39,6 +39,20 @@ async fn warning_and_breach_notices_reach_staff_once_each() {
         vec![(1, 0, 0), (17, 0, 0), (19, 1, 0), (20, 0, 0), (23, 0, 0), (25, 0, 1), (30, 0, 0), (48, 0, 0)],
         "one warning once 75% of 24 h is used (18 h), one breach notice after 24 h"
     );
+    // The notices carry the injected clock's times, not the wall clock's.
+    let conn = rusqlite::Connection::open(&settings.database).unwrap();
+    let queued: Vec<i64> = conn
+        .prepare("SELECT created_at FROM outbox WHERE kind IN ('sla_warning', 'sla_breach') ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        queued,
+        vec![at(19).as_second(), at(25).as_second()],
+        "regression: notices read the wall clock"
+    );
     let store = std::sync::Mutex::new(store);
     let transport = daemon::transport(&settings).unwrap();
     send::flush(
@@ -48,6 +62,7 @@ async fn warning_and_breach_notices_reach_staff_once_each() {
         settings.self_copy.as_deref(),
         settings.retry_base,
         &AtomicBool::new(false),
+        &|| at(48),
     )
     .await
     .unwrap();

@@ -229,14 +229,15 @@ pub fn reply(
         (None, None) => return Err(Failure::Config("give --template or --body-file".into())),
     };
     let mut store = open_for_writing(settings)?;
-    let subject = match notices::human_reply(&mut store, settings, &loaded.templates, ticket, body) {
-        Ok(subject) => subject,
-        Err(notices::ReplyError::NoTicket(n)) => {
-            eprintln!("deskmail: no ticket #{n}");
-            return Ok(1);
-        }
-        Err(e) => return Err(Failure::Temporary(e.to_string())),
-    };
+    let subject =
+        match notices::human_reply(&mut store, settings, &loaded.templates, ticket, body, Timestamp::now()) {
+            Ok(subject) => subject,
+            Err(notices::ReplyError::NoTicket(n)) => {
+                eprintln!("deskmail: no ticket #{n}");
+                return Ok(1);
+            }
+            Err(e) => return Err(Failure::Temporary(e.to_string())),
+        };
     outln!("queued reply to ticket #{ticket}: {subject}");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -253,6 +254,7 @@ pub fn reply(
         settings.self_copy.as_deref(),
         settings.retry_base,
         &std::sync::atomic::AtomicBool::new(false),
+        &Timestamp::now,
     ))?;
     outln!(
         "sent {} mail(s); {} left for the daemon to retry",

@@ -69,6 +69,7 @@ pub async fn flush(
     self_copy: Option<&str>,
     retry_base: jiff::SignedDuration,
     stop: &std::sync::atomic::AtomicBool,
+    clock: &(dyn Fn() -> Timestamp + Sync),
 ) -> Result<Flushed, StoreError> {
     use futures::StreamExt;
     let mut flushed = Flushed::default();
@@ -77,11 +78,11 @@ pub async fn flush(
             // Stopping: what is not sent stays safely pending for the next start.
             return Ok(flushed);
         }
-        let due = lock(store).due_outbox(Timestamp::now().as_second(), ROUND)?;
+        let due = lock(store).due_outbox(clock().as_second(), ROUND)?;
         if due.is_empty() {
             return Ok(flushed);
         }
-        mark_sending(store, &due)?;
+        mark_sending(store, &due, clock().as_second())?;
         // Several mails in flight at once: each SMTP transaction waits on round trips, not
         // on this process, and the transport's connection pool serves them in parallel. The
         // sends that finish while a commit is being made are recorded together in the next.
@@ -90,7 +91,7 @@ pub async fn flush(
             .buffer_unordered(CONCURRENCY)
             .ready_chunks(ROUND as usize);
         while let Some(chunk) = finished.next().await {
-            for result in record(store, &chunk, retry_base)? {
+            for result in record(store, &chunk, retry_base, clock().as_second())? {
                 match result {
                     SendResult::Delivered => flushed.sent += 1,
                     SendResult::Retry => flushed.retried += 1,
@@ -115,8 +116,7 @@ enum SendResult {
 /// Marks a round of mail `sending` in one commit, before any of it goes out. A crash
 /// leaves a row `sending` whether or not it was sent: its self-copy confirms it, or it is
 /// sent again after `confirm_within`.
-fn mark_sending(store: &std::sync::Mutex<Store>, due: &[QueuedMail]) -> Result<(), StoreError> {
-    let now = Timestamp::now().as_second();
+fn mark_sending(store: &std::sync::Mutex<Store>, due: &[QueuedMail], now: i64) -> Result<(), StoreError> {
     let mut store = lock(store);
     let tx = store.begin()?;
     for mail in due {
@@ -150,8 +150,8 @@ fn record(
     store: &std::sync::Mutex<Store>,
     finished: &[(QueuedMail, Result<(), SendError>)],
     retry_base: jiff::SignedDuration,
+    now: i64,
 ) -> Result<Vec<SendResult>, StoreError> {
-    let now = Timestamp::now().as_second();
     let mut store = lock(store);
     let tx = store.begin()?;
     let results = finished

@@ -247,7 +247,7 @@ impl Daemon<'_> {
             &Timestamp::now,
         )
         .await?;
-        crate::metrics::COUNTERS.sent(flushed.sent);
+        crate::metrics::COUNTERS.sent(flushed.automatic);
         Ok(flushed)
     }
 

@@ -55,7 +55,7 @@ async fn warning_and_breach_notices_reach_staff_once_each() {
     );
     let store = std::sync::Mutex::new(store);
     let transport = daemon::transport(&settings).unwrap();
-    send::flush(
+    let flushed = send::flush(
         &store,
         &transport,
         &settings.support_address,
@@ -66,6 +66,11 @@ async fn warning_and_breach_notices_reach_staff_once_each() {
     )
     .await
     .unwrap();
+    assert_eq!(
+        (flushed.sent, flushed.automatic),
+        (2, 0),
+        "regression: staff notices are not automatic mail to customers (deskmail_automatic_mail_sent_total)"
+    );
     let staff = stack.wait_for_count("staff@example.test", "INBOX", 2, WAIT).await;
     let subjects: Vec<String> = staff.iter().map(|r| deskmail::parse::parse(r).unwrap().subject).collect();
     assert_eq!(staff.len(), 2, "{subjects:?}");

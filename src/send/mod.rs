@@ -48,6 +48,9 @@ impl Transport {
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Flushed {
     pub sent: usize,
+    /// Of those, the automatic mail to customers (acknowledgements, answers, escalations),
+    /// not people's replies or staff notices.
+    pub automatic: usize,
     pub retried: usize,
     pub failed: usize,
 }
@@ -93,7 +96,10 @@ pub async fn flush(
         while let Some(chunk) = finished.next().await {
             for result in record(store, &chunk, retry_base, clock().as_second())? {
                 match result {
-                    SendResult::Delivered => flushed.sent += 1,
+                    SendResult::Delivered { automatic } => {
+                        flushed.sent += 1;
+                        flushed.automatic += usize::from(automatic);
+                    }
                     SendResult::Retry => flushed.retried += 1,
                     SendResult::Failed => flushed.failed += 1,
                 }
@@ -108,7 +114,7 @@ pub async fn flush(
 
 /// What happened to one mail.
 enum SendResult {
-    Delivered,
+    Delivered { automatic: bool },
     Retry,
     Failed,
 }
@@ -174,7 +180,7 @@ fn record_one(
         Ok(()) => {
             tx.mark_sent(mail.id, now)?;
             tracing::info!(ticket = mail.ticket_id, kind = %mail.kind, to = %mail.recipient, "sent");
-            Ok(SendResult::Delivered)
+            Ok(SendResult::Delivered { automatic: crate::decide::MailKind::is_automatic_reply(&mail.kind) })
         }
         Err(SendError::Temporary(e)) if mail.attempts + 1 < MAX_ATTEMPTS => {
             let next = now + backoff_seconds(retry_base.as_secs().max(1), mail.attempts + 1);

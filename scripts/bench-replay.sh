@@ -19,7 +19,8 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/mailbox/new" "$work/mailbox/cur" "$work/mailbox/tmp"
-find "$MAILS" -name '*.eml' | head -n "$N" | while read -r f; do cp "$f" "$work/mailbox/new/"; done
+find "$MAILS" -name '*.eml' | sort | head -n "$N" > "$work/files"
+while read -r f; do cp "$f" "$work/mailbox/new/"; done < "$work/files"
 count=$(ls "$work/mailbox/new" | wc -l)
 cat > "$work/deskmail.toml" <<TOML
 [mailbox]
@@ -45,7 +46,7 @@ for pass in 1 2 3; do
   t0=$(now)
   "$BIN" rules replay --since 3650d --json --config "$work/deskmail.toml" > "$work/replay.json"
   t1=$(now)
-  find "$work/mailbox/cur" -type f -print0 | xargs -0 -n 2000 "$BIN" classify --json --config "$work/deskmail.toml" > /dev/null
+  xargs -n 2000 "$BIN" classify --json --config "$work/deskmail.toml" < "$work/files" > /dev/null
   t2=$(now)
   replayed=$(python3 -c "import json,sys; print(json.load(open('$work/replay.json'))['replayed'])")
   python3 - "$t0" "$t1" "$t2" "$replayed" "$count" <<'PY'

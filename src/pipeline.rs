@@ -216,7 +216,9 @@ fn record(
         Some(ticket) => Some(ticket),
         None => ticket_for(tx, ctx, mail, inbound, &verdict, &classification, threading)?,
     };
-    let new_ticket = matches!(threading, Threading::New) && ticket.is_some();
+    // What happened, not what threading thought: a bounce filed on the ticket of the mail
+    // it returns opened nothing.
+    let new_ticket = bounced_ticket.is_none() && matches!(threading, Threading::New) && ticket.is_some();
     let row = message_row(mail, hash, inbound, &verdict, &classification, ticket);
     let message_row_id = tx.insert_message(&row, "processed")?;
     let suppressed = tx.suppressed_until(&inbound.from_address, ctx.now.as_second())?;

@@ -69,9 +69,17 @@ struct RawMailbox {
     batch_size: u32,
     #[serde(default = "default_max_size")]
     max_message_bytes: u64,
+    /// How long one IMAP operation (log-in, LIST, FETCH, MOVE ...) may take before the pass
+    /// gives up with a temporary failure.
+    #[serde(default = "default_timeout")]
+    timeout: String,
     /// "move" processed mail to the processed folder, or "flag" it in place.
     #[serde(default = "default_settle")]
     settle: String,
+}
+
+fn default_timeout() -> String {
+    "60s".into()
 }
 
 fn default_settle() -> String {
@@ -342,6 +350,8 @@ pub struct Settings {
     pub poll_interval: std::time::Duration,
     pub batch_size: u32,
     pub max_message_bytes: u64,
+    /// How long one IMAP operation may take.
+    pub mailbox_timeout: std::time::Duration,
     /// Where the copy of every automatic mail goes (the support address), if enabled.
     pub self_copy: Option<String>,
     /// How long an unconfirmed send may stay `sending` after a crash before it is retried.
@@ -532,6 +542,7 @@ impl Validator<'_> {
                 .unsigned_abs(),
             batch_size: raw.mailbox.batch_size.max(1),
             max_message_bytes: raw.mailbox.max_message_bytes,
+            mailbox_timeout: self.duration("mailbox", "timeout", &raw.mailbox.timeout)?.unsigned_abs(),
             self_copy,
             confirm_within: self.duration("smtp", "confirm_within", &raw.smtp.confirm_within)?,
             retry_base: self.duration("smtp", "retry_base", &raw.smtp.retry_base)?,

@@ -106,6 +106,7 @@ pub fn source(settings: &Settings) -> Source {
             folders.clone(),
             settings.batch_size,
             settings.max_message_bytes,
+            settings.mailbox_timeout,
         ))),
         MailboxSettings::Maildir { path, folders } => Source::Maildir(MaildirSource::new(
             path.clone(),

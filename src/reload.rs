@@ -171,9 +171,9 @@ fn merge(old: &Settings, mut new: Settings) -> (Settings, Vec<String>) {
     };
     keep("mailbox", format!("{:?}", old.mailbox) != format!("{:?}", new.mailbox));
     keep(
-        "mailbox (poll_interval, batch_size, max_message_bytes)",
-        (old.poll_interval, old.batch_size, old.max_message_bytes)
-            != (new.poll_interval, new.batch_size, new.max_message_bytes),
+        "mailbox (poll_interval, batch_size, max_message_bytes, timeout)",
+        (old.poll_interval, old.batch_size, old.max_message_bytes, old.mailbox_timeout)
+            != (new.poll_interval, new.batch_size, new.max_message_bytes, new.mailbox_timeout),
     );
     keep("smtp", format!("{:?}", old.smtp) != format!("{:?}", new.smtp));
     keep("storage", old.database != new.database);
@@ -185,6 +185,7 @@ fn merge(old: &Settings, mut new: Settings) -> (Settings, Vec<String>) {
     new.poll_interval = old.poll_interval;
     new.batch_size = old.batch_size;
     new.max_message_bytes = old.max_message_bytes;
+    new.mailbox_timeout = old.mailbox_timeout;
     new.self_copy = old.self_copy.clone();
     new.confirm_within = old.confirm_within;
     new.retry_base = old.retry_base;

@@ -359,3 +359,72 @@ fn reading_the_queue_needs_no_secret() {
     assert_eq!(run.status.code(), Some(78), "commands that connect still need the password");
     assert!(text(&run.stderr).contains("/nonexistent/imap.pass"), "{}", text(&run.stderr));
 }
+
+/// An IMAP server that greets, answers CAPABILITY and LOGIN, then never answers LIST.
+fn stalling_imap_server() -> u16 {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            std::thread::spawn(move || {
+                let _ = stream.write_all(b"* OK stalling test server ready\r\n");
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 0) {
+                    let mut words = line.split_whitespace();
+                    let (tag, command) =
+                        (words.next().unwrap_or("*"), words.next().unwrap_or("").to_uppercase());
+                    let reply = match command.as_str() {
+                        "CAPABILITY" => format!("* CAPABILITY IMAP4rev1 MOVE IDLE\r\n{tag} OK done\r\n"),
+                        "LOGIN" | "LOGOUT" | "NOOP" => format!("{tag} OK done\r\n"),
+                        _ => String::new(), // LIST, and anything else: silence
+                    };
+                    let _ = stream.write_all(reply.as_bytes());
+                    line.clear();
+                }
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn regression_a_server_that_stalls_on_list_fails_the_pass_instead_of_hanging_it() {
+    let port = stalling_imap_server();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("deskmail.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[mailbox]\nkind = \"imap\"\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\nusername = \"support\"\n\
+             password_env = \"PATH\"\ntimeout = \"2s\"\n[smtp]\nkind = \"maildir\"\npath = \"outbox\"\n\
+             [support]\naddress = \"support@example.test\"\n[storage]\npath = \"deskmail.db\"\n\
+             [rules]\ndir = \"{0}/rules\"\n[templates]\ndir = \"{0}/templates\"\n",
+            env!("CARGO_MANIFEST_DIR")
+        ),
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_deskmail"))
+        .args(["run", "--once", "--config", config.to_str().unwrap()])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Before the fix the LIST had no timeout: the pass hung for ever. Give it ample time.
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("run --once still hangs after 60 s on a server that stalls on LIST");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert_eq!(status.code(), Some(75), "{err}");
+    assert!(err.contains("folders"), "says what stalled: {err}");
+}

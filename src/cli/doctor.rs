@@ -121,7 +121,7 @@ async fn mailbox(settings: &Settings) -> (Check, Vec<(String, Check)>) {
             (check, Vec::new())
         }
         MailboxSettings::Imap { server, folders } => {
-            let source = ImapSource::new(server.clone(), folders.clone(), 1, 0);
+            let source = ImapSource::new(server.clone(), folders.clone(), 1, 0, settings.mailbox_timeout);
             match source.check().await {
                 Ok(found) => {
                     let target = format!(

@@ -29,9 +29,6 @@ type ImapSession = Session<Box<dyn Stream>>;
 /// The keyword of processed mail when it is flagged in place (`settle = "flag"`).
 pub const DONE_KEYWORD: &str = "$DeskmailDone";
 
-/// How long one network operation may take.
-const TIMEOUT: Duration = Duration::from_secs(60);
-
 /// An IMAP mailbox.
 pub struct ImapSource {
     server: Server,
@@ -42,11 +39,20 @@ pub struct ImapSource {
     uidvalidity: u32,
     has_move: bool,
     has_idle: bool,
+    /// How long one network operation may take (`[mailbox] timeout`).
+    timeout: Duration,
 }
 
 impl ImapSource {
-    pub fn new(server: Server, folders: Folders, batch: u32, max_bytes: u64) -> ImapSource {
+    pub fn new(
+        server: Server,
+        folders: Folders,
+        batch: u32,
+        max_bytes: u64,
+        timeout: Duration,
+    ) -> ImapSource {
         ImapSource {
+            timeout,
             server,
             folders,
             batch,
@@ -75,8 +81,9 @@ impl ImapSource {
 
     /// Connects, logs in, creates missing folders and selects the inbox.
     pub async fn open(&mut self) -> Result<(), SourceError> {
-        let mut session = timed("logging in", connect(&self.server)).await?;
-        let caps = timed("reading capabilities", async {
+        let timeout = self.timeout;
+        let mut session = timed(timeout, "logging in", connect(&self.server)).await?;
+        let caps = timed(timeout, "reading capabilities", async {
             session.capabilities().await.map_err(imap_err("CAPABILITY"))
         })
         .await?;
@@ -85,9 +92,9 @@ impl ImapSource {
         let folders =
             [self.folders.processed.clone(), self.folders.quarantine.clone(), self.folders.sent.clone()];
         for folder in folders {
-            timed("creating the folders", ensure_folder(&mut session, &folder)).await?;
+            timed(timeout, "creating the folders", ensure_folder(&mut session, &folder)).await?;
         }
-        let mailbox = timed("selecting the inbox", async {
+        let mailbox = timed(timeout, "selecting the inbox", async {
             session.select(&self.folders.inbox).await.map_err(imap_err("SELECT"))
         })
         .await?;
@@ -99,9 +106,11 @@ impl ImapSource {
     /// For `deskmail check-config`: logs in and lists the folders, changing nothing. Returns
     /// each configured folder with whether it exists (`open` creates a missing one).
     pub async fn check(&self) -> Result<Vec<(String, bool)>, SourceError> {
-        let mut session = timed("logging in", connect(&self.server)).await?;
-        let names = timed("listing the folders", list_folders(&mut session)).await?;
-        let _ = timed("logging out", async { session.logout().await.map_err(imap_err("LOGOUT")) }).await;
+        let timeout = self.timeout;
+        let mut session = timed(timeout, "logging in", connect(&self.server)).await?;
+        let names = timed(timeout, "listing the folders", list_folders(&mut session)).await?;
+        let _ =
+            timed(timeout, "logging out", async { session.logout().await.map_err(imap_err("LOGOUT")) }).await;
         let folders =
             [&self.folders.inbox, &self.folders.processed, &self.folders.quarantine, &self.folders.sent];
         Ok(folders.into_iter().map(|f| (f.clone(), names.contains(f))).collect())
@@ -116,6 +125,7 @@ impl ImapSource {
     /// The oldest batch of mail still in the inbox. Sizes are asked first: a mail over the
     /// limit is fetched as its header only, so it is never loaded.
     pub async fn fetch(&mut self) -> Result<Vec<Fetched>, SourceError> {
+        let timeout = self.timeout;
         let (batch, max_bytes) = (self.batch as usize, self.max_bytes);
         let (inbox, uidvalidity) = (self.folders.inbox.clone(), self.uidvalidity);
         let flag_in_place = self.folders.flag_in_place;
@@ -130,7 +140,7 @@ impl ImapSource {
         };
         let session = self.session()?;
         let query = if flag_in_place { format!("UNKEYWORD {DONE_KEYWORD}") } else { "ALL".to_string() };
-        let mut uids: Vec<u32> = timed("searching the inbox", async {
+        let mut uids: Vec<u32> = timed(timeout, "searching the inbox", async {
             session.uid_search(&query).await.map_err(imap_err("UID SEARCH"))
         })
         .await?
@@ -141,7 +151,7 @@ impl ImapSource {
         if uids.is_empty() {
             return Ok(Vec::new());
         }
-        let sizes = fetch_items(session, &uid_set(&uids), "(UID RFC822.SIZE INTERNALDATE)").await?;
+        let sizes = fetch_items(session, &uid_set(&uids), "(UID RFC822.SIZE INTERNALDATE)", timeout).await?;
         let (small, large): (Vec<_>, Vec<_>) =
             sizes.iter().partition(|m| u64::from(m.size.unwrap_or(0)) <= max_bytes);
         let small_uids: Vec<u32> = small.iter().map(|m| m.uid).collect();
@@ -149,12 +159,14 @@ impl ImapSource {
         let mut out = Vec::new();
         if !small_uids.is_empty() {
             let bodies =
-                fetch_items(session, &uid_set(&small_uids), "(UID INTERNALDATE BODY.PEEK[])").await?;
+                fetch_items(session, &uid_set(&small_uids), "(UID INTERNALDATE BODY.PEEK[])", timeout)
+                    .await?;
             out.extend(bodies.into_iter().map(|m| fetched(m, None)));
         }
         if !large_uids.is_empty() {
             let heads =
-                fetch_items(session, &uid_set(&large_uids), "(UID INTERNALDATE BODY.PEEK[HEADER])").await?;
+                fetch_items(session, &uid_set(&large_uids), "(UID INTERNALDATE BODY.PEEK[HEADER])", timeout)
+                    .await?;
             for head in heads {
                 let size = sizes.iter().find(|m| m.uid == head.uid).and_then(|m| m.size);
                 out.push(fetched(head, size.map(u64::from)));
@@ -194,10 +206,11 @@ impl ImapSource {
 
     /// Whether the inbox holds mail not yet processed.
     async fn unprocessed_waiting(&mut self) -> Result<bool, SourceError> {
+        let timeout = self.timeout;
         let query =
             if self.folders.flag_in_place { format!("UNKEYWORD {DONE_KEYWORD}") } else { "ALL".to_string() };
         let session = self.session()?;
-        let uids = timed("searching the inbox", async {
+        let uids = timed(timeout, "searching the inbox", async {
             session.uid_search(&query).await.map_err(imap_err("UID SEARCH"))
         })
         .await?;
@@ -205,12 +218,13 @@ impl ImapSource {
     }
 
     async fn idle(&mut self, timeout: Duration, stop: &AtomicBool) -> Result<(), SourceError> {
+        let op_timeout = self.timeout;
         let session = self
             .session
             .take()
             .ok_or_else(|| SourceError::Imap { doing: "IDLE".into(), reason: "not connected".into() })?;
         let mut handle = session.idle();
-        timed("starting IDLE", async { handle.init().await.map_err(imap_err("IDLE")) }).await?;
+        timed(op_timeout, "starting IDLE", async { handle.init().await.map_err(imap_err("IDLE")) }).await?;
         {
             let (news, interrupt) = handle.wait_with_timeout(timeout);
             tokio::pin!(news);
@@ -218,11 +232,12 @@ impl ImapSource {
                 result = &mut news => { result.map_err(imap_err("IDLE"))?; }
                 _ = sleep_unless_stopped(timeout, stop) => {
                     drop(interrupt);
-                    let _ = tokio::time::timeout(TIMEOUT, news).await;
+                    let _ = tokio::time::timeout(op_timeout, news).await;
                 }
             }
         }
-        let session = timed("ending IDLE", async { handle.done().await.map_err(imap_err("DONE")) }).await?;
+        let session =
+            timed(op_timeout, "ending IDLE", async { handle.done().await.map_err(imap_err("DONE")) }).await?;
         self.session = Some(session);
         Ok(())
     }
@@ -241,6 +256,7 @@ impl ImapSource {
 
     /// Moves the mails of a UID set to the folder for `how`, or flags them in place.
     async fn settle_set(&mut self, uids: &str, how: Settle) -> Result<(), SourceError> {
+        let timeout = self.timeout;
         let folder = match how {
             Settle::Processed => self.folders.processed.clone(),
             Settle::Quarantined => self.folders.quarantine.clone(),
@@ -250,7 +266,7 @@ impl ImapSource {
         let flag = self.folders.flag_in_place && how == Settle::Processed;
         let session = self.session()?;
         if flag {
-            return timed("flagging mail", async {
+            return timed(timeout, "flagging mail", async {
                 let flags = format!("+FLAGS.SILENT (\\Seen {DONE_KEYWORD})");
                 let stored = session.uid_store(uids, &flags).await.map_err(imap_err("UID STORE"))?;
                 stored.try_collect::<Vec<_>>().await.map_err(imap_err("UID STORE"))?;
@@ -258,7 +274,7 @@ impl ImapSource {
             })
             .await;
         }
-        timed("moving mail", async {
+        timed(timeout, "moving mail", async {
             if has_move {
                 return session.uid_mv(uids, &folder).await.map_err(imap_err("UID MOVE"));
             }
@@ -279,15 +295,16 @@ impl ImapSource {
         &mut self,
         after: u32,
     ) -> Result<(u32, Vec<(u32, Vec<u8>)>), SourceError> {
+        let timeout = self.timeout;
         let sent = self.folders.sent.clone();
         let session = self.session()?;
-        let mailbox = timed("opening the Sent folder", async {
+        let mailbox = timed(timeout, "opening the Sent folder", async {
             session.examine(&sent).await.map_err(imap_err("EXAMINE"))
         })
         .await?;
         let uidvalidity = mailbox.uid_validity.unwrap_or(0);
         let query = format!("UID {}:*", after.saturating_add(1));
-        let mut uids: Vec<u32> = timed("searching the Sent folder", async {
+        let mut uids: Vec<u32> = timed(timeout, "searching the Sent folder", async {
             session.uid_search(&query).await.map_err(imap_err("UID SEARCH"))
         })
         .await?
@@ -299,14 +316,15 @@ impl ImapSource {
         if uids.is_empty() {
             return Ok((uidvalidity, Vec::new()));
         }
-        let items = fetch_items(session, &uid_set(&uids), "(UID BODY.PEEK[HEADER])").await?;
+        let items = fetch_items(session, &uid_set(&uids), "(UID BODY.PEEK[HEADER])", timeout).await?;
         Ok((uidvalidity, items.into_iter().map(|i| (i.uid, i.body)).collect()))
     }
 
     /// Appends a copy of an outgoing mail to a folder (the Sent folder), marked Seen.
     pub async fn append(&mut self, folder: &str, raw: &[u8]) -> Result<(), SourceError> {
+        let timeout = self.timeout;
         let session = self.session()?;
-        timed("appending to the Sent folder", async {
+        timed(timeout, "appending to the Sent folder", async {
             session.append(folder, Some("(\\Seen)"), None, raw).await.map_err(imap_err("APPEND"))
         })
         .await
@@ -352,8 +370,9 @@ async fn fetch_items(
     session: &mut ImapSession,
     set: &str,
     query: &str,
+    timeout: Duration,
 ) -> Result<Vec<FetchedItem>, SourceError> {
-    let fetches: Vec<_> = timed("fetching mail", async {
+    let fetches: Vec<_> = timed(timeout, "fetching mail", async {
         let stream = session.uid_fetch(set, query).await.map_err(imap_err("UID FETCH"))?;
         stream.try_collect::<Vec<_>>().await.map_err(imap_err("UID FETCH"))
     })
@@ -385,8 +404,12 @@ fn imap_err(doing: &'static str) -> impl Fn(async_imap::error::Error) -> SourceE
     move |e| SourceError::Imap { doing: doing.into(), reason: e.to_string() }
 }
 
-async fn timed<T>(what: &str, fut: impl Future<Output = Result<T, SourceError>>) -> Result<T, SourceError> {
-    tokio::time::timeout(TIMEOUT, fut).await.map_err(|_| SourceError::Timeout(what.into()))?
+async fn timed<T>(
+    timeout: Duration,
+    what: &str,
+    fut: impl Future<Output = Result<T, SourceError>>,
+) -> Result<T, SourceError> {
+    tokio::time::timeout(timeout, fut).await.map_err(|_| SourceError::Timeout(what.into()))?
 }
 
 /// The names of every folder of the account.

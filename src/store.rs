@@ -460,16 +460,27 @@ impl Store {
         since: i64,
         mut each: impl FnMut(StoredDecision),
     ) -> Result<usize> {
+        // The automatic mail of each message, read in one scan of the outbox (a lookup per
+        // message would scan it once per message: outbox.message_row has no index).
+        let mut automatic: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
+        let mut outbox = self
+            .conn
+            .prepare(
+                "SELECT message_row, template FROM outbox
+                  WHERE message_row IS NOT NULL AND kind IN ('ack', 'answer', 'escalated') ORDER BY id",
+            )
+            .map_err(StoreError::wrap("read stored mail"))?;
+        let mut rows = outbox.query([]).map_err(StoreError::wrap("read stored mail"))?;
+        while let Some(row) = rows.next().map_err(StoreError::wrap("read stored mail"))? {
+            let message: i64 = row.get(0).map_err(StoreError::wrap("read stored mail"))?;
+            let template: String = row.get(1).map_err(StoreError::wrap("read stored mail"))?;
+            automatic.entry(message).or_insert(template);
+        }
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT m.id, m.ticket_id, m.raw, m.category, m.rule, m.action, m.automated,
-                        (SELECT o.template FROM outbox o
-                          WHERE o.message_row = m.id AND o.kind IN ('ack', 'answer', 'escalated')
-                          ORDER BY o.id LIMIT 1)
-                   FROM messages m
-                  WHERE m.state = 'processed' AND m.received_at >= ?1
-                  ORDER BY m.received_at, m.id",
+                "SELECT id, ticket_id, raw, category, rule, action, automated FROM messages
+                  WHERE state = 'processed' AND received_at >= ?1 ORDER BY received_at, id",
             )
             .map_err(StoreError::wrap("read stored mail"))?;
         let mut rows = stmt.query([since]).map_err(StoreError::wrap("read stored mail"))?;
@@ -483,8 +494,9 @@ impl Store {
                 rule: row.get(4).map_err(StoreError::wrap("read stored mail"))?,
                 action: row.get(5).map_err(StoreError::wrap("read stored mail"))?,
                 automated: row.get(6).map_err(StoreError::wrap("read stored mail"))?,
-                automatic_mail: row.get(7).map_err(StoreError::wrap("read stored mail"))?,
+                automatic_mail: None,
             };
+            let decision = StoredDecision { automatic_mail: automatic.remove(&decision.message), ..decision };
             each(decision);
             count += 1;
         }

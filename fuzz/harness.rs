@@ -112,8 +112,11 @@ pub fn parse_checked(raw: &[u8]) -> Result<Option<Inbound>, String> {
         Ok(mail) => mail,
         Err(ParseError::NoHeaders | ParseError::NoSender) => return Ok(None),
     };
-    if mail.from_address.is_empty() {
-        return Err("empty sender address".into());
+    if mail.from_address.is_empty() && mail.sender_problem.is_none() {
+        return Err("empty sender address without a sender problem".into());
+    }
+    if mail.sender_problem.is_none() && !parse::sender::is_valid(&mail.from_address) {
+        return Err(format!("invalid sender address without a sender problem: {:?}", mail.from_address));
     }
     if mail.from_address != mail.from_address.to_lowercase() {
         return Err(format!("sender not lower-case: {:?}", mail.from_address));
@@ -152,7 +155,8 @@ pub const MACHINE_SIGNALS: &[&str] = &[
 ];
 
 /// The first byte picks a machine signal, prepended as the first header field to the rest of
-/// the input, the mail: if that mail parses, it must be screened as machine mail.
+/// the input, the mail: if that mail parses, it must get no automatic mail (machine mail, or,
+/// for `X-Auto-Response-Suppress`, a person's mail that asks for none).
 fn screen_signal(data: &[u8]) -> Result<(), String> {
     let Some((&pick, mail)) = data.split_first() else { return Ok(()) };
     let signal = MACHINE_SIGNALS[pick as usize % MACHINE_SIGNALS.len()];
@@ -161,9 +165,9 @@ fn screen_signal(data: &[u8]) -> Result<(), String> {
     let raw = [signal.as_bytes(), b"\r\n", mail].concat();
     let Some(parsed) = parse_checked(&raw)? else { return Ok(()) };
     let verdict = screen::screen(&parsed, &own());
-    match verdict.automated {
+    match verdict.forbids_automatic_mail() {
         Some(_) => Ok(()),
-        None => Err(format!("screened as human with {signal:?}:\n{}", String::from_utf8_lossy(&raw))),
+        None => Err(format!("screened as answerable with {signal:?}:\n{}", String::from_utf8_lossy(&raw))),
     }
 }
 

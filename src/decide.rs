@@ -60,6 +60,9 @@ pub fn plan(facts: Facts<'_>) -> Plan {
     if let Some(kind) = facts.verdict.automated {
         return nothing(format!("machine mail ({}: {})", kind.as_str(), facts.verdict.reason));
     }
+    if let Some(why) = &facts.verdict.no_automatic_mail {
+        return nothing(format!("no automatic mail: {why}; a person answers"));
+    }
     if !facts.new_ticket {
         return nothing("follow-up of an open ticket: a person answers".into());
     }
@@ -102,7 +105,7 @@ mod tests {
     }
 
     fn human() -> Verdict {
-        Verdict { automated: None, reason: String::new() }
+        Verdict::human()
     }
 
     fn facts<'a>(v: &'a Verdict, c: &'a Classification) -> Facts<'a> {
@@ -123,7 +126,7 @@ mod tests {
 
     #[test]
     fn machine_mail_gets_nothing() {
-        let v = Verdict { automated: Some(AutomatedKind::Bounce), reason: "x".into() };
+        let v = Verdict::machine(AutomatedKind::Bounce, "x");
         let c = classification(Action::Answer, Some("refund"));
         assert!(matches!(plan(facts(&v, &c)), Plan::Nothing { .. }));
     }

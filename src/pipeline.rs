@@ -200,6 +200,11 @@ fn record(
     inbound: &Inbound,
 ) -> Result<Outcome, StoreError> {
     let verdict = screen::screen(inbound, &ctx.settings.own_addresses);
+    // A bounce may come without a sender (`From: <>`, or none); a person's mail without one
+    // has nobody to thread or answer, and waits in quarantine for a person.
+    if inbound.sender_problem == Some(parse::SenderProblem::Missing) && !verdict.is_automated() {
+        return quarantine(tx, mail, hash, &format!("cannot parse: {}", parse::ParseError::NoSender));
+    }
     if verdict.automated == Some(screen::AutomatedKind::Own)
         && let Some(id) = &inbound.message_id
         && let Some(ticket) = tx.confirm_sent_copy(id, ctx.now.as_second())?

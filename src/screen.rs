@@ -1,12 +1,17 @@
-//! Screen stage, the one loop policy: decides whether a mail was written by a machine. This
-//! is the only place that says "never answer automatically"; later stages obey its verdict.
+//! Screen stage, the one loop policy: decides whether a mail was written by a machine, and
+//! whether a person's mail may get automatic mail at all. This is the only place that says
+//! "never answer automatically"; later stages obey its verdict.
+//!
+//! Two verdicts: machine mail (no ticket of its own, never answered), and a person's mail that
+//! gets a ticket and a person but no automatic mail (it asks for none with
+//! `X-Auto-Response-Suppress`, or its sender address cannot be answered).
 
 use std::sync::LazyLock;
 
 use regex::RegexSet;
 use serde::Serialize;
 
-use crate::parse::{Inbound, clean_line};
+use crate::parse::{Inbound, SenderProblem, clean_line};
 
 /// What kind of machine wrote a mail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -43,15 +48,29 @@ pub struct Verdict {
     pub automated: Option<AutomatedKind>,
     /// Which signal decided (a header, the sender, the subject), for logs and `--explain`.
     pub reason: String,
+    /// For a person's mail: why it must get no automatic mail (it still gets a ticket and a
+    /// person). Machine mail gets none anyway and leaves this empty.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_automatic_mail: Option<String>,
 }
 
 impl Verdict {
-    fn human() -> Verdict {
-        Verdict { automated: None, reason: String::new() }
+    /// A person's mail, with nothing against answering it.
+    pub fn human() -> Verdict {
+        Verdict { automated: None, reason: String::new(), no_automatic_mail: None }
     }
 
-    fn machine(kind: AutomatedKind, reason: impl Into<String>) -> Verdict {
-        Verdict { automated: Some(kind), reason: reason.into() }
+    /// Machine mail of `kind`, for `reason`.
+    pub fn machine(kind: AutomatedKind, reason: impl Into<String>) -> Verdict {
+        Verdict { automated: Some(kind), reason: reason.into(), no_automatic_mail: None }
+    }
+
+    /// Whether no automatic mail may go out for this mail, machine mail or not, and why.
+    pub fn forbids_automatic_mail(&self) -> Option<&str> {
+        match self.automated {
+            Some(_) => Some(&self.reason),
+            None => self.no_automatic_mail.as_deref(),
+        }
     }
 
     pub fn is_automated(&self) -> bool {
@@ -69,8 +88,26 @@ pub fn screen(mail: &Inbound, own_addresses: &[String]) -> Verdict {
         .or_else(|| autoreply_headers(&headers))
         .or_else(|| list_or_bulk(&headers))
         .or_else(|| no_reply_sender(mail))
+        .or_else(|| notice_headers(mail))
+        .or_else(|| return_path_sender(mail))
         .or_else(|| automatic_subject(mail))
-        .unwrap_or_else(Verdict::human)
+        .unwrap_or_else(|| person(mail, &headers))
+}
+
+/// A person's mail, with what stands against answering it automatically.
+fn person(mail: &Inbound, headers: &MachineHeaders<'_>) -> Verdict {
+    let mut verdict = Verdict::human();
+    if let Some(problem) = mail.sender_problem {
+        verdict.no_automatic_mail = Some(problem.describe(&mail.from_address));
+    } else if let Some(value) = headers.auto_response_suppress {
+        // Outlook sends it with a person's mail too: "send me no automatic replies". That does
+        // not make the mail automatic; it only forbids our acknowledgement.
+        let value = clean_line(value);
+        if !value.eq_ignore_ascii_case("none") && !value.is_empty() {
+            verdict.no_automatic_mail = Some(format!("X-Auto-Response-Suppress: {value}"));
+        }
+    }
+    verdict
 }
 
 /// The header fields that mark machine mail: one for each vendor's autoresponder flag.
@@ -129,6 +166,9 @@ fn report(mail: &Inbound) -> Option<Verdict> {
 }
 
 fn bounce_sender(mail: &Inbound) -> Option<Verdict> {
+    if mail.sender_problem == Some(SenderProblem::Null) {
+        return Some(Verdict::machine(AutomatedKind::Bounce, "null sender <> in From"));
+    }
     let local = local_part(&mail.from_address);
     if squashed_is(local, "mailerdaemon") || squashed_is(local, "postmaster") {
         return Some(Verdict::machine(AutomatedKind::Bounce, format!("sender {local}")));
@@ -145,13 +185,9 @@ fn auto_submitted(headers: &MachineHeaders<'_>) -> Option<Verdict> {
 }
 
 fn autoreply_headers(headers: &MachineHeaders<'_>) -> Option<Verdict> {
-    if let Some(i) = headers.autoreply.iter().position(|present| *present) {
-        let name = AUTOREPLY_HEADERS[i];
-        return Some(Verdict::machine(AutomatedKind::AutoReply, format!("header {name}")));
-    }
-    let suppress = headers.auto_response_suppress?.to_ascii_lowercase();
-    (suppress.contains("all") || suppress.contains("oof"))
-        .then(|| Verdict::machine(AutomatedKind::AutoReply, "X-Auto-Response-Suppress"))
+    let i = headers.autoreply.iter().position(|present| *present)?;
+    let name = AUTOREPLY_HEADERS[i];
+    Some(Verdict::machine(AutomatedKind::AutoReply, format!("header {name}")))
 }
 
 fn list_or_bulk(headers: &MachineHeaders<'_>) -> Option<Verdict> {
@@ -170,6 +206,61 @@ fn list_or_bulk(headers: &MachineHeaders<'_>) -> Option<Verdict> {
 
 fn no_reply_sender(mail: &Inbound) -> Option<Verdict> {
     let local = local_part(&mail.from_address);
+    is_no_reply(local).then(|| Verdict::machine(AutomatedKind::NoReply, format!("sender {local}")))
+}
+
+/// A Return-Path of a sender that takes no answer (`noreply@`), or a bulk sender's bounce
+/// address (`bounce-123@`, `bounces+x=y@`): a person's Return-Path is their own address.
+fn return_path_sender(mail: &Inbound) -> Option<Verdict> {
+    let path = mail.return_path.as_deref().filter(|p| !p.is_empty())?;
+    let local = local_part(path);
+    let bulk = local.starts_with("bounce") || local.contains("-bounce") || local.contains(".bounce");
+    (is_no_reply(local) || bulk).then(|| Verdict::machine(AutomatedKind::NoReply, format!("Return-Path {local}@")))
+}
+
+/// Header fields that only machines write: notices of ticket systems, bug trackers, CI and
+/// monitoring, cron's output, and the bulk senders' marks (Gmail's `Feedback-ID`, mail
+/// service campaign ids). Matched by name, in any case; a prefix ends with `-`.
+const NOTICE_HEADERS: &[(&str, AutomatedKind)] = &[
+    ("x-cron-env", AutomatedKind::AutoReply),
+    ("x-jira-fingerprint", AutomatedKind::AutoReply),
+    ("x-rt-loop-prevention", AutomatedKind::AutoReply),
+    ("rt-ticket", AutomatedKind::AutoReply),
+    ("x-otrs-loop", AutomatedKind::AutoReply),
+    ("x-redmine-", AutomatedKind::AutoReply),
+    ("x-bugzilla-", AutomatedKind::AutoReply),
+    ("x-github-reason", AutomatedKind::AutoReply),
+    ("x-gitlab-", AutomatedKind::AutoReply),
+    ("x-trac-ticket-", AutomatedKind::AutoReply),
+    ("x-nagios-", AutomatedKind::AutoReply),
+    ("x-zabbix-", AutomatedKind::AutoReply),
+    ("x-icinga-", AutomatedKind::AutoReply),
+    ("x-monitoring-", AutomatedKind::AutoReply),
+    ("feedback-id", AutomatedKind::List),
+    ("x-campaign", AutomatedKind::List),
+    ("x-mailchimp-", AutomatedKind::List),
+    ("x-mc-user", AutomatedKind::List),
+    ("x-sfmc-", AutomatedKind::List),
+    ("x-csa-complaints", AutomatedKind::List),
+    ("x-newsletter", AutomatedKind::List),
+];
+
+fn notice_headers(mail: &Inbound) -> Option<Verdict> {
+    mail.headers.iter().find_map(|(name, _)| {
+        let (field, kind) = NOTICE_HEADERS.iter().find(|(field, _)| {
+            let field = field.as_bytes();
+            if field.ends_with(b"-") {
+                name.get(..field.len()).is_some_and(|p| p.eq_ignore_ascii_case(field))
+            } else {
+                name.eq_ignore_ascii_case(field)
+            }
+        })?;
+        Some(Verdict::machine(*kind, format!("header {field}")))
+    })
+}
+
+/// Whether a local part belongs to a sender that takes no answer.
+fn is_no_reply(local: &str) -> bool {
     let no_reply =
         ["noreply", "donotreply", "noanswer", "donotrespond"].iter().any(|p| squashed_starts_with(local, p))
             || local.ends_with("-request")
@@ -179,7 +270,7 @@ fn no_reply_sender(mail: &Inbound) -> Option<Verdict> {
             || ["listserv", "majordomo", "mailman", "bounce", "bounces"].contains(&local)
             || local.starts_with("bounce-")
             || local.starts_with("bounces+");
-    no_reply.then(|| Verdict::machine(AutomatedKind::NoReply, format!("sender {local}")))
+    no_reply
 }
 
 fn automatic_subject(mail: &Inbound) -> Option<Verdict> {
@@ -221,11 +312,13 @@ fn local_part(address: &str) -> &str {
 const BOUNCE_SUBJECT: usize = 0;
 const AUTO_REPLY_SUBJECT: usize = 1;
 
-/// Subjects of bounces (first) and of auto-replies (second), in English and Chinese.
+/// Subjects of bounces (first) and of auto-replies and other automatic notices (second), in
+/// English and Chinese. Each phrase must end where a word ends (or go on with `通知` …):
+/// `退信用卡` is a customer asking to return a credit card, not `退信`.
 static AUTOMATIC_SUBJECTS: LazyLock<RegexSet> = LazyLock::new(|| {
     RegexSet::new([
-        r"(?i)^\s*((fwd?|fw|re)\s*:\s*)*(undeliverable|undelivered mail|delivery status notification|delivery (has )?failed|mail delivery (failed|failure|system)|returned mail|failure notice|loop alert|mail loop|complaint about message from|abuse report|non[- ]?delivery|delivery failure|系统退信|退信|投递失败|无法投递|無法傳遞|未能送达)",
-        r"(?i)^\s*((automatic|auto)[ -]?(reply|response)|autoreply|out of (the )?office|away from (the )?office|on vacation|vacation reply|自动回复|自動回覆|自動回复|自动答复|自動答覆|休假|不在办公室|不在辦公室)",
+        r"(?i)^\s*((fwd?|fw|re)\s*:\s*)*(undeliverable|undelivered mail|delivery status notification|delivery (has )?failed|mail delivery (failed|failure|system)|returned mail|failure notice|loop alert|mail loop|complaint about message from|abuse report|non[- ]?delivery|delivery failure|系统退信|退信|投递失败|无法投递|無法傳遞|未能送达)($|[^\p{L}\p{N}]|的?(通知|提醒|邮件|郵件|报告|報告))",
+        r"(?i)^\s*(((automatic|auto)[ -]?(reply|response)|autoreply|out of (the )?office|away from (the )?office|on vacation|vacation reply|自动回复|自動回覆|自動回复|自动答复|自動答覆|休假|不在办公室|不在辦公室)($|[^\p{L}\p{N}]|通知|提醒|中)|\[auto(matically)?[ -]?generated\]|cron <[^>\s]+>|\*\* (problem|recovery|acknowledgement) (service|host) alert)",
     ])
     .expect("automatic subject regexes")
 });

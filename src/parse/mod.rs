@@ -11,17 +11,19 @@ pub mod header;
 pub mod html;
 pub mod lang;
 pub mod quote;
+pub mod sender;
 
 use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use mail_parser::{
-    Address, Encoding, Header, HeaderName, HeaderValue, Message, MessageParser, MessagePart, MimeHeaders,
+    Encoding, Header, HeaderName, HeaderValue, Message, MessageParser, MessagePart, MimeHeaders,
     PartType,
 };
 use serde::Serialize;
 
 pub use lang::Language;
+pub use sender::SenderProblem;
 
 /// Everything later stages need from one incoming mail.
 #[derive(Debug, Clone, Serialize)]
@@ -30,6 +32,9 @@ pub struct Inbound {
     pub from_address: String,
     /// Decoded display name of the sender, or empty.
     pub from_name: String,
+    /// Why `from_address` cannot be answered (missing, the null `<>`, not a valid address);
+    /// `None` for a valid address.
+    pub sender_problem: Option<SenderProblem>,
     /// `Return-Path` as written: `None` when absent, `Some("")` for the null path `<>`.
     pub return_path: Option<String>,
     pub subject: String,
@@ -69,6 +74,9 @@ pub struct Attachment {
 pub enum ParseError {
     #[error("no header could be parsed")]
     NoHeaders,
+    /// Not returned by [`parse`] (a mail without a sender is read, with
+    /// [`Inbound::sender_problem`] set); the reason the pipeline quarantines such a mail with
+    /// when it is not machine mail.
     #[error("the mail has no sender address (From)")]
     NoSender,
 }
@@ -109,15 +117,18 @@ pub fn message_parser() -> &'static MessageParser {
 pub fn parse(raw: &[u8]) -> Result<Inbound, ParseError> {
     let message = PARSER.parse(raw).ok_or(ParseError::NoHeaders)?;
     let root = RootFields::of(&message);
-    let (from_address, from_name) = sender(&root, raw).ok_or(ParseError::NoSender)?;
+    let headers = fields::HeaderFields::of(&message);
+    let return_path = return_path(&root, raw);
+    let found = sender::find(root.from, root.sender, return_path.as_deref(), &headers);
     let body = text_body(&message);
     let (subject, subject_lossy) = subject(&root, raw, body.charset.as_str());
-    let split = quote::split(&body.text);
+    let split = quote::split_mail(&body.text, is_forward_subject(&subject));
     let language = lang::detect_in(&[&subject, &split.new_text]);
     Ok(Inbound {
-        from_address,
-        from_name,
-        return_path: return_path(&root, raw),
+        from_address: found.address,
+        from_name: found.name,
+        sender_problem: found.problem,
+        return_path,
         subject,
         message_id: root.message_id.and_then(HeaderValue::as_text).map(str::to_string),
         in_reply_to: id_list(root.in_reply_to),
@@ -129,9 +140,19 @@ pub fn parse(raw: &[u8]) -> Result<Inbound, ParseError> {
         charset: body.charset,
         lossy: body.lossy || subject_lossy,
         mime_type: mime_type(message.root_part()),
-        headers: fields::HeaderFields::of(&message),
+        headers,
         body: body.text,
     })
+}
+
+/// Whether a subject marks a forward: `Fwd:`, `FW:`, `WG:` (German), `TR:` (French), `RV:`
+/// (Spanish), `I:` (Italian), `转发:`, `轉寄:` …
+fn is_forward_subject(subject: &str) -> bool {
+    let Some((prefix, _)) = subject.split_once([':', '：']) else { return false };
+    let prefix = prefix.trim();
+    ["fwd", "fw", "wg", "tr", "rv", "i", "enc", "doorst", "vs", "转发", "轉寄", "转寄", "轉發", "転送"]
+        .iter()
+        .any(|p| prefix.eq_ignore_ascii_case(p))
 }
 
 /// The top-level fields `parse` reads, found in one pass over the header (mail-parser's
@@ -178,25 +199,6 @@ impl<'m, 'x> RootFields<'m, 'x> {
 /// The raw bytes of a header field's value.
 fn raw_value<'r>(raw: &'r [u8], header: &Header<'_>) -> Option<&'r [u8]> {
     raw.get(header.offset_start() as usize..header.offset_end() as usize)
-}
-
-/// The sender: the From address; for broken From fields (`MAILER-DAEMON <>`), the Sender
-/// address, the Return-Path, or a one-word display name.
-fn sender(root: &RootFields<'_, '_>, raw: &[u8]) -> Option<(String, String)> {
-    let from = first_address(root.from);
-    let name = clean_line(from.and_then(|a| a.name()).unwrap_or_default());
-    let address = from
-        .and_then(|a| a.address())
-        .or_else(|| first_address(root.sender).and_then(|a| a.address()))
-        .map(|a| a.trim().to_lowercase())
-        .filter(|a| !a.is_empty())
-        .or_else(|| return_path(root, raw).filter(|p| !p.is_empty()))
-        .or_else(|| (!name.is_empty() && !name.contains(' ')).then(|| name.to_lowercase()))?;
-    Some((address, name))
-}
-
-fn first_address<'m, 'x>(value: Option<&'m HeaderValue<'x>>) -> Option<&'m mail_parser::Addr<'x>> {
-    value.and_then(HeaderValue::as_address).and_then(Address::first)
 }
 
 /// The first `Return-Path`: the delivering server puts its own on top, and one further down,
@@ -479,8 +481,9 @@ mod tests {
     }
 
     #[test]
-    fn missing_sender_is_an_error() {
-        assert_eq!(parse(b"Subject: x\r\n\r\nbody").unwrap_err(), ParseError::NoSender);
+    fn missing_sender_is_read_with_its_problem() {
+        let mail = parse(b"Subject: x\r\n\r\nbody").unwrap();
+        assert_eq!((mail.from_address.as_str(), mail.sender_problem), ("", Some(SenderProblem::Missing)));
     }
 
     #[test]

@@ -1,11 +1,21 @@
 //! Parse stage, quotes: splits what the customer wrote now from quoted history and
-//! signatures, so that a reply quoting our own answer is classified by its new words.
+//! signatures, so that a reply quoting our own answer is classified by its new words, wherever
+//! they stand: above the quote, below it, or between quoted lines.
 //!
-//! Recognised markers: `>` lines; `On ... wrote:`; `-----Original Message-----`; Outlook's
-//! `From: ... Sent: ...` header blocks and their Chinese form `发件人: ... 发送时间: ...`;
-//! `在 ... 写道:` / `於 ... 寫道:`; QQ Mail's `------------------ 原始邮件 ------------------`;
-//! `-----原始邮件-----`; `--- 回复邮件 ---`; the `-- ` signature delimiter; and "Sent from my
-//! iPhone" / `发自我的iPhone` style footers.
+//! Recognised markers: `>` lines; attribution lines (`On ... wrote:` and its forms in Chinese,
+//! Japanese and the European languages: `Am ... schrieb`, `Le ... a écrit`, `El ... escribió`,
+//! `Il ... ha scritto`, `在 ... 写道`, `於 ... 寫道` …); separators such as `-----Original
+//! Message-----`, `-----Ursprüngliche Nachricht-----`, `-----Mensaje original-----`, QQ Mail's
+//! and Foxmail's `------------------ 原始邮件 ------------------`, `-----原始邮件-----`, `--- 回复邮件
+//! ---`; Outlook-style header blocks (`From:`/`Sent:`, `Von:`/`Gesendet:`, `De :`/`Envoyé :`,
+//! `Da:`/`Inviato:`, `发件人:`/`发送时间:`, `寄件者:`/`寄件日期:`, `От:`/`Отправлено:`, and
+//! Hotmail's `Date:` first); forward separators; the `-- ` signature delimiter; and "Sent from
+//! my iPhone" / `发自我的iPhone` style footers when they end the text.
+//!
+//! An attribution or header block followed by `>` lines quotes only those lines: unquoted text
+//! after them is the customer's again (bottom posting, interleaved answers). Followed by
+//! unquoted text (Outlook's style), everything after it is history. A forward with nothing
+//! written above it is the customer's message: the forwarded text is the new text.
 
 use std::sync::LazyLock;
 
@@ -18,29 +28,93 @@ pub struct Split {
     pub quoted: String,
 }
 
-/// Splits `body` at the first quote or signature marker; stray `>` lines before it are
-/// quoted too. Lines after the marker are not looked at: the history is kept as written.
+/// Splits `body` into the customer's new text and the quoted history and signatures.
 pub fn split(body: &str) -> Split {
-    // Each line goes in with a `\n` after it, the last one too: one byte more than `body`.
-    let (mut new_text, mut quoted) = (String::with_capacity(body.len() + 1), String::new());
-    let mut cut = body.len();
-    let mut offset = 0;
-    for line_with_end in body.split_inclusive('\n') {
-        let line = line_with_end.strip_suffix('\n').unwrap_or(line_with_end);
-        let line = line.strip_suffix('\r').unwrap_or(line);
-        let following = &body[offset + line_with_end.len()..];
-        if starts_history(line, following) {
-            cut = offset;
-            break;
+    split_mail(body, false)
+}
+
+/// Like [`split`]; `forward_subject` says the subject marks a forward (`Fwd:`, `转发:` …), so
+/// that a mail whose only text is a quoted message is read as that message.
+pub fn split_mail(body: &str, forward_subject: bool) -> Split {
+    let lines: Vec<&str> = body.lines().collect();
+    let mut out = Walk::default();
+    out.run(&lines, 0);
+    if out.new_text.trim().is_empty()
+        && let Some(start) = out.forward_at.or(out.first_marker.filter(|_| forward_subject))
+    {
+        return bare_forward(&lines, start);
+    }
+    Split { new_text: tidy(out.new_text), quoted: tidy(out.quoted) }
+}
+
+/// A forward without a word above it: the forwarded mail, without the separator and its
+/// header lines, is the customer's message (itself split, as it may quote older mail).
+fn bare_forward(lines: &[&str], start: usize) -> Split {
+    let mut body = start + marker_at(lines, start).map_or(1, |m| m.lines);
+    while body < lines.len() && (lines[body].trim().is_empty() || is_header_field(lines[body].trim())) {
+        body += 1;
+    }
+    let inner = split(&lines[body..].join("\n"));
+    let mut quoted = lines[..body].join("\n");
+    if !inner.quoted.is_empty() {
+        quoted.push_str("\n\n");
+        quoted.push_str(&inner.quoted);
+    }
+    Split { new_text: inner.new_text, quoted: tidy(quoted) }
+}
+
+/// The walk over a body's lines.
+#[derive(Default)]
+struct Walk {
+    new_text: String,
+    quoted: String,
+    /// The line of the first forward separator.
+    forward_at: Option<usize>,
+    /// The line of the first quote marker of any kind.
+    first_marker: Option<usize>,
+}
+
+impl Walk {
+    fn run(&mut self, lines: &[&str], mut i: usize) {
+        while i < lines.len() {
+            let line = lines[i];
+            if is_quoted_line(line) {
+                push_line(&mut self.quoted, line);
+                i += 1;
+                continue;
+            }
+            let Some(marker) = marker_at(lines, i) else {
+                push_line(&mut self.new_text, line);
+                i += 1;
+                continue;
+            };
+            self.first_marker.get_or_insert(i);
+            if marker.kind == Kind::Forward {
+                self.forward_at.get_or_insert(i);
+            }
+            let after = i + marker.lines;
+            let next = (after..lines.len()).find(|&j| !lines[j].trim().is_empty());
+            // Only `>` lines are quoted under this marker: what follows them is new again.
+            if marker.kind != Kind::Signature
+                && let Some(next) = next.filter(|&j| is_quoted_line(lines[j]))
+            {
+                for line in &lines[i..next] {
+                    push_line(&mut self.quoted, line);
+                }
+                i = next;
+                continue;
+            }
+            for line in &lines[i..] {
+                push_line(&mut self.quoted, line);
+            }
+            // A forward separator further down (a signature above a forward) still counts.
+            if self.forward_at.is_none() {
+                self.forward_at = (after..lines.len())
+                    .find(|&j| marker_at(lines, j).is_some_and(|m| m.kind == Kind::Forward));
+            }
+            return;
         }
-        push_line(if is_quoted_line(line) { &mut quoted } else { &mut new_text }, line);
-        offset += line_with_end.len();
     }
-    if cut < body.len() {
-        quoted.reserve(body.len() - cut + 1);
-        push_line(&mut quoted, &body[cut..]);
-    }
-    Split { new_text: tidy(new_text), quoted: tidy(quoted) }
 }
 
 /// Appends `line` to `text`, a line below what it holds.
@@ -62,77 +136,171 @@ fn is_quoted_line(line: &str) -> bool {
     trimmed.starts_with('>') || trimmed.starts_with('＞')
 }
 
-/// Whether quoted history or a signature starts at `line`; `following` is the text after it.
-fn starts_history(line: &str, following: &str) -> bool {
-    if line == "-- " || line == "--" {
-        return true;
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Quoted history: an attribution line, a separator, a header block.
+    Quote,
+    /// A forwarded mail's separator.
+    Forward,
+    /// A signature or a mobile footer: the rest of the text is not the customer's message.
+    Signature,
+}
+
+/// A marker: what it starts and how many lines it takes (an attribution can wrap).
+#[derive(Debug, Clone, Copy)]
+struct Marker {
+    kind: Kind,
+    lines: usize,
+}
+
+/// Whether quoted history, a forward or a signature starts at line `i`.
+fn marker_at(lines: &[&str], i: usize) -> Option<Marker> {
+    let line = lines[i];
+    let one = |kind| Some(Marker { kind, lines: 1 });
+    if line == "-- " {
+        return one(Kind::Signature);
+    }
+    // `--` without the space is often a customer's own dash line: a signature only when a
+    // few short lines end the text after it.
+    if line.trim_end() == "--" {
+        return short_tail(lines, i + 1).then_some(Marker { kind: Kind::Signature, lines: 1 });
     }
     let trimmed = line.trim();
-    if !could_be_a_marker(trimmed) {
+    let Some(&first) = trimmed.as_bytes().first() else { return None };
+    // Cheap gates in front of each regex: most lines of a mail are none of these.
+    let dashes = matches!(first, b'-' | b'=' | b'_' | b'*');
+    let starts = |prefix: &str| trimmed.get(..prefix.len()).is_some_and(|s| s.eq_ignore_ascii_case(prefix));
+    if (dashes || ["begin", "anfang", "début", "inicio"].iter().any(|p| starts(p)))
+        && let Some(caps) = SEPARATORS.captures(trimmed)
+    {
+        let forward = caps.name("forward").is_some() || caps.name("forward2").is_some();
+        return one(if forward { Kind::Forward } else { Kind::Quote });
+    }
+    if first == b'_' && UNDERSCORES.is_match(trimmed) {
+        // Outlook's line above its header block; elsewhere a customer's divider.
+        let next = (i + 1..lines.len()).find(|&j| !lines[j].trim().is_empty());
+        return next.filter(|&j| starts_header_block(lines[j].trim(), lines, j)).map(|_| Marker {
+            kind: Kind::Quote,
+            lines: 1,
+        });
+    }
+    if ["sent", "get", "发自", "從我的"].iter().any(|p| starts(p)) && FOOTERS.is_match(trimmed) {
+        // A footer ends the text; a sentence that starts like one ("Sent from my bank account
+        // on Monday …") followed by more of the customer's words is not one.
+        let next = (i + 1..lines.len()).find(|&j| !lines[j].trim().is_empty());
+        let ends = next.is_none_or(|j| is_quoted_line(lines[j]) || marker_at(lines, j).is_some());
+        return ends.then_some(Marker { kind: Kind::Signature, lines: 1 });
+    }
+    if let Some(lines) = attribution(lines, i) {
+        return Some(Marker { kind: Kind::Quote, lines });
+    }
+    let colon = trimmed.contains(':') || trimmed.contains('：');
+    (colon && starts_header_block(trimmed, lines, i)).then_some(Marker { kind: Kind::Quote, lines: 1 })
+}
+
+/// Whether at most six short lines follow line `from` up to the end of the text.
+fn short_tail(lines: &[&str], from: usize) -> bool {
+    let tail: Vec<&&str> = lines[from.min(lines.len())..].iter().filter(|l| !l.trim().is_empty()).collect();
+    tail.len() <= 6 && tail.iter().all(|l| l.chars().count() <= 60)
+}
+
+/// `On Mon, 1 Jan 2026, X <x@y> wrote:` and its forms in other languages, on one line or
+/// wrapped over two or three: how many lines it takes.
+fn attribution(lines: &[&str], i: usize) -> Option<usize> {
+    let line = lines[i].trim();
+    if ends_like_attribution(line) && is_attribution(line, lines, i + 1) {
+        return Some(1);
+    }
+    if !WRAP_START.is_match(line) {
+        return None;
+    }
+    for extra in 1..=2 {
+        let next = lines.get(i + extra)?.trim();
+        if next.is_empty() {
+            return None;
+        }
+        if ends_like_attribution(next) {
+            let joined: Vec<&str> = lines[i..=i + extra].iter().map(|l| l.trim()).collect();
+            if is_attribution(&joined.join(" "), lines, i + extra + 1) {
+                return Some(extra + 1);
+            }
+        }
+    }
+    None
+}
+
+/// Whether `line` ends as every attribution does: with a colon, `wrote` or `写道`.
+fn ends_like_attribution(line: &str) -> bool {
+    let end = line.len().saturating_sub(5);
+    line.ends_with([':', '：'])
+        || line.get(end..).is_some_and(|e| e.eq_ignore_ascii_case("wrote"))
+        || line.ends_with("写道")
+        || line.ends_with("寫道")
+}
+
+/// Whether `line` is an attribution; `after` is the line that follows it. The forms that
+/// open with `On` / `Am` / `Le` / `在` … are enough; a bare `X wrote:` also needs a digit or an
+/// address in it (a date, an address) or quoted lines below, as a customer may write "your
+/// colleague wrote:".
+fn is_attribution(line: &str, lines: &[&str], after: usize) -> bool {
+    if WROTE_FULL.is_match(line) {
+        return true;
+    }
+    if !WROTE_END.is_match(line) {
         return false;
     }
-    if SEPARATORS.is_match(trimmed) || FOOTERS.is_match(trimmed) {
-        return true;
-    }
-    if wrote_line(trimmed, following) {
-        return true;
-    }
-    header_block(trimmed, following)
+    let next = (after..lines.len()).find(|&j| !lines[j].trim().is_empty());
+    line.bytes().any(|b| b.is_ascii_digit() || b == b'@') || next.is_some_and(|j| is_quoted_line(lines[j]))
 }
 
-/// How every marker but `… 写道：` starts (in any case): a cheap test before the regexes.
-const MARKER_STARTS: &[&str] =
-    &["--", "__", "sent", "get", "on", "from", "*", "发", "從", "在", "於", "寄", "發"];
-
-/// A cheap test that rules out most lines before the marker regexes run: every marker
-/// starts as in [`MARKER_STARTS`], or (`… 写道：`) ends with `写道` / `寫道` and a colon.
-fn could_be_a_marker(trimmed: &str) -> bool {
-    let starts = |prefix: &&str| trimmed.get(..prefix.len()).is_some_and(|s| s.eq_ignore_ascii_case(prefix));
-    // The first bytes of MARKER_STARTS (0xE5..=0xE7 begin the Chinese ones in UTF-8).
-    let first_fits = trimmed.bytes().next().is_some_and(|b| {
-        matches!(b.to_ascii_lowercase(), b'-' | b'_' | b's' | b'g' | b'o' | b'f' | b'*' | 0xe5..=0xe7)
-    });
-    let without_colon = trimmed.trim_end_matches([':', '：']);
-    first_fits && MARKER_STARTS.iter().any(starts)
-        || without_colon.ends_with("写道")
-        || without_colon.ends_with("寫道")
-}
-
-/// `On Mon, 1 Jan 2026, X <x@y> wrote:` and `在 2026年1月1日, X 写道:`, which clients
-/// sometimes wrap over two lines.
-fn wrote_line(line: &str, following: &str) -> bool {
-    if WROTE.is_match(line) {
-        return true;
+/// Outlook-style header blocks: a `From:` line with a `Sent:`/`Date:` or `Subject:` line
+/// within the next four lines, or (Hotmail) a `Date:` line with a `From:` line below it, in
+/// the languages of [`FROM_FIELD`] and [`SENT_FIELD`].
+fn starts_header_block(line: &str, lines: &[&str], i: usize) -> bool {
+    let near = || lines.iter().skip(i + 1).take(4).map(|l| l.trim());
+    if FROM_FIELD.is_match(line) {
+        return near().any(|l| SENT_FIELD.is_match(l) || SUBJECT_FIELD.is_match(l));
     }
-    let Some(next) = following.lines().next() else {
-        return false;
-    };
-    let wraps = line.starts_with("On ") || line.starts_with('在') || line.starts_with('於');
-    wraps && WROTE.is_match(&format!("{line} {}", next.trim()))
+    SENT_FIELD.is_match(line) && near().any(|l| FROM_FIELD.is_match(l))
 }
 
-/// Outlook-style header blocks: a `From:` line followed within four lines by `Sent:` or
-/// `Date:` (or the Chinese `发件人:` with `发送时间:` / `日期:`).
-fn header_block(line: &str, following: &str) -> bool {
-    FROM_LINE.is_match(line) && following.lines().take(4).any(|l| SENT_LINE.is_match(l.trim()))
+/// A header field line of a quoted or forwarded mail (`From:`, `Date:`, `To:`, `Subject:` …).
+fn is_header_field(line: &str) -> bool {
+    FROM_FIELD.is_match(line) || SENT_FIELD.is_match(line) || SUBJECT_FIELD.is_match(line) || TO_FIELD.is_match(line)
 }
 
 static SEPARATORS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?ix)^(
-            -{2,}\s*original\s+message\s*-{2,}
-          | -{2,}\s*forwarded\s+message\s*-{2,}
-          | -{2,}\s*(原始邮件|原始郵件|回复邮件|回覆郵件|回復郵件|转发邮件|轉寄郵件)\s*-{2,}
-          | _{10,}
+        r"(?ix)^(?:
+            [-=_*]{2,}\s*(?:
+                (?P<forward>
+                    forwarded\s+message | weitergeleitete\s+nachricht | message\s+transf[ée]r[ée]
+                  | mensaje\s+reenviado | messaggio\s+inoltrato | doorgestuurd\s+bericht
+                  | vidarebefordrat\s+meddelande | videresendt\s+meddelelse | mensagem\s+encaminhada
+                  | пересылаемое\s+сообщение | 转发邮件信息 | 转发的邮件 | 转发邮件 | 轉寄郵件 | 轉寄的郵件
+                  | 轉發郵件 | 转发的消息 | 原邮件
+                )
+              | original(?:\s+message)? | ursprüngliche\s+nachricht | original-nachricht
+              | mensaje\s+original | message\s+d'origine | messaggio\s+originale
+              | oorspronkelijk\s+bericht | originalmeddelande | opprinnelig\s+melding
+              | oprindelig\s+meddelelse | alkuperäinen\s+viesti | wiadomość\s+oryginalna
+              | mensagem\s+original | исходное\s+сообщение | 原始邮件 | 原始郵件 | 回复邮件 | 回覆郵件
+              | 回復郵件 | 邮件原文
+            )\s*[-=_*]{2,}
+          | (?P<forward2>begin\s+forwarded\s+message | anfang\s+der\s+weitergeleiteten\s+nachricht
+              | début\s+du\s+message\s+réexpédié | inicio\s+del\s+mensaje\s+reenviado)\s*[:：]?
         )$",
     )
     .expect("separator regex")
 });
 
+static UNDERSCORES: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^_{10,}$").expect("underscore regex"));
+
 static FOOTERS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?ix)^(
-            sent\s+from\s+my\s+\S+.*
+            # Short, without a comma: `Sent from my iPhone`, `Sent from Mail for Windows 10`.
+            sent\s+(from|with)\s+[^,;!?]{2,50}
           | get\s+outlook\s+for\s+\S+.*
           # iOS Mail writes `发自我的 iPhone` with a space, QQ Mail `发自我的iPhone` without.
           | 发自我的\s*\S+
@@ -143,34 +311,70 @@ static FOOTERS: LazyLock<Regex> = LazyLock::new(|| {
     .expect("footer regex")
 });
 
-static WROTE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^(on\s.{4,}\swrote:?|在.{2,}写道[:：]?|於.{2,}寫道[:：]?|.{2,}\s(写道|寫道)[:：])$")
-        .expect("wrote regex")
+/// Attributions recognised by their start and their end.
+static WROTE_FULL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?ix)^(?:
+            on\s.{4,}\s?wrote:?
+          | am\s.{4,}\sschrieb.*[:：]
+          | le\s.{4,}\sa\s+écrit\s*[:：]
+          | el\s.{4,}\s(escribió|escribio)\s*[:：]
+          | il\s.{4,}\sha\s+scritto\s*[:：]
+          | op\s.{4,}\sschreef.*[:：]
+          | em\s.{4,}\sescreveu\s*[:：]
+          | den\s.{4,}\sskrev.*[:：]
+          | w\s+dniu\s.{4,}\s(pisze|napisał|napisała)\s*[:：]
+          | 在.{2,}(写道|寫道)\s*[:：]?
+          | 於.{2,}(写道|寫道)\s*[:：]?
+        )$",
+    )
+    .expect("wrote regex")
 });
 
-static FROM_LINE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^\*?(From|发件人|寄件者|發件人)\*?\s*[:：]").expect("from regex"));
-
-static SENT_LINE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^\*?(Sent|Date|发送时间|日期|時間|傳送時間|寄件日期|发送日期)\*?\s*[:：]")
-        .expect("sent regex")
+/// Attributions recognised by their end only: `X wrote:`, `X schrieb:`, `X 写道：`.
+static WROTE_END: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)^.{2,}(\swrote|\sschrieb|\sa\s+écrit|\sescribió|\sha\s+scritto|\sschreef|\sescreveu|\sskrev|\spisze|\snapisał|\sнаписал|\sнаписала|\skirjoitti|\sírta|写道|寫道|書きました|のメッセージ)\s*[:：]$",
+    )
+    .expect("wrote-end regex")
 });
 
+/// How an attribution that clients wrap over lines starts.
+static WRAP_START: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^(on|am|le|el|il|op|em|den|w\s+dniu)\s|^[在於]").expect("wrap regex")
+});
+
+static FROM_FIELD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)^\*?(from|von|de|da|van|från|fra|od|от|lähettäjä|feladó|kimden|remetente|发件人|發件人|寄件者|寄件人|差出人|发信人)\*?\s*[:：]",
+    )
+    .expect("from regex")
+});
+
+static SENT_FIELD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)^\*?(sent|date|gesendet|datum|envoyé|inviato|data|enviado|enviada|fecha|verzonden|skickat|sendt|wysłano|отправлено|дата|lähetetty|elküldve|gönderildi|发送时间|發送時間|日期|時間|时间|傳送時間|寄件日期|发送日期|送信日時|日時)\*?\s*[:：]",
+    )
+    .expect("sent regex")
+});
+
+static SUBJECT_FIELD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)^\*?(subject|betreff|objet|oggetto|asunto|onderwerp|ämne|emne|temat|тема|assunto|aihe|tárgy|konu|主题|主題|主旨|件名)\*?\s*[:：]",
+    )
+    .expect("subject regex")
+});
+
+static TO_FIELD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^\*?(to|cc|an|à|a|para|aan|till|til|do|кому|收件人|收件者|抄送|副本|宛先)\*?\s*[:：]")
+        .expect("to regex")
+});
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn new_text(body: &str) -> String {
         split(body).new_text
-    }
-
-    #[test]
-    fn marker_starts_begin_with_the_bytes_tested_first() {
-        for start in MARKER_STARTS {
-            assert!(could_be_a_marker(start), "{start}");
-            assert!(could_be_a_marker(&start.to_uppercase()), "{start}");
-        }
-        assert!(!could_be_a_marker("您好") && !could_be_a_marker("Hello"));
     }
 
     #[test]

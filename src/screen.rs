@@ -414,8 +414,58 @@ mod tests {
     }
 
     #[test]
-    fn x_auto_response_suppress_oof() {
+    fn x_auto_response_suppress_is_a_persons_mail_that_gets_no_automatic_mail() {
+        let own = vec!["support@example.test".to_string()];
         let raw = "From: a@c.test\r\nX-Auto-Response-Suppress: OOF, AutoReply\r\n\r\nhi";
-        assert_eq!(verdict(raw), Some(AutomatedKind::AutoReply));
+        let v = screen(&parse(raw.as_bytes()).unwrap(), &own);
+        assert_eq!(v.automated, None);
+        assert_eq!(v.no_automatic_mail.as_deref(), Some("X-Auto-Response-Suppress: OOF, AutoReply"));
+        assert!(v.forbids_automatic_mail().is_some());
+        let raw = "From: a@c.test\r\nX-Auto-Response-Suppress: None\r\n\r\nhi";
+        assert_eq!(screen(&parse(raw.as_bytes()).unwrap(), &own), Verdict::human());
+    }
+
+    #[test]
+    fn null_sender_in_from_is_a_bounce() {
+        assert_eq!(verdict("From: <>\r\nSubject: x\r\n\r\nhi"), Some(AutomatedKind::Bounce));
+        assert_eq!(verdict("From: MAILER-DAEMON <>\r\n\r\nhi"), Some(AutomatedKind::Bounce));
+    }
+
+    #[test]
+    fn an_invalid_sender_is_a_person_that_gets_no_automatic_mail() {
+        let own = vec!["support@example.test".to_string()];
+        for from in ["test test@example.com", "<@example.com>", "Ann Lee"] {
+            let v = screen(&parse(format!("From: {from}\r\n\r\nhi").as_bytes()).unwrap(), &own);
+            assert_eq!(v.automated, None, "{from}");
+            assert!(v.no_automatic_mail.as_deref().is_some_and(|r| r.contains("sender")), "{from}: {v:?}");
+        }
+    }
+
+    #[test]
+    fn notice_headers_and_return_paths() {
+        for header in [
+            "X-Cron-Env: <SHELL=/bin/sh>",
+            "X-JIRA-FingerPrint: abc",
+            "X-Redmine-Project: pay",
+            "Feedback-ID: 1:news:esp",
+            "Return-Path: <noreply@shop.test>",
+            "Return-Path: <bounce-42-ann=c.test@mail.shop.test>",
+        ] {
+            let raw = format!("{header}\r\nFrom: news@shop.test\r\nSubject: x\r\n\r\nhi");
+            assert!(verdict(&raw).is_some(), "{header}");
+        }
+        assert_eq!(verdict("Return-Path: <ann@c.test>\r\nFrom: ann@c.test\r\n\r\nhi"), None);
+    }
+
+    #[test]
+    fn automatic_subject_phrases_end_where_a_word_ends() {
+        for subject in ["退信用卡", "退信用卡怎么办", "休假期间无法登录", "Undeliverables are missing", "Re: 自动回复功能在哪里设置"] {
+            let raw = format!("From: a@c.test\r\nSubject: {subject}\r\n\r\nhi");
+            assert_eq!(verdict(&raw), None, "{subject}");
+        }
+        for subject in ["退信", "退信：您的邮件", "退信通知", "系统退信", "自动回复：退款", "[AUTO GENERATED] disk 91% full", "Cron <root@pay1> /usr/local/bin/sync"] {
+            let raw = format!("From: a@c.test\r\nSubject: {subject}\r\n\r\nhi");
+            assert!(verdict(&raw).is_some(), "{subject}");
+        }
     }
 }

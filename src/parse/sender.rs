@@ -67,20 +67,29 @@ pub fn find(
     // The rare path: every address the mail gives.
     let from_addrs: Vec<&Addr<'_>> = addresses(from);
     // `From: <>` alone is the null sender of a bounce: nothing else of the mail stands for it.
-    let null = from.is_some() && written.is_empty() && from_addrs.len() <= 1;
+    let null = written.is_empty() && from_addrs.len() <= 1 && is_null_path(headers);
     if !null && let Some(address) = alternative(&from_addrs, sender, return_path, headers) {
         return Sender { address, name, problem: None };
     }
-    let problem = match (from.is_some() && first.is_some(), null) {
-        (_, true) => SenderProblem::Null,
-        (true, false) => SenderProblem::Invalid,
-        (false, false) if !name.is_empty() => SenderProblem::Invalid,
-        (false, false) => SenderProblem::Missing,
+    // What was written stands for the sender, for the screen (`MAILER-DAEMON <>`) and for
+    // staff: the address, or else the display name.
+    let address = if written.is_empty() { name.to_lowercase() } else { written };
+    let problem = if null {
+        SenderProblem::Null
+    } else if address.is_empty() {
+        SenderProblem::Missing
+    } else {
+        SenderProblem::Invalid
     };
-    // A one-word display name (`MAILER-DAEMON <>`) is kept so the screen can read it.
-    let address = if written.is_empty() && !name.contains(' ') { name.to_lowercase() } else { written };
-    let problem = if address.is_empty() && problem != SenderProblem::Null { SenderProblem::Missing } else { problem };
     Sender { address, name, problem: Some(problem) }
+}
+
+/// Whether the From field holds the null path `<>` (`From: <>`, `MAILER-DAEMON <>`).
+fn is_null_path(headers: &HeaderFields) -> bool {
+    headers.first("from").is_some_and(|from| {
+        let squeezed: String = from.chars().filter(|c| !c.is_whitespace()).collect();
+        squeezed.contains("<>")
+    })
 }
 
 /// The first valid address after From's first: From's others, Sender, Reply-To, Return-Path.

@@ -493,11 +493,11 @@ fn regression_encoded_subject_split_character() {
 }
 
 /// A raw GBK subject over an ASCII body was read as windows-1252 (`ÎÒµÄÕË»§`), the WHATWG
-/// meaning of `us-ascii`.
+/// meaning of `us-ascii`. (The language is the body's: the customer's text decides first.)
 #[test]
 fn regression_raw_gbk_subject_with_ascii_body() {
     let mail = read("raw-8bit-gbk-subject-ascii-body");
-    Expected::plain("我的账户被冻结了，请帮忙", "Account 8841 is frozen.", "utf-8", Language::ZhHans)
+    Expected::plain("我的账户被冻结了，请帮忙", "Account 8841 is frozen.", "utf-8", Language::En)
         .check(&mail);
 }
 

@@ -135,6 +135,15 @@ fn guess_encoding(bytes: &[u8], hint: Option<&'static Encoding>) -> &'static Enc
     let mut detector = chardetng::EncodingDetector::new();
     detector.feed(bytes, true);
     let tld = if hint == Some(encoding_rs::BIG5) { Some(&b"tw"[..]) } else { Some(&b"cn"[..]) };
+    // The Chinese hint tips Japanese text (a raw Shift_JIS subject) over to GBK, in which its
+    // bytes are valid too: without a Chinese label, text that the detector reads as Japanese on its
+    // own stays Japanese.
+    if hint.is_none_or(|h| h == UTF_8 || h.is_single_byte()) {
+        let unhinted = detector.guess(None, true);
+        if [encoding_rs::SHIFT_JIS, encoding_rs::EUC_JP, encoding_rs::ISO_2022_JP].contains(&unhinted) {
+            return unhinted;
+        }
+    }
     widen(detector.guess(tld, true))
 }
 
@@ -174,6 +183,16 @@ mod tests {
         let decoded = decode_text(&bytes, None);
         assert_eq!(decoded.text, "您好，我的账户被锁定了，请帮我解锁。谢谢您的帮助。");
         assert!(!decoded.lossy);
+    }
+
+    #[test]
+    fn regression_unlabelled_shift_jis_is_not_read_as_gbk() {
+        let (bytes, _, _) = encoding_rs::SHIFT_JIS.encode("パスワードを忘れました");
+        let decoded = decode_text(&bytes, None);
+        assert_eq!(decoded.text, "パスワードを忘れました");
+        assert_eq!(decoded.charset, "shift_jis");
+        let (gbk, _, _) = GB18030.encode("退款还没到账，请帮忙查一下");
+        assert_eq!(decode_text(&gbk, None).text, "退款还没到账，请帮忙查一下");
     }
 
     #[test]

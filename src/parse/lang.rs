@@ -43,9 +43,9 @@ impl Language {
 }
 
 /// Simplified-only characters, each at the same position as its Traditional form below.
-const SIMPLIFIED: &str = "这们个为说时会来对过没发现还进问题请账户码记录钱费汇币种银转帐号邮验证确认册冻结锁盗败额余处务单订谢帮设页点击网络应该经样么吗关联当让给总东业产员实际动买卖价线长开门间写变难尽办虽带达运连续试输误错绑电话机复紧几义从与专乐书亲觉计论识诉语调资质购贵赔轮边选递释钟铁阅队阶陆险随隐领频风飞饭马鱼鸟黄齐龙图团国块坏声备头奖妈学宝审宽导将尔层岁师广异张归态恶惊愿战执扩报担择换据损摄数断无旧显暂术杂权条极构标检欢气测济满热爱状独环画疗监盘础积称稳竞笔签简类级纪约红纯纸练组细终绝统继绩维综缓编罚肃脑节范获虑补装规视览议许评询详谁读课谈负贡财责货贷赛车软辑迟适键闭闻阳陈项须预饮馆驾丢两严丰临举乌乔习乡亏云亚众优传伤体佣侠侣俭债倾储儿党兰兴养冲决况净减凭凤刘则刚创删别剂剧劝励劳势区医华协卫却厂厅历压厌县参双叙叶启响诈骗钓兑";
+const SIMPLIFIED: &str = "这们个为说时会来对过没发现还进问题请账户码记录钱费汇币种银转帐号邮验证确认册冻结锁盗败额余处务单订谢帮设页点击网络应该经样么吗关联当让给总东业产员实际动买卖价线长开门间写变难尽办虽带达运连续试输误错绑电话机复紧几义从与专乐书亲觉计论识诉语调资质购贵赔轮边选递释钟铁阅队阶陆险随隐领频风飞饭马鱼鸟黄齐龙图团国块坏声备头奖妈学宝审宽导将尔层岁师广异张归态恶惊愿战执扩报担择换据损摄数断无旧显暂术杂权条极构标检欢气测济满热爱状独环画疗监盘础积称稳竞笔签简类级纪约红纯纸练组细终绝统继绩维综缓编罚肃脑节范获虑补装规视览议许评询详谁读课谈负贡财责货贷赛车软辑迟适键闭闻阳陈项须预饮馆驾丢两严丰临举乌乔习乡亏云亚众优传伤体佣侠侣俭债倾储儿党兰兴养冲决况净减凭凤刘则刚创删别剂剧劝励劳势区医华协卫却厂厅历压厌县参双叙叶启响诈骗钓兑挂缴销营灵涨贴赎乱听纳税润亿万仅宁扫";
 /// Traditional-only characters, aligned with `SIMPLIFIED`.
-const TRADITIONAL: &str = "這們個為說時會來對過沒發現還進問題請賬戶碼記錄錢費匯幣種銀轉帳號郵驗證確認冊凍結鎖盜敗額餘處務單訂謝幫設頁點擊網絡應該經樣麼嗎關聯當讓給總東業產員實際動買賣價線長開門間寫變難盡辦雖帶達運連續試輸誤錯綁電話機複緊幾義從與專樂書親覺計論識訴語調資質購貴賠輪邊選遞釋鐘鐵閱隊階陸險隨隱領頻風飛飯馬魚鳥黃齊龍圖團國塊壞聲備頭獎媽學寶審寬導將爾層歲師廣異張歸態惡驚願戰執擴報擔擇換據損攝數斷無舊顯暫術雜權條極構標檢歡氣測濟滿熱愛狀獨環畫療監盤礎積稱穩競筆簽簡類級紀約紅純紙練組細終絕統繼績維綜緩編罰肅腦節範獲慮補裝規視覽議許評詢詳誰讀課談負貢財責貨貸賽車軟輯遲適鍵閉聞陽陳項須預飲館駕丟兩嚴豐臨舉烏喬習鄉虧雲亞眾優傳傷體傭俠侶儉債傾儲兒黨蘭興養衝決況淨減憑鳳劉則剛創刪別劑劇勸勵勞勢區醫華協衛卻廠廳歷壓厭縣參雙敘葉啟響詐騙釣兌";
+const TRADITIONAL: &str = "這們個為說時會來對過沒發現還進問題請賬戶碼記錄錢費匯幣種銀轉帳號郵驗證確認冊凍結鎖盜敗額餘處務單訂謝幫設頁點擊網絡應該經樣麼嗎關聯當讓給總東業產員實際動買賣價線長開門間寫變難盡辦雖帶達運連續試輸誤錯綁電話機複緊幾義從與專樂書親覺計論識訴語調資質購貴賠輪邊選遞釋鐘鐵閱隊階陸險隨隱領頻風飛飯馬魚鳥黃齊龍圖團國塊壞聲備頭獎媽學寶審寬導將爾層歲師廣異張歸態惡驚願戰執擴報擔擇換據損攝數斷無舊顯暫術雜權條極構標檢歡氣測濟滿熱愛狀獨環畫療監盤礎積稱穩競筆簽簡類級紀約紅純紙練組細終絕統繼績維綜緩編罰肅腦節範獲慮補裝規視覽議許評詢詳誰讀課談負貢財責貨貸賽車軟輯遲適鍵閉聞陽陳項須預飲館駕丟兩嚴豐臨舉烏喬習鄉虧雲亞眾優傳傷體傭俠侶儉債傾儲兒黨蘭興養衝決況淨減憑鳳劉則剛創刪別劑劇勸勵勞勢區醫華協衛卻廠廳歷壓厭縣參雙敘葉啟響詐騙釣兌掛繳銷營靈漲貼贖亂聽納稅潤億萬僅寧掃";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Script {
@@ -110,6 +110,27 @@ pub fn detect_in(pieces: &[&str]) -> Language {
         counts.add_text(piece, scripts);
     }
     counts.verdict()
+}
+
+/// Decides the customer's language from their own words first: the subject (often ours, or
+/// a shop's English `Re: [Shop] Order 123`) only decides when the text has no letters, or
+/// breaks a tie between the two Chinese scripts.
+pub fn detect_customer(new_text: &str, subject: &str) -> Language {
+    let scripts = &*SCRIPT_OF;
+    let mut text = Counts::default();
+    text.add_text(new_text, scripts);
+    let mut from_subject = Counts::default();
+    from_subject.add_text(subject, scripts);
+    if text.han + text.latin + text.other_letters == 0 {
+        return from_subject.verdict();
+    }
+    let verdict = text.verdict();
+    if matches!(verdict, Language::ZhHans | Language::ZhHant) && text.simplified == text.traditional {
+        text.simplified += from_subject.simplified;
+        text.traditional += from_subject.traditional;
+        return text.verdict();
+    }
+    verdict
 }
 
 #[derive(Default)]
@@ -234,6 +255,23 @@ mod tests {
     #[test]
     fn traditional() {
         assert_eq!(detect("我的帳戶被鎖定了，請幫我解鎖"), Language::ZhHant);
+    }
+
+    #[test]
+    fn short_traditional_texts() {
+        assert_eq!(detect("我想要掛失"), Language::ZhHant);
+        assert_eq!(detect("重覆繳款"), Language::ZhHant);
+        assert_eq!(detect("我想要挂失"), Language::ZhHans);
+    }
+
+    #[test]
+    fn the_customers_words_decide_before_the_subject() {
+        assert_eq!(detect_customer("退款还没到", "Re: [Shop] Your order 20261120 has shipped"), Language::ZhHans);
+        assert_eq!(detect_customer("Where is my refund?", "回复：退款"), Language::En);
+        assert_eq!(detect_customer("", "退款还没到"), Language::ZhHans);
+        assert_eq!(detect_customer("12345", "帳戶被鎖"), Language::ZhHant);
+        // No script-specific character in the text: the subject breaks the tie.
+        assert_eq!(detect_customer("我的卡不能用", "信用卡問題"), Language::ZhHant);
     }
 
     #[test]

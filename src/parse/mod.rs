@@ -123,7 +123,7 @@ pub fn parse(raw: &[u8]) -> Result<Inbound, ParseError> {
     let body = text_body(&message);
     let (subject, subject_lossy) = subject(&root, raw, body.charset.as_str());
     let split = quote::split_mail(&body.text, is_forward_subject(&subject));
-    let language = lang::detect_in(&[&subject, &split.new_text]);
+    let language = lang::detect_customer(&split.new_text, &subject);
     Ok(Inbound {
         from_address: found.address,
         from_name: found.name,
@@ -215,12 +215,46 @@ fn return_path(root: &RootFields<'_, '_>, raw: &[u8]) -> Option<String> {
 /// `=?iso-8859-1?…?=` would come out as `Ã©` or `ÄúºÃ`; see [`header`]).
 fn subject(root: &RootFields<'_, '_>, raw: &[u8], body_charset: &str) -> (String, bool) {
     let parsed = root.subject.and_then(HeaderValue::as_text).unwrap_or_default();
-    let bytes = root.first_subject.and_then(|f| raw_value(raw, f));
-    let Some(bytes) = bytes.filter(|b| parsed.contains('\u{FFFD}') || has_single_byte_encoded_word(b)) else {
+    // mail-parser drops a field whose raw 8-bit text is not UTF-8 (a Shift_JIS subject).
+    let bytes = root.first_subject.and_then(|f| raw_value(raw, f)).filter(|b| !b.trim_ascii().is_empty());
+    let bytes = bytes.or_else(|| parsed.is_empty().then(|| raw_header_field(raw, b"subject")).flatten());
+    // Re-read from the bytes: undecodable text, single-byte labels that hide other text, ISO-2022
+    // escapes left raw (`ESC $ B`), and raw 8-bit text mail-parser dropped.
+    let reread = |b: &&[u8]| {
+        parsed.contains('\u{FFFD}')
+            || has_single_byte_encoded_word(b)
+            || b.contains(&0x1b)
+            || (parsed.trim().is_empty() && !b.is_ascii())
+    };
+    let Some(bytes) = bytes.filter(reread) else {
         return (clean_line(parsed), parsed.contains('\u{FFFD}'));
     };
     let decoded = header::decode_words(bytes, Some(body_charset));
     (clean_line(&decoded.text), decoded.lossy)
+}
+
+/// The raw value of the first header field called `name` (lower-case), unfolded lines and all,
+/// read from the bytes: for fields mail-parser dropped.
+fn raw_header_field<'r>(raw: &'r [u8], name: &[u8]) -> Option<&'r [u8]> {
+    let mut start = 0;
+    while start < raw.len() {
+        let end = raw[start..].iter().position(|&b| b == b'\n').map_or(raw.len(), |i| start + i + 1);
+        let line = &raw[start..end];
+        if line.trim_ascii().is_empty() {
+            return None;
+        }
+        let is_field = line.get(..name.len()).is_some_and(|n| n.eq_ignore_ascii_case(name))
+            && line.get(name.len()) == Some(&b':');
+        if is_field {
+            let mut value_end = end;
+            while matches!(raw.get(value_end), Some(b' ' | b'\t')) {
+                value_end = raw[value_end..].iter().position(|&b| b == b'\n').map_or(raw.len(), |i| value_end + i + 1);
+            }
+            return Some(&raw[start + name.len() + 1..value_end]);
+        }
+        start = end;
+    }
+    None
 }
 
 /// Whether `field` has an RFC 2047 encoded word labelled with a single-byte charset.
@@ -305,10 +339,42 @@ fn id_list(value: Option<&HeaderValue<'_>>) -> Vec<String> {
 /// mail-parser also lists inline images of a `multipart/mixed` mail among the text bodies
 /// (to be shown in place, as JMAP does); they are skipped here, or their bytes would be
 /// decoded as text.
+///
+/// Fallbacks for broken structure: an empty text part beside an HTML one gives the HTML's
+/// text; a multipart whose body has no boundary lines (no parts at all) gives its raw body,
+/// as text in a charset detected from it.
 fn text_body(message: &Message<'_>) -> decode::Decoded {
+    let out = joined_text(message, message.text_bodies());
+    if !out.text.trim().is_empty() {
+        return out;
+    }
+    let html = joined_text(message, message.html_bodies().filter(|part| part.is_text_html()));
+    if !html.text.trim().is_empty() {
+        return html;
+    }
+    raw_multipart_body(message).unwrap_or(out)
+}
+
+/// The raw body of a multipart mail that mail-parser found no part in (its boundary never
+/// appears), or `None`.
+fn raw_multipart_body(message: &Message<'_>) -> Option<decode::Decoded> {
+    let root = message.root_part();
+    let multipart = root.content_type().is_some_and(|ct| ct.ctype().eq_ignore_ascii_case("multipart"));
+    if !multipart || message.parts.len() > 1 {
+        return None;
+    }
+    let raw = message.raw_message();
+    let bytes = raw.get(root.raw_body_offset() as usize..root.raw_end_offset() as usize)?;
+    let mut decoded = decode::decode_text(bytes, None);
+    decoded.text = decoded.text.replace("\r\n", "\n").trim().to_string();
+    (!decoded.text.is_empty()).then_some(decoded)
+}
+
+/// The text of `parts` (HTML turned into text), decoded, one after the other.
+fn joined_text<'m>(message: &'m Message<'_>, parts: impl Iterator<Item = &'m MessagePart<'m>>) -> decode::Decoded {
     let mut out = decode::Decoded { text: String::new(), charset: "us-ascii".into(), lossy: false };
     let mut charset_set = false;
-    for part in message.text_bodies().filter(|part| part.is_text()) {
+    for part in parts.filter(|part| part.is_text()) {
         let decoded = decode_part(message.raw_message(), part);
         let text = if part.is_text_html() { html::to_text(&decoded.text) } else { decoded.text };
         let mut text = if text.contains('\r') { text.replace("\r\n", "\n") } else { text };

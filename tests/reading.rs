@@ -558,3 +558,160 @@ fn regression_body_uses_lf_line_endings() {
     let mail = read("gbk-label");
     assert!(!mail.body.contains('\r'), "{:?}", mail.body);
 }
+
+// ----------------------------------------------- real mail: quotes anywhere, other clients
+
+/// What a fixture's new and quoted text must be (the rest is checked by the cases above).
+#[track_caller]
+fn split_is(case: &str, new_text: &str, quoted_starts: &str, quoted_ends: &str) {
+    let mail = read(case);
+    assert_eq!(mail.new_text, new_text, "{case}: new_text");
+    assert!(mail.quoted_text.starts_with(quoted_starts), "{case}: quoted {:?}", mail.quoted_text);
+    assert!(mail.quoted_text.ends_with(quoted_ends), "{case}: quoted {:?}", mail.quoted_text);
+}
+
+/// The reply below the quote was lost: the attribution made every later line quoted.
+#[test]
+fn regression_reply_below_the_quote() {
+    split_is(
+        "quote-bottom-post",
+        "It has been seven working days and the money is still not there.",
+        "On Fri, 20 Nov 2026 at 10:02, OKPay Support <support@okpay.example> wrote:",
+        "> It takes three to five working days.",
+    );
+}
+
+#[test]
+fn regression_answers_between_quoted_lines() {
+    split_is(
+        "quote-interleaved",
+        "Hello,\n\nThe one ending in 4417.\n\nTwo hundred euros, on 18 November.",
+        "On Fri, 20 Nov 2026, OKPay Support",
+        "> And how much was it?",
+    );
+}
+
+#[test]
+fn regression_outlook_header_blocks_in_european_languages() {
+    split_is("quote-outlook-de", "Die Rückerstattung ist immer noch nicht da.", "Von: OKPay", "veranlasst.");
+    split_is("quote-outlook-fr", "Toujours rien reçu sur mon compte.", "De : OKPay", "remboursement.");
+    split_is("quote-outlook-it", "Il rimborso non è ancora arrivato.", "Da: OKPay", "il rimborso.");
+}
+
+#[test]
+fn regression_original_message_separators_in_other_languages() {
+    split_is("quote-original-es", "El reembolso todavía no ha llegado.", "-----Mensaje original-----", "reembolso.");
+    split_is(
+        "quote-original-de",
+        "Mein Konto ist weiterhin gesperrt.",
+        "-----Ursprüngliche Nachricht-----",
+        "Identität.",
+    );
+}
+
+#[test]
+fn regression_localised_wrote_lines() {
+    split_is("quote-wrote-de", "Ich habe den Ausweis gestern hochgeladen.", "Am 20.11.2026", "hoch.");
+    split_is("quote-wrote-fr", "J'ai envoyé ma pièce d'identité hier.", "Le ven. 20 nov.", "d'identité.");
+}
+
+#[test]
+fn regression_chinese_outlook_and_foxmail_quotes() {
+    split_is("quote-outlook-zh-hant", "我已經上傳證件了，請幫我解鎖。", "寄件者: OKPay客服", "請上傳您的證件。");
+    assert_eq!(read("quote-outlook-zh-hant").language, Language::ZhHant);
+    split_is(
+        "quote-foxmail",
+        "还是没有收到退款。",
+        "------------------ Original ------------------",
+        "我们已经为您办理退款。",
+    );
+}
+
+#[test]
+fn regression_hotmail_and_windows_mail_html_quotes() {
+    split_is("quote-hotmail-html", "Still nothing on my card statement.", "Date: Fri, 20 Nov", "started the refund.");
+    split_is("quote-windows-mail-html", "Still nothing on my card statement.", "From:", "started the refund.");
+}
+
+/// A forward with nothing written above it had an empty new text: the forwarded problem was
+/// never classified.
+#[test]
+fn regression_a_bare_forward_is_the_customers_message() {
+    split_is(
+        "forward-bare",
+        "Your payment of 49.90 EUR through OKPay failed, but my card was charged.",
+        "---------- Forwarded message ---------",
+        "To: <ann@example.org>",
+    );
+    split_is("forward-bare-zh", "您的订单 7730 支付失败，但银行卡已经扣款。", "-------- 转发邮件信息 --------", "主题：支付失败");
+}
+
+/// "Sent from my …" ended the text even when it was the customer's last sentence.
+#[test]
+fn regression_signature_removal_keeps_the_last_sentence() {
+    let mail = read("signature-last-sentence");
+    assert_eq!(mail.new_text, mail.body);
+    assert!(mail.quoted_text.is_empty());
+}
+
+// ----------------------------------------------------------- real mail: broken MIME
+
+#[test]
+fn regression_empty_text_part_beside_html() {
+    Expected::plain("Refund missing", "My refund for order 5521 has not arrived.", "utf-8", Language::En)
+        .check(&read("body-empty-text-html"));
+}
+
+#[test]
+fn body_part_without_content_type_is_text() {
+    Expected::plain("Card declined", "My card was declined twice today.", "utf-8", Language::En)
+        .check(&read("body-part-without-content-type"));
+}
+
+#[test]
+fn regression_multipart_without_boundary_lines_gives_its_raw_body() {
+    Expected::plain("Locked out", "My account is locked since yesterday, please unlock it.", "utf-8", Language::En)
+        .check(&read("body-multipart-without-boundary"));
+}
+
+#[test]
+fn utf_7_in_base64_inside_a_multipart() {
+    Expected::plain("Locked", "您好，我的账户被锁定了。", "utf-7", Language::ZhHans).check(&read("body-utf-7-base64"));
+}
+
+#[test]
+fn quoted_printable_in_a_reports_text_part() {
+    let mail = read("report-text-qp");
+    assert_eq!(mail.body, "Ihre Nachricht an ann@example.org konnte nicht zugestellt werden: Empfänger unbekannt.");
+    assert_eq!(mail.mime_type, "multipart/report");
+}
+
+#[test]
+fn regression_raw_8bit_inside_an_encoded_word() {
+    Expected::plain("退款还没到", "请帮我查一下。", "gb18030", Language::ZhHans)
+        .check(&read("subject-raw-gbk-in-encoded-word"));
+}
+
+/// A raw Shift_JIS subject was dropped, or read as GBK (`僷僗儚乕`); a raw ISO-2022-JP one kept
+/// its escape sequences.
+#[test]
+fn regression_japanese_subjects_are_not_read_as_gbk() {
+    Expected::plain("パスワードを忘れました", "I cannot log in.", "utf-8", Language::En)
+        .check(&read("subject-shift-jis-raw"));
+    Expected::plain("パスワード", "パスワードを忘れました。", "iso-2022-jp", Language::Other)
+        .check(&read("subject-iso-2022-jp-raw"));
+}
+
+// ------------------------------------------------------------- real mail: language
+
+/// A short Chinese body under a shop's English subject was answered in English.
+#[test]
+fn regression_the_customers_words_decide_the_language() {
+    Expected::plain("Re: [Shop] Your order 20261120 has shipped", "退款还没到账。", "utf-8", Language::ZhHans)
+        .check(&read("lang-zh-body-en-subject"));
+}
+
+#[test]
+fn regression_short_traditional_text() {
+    Expected::plain("Help", "我想要掛失", "utf-8", Language::ZhHant).check(&read("lang-zh-hant-short"));
+}

@@ -84,7 +84,10 @@ impl Walk {
                 continue;
             }
             let Some(marker) = marker_at(lines, i) else {
-                push_line(&mut self.new_text, line);
+                // One blank line where a quote between two answers left several.
+                if !(line.trim().is_empty() && (self.new_text.is_empty() || self.new_text.ends_with("\n\n"))) {
+                    push_line(&mut self.new_text, line);
+                }
                 i += 1;
                 continue;
             };

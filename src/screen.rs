@@ -215,7 +215,8 @@ fn return_path_sender(mail: &Inbound) -> Option<Verdict> {
     let path = mail.return_path.as_deref().filter(|p| !p.is_empty())?;
     let local = local_part(path);
     let bulk = local.starts_with("bounce") || local.contains("-bounce") || local.contains(".bounce");
-    (is_no_reply(local) || bulk).then(|| Verdict::machine(AutomatedKind::NoReply, format!("Return-Path {local}@")))
+    (is_no_reply(local) || bulk)
+        .then(|| Verdict::machine(AutomatedKind::NoReply, format!("Return-Path {local}@")))
 }
 
 /// Header fields that only machines write: notices of ticket systems, bug trackers, CI and
@@ -459,11 +460,25 @@ mod tests {
 
     #[test]
     fn automatic_subject_phrases_end_where_a_word_ends() {
-        for subject in ["退信用卡", "退信用卡怎么办", "休假期间无法登录", "Undeliverables are missing", "Re: 自动回复功能在哪里设置"] {
+        for subject in [
+            "退信用卡",
+            "退信用卡怎么办",
+            "休假期间无法登录",
+            "Undeliverables are missing",
+            "Re: 自动回复功能在哪里设置",
+        ] {
             let raw = format!("From: a@c.test\r\nSubject: {subject}\r\n\r\nhi");
             assert_eq!(verdict(&raw), None, "{subject}");
         }
-        for subject in ["退信", "退信：您的邮件", "退信通知", "系统退信", "自动回复：退款", "[AUTO GENERATED] disk 91% full", "Cron <root@pay1> /usr/local/bin/sync"] {
+        for subject in [
+            "退信",
+            "退信：您的邮件",
+            "退信通知",
+            "系统退信",
+            "自动回复：退款",
+            "[AUTO GENERATED] disk 91% full",
+            "Cron <root@pay1> /usr/local/bin/sync",
+        ] {
             let raw = format!("From: a@c.test\r\nSubject: {subject}\r\n\r\nhi");
             assert!(verdict(&raw).is_some(), "{subject}");
         }

@@ -600,7 +600,12 @@ fn regression_outlook_header_blocks_in_european_languages() {
 
 #[test]
 fn regression_original_message_separators_in_other_languages() {
-    split_is("quote-original-es", "El reembolso todavía no ha llegado.", "-----Mensaje original-----", "reembolso.");
+    split_is(
+        "quote-original-es",
+        "El reembolso todavía no ha llegado.",
+        "-----Mensaje original-----",
+        "reembolso.",
+    );
     split_is(
         "quote-original-de",
         "Mein Konto ist weiterhin gesperrt.",
@@ -617,7 +622,12 @@ fn regression_localised_wrote_lines() {
 
 #[test]
 fn regression_chinese_outlook_and_foxmail_quotes() {
-    split_is("quote-outlook-zh-hant", "我已經上傳證件了，請幫我解鎖。", "寄件者: OKPay客服", "請上傳您的證件。");
+    split_is(
+        "quote-outlook-zh-hant",
+        "我已經上傳證件了，請幫我解鎖。",
+        "寄件者: OKPay客服",
+        "請上傳您的證件。",
+    );
     assert_eq!(read("quote-outlook-zh-hant").language, Language::ZhHant);
     split_is(
         "quote-foxmail",
@@ -629,8 +639,18 @@ fn regression_chinese_outlook_and_foxmail_quotes() {
 
 #[test]
 fn regression_hotmail_and_windows_mail_html_quotes() {
-    split_is("quote-hotmail-html", "Still nothing on my card statement.", "Date: Fri, 20 Nov", "started the refund.");
-    split_is("quote-windows-mail-html", "Still nothing on my card statement.", "From:", "started the refund.");
+    split_is(
+        "quote-hotmail-html",
+        "Still nothing on my card statement.",
+        "Date: Fri, 20 Nov",
+        "started the refund.",
+    );
+    split_is(
+        "quote-windows-mail-html",
+        "Still nothing on my card statement.",
+        "From:",
+        "started the refund.",
+    );
 }
 
 /// A forward with nothing written above it had an empty new text: the forwarded problem was
@@ -643,7 +663,12 @@ fn regression_a_bare_forward_is_the_customers_message() {
         "---------- Forwarded message ---------",
         "To: <ann@example.org>",
     );
-    split_is("forward-bare-zh", "您的订单 7730 支付失败，但银行卡已经扣款。", "-------- 转发邮件信息 --------", "主题：支付失败");
+    split_is(
+        "forward-bare-zh",
+        "您的订单 7730 支付失败，但银行卡已经扣款。",
+        "-------- 转发邮件信息 --------",
+        "主题：支付失败",
+    );
 }
 
 /// "Sent from my …" ended the text even when it was the customer's last sentence.
@@ -670,19 +695,28 @@ fn body_part_without_content_type_is_text() {
 
 #[test]
 fn regression_multipart_without_boundary_lines_gives_its_raw_body() {
-    Expected::plain("Locked out", "My account is locked since yesterday, please unlock it.", "utf-8", Language::En)
-        .check(&read("body-multipart-without-boundary"));
+    Expected::plain(
+        "Locked out",
+        "My account is locked since yesterday, please unlock it.",
+        "utf-8",
+        Language::En,
+    )
+    .check(&read("body-multipart-without-boundary"));
 }
 
 #[test]
 fn utf_7_in_base64_inside_a_multipart() {
-    Expected::plain("Locked", "您好，我的账户被锁定了。", "utf-7", Language::ZhHans).check(&read("body-utf-7-base64"));
+    Expected::plain("Locked", "您好，我的账户被锁定了。", "utf-7", Language::ZhHans)
+        .check(&read("body-utf-7-base64"));
 }
 
 #[test]
 fn quoted_printable_in_a_reports_text_part() {
     let mail = read("report-text-qp");
-    assert_eq!(mail.body, "Ihre Nachricht an ann@example.org konnte nicht zugestellt werden: Empfänger unbekannt.");
+    assert_eq!(
+        mail.body,
+        "Ihre Nachricht an ann@example.org konnte nicht zugestellt werden: Empfänger unbekannt."
+    );
     assert_eq!(mail.mime_type, "multipart/report");
 }
 
@@ -707,8 +741,13 @@ fn regression_japanese_subjects_are_not_read_as_gbk() {
 /// A short Chinese body under a shop's English subject was answered in English.
 #[test]
 fn regression_the_customers_words_decide_the_language() {
-    Expected::plain("Re: [Shop] Your order 20261120 has shipped", "退款还没到账。", "utf-8", Language::ZhHans)
-        .check(&read("lang-zh-body-en-subject"));
+    Expected::plain(
+        "Re: [Shop] Your order 20261120 has shipped",
+        "退款还没到账。",
+        "utf-8",
+        Language::ZhHans,
+    )
+    .check(&read("lang-zh-body-en-subject"));
 }
 
 #[test]

@@ -45,7 +45,10 @@ fn wrapped(body: &[u8], content_type: &str) -> Vec<u8> {
 
 /// Runs of whitespace (no-break spaces too) as one space, as the corpus compares.
 fn collapsed(text: &str) -> String {
-    text.split(|c: char| c.is_whitespace() || c == '\u{a0}').filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
+    text.split(|c: char| c.is_whitespace() || c == '\u{a0}')
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[test]
@@ -137,7 +140,9 @@ fn every_real_machine_mail_reads_as_machine_mail() {
 /// each set), or none when Python is missing.
 fn generated_customer_mail(corpus: &Path, out: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
-    for (tsv, sample) in [("banking77-train.tsv", "1500"), ("cathay-train.tsv", "1500"), ("afqmc-dev.tsv", "744")] {
+    for (tsv, sample) in
+        [("banking77-train.tsv", "1500"), ("cathay-train.tsv", "1500"), ("afqmc-dev.tsv", "744")]
+    {
         let dir = out.join(tsv);
         let status = std::process::Command::new("python3")
             .arg(corpus.join("phrasing/to_mail.py"))
@@ -165,17 +170,25 @@ fn no_customer_mail_reads_as_machine_mail() {
         automated: Option<String>,
     }
     let support: Vec<Support> =
-        serde_json::from_str(&std::fs::read_to_string(corpus.join("support/expected.json")).unwrap()).unwrap();
-    customer.extend(support.iter().filter(|s| s.automated.is_none()).map(|s| corpus.join("support").join(&s.file)));
+        serde_json::from_str(&std::fs::read_to_string(corpus.join("support/expected.json")).unwrap())
+            .unwrap();
+    customer.extend(
+        support.iter().filter(|s| s.automated.is_none()).map(|s| corpus.join("support").join(&s.file)),
+    );
     // rb-issue-368-bug.eml is a postmaster's notice with `Return-Path: <>` and
     // `Auto-Submitted: auto-replied` (see tests/corpus.rs): machine mail whatever its label.
-    customer.extend(mail_files(&corpus.join("not-automated")).into_iter().filter(|p| !p.ends_with("rb-issue-368-bug.eml")));
+    customer.extend(
+        mail_files(&corpus.join("not-automated"))
+            .into_iter()
+            .filter(|p| !p.ends_with("rb-issue-368-bug.eml")),
+    );
     let generated = generated_customer_mail(&corpus, work.path());
     let generated_count = generated.len();
     customer.extend(generated);
     let mut flagged = Vec::new();
     for path in &customer {
-        let verdict = verdict_of(&std::fs::read(path).unwrap()).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let verdict =
+            verdict_of(&std::fs::read(path).unwrap()).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         if verdict.is_automated() {
             flagged.push(format!("{}: {:?} ({})", path.display(), verdict.automated, verdict.reason));
         }

@@ -113,12 +113,18 @@ fn regression_invalid_sender_addresses_are_never_answered() {
     for case in cases {
         assert_eq!(read(case).sender_problem, Some(SenderProblem::Invalid), "{case}");
         let v = verdict(case);
-        assert!(v.no_automatic_mail.as_deref().is_some_and(|r| r.contains("not a valid address")), "{case}: {v:?}");
+        assert!(
+            v.no_automatic_mail.as_deref().is_some_and(|r| r.contains("not a valid address")),
+            "{case}: {v:?}"
+        );
     }
     for (case, outcome) in cases.iter().zip(process(&cases)) {
         let Outcome::Processed(report) = outcome else { panic!("{case}: {outcome:?}") };
         assert!(report.ticket.is_some(), "{case}: {report:?}");
-        assert!(report.reply.starts_with("none (no automatic mail: the sender address"), "{case}: {report:?}");
+        assert!(
+            report.reply.starts_with("none (no automatic mail: the sender address"),
+            "{case}: {report:?}"
+        );
     }
 }
 

@@ -266,7 +266,10 @@ mod tests {
 
     #[test]
     fn the_customers_words_decide_before_the_subject() {
-        assert_eq!(detect_customer("退款还没到", "Re: [Shop] Your order 20261120 has shipped"), Language::ZhHans);
+        assert_eq!(
+            detect_customer("退款还没到", "Re: [Shop] Your order 20261120 has shipped"),
+            Language::ZhHans
+        );
         assert_eq!(detect_customer("Where is my refund?", "回复：退款"), Language::En);
         assert_eq!(detect_customer("", "退款还没到"), Language::ZhHans);
         assert_eq!(detect_customer("12345", "帳戶被鎖"), Language::ZhHant);

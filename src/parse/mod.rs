@@ -17,8 +17,7 @@ use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use mail_parser::{
-    Encoding, Header, HeaderName, HeaderValue, Message, MessageParser, MessagePart, MimeHeaders,
-    PartType,
+    Encoding, Header, HeaderName, HeaderValue, Message, MessageParser, MessagePart, MimeHeaders, PartType,
 };
 use serde::Serialize;
 
@@ -248,7 +247,10 @@ fn raw_header_field<'r>(raw: &'r [u8], name: &[u8]) -> Option<&'r [u8]> {
         if is_field {
             let mut value_end = end;
             while matches!(raw.get(value_end), Some(b' ' | b'\t')) {
-                value_end = raw[value_end..].iter().position(|&b| b == b'\n').map_or(raw.len(), |i| value_end + i + 1);
+                value_end = raw[value_end..]
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .map_or(raw.len(), |i| value_end + i + 1);
             }
             return Some(&raw[start + name.len() + 1..value_end]);
         }
@@ -371,7 +373,10 @@ fn raw_multipart_body(message: &Message<'_>) -> Option<decode::Decoded> {
 }
 
 /// The text of `parts` (HTML turned into text), decoded, one after the other.
-fn joined_text<'m>(message: &'m Message<'_>, parts: impl Iterator<Item = &'m MessagePart<'m>>) -> decode::Decoded {
+fn joined_text<'m>(
+    message: &'m Message<'_>,
+    parts: impl Iterator<Item = &'m MessagePart<'m>>,
+) -> decode::Decoded {
     let mut out = decode::Decoded { text: String::new(), charset: "us-ascii".into(), lossy: false };
     let mut charset_set = false;
     for part in parts.filter(|part| part.is_text()) {

@@ -85,7 +85,8 @@ impl Walk {
             }
             let Some(marker) = marker_at(lines, i) else {
                 // One blank line where a quote between two answers left several.
-                if !(line.trim().is_empty() && (self.new_text.is_empty() || self.new_text.ends_with("\n\n"))) {
+                if !(line.trim().is_empty() && (self.new_text.is_empty() || self.new_text.ends_with("\n\n")))
+                {
                     push_line(&mut self.new_text, line);
                 }
                 i += 1;
@@ -182,10 +183,9 @@ fn marker_at(lines: &[&str], i: usize) -> Option<Marker> {
     if first == b'_' && UNDERSCORES.is_match(trimmed) {
         // Outlook's line above its header block; elsewhere a customer's divider.
         let next = (i + 1..lines.len()).find(|&j| !lines[j].trim().is_empty());
-        return next.filter(|&j| starts_header_block(lines[j].trim(), lines, j)).map(|_| Marker {
-            kind: Kind::Quote,
-            lines: 1,
-        });
+        return next
+            .filter(|&j| starts_header_block(lines[j].trim(), lines, j))
+            .map(|_| Marker { kind: Kind::Quote, lines: 1 });
     }
     if ["sent", "get", "发自", "從我的"].iter().any(|p| starts(p)) && FOOTERS.is_match(trimmed) {
         // A footer ends the text; a sentence that starts like one ("Sent from my bank account
@@ -214,7 +214,9 @@ fn attribution(lines: &[&str], i: usize) -> Option<usize> {
     if ends_like_attribution(line) && is_attribution(line, lines, i + 1) {
         return Some(1);
     }
-    if !WRAP_START.is_match(line) {
+    let wraps = line.as_bytes().first().is_some_and(|b| b"oOaAlLeEiIdDwW".contains(b))
+        || line.starts_with(['在', '於']);
+    if !wraps || !WRAP_START.is_match(line) {
         return None;
     }
     for extra in 1..=2 {
@@ -241,17 +243,15 @@ fn ends_like_attribution(line: &str) -> bool {
         || line.ends_with("寫道")
 }
 
-/// Whether `line` is an attribution; `after` is the line that follows it. The forms that
-/// open with `On` / `Am` / `Le` / `在` … are enough; a bare `X wrote:` also needs a digit or an
-/// address in it (a date, an address) or quoted lines below, as a customer may write "your
-/// colleague wrote:".
+/// Whether `line` is an attribution; `after` is the line that follows it. Besides its form
+/// (`On … wrote:`, `Am … schrieb …:`, `X 写道：` …) it needs a digit or an address in it (a
+/// date, the writer's address) or quoted lines below, as a customer may write "your colleague
+/// wrote:" or "On Monday I wrote:" above their own words.
 fn is_attribution(line: &str, lines: &[&str], after: usize) -> bool {
-    if WROTE_FULL.is_match(line) {
-        return true;
-    }
-    if !WROTE_END.is_match(line) {
+    if !WROTE_FULL.is_match(line) && !WROTE_END.is_match(line) {
         return false;
     }
+    // "On Monday I wrote:" followed by the customer's own words is no attribution.
     let next = (after..lines.len()).find(|&j| !lines[j].trim().is_empty());
     line.bytes().any(|b| b.is_ascii_digit() || b == b'@') || next.is_some_and(|j| is_quoted_line(lines[j]))
 }
@@ -269,7 +269,10 @@ fn starts_header_block(line: &str, lines: &[&str], i: usize) -> bool {
 
 /// A header field line of a quoted or forwarded mail (`From:`, `Date:`, `To:`, `Subject:` …).
 fn is_header_field(line: &str) -> bool {
-    FROM_FIELD.is_match(line) || SENT_FIELD.is_match(line) || SUBJECT_FIELD.is_match(line) || TO_FIELD.is_match(line)
+    FROM_FIELD.is_match(line)
+        || SENT_FIELD.is_match(line)
+        || SUBJECT_FIELD.is_match(line)
+        || TO_FIELD.is_match(line)
 }
 
 static SEPARATORS: LazyLock<Regex> = LazyLock::new(|| {
@@ -343,9 +346,8 @@ static WROTE_END: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// How an attribution that clients wrap over lines starts.
-static WRAP_START: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^(on|am|le|el|il|op|em|den|w\s+dniu)\s|^[在於]").expect("wrap regex")
-});
+static WRAP_START: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)^(on|am|le|el|il|op|em|den|w\s+dniu)\s|^[在於]").expect("wrap regex"));
 
 static FROM_FIELD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
@@ -464,6 +466,74 @@ mod tests {
         let s = split("帮帮我\n\n发自我的 iPhone");
         assert_eq!(s.new_text, "帮帮我");
         assert_eq!(s.quoted, "发自我的 iPhone");
+    }
+
+    #[test]
+    fn a_customers_own_wrote_line_is_not_an_attribution() {
+        let body = "On Monday I wrote:\nmy refund is missing.\nYour colleague wrote:\nit takes a week.";
+        assert_eq!(new_text(body), body);
+    }
+
+    #[test]
+    fn reply_below_and_between_quotes() {
+        let body = "On Fri, 20 Nov 2026, S <s@x> wrote:\n> Which card?\n\nThe blue one.\n> Amount?\n30 EUR";
+        let s = split(body);
+        assert_eq!(s.new_text, "The blue one.\n30 EUR");
+        assert_eq!(s.quoted, "On Fri, 20 Nov 2026, S <s@x> wrote:\n> Which card?\n> Amount?");
+    }
+
+    #[test]
+    fn european_and_chinese_header_blocks() {
+        for block in [
+            "Von: S\nGesendet: Freitag\nBetreff: x",
+            "De : S\nEnvoyé : vendredi\nObjet : x",
+            "Da: S\nInviato: venerdì\nOggetto: x",
+            "寄件者: S\n寄件日期: 2026年11月20日\n主旨: x",
+            "发件人: S\n发送时间: 2026年11月20日\n主题: x",
+            "От: S\nОтправлено: 20 ноября\nКому: x",
+            "Date: Fri, 20 Nov 2026\nSubject: x\nFrom: S",
+        ] {
+            assert_eq!(new_text(&format!("New words\n\n{block}\n\nold")), "New words", "{block}");
+        }
+    }
+
+    #[test]
+    fn separators_of_other_languages_and_clients() {
+        for separator in [
+            "-----Ursprüngliche Nachricht-----",
+            "-----Mensaje original-----",
+            "-----Message d'origine-----",
+            "------------------ Original ------------------",
+            "------------------ 原始邮件 ------------------",
+        ] {
+            assert_eq!(new_text(&format!("New words\n{separator}\nold")), "New words", "{separator}");
+        }
+    }
+
+    #[test]
+    fn bare_forward_is_the_message() {
+        let body = "---------- Forwarded message ---------\nFrom: Shop <o@shop.example>\nDate: Fri\n\
+                    Subject: Order\nTo: <a@x>\n\nPayment failed but I was charged.";
+        let s = split(body);
+        assert_eq!(s.new_text, "Payment failed but I was charged.");
+        assert!(s.quoted.starts_with("---------- Forwarded message"));
+        // An Outlook forward has no forward separator: the subject says it is one.
+        let outlook = "From: Shop <o@shop.example>\nSent: Friday\nSubject: Order\n\nPayment failed.";
+        assert_eq!(split(outlook).new_text, "");
+        assert_eq!(split_mail(outlook, true).new_text, "Payment failed.");
+    }
+
+    #[test]
+    fn footers_only_where_they_end_the_text() {
+        assert_eq!(new_text("Hi\n\nSent from my Verizon Wireless BlackBerry"), "Hi");
+        let sentence = "Hi\n\nSent from my desk, is much easier than my phone.";
+        assert_eq!(new_text(sentence), sentence);
+        let middle = "Sent from my account ending 4417\nbut nothing arrived.";
+        assert_eq!(new_text(middle), middle);
+        assert_eq!(new_text("Thanks -- Ann\n--\nAnn Lee\nACME"), "Thanks -- Ann");
+        let dashes =
+            "Step one\n--\nStep two is where it fails, with a long explanation that goes on and on\nand on.";
+        assert_eq!(new_text(dashes), dashes);
     }
 
     #[test]

@@ -185,18 +185,58 @@ fn no_customer_mail_reads_as_machine_mail() {
     let generated = generated_customer_mail(&corpus, work.path());
     let generated_count = generated.len();
     customer.extend(generated);
-    let mut flagged = Vec::new();
+    let (mut flagged, mut unanswered) = (Vec::new(), Vec::new());
     for path in &customer {
         let verdict =
             verdict_of(&std::fs::read(path).unwrap()).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         if verdict.is_automated() {
             flagged.push(format!("{}: {:?} ({})", path.display(), verdict.automated, verdict.reason));
+        } else if let Some(why) = verdict.forbids_automatic_mail() {
+            unanswered.push(format!("{}: no automatic mail ({why})", path.display()));
         }
     }
     println!(
-        "customer mail: {} of {} flagged as machine mail ({generated_count} of them generated from phrasing/)",
+        "customer mail: {} of {} flagged as machine mail, {} more kept from automatic mail ({generated_count} of them generated from phrasing/)",
         flagged.len(),
-        customer.len()
+        customer.len(),
+        unanswered.len()
     );
     assert!(flagged.is_empty(), "{}", flagged.join("\n"));
+    assert!(unanswered.is_empty(), "{}", unanswered.join("\n"));
+}
+
+/// Every word of the generated customer mails (their question, with a greeting and a
+/// sign-off) must stay in the new text: the quote split must not cut a customer's own lines.
+#[test]
+fn generated_customer_mail_keeps_every_line() {
+    let Some(corpus) = corpus() else { return };
+    let work = tempfile::tempdir().unwrap();
+    let files = generated_customer_mail(&corpus, work.path());
+    #[derive(Deserialize)]
+    struct Row {
+        text: String,
+    }
+    let mut cut = Vec::new();
+    let mut checked = 0;
+    let mut expected: BTreeMap<PathBuf, BTreeMap<String, Row>> = BTreeMap::new();
+    for path in &files {
+        let dir = path.parent().unwrap().to_path_buf();
+        let rows = expected.entry(dir.clone()).or_insert_with(|| {
+            serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap()
+        });
+        let Some(row) = rows.get(&path.file_name().unwrap().to_string_lossy().to_string()) else { continue };
+        checked += 1;
+        let mail = parse::parse(&std::fs::read(path).unwrap()).unwrap();
+        if !collapsed(&mail.new_text).contains(&collapsed(&row.text)) || !mail.quoted_text.is_empty() {
+            cut.push(format!(
+                "{}: {:?} -> new {:?}, quoted {:?}",
+                path.display(),
+                row.text,
+                mail.new_text,
+                mail.quoted_text
+            ));
+        }
+    }
+    println!("generated customer mail: {} of {checked} with words cut from the new text", cut.len());
+    assert!(cut.is_empty(), "{}", cut.join("\n"));
 }

@@ -754,3 +754,16 @@ fn regression_the_customers_words_decide_the_language() {
 fn regression_short_traditional_text() {
     Expected::plain("Help", "我想要掛失", "utf-8", Language::ZhHant).check(&read("lang-zh-hant-short"));
 }
+
+/// UTF-7 under an alias label (`utf7`, `unicode-1-1-utf-7` …) stayed as `+YKhZff8…`.
+#[test]
+fn regression_utf_7_under_an_alias_label() {
+    Expected::plain("账户", "您好，我的账户被锁定了。\nHi Mom -☺-!", "utf-7", Language::ZhHans)
+        .check(&read("body-utf-7-alias-label"));
+}
+
+#[test]
+fn quoted_printable_in_a_part_without_content_type() {
+    Expected::plain("Fees", "Why was I charged a 2€ fee for a transfer of 100€?", "utf-8", Language::En)
+        .check(&read("body-qp-part-without-content-type"));
+}

@@ -101,7 +101,6 @@ pub fn encoding_for_label(label: &str) -> Option<&'static Encoding> {
     const ASCII: &[&str] = &["us-ascii", "ascii"];
     const BIG5_HKSCS: &[&str] = &["big5-hkscs", "big5hkscs", "x-big5", "cp950"];
     // UTF-7 is left to mail-parser, which knows it (encoding_rs does not).
-    const UTF7: &[&str] = &["utf-7", "utf7", "unicode-1-1-utf-7"];
     let label = label.trim().trim_matches('"');
     let is = |names: &[&str]| names.iter().any(|name| name.eq_ignore_ascii_case(label));
     if is(GB) {
@@ -110,11 +109,18 @@ pub fn encoding_for_label(label: &str) -> Option<&'static Encoding> {
         Some(UTF_8)
     } else if is(BIG5_HKSCS) {
         Some(encoding_rs::BIG5)
-    } else if is(UTF7) {
+    } else if is_utf7(label) {
         None
     } else {
         Encoding::for_label(label.as_bytes())
     }
+}
+
+/// The labels of UTF-7, which encoding_rs does not know (mail-parser decodes it).
+pub fn is_utf7(label: &str) -> bool {
+    const UTF7: &[&str] = &["utf-7", "utf7", "unicode-1-1-utf-7", "x-unicode-2-0-utf-7", "csunicode11utf7"];
+    let label = label.trim().trim_matches('"');
+    UTF7.iter().any(|name| name.eq_ignore_ascii_case(label))
 }
 
 fn decode_strict(bytes: &[u8], encoding: &'static Encoding) -> Option<Decoded> {

@@ -406,8 +406,15 @@ fn decode_part(raw: &[u8], part: &MessagePart<'_>) -> decode::Decoded {
         charset: declared.unwrap_or("us-ascii").to_ascii_lowercase(),
         lossy: part.is_encoding_problem || part.text_contents().is_some_and(|t| t.contains('\u{FFFD}')),
     };
-    if declared.is_some_and(|l| l.trim().eq_ignore_ascii_case("utf-7")) {
-        return mail_parser_text();
+    if declared.is_some_and(decode::is_utf7) {
+        // mail-parser reads only the `utf-7` label itself: its decoder, under every alias.
+        let utf7 = mail_parser::decoders::charsets::map::charset_decoder(b"utf-7");
+        return match (transfer_decoded(raw, part), utf7) {
+            (Some(bytes), Some(decoder)) => {
+                decode::Decoded { text: decoder(&bytes), charset: "utf-7".into(), lossy: false }
+            }
+            _ => mail_parser_text(),
+        };
     }
     if let Some(text) = clean_utf8(part, declared) {
         return decode::Decoded { text: text.to_string(), charset: "utf-8".into(), lossy: false };

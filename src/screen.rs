@@ -262,16 +262,14 @@ fn notice_headers(mail: &Inbound) -> Option<Verdict> {
 
 /// Whether a local part belongs to a sender that takes no answer.
 fn is_no_reply(local: &str) -> bool {
-    let no_reply =
-        ["noreply", "donotreply", "noanswer", "donotrespond"].iter().any(|p| squashed_starts_with(local, p))
-            || local.ends_with("-request")
-            || local.starts_with("owner-")
-            || local.ends_with("-owner")
-            || local.ends_with("-bounces")
-            || ["listserv", "majordomo", "mailman", "bounce", "bounces"].contains(&local)
-            || local.starts_with("bounce-")
-            || local.starts_with("bounces+");
-    no_reply
+    ["noreply", "donotreply", "noanswer", "donotrespond"].iter().any(|p| squashed_starts_with(local, p))
+        || local.ends_with("-request")
+        || local.starts_with("owner-")
+        || local.ends_with("-owner")
+        || local.ends_with("-bounces")
+        || ["listserv", "majordomo", "mailman", "bounce", "bounces"].contains(&local)
+        || local.starts_with("bounce-")
+        || local.starts_with("bounces+")
 }
 
 fn automatic_subject(mail: &Inbound) -> Option<Verdict> {

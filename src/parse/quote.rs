@@ -170,7 +170,7 @@ fn marker_at(lines: &[&str], i: usize) -> Option<Marker> {
         return short_tail(lines, i + 1).then_some(Marker { kind: Kind::Signature, lines: 1 });
     }
     let trimmed = line.trim();
-    let Some(&first) = trimmed.as_bytes().first() else { return None };
+    let &first = trimmed.as_bytes().first()?;
     // Cheap gates in front of each regex: most lines of a mail are none of these.
     let dashes = matches!(first, b'-' | b'=' | b'_' | b'*');
     let starts = |prefix: &str| trimmed.get(..prefix.len()).is_some_and(|s| s.eq_ignore_ascii_case(prefix));

@@ -378,7 +378,9 @@ fn message_row<'a>(
         rule: classification.rule.as_deref(),
         action: Some(classification.action.as_str()),
         ticket_id: ticket,
-        error: None,
+        // Processed: the column keeps, for the person who takes the ticket, why no automatic
+        // mail went out (a quarantined mail's row keeps its reason there).
+        error: verdict.no_automatic_mail.as_deref(),
         size: None,
     }
 }

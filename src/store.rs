@@ -225,6 +225,8 @@ pub struct MessageSummary {
     pub language: Option<String>,
     pub charset: Option<String>,
     pub new_text: Option<String>,
+    /// Why a person's mail got no automatic mail (an invalid sender, `X-Auto-Response-Suppress`).
+    pub note: Option<String>,
 }
 
 /// An outgoing mail of a ticket, for `deskmail show`.
@@ -580,7 +582,7 @@ impl Store {
             .conn
             .prepare(
                 "SELECT id, received_at, from_address, subject, category, rule, automated, language,
-                        charset, new_text
+                        charset, new_text, error
                  FROM messages WHERE ticket_id = ?1 ORDER BY id",
             )
             .map_err(StoreError::wrap("read a ticket's messages"))?;
@@ -596,6 +598,7 @@ impl Store {
                 language: r.get(7)?,
                 charset: r.get(8)?,
                 new_text: r.get(9)?,
+                note: r.get(10)?,
             })
         })
         .and_then(|rows| rows.collect())

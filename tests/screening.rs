@@ -36,18 +36,24 @@ fn settings() -> Settings {
 
 /// Each case through the whole pipeline into one in-memory store, in order.
 fn process(cases: &[&str]) -> Vec<Outcome> {
+    process_into(cases).0
+}
+
+/// Like [`process`], with the store.
+fn process_into(cases: &[&str]) -> (Vec<Outcome>, Store) {
     let s = settings();
     let loaded = daemon::load(&s).unwrap();
     let mut store = Store::open_in_memory().unwrap();
     let now = jiff::Timestamp::now();
     let ctx = Context { settings: &s, rules: &loaded.rules, templates: &loaded.templates, now };
-    cases
+    let outcomes = cases
         .iter()
         .map(|case| {
             let mail = RawMail { bytes: raw(case), origin: (*case).into(), received_at: now, oversize: None };
             pipeline::process(&mut store, &ctx, &mail).unwrap()
         })
-        .collect()
+        .collect();
+    (outcomes, store)
 }
 
 // ------------------------------------------------------------------------- machine mail
@@ -118,13 +124,17 @@ fn regression_invalid_sender_addresses_are_never_answered() {
             "{case}: {v:?}"
         );
     }
-    for (case, outcome) in cases.iter().zip(process(&cases)) {
+    let (outcomes, store) = process_into(&cases);
+    for (case, outcome) in cases.iter().zip(outcomes) {
         let Outcome::Processed(report) = outcome else { panic!("{case}: {outcome:?}") };
-        assert!(report.ticket.is_some(), "{case}: {report:?}");
+        let ticket = report.ticket.unwrap_or_else(|| panic!("{case}: no ticket: {report:?}"));
         assert!(
             report.reply.starts_with("none (no automatic mail: the sender address"),
             "{case}: {report:?}"
         );
+        // The person who takes the ticket sees why (`deskmail show`).
+        let messages = store.ticket_messages(ticket).unwrap();
+        assert!(messages[0].note.as_deref().is_some_and(|n| n.contains("is not a valid address")), "{case}");
     }
 }
 

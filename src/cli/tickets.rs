@@ -88,6 +88,9 @@ pub fn show(settings: &Settings, id: i64, json: bool) -> Result<i32, Failure> {
             m.charset.as_deref().unwrap_or("-"),
         );
         outln!("      subject: {}", m.subject.as_deref().unwrap_or(""));
+        if let Some(note) = &m.note {
+            outln!("      no automatic mail: {note}");
+        }
         for line in m.new_text.as_deref().unwrap_or("").lines().take(8) {
             outln!("      | {line}");
         }

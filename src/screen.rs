@@ -169,9 +169,11 @@ fn bounce_sender(mail: &Inbound) -> Option<Verdict> {
     if mail.sender_problem == Some(SenderProblem::Null) {
         return Some(Verdict::machine(AutomatedKind::Bounce, "null sender <> in From"));
     }
-    let local = local_part(&mail.from_address);
-    if squashed_is(local, "mailerdaemon") || squashed_is(local, "postmaster") {
-        return Some(Verdict::machine(AutomatedKind::Bounce, format!("sender {local}")));
+    for address in senders(mail) {
+        let local = local_part(address);
+        if squashed_is(local, "mailerdaemon") || squashed_is(local, "postmaster") {
+            return Some(Verdict::machine(AutomatedKind::Bounce, format!("sender {local}")));
+        }
     }
     (mail.return_path.as_deref() == Some(""))
         .then(|| Verdict::machine(AutomatedKind::Bounce, "null Return-Path <>"))
@@ -205,8 +207,13 @@ fn list_or_bulk(headers: &MachineHeaders<'_>) -> Option<Verdict> {
 }
 
 fn no_reply_sender(mail: &Inbound) -> Option<Verdict> {
-    let local = local_part(&mail.from_address);
-    is_no_reply(local).then(|| Verdict::machine(AutomatedKind::NoReply, format!("sender {local}")))
+    let local = senders(mail).map(local_part).find(|local| is_no_reply(local))?;
+    Some(Verdict::machine(AutomatedKind::NoReply, format!("sender {local}")))
+}
+
+/// The sender address, and From's own when another address of the mail stands for it.
+fn senders(mail: &Inbound) -> impl Iterator<Item = &str> {
+    std::iter::once(mail.from_address.as_str()).chain(mail.from_replaced.as_deref())
 }
 
 /// A Return-Path of a sender that takes no answer (`noreply@`), or a bulk sender's bounce
@@ -422,6 +429,14 @@ mod tests {
         assert!(v.forbids_automatic_mail().is_some());
         let raw = "From: a@c.test\r\nX-Auto-Response-Suppress: None\r\n\r\nhi";
         assert_eq!(screen(&parse(raw.as_bytes()).unwrap(), &own), Verdict::human());
+    }
+
+    #[test]
+    fn a_daemon_from_stays_a_daemon_whatever_its_reply_to() {
+        let raw = "From: MAILER-DAEMON\r\nReply-To: ann@c.test\r\n\r\nhi";
+        assert_eq!(verdict(raw), Some(AutomatedKind::Bounce));
+        let raw = "From: noreply\r\nSender: ann@c.test\r\n\r\nhi";
+        assert_eq!(verdict(raw), Some(AutomatedKind::NoReply));
     }
 
     #[test]

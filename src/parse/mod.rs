@@ -34,6 +34,9 @@ pub struct Inbound {
     /// Why `from_address` cannot be answered (missing, the null `<>`, not a valid address);
     /// `None` for a valid address.
     pub sender_problem: Option<SenderProblem>,
+    /// What From said (address, or display name), lower-cased, when `from_address` was taken
+    /// from a second From address, Sender, Reply-To or the Return-Path instead.
+    pub from_replaced: Option<String>,
     /// `Return-Path` as written: `None` when absent, `Some("")` for the null path `<>`.
     pub return_path: Option<String>,
     pub subject: String,
@@ -127,6 +130,7 @@ pub fn parse(raw: &[u8]) -> Result<Inbound, ParseError> {
         from_address: found.address,
         from_name: found.name,
         sender_problem: found.problem,
+        from_replaced: found.replaced,
         return_path,
         subject,
         message_id: root.message_id.and_then(HeaderValue::as_text).map(str::to_string),

@@ -43,6 +43,9 @@ pub struct Sender {
     pub address: String,
     pub name: String,
     pub problem: Option<SenderProblem>,
+    /// From's own address as written (or its display name), lower-cased, when another address
+    /// replaced it: the screen reads both (`MAILER-DAEMON` with a Reply-To is still a daemon).
+    pub replaced: Option<String>,
 }
 
 /// Whether `address` is a syntactically valid address that a reply can be sent to.
@@ -62,14 +65,15 @@ pub fn find(
     let name = clean_line(first.and_then(|a| a.name()).unwrap_or_default());
     let written = first.and_then(|a| a.address()).map(|a| a.trim().to_lowercase()).unwrap_or_default();
     if is_valid(&written) {
-        return Sender { address: written, name, problem: None };
+        return Sender { address: written, name, problem: None, replaced: None };
     }
     // The rare path: every address the mail gives.
     let from_addrs: Vec<&Addr<'_>> = addresses(from);
     // `From: <>` alone is the null sender of a bounce: nothing else of the mail stands for it.
     let null = written.is_empty() && from_addrs.len() <= 1 && is_null_path(headers);
     if !null && let Some(address) = alternative(&from_addrs, sender, return_path, headers) {
-        return Sender { address, name, problem: None };
+        let replaced = if written.is_empty() { name.to_lowercase() } else { written };
+        return Sender { address, name, problem: None, replaced: Some(replaced) };
     }
     // What was written stands for the sender, for the screen (`MAILER-DAEMON <>`) and for
     // staff: the address, or else the display name.
@@ -81,7 +85,7 @@ pub fn find(
     } else {
         SenderProblem::Invalid
     };
-    Sender { address, name, problem: Some(problem) }
+    Sender { address, name, problem: Some(problem), replaced: None }
 }
 
 /// Whether the From field holds the null path `<>` (`From: <>`, `MAILER-DAEMON <>`).

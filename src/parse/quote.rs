@@ -305,8 +305,9 @@ static UNDERSCORES: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^_{10,}$").e
 static FOOTERS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?ix)^(
-            # Short, without a comma: `Sent from my iPhone`, `Sent from Mail for Windows 10`.
-            sent\s+(from|with)\s+[^,;!?]{2,50}
+            # Short, without a comma: `Sent from my iPhone`, `Sent from Mail for Windows 10`,
+            # at most five words after `Sent from`.
+            sent\s+(from|with)\s+[^\s,;!?]+(\s+[^\s,;!?]+){0,4}
           | get\s+outlook\s+for\s+\S+.*
           # iOS Mail writes `发自我的 iPhone` with a space, QQ Mail `发自我的iPhone` without.
           | 发自我的\s*\S+
@@ -528,6 +529,8 @@ mod tests {
         assert_eq!(new_text("Hi\n\nSent from my Verizon Wireless BlackBerry"), "Hi");
         let sentence = "Hi\n\nSent from my desk, is much easier than my phone.";
         assert_eq!(new_text(sentence), sentence);
+        let long = "Hi\n\nSent from my phone because my laptop broke down";
+        assert_eq!(new_text(long), long);
         let middle = "Sent from my account ending 4417\nbut nothing arrived.";
         assert_eq!(new_text(middle), middle);
         assert_eq!(new_text("Thanks -- Ann\n--\nAnn Lee\nACME"), "Thanks -- Ann");

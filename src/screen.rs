@@ -175,7 +175,10 @@ fn bounce_sender(mail: &Inbound) -> Option<Verdict> {
             return Some(Verdict::machine(AutomatedKind::Bounce, format!("sender {local}")));
         }
     }
-    (mail.return_path.as_deref() == Some(""))
+    // A null Return-Path alone, on a mail without any From, proves too little: such a mail
+    // waits in quarantine for a person (a report or a DSN subject still makes it a bounce).
+    let null_path = mail.return_path.as_deref() == Some("");
+    (null_path && mail.sender_problem != Some(SenderProblem::Missing))
         .then(|| Verdict::machine(AutomatedKind::Bounce, "null Return-Path <>"))
 }
 

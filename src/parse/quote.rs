@@ -97,7 +97,7 @@ impl Walk {
                 self.forward_at.get_or_insert(i);
             }
             let after = i + marker.lines;
-            let next = (after..lines.len()).find(|&j| !lines[j].trim().is_empty());
+            let next = (after..lines.len()).find(|&j| !is_blank(lines[j]));
             // Only `>` lines are quoted under this marker: what follows them is new again.
             if marker.kind != Kind::Signature
                 && let Some(next) = next.filter(|&j| is_quoted_line(lines[j]))
@@ -135,6 +135,11 @@ fn tidy(mut text: String) -> String {
     text
 }
 
+/// Whether `line` holds only spaces (ASCII or not): checked byte by byte for the usual case.
+fn is_blank(line: &str) -> bool {
+    line.bytes().all(|b| b.is_ascii_whitespace()) || line.trim().is_empty()
+}
+
 fn is_quoted_line(line: &str) -> bool {
     let trimmed = line.trim_start();
     trimmed.starts_with('>') || trimmed.starts_with('＞')
@@ -166,7 +171,7 @@ fn marker_at(lines: &[&str], i: usize) -> Option<Marker> {
     }
     // `--` without the space is often a customer's own dash line: a signature only when a
     // few short lines end the text after it.
-    if line.trim_end() == "--" {
+    if line.starts_with("--") && line.trim_end() == "--" {
         return short_tail(lines, i + 1).then_some(Marker { kind: Kind::Signature, lines: 1 });
     }
     let trimmed = line.trim();
@@ -182,7 +187,7 @@ fn marker_at(lines: &[&str], i: usize) -> Option<Marker> {
     }
     if first == b'_' && UNDERSCORES.is_match(trimmed) {
         // Outlook's line above its header block; elsewhere a customer's divider.
-        let next = (i + 1..lines.len()).find(|&j| !lines[j].trim().is_empty());
+        let next = (i + 1..lines.len()).find(|&j| !is_blank(lines[j]));
         return next
             .filter(|&j| starts_header_block(lines[j].trim(), lines, j))
             .map(|_| Marker { kind: Kind::Quote, lines: 1 });
@@ -190,7 +195,7 @@ fn marker_at(lines: &[&str], i: usize) -> Option<Marker> {
     if ["sent", "get", "发自", "從我的"].iter().any(|p| starts(p)) && FOOTERS.is_match(trimmed) {
         // A footer ends the text; a sentence that starts like one ("Sent from my bank account
         // on Monday …") followed by more of the customer's words is not one.
-        let next = (i + 1..lines.len()).find(|&j| !lines[j].trim().is_empty());
+        let next = (i + 1..lines.len()).find(|&j| !is_blank(lines[j]));
         let ends = next.is_none_or(|j| is_quoted_line(lines[j]) || marker_at(lines, j).is_some());
         return ends.then_some(Marker { kind: Kind::Signature, lines: 1 });
     }
@@ -216,7 +221,7 @@ fn attribution(lines: &[&str], i: usize) -> Option<usize> {
     }
     let wraps = line.as_bytes().first().is_some_and(|b| b"oOaAlLeEiIdDwW".contains(b))
         || line.starts_with(['在', '於']);
-    if !wraps || !WRAP_START.is_match(line) {
+    if !wraps {
         return None;
     }
     for extra in 1..=2 {
@@ -224,7 +229,8 @@ fn attribution(lines: &[&str], i: usize) -> Option<usize> {
         if next.is_empty() {
             return None;
         }
-        if ends_like_attribution(next) {
+        // The cheap test on the wrapped end first: most lines that start like `On` are not.
+        if ends_like_attribution(next) && WRAP_START.is_match(line) {
             let joined: Vec<&str> = lines[i..=i + extra].iter().map(|l| l.trim()).collect();
             if is_attribution(&joined.join(" "), lines, i + extra + 1) {
                 return Some(extra + 1);
@@ -252,7 +258,7 @@ fn is_attribution(line: &str, lines: &[&str], after: usize) -> bool {
         return false;
     }
     // "On Monday I wrote:" followed by the customer's own words is no attribution.
-    let next = (after..lines.len()).find(|&j| !lines[j].trim().is_empty());
+    let next = (after..lines.len()).find(|&j| !is_blank(lines[j]));
     line.bytes().any(|b| b.is_ascii_digit() || b == b'@') || next.is_some_and(|j| is_quoted_line(lines[j]))
 }
 

@@ -105,6 +105,16 @@ impl Lookup for FakeLookup {
     }
 }
 
+/// The verdict stage with a trusted authserv-id, so that fuzzed Authentication-Results and
+/// Received fields are read, not skipped.
+pub fn trust() -> deskmail::verdict::TrustSettings {
+    deskmail::verdict::TrustSettings {
+        authserv_ids: vec!["mx.example.test".into()],
+        spam_threshold: Some(5.0),
+        ..deskmail::verdict::TrustSettings::default()
+    }
+}
+
 /// Parses `raw` and checks what [`Inbound`] promises, then runs the later stages over it; a
 /// `ParseError` is a fine answer (the mail is quarantined).
 pub fn parse_checked(raw: &[u8]) -> Result<Option<Inbound>, String> {
@@ -128,6 +138,7 @@ pub fn parse_checked(raw: &[u8]) -> Result<Option<Inbound>, String> {
     }
     // The later stages must not panic on whatever came out either.
     let verdict = screen::screen(&mail, &own());
+    let _ = deskmail::verdict::judge(&mail, &trust());
     let _ = DEFAULT_RULES.classify(&mail, &verdict);
     let _ = thread::resolve(&mail, &FakeLookup);
     let _ = thread::subject_tags(&mail.subject);

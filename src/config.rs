@@ -33,6 +33,24 @@ struct RawConfig {
     templates: RawDir,
     #[serde(default)]
     metrics: RawMetrics,
+    #[serde(default)]
+    trust: RawTrust,
+}
+
+/// `[trust]`: whose verdicts are believed, and who may get automatic mail.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawTrust {
+    /// Host names our servers write after `by` in Received fields.
+    #[serde(default)]
+    servers: Vec<String>,
+    /// authserv-ids whose Authentication-Results are read.
+    #[serde(default)]
+    authserv_ids: Vec<String>,
+    /// "aligned", "dmarc" or "off"; needs authserv_ids unless "off".
+    automatic_mail: Option<String>,
+    /// A spam score at or above this is spam.
+    spam_threshold: Option<f64>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -63,6 +81,8 @@ struct RawMailbox {
     quarantine: String,
     #[serde(default = "default_sent")]
     sent: String,
+    #[serde(default = "default_spam")]
+    spam: String,
     #[serde(default = "default_poll")]
     poll_interval: String,
     #[serde(default = "default_batch")]
@@ -214,6 +234,9 @@ fn default_quarantine() -> String {
 fn default_sent() -> String {
     "Sent".into()
 }
+fn default_spam() -> String {
+    "Spam".into()
+}
 fn default_poll() -> String {
     "60s".into()
 }
@@ -311,6 +334,8 @@ pub struct Folders {
     pub processed: String,
     pub quarantine: String,
     pub sent: String,
+    /// Where spam goes (by a trusted filter's verdict), without a ticket.
+    pub spam: String,
     /// Processed mail is flagged in the inbox (`\Seen $DeskmailDone`) instead of moved.
     pub flag_in_place: bool,
 }
@@ -363,6 +388,8 @@ pub struct Settings {
     /// The file these settings were read from (None for text given directly): a reload
     /// reads it again.
     pub config_file: Option<PathBuf>,
+    /// Whose spam and authentication verdicts are believed, and who may get automatic mail.
+    pub trust: crate::verdict::TrustSettings,
 }
 
 /// Reads and validates a configuration file.
@@ -548,6 +575,45 @@ impl Validator<'_> {
             retry_base: self.duration("smtp", "retry_base", &raw.smtp.retry_base)?,
             metrics_listen: self.metrics_listen(&raw.metrics)?,
             config_file: None,
+            trust: self.trust(&raw.trust)?,
+        })
+    }
+
+    fn trust(&self, raw: &RawTrust) -> Result<crate::verdict::TrustSettings, ConfigError> {
+        use crate::verdict::Policy;
+        let lower =
+            |names: &[String]| names.iter().map(|n| n.trim().to_ascii_lowercase()).collect::<Vec<_>>();
+        let authserv_ids = lower(&raw.authserv_ids);
+        let policy = match raw.automatic_mail.as_deref() {
+            None => Policy::default(),
+            Some(name) => Policy::parse(name).ok_or_else(|| {
+                self.error(
+                    "trust",
+                    "automatic_mail",
+                    format!("unknown policy `{name}` (aligned, dmarc or off)"),
+                )
+            })?,
+        };
+        // Written out, a policy must be able to act: without a trusted authserv-id every mail
+        // would fail it. Left out, it is off until authserv_ids are set (documented).
+        if raw.automatic_mail.is_some() && policy != Policy::Off && authserv_ids.is_empty() {
+            return Err(self.error(
+                "trust",
+                "automatic_mail",
+                format!(
+                    "policy `{}` needs `authserv_ids`: the servers whose Authentication-Results are read",
+                    policy.as_str()
+                ),
+            ));
+        }
+        if let Some(t) = raw.spam_threshold.filter(|t| !t.is_finite()) {
+            return Err(self.error("trust", "spam_threshold", format!("`{t}` is not a number")));
+        }
+        Ok(crate::verdict::TrustSettings {
+            servers: lower(&raw.servers),
+            authserv_ids,
+            policy,
+            spam_threshold: raw.spam_threshold,
         })
     }
 
@@ -589,6 +655,7 @@ impl Validator<'_> {
             processed: raw.processed.clone(),
             quarantine: raw.quarantine.clone(),
             sent: raw.sent.clone(),
+            spam: raw.spam.clone(),
             flag_in_place: match raw.settle.as_str() {
                 "move" => false,
                 "flag" => true,
@@ -856,6 +923,21 @@ path = "deskmail.db"
             }
         }
         assert!(missing.is_empty(), "not in deskmail.example.toml: {missing:?}");
+    }
+
+    #[test]
+    fn trust_defaults_to_off_and_a_written_policy_needs_authserv_ids() {
+        let s = from_str(MINIMAL, "x.toml", Path::new(".")).unwrap();
+        assert_eq!(s.trust.effective_policy(), crate::verdict::Policy::Off);
+        let text = format!("{MINIMAL}\n[trust]\nauthserv_ids = [\"MX.Example.test\"]\n");
+        let s = from_str(&text, "x.toml", Path::new(".")).unwrap();
+        assert_eq!(s.trust.authserv_ids, ["mx.example.test"]);
+        assert_eq!(s.trust.effective_policy(), crate::verdict::Policy::Aligned);
+        let text = format!("{MINIMAL}\n[trust]\nautomatic_mail = \"dmarc\"\n");
+        let e = from_str(&text, "x.toml", Path::new(".")).unwrap_err();
+        assert_eq!((e.key.as_str(), e.line), ("trust.automatic_mail", 17), "{e}");
+        let text = format!("{MINIMAL}\n[trust]\nautomatic_mail = \"strict\"\n");
+        assert!(from_str(&text, "x.toml", Path::new(".")).unwrap_err().message.contains("unknown policy"));
     }
 
     #[test]

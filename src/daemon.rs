@@ -135,6 +135,8 @@ pub struct PassSummary {
     pub processed: usize,
     pub duplicates: usize,
     pub quarantined: usize,
+    /// Held as spam (moved to the spam folder, no ticket).
+    pub spam: usize,
     pub sent: usize,
     pub send_failures: usize,
     pub sla_notices: usize,
@@ -150,6 +152,7 @@ impl PassSummary {
             Outcome::Duplicate => self.duplicates += 1,
             Outcome::Processed(_) => self.processed += 1,
             Outcome::Quarantined { .. } => self.quarantined += 1,
+            Outcome::Spam { .. } => self.spam += 1,
             Outcome::OwnCopy { .. } => self.own_copies += 1,
         }
     }
@@ -445,8 +448,18 @@ fn process_one(tx: &Tx<'_>, ctx: &Context<'_>, mail: &RawMail) -> Result<Outcome
 /// are not stored as messages: one read again is recognised again and goes to Sent.)
 fn destination(tx: &Tx<'_>, mail: &RawMail, outcome: &Outcome) -> Result<Settle, StoreError> {
     Ok(match outcome {
-        Outcome::Duplicate if tx.is_quarantined(&pipeline::content_hash(&mail.bytes))? => Settle::Quarantined,
-        Outcome::Duplicate | Outcome::Processed(_) => Settle::Processed,
+        Outcome::Duplicate => {
+            let hash = pipeline::content_hash(&mail.bytes);
+            if tx.is_quarantined(&hash)? {
+                Settle::Quarantined
+            } else if tx.is_spam(&hash)? {
+                Settle::Spam
+            } else {
+                Settle::Processed
+            }
+        }
+        Outcome::Processed(_) => Settle::Processed,
+        Outcome::Spam { .. } => Settle::Spam,
         Outcome::Quarantined { .. } => Settle::Quarantined,
         Outcome::OwnCopy { .. } => Settle::Sent,
     })
@@ -483,8 +496,13 @@ fn log_outcome(fetched: &Fetched, outcome: &Outcome) {
             automated = r.automated.as_deref().unwrap_or("no"),
             action = %r.action,
             reply = %r.reply,
+            withheld = r.withheld.as_deref().unwrap_or("no"),
+            verdict = %r.verdict,
             "processed"
         ),
+        Outcome::Spam { from, verdict, .. } => {
+            tracing::info!(%origin, %from, %verdict, "spam: held in the spam folder, no ticket, no automatic mail")
+        }
         Outcome::Quarantined { reason } => tracing::warn!(%origin, %reason, "quarantined"),
         Outcome::OwnCopy { ticket } => {
             tracing::info!(%origin, ticket, "copy of our own mail: send confirmed")
@@ -511,6 +529,7 @@ pub async fn run(
 ) -> Result<(), Failure> {
     let mut current = settings.clone();
     let mut loaded = load(&current)?;
+    warn_if_unauthenticated(&current, once);
     let _lock = lock::acquire(&settings.database)?;
     let store = Store::open(&settings.database).map_err(|e| match e {
         StoreError::Newer { .. } => Failure::Data(format!("{}: {e}", settings.database.display())),
@@ -588,6 +607,23 @@ pub async fn run(
     }
 }
 
+/// Says once at start-up that automatic mail goes to any sender, when no authentication
+/// result can be believed (no trusted authserv-id; see `[trust]` in deskmail.example.toml).
+/// The daemon warns; a cron pass (`--once`, quiet unless something is wrong) says it only
+/// with `-v`, or every good pass would mail the operator.
+fn warn_if_unauthenticated(settings: &Settings, once: bool) {
+    if !settings.trust.authserv_ids.is_empty() {
+        return;
+    }
+    let message =
+        "no trusted authserv-id ([trust] authserv_ids): automatic mail goes to every sender, forged or not";
+    if once {
+        tracing::info!("{message}");
+    } else {
+        tracing::warn!("{message}");
+    }
+}
+
 /// Starts the metrics endpoint when configured; a port in use is a start-up error.
 async fn start_metrics(settings: &Settings) -> Result<(), Failure> {
     let Some(addr) = settings.metrics_listen else { return Ok(()) };
@@ -611,8 +647,8 @@ fn mailbox_name(settings: &Settings) -> String {
 
 fn status_line(s: &PassSummary) -> String {
     format!(
-        "last pass: {} processed, {} duplicates, {} quarantined, {} sent, {} send failures",
-        s.processed, s.duplicates, s.quarantined, s.sent, s.send_failures
+        "last pass: {} processed, {} duplicates, {} quarantined, {} spam, {} sent, {} send failures",
+        s.processed, s.duplicates, s.quarantined, s.spam, s.sent, s.send_failures
     )
 }
 

@@ -4,6 +4,7 @@
 
 use crate::rules::{Action, Classification};
 use crate::screen::Verdict;
+use crate::verdict::Withheld;
 
 /// The kind of an automatic mail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -39,8 +40,16 @@ impl MailKind {
 /// What to send, or why nothing is sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Plan {
-    Send { kind: MailKind, template: String },
-    Nothing { why: String },
+    Send {
+        kind: MailKind,
+        template: String,
+    },
+    Nothing {
+        why: String,
+    },
+    /// A mail would go out but the receiving servers' verdict withholds it (spam, a failed
+    /// authentication): the mail has its ticket and a person answers.
+    Withheld(Withheld),
 }
 
 /// What the decision needs to know.
@@ -52,6 +61,8 @@ pub struct Facts<'a> {
     /// Automatic mails to this customer in the last 24 hours.
     pub sent_today: u32,
     pub max_per_day: u32,
+    /// Set when the verdict stage withholds automatic mail from this sender.
+    pub withheld: Option<&'a Withheld>,
 }
 
 /// Decides the automatic mail for one incoming mail.
@@ -69,6 +80,9 @@ pub fn plan(facts: Facts<'_>) -> Plan {
     let c = facts.classification;
     if c.action == Action::Ignore {
         return nothing(format!("rule {} says ignore", c.rule.as_deref().unwrap_or("-")));
+    }
+    if let Some(withheld) = facts.withheld {
+        return Plan::Withheld(withheld.clone());
     }
     if facts.sent_today >= facts.max_per_day {
         return nothing(format!("rate limit: {} automatic mails in 24 hours", facts.sent_today));
@@ -109,7 +123,14 @@ mod tests {
     }
 
     fn facts<'a>(v: &'a Verdict, c: &'a Classification) -> Facts<'a> {
-        Facts { verdict: v, classification: c, new_ticket: true, sent_today: 0, max_per_day: 3 }
+        Facts {
+            verdict: v,
+            classification: c,
+            new_ticket: true,
+            sent_today: 0,
+            max_per_day: 3,
+            withheld: None,
+        }
     }
 
     #[test]
@@ -135,6 +156,17 @@ mod tests {
     fn follow_ups_get_nothing() {
         let (v, c) = (human(), classification(Action::Answer, Some("refund")));
         let f = Facts { new_ticket: false, ..facts(&v, &c) };
+        assert!(matches!(plan(f), Plan::Nothing { .. }));
+    }
+
+    #[test]
+    fn a_withholding_verdict_stops_the_mail_but_machine_mail_and_follow_ups_keep_their_reason() {
+        use crate::verdict::WithheldReason;
+        let withheld = Withheld { reason: WithheldReason::Authentication, why: "dmarc=fail".into() };
+        let (v, c) = (human(), classification(Action::Answer, Some("refund")));
+        let f = Facts { withheld: Some(&withheld), ..facts(&v, &c) };
+        assert_eq!(plan(f), Plan::Withheld(withheld.clone()));
+        let f = Facts { withheld: Some(&withheld), new_ticket: false, ..facts(&v, &c) };
         assert!(matches!(plan(f), Plan::Nothing { .. }));
     }
 

@@ -26,3 +26,4 @@ pub mod systemd;
 pub mod thread;
 pub mod timefmt;
 pub mod tls;
+pub mod verdict;

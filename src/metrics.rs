@@ -20,11 +20,18 @@ use tokio::net::TcpListener;
 
 use crate::pipeline::Outcome;
 use crate::store::Store;
+use crate::verdict::WithheldReason;
 
 /// The category label of `mail_classified_total`.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct CategoryLabel {
     category: String,
+}
+
+/// The reason label of `automatic_mail_withheld_total`: `spam` or `authentication`.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabel {
+    reason: String,
 }
 
 /// Counters since the daemon started, registered under the `deskmail_` prefix.
@@ -35,6 +42,7 @@ pub struct Counters {
     quarantined: Counter,
     loops_suppressed: Counter,
     automatic_sent: Counter,
+    withheld: Family<ReasonLabel, Counter>,
     per_category: Family<CategoryLabel, Counter>,
 }
 
@@ -53,13 +61,23 @@ impl Default for Counters {
             "Automatic mail handed to the SMTP server",
             automatic_sent.clone(),
         );
+        let withheld = Family::<ReasonLabel, Counter>::default();
+        registry.register(
+            "automatic_mail_withheld",
+            "Mail that got no automatic mail by the receiving servers' verdict, per reason",
+            withheld.clone(),
+        );
+        // Both series from the start, so that a rate over them never begins with a gap.
+        for reason in [WithheldReason::Spam, WithheldReason::Authentication] {
+            let _ = withheld.get_or_create(&ReasonLabel { reason: reason.as_str().into() });
+        }
         registry.register(
             "loops_suppressed",
             "Machine mail that got no automatic answer",
             loops_suppressed.clone(),
         );
         registry.register("quarantined", "Mail quarantined", quarantined.clone());
-        Counters { registry, received, quarantined, loops_suppressed, automatic_sent, per_category }
+        Counters { registry, received, quarantined, loops_suppressed, automatic_sent, withheld, per_category }
     }
 }
 
@@ -78,9 +96,17 @@ impl Counters {
                 if report.automated.is_some() {
                     self.loops_suppressed.inc();
                 }
+                if let Some(reason) = &report.withheld {
+                    self.withheld.get_or_create(&ReasonLabel { reason: reason.clone() }).inc();
+                }
                 if let Some(category) = &report.category {
                     self.per_category.get_or_create(&CategoryLabel { category: category.clone() }).inc();
                 }
+            }
+            Outcome::Spam { .. } => {
+                self.withheld
+                    .get_or_create(&ReasonLabel { reason: WithheldReason::Spam.as_str().into() })
+                    .inc();
             }
             Outcome::Duplicate | Outcome::OwnCopy { .. } => {}
         }
@@ -216,6 +242,8 @@ mod tests {
             "deskmail_mail_received_total 3",
             "deskmail_mail_classified_total{category=\"refund\"} 2",
             "deskmail_automatic_mail_sent_total 0",
+            "deskmail_automatic_mail_withheld_total{reason=\"spam\"} 0",
+            "deskmail_automatic_mail_withheld_total{reason=\"authentication\"} 0",
             "deskmail_loops_suppressed_total 0",
             "deskmail_quarantined_total 0",
             "deskmail_outbox_depth 1",
@@ -226,5 +254,38 @@ mod tests {
         }
         assert!(text.ends_with("# EOF\n"), "one exposition, ended once:\n{text}");
         assert_eq!(text.matches("# EOF").count(), 1);
+    }
+
+    #[test]
+    fn withheld_automatic_mail_is_counted_by_reason() {
+        let counters = Counters::default();
+        counters.observe(&Outcome::Spam {
+            from: "a@b.test".into(),
+            subject: "x".into(),
+            verdict: "spam".into(),
+        });
+        let report = crate::pipeline::Report {
+            ticket: Some(1),
+            new_ticket: true,
+            from: "a@b.test".into(),
+            subject: "x".into(),
+            category: None,
+            rule: None,
+            language: "en".into(),
+            automated: None,
+            action: "acknowledge".into(),
+            reply: "none (withheld, authentication: dmarc=fail)".into(),
+            withheld: Some("authentication".into()),
+            verdict: "authentication fail (dmarc=fail)".into(),
+        };
+        counters.observe(&Outcome::Processed(report.clone()));
+        counters.observe(&Outcome::Processed(report));
+        let text = render(&counters, &Gauges::default());
+        assert!(text.contains("deskmail_automatic_mail_withheld_total{reason=\"spam\"} 1"), "{text}");
+        assert!(
+            text.contains("deskmail_automatic_mail_withheld_total{reason=\"authentication\"} 2"),
+            "{text}"
+        );
+        assert!(text.contains("deskmail_mail_received_total 3"), "{text}");
     }
 }

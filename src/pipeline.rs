@@ -1,4 +1,4 @@
-//! The pipeline for one mail: parse -> screen -> classify -> thread -> decide -> store, in
+//! The pipeline for one mail: parse -> screen -> verdict -> classify -> thread -> decide -> store, in
 //! one SQLite transaction (its own, or a batch's, through the mail's savepoint). Sources and
 //! transports are not touched here: the daemon settles the source after the commit and sends
 //! from the outbox later.
@@ -15,6 +15,7 @@ use crate::rules::{Classification, RuleSet};
 use crate::screen::{self, Verdict};
 use crate::store::{MessageRow, NewTicket, OutboxRow, Store, StoreError, Tx};
 use crate::thread::{self, Threading};
+use crate::verdict::{self, Judgement};
 
 /// One mail as taken from a source.
 #[derive(Debug, Clone)]
@@ -53,6 +54,13 @@ pub enum Outcome {
     OwnCopy {
         ticket: i64,
     },
+    /// Spam by a trusted filter's verdict: kept with no ticket (and moved to the spam folder)
+    /// until `deskmail spam --release` takes it in.
+    Spam {
+        from: String,
+        subject: String,
+        verdict: String,
+    },
 }
 
 /// What processing did, for logs and the demo.
@@ -69,6 +77,11 @@ pub struct Report {
     pub action: String,
     /// The automatic mail queued, as `kind:template`, or why none.
     pub reply: String,
+    /// Why the receiving servers' verdict withheld the automatic mail (`spam`,
+    /// `authentication`), when it did.
+    pub withheld: Option<String>,
+    /// The verdicts believed, on one line.
+    pub verdict: String,
 }
 
 /// The content key of a mail: SHA-256 of its raw bytes without the trace fields that mail
@@ -136,7 +149,7 @@ pub fn process_in(tx: &Tx<'_>, ctx: &Context<'_>, mail: &RawMail) -> Result<Outc
     if tx.is_known(&hash)? {
         return Ok(Outcome::Duplicate);
     }
-    take_in(tx, ctx, mail, &hash)
+    take_in(tx, ctx, mail, &hash, Spam::AsJudged)
 }
 
 /// Processes a quarantined mail again (after a fix), in one transaction with the release of
@@ -158,13 +171,42 @@ pub fn reprocess(store: &mut Store, ctx: &Context<'_>, id: i64) -> Result<Option
     let hash = content_hash(&mail.bytes);
     let tx = store.begin()?;
     tx.delete_quarantined(id)?;
-    let outcome = take_in(&tx, ctx, &mail, &hash)?;
+    let outcome = take_in(&tx, ctx, &mail, &hash, Spam::AsJudged)?;
     tx.commit()?;
     Ok(Some(outcome))
 }
 
+/// Takes in a mail held as spam as a customer's mail after all (`deskmail spam --release`),
+/// in one transaction with the release of its spam row: it gets its ticket, and automatic
+/// mail as the authentication policy allows.
+pub fn release_spam(store: &mut Store, ctx: &Context<'_>, id: i64) -> Result<Option<Outcome>, StoreError> {
+    let Some(kept) = store.spam_raw(id)? else { return Ok(None) };
+    let received_at = Timestamp::from_second(kept.received_at).unwrap_or(ctx.now);
+    let mail = RawMail { bytes: kept.raw, origin: kept.origin, received_at, oversize: None };
+    let hash = content_hash(&mail.bytes);
+    let tx = store.begin()?;
+    tx.delete_spam(id)?;
+    let outcome = take_in(&tx, ctx, &mail, &hash, Spam::Released)?;
+    tx.commit()?;
+    Ok(Some(outcome))
+}
+
+/// Whether a spam verdict holds for the mail in hand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Spam {
+    AsJudged,
+    /// Released by a person: the filter was wrong.
+    Released,
+}
+
 /// Records a mail not seen before: processed, or quarantined with the reason it cannot be.
-fn take_in(tx: &Tx<'_>, ctx: &Context<'_>, mail: &RawMail, hash: &str) -> Result<Outcome, StoreError> {
+fn take_in(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    mail: &RawMail,
+    hash: &str,
+    spam: Spam,
+) -> Result<Outcome, StoreError> {
     let limit = ctx.settings.max_message_bytes;
     let size = mail.oversize.unwrap_or(mail.bytes.len() as u64);
     if size > limit {
@@ -172,7 +214,7 @@ fn take_in(tx: &Tx<'_>, ctx: &Context<'_>, mail: &RawMail, hash: &str) -> Result
         return quarantine(tx, mail, hash, &reason);
     }
     match parse::parse(&mail.bytes) {
-        Ok(inbound) => record(tx, ctx, mail, hash, &inbound),
+        Ok(inbound) => record(tx, ctx, mail, hash, &inbound, spam),
         Err(e) => quarantine(tx, mail, hash, &format!("cannot parse: {e}")),
     }
 }
@@ -198,6 +240,7 @@ fn record(
     mail: &RawMail,
     hash: &str,
     inbound: &Inbound,
+    spam: Spam,
 ) -> Result<Outcome, StoreError> {
     let verdict = screen::screen(inbound, &ctx.settings.own_addresses);
     // A bounce may come without a sender (`From: <>`, or none); a person's mail without one
@@ -210,6 +253,14 @@ fn record(
         && let Some(ticket) = tx.confirm_sent_copy(id, ctx.now.as_second())?
     {
         return Ok(Outcome::OwnCopy { ticket });
+    }
+    let mut judgement = verdict::judge(inbound, &ctx.settings.trust);
+    let released = match spam {
+        Spam::Released => judgement.spam.take().map(|why| format!("; {why}, released as not spam")),
+        Spam::AsJudged => None,
+    };
+    if judgement.spam.is_some() {
+        return hold_as_spam(tx, mail, hash, inbound, &verdict, &judgement);
     }
     let classification = ctx.rules.classify(inbound, &verdict);
     let threading = thread::resolve(inbound, tx)?;
@@ -224,8 +275,7 @@ fn record(
     // What happened, not what threading thought: a bounce filed on the ticket of the mail
     // it returns opened nothing.
     let new_ticket = bounced_ticket.is_none() && matches!(threading, Threading::New) && ticket.is_some();
-    let row = message_row(mail, hash, inbound, &verdict, &classification, ticket);
-    let message_row_id = tx.insert_message(&row, "processed")?;
+    let withheld = judgement.withheld();
     let suppressed = tx.suppressed_until(&inbound.from_address, ctx.now.as_second())?;
     let plan = match (ticket, suppressed) {
         (Some(_), Some((until, reason))) if !verdict.is_automated() => Plan::Nothing {
@@ -237,9 +287,21 @@ fn record(
             new_ticket,
             sent_today: tx.automatic_mails_since(&inbound.from_address, ctx.now.as_second() - 86_400)?,
             max_per_day: ctx.settings.max_auto_per_day,
+            withheld: withheld.as_ref(),
         }),
         (None, _) => Plan::Nothing { why: format!("machine mail ({})", verdict.reason) },
     };
+    let withheld_reason = match &plan {
+        Plan::Withheld(w) => Some(w.reason.as_str()),
+        _ => None,
+    };
+    let summary = judgement.summary() + released.as_deref().unwrap_or_default();
+    let row = MessageRow {
+        withheld: withheld_reason,
+        verdict: Some(&summary),
+        ..message_row(mail, hash, inbound, &verdict, Some(&classification), ticket)
+    };
+    let message_row_id = tx.insert_message(&row, "processed")?;
     let reply = match (&plan, ticket) {
         (Plan::Send { kind, template }, Some(ticket)) => {
             match queue_reply(
@@ -262,6 +324,7 @@ fn record(
             }
         }
         (Plan::Nothing { why }, _) => format!("none ({why})"),
+        (Plan::Withheld(w), _) => format!("none (withheld, {}: {})", w.reason.as_str(), w.why),
         (_, None) => "none".into(),
     };
     if new_ticket
@@ -293,7 +356,32 @@ fn record(
         automated: verdict.automated.map(|k| k.as_str().to_string()),
         action: classification.action.as_str().into(),
         reply,
+        withheld: withheld_reason.map(str::to_string),
+        verdict: summary,
     }))
+}
+
+/// Keeps spam with its verdict and no ticket: it reaches no staff queue and gets no mail.
+fn hold_as_spam(
+    tx: &Tx<'_>,
+    mail: &RawMail,
+    hash: &str,
+    inbound: &Inbound,
+    verdict: &screen::Verdict,
+    judgement: &Judgement,
+) -> Result<Outcome, StoreError> {
+    let summary = judgement.summary();
+    let row = MessageRow {
+        withheld: Some(verdict::WithheldReason::Spam.as_str()),
+        verdict: Some(&summary),
+        ..message_row(mail, hash, inbound, verdict, None, None)
+    };
+    tx.insert_message(&row, "spam")?;
+    Ok(Outcome::Spam {
+        from: inbound.from_address.clone(),
+        subject: inbound.subject.clone(),
+        verdict: summary,
+    })
 }
 
 /// A bounce of one of our mails: the failure is recorded on the outgoing mail and its
@@ -356,7 +444,7 @@ fn message_row<'a>(
     hash: &'a str,
     inbound: &'a Inbound,
     verdict: &'a Verdict,
-    classification: &'a Classification,
+    classification: Option<&'a Classification>,
     ticket: Option<i64>,
 ) -> MessageRow<'a> {
     MessageRow {
@@ -374,14 +462,16 @@ fn message_row<'a>(
         new_text: Some(&inbound.new_text),
         quoted_text: Some(&inbound.quoted_text),
         automated: verdict.automated.map(|k| k.as_str()),
-        category: classification.category.as_deref(),
-        rule: classification.rule.as_deref(),
-        action: Some(classification.action.as_str()),
+        category: classification.and_then(|c| c.category.as_deref()),
+        rule: classification.and_then(|c| c.rule.as_deref()),
+        action: classification.map(|c| c.action.as_str()),
         ticket_id: ticket,
         // Processed: the column keeps, for the person who takes the ticket, why no automatic
         // mail went out (a quarantined mail's row keeps its reason there).
         error: verdict.no_automatic_mail.as_deref(),
         size: None,
+        withheld: None,
+        verdict: None,
     }
 }
 

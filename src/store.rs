@@ -49,6 +49,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_bounces.sql"),
     include_str!("../migrations/0004_sla.sql"),
     include_str!("../migrations/0005_size.sql"),
+    include_str!("../migrations/0006_verdict.sql"),
 ];
 
 /// The deskmail database.
@@ -93,6 +94,10 @@ pub struct MessageRow<'a> {
     pub error: Option<&'a str>,
     /// The mail's size at its source when `raw` holds less (its header only).
     pub size: Option<i64>,
+    /// Why automatic mail was withheld (`spam`, `authentication`), if it was.
+    pub withheld: Option<&'a str>,
+    /// The verdicts believed, on one line.
+    pub verdict: Option<&'a str>,
 }
 
 /// An outgoing mail to queue.
@@ -153,6 +158,18 @@ pub struct QuarantinedMail {
     /// Bytes kept in the database: the whole mail, or only its header when it was over the
     /// size limit (the whole mail is then in the quarantine folder at the source).
     pub kept: i64,
+}
+
+/// A mail held as spam, for `deskmail spam`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SpamMail {
+    pub id: i64,
+    pub origin: String,
+    pub received_at: i64,
+    pub from_address: Option<String>,
+    pub subject: Option<String>,
+    /// The verdict that made it spam.
+    pub verdict: Option<String>,
 }
 
 /// What is kept of a quarantined mail, to process it again.
@@ -227,6 +244,10 @@ pub struct MessageSummary {
     pub new_text: Option<String>,
     /// Why a person's mail got no automatic mail (an invalid sender, `X-Auto-Response-Suppress`).
     pub note: Option<String>,
+    /// Why automatic mail was withheld (`spam`, `authentication`), if it was.
+    pub withheld: Option<String>,
+    /// The verdicts believed, on one line.
+    pub verdict: Option<String>,
 }
 
 /// An outgoing mail of a ticket, for `deskmail show`.
@@ -546,6 +567,62 @@ impl Store {
             .map_err(StoreError::wrap("read a stored message"))
     }
 
+    /// Mail held as spam, oldest first.
+    pub fn spam(&self) -> Result<Vec<SpamMail>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, origin, received_at, from_address, subject, verdict
+                 FROM messages WHERE state = 'spam' ORDER BY id",
+            )
+            .map_err(StoreError::wrap("list spam"))?;
+        stmt.query_map([], |r| {
+            Ok(SpamMail {
+                id: r.get(0)?,
+                origin: r.get(1)?,
+                received_at: r.get(2)?,
+                from_address: r.get(3)?,
+                subject: r.get(4)?,
+                verdict: r.get(5)?,
+            })
+        })
+        .and_then(|rows| rows.collect())
+        .map_err(StoreError::wrap("list spam"))
+    }
+
+    /// The raw mail of a message held as spam.
+    pub fn spam_raw(&self, id: i64) -> Result<Option<QuarantinedRaw>> {
+        self.conn
+            .query_row(
+                "SELECT raw, origin, received_at, size FROM messages WHERE id = ?1 AND state = 'spam'",
+                [id],
+                |r| {
+                    Ok(QuarantinedRaw {
+                        raw: r.get(0)?,
+                        origin: r.get(1)?,
+                        received_at: r.get(2)?,
+                        size: r.get(3)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(StoreError::wrap("read a stored message"))
+    }
+
+    /// How many mails had automatic mail withheld, per reason (`spam`, `authentication`).
+    pub fn withheld_counts(&self) -> Result<Vec<(String, i64)>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT withheld, COUNT(*) FROM messages WHERE withheld IS NOT NULL
+                 GROUP BY withheld ORDER BY withheld",
+            )
+            .map_err(StoreError::wrap("count withheld automatic mail"))?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(StoreError::wrap("count withheld automatic mail"))
+    }
+
     /// Number of outgoing mails per state.
     pub fn outbox_counts(&self) -> Result<Vec<(String, i64)>> {
         let mut stmt = self
@@ -582,7 +659,7 @@ impl Store {
             .conn
             .prepare(
                 "SELECT id, received_at, from_address, subject, category, rule, automated, language,
-                        charset, new_text, error
+                        charset, new_text, error, withheld, verdict
                  FROM messages WHERE ticket_id = ?1 ORDER BY id",
             )
             .map_err(StoreError::wrap("read a ticket's messages"))?;
@@ -599,6 +676,8 @@ impl Store {
                 charset: r.get(8)?,
                 new_text: r.get(9)?,
                 note: r.get(10)?,
+                withheld: r.get(11)?,
+                verdict: r.get(12)?,
             })
         })
         .and_then(|rows| rows.collect())
@@ -976,9 +1055,9 @@ impl<'c> Tx<'c> {
             .execute(
                 "INSERT INTO messages (hash, raw, origin, received_at, message_id, from_address,
                     from_name, subject, language, charset, lossy, new_text, quoted_text, automated,
-                    category, rule, action, ticket_id, state, error, size)
+                    category, rule, action, ticket_id, state, error, size, withheld, verdict)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                         ?17, ?18, ?19, ?20, ?21)",
+                         ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
                 params![
                     m.hash,
                     m.raw,
@@ -1000,7 +1079,9 @@ impl<'c> Tx<'c> {
                     m.ticket_id,
                     state,
                     m.error,
-                    m.size
+                    m.size,
+                    m.withheld,
+                    m.verdict
                 ],
             )
             .map_err(StoreError::wrap("record a message"))?;
@@ -1013,6 +1094,23 @@ impl<'c> Tx<'c> {
             .execute("DELETE FROM messages WHERE id = ?1 AND state = 'quarantined'", [id])
             .map(|_| ())
             .map_err(StoreError::wrap("release a quarantined message"))
+    }
+
+    /// Deletes a message held as spam (in the transaction that takes it in as not spam).
+    pub fn delete_spam(&self, id: i64) -> Result<()> {
+        self.tx
+            .execute("DELETE FROM messages WHERE id = ?1 AND state = 'spam'", [id])
+            .map(|_| ())
+            .map_err(StoreError::wrap("release a message held as spam"))
+    }
+
+    /// Whether the mail with this content key is held as spam.
+    pub fn is_spam(&self, hash: &str) -> Result<bool> {
+        self.tx
+            .query_row("SELECT 1 FROM messages WHERE hash = ?1 AND state = 'spam'", [hash], |_| Ok(()))
+            .optional()
+            .map(|r| r.is_some())
+            .map_err(StoreError::wrap("look up a message held as spam"))
     }
 
     /// Confirms one of our outgoing mails by the copy of it that came back to the support

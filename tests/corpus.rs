@@ -68,6 +68,7 @@ fn would_answer(raw: &[u8], s: &Settings, loaded: &daemon::Loaded) -> Option<boo
         new_ticket: true,
         sent_today: 0,
         max_per_day: s.max_auto_per_day,
+        withheld: None,
     });
     Some(matches!(plan, Plan::Send { .. }))
 }
@@ -174,7 +175,7 @@ fn every_corpus_mail_is_processed_or_quarantined_without_panic() {
     let s = settings();
     let loaded = daemon::load(&s).unwrap();
     let mut store = Store::open_in_memory().unwrap();
-    let (mut processed, mut quarantined, mut duplicates, mut total) = (0, 0, 0, 0);
+    let (mut processed, mut quarantined, mut spam, mut duplicates, mut total) = (0, 0, 0, 0, 0);
     for folder in ["malformed", "automated", "not-automated", "support"] {
         for path in files(&corpus.join(folder)) {
             total += 1;
@@ -199,12 +200,13 @@ fn every_corpus_mail_is_processed_or_quarantined_without_panic() {
                     quarantined += 1;
                 }
                 Outcome::Duplicate | Outcome::OwnCopy { .. } => duplicates += 1,
+                Outcome::Spam { .. } => spam += 1,
             }
         }
     }
     println!(
-        "corpus through the pipeline: {processed} processed, {quarantined} quarantined, {duplicates} duplicates"
+        "corpus through the pipeline: {processed} processed, {quarantined} quarantined, {spam} spam, {duplicates} duplicates"
     );
-    assert_eq!(processed + quarantined + duplicates, total);
+    assert_eq!(processed + quarantined + spam + duplicates, total);
     assert!(processed > total / 2);
 }

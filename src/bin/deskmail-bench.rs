@@ -32,7 +32,8 @@ const USAGE: &str = "usage:
   deskmail-bench profile DIR... [--reps N]   (deskmail's work only, to run under `perf record`)
   deskmail-bench profile-mail-parser DIR... [--reps N]   (mail-parser alone, the same way)
   deskmail-bench profile-configured DIR... [--reps N]   (mail-parser as deskmail configures it)
-  deskmail-bench profile-parse DIR... [--reps N]   (deskmail's parse stage alone)";
+  deskmail-bench profile-parse DIR... [--reps N]   (deskmail's parse stage alone)
+  deskmail-bench profile-verdict DIR... [--reps N]   (parse and the verdict stage: less profile-parse, its cost)";
 
 /// The support address the screen stage treats as ours (as in `fixtures/demo.toml`).
 const OWN_ADDRESS: &str = "support@example.test";
@@ -73,7 +74,9 @@ fn run(args: &[String]) -> Result<(), String> {
         }
         Some("generate") => generate(&opts),
         Some("hostile") => hostile(&opts),
-        Some("profile" | "profile-mail-parser" | "profile-configured" | "profile-parse") => profile(&opts),
+        Some(
+            "profile" | "profile-mail-parser" | "profile-configured" | "profile-parse" | "profile-verdict",
+        ) => profile(&opts),
         Some("rules") => {
             machine(args);
             rules(&opts)
@@ -205,6 +208,15 @@ fn own() -> Vec<String> {
     vec![OWN_ADDRESS.to_string()]
 }
 
+/// The verdict stage as a configured daemon runs it: a trusted authserv-id, so that a mail
+/// with Authentication-Results has them read.
+fn trust() -> deskmail::verdict::TrustSettings {
+    deskmail::verdict::TrustSettings {
+        authserv_ids: vec!["mx.example.com".into()],
+        ..deskmail::verdict::TrustSettings::default()
+    }
+}
+
 fn corpus(opts: &Options) -> Result<(), String> {
     let dirs: Vec<PathBuf> = opts.positional[1..].iter().map(PathBuf::from).collect();
     if dirs.is_empty() {
@@ -220,6 +232,7 @@ fn corpus(opts: &Options) -> Result<(), String> {
     let bytes: usize = mails.iter().map(Vec::len).sum();
     let reps = reps_for(opts, mails.len());
     let own = own();
+    let trust = trust();
     println!(
         "corpus:  {} mails, {:.1} MB ({:.1} KB/mail on average), read into memory in {:.0} ms",
         mails.len(),
@@ -272,6 +285,7 @@ fn corpus(opts: &Options) -> Result<(), String> {
             for raw in chunk {
                 if let Ok(inbound) = parse::parse(black_box(raw)) {
                     let verdict = screen::screen(&inbound, &own);
+                    black_box(deskmail::verdict::judge(&inbound, &trust));
                     black_box(rules.classify(&inbound, &verdict));
                 }
             }
@@ -345,6 +359,7 @@ fn each(opts: &Options) -> Result<(), String> {
     let paths = mail_paths(&dirs)?;
     let reps = opts.reps.unwrap_or(AUTO_MIN_MAILS);
     let own = own();
+    let trust = trust();
     println!("| mail | (a) mail-parser alone, µs | (b) deskmail, µs | (b) ÷ (a) |");
     println!("| --- | ---: | ---: | ---: |");
     let mut ratios = Vec::new();
@@ -359,6 +374,7 @@ fn each(opts: &Options) -> Result<(), String> {
             full = full.min(time_reps(reps / 5, || {
                 if let Ok(inbound) = parse::parse(black_box(&raw)) {
                     let verdict = screen::screen(&inbound, &own);
+                    black_box(deskmail::verdict::judge(&inbound, &trust));
                     black_box(rules.classify(&inbound, &verdict));
                 }
             }));
@@ -388,6 +404,7 @@ fn profile(opts: &Options) -> Result<(), String> {
     let mails = load_mails(&dirs)?;
     let reps = reps_for(opts, mails.len());
     let own = own();
+    let trust = trust();
     let mode = opts.positional.first().map_or("profile", String::as_str);
     let elapsed = time_reps(reps, || {
         for raw in &mails {
@@ -397,8 +414,14 @@ fn profile(opts: &Options) -> Result<(), String> {
                 black_box(parse::message_parser().parse(black_box(raw.as_slice())));
             } else if mode == "profile-parse" {
                 let _ = black_box(parse::parse(black_box(raw)));
+            } else if mode == "profile-verdict" {
+                // parse + the verdict stage alone: less profile-parse, what the verdict costs.
+                if let Ok(inbound) = parse::parse(black_box(raw)) {
+                    black_box(deskmail::verdict::judge(&inbound, &trust));
+                }
             } else if let Ok(inbound) = parse::parse(black_box(raw)) {
                 let verdict = screen::screen(&inbound, &own);
+                black_box(deskmail::verdict::judge(&inbound, &trust));
                 black_box(rules.classify(&inbound, &verdict));
             }
         }

@@ -12,6 +12,7 @@ use crate::decide::{self, Facts, Plan};
 use crate::parse::{self, Inbound};
 use crate::rules::{Classification, Trial};
 use crate::screen::{self, Verdict};
+use crate::verdict::{self, Authentication, Judgement};
 
 /// One line of `classify --json`.
 #[derive(Debug, Serialize)]
@@ -30,6 +31,23 @@ pub struct ClassifyRecord {
     pub lossy: bool,
     /// Set when the mail would be quarantined.
     pub error: Option<String>,
+    /// What the receiving servers said, as far as it is believed, and what it does.
+    pub verdict: Option<VerdictRecord>,
+}
+
+/// The verdict part of `classify --json`.
+#[derive(Debug, Serialize)]
+pub struct VerdictRecord {
+    /// Why it is spam (it would go to the spam folder, with no ticket); null: not spam.
+    pub spam: Option<String>,
+    /// `{"result": "pass" | "fail" | "unchecked", "why": …}`.
+    pub authentication: Authentication,
+    /// The policy in force (`aligned`, `dmarc`, `off`).
+    pub policy: &'static str,
+    /// `spam` or `authentication` when the verdict withholds automatic mail.
+    pub withheld: Option<&'static str>,
+    /// Verdict fields not believed, each with the reason.
+    pub ignored: Vec<String>,
 }
 
 pub fn classify(settings: &Settings, files: &[PathBuf], json: bool, explain: bool) -> Result<i32, Failure> {
@@ -40,11 +58,14 @@ pub fn classify(settings: &Settings, files: &[PathBuf], json: bool, explain: boo
             Ok(raw) => match parse::parse(&raw) {
                 Ok(inbound) => {
                     let verdict = screen::screen(&inbound, &settings.own_addresses);
+                    let judgement = verdict::judge(&inbound, &settings.trust);
                     let (classification, trials) = loaded.rules.classify_explained(&inbound, &verdict);
+                    let record = record(file, &inbound, &verdict, &judgement, &classification, settings);
                     if explain {
                         print_explanation(file, &inbound, &verdict, &classification, &trials)?;
+                        print_verdict(&judgement, settings, &record)?;
                     }
-                    record(file, &inbound, &verdict, &classification, settings)
+                    record
                 }
                 Err(e) => error_record(file, format!("cannot parse: {e}")),
             },
@@ -66,19 +87,28 @@ fn record(
     file: &Path,
     mail: &Inbound,
     verdict: &Verdict,
+    judgement: &Judgement,
     c: &Classification,
     settings: &Settings,
 ) -> ClassifyRecord {
+    let withheld = judgement.withheld();
     let plan = decide::plan(Facts {
         verdict,
         classification: c,
         new_ticket: true,
         sent_today: 0,
         max_per_day: settings.max_auto_per_day,
+        withheld: withheld.as_ref(),
     });
     let template = match &plan {
         Plan::Send { template, .. } => Some(template.clone()),
-        Plan::Nothing { .. } => None,
+        Plan::Nothing { .. } | Plan::Withheld(_) => None,
+    };
+    // Spam never reaches decide in the pipeline; machine mail keeps its own reason.
+    let withheld = match &plan {
+        Plan::Withheld(w) => Some(w.reason.as_str()),
+        _ if judgement.spam.is_some() => Some("spam"),
+        _ => None,
     };
     ClassifyRecord {
         file: file.display().to_string(),
@@ -93,6 +123,13 @@ fn record(
         charset: Some(mail.charset.clone()),
         lossy: mail.lossy,
         error: None,
+        verdict: Some(VerdictRecord {
+            spam: judgement.spam.clone(),
+            authentication: judgement.authentication.clone(),
+            policy: settings.trust.effective_policy().as_str(),
+            withheld,
+            ignored: judgement.ignored.clone(),
+        }),
     }
 }
 
@@ -110,6 +147,7 @@ fn error_record(file: &Path, error: String) -> ClassifyRecord {
         charset: None,
         lossy: false,
         error: Some(error),
+        verdict: None,
     }
 }
 
@@ -119,7 +157,7 @@ fn print_line(r: &ClassifyRecord) -> Result<(), Failure> {
         return Ok(());
     }
     outln!(
-        "{}: {} rule={} lang={} automated={} action={} reply={}",
+        "{}: {} rule={} lang={} automated={} action={} reply={} withheld={}",
         r.file,
         r.category.as_deref().unwrap_or("-"),
         r.rule.as_deref().unwrap_or("-"),
@@ -127,7 +165,35 @@ fn print_line(r: &ClassifyRecord) -> Result<(), Failure> {
         r.automated.as_deref().unwrap_or("no"),
         r.action.as_deref().unwrap_or("-"),
         r.template.as_deref().unwrap_or("none"),
+        r.verdict.as_ref().and_then(|v| v.withheld).unwrap_or("no"),
     );
+    Ok(())
+}
+
+/// The verdict part of `--explain`: what was believed, what was not, and what it does.
+fn print_verdict(j: &Judgement, settings: &Settings, r: &ClassifyRecord) -> Result<(), Failure> {
+    let trust = &settings.trust;
+    let ids = if trust.authserv_ids.is_empty() { "none".to_string() } else { trust.authserv_ids.join(", ") };
+    outln!("  verdict:   trusted authserv-ids: {ids}; policy {}", trust.effective_policy().as_str());
+    match &j.spam {
+        Some(why) => outln!("    spam:    yes, {why}: to the spam folder, no ticket"),
+        None => outln!("    spam:    no trusted filter says spam"),
+    }
+    match &j.authentication {
+        Authentication::Unchecked(why) => outln!("    authentication: not checked ({why})"),
+        Authentication::Pass(why) => outln!("    authentication: pass ({why})"),
+        Authentication::Fail(why) => outln!("    authentication: fail ({why})"),
+    }
+    for ignored in &j.ignored {
+        outln!("    ignored: {ignored}");
+    }
+    let outcome = match (r.verdict.as_ref().and_then(|v| v.withheld), &r.template) {
+        (Some(reason), _) => format!("no automatic mail (withheld: {reason})"),
+        (None, Some(template)) => format!("automatic mail `{template}` for a new ticket"),
+        (None, None) => "no automatic mail".to_string(),
+    };
+    outln!("  automatic mail: {outcome}");
+    outln!();
     Ok(())
 }
 
@@ -176,7 +242,6 @@ fn print_explanation(
             c.action.as_str()
         ),
     }
-    outln!();
     Ok(())
 }
 

@@ -133,6 +133,7 @@ fn outcome_line(fetched: &Fetched, outcome: &Outcome) -> Result<(), Failure> {
         }
         Outcome::Duplicate => outln!("{name:<28} {:>6}  duplicate (already processed)", "-"),
         Outcome::Quarantined { reason } => outln!("{name:<28} {:>6}  quarantined: {reason}", "-"),
+        Outcome::Spam { verdict, .. } => outln!("{name:<28} {:>6}  spam: {verdict}", "-"),
         Outcome::Processed(r) => {
             let ticket = r.ticket.map_or("-".to_string(), |t| format!("#{t}"));
             let category = match (&r.category, &r.automated) {

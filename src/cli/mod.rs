@@ -10,6 +10,7 @@ mod replay;
 mod rules_cmd;
 mod run;
 mod sla;
+mod spam;
 mod tickets;
 
 use std::path::{Path, PathBuf};
@@ -161,6 +162,18 @@ pub enum Command {
     Completions { shell: clap_complete::Shell },
     /// Write the man pages (deskmail.1 and one per command) into DIR.
     Man { dir: PathBuf },
+    /// List mail held as spam (by a trusted spam filter's verdict: no ticket, moved to the
+    /// spam folder), or release one as not spam, which takes it in as a customer's mail.
+    Spam {
+        /// Release this mail (its id from `deskmail spam`) as not spam: it gets a ticket, and
+        /// automatic mail as the authentication policy allows.
+        #[arg(long, value_name = "ID")]
+        release: Option<i64>,
+        #[arg(long, conflicts_with = "release")]
+        json: bool,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
     /// Show one ticket with its messages and outgoing mail.
     Show {
         /// Ticket number.
@@ -370,6 +383,10 @@ pub fn run(cli: Cli) -> i32 {
             config.load_for_reading().and_then(|s| tickets::quarantine(&s, json))
         }
         Command::Reprocess { id, all: _, config } => config.load().and_then(|s| tickets::reprocess(&s, id)),
+        Command::Spam { release: Some(id), config, .. } => config.load().and_then(|s| spam::release(&s, id)),
+        Command::Spam { release: None, json, config } => {
+            config.load_for_reading().and_then(|s| spam::list(&s, json))
+        }
         Command::Show { ticket, json, config } => {
             config.load_for_reading().and_then(|s| tickets::show(&s, ticket, json))
         }

@@ -123,6 +123,11 @@ struct Status {
     rules: Option<crate::reload::RuleSetInUse>,
     /// The last reload, when it was refused.
     refused_reload: Option<crate::reload::Verdict>,
+    /// Mails whose automatic mail the receiving servers' verdict withheld, per reason
+    /// (`spam`, `authentication`).
+    withheld: BTreeMap<String, i64>,
+    /// The authentication policy in force and whose results it believes.
+    authentication: String,
 }
 
 /// The ticket whose first-response deadline comes next.
@@ -158,6 +163,8 @@ pub fn status(settings: &Settings, json: bool) -> Result<i32, Failure> {
         next_deadline: waiting.first().map(|t| Deadline { ticket: t.id, due: t.first_response_due }),
         rules: crate::reload::in_use(&store)?,
         refused_reload: crate::reload::last(&store)?.filter(|v| !v.accepted),
+        withheld: store.withheld_counts()?.into_iter().collect(),
+        authentication: authentication_line(settings),
     };
     if json {
         outln!("{}", serde_json::to_string_pretty(&status).unwrap_or_default());
@@ -200,7 +207,19 @@ pub fn status(settings: &Settings, json: bool) -> Result<i32, Failure> {
             outln!("                {problem}");
         }
     }
+    let withheld = if status.withheld.is_empty() { "none".to_string() } else { counts(&status.withheld) };
+    outln!("auto withheld:  {withheld}");
+    outln!("authentication: {}", status.authentication);
     Ok(0)
+}
+
+/// The policy in force, and why it is off when no authserv-id is trusted.
+fn authentication_line(settings: &Settings) -> String {
+    let trust = &settings.trust;
+    if trust.authserv_ids.is_empty() {
+        return "off (no trusted authserv-id in [trust]): automatic mail to every sender".into();
+    }
+    format!("policy {}, results of {}", trust.effective_policy().as_str(), trust.authserv_ids.join(", "))
 }
 
 /// Queues a person's reply and sends it at once when the transport is reachable (otherwise

@@ -91,6 +91,11 @@ pub fn show(settings: &Settings, id: i64, json: bool) -> Result<i32, Failure> {
         if let Some(note) = &m.note {
             outln!("      no automatic mail: {note}");
         }
+        if let Some(verdict) = &m.verdict {
+            let withheld =
+                m.withheld.as_deref().map_or(String::new(), |w| format!("  [automatic mail withheld: {w}]"));
+            outln!("      verdict: {verdict}{withheld}");
+        }
         for line in m.new_text.as_deref().unwrap_or("").lines().take(8) {
             outln!("      | {line}");
         }

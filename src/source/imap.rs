@@ -1,7 +1,7 @@
 //! Source stage, IMAP: async-imap over tokio with implicit TLS, STARTTLS, or plain text on
 //! loopback only. Mail is fetched by UID with `BODY.PEEK[]` (never marking it read), oldest
 //! first, in batches; settling a batch MOVEs its mail (or COPY + `\Deleted` + UID EXPUNGE)
-//! to the processed, quarantine or Sent folder with one command per folder and a UID set
+//! to the processed, quarantine, Sent or spam folder with one command per folder and a UID set
 //! (`1:5,7,9:12`). Between passes the daemon waits in IDLE (re-issued well
 //! before the 29-minute limit) with a periodic full poll as the safety net. Every network
 //! operation has a timeout.
@@ -89,8 +89,12 @@ impl ImapSource {
         .await?;
         self.has_move = caps.has_str("MOVE");
         self.has_idle = caps.has_str("IDLE");
-        let folders =
-            [self.folders.processed.clone(), self.folders.quarantine.clone(), self.folders.sent.clone()];
+        let folders = [
+            self.folders.processed.clone(),
+            self.folders.quarantine.clone(),
+            self.folders.sent.clone(),
+            self.folders.spam.clone(),
+        ];
         for folder in folders {
             timed(timeout, "creating the folders", ensure_folder(&mut session, &folder)).await?;
         }
@@ -111,8 +115,13 @@ impl ImapSource {
         let names = timed(timeout, "listing the folders", list_folders(&mut session)).await?;
         let _ =
             timed(timeout, "logging out", async { session.logout().await.map_err(imap_err("LOGOUT")) }).await;
-        let folders =
-            [&self.folders.inbox, &self.folders.processed, &self.folders.quarantine, &self.folders.sent];
+        let folders = [
+            &self.folders.inbox,
+            &self.folders.processed,
+            &self.folders.quarantine,
+            &self.folders.sent,
+            &self.folders.spam,
+        ];
         Ok(folders.into_iter().map(|f| (f.clone(), names.contains(f))).collect())
     }
 
@@ -245,7 +254,7 @@ impl ImapSource {
     /// Settles a batch after its commit: one command per destination folder, each with the
     /// UID set of the mails that go there.
     pub async fn settle(&mut self, mails: &[(u32, Settle)]) -> Result<(), SourceError> {
-        for how in [Settle::Processed, Settle::Quarantined, Settle::Sent] {
+        for how in [Settle::Processed, Settle::Quarantined, Settle::Sent, Settle::Spam] {
             let uids: Vec<u32> = mails.iter().filter(|(_, h)| *h == how).map(|(uid, _)| *uid).collect();
             if !uids.is_empty() {
                 self.settle_set(&uid_set(&uids), how).await?;
@@ -261,6 +270,7 @@ impl ImapSource {
             Settle::Processed => self.folders.processed.clone(),
             Settle::Quarantined => self.folders.quarantine.clone(),
             Settle::Sent => self.folders.sent.clone(),
+            Settle::Spam => self.folders.spam.clone(),
         };
         let has_move = self.has_move;
         let flag = self.folders.flag_in_place && how == Settle::Processed;

@@ -1,5 +1,5 @@
 //! Source stage, Maildir: reads `new/` and `cur/` of a local Maildir; settling moves a file
-//! into the `.Processed` or `.Quarantine` Maildir++ folder with the Seen flag. Files are only
+//! into the `.Processed`, `.Quarantine` or `.Spam` Maildir++ folder with the Seen flag. Files are only
 //! renamed, never deleted.
 
 use std::path::{Path, PathBuf};
@@ -29,8 +29,12 @@ impl MaildirSource {
 
     /// Creates the Maildir and its folders when they are missing.
     pub fn open(&mut self) -> Result<(), SourceError> {
-        let dirs =
-            [self.root.clone(), self.folder(&self.folders.processed), self.folder(&self.folders.quarantine)];
+        let dirs = [
+            self.root.clone(),
+            self.folder(&self.folders.processed),
+            self.folder(&self.folders.quarantine),
+            self.folder(&self.folders.spam),
+        ];
         for dir in dirs {
             for sub in ["new", "cur", "tmp"] {
                 let path = dir.join(sub);
@@ -74,6 +78,7 @@ impl MaildirSource {
             Settle::Processed => self.folder(&self.folders.processed),
             Settle::Quarantined => self.folder(&self.folders.quarantine),
             Settle::Sent => self.folder(&self.folders.sent),
+            Settle::Spam => self.folder(&self.folders.spam),
         };
         for sub in ["new", "cur", "tmp"] {
             let dir = folder.join(sub);
@@ -134,6 +139,7 @@ mod tests {
             processed: "Processed".into(),
             quarantine: "Quarantine".into(),
             sent: "Sent".into(),
+            spam: "Spam".into(),
             flag_in_place: false,
         }
     }

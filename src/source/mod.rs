@@ -1,6 +1,6 @@
 //! Source stage: where mail comes from (IMAP or a local Maildir) and how it is settled there
 //! after the database commit, a fetched batch at a time: moved to the processed or quarantine
-//! folder. Nothing is settled before its transaction is committed, so a crash can only cause
+//! folder (or the spam folder). Nothing is settled before its transaction is committed, so a crash can only cause
 //! a re-read, which the content hash turns into a no-op.
 
 pub mod imap;
@@ -42,6 +42,8 @@ pub enum Settle {
     Quarantined,
     /// The copy of one of our own automatic mails: filed in the Sent folder.
     Sent,
+    /// Spam by a trusted filter's verdict: filed in the spam folder, with no ticket.
+    Spam,
 }
 
 /// A configured source.

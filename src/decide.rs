@@ -101,6 +101,7 @@ mod tests {
             tags: Vec::new(),
             sla: None,
             resolves: false,
+            ..Classification::default()
         }
     }
 

@@ -226,6 +226,9 @@ fn record(
     let new_ticket = bounced_ticket.is_none() && matches!(threading, Threading::New) && ticket.is_some();
     let row = message_row(mail, hash, inbound, &verdict, &classification, ticket);
     let message_row_id = tx.insert_message(&row, "processed")?;
+    if classification.model.is_some() || classification.held.is_some() {
+        tx.insert_opinion(message_row_id, &classification)?;
+    }
     let suppressed = tx.suppressed_until(&inbound.from_address, ctx.now.as_second())?;
     let plan = match (ticket, suppressed) {
         (Some(_), Some((until, reason))) if !verdict.is_automated() => Plan::Nothing {

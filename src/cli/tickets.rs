@@ -91,6 +91,9 @@ pub fn show(settings: &Settings, id: i64, json: bool) -> Result<i32, Failure> {
         if let Some(note) = &m.note {
             outln!("      no automatic mail: {note}");
         }
+        if let Ok(Some(opinion)) = store.opinion(m.id) {
+            outln!("      category {}: {opinion}", m.category.as_deref().unwrap_or("-"));
+        }
         for line in m.new_text.as_deref().unwrap_or("").lines().take(8) {
             outln!("      | {line}");
         }

@@ -115,6 +115,7 @@ mod tests {
             tags: Vec::new(),
             sla: None,
             resolves: false,
+            ..Classification::default()
         }
     }
 

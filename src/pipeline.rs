@@ -302,6 +302,9 @@ fn record(
         ..message_row(mail, hash, inbound, &verdict, Some(&classification), ticket)
     };
     let message_row_id = tx.insert_message(&row, "processed")?;
+    if classification.model.is_some() || classification.held.is_some() {
+        tx.insert_opinion(message_row_id, &classification)?;
+    }
     let reply = match (&plan, ticket) {
         (Plan::Send { kind, template }, Some(ticket)) => {
             match queue_reply(

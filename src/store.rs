@@ -50,6 +50,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0004_sla.sql"),
     include_str!("../migrations/0005_size.sql"),
     include_str!("../migrations/0006_verdict.sql"),
+    include_str!("../migrations/0007_opinion.sql"),
 ];
 
 /// The deskmail database.
@@ -684,6 +685,38 @@ impl Store {
         .map_err(StoreError::wrap("read a ticket's messages"))
     }
 
+    /// The second opinion stored with message `id` (issue 17), as one line for `show`.
+    pub fn opinion(&self, id: i64) -> Result<Option<String>> {
+        self.conn
+            .query_row(
+                "SELECT model_category, model_confidence, held, suggested, tags FROM opinions WHERE message_id = ?1",
+                [id],
+                |r| {
+                    let category: Option<String> = r.get(0)?;
+                    let confidence: Option<f64> = r.get(1)?;
+                    let held: Option<String> = r.get(2)?;
+                    let suggested: bool = r.get(3)?;
+                    let mut line = match (category, confidence) {
+                        (Some(c), Some(p)) => format!("second opinion {c} ({p:.2})"),
+                        _ => "no second opinion".to_string(),
+                    };
+                    if suggested {
+                        line.push_str("; category suggested by it (no rule matched)");
+                    }
+                    if let Some(held) = held {
+                        line.push_str(&format!("; canned answer held back: {held}"));
+                    }
+                    let tags: Option<String> = r.get(4)?;
+                    if let Some(tags) = tags.filter(|t| !t.is_empty()) {
+                        line.push_str(&format!("; tags {tags}"));
+                    }
+                    Ok(line)
+                },
+            )
+            .optional()
+            .map_err(StoreError::wrap("read a second opinion"))
+    }
+
     /// The outgoing mail of a ticket, oldest first.
     pub fn ticket_outbox(&self, id: i64) -> Result<Vec<OutboxSummary>> {
         let mut stmt = self
@@ -1050,6 +1083,25 @@ impl<'c> Tx<'c> {
     }
 
     /// Records an incoming mail; returns its row id.
+    /// Stores the second opinion on message `message` (issue 17): the model's category and
+    /// confidence, why a canned answer was held back, whether the category is a suggestion.
+    pub fn insert_opinion(&self, message: i64, c: &crate::rules::Classification) -> Result<()> {
+        self.tx.execute(
+            "INSERT OR REPLACE INTO opinions (message_id, model_category, model_confidence, held, suggested, tags)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                message,
+                c.model.as_ref().map(|m| m.category.as_str()),
+                c.model.as_ref().map(|m| f64::from(m.confidence)),
+                c.held,
+                c.suggested,
+                c.tags.join(",")
+            ],
+        )
+        .map_err(StoreError::wrap("store a second opinion"))?;
+        Ok(())
+    }
+
     pub fn insert_message(&self, m: &MessageRow<'_>, state: &str) -> Result<i64> {
         self.tx
             .execute(

@@ -29,6 +29,18 @@ pub struct ClassifyRecord {
     pub subject: Option<String>,
     pub charset: Option<String>,
     pub lossy: bool,
+    /// The learned second opinion: its category and confidence.
+    pub model_category: Option<String>,
+    pub model_confidence: Option<f32>,
+    /// The probability the model gives the category decided.
+    pub model_agrees: Option<f32>,
+    /// The deciding rule's score.
+    pub score: f32,
+    /// Why a rule's canned answer was held back, if it was.
+    pub held: Option<String>,
+    /// No rule matched and `category` is the model's suggestion.
+    pub suggested: bool,
+    pub tags: Vec<String>,
     /// Set when the mail would be quarantined.
     pub error: Option<String>,
     /// What the receiving servers said, as far as it is believed, and what it does.
@@ -63,6 +75,7 @@ pub fn classify(settings: &Settings, files: &[PathBuf], json: bool, explain: boo
                     let record = record(file, &inbound, &verdict, &judgement, &classification, settings);
                     if explain {
                         print_explanation(file, &inbound, &verdict, &classification, &trials)?;
+                        print_model(&loaded.rules, &inbound, &verdict, &classification)?;
                         print_verdict(&judgement, settings, &record)?;
                     }
                     record
@@ -122,6 +135,13 @@ fn record(
         subject: Some(mail.subject.clone()),
         charset: Some(mail.charset.clone()),
         lossy: mail.lossy,
+        model_category: c.model.as_ref().map(|m| m.category.clone()),
+        model_confidence: c.model.as_ref().map(|m| (m.confidence * 1000.0).round() / 1000.0),
+        model_agrees: c.model.as_ref().map(|m| (m.decided * 1000.0).round() / 1000.0),
+        score: c.score,
+        held: c.held.clone(),
+        suggested: c.suggested,
+        tags: c.tags.clone(),
         error: None,
         verdict: Some(VerdictRecord {
             spam: judgement.spam.clone(),
@@ -146,6 +166,13 @@ fn error_record(file: &Path, error: String) -> ClassifyRecord {
         subject: None,
         charset: None,
         lossy: false,
+        model_category: None,
+        model_confidence: None,
+        model_agrees: None,
+        score: 0.0,
+        held: None,
+        suggested: false,
+        tags: Vec::new(),
         error: Some(error),
         verdict: None,
     }
@@ -225,16 +252,21 @@ fn print_explanation(
             (None, true) => "MATCHED".to_string(),
             (None, false) => "no match".to_string(),
         };
-        outln!("    {:>5} {:<24} {status}", t.priority, t.rule);
+        let score = if t.matched { format!(" (score {})", t.score) } else { String::new() };
+        outln!("    {:>5} {:<24} {status}{score}", t.priority, t.rule);
         for e in &t.evidence {
             outln!("          on {}: {}", e.field, e.matched.join(", "));
         }
     }
     match &c.rule {
         Some(rule) => outln!(
-            "  decision:  rule `{rule}` wins (first match by priority): category {}, action {}",
+            "  decision:  rule `{rule}` wins (highest score, then lowest priority): category {}, action {}",
             c.category.as_deref().unwrap_or("-"),
             c.action.as_str()
+        ),
+        None if c.suggested => outln!(
+            "  decision:  no rule matched; the second opinion suggests {} (acknowledged, never answered)",
+            c.category.as_deref().unwrap_or("-")
         ),
         None => outln!(
             "  decision:  no rule matched: category {}, action {}",
@@ -242,6 +274,32 @@ fn print_explanation(
             c.action.as_str()
         ),
     }
+    Ok(())
+}
+
+/// The second opinion: its top categories and the words that weighed most.
+fn print_model(
+    rules: &crate::rules::RuleSet,
+    mail: &Inbound,
+    verdict: &Verdict,
+    c: &Classification,
+) -> Result<(), Failure> {
+    if let Some(held) = &c.held {
+        outln!("  held back: {held}; the acknowledgement goes out and a person answers");
+    }
+    let Some(model) = rules.model() else {
+        outln!("  second opinion: none (no examples beside the rules)");
+        return Ok(());
+    };
+    if verdict.is_automated() {
+        return Ok(());
+    }
+    let text = crate::rules::Field::Text.values(mail, verdict)[0].to_string();
+    let e = model.explain(&text, 8);
+    let top: Vec<String> = e.prediction.ranked.iter().take(3).map(|(c, p)| format!("{c} {p:.2}")).collect();
+    outln!("  second opinion ({} examples): {}", model.examples(), top.join(", "));
+    let words: Vec<String> = e.words.iter().map(|(w, x)| format!("{w} {x:+.1}")).collect();
+    outln!("    weighed most: {}", words.join(", "));
     Ok(())
 }
 

@@ -96,6 +96,9 @@ pub fn show(settings: &Settings, id: i64, json: bool) -> Result<i32, Failure> {
                 m.withheld.as_deref().map_or(String::new(), |w| format!("  [automatic mail withheld: {w}]"));
             outln!("      verdict: {verdict}{withheld}");
         }
+        if let Ok(Some(opinion)) = store.opinion(m.id) {
+            outln!("      category {}: {opinion}", m.category.as_deref().unwrap_or("-"));
+        }
         for line in m.new_text.as_deref().unwrap_or("").lines().take(8) {
             outln!("      | {line}");
         }

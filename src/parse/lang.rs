@@ -336,6 +336,11 @@ pub fn to_traditional(text: &str) -> String {
     map_chars(text, SIMPLIFIED, TRADITIONAL)
 }
 
+/// Each (Traditional, Simplified) pair of the table, for callers that keep their own map.
+pub fn script_pairs() -> impl Iterator<Item = (char, char)> {
+    TRADITIONAL.chars().zip(SIMPLIFIED.chars())
+}
+
 fn map_chars(text: &str, from: &str, to: &str) -> String {
     text.chars()
         .map(|c| from.chars().position(|f| f == c).and_then(|i| to.chars().nth(i)).unwrap_or(c))

@@ -11,8 +11,12 @@ use jiff::SignedDuration;
 use regex::{Regex, RegexSet};
 use toml::Spanned;
 
+use super::context::{self, Span};
 use super::field::{Field, Values};
 use super::load::{self, Problem, RawCondition, RawRule, Source};
+use super::model::Model;
+use super::opinion::{self, Candidate, ModelOpinion, Outcome};
+use super::vocabulary::Vocabulary;
 use super::{Action, Classification, Evidence, Priority, Trial};
 use crate::parse::{Inbound, lang};
 use crate::screen::Verdict;
@@ -26,6 +30,11 @@ pub struct RuleSet {
     /// For each regex matcher, the index in `fields` of the field it looks at (`None` for
     /// the other kinds, which are all run up front).
     regex_field: Vec<Option<usize>>,
+    /// Each matcher's weight in its rule's score.
+    weights: Vec<f32>,
+    /// The second opinion, trained on `examples/` and `tests/` when the rules load (`None`
+    /// without examples).
+    pub(super) model: Option<Model>,
 }
 
 /// A condition over numbered matchers.
@@ -43,6 +52,13 @@ pub(super) struct MatcherSpec {
     field: Field,
     kind: Kind,
     values: Vec<String>,
+    /// Keywords and proximity: phrases inside which a value does not count.
+    except: Vec<String>,
+    /// Keywords and proximity: a value after a negation cue does not count.
+    unless_negated: bool,
+    /// Proximity: the group of each value, and how many words apart they may be.
+    groups: Vec<usize>,
+    within: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +68,7 @@ enum Kind {
     Equals,
     Prefix,
     Suffix,
+    Near,
 }
 
 #[derive(Debug)]
@@ -69,6 +86,9 @@ pub(super) struct Rule {
     /// `when` again, for the common form `any = [matcher, …]`: decided with a bit mask.
     flat_any: Option<FlatAny>,
     mentions_automated: bool,
+    /// A matcher of the condition has a `weight`: the rule competes by score. A rule
+    /// without weights decides as rules always did: first match by priority.
+    weighted: bool,
     source: Source,
     id_at: usize,
     priority_at: usize,
@@ -100,22 +120,12 @@ impl Cond {
         }
     }
 
-    /// Whether the condition holds; `fired` says whether a matcher fired (and may run it
-    /// then: see [`Scan::fired`]).
-    fn holds(&self, fired: &mut impl FnMut(usize) -> bool) -> bool {
-        match self {
-            Cond::Any(parts) => parts.iter().any(|p| p.holds(fired)),
-            Cond::All(parts) => parts.iter().all(|p| p.holds(fired)),
-            Cond::Not(inner) => !inner.holds(fired),
-            Cond::Leaf(id) => fired(*id),
-        }
-    }
-
     /// Whether the condition holds, and in `used` the matchers that fired as it was
     /// evaluated: the evidence. Only the deciding rule (and `--explain`) needs it.
     fn eval(&self, fired: &mut impl FnMut(usize) -> bool, used: &mut Vec<usize>) -> bool {
         match self {
-            Cond::Any(parts) => parts.iter().any(|p| p.eval(fired, used)),
+            // Every part, not the first that holds: the score counts each matcher that fired.
+            Cond::Any(parts) => parts.iter().fold(false, |any, p| p.eval(fired, used) | any),
             Cond::All(parts) => parts.iter().all(|p| p.eval(fired, used)),
             Cond::Not(inner) => !inner.eval(fired, &mut Vec::new()),
             Cond::Leaf(id) => {
@@ -154,9 +164,52 @@ impl FlatAny {
         Some(flat)
     }
 
-    fn holds(&self, scan: &mut Scan<'_, '_>) -> bool {
-        self.mask.iter().zip(&scan.hits.fired).any(|(mask, fired)| mask & fired != 0)
-            || self.regexes.iter().any(|&id| scan.fired(id))
+    /// Whether it holds, and its score: the weights of its keyword matchers that fired or,
+    /// when none did, of its regexes that do (so a mail whose keywords decide runs no regex).
+    fn score(&self, scan: &mut Scan<'_, '_>, weights: &[f32]) -> (bool, f32) {
+        let mut score = Score::default();
+        for (word, (mask, fired)) in self.mask.iter().zip(&scan.hits.fired).enumerate() {
+            let mut bits = mask & fired;
+            while bits != 0 {
+                score.add(weights[word * 64 + bits.trailing_zeros() as usize]);
+                bits &= bits - 1;
+            }
+        }
+        if score.count == 0 {
+            for &id in &self.regexes {
+                if scan.fired(id) {
+                    score.add(weights[id]);
+                }
+            }
+        }
+        (score.count > 0, score.value())
+    }
+}
+
+/// A rule's score from the weights of its matchers that fired: the highest, and a quarter
+/// of each other. The strongest evidence decides; more of it breaks ties, but a generic
+/// word found again by a second matcher ("charges" after "charges for") cannot outweigh
+/// another rule's specific phrase.
+#[derive(Default)]
+pub(super) struct Score {
+    best: f32,
+    rest: f32,
+    count: usize,
+}
+
+impl Score {
+    pub(super) fn add(&mut self, weight: f32) {
+        self.count += 1;
+        if weight > self.best {
+            self.rest += self.best;
+            self.best = weight;
+        } else {
+            self.rest += weight;
+        }
+    }
+
+    pub(super) fn value(&self) -> f32 {
+        self.best + self.rest / 4.0
     }
 }
 
@@ -176,7 +229,10 @@ impl MatcherSpec {
     pub fn covers(&self, other: &MatcherSpec) -> bool {
         self.field == other.field
             && self.kind == other.kind
-            && self.kind != Kind::Regex
+            && !matches!(self.kind, Kind::Regex | Kind::Near)
+            // Exclusions make a matcher fire less often than its values say.
+            && self.except.is_empty()
+            && !self.unless_negated
             && other.values.iter().all(|v| self.values.contains(v))
     }
 }
@@ -189,6 +245,10 @@ struct FieldIndex {
     name: String,
     keywords: Option<AhoCorasick>,
     keyword_patterns: Vec<KeywordPattern>,
+    /// Every pattern is a plain keyword: hits are recorded as they are found.
+    plain: bool,
+    /// The longest `except` phrase, in bytes: how far back a keyword looks for one.
+    longest_except: usize,
     regexes: Option<RegexSet>,
     regex_matchers: Vec<(usize, Regex)>,
     literals: Vec<usize>,
@@ -200,6 +260,19 @@ struct KeywordPattern {
     word: String,
     left_boundary: bool,
     right_boundary: bool,
+    role: Role,
+}
+
+/// What a pattern of the keyword automaton stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Keyword,
+    /// A phrase that hides the matcher's keywords inside it.
+    Except,
+    /// A word of the matcher's proximity group.
+    Near(usize),
+    /// A negation cue (for every matcher of the field that asks).
+    Negation,
 }
 
 /// Reads and compiles `dir`; returns the rules that compiled and every problem found.
@@ -208,7 +281,18 @@ pub(super) fn compile_dir(dir: &Path, template_exists: &dyn Fn(&str) -> bool) ->
         Ok(sources) => sources,
         Err(problem) => return (RuleSet::default(), vec![problem]),
     };
-    let mut builder = Builder { specs: Vec::new(), problems: Vec::new(), template_exists };
+    let (vocabulary, vocabulary_problem) = match Vocabulary::load(dir) {
+        Ok(v) => (v, None),
+        Err(p) => (Vocabulary::default(), Some(p)),
+    };
+    let mut builder = Builder {
+        specs: Vec::new(),
+        weights: Vec::new(),
+        saw_weight: false,
+        problems: vocabulary_problem.into_iter().collect(),
+        template_exists,
+        vocabulary: &vocabulary,
+    };
     let mut rules = Vec::new();
     for source in sources {
         match load::parse_file(&source) {
@@ -233,19 +317,32 @@ pub(super) fn compile_dir(dir: &Path, template_exists: &dyn Fn(&str) -> bool) ->
     rules.sort_by_key(|r| r.priority);
     let mut problems = builder.problems;
     problems.extend(super::check::across(&rules, &builder.specs));
-    let fields = index_fields(&builder.specs);
+    let mut categories: Vec<&str> = rules.iter().map(|r| r.category.as_str()).collect();
+    categories.push("other");
+    categories.sort();
+    categories.dedup();
+    let (examples, example_problems) = super::examples::load(dir, &categories);
+    problems.extend(example_problems);
+    let model = (!examples.is_empty()).then(|| Model::train(&examples));
+    let fields = index_fields(&builder.specs, &vocabulary);
     let regex_field = builder
         .specs
         .iter()
         .map(|spec| (spec.kind == Kind::Regex).then(|| field_index(&fields, &spec.field)))
         .collect();
-    (RuleSet { rules, specs: builder.specs, fields, regex_field }, problems)
+    let rules_set =
+        RuleSet { rules, specs: builder.specs, fields, regex_field, weights: builder.weights, model };
+    (rules_set, problems)
 }
 
 struct Builder<'a> {
     specs: Vec<MatcherSpec>,
+    weights: Vec<f32>,
+    /// Whether the rule being built has a matcher with a `weight`.
+    saw_weight: bool,
     problems: Vec<Problem>,
     template_exists: &'a dyn Fn(&str) -> bool,
+    vocabulary: &'a Vocabulary,
 }
 
 impl Builder<'_> {
@@ -288,7 +385,9 @@ impl Builder<'_> {
             }
         });
         let mut mentions_automated = false;
+        self.saw_weight = false;
         let when = self.condition(&raw.when, source, &mut mentions_automated);
+        let weighted = self.saw_weight;
         let flat_any = when.as_ref().and_then(|when| FlatAny::of(when, &self.specs));
         (self.problems.len() == before).then(|| Rule {
             id: raw.id.get_ref().clone(),
@@ -303,6 +402,7 @@ impl Builder<'_> {
             when: when.unwrap_or(Cond::Any(Vec::new())),
             flat_any,
             mentions_automated,
+            weighted,
             source: source.clone(),
             id_at: raw.id.span().start,
             priority_at: raw.priority.span().start,
@@ -348,19 +448,21 @@ impl Builder<'_> {
 
     fn matcher(&mut self, field: Field, raw: &Spanned<RawCondition>, source: &Source) -> Option<usize> {
         let c = raw.get_ref();
+        let near_words = c.near.as_ref().map(|groups| groups.concat());
         let given = [
             c.keywords.as_ref().map(|v| (Kind::Keywords, v.clone())),
             c.regex.as_ref().map(|r| (Kind::Regex, vec![r.get_ref().clone()])),
             c.equals.as_ref().map(|v| (Kind::Equals, v.clone())),
             c.prefix.as_ref().map(|v| (Kind::Prefix, v.clone())),
             c.suffix.as_ref().map(|v| (Kind::Suffix, v.clone())),
+            near_words.map(|v| (Kind::Near, v)),
         ];
         let mut given = given.into_iter().flatten();
         let (Some((kind, values)), None) = (given.next(), given.next()) else {
             self.at(
                 source,
                 raw,
-                "a field condition needs exactly one of `keywords`, `regex`, `equals`, `prefix` or `suffix`"
+                "a field condition needs exactly one of `keywords`, `near`, `regex`, `equals`, `prefix` or `suffix`"
                     .into(),
             );
             return None;
@@ -372,13 +474,105 @@ impl Builder<'_> {
             self.at(source, regex, format!("bad regex: {first_line}"));
             return None;
         }
-        let values = if kind == Kind::Regex { values } else { normalise(values, c.both_scripts) };
-        if values.iter().any(String::is_empty) || values.is_empty() {
+        let textual = matches!(kind, Kind::Keywords | Kind::Near);
+        if !textual && (c.except.is_some() || c.unless_negated) {
+            self.at(source, raw, "`except` and `unless_negated` go with `keywords` or `near`".into());
+            return None;
+        }
+        let (groups, within) = match (kind, &c.within) {
+            (Kind::Near, Some(within)) => {
+                let groups = c.near.as_ref().expect("near");
+                if groups.len() < 2 || groups.iter().any(Vec::is_empty) {
+                    self.at(source, raw, "`near` needs two or more non-empty word groups".into());
+                    return None;
+                }
+                (groups.clone(), *within.get_ref())
+            }
+            (Kind::Near, None) => {
+                self.at(
+                    source,
+                    raw,
+                    "`near` needs `within` (how many words apart, Chinese: characters)".into(),
+                );
+                return None;
+            }
+            (_, Some(within)) => {
+                self.at(source, within, "`within` goes with `near`".into());
+                return None;
+            }
+            _ => (Vec::new(), 0),
+        };
+        let weight = match &c.weight {
+            Some(w) if !(w.get_ref().is_finite() && *w.get_ref() > 0.0) => {
+                self.at(source, w, format!("weight must be a positive number, not {}", w.get_ref()));
+                return None;
+            }
+            Some(w) => {
+                self.saw_weight = true;
+                *w.get_ref() as f32
+            }
+            None => 1.0,
+        };
+        let (values, groups) = if kind == Kind::Near {
+            let mut values = Vec::new();
+            let mut of = Vec::new();
+            for (g, words) in groups.into_iter().enumerate() {
+                for word in self.normalise(words, c.both_scripts) {
+                    values.push(word);
+                    of.push(g);
+                }
+            }
+            (values, of)
+        } else if textual {
+            (self.normalise(values, c.both_scripts), Vec::new())
+        } else if kind == Kind::Regex {
+            (values, Vec::new())
+        } else {
+            (normalise(values, false), Vec::new())
+        };
+        let except = c.except.clone().map(|e| self.normalise(e, c.both_scripts)).unwrap_or_default();
+        if values.iter().any(String::is_empty) || values.is_empty() || except.iter().any(String::is_empty) {
             self.at(source, raw, "empty keyword or value list".into());
             return None;
         }
-        self.specs.push(MatcherSpec { field, kind, values });
+        self.specs.push(MatcherSpec {
+            field,
+            kind,
+            values,
+            except,
+            unless_negated: c.unless_negated,
+            groups,
+            within,
+        });
+        self.weights.push(weight);
         Some(self.specs.len() - 1)
+    }
+
+    /// Keywords lower-cased, English word forms (`charge+`) spelt out and, with
+    /// `both_scripts`, the regional words of the vocabulary and both Chinese scripts added.
+    fn normalise(&self, values: Vec<String>, both_scripts: bool) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for value in values {
+            let lower = value.trim().to_lowercase();
+            let spelt =
+                if super::forms::has_forms(&lower) { super::forms::expand(&lower) } else { vec![lower] };
+            for word in spelt {
+                let variants = if both_scripts { self.vocabulary.variants(&word) } else { Vec::new() };
+                for form in std::iter::once(word).chain(variants) {
+                    let scripts = if both_scripts {
+                        vec![lang::to_simplified(&form), lang::to_traditional(&form), form]
+                    } else {
+                        vec![form]
+                    };
+                    for form in scripts {
+                        if !out.contains(&form) {
+                            out.push(form);
+                        }
+                    }
+                }
+            }
+        }
+        out
     }
 }
 
@@ -401,30 +595,43 @@ fn normalise(values: Vec<String>, both_scripts: bool) -> Vec<String> {
     out
 }
 
-fn index_fields(specs: &[MatcherSpec]) -> Vec<FieldIndex> {
+fn index_fields(specs: &[MatcherSpec], vocabulary: &Vocabulary) -> Vec<FieldIndex> {
     let mut by_field: BTreeMap<&Field, Vec<usize>> = BTreeMap::new();
     for (id, spec) in specs.iter().enumerate() {
         by_field.entry(&spec.field).or_default().push(id);
     }
-    by_field.into_iter().map(|(field, ids)| index_field(field, &ids, specs)).collect()
+    by_field.into_iter().map(|(field, ids)| index_field(field, &ids, specs, vocabulary)).collect()
 }
 
 fn field_index(fields: &[FieldIndex], field: &Field) -> usize {
     fields.iter().position(|f| &f.field == field).expect("every matcher's field is indexed")
 }
 
-fn index_field(field: &Field, ids: &[usize], specs: &[MatcherSpec]) -> FieldIndex {
+fn index_field(field: &Field, ids: &[usize], specs: &[MatcherSpec], vocabulary: &Vocabulary) -> FieldIndex {
     let mut keyword_patterns = Vec::new();
     let mut regex_matchers = Vec::new();
     let mut literals = Vec::new();
+    let mut negation = false;
     for &id in ids {
         let spec = &specs[id];
         match spec.kind {
-            Kind::Keywords => keyword_patterns.extend(spec.values.iter().map(|v| keyword(id, v))),
+            Kind::Keywords => {
+                keyword_patterns.extend(spec.values.iter().map(|v| keyword(id, v, Role::Keyword)))
+            }
+            Kind::Near => keyword_patterns
+                .extend(spec.values.iter().zip(&spec.groups).map(|(v, g)| keyword(id, v, Role::Near(*g)))),
             Kind::Regex => regex_matchers.push((id, Regex::new(&spec.values[0]).expect("checked"))),
             _ => literals.push(id),
         }
+        keyword_patterns.extend(spec.except.iter().map(|v| keyword(id, v, Role::Except)));
+        negation |= spec.unless_negated;
     }
+    if negation {
+        keyword_patterns.extend(vocabulary.negation.iter().map(|v| keyword(usize::MAX, v, Role::Negation)));
+    }
+    let plain = keyword_patterns.iter().all(|p| p.role == Role::Keyword);
+    let longest_except =
+        keyword_patterns.iter().filter(|p| p.role == Role::Except).map(|p| p.word.len()).max().unwrap_or(0);
     let keywords = (!keyword_patterns.is_empty()).then(|| keyword_automaton(&keyword_patterns));
     let regexes = regex_set(&regex_matchers);
     FieldIndex {
@@ -432,6 +639,8 @@ fn index_field(field: &Field, ids: &[usize], specs: &[MatcherSpec]) -> FieldInde
         name: field.name(),
         keywords,
         keyword_patterns,
+        plain,
+        longest_except,
         regexes,
         regex_matchers,
         literals,
@@ -471,7 +680,7 @@ fn regex_set(matchers: &[(usize, Regex)]) -> Option<RegexSet> {
 }
 
 /// A keyword; a trailing `*` drops the right word boundary (`refund*` matches "refunded").
-fn keyword(matcher: usize, value: &str) -> KeywordPattern {
+fn keyword(matcher: usize, value: &str, role: Role) -> KeywordPattern {
     let (word, wildcard) = match value.strip_suffix('*') {
         Some(stem) => (stem.to_string(), true),
         None => (value.to_string(), false),
@@ -481,6 +690,7 @@ fn keyword(matcher: usize, value: &str) -> KeywordPattern {
         left_boundary: word.chars().next().is_some_and(is_word_char),
         right_boundary: !wildcard && word.chars().last().is_some_and(is_word_char),
         word,
+        role,
     }
 }
 
@@ -495,11 +705,22 @@ impl FieldIndex {
         for value in values {
             if let Some(automaton) = &self.keywords {
                 let text = fold_non_ascii_case(value);
-                for m in automaton.find_overlapping_iter(text.as_ref()) {
-                    let pattern = &self.keyword_patterns[m.pattern().as_usize()];
-                    if at_boundaries(&text, m.start(), m.end(), pattern) {
+                let found = automaton
+                    .find_overlapping_iter(text.as_ref())
+                    .map(|m| {
+                        (
+                            &self.keyword_patterns[m.pattern().as_usize()],
+                            Span { start: m.start(), end: m.end() },
+                        )
+                    })
+                    .filter(|(pattern, at)| at_boundaries(&text, at.start, at.end, pattern));
+                if self.plain {
+                    for (pattern, _) in found {
                         hits.record(&self.name, pattern.matcher, || Cow::Borrowed(&pattern.word));
                     }
+                } else {
+                    let found: Vec<(&KeywordPattern, Span)> = found.take(context::MAX_MATCHES).collect();
+                    self.record_in_context(&text, &found, specs, hits);
                 }
             }
             if !self.literals.is_empty() {
@@ -509,6 +730,55 @@ impl FieldIndex {
                         hits.record(&self.name, id, || Cow::Borrowed(word));
                     }
                 }
+            }
+        }
+    }
+
+    /// Records the keywords of `found` that count where they stand (not inside an `except`
+    /// phrase, not negated when the matcher asks) and the proximity matchers that hold.
+    fn record_in_context<'r>(
+        &'r self,
+        text: &str,
+        found: &[(&'r KeywordPattern, Span)],
+        specs: &[MatcherSpec],
+        hits: &mut Hits<'r>,
+    ) {
+        // Sorted once, so that each keyword looks only at the phrases and cues near it: a
+        // hostile mail repeating a keyword 100,000 times stays linear.
+        let mut cues: Vec<Span> =
+            found.iter().filter(|(p, _)| p.role == Role::Negation).map(|(_, s)| *s).collect();
+        cues.sort_by_key(|s| s.end);
+        let mut excepts: Vec<(usize, Span)> =
+            found.iter().filter(|(p, _)| p.role == Role::Except).map(|(p, s)| (p.matcher, *s)).collect();
+        excepts.sort_by_key(|(m, s)| (*m, s.start));
+        let counts = |pattern: &KeywordPattern, at: Span| {
+            let excluded = context::inside_any(&excepts, pattern.matcher, at, self.longest_except);
+            let negated = specs[pattern.matcher].unless_negated && context::negated(text, at, &cues);
+            !excluded && !negated
+        };
+        let mut near: Vec<(usize, usize, Span)> = Vec::new();
+        for &(pattern, at) in found {
+            match pattern.role {
+                Role::Keyword if counts(pattern, at) => {
+                    hits.record(&self.name, pattern.matcher, || Cow::Borrowed(&pattern.word))
+                }
+                Role::Near(group) if counts(pattern, at) => near.push((pattern.matcher, group, at)),
+                _ => {}
+            }
+        }
+        near.sort_by_key(|(matcher, _, at)| (*matcher, at.start));
+        for chunk in near.chunk_by(|a, b| a.0 == b.0) {
+            let matcher = chunk[0].0;
+            let spec = &specs[matcher];
+            let groups = spec.groups.iter().max().map_or(0, |g| g + 1);
+            let occurrences: Vec<(usize, Span)> = chunk.iter().map(|(_, g, at)| (*g, *at)).collect();
+            if context::near(text, &occurrences, groups, spec.within) {
+                let words = || {
+                    let words: Vec<&str> =
+                        occurrences.iter().take(8).map(|(_, at)| &text[at.start..at.end]).collect();
+                    Cow::Owned(words.join(" … "))
+                };
+                hits.record(&self.name, matcher, words);
             }
         }
     }
@@ -681,7 +951,8 @@ impl RuleSet {
         (classification, trials)
     }
 
-    /// Classifies a mail; `trials`, when given, receives what each rule tried.
+    /// Classifies a mail; `trials`, when given, receives what each rule tried. Every rule is
+    /// tried and scored; [`opinion::settle`] decides among those that matched.
     pub(super) fn decide(
         &self,
         mail: &Inbound,
@@ -690,43 +961,111 @@ impl RuleSet {
     ) -> Classification {
         let mut scan = Scan::new(self, mail, verdict, trials.is_some());
         let mut used = Vec::new();
-        for rule in &self.rules {
+        let mut candidates = Vec::new();
+        for (index, rule) in self.rules.iter().enumerate() {
             if verdict.is_automated() && !rule.mentions_automated {
                 if let Some(trials) = trials.as_deref_mut() {
                     let why = Some("machine mail; rule is not about machine mail");
-                    trials.push(trial(rule, false, Vec::new(), why));
+                    trials.push(trial(rule, false, 0.0, Vec::new(), why));
                 }
                 continue;
             }
-            let matched = match trials.as_deref_mut() {
-                None => match &rule.flat_any {
-                    Some(flat) => flat.holds(&mut scan),
-                    None => rule.when.holds(&mut |id| scan.fired(id)),
-                },
-                Some(trials) => {
+            let (matched, score) = match (trials.as_deref_mut(), &rule.flat_any) {
+                (None, Some(flat)) => flat.score(&mut scan, &self.weights),
+                (trials, _) => {
                     used.clear();
                     let matched = rule.when.eval(&mut |id| scan.fired(id), &mut used);
-                    let evidence = used
-                        .iter()
-                        .filter_map(|id| scan.hits.by_matcher[*id].as_ref().map(Hit::evidence))
-                        .collect();
-                    trials.push(trial(rule, matched, evidence, None));
-                    matched
+                    used.sort_unstable();
+                    used.dedup();
+                    let mut score = Score::default();
+                    used.iter().for_each(|id| score.add(self.weights[*id]));
+                    let score = score.value();
+                    if let Some(trials) = trials {
+                        let evidence = used
+                            .iter()
+                            .filter_map(|id| scan.hits.by_matcher[*id].as_ref().map(Hit::evidence))
+                            .collect();
+                        trials.push(trial(rule, matched, score, evidence, None));
+                    }
+                    (matched, score)
                 }
             };
             if matched {
-                return decided(rule);
+                candidates.push(Candidate {
+                    index,
+                    category: rule.category.clone(),
+                    score,
+                    answers: rule.action == Action::Answer,
+                });
             }
         }
-        default_classification(verdict)
+        let prediction = match (&self.model, verdict.is_automated()) {
+            (Some(model), false) => Some(model.predict(&Field::Text.values(mail, verdict)[0])),
+            _ => None,
+        };
+        // The first rule to match by priority decides alone when it has no weights (as rules
+        // always did); otherwise the rules with weights that matched compete by score.
+        let first_unweighted = candidates.first().filter(|c| !self.rules[c.index].weighted).cloned();
+        let candidates = match first_unweighted {
+            Some(first) => vec![first],
+            None => candidates.into_iter().filter(|c| self.rules[c.index].weighted).collect(),
+        };
+        let outcome = opinion::settle(&candidates, prediction.as_ref());
+        let mut classification = match outcome {
+            Outcome::Rule { index, held, also } => {
+                let mut c = decided(&self.rules[index]);
+                c.score = candidates.iter().find(|c| c.index == index).map_or(0.0, |c| c.score);
+                if let Some(also) = also {
+                    for tag in [c.category.clone().unwrap_or_default(), also] {
+                        if !c.tags.contains(&tag) {
+                            c.tags.push(tag);
+                        }
+                    }
+                }
+                if held.is_some() {
+                    c.action = Action::Acknowledge;
+                    c.resolves = false;
+                }
+                c.held = held;
+                c
+            }
+            Outcome::Suggest { category } => self.suggested(category, verdict),
+            Outcome::Default => default_classification(verdict),
+        };
+        classification.model = prediction.as_ref().and_then(|p| {
+            let (category, confidence) = p.top()?;
+            let decided = classification.category.as_deref().map_or(0.0, |c| p.probability(c));
+            Some(ModelOpinion { category: category.to_string(), confidence, decided })
+        });
+        classification
+    }
+
+    /// No rule matched and the model suggests `category`: routed and prioritised as that
+    /// category's first rule would, but only acknowledged.
+    fn suggested(&self, category: String, verdict: &Verdict) -> Classification {
+        let mut c = default_classification(verdict);
+        if let Some(rule) = self.rules.iter().find(|r| r.category == category) {
+            c.priority = rule.escalate_priority;
+            c.tags = rule.tags.clone();
+            c.sla = rule.sla;
+        }
+        c.category = Some(category);
+        c.suggested = true;
+        c
+    }
+
+    /// The trained second opinion, if the rule directory has examples.
+    pub fn model(&self) -> Option<&Model> {
+        self.model.as_ref()
     }
 }
 
-fn trial(rule: &Rule, matched: bool, evidence: Vec<Evidence>, skipped: Option<&str>) -> Trial {
+fn trial(rule: &Rule, matched: bool, score: f32, evidence: Vec<Evidence>, skipped: Option<&str>) -> Trial {
     Trial {
         rule: rule.id.clone(),
         priority: rule.priority,
         matched,
+        score,
         evidence,
         skipped: skipped.map(str::to_string),
     }
@@ -742,6 +1081,7 @@ fn decided(rule: &Rule) -> Classification {
         tags: rule.tags.clone(),
         sla: rule.sla,
         resolves: rule.resolves,
+        ..Classification::default()
     }
 }
 
@@ -750,13 +1090,8 @@ fn default_classification(verdict: &Verdict) -> Classification {
     let human = !verdict.is_automated();
     Classification {
         category: human.then(|| "other".to_string()),
-        rule: None,
         action: if human { Action::Acknowledge } else { Action::Ignore },
-        template: None,
-        priority: Priority::Normal,
-        tags: Vec::new(),
-        sla: None,
-        resolves: false,
+        ..Classification::default()
     }
 }
 

@@ -76,9 +76,20 @@ pub struct RawCondition {
     pub equals: Option<Vec<String>>,
     pub prefix: Option<Vec<String>>,
     pub suffix: Option<Vec<String>>,
-    /// Also match the other Chinese script's form of each keyword.
+    /// Also match the other Chinese script's form of each keyword, and the regional words of
+    /// `vocabulary/words.toml`.
     #[serde(default)]
     pub both_scripts: bool,
+    /// Proximity: one word of each group within `within` words (Chinese: characters).
+    pub near: Option<Vec<Vec<String>>>,
+    pub within: Option<Spanned<usize>>,
+    /// Longer phrases inside which a keyword does not count (`交易密码` for `密码`).
+    pub except: Option<Vec<String>>,
+    /// A keyword right after a negation cue (`不用停用`, "no need to cancel") does not count.
+    #[serde(default)]
+    pub unless_negated: bool,
+    /// The matcher's weight in the rule's score (default 1).
+    pub weight: Option<Spanned<f64>>,
 }
 
 /// Reads every `*.toml` file directly in `dir`, in name order.

@@ -7,8 +7,16 @@
 
 mod check;
 mod compile;
+mod context;
+pub mod examples;
 pub mod field;
+mod forms;
 pub mod load;
+pub mod model;
+pub mod opinion;
+#[cfg(test)]
+mod tests;
+pub mod vocabulary;
 
 use std::path::Path;
 
@@ -20,14 +28,16 @@ use crate::screen::Verdict;
 pub use compile::RuleSet;
 pub use field::Field;
 pub use load::Problem;
+pub use opinion::ModelOpinion;
 
 /// What happens to a mail a rule matched.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Action {
     /// Send the rule's template as the answer.
     Answer,
     /// Send the acknowledgement only; a person answers.
+    #[default]
     Acknowledge,
     /// A person must handle it, with the rule's priority; the customer gets `escalated`.
     Escalate,
@@ -57,10 +67,11 @@ impl Action {
 }
 
 /// Ticket priority set by an escalating rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, PartialOrd, Ord, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Priority {
     Low,
+    #[default]
     Normal,
     High,
     Urgent,
@@ -95,7 +106,7 @@ pub struct Evidence {
 }
 
 /// The outcome of classifying one mail.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Default)]
 pub struct Classification {
     /// `None` for machine mail that no rule about machine mail matched.
     pub category: Option<String>,
@@ -109,6 +120,14 @@ pub struct Classification {
     pub sla: Option<SignedDuration>,
     /// Whether the rule's answer settles the customer's question (meets the SLA).
     pub resolves: bool,
+    /// The deciding rule's score (the weights of its matchers that fired).
+    pub score: f32,
+    /// The learned second opinion's category and confidence (`None` without a model).
+    pub model: Option<ModelOpinion>,
+    /// Why the rule's canned answer was held back (the acknowledgement goes out instead).
+    pub held: Option<String>,
+    /// No rule matched: `category` is the model's suggestion, never answered.
+    pub suggested: bool,
 }
 
 /// One line of `classify --explain`: a rule tried, whether it matched, and on which words
@@ -118,6 +137,8 @@ pub struct Trial {
     pub rule: String,
     pub priority: i64,
     pub matched: bool,
+    /// The weights of its matchers that fired: the highest score decides.
+    pub score: f32,
     pub evidence: Vec<Evidence>,
     /// Why the rule was not considered (machine mail and a rule not about machine mail).
     pub skipped: Option<String>,

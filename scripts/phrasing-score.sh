@@ -1,0 +1,29 @@
+#!/bin/sh
+# The phrasing figures of the README (issue 17): splits the development sets of
+# $DESKMAIL_CORPUS/phrasing into a dev part and a held-out part (shuffled with seed 17),
+# turns each into mails with the corpus's to_mail.py and scores them with its score.py.
+# usage: scripts/phrasing-score.sh [DESKMAIL_BINARY] [OUTDIR]
+set -eu
+corpus=${DESKMAIL_CORPUS:-../shared/corpus}/phrasing
+binary=${1:-target/release/deskmail}
+out=${2:-/tmp/deskmail-phrasing}
+mkdir -p "$out"
+python3 - "$corpus" "$out" <<'PY'
+import random, sys
+corpus, out = sys.argv[1], sys.argv[2]
+for name, dev, held in [("banking77-train", 2000, 1000), ("cathay-train", 3000, 1500), ("afqmc-dev", 500, 244)]:
+    lines = open(f"{corpus}/{name}.tsv", encoding="utf-8").read().splitlines()
+    head, rows = lines[0], lines[1:]
+    random.Random(17).shuffle(rows)
+    for part, chosen in [("dev", rows[:dev]), ("ho", rows[dev:dev + held])]:
+        with open(f"{out}/{name}.{part}.tsv", "w", encoding="utf-8") as f:
+            f.write("\n".join([head] + chosen) + "\n")
+PY
+for part in dev ho; do
+    for name in banking77-train cathay-train afqmc-dev; do
+        rm -rf "$out/mails/$name.$part"
+        python3 "$corpus/to_mail.py" "$out/$name.$part.tsv" "$out/mails/$name.$part" >/dev/null
+    done
+    python3 "$corpus/score.py" "$binary" "$out/mails/banking77-train.$part" "$out/mails/cathay-train.$part" \
+        "$out/mails/afqmc-dev.$part" --cwd "$(pwd)" --json "$out/$part.json" --mistakes "$out/$part-wrong.tsv"
+done

@@ -1,0 +1,171 @@
+//! Classify stage, context of a keyword: whether it stands inside a longer phrase that the
+//! rule excludes, right after a negation cue, or near the other words of a proximity
+//! matcher. Distances count words: a run of Latin letters or digits is one, and so is each
+//! Chinese character. A sentence end always separates; a comma ends a negation's reach but
+//! not proximity ("充值话费，还没到账").
+
+/// One keyword occurrence: byte span in the scanned text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub fn inside(self, outer: Span) -> bool {
+        outer.start <= self.start && self.end <= outer.end
+    }
+}
+
+/// Words at most this far after a negation cue are negated: "不用停用" (0), "no need to
+/// cancel it" (0), "不需要帮我停用" (2).
+pub const NEGATION_REACH: usize = 2;
+
+/// The number of words in `between`, or `None` when a clause (a comma too) ends in it.
+pub fn gap(between: &str) -> Option<usize> {
+    gap_within(between, true)
+}
+
+/// The number of words in `between`, or `None` when a sentence ends in it (or a clause, with
+/// `clause`).
+fn gap_within(between: &str, clause: bool) -> Option<usize> {
+    let mut words = 0;
+    let mut in_word = false;
+    for c in between.chars() {
+        if matches!(c, '.' | '!' | '?' | ';' | '\n' | '。' | '！' | '？' | '；')
+            || (clause && matches!(c, '，' | ',' | '、'))
+        {
+            return None;
+        }
+        if c.is_alphanumeric() && (c as u32) < 0x2E80 {
+            if !in_word {
+                words += 1;
+            }
+            in_word = true;
+        } else {
+            in_word = false;
+            if (c as u32) >= 0x2E80 && c.is_alphanumeric() {
+                words += 1;
+            }
+        }
+    }
+    Some(words)
+}
+
+/// At most this many keyword matches of one field value are weighed in context (the rest
+/// are ignored): a hostile mail cannot make the scan grow without bound.
+pub const MAX_MATCHES: usize = 20_000;
+
+/// A cue further back than this many bytes is out of reach whatever the words between.
+const NEGATION_BYTES: usize = 64;
+
+/// Words of a proximity matcher are looked for at most this many bytes per word of
+/// `within` apart (and a word's own length).
+const BYTES_PER_WORD: usize = 32;
+
+/// Whether `keyword` is negated by one of the cues found in `text` (spans of cue matches,
+/// sorted by their end).
+pub fn negated(text: &str, keyword: Span, cues: &[Span]) -> bool {
+    let before = cues.partition_point(|c| c.end <= keyword.start);
+    cues[..before]
+        .iter()
+        .rev()
+        .take_while(|c| c.end + NEGATION_BYTES >= keyword.start)
+        .any(|cue| gap(&text[cue.end..keyword.start]).is_some_and(|n| n <= NEGATION_REACH))
+}
+
+/// Whether `at` lies inside one of `matcher`'s phrases in `phrases` ((matcher, span) sorted by
+/// matcher then start; `longest` is the longest phrase in bytes).
+pub fn inside_any(phrases: &[(usize, Span)], matcher: usize, at: Span, longest: usize) -> bool {
+    let from = phrases.partition_point(|(m, s)| (*m, s.start) < (matcher, at.start.saturating_sub(longest)));
+    phrases[from..]
+        .iter()
+        .take_while(|(m, s)| *m == matcher && s.start <= at.start)
+        .any(|(_, s)| at.inside(*s))
+}
+
+/// Whether the occurrences (group, span), sorted by start, hold one word of every group
+/// `0..groups` with every one within `within` words of an occurrence of group 0.
+pub fn near(text: &str, occurrences: &[(usize, Span)], groups: usize, within: usize) -> bool {
+    let distance = |a: Span, b: Span| {
+        let (first, second) = if a.start <= b.start { (a, b) } else { (b, a) };
+        if second.start < first.end { Some(0) } else { gap_within(&text[first.end..second.start], false) }
+    };
+    let window = (within + 1) * BYTES_PER_WORD;
+    let longest = occurrences.iter().map(|(_, s)| s.end - s.start).max().unwrap_or(0);
+    occurrences.iter().filter(|(g, _)| *g == 0).any(|&(_, anchor)| {
+        let from = occurrences.partition_point(|(_, s)| s.start + longest + window < anchor.start);
+        let nearby = occurrences[from..].iter().take_while(|(_, s)| s.start <= anchor.end + window);
+        (1..groups).all(|g| {
+            nearby
+                .clone()
+                .filter(|(h, _)| *h == g)
+                .any(|&(_, other)| distance(anchor, other).is_some_and(|d| d <= within))
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn span(text: &str, word: &str) -> Span {
+        let start = text.find(word).unwrap();
+        Span { start, end: start + word.len() }
+    }
+
+    #[test]
+    fn gaps_count_words_and_chinese_characters() {
+        assert_eq!(gap(""), Some(0));
+        assert_eq!(gap(" my new "), Some(2));
+        assert_eq!(gap("短信"), Some(2));
+        assert_eq!(gap(" the 短信 code "), Some(4));
+        assert_eq!(gap(" it. Then "), None);
+        assert_eq!(gap("，然后"), None);
+        assert_eq!(gap_within("，然后", false), Some(2), "proximity reaches over a comma");
+    }
+
+    #[test]
+    fn negation_reaches_two_words() {
+        let text = "不用停用，帮我停用";
+        let cues = [span(text, "不用")];
+        assert!(negated(text, Span { start: 6, end: 12 }, &cues));
+        let second = Span { start: text.rfind("停用").unwrap(), end: text.len() };
+        assert!(!negated(text, second, &cues), "a comma ends the negation");
+        let en = "there is no need to cancel my card";
+        assert!(negated(en, span(en, "cancel"), &[span(en, "no need to")]));
+        let far = "no need to do anything with the cancel";
+        assert!(!negated(far, span(far, "cancel"), &[span(far, "no need to")]));
+    }
+
+    #[test]
+    fn proximity_in_either_order_within_the_sentence() {
+        let text = "收不到短信验证码";
+        let occ = [(0, span(text, "收不到")), (1, span(text, "验证码"))];
+        assert!(near(text, &occ, 2, 2));
+        assert!(!near(text, &occ, 2, 1));
+        let en = "the code you sent never arrived. ok";
+        let occ = [(1, span(en, "code")), (0, span(en, "never arrived"))];
+        assert!(near(en, &occ, 2, 3));
+        let split = "the code is fine. nothing arrived";
+        let occ = [(1, span(split, "code")), (0, span(split, "arrived"))];
+        assert!(!near(split, &occ, 2, 10), "a sentence end separates");
+        assert!(!near(text, &[(0, span(text, "收不到"))], 2, 5), "every group must occur");
+    }
+
+    #[test]
+    fn phrases_and_cues_are_looked_up_near_the_keyword_only() {
+        let text = "交易密码 密码";
+        let phrases = [(3, span(text, "交易密码"))];
+        let first = Span { start: 6, end: 12 };
+        let second = Span { start: text.rfind("密码").unwrap(), end: text.len() };
+        assert!(inside_any(&phrases, 3, first, 12));
+        assert!(!inside_any(&phrases, 3, second, 12));
+        assert!(!inside_any(&phrases, 4, first, 12), "another matcher's phrase");
+        // A hostile text: 100,000 cues and keywords (each looks only at its neighbours: a
+        // quadratic look-up would not finish).
+        let hostile = "不用停用".repeat(100_000);
+        let cues: Vec<Span> = (0..100_000).map(|i| Span { start: i * 12, end: i * 12 + 6 }).collect();
+        assert!((0..100_000).all(|i| negated(&hostile, Span { start: i * 12 + 6, end: i * 12 + 12 }, &cues)));
+    }
+}

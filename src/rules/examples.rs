@@ -1,0 +1,117 @@
+//! Classify stage, training examples: what the second opinion learns from, read when the
+//! rules load: `DIR/examples/CATEGORY.LANG.txt` (one example a line, `#` comments) and the
+//! example mails of `DIR/tests` with the category `expected.toml` gives them.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::load::{Problem, Source};
+use super::model::Example;
+
+/// Every example of `dir`, and the problems found (a file named after no category, a mail
+/// that does not parse). `categories` are those the rules name, plus `other`.
+pub fn load(dir: &Path, categories: &[&str]) -> (Vec<Example>, Vec<Problem>) {
+    let mut examples = Vec::new();
+    let mut problems = Vec::new();
+    from_files(&dir.join("examples"), categories, &mut examples, &mut problems);
+    from_tests(&dir.join("tests"), &mut examples, &mut problems);
+    // The hook for staff corrections: once `deskmail reclassify` stores a ticket's corrected
+    // category, those messages are pushed here as more examples (issue 17 leaves it to a
+    // later issue; `Model::train` takes them as they are).
+    (examples, problems)
+}
+
+fn from_files(dir: &Path, categories: &[&str], examples: &mut Vec<Example>, problems: &mut Vec<Problem>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let mut paths: Vec<_> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "txt"))
+        .collect();
+    paths.sort();
+    for path in paths {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let category = name.split('.').next().unwrap_or("");
+        let at = |message: String| Problem { file: path.clone(), line: 1, col: 1, message };
+        if !categories.contains(&category) {
+            problems.push(at(format!(
+                "examples for unknown category `{category}` (name files CATEGORY.LANG.txt; categories: {})",
+                categories.join(", ")
+            )));
+            continue;
+        }
+        let text = match std::fs::read(&path).map(String::from_utf8) {
+            Ok(Ok(text)) => text,
+            Ok(Err(_)) => {
+                problems.push(at("the file is not UTF-8: save it as UTF-8".into()));
+                continue;
+            }
+            Err(e) => {
+                problems.push(at(format!("cannot read the examples: {e}")));
+                continue;
+            }
+        };
+        examples.extend(
+            text.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .map(|l| Example { category: category.to_string(), text: l.to_string() }),
+        );
+    }
+}
+
+#[derive(Deserialize)]
+struct Expected {
+    #[serde(default)]
+    case: Vec<Case>,
+}
+
+#[derive(Deserialize)]
+struct Case {
+    file: String,
+    category: Option<String>,
+}
+
+/// The example mails of `rules/tests` with a category (machine mail has none): their subject
+/// and new text, as the rules read them.
+fn from_tests(dir: &Path, examples: &mut Vec<Example>, problems: &mut Vec<Problem>) {
+    let path = dir.join("expected.toml");
+    let Ok(text) = std::fs::read_to_string(&path) else { return };
+    let expected: Expected = match toml::from_str(&text) {
+        Ok(expected) => expected,
+        Err(e) => {
+            let source = Source { path, text };
+            problems.push(source.problem(e.span().map_or(0, |s| s.start), e.message().trim().to_string()));
+            return;
+        }
+    };
+    for case in expected.case {
+        let Some(category) = case.category else { continue };
+        let Ok(raw) = std::fs::read(dir.join(&case.file)) else { continue };
+        if let Ok(mail) = crate::parse::parse(&raw) {
+            let text = format!("{}\n{}", mail.subject, mail.new_text);
+            examples.push(Example { category, text });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_example_files_and_reports_unknown_categories() {
+        let dir = tempfile::tempdir().unwrap();
+        let examples = dir.path().join("examples");
+        std::fs::create_dir(&examples).unwrap();
+        std::fs::write(examples.join("refund.en.txt"), "# a comment\nmoney back please\n\nrefund my order\n")
+            .unwrap();
+        std::fs::write(examples.join("refnud.en.txt"), "typo\n").unwrap();
+        let (found, problems) = load(dir.path(), &["refund", "other"]);
+        let texts: Vec<&str> = found.iter().map(|e| e.text.as_str()).collect();
+        assert_eq!(texts, ["money back please", "refund my order"]);
+        assert_eq!(problems.len(), 1);
+        assert!(problems[0].message.contains("unknown category `refnud`"), "{}", problems[0]);
+    }
+}

@@ -1,0 +1,389 @@
+//! Classify stage, second opinion: a multinomial naive Bayes model over words, word pairs and
+//! Chinese character unigrams and bigrams, trained when the rules load from examples kept
+//! beside them. It never decides alone: it checks the rules (see `opinion.rs`).
+//!
+//! Features are hashed (64-bit FNV-1a) as the text is read, so scoring a mail allocates only
+//! its normalised text; `explain` reads the same features with their spans for `--explain`.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use serde::Serialize;
+
+use crate::parse::lang;
+
+/// Laplace smoothing: small, because most features are seen only a few times in a few
+/// hundred examples per category, and a larger value flattens every opinion.
+const ALPHA: f32 = 0.1;
+
+/// The posterior is a softmax of the log-likelihoods divided by this power of the number of
+/// known features: naive Bayes counts correlated n-grams as independent evidence and would
+/// otherwise be near-certain about every mail.
+const TEMPERATURE_POWER: f32 = 0.5;
+
+/// Only the first characters of a mail are read: the question is at the top, and long mails
+/// (pasted statements) would cost time for nothing.
+const MAX_CHARS: usize = 1_500;
+
+/// One training example: a text and the category a person gave it.
+#[derive(Debug, Clone)]
+pub struct Example {
+    pub category: String,
+    pub text: String,
+}
+
+/// The trained model.
+#[derive(Debug, Default)]
+pub struct Model {
+    categories: Vec<String>,
+    /// Feature hash -> row in `weights`.
+    rows: HashMap<u64, u32, BuildHasherDefault<IdHasher>>,
+    /// `categories.len()` log-probabilities per feature.
+    weights: Vec<f32>,
+    /// Log-probability of a feature never seen with a category (per category).
+    unseen: Vec<f32>,
+    /// Traditional -> Simplified, sorted, so both scripts share features (a binary search
+    /// of a few hundred pairs beats hashing each character).
+    simplified: Vec<(char, char)>,
+    examples: usize,
+}
+
+/// The model's view of one mail: categories by probability, best first.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Prediction {
+    pub ranked: Vec<(String, f32)>,
+    /// How many of the mail's features the model knows (0: it has no opinion).
+    pub known: usize,
+}
+
+impl Prediction {
+    /// The best category and its probability.
+    pub fn top(&self) -> Option<(&str, f32)> {
+        self.ranked.first().map(|(c, p)| (c.as_str(), *p))
+    }
+
+    /// The probability of `category` (0 when unknown to the model).
+    pub fn probability(&self, category: &str) -> f32 {
+        self.ranked.iter().find(|(c, _)| c == category).map_or(0.0, |(_, p)| *p)
+    }
+}
+
+/// What weighed most for the top category, for `--explain`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Explanation {
+    pub prediction: Prediction,
+    /// Words (or character pairs) with how much they favoured the top category over the
+    /// average of the others (natural log units).
+    pub words: Vec<(String, f32)>,
+}
+
+impl Model {
+    /// Trains on `examples` (any order; categories are those the examples name).
+    ///
+    /// Staff corrections of past tickets are meant to be added here too, as more examples,
+    /// once a reclassify command stores them: see [`super::examples::load`].
+    pub fn train(examples: &[Example]) -> Model {
+        let mut categories: Vec<String> = examples.iter().map(|e| e.category.clone()).collect();
+        categories.sort();
+        categories.dedup();
+        let k = categories.len();
+        let mut simplified: Vec<(char, char)> = lang::script_pairs().collect();
+        simplified.sort_unstable();
+        simplified.dedup_by_key(|(t, _)| *t);
+        let mut model = Model { categories, simplified, examples: examples.len(), ..Model::default() };
+        let mut counts: Vec<f32> = Vec::new();
+        let mut totals = vec![0f32; k];
+        let mut text = String::new();
+        for example in examples {
+            let c = model.categories.binary_search(&example.category).expect("collected above");
+            model.normalise(&example.text, &mut text);
+            features(&text, &mut |hash, _, _| {
+                let next = model.rows.len() as u32;
+                let row = *model.rows.entry(hash).or_insert(next) as usize;
+                if counts.len() < (row + 1) * k {
+                    counts.resize((row + 1) * k, 0.0);
+                }
+                counts[row * k + c] += 1.0;
+                totals[c] += 1.0;
+            });
+        }
+        let vocabulary = model.rows.len() as f32;
+        let denominators: Vec<f32> = totals.iter().map(|t| (t + ALPHA * vocabulary).max(1.0)).collect();
+        model.weights = counts
+            .chunks(k.max(1))
+            .flat_map(|row| row.iter().zip(&denominators).map(|(n, d)| ((n + ALPHA) / d).ln()))
+            .collect();
+        model.unseen = denominators.iter().map(|d| (ALPHA / d).ln()).collect();
+        model
+    }
+
+    /// How many examples it learnt from.
+    pub fn examples(&self) -> usize {
+        self.examples
+    }
+
+    /// The categories it knows.
+    pub fn categories(&self) -> &[String] {
+        &self.categories
+    }
+
+    /// The model's opinion of `text`.
+    pub fn predict(&self, text: &str) -> Prediction {
+        let mut normal = String::new();
+        self.normalise(text, &mut normal);
+        let k = self.categories.len();
+        let mut scores = vec![0f32; k];
+        let mut known = 0usize;
+        features(&normal, &mut |hash, _, _| {
+            if let Some(&row) = self.rows.get(&hash) {
+                known += 1;
+                let row = &self.weights[row as usize * k..][..k];
+                scores.iter_mut().zip(row).for_each(|(s, w)| *s += w);
+            }
+        });
+        self.rank(scores, known)
+    }
+
+    /// The prediction and the features that favoured its top category most.
+    pub fn explain(&self, text: &str, n: usize) -> Explanation {
+        let prediction = self.predict(text);
+        let mut normal = String::new();
+        self.normalise(text, &mut normal);
+        let k = self.categories.len();
+        let top = prediction.top().and_then(|(c, _)| self.categories.iter().position(|x| x == c));
+        let mut words: Vec<(String, f32)> = Vec::new();
+        if let (Some(top), true) = (top, k > 1) {
+            features(&normal, &mut |hash, start, end| {
+                let Some(&row) = self.rows.get(&hash) else { return };
+                let row = &self.weights[row as usize * k..][..k];
+                let others = (row.iter().sum::<f32>() - row[top]) / (k - 1) as f32;
+                let word = normal[start..end].to_string();
+                if !words.iter().any(|(w, _)| *w == word) {
+                    words.push((word, row[top] - others));
+                }
+            });
+        }
+        words.sort_by(|a, b| b.1.total_cmp(&a.1));
+        words.truncate(n);
+        Explanation { prediction, words }
+    }
+
+    fn rank(&self, scores: Vec<f32>, known: usize) -> Prediction {
+        if known == 0 || self.categories.is_empty() {
+            return Prediction { ranked: Vec::new(), known };
+        }
+        let temperature = (known as f32).powf(TEMPERATURE_POWER).max(1.0);
+        let max = scores.iter().copied().fold(f32::MIN, f32::max);
+        let exp: Vec<f32> = scores.iter().map(|s| ((s - max) / temperature).exp()).collect();
+        let sum: f32 = exp.iter().sum();
+        let mut ranked: Vec<(String, f32)> =
+            self.categories.iter().cloned().zip(exp.iter().map(|e| e / sum)).collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+        Prediction { ranked, known }
+    }
+
+    /// Lower-case, Traditional characters of the table in their Simplified form, and at most
+    /// [`MAX_CHARS`] characters.
+    fn normalise(&self, text: &str, out: &mut String) {
+        out.clear();
+        for c in text.chars().take(MAX_CHARS) {
+            if c.is_ascii() {
+                out.push(c.to_ascii_lowercase());
+            } else if let Ok(i) = self.simplified.binary_search_by_key(&c, |(t, _)| *t) {
+                out.push(self.simplified[i].1);
+            } else {
+                out.extend(c.to_lowercase());
+            }
+        }
+    }
+}
+
+/// Calls `each(hash, start, end)` for every feature of normalised `text`: each Latin word
+/// (a crude stem: "refunded" and "refunds" count as "refund"), each pair of neighbouring
+/// words, each Chinese character and each pair of neighbouring Chinese characters. Digits
+/// are one feature whatever the number.
+pub fn features(text: &str, each: &mut impl FnMut(u64, usize, usize)) {
+    let mut previous_word: Option<(u64, usize)> = None;
+    let mut previous_han: Option<(u64, usize)> = None;
+    let mut chars = text.char_indices().peekable();
+    while let Some((start, c)) = chars.next() {
+        if c.is_ascii_alphanumeric() {
+            let mut end = start + 1;
+            while let Some(&(i, d)) = chars.peek() {
+                if d.is_ascii_alphanumeric() || d == '\'' {
+                    end = i + d.len_utf8();
+                    chars.next();
+                } else {
+                    break;
+                }
+            }
+            let word = &text[start..end];
+            let hash = if word.bytes().all(|b| b.is_ascii_digit()) { fnv(b"#0") } else { word_hash(word) };
+            each(hash, start, end);
+            if let Some((before, from)) = previous_word {
+                each(before.rotate_left(17) ^ hash ^ 0x9e37, from, end);
+            }
+            previous_word = Some((hash, start));
+            previous_han = None;
+        } else if is_han(c) {
+            let end = start + c.len_utf8();
+            let hash = fnv(&text.as_bytes()[start..end]);
+            each(hash, start, end);
+            if let Some((before, from)) = previous_han {
+                each(before.rotate_left(29) ^ hash ^ 0x7f4a, from, end);
+            }
+            previous_han = Some((hash, start));
+            previous_word = None;
+        } else if !c.is_whitespace() || c == '\n' {
+            // Punctuation and line ends end a phrase: no pair across them.
+            previous_word = None;
+            previous_han = None;
+        }
+    }
+}
+
+/// The hash of a Latin word's crude stem: "-ing", "-ed" or "-s" dropped where three letters
+/// stay, then a final "e" where four stay ("charge", "charges", "charged" and "charging" are
+/// one feature), and the apostrophe ("didn't" is "didnt").
+fn word_hash(word: &str) -> u64 {
+    let word = word.trim_end_matches('\'');
+    let mut stem = word;
+    for suffix in ["ing", "ed", "s"] {
+        if let Some(s) = word.strip_suffix(suffix)
+            && s.len() >= 3
+        {
+            stem = s;
+            break;
+        }
+    }
+    if stem.len() >= 5 {
+        stem = stem.strip_suffix('e').unwrap_or(stem);
+    }
+    let mut h = Fnv::default();
+    for b in stem.bytes().filter(|b| *b != b'\'') {
+        h.write_u8(b);
+    }
+    h.finish()
+}
+
+fn is_han(c: char) -> bool {
+    matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF)
+}
+
+fn fnv(bytes: &[u8]) -> u64 {
+    let mut h = Fnv::default();
+    h.write(bytes);
+    h.finish()
+}
+
+/// 64-bit FNV-1a.
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// The keys are hashes already: the map uses them as they are.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn write(&mut self, _: &[u8]) {
+        unreachable!("only u64 keys")
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ex(category: &str, text: &str) -> Example {
+        Example { category: category.into(), text: text.into() }
+    }
+
+    fn small() -> Model {
+        Model::train(&[
+            ex("refund", "I want my money back for the order"),
+            ex("refund", "please refund the cancelled order"),
+            ex("refund", "退款什么时候到"),
+            ex("fees", "how much is the fee for a transfer"),
+            ex("fees", "what does a transfer cost, any fee"),
+            ex("fees", "手续费是多少"),
+            ex("other", "how do I change my address"),
+            ex("other", "where can I download the app"),
+        ])
+    }
+
+    #[test]
+    fn learns_words_and_chinese_characters_in_both_scripts() {
+        let model = small();
+        assert_eq!(model.predict("Refunded? I asked for my money back").top().unwrap().0, "refund");
+        assert_eq!(model.predict("Is there a fee?").top().unwrap().0, "fees");
+        // Traditional characters share the Simplified ones' features.
+        assert_eq!(model.predict("請問手續費").top().unwrap().0, "fees");
+        assert_eq!(model.predict("退款").top().unwrap().0, "refund");
+    }
+
+    #[test]
+    fn probabilities_sum_to_one_and_unknown_text_has_no_opinion() {
+        let model = small();
+        let p = model.predict("fee for the order");
+        let sum: f32 = p.ranked.iter().map(|(_, p)| p).sum();
+        assert!((sum - 1.0).abs() < 1e-4, "{p:?}");
+        let none = model.predict("zzz qqq");
+        assert_eq!(none.known, 0);
+        assert!(none.top().is_none());
+    }
+
+    #[test]
+    fn explains_the_words_that_weighed_most() {
+        let model = small();
+        let e = model.explain("what is the fee please", 3);
+        assert_eq!(e.prediction.top().unwrap().0, "fees");
+        assert_eq!(e.words[0].0, "fee", "{:?}", e.words);
+    }
+
+    #[test]
+    fn features_pair_neighbours_but_not_across_punctuation() {
+        let mut spans = Vec::new();
+        features("ab cd。退款", &mut |_, s, e| spans.push((s, e)));
+        let text = "ab cd。退款";
+        let words: Vec<&str> = spans.iter().map(|(s, e)| &text[*s..*e]).collect();
+        assert_eq!(words, ["ab", "cd", "ab cd", "退", "款", "退款"]);
+    }
+
+    #[test]
+    fn stems_and_numbers() {
+        assert_eq!(word_hash("refunded"), word_hash("refund"));
+        for form in ["charges", "charged", "charging"] {
+            assert_eq!(word_hash(form), word_hash("charge"), "{form}");
+        }
+        assert_eq!(word_hash("fees"), word_hash("fee"));
+        assert_ne!(word_hash("fee"), word_hash("fe"));
+        let mut hashes = Vec::new();
+        features("12 345", &mut |h, _, _| hashes.push(h));
+        assert_eq!(hashes[0], hashes[1]);
+    }
+}

@@ -1,0 +1,191 @@
+//! Classify stage, the decision: every rule that matches is a candidate with its score (the
+//! weights of its matchers that fired); the highest score wins, ties go to the lower
+//! priority number. The learned model then checks the winner:
+//!
+//! - two candidates of different categories with comparable scores are two questions: no
+//!   canned answer goes out (the acknowledgement does) and the ticket carries both
+//!   categories as tags;
+//! - a canned answer goes out only when the model does not clearly disagree; when it
+//!   clearly prefers another rule that matched too, that rule decides; otherwise the
+//!   acknowledgement goes out and a person sees both opinions;
+//! - with no candidate, the model's category, when it is confident, is kept as a suggestion
+//!   for routing and priority, never for a canned answer.
+
+use serde::Serialize;
+
+use super::model::Prediction;
+
+/// A runner-up at this share of the winner's score or more is a second question.
+pub const COMPARABLE: f32 = 1.0;
+/// A rule scoring this or more matched a specific phrase (weight 3 in the default rules) ...
+pub const STRONG: f32 = 3.0;
+/// ... and its answer goes out unless the model gives its category less than this: the
+/// model clearly disagrees.
+pub const DISAGREE: f32 = 0.05;
+/// A weaker match (single ambiguous words) is answered only when the model gives its
+/// category this much or more: less is a disagreement too.
+pub const AGREE_WEAK: f32 = 0.5;
+/// When the model disagrees with the winner, another matching rule of the category it gives
+/// this probability or more decides instead.
+pub const PREFER: f32 = 0.5;
+/// With no rule matching, the model's category is suggested at this probability or more.
+pub const SUGGEST: f32 = 0.6;
+
+/// A rule that matched: its index in the rule list, category, score and whether its action
+/// is a canned answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    pub index: usize,
+    pub category: String,
+    pub score: f32,
+    pub answers: bool,
+}
+
+/// The model's category and confidence, as stored and shown.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelOpinion {
+    pub category: String,
+    pub confidence: f32,
+    /// The probability it gives the category decided (the rules' or its own suggestion).
+    pub decided: f32,
+}
+
+/// What the decision comes to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Rule `index` decides; `held` says why its canned answer is held back (the
+    /// acknowledgement goes out instead); `also` is a second question's category.
+    Rule { index: usize, held: Option<String>, also: Option<String> },
+    /// No rule matched; the model suggests a category.
+    Suggest { category: String },
+    /// No rule matched and the model has no confident opinion.
+    Default,
+}
+
+/// Decides among `candidates` (in priority order) with the model's `prediction`.
+pub fn settle(candidates: &[Candidate], prediction: Option<&Prediction>) -> Outcome {
+    let mut ranked: Vec<&Candidate> = candidates.iter().collect();
+    // Stable: equal scores keep priority order.
+    ranked.sort_by(|a, b| b.score.total_cmp(&a.score));
+    let Some(&first) = ranked.first() else {
+        return match prediction.and_then(Prediction::top) {
+            Some((category, p)) if category != "other" && p >= SUGGEST => {
+                Outcome::Suggest { category: category.to_string() }
+            }
+            _ => Outcome::Default,
+        };
+    };
+    // `other` (a complaint, say) is no second question.
+    let second = ranked.iter().find(|c| {
+        c.category != first.category && c.category != "other" && c.score >= first.score * COMPARABLE
+    });
+    let also = second.map(|s| s.category.clone());
+    if let Some(other) = &also {
+        let held = first.answers.then(|| format!("two questions: {} and {other}", first.category));
+        return Outcome::Rule { index: first.index, held, also };
+    }
+    let held = if first.answers { disagreement(&first.category, first.score, prediction) } else { None };
+    // The model clearly prefers another rule that matched too: that rule decides.
+    if held.is_some()
+        && let Some((top, p)) = prediction.and_then(Prediction::top)
+        && p >= PREFER
+        && let Some(&preferred) = ranked.iter().find(|c| c.category == top)
+    {
+        return Outcome::Rule { index: preferred.index, held: None, also: None };
+    }
+    Outcome::Rule { index: first.index, held, also: None }
+}
+
+/// Why the model's opinion holds a canned answer for `category` (decided with `score`) back,
+/// if it does.
+fn disagreement(category: &str, score: f32, prediction: Option<&Prediction>) -> Option<String> {
+    let prediction = prediction?;
+    let (top, p) = prediction.top()?;
+    let needed = if score >= STRONG { DISAGREE } else { AGREE_WEAK };
+    let given = prediction.probability(category);
+    (top != category && given < needed).then(|| {
+        format!("second opinion disagrees: {top} ({p:.2}) against the rules' {category} ({given:.2}, score {score})")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn candidate(index: usize, category: &str, score: f32) -> Candidate {
+        Candidate { index, category: category.into(), score, answers: true }
+    }
+
+    fn model(ranked: &[(&str, f32)]) -> Prediction {
+        Prediction { ranked: ranked.iter().map(|(c, p)| (c.to_string(), *p)).collect(), known: 5 }
+    }
+
+    #[test]
+    fn a_clear_disagreement_turns_the_answer_into_an_acknowledgement() {
+        // A strong match (a specific phrase) is held back only when the model gives its
+        // category next to nothing.
+        let strong = [candidate(0, "fees", 3.0)];
+        let disagrees = model(&[("refund", 0.9), ("other", 0.07), ("fees", 0.03)]);
+        let Outcome::Rule { index: 0, held: Some(why), also: None } = settle(&strong, Some(&disagrees))
+        else {
+            panic!("the answer must be held back")
+        };
+        assert!(why.contains("refund"), "{why}");
+        let doubts = model(&[("refund", 0.8), ("fees", 0.15)]);
+        assert_eq!(settle(&strong, Some(&doubts)), Outcome::Rule { index: 0, held: None, also: None });
+        // A weak match (one ambiguous word) needs the model's agreement.
+        let weak = [candidate(0, "fees", 1.0)];
+        assert!(matches!(settle(&weak, Some(&doubts)), Outcome::Rule { held: Some(_), .. }));
+        let agrees = model(&[("fees", 0.55), ("refund", 0.45)]);
+        assert_eq!(settle(&weak, Some(&agrees)), Outcome::Rule { index: 0, held: None, also: None });
+        // Without a model (no examples), the rules alone decide.
+        assert_eq!(settle(&weak, None), Outcome::Rule { index: 0, held: None, also: None });
+    }
+
+    #[test]
+    fn a_disagreement_chooses_another_matching_rule_the_model_prefers() {
+        let rules = [
+            candidate(0, "password_reset", 3.0),
+            Candidate { answers: false, ..candidate(1, "account_locked", 2.0) },
+        ];
+        let locked = model(&[("account_locked", 0.9), ("password_reset", 0.01)]);
+        assert_eq!(settle(&rules, Some(&locked)), Outcome::Rule { index: 1, held: None, also: None });
+        let elsewhere = model(&[("refund", 0.9), ("password_reset", 0.01)]);
+        assert!(matches!(settle(&rules, Some(&elsewhere)), Outcome::Rule { index: 0, held: Some(_), .. }));
+    }
+
+    #[test]
+    fn escalations_are_never_held() {
+        let rules = [Candidate { answers: false, ..candidate(0, "account_security", 1.0) }];
+        let disagrees = model(&[("fees", 0.99)]);
+        assert_eq!(settle(&rules, Some(&disagrees)), Outcome::Rule { index: 0, held: None, also: None });
+    }
+
+    #[test]
+    fn the_higher_score_wins_over_priority() {
+        let rules = [candidate(0, "account_locked", 1.0), candidate(1, "account_security", 3.0)];
+        assert_eq!(settle(&rules, None), Outcome::Rule { index: 1, held: None, also: None });
+    }
+
+    #[test]
+    fn two_questions_of_comparable_weight_get_both_tags_and_no_answer() {
+        let rules = [candidate(0, "withdrawal", 1.0), candidate(1, "currency", 1.0)];
+        let Outcome::Rule { index: 0, held: Some(_), also: Some(also) } = settle(&rules, None) else {
+            panic!("two questions")
+        };
+        assert_eq!(also, "currency");
+        // A weaker second question is a side remark: the main one is answered.
+        let side = [candidate(0, "withdrawal", 1.0), candidate(1, "currency", 3.0)];
+        assert_eq!(settle(&side, None), Outcome::Rule { index: 1, held: None, also: None });
+    }
+
+    #[test]
+    fn with_no_rule_the_model_only_suggests() {
+        let sure = model(&[("refund", 0.8), ("other", 0.2)]);
+        assert_eq!(settle(&[], Some(&sure)), Outcome::Suggest { category: "refund".into() });
+        let unsure = model(&[("refund", 0.4), ("other", 0.3)]);
+        assert_eq!(settle(&[], Some(&unsure)), Outcome::Default);
+        let other = model(&[("other", 0.9)]);
+        assert_eq!(settle(&[], Some(&other)), Outcome::Default);
+    }
+}

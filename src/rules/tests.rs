@@ -1,0 +1,202 @@
+//! The rule language of issue 17 end to end: rule files in a temporary directory, loaded,
+//! checked and applied to small mails.
+
+use super::{Action, RuleSet};
+
+/// Loads `files` (name, text) as a rule directory, with `vocabulary/words.toml` when given.
+fn rules(files: &[(&str, &str)], vocabulary: Option<&str>) -> Result<RuleSet, Vec<super::Problem>> {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    if let Some(words) = vocabulary {
+        std::fs::create_dir(dir.path().join("vocabulary")).unwrap();
+        std::fs::write(dir.path().join("vocabulary/words.toml"), words).unwrap();
+    }
+    RuleSet::load(dir.path(), &|_| true)
+}
+
+/// One rule `id` of category `id` whose condition is `when` (TOML inline), at `priority`.
+fn rule(id: &str, priority: i64, when: &str) -> String {
+    format!(
+        "[[rule]]\nid = \"{id}\"\npriority = {priority}\ncategory = \"{id}\"\naction = \"answer\"\ntemplate = \"t\"\n\
+         [rule.when]\nany = [\n  {when},\n]\n"
+    )
+}
+
+/// The category `set` gives a customer mail saying `text`, the same through the fast path
+/// (`classify`) as through the explained one.
+fn category(set: &RuleSet, text: &str) -> String {
+    let raw = format!("From: a@customer.test\r\nSubject: Help\r\n\r\n{text}\r\n");
+    let mail = crate::parse::parse(raw.as_bytes()).unwrap();
+    let verdict = crate::screen::screen(&mail, &[]);
+    let quick = set.classify(&mail, &verdict);
+    let (explained, _) = set.classify_explained(&mail, &verdict);
+    assert_eq!(quick.category, explained.category, "{text}");
+    assert_eq!(quick.action, explained.action, "{text}");
+    quick.category.unwrap_or_default()
+}
+
+#[test]
+fn proximity_in_chinese_and_english() {
+    let set = rules(
+        &[(
+            "r.toml",
+            &rule(
+                "confirm",
+                10,
+                r#"{ field = "text", within = 4, near = [["验证码", "code"], ["收不到", "never arrived", "not received"]] }"#,
+            ),
+        )],
+        None,
+    )
+    .unwrap();
+    assert_eq!(category(&set, "我收不到短信验证码"), "confirm");
+    assert_eq!(category(&set, "验证码一直收不到"), "confirm");
+    assert_eq!(category(&set, "The code you sent never arrived"), "confirm");
+    assert_eq!(category(&set, "收不到钱，我之前输入过很多很多次验证码"), "other", "too far apart");
+    assert_eq!(category(&set, "验证码收到了。邮件收不到"), "other", "a sentence end separates");
+    assert_eq!(category(&set, "The card never arrived"), "other", "every group must occur");
+}
+
+#[test]
+fn exclusions_by_longer_phrase_and_by_negation() {
+    let withdrawal = rule(
+        "withdrawal",
+        10,
+        r#"{ field = "text", both_scripts = true, except = ["提款卡", "提款机"], keywords = ["提款"] }"#,
+    );
+    let locked = rule(
+        "locked",
+        20,
+        r#"{ field = "text", both_scripts = true, unless_negated = true, keywords = ["停用", "cancel"] }"#,
+    );
+    let password = rule("password", 30, r#"{ field = "text", except = ["交易密码"], keywords = ["密码"] }"#);
+    let vocabulary = "[negation]\nwords = [\"不用\", \"no need to\"]\n";
+    let set = rules(&[("a.toml", &withdrawal), ("b.toml", &locked), ("c.toml", &password)], Some(vocabulary))
+        .unwrap();
+    assert_eq!(category(&set, "提款多久到账"), "withdrawal");
+    assert_eq!(category(&set, "我的提款卡丢了"), "other");
+    assert_eq!(category(&set, "我的提款機卡住了"), "other", "the exclusion holds in the other script");
+    assert_eq!(category(&set, "提款卡一天提款上限多少"), "withdrawal", "the second 提款 counts");
+    assert_eq!(category(&set, "请帮我停用账户"), "locked");
+    assert_eq!(category(&set, "我不用停用账户"), "other");
+    assert_eq!(category(&set, "不用停用，但请停用另一个"), "locked", "a comma ends the negation");
+    assert_eq!(category(&set, "There is no need to cancel it"), "other");
+    assert_eq!(category(&set, "Please cancel it"), "locked");
+    assert_eq!(category(&set, "忘了交易密码"), "other");
+    assert_eq!(category(&set, "忘了登录密码"), "password");
+}
+
+#[test]
+fn english_word_forms_are_narrower_than_a_wildcard() {
+    let set = rules(&[("r.toml", &rule("fees", 10, r#"{ field = "text", keywords = ["charge+"] }"#))], None)
+        .unwrap();
+    for text in ["Why the charge?", "You charged me", "It charges", "Stop charging me"] {
+        assert_eq!(category(&set, text), "fees", "{text}");
+    }
+    assert_eq!(category(&set, "I want a chargeback"), "other");
+    assert_eq!(category(&set, "Is it chargeable?"), "other");
+}
+
+#[test]
+fn regional_vocabulary_comes_from_data() {
+    let fees = rule("fees", 10, r#"{ field = "text", both_scripts = true, keywords = ["转账手续费"] }"#);
+    let words = "[[same]]\nwords = [\"手续费\", \"汇费\"]\n[[same]]\nwords = [\"转账\", \"匯款\"]\n";
+    let set = rules(&[("r.toml", &fees)], Some(words)).unwrap();
+    assert_eq!(category(&set, "转账手续费多少"), "fees");
+    assert_eq!(category(&set, "轉賬匯費是多少"), "fees", "Traditional script and the Taiwan word");
+    assert_eq!(category(&set, "請問匯款匯費多少"), "fees", "both words of the keyword replaced");
+    assert_eq!(category(&set, "匯款手續費"), "fees");
+    assert_eq!(category(&set, "匯款的匯費"), "other", "a word between");
+    let without = rules(&[("r.toml", &fees)], None).unwrap();
+    assert_eq!(category(&without, "轉賬匯費是多少"), "other", "the group is what adds it");
+}
+
+#[test]
+fn the_highest_score_decides_not_the_first_rule() {
+    let locked = rule("account_locked", 10, r#"{ field = "text", weight = 1, keywords = ["freeze"] }"#);
+    let security =
+        rule("account_security", 20, r#"{ field = "text", weight = 3, keywords = ["someone is using"] }"#);
+    let set = rules(&[("a.toml", &locked), ("b.toml", &security)], None).unwrap();
+    assert_eq!(category(&set, "Freeze my card, someone is using my account"), "account_security");
+    assert_eq!(category(&set, "Please freeze my card"), "account_locked");
+}
+
+#[test]
+fn equal_scores_go_to_the_lower_priority_and_ask_two_questions() {
+    let refund = rule("refund", 10, r#"{ field = "text", weight = 1, keywords = ["refund"] }"#);
+    let fees = rule("fees", 20, r#"{ field = "text", weight = 1, keywords = ["fee"] }"#);
+    let set = rules(&[("a.toml", &refund), ("b.toml", &fees)], None).unwrap();
+    let raw = "From: a@customer.test\r\nSubject: Help\r\n\r\nA refund, and what is the fee?\r\n";
+    let mail = crate::parse::parse(raw.as_bytes()).unwrap();
+    let c = set.classify(&mail, &crate::screen::screen(&mail, &[]));
+    assert_eq!(c.category.as_deref(), Some("refund"));
+    assert_eq!(c.action, Action::Acknowledge, "two questions: no canned answer");
+    assert_eq!(c.tags, ["refund", "fees"]);
+    assert!(c.held.unwrap().contains("two questions"));
+}
+
+#[test]
+fn a_rule_without_weights_decides_by_priority_as_before() {
+    let vip = "[[rule]]\nid = \"vip\"\npriority = 5\ncategory = \"vip\"\naction = \"acknowledge\"\n\
+               [rule.when]\nfield = \"text\"\nkeywords = [\"urgent\"]\n";
+    let refund = rule("refund", 50, r#"{ field = "text", weight = 3, keywords = ["refund"] }"#);
+    let late = rule("late", 95, r#"{ field = "text", keywords = ["statement"] }"#);
+    let set = rules(&[("a.toml", vip), ("b.toml", &refund), ("c.toml", &late)], None).unwrap();
+    assert_eq!(category(&set, "Urgent: a refund please"), "vip", "first by priority, whatever the scores");
+    assert_eq!(category(&set, "A refund and my statement"), "refund", "an earlier weighted rule still wins");
+    assert_eq!(category(&set, "My statement please"), "late");
+}
+
+#[test]
+fn rules_check_reports_misused_new_keys() {
+    for (when, expected) in [
+        (r#"{ field = "text", near = [["a"], ["b"]] }"#, "`near` needs `within`"),
+        (r#"{ field = "text", within = 3, near = [["a"]] }"#, "two or more non-empty word groups"),
+        (r#"{ field = "text", within = 3, keywords = ["a"] }"#, "`within` goes with `near`"),
+        (r#"{ field = "from", except = ["x"], equals = ["a"] }"#, "go with `keywords` or `near`"),
+        (r#"{ field = "text", weight = 0, keywords = ["a"] }"#, "weight must be a positive number"),
+    ] {
+        let problems = rules(&[("r.toml", &rule("x", 10, when))], None).expect_err(when);
+        assert!(problems.iter().any(|p| p.message.contains(expected)), "{when}: {problems:?}");
+        assert!(problems.iter().all(|p| p.line > 0), "{problems:?}");
+    }
+    let broken = rules(
+        &[("r.toml", &rule("x", 10, r#"{ field = "text", keywords = ["a"] }"#))],
+        Some("[[same]]\nwords = [\"a\"]\n"),
+    );
+    assert!(broken.err().unwrap()[0].message.contains("two or more"));
+}
+
+#[test]
+fn the_model_is_trained_from_the_examples_beside_the_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("r.toml"),
+        rule("fees", 10, r#"{ field = "text", weight = 3, keywords = ["fee"] }"#),
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("examples")).unwrap();
+    std::fs::write(dir.path().join("examples/fees.en.txt"), "what is the fee\nhow much does it cost\n")
+        .unwrap();
+    std::fs::write(
+        dir.path().join("examples/other.en.txt"),
+        "where is my new card\nmy new card has not come\nthe card was not delivered\n",
+    )
+    .unwrap();
+    let set = RuleSet::load(dir.path(), &|_| true).unwrap();
+    assert_eq!(set.model().unwrap().examples(), 5);
+    let raw = "From: a@customer.test\r\nSubject: Help\r\n\r\nWhat is the fee? My new card has not come, not delivered\r\n";
+    let mail = crate::parse::parse(raw.as_bytes()).unwrap();
+    let c = set.classify(&mail, &crate::screen::screen(&mail, &[]));
+    let opinion = c.model.as_ref().unwrap();
+    assert_eq!(opinion.category, "other");
+    assert_eq!(c.category.as_deref(), Some("fees"), "the rules decide the category");
+    // A strong match the model does not clearly reject is answered.
+    let raw = "From: a@customer.test\r\nSubject: Help\r\n\r\nWhat is the fee?\r\n";
+    let mail = crate::parse::parse(raw.as_bytes()).unwrap();
+    let c = set.classify(&mail, &crate::screen::screen(&mail, &[]));
+    assert_eq!(c.action, Action::Answer);
+    assert_eq!(c.model.unwrap().category, "fees");
+}

@@ -1,0 +1,126 @@
+//! Classify stage, vocabulary: data staff extend without touching a rule. `DIR/vocabulary/
+//! words.toml` lists words that mean the same in mainland, Taiwan and Hong Kong usage
+//! (`[[same]] words = ["提现", "提領", "提現"]`) and the negation cues that `unless_negated`
+//! keywords respect (`[negation] words = [...]`).
+
+use std::path::Path;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::load::{Problem, Source};
+use crate::parse::lang;
+
+/// The vocabulary of a rule directory (empty when it has no `vocabulary/words.toml`).
+#[derive(Debug, Default, Clone)]
+pub struct Vocabulary {
+    /// Groups of words that mean the same, each in Simplified form, lower-case.
+    pub same: Vec<Vec<String>>,
+    /// Negation cues, lower-case, as written (both scripts are added for Chinese ones).
+    pub negation: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawVocabulary {
+    #[serde(default)]
+    same: Vec<Spanned<RawGroup>>,
+    negation: Option<RawGroup>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGroup {
+    words: Vec<String>,
+}
+
+/// At most this many forms of one keyword: the groups multiply.
+const MAX_FORMS: usize = 64;
+
+impl Vocabulary {
+    /// Reads `dir/vocabulary/words.toml`; a missing file is an empty vocabulary.
+    pub fn load(dir: &Path) -> Result<Vocabulary, Problem> {
+        let path = dir.join("vocabulary").join("words.toml");
+        let Ok(text) = std::fs::read_to_string(&path) else { return Ok(Vocabulary::default()) };
+        let source = Source { path, text };
+        let raw: RawVocabulary = toml::from_str(&source.text)
+            .map_err(|e| source.problem(e.span().map_or(0, |s| s.start), e.message().trim().to_string()))?;
+        let mut same = Vec::new();
+        for group in raw.same {
+            let words: Vec<String> =
+                group.get_ref().words.iter().map(|w| lang::to_simplified(&w.trim().to_lowercase())).collect();
+            if words.len() < 2 || words.iter().any(String::is_empty) {
+                return Err(
+                    source.problem(group.span().start, "a `same` group needs two or more non-empty words")
+                );
+            }
+            same.push(words);
+        }
+        let mut negation = Vec::new();
+        for word in raw.negation.map(|n| n.words).unwrap_or_default() {
+            let word = word.trim().to_lowercase();
+            for form in [lang::to_simplified(&word), lang::to_traditional(&word), word] {
+                if !form.is_empty() && !negation.contains(&form) {
+                    negation.push(form);
+                }
+            }
+        }
+        Ok(Vocabulary { same, negation })
+    }
+
+    /// `keyword` and its forms with each group's words put for one another (in Simplified
+    /// form: the caller adds the other script).
+    pub fn variants(&self, keyword: &str) -> Vec<String> {
+        let mut forms = vec![lang::to_simplified(keyword)];
+        for group in &self.same {
+            let mut more = Vec::new();
+            for form in &forms {
+                for word in group.iter().filter(|w| form.contains(w.as_str())) {
+                    for other in group.iter().filter(|o| *o != word) {
+                        more.push(form.replace(word.as_str(), other));
+                    }
+                }
+            }
+            for form in more {
+                if forms.len() < MAX_FORMS && !forms.contains(&form) {
+                    forms.push(form);
+                }
+            }
+        }
+        forms
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vocabulary(text: &str) -> Result<Vocabulary, Problem> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("vocabulary")).unwrap();
+        std::fs::write(dir.path().join("vocabulary/words.toml"), text).unwrap();
+        Vocabulary::load(dir.path())
+    }
+
+    #[test]
+    fn regional_words_stand_for_one_another() {
+        let v = vocabulary(
+            "[[same]]\nwords = [\"提现\", \"提領\"]\n[[same]]\nwords = [\"手续费\", \"匯費\"]\n\
+             [negation]\nwords = [\"不用\", \"no need to\"]\n",
+        )
+        .unwrap();
+        let forms = v.variants("提现手续费");
+        for expected in ["提现手续费", "提领手续费", "提现汇费", "提领汇费"] {
+            assert!(forms.contains(&expected.to_string()), "{expected} in {forms:?}");
+        }
+        assert_eq!(v.variants("退款"), ["退款"]);
+        assert!(v.negation.contains(&"不用".to_string()) && v.negation.contains(&"no need to".to_string()));
+    }
+
+    #[test]
+    fn a_group_of_one_word_is_a_problem_with_its_line() {
+        let problem = vocabulary("\n[[same]]\nwords = [\"提现\"]\n").unwrap_err();
+        assert_eq!(problem.line, 2, "{problem}");
+        assert!(vocabulary("[[same]]\nword = []\n").is_err());
+    }
+}

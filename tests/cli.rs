@@ -385,3 +385,32 @@ fn regression_rules_test_explains_failures_and_runs_past_a_bad_case() {
     assert!(report.contains("decided by rule `vip` on from_domain"), "who decided and on what: {report}");
     assert!(report.contains("orphan.eml: no [[case]]"), "{report}");
 }
+
+#[test]
+fn regression_rules_check_reports_every_misspelled_key_of_a_file_and_full_width_punctuation() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = edited_rules(dir.path());
+    std::fs::write(
+        rules.join("07-typos.toml"),
+        "[[rule]]\nid = \"t\"\npriorty = 7\ncategory = \"fees\"\ntemplte = \"fees\"\naction = \"acknowledge\"\n\
+         [rule.when]\nfield = \"text\"\nkeywords = [\"fee\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        rules.join("08-wide.toml"),
+        "[[rule]]\nid = \"w\"\npriority = 8\n[rule.when]\nkeywords = [\"退款\"，\"退钱\"]\n",
+    )
+    .unwrap();
+    let out = deskmail_from(dir.path(), &["rules", "check", rules.to_str().unwrap()]);
+    let report = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    assert!(
+        report.contains("07-typos.toml:3:1: unknown key `priorty`: did you mean `priority`?"),
+        "{report}"
+    );
+    assert!(
+        report.contains("07-typos.toml:5:1: unknown key `templte`: did you mean `template`?"),
+        "{report}"
+    );
+    assert!(report.contains("08-wide.toml:5:") && report.contains("`，` for `,`"), "{report}");
+}

@@ -295,6 +295,12 @@ pub(super) fn compile_dir(dir: &Path, template_exists: &dyn Fn(&str) -> bool) ->
     };
     let mut rules = Vec::new();
     for source in sources {
+        // Every unknown key of the file at once; the typed reading would stop at the first.
+        let structural = super::keys::check(&source);
+        if !structural.is_empty() {
+            builder.problems.extend(structural);
+            continue;
+        }
         match load::parse_file(&source) {
             Ok(file) => {
                 for raw in file.rule {

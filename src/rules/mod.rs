@@ -11,6 +11,7 @@ mod context;
 pub mod examples;
 pub mod field;
 mod forms;
+mod keys;
 pub mod load;
 pub mod model;
 pub mod opinion;

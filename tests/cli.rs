@@ -414,3 +414,22 @@ fn regression_rules_check_reports_every_misspelled_key_of_a_file_and_full_width_
     );
     assert!(report.contains("08-wide.toml:5:") && report.contains("`，` for `,`"), "{report}");
 }
+
+#[test]
+fn regression_a_misspelled_category_is_an_error_when_categories_are_declared() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = edited_rules(dir.path());
+    std::fs::write(rules.join("categories.toml"), "categories = [\"vip\", \"refund\", \"other\"]\n").unwrap();
+    let ok = deskmail_from(dir.path(), &["rules", "check", rules.to_str().unwrap()]);
+    assert!(ok.status.success(), "{}", stdout(&ok));
+    std::fs::write(
+        rules.join("06-typo.toml"),
+        "[[rule]]\nid = \"r\"\npriority = 6\ncategory = \"refnud\"\naction = \"acknowledge\"\n\
+         [rule.when]\nfield = \"text\"\nkeywords = [\"refund\"]\n",
+    )
+    .unwrap();
+    let out = deskmail_from(dir.path(), &["rules", "check", rules.to_str().unwrap()]);
+    let report = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    assert!(report.contains("06-typo.toml:4:") && report.contains("did you mean `refund`?"), "{report}");
+}

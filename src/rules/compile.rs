@@ -285,11 +285,16 @@ pub(super) fn compile_dir(dir: &Path, template_exists: &dyn Fn(&str) -> bool) ->
         Ok(v) => (v, None),
         Err(p) => (Vocabulary::default(), Some(p)),
     };
+    let (categories, categories_problem) = match load::read_categories(dir) {
+        Ok(c) => (c, None),
+        Err(p) => (None, Some(p)),
+    };
     let mut builder = Builder {
+        categories,
         specs: Vec::new(),
         weights: Vec::new(),
         saw_weight: false,
-        problems: vocabulary_problem.into_iter().collect(),
+        problems: vocabulary_problem.into_iter().chain(categories_problem).collect(),
         template_exists,
         vocabulary: &vocabulary,
     };
@@ -349,6 +354,8 @@ struct Builder<'a> {
     problems: Vec<Problem>,
     template_exists: &'a dyn Fn(&str) -> bool,
     vocabulary: &'a Vocabulary,
+    /// The declared categories (`categories.toml`), when the directory declares them.
+    categories: Option<Vec<String>>,
 }
 
 impl Builder<'_> {
@@ -364,6 +371,17 @@ impl Builder<'_> {
                     raw.action.get_ref()
                 ),
             );
+        }
+        if let Some(declared) = &self.categories
+            && !declared.contains(raw.category.get_ref())
+        {
+            let name = raw.category.get_ref();
+            let hint = crate::hint::did_you_mean(name, declared.iter().map(String::as_str)).map_or_else(
+                || format!(" (declared: {})", declared.join(", ")),
+                |c| format!(": did you mean `{c}`?"),
+            );
+            let message = format!("category `{name}` is not declared in {}{hint}", load::CATEGORIES_FILE);
+            self.at(source, &raw.category, message);
         }
         let template = raw.template.as_ref().map(|t| t.get_ref().clone());
         match (&raw.template, action) {

@@ -92,7 +92,26 @@ pub struct RawCondition {
     pub weight: Option<Spanned<f64>>,
 }
 
-/// Reads every `*.toml` file directly in `dir`, in name order.
+/// The file that declares the categories rules may name.
+pub const CATEGORIES_FILE: &str = "categories.toml";
+
+/// The declared categories (`categories = [...]` in `DIR/categories.toml`), or `None` when
+/// the directory declares none (then any category is taken as written).
+pub fn read_categories(dir: &Path) -> Result<Option<Vec<String>>, Problem> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Declared {
+        categories: Vec<String>,
+    }
+    let path = dir.join(CATEGORIES_FILE);
+    let Ok(text) = std::fs::read_to_string(&path) else { return Ok(None) };
+    let source = Source { path, text };
+    toml::from_str::<Declared>(&source.text)
+        .map(|d| Some(d.categories))
+        .map_err(|e| source.problem(e.span().map_or(0, |s| s.start), e.message().trim().to_string()))
+}
+
+/// Reads every `*.toml` file directly in `dir` but the categories file, in name order.
 pub fn read_dir(dir: &Path) -> Result<Vec<Source>, Problem> {
     let entries = std::fs::read_dir(dir).map_err(|e| Problem {
         file: dir.to_path_buf(),
@@ -104,6 +123,7 @@ pub fn read_dir(dir: &Path) -> Result<Vec<Source>, Problem> {
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "toml"))
+        .filter(|p| p.file_name().is_none_or(|n| n != CATEGORIES_FILE))
         .collect();
     paths.sort();
     paths

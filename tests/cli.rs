@@ -122,7 +122,7 @@ fn unknown_key() {
         &GOOD.replace("priority = 10", "priority = 10\ncolour = \"red\""),
         4,
         1,
-        "unknown field `colour`",
+        "unknown key `colour`",
     );
 }
 
@@ -432,4 +432,32 @@ fn regression_a_misspelled_category_is_an_error_when_categories_are_declared() {
     let report = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{report}");
     assert!(report.contains("06-typo.toml:4:") && report.contains("did you mean `refund`?"), "{report}");
+}
+
+#[test]
+fn explain_lists_every_rule_that_holds_in_the_order_they_were_weighed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mail = dir.path().join("two.eml");
+    std::fs::write(
+        &mail,
+        "From: ann@customer.test\r\nSubject: help\r\nMessage-ID: <t1@customer.test>\r\n\r\n\
+         I was charged twice for my refund and I also want to reset my password.\r\n",
+    )
+    .unwrap();
+    let out = deskmail(&[
+        "classify",
+        "--explain",
+        "--rules",
+        "rules",
+        "--templates",
+        "templates",
+        mail.to_str().unwrap(),
+    ]);
+    let text = stdout(&out);
+    let weighed =
+        text.lines().find(|l| l.trim_start().starts_with("weighed:")).unwrap_or_else(|| panic!("{text}"));
+    assert!(weighed.contains(" > "), "more than one rule holds and each is listed: {weighed}");
+    let winner = text.lines().find(|l| l.contains("decision:")).unwrap();
+    let first = weighed.split_once(':').unwrap().1.trim().split(' ').next().unwrap();
+    assert!(winner.contains(&format!("`{first}`")), "the first weighed decides: {weighed} / {winner}");
 }

@@ -258,6 +258,14 @@ fn print_explanation(
             outln!("          on {}: {}", e.field, e.matched.join(", "));
         }
     }
+    // Every rule that holds, in the order they were weighed: highest score first, then the
+    // lower priority number.
+    let mut held: Vec<&Trial> = trials.iter().filter(|t| t.matched && t.skipped.is_none()).collect();
+    held.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.priority.cmp(&b.priority)));
+    if !held.is_empty() {
+        let order: Vec<String> = held.iter().map(|t| format!("{} ({})", t.rule, t.score)).collect();
+        outln!("  weighed:   {}", order.join(" > "));
+    }
     match &c.rule {
         Some(rule) => outln!(
             "  decision:  rule `{rule}` wins (highest score, then lowest priority): category {}, action {}",

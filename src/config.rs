@@ -394,17 +394,8 @@ pub struct Settings {
 
 /// Reads and validates a configuration file.
 pub fn load(path: &Path) -> Result<Settings, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-        file: path.display().to_string(),
-        line: 0,
-        col: 0,
-        key: "-".into(),
-        message: format!("cannot read the configuration file: {e}"),
-    })?;
-    let base = path.parent().unwrap_or(Path::new("."));
-    let mut settings = from_str(&text, &path.display().to_string(), base)?;
-    settings.config_file = Some(path.to_path_buf());
-    Ok(settings)
+    let text = read(path)?;
+    from_file(path, &text, true)
 }
 
 /// Loads the configuration for commands that only need the policy (`classify`, `rules
@@ -412,15 +403,8 @@ pub fn load(path: &Path) -> Result<Settings, ConfigError> {
 /// `[support]`, `[sla]` ...) is enough, and no password is read. Sections these commands do
 /// not use are filled with placeholders that nothing reads.
 pub fn load_for_rules(path: &Path) -> Result<Settings, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-        file: path.display().to_string(),
-        line: 0,
-        col: 0,
-        key: "-".into(),
-        message: format!("cannot read the configuration file: {e}"),
-    })?;
+    let mut text = read(path)?;
     let present: toml::Table = text.parse().unwrap_or_default();
-    let mut full = text.clone();
     for (section, placeholder) in [
         ("mailbox", "kind = \"maildir\"\npath = \".\""),
         ("smtp", "kind = \"maildir\"\npath = \".\""),
@@ -429,28 +413,37 @@ pub fn load_for_rules(path: &Path) -> Result<Settings, ConfigError> {
     ] {
         if !present.contains_key(section) {
             // Appended after the file's own text, so every line number of it stays right.
-            full.push_str(&format!("\n[{section}]\n{placeholder}\n"));
+            text.push_str(&format!("\n[{section}]\n{placeholder}\n"));
         }
     }
-    let base = path.parent().unwrap_or(Path::new("."));
-    let mut settings = parse(&full, &path.display().to_string(), base, false)?;
-    settings.config_file = Some(path.to_path_buf());
-    Ok(settings)
+    from_file(path, &text, false)
 }
 
 /// Loads the configuration for a command that only reads the database (`tickets`, `show`,
 /// `sla`, `status`, `quarantine`, `backup`): the passwords are not read, so staff need no
 /// access to the secrets to read the queue. The servers' passwords are left unset.
 pub fn load_without_secrets(path: &Path) -> Result<Settings, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+    let text = read(path)?;
+    from_file(path, &text, false)
+}
+
+/// The text of the configuration file at `path`.
+fn read(path: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path).map_err(|e| ConfigError {
         file: path.display().to_string(),
         line: 0,
         col: 0,
         key: "-".into(),
         message: format!("cannot read the configuration file: {e}"),
-    })?;
+    })
+}
+
+/// Settings from the text of the file at `path`, whose directory resolves relative paths.
+fn from_file(path: &Path, text: &str, read_secrets: bool) -> Result<Settings, ConfigError> {
     let base = path.parent().unwrap_or(Path::new("."));
-    parse(&text, &path.display().to_string(), base, false)
+    let mut settings = parse(text, &path.display().to_string(), base, read_secrets)?;
+    settings.config_file = Some(path.to_path_buf());
+    Ok(settings)
 }
 
 /// Parses configuration text; `file` names it in errors and `base` resolves relative paths.

@@ -19,21 +19,12 @@ pub enum MailKind {
 }
 
 impl MailKind {
-    /// Every kind, so that a stored kind can be read back.
-    pub const ALL: [MailKind; 3] = [MailKind::Ack, MailKind::Answer, MailKind::Escalated];
-
     pub fn as_str(self) -> &'static str {
         match self {
             MailKind::Ack => "ack",
             MailKind::Answer => "answer",
             MailKind::Escalated => "escalated",
         }
-    }
-
-    /// Whether an outbox kind as stored is one of these automatic replies to a customer
-    /// (and not a person's reply or a staff notice).
-    pub fn is_automatic_reply(stored: &str) -> bool {
-        MailKind::ALL.iter().any(|k| k.as_str() == stored)
     }
 }
 

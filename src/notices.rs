@@ -10,7 +10,7 @@ use crate::config::Settings;
 use crate::parse::Language;
 use crate::pipeline::local_time;
 use crate::sla;
-use crate::store::{OutboxRow, Store, StoreError, WaitingTicket};
+use crate::store::{OutKind, OutboxRow, Store, StoreError, WaitingTicket};
 use crate::thread;
 
 /// What the SLA watch queued.
@@ -76,7 +76,7 @@ fn queue_notice(
         time_left: format!("{:.1}h", left.as_secs_f64() / 3600.0),
         breached,
     };
-    let kind = if breached { "sla_breach" } else { "sla_warning" };
+    let kind = if breached { OutKind::SlaBreach } else { OutKind::SlaWarning };
     let rendered = match templates.render("sla_warning", Language::En, &ctx) {
         Ok(r) => r,
         Err(e) => {
@@ -118,7 +118,7 @@ struct Outgoing<'a> {
     subject: &'a str,
     rendered: &'a Rendered,
     ticket: i64,
-    kind: &'a str,
+    kind: OutKind,
     template: &'a str,
     /// When it is queued (the caller's clock, so tests can move it).
     now: i64,
@@ -141,7 +141,7 @@ fn queue(
         in_reply_to,
         references,
         subject,
-        automatic: kind != "human",
+        automatic: kind != OutKind::Human,
     };
     let raw = match compose::build(&envelope, rendered) {
         Ok(raw) => raw,
@@ -204,7 +204,7 @@ pub fn queue_escalation(
             subject: &subject,
             rendered: &rendered,
             ticket,
-            kind: "escalation",
+            kind: OutKind::Escalation,
             template: "escalation_notice",
             now: received.as_second(),
         };
@@ -280,7 +280,7 @@ pub fn human_reply(
         subject: &subject,
         rendered: &rendered,
         ticket,
-        kind: "human",
+        kind: OutKind::Human,
         template: &template,
         now: now.as_second(),
     };

@@ -13,7 +13,7 @@ use crate::decide::{self, Facts, Plan};
 use crate::parse::{self, Inbound};
 use crate::rules::{Classification, RuleSet};
 use crate::screen::{self, Verdict};
-use crate::store::{MessageRow, NewTicket, OutboxRow, Store, StoreError, Tx};
+use crate::store::{MessageRow, MessageState, NewTicket, OutboxRow, Store, StoreError, Tx};
 use crate::thread::{self, Threading};
 use crate::verdict::{self, Judgement};
 
@@ -230,7 +230,7 @@ pub fn quarantine(tx: &Tx<'_>, mail: &RawMail, hash: &str, reason: &str) -> Resu
         size: mail.oversize.map(|size| size as i64),
         ..MessageRow::default()
     };
-    tx.insert_message(&row, "quarantined")?;
+    tx.insert_message(&row, MessageState::Quarantined)?;
     Ok(Outcome::Quarantined { reason: reason.to_string() })
 }
 
@@ -301,7 +301,7 @@ fn record(
         verdict: Some(&summary),
         ..message_row(mail, hash, inbound, &verdict, Some(&classification), ticket)
     };
-    let message_row_id = tx.insert_message(&row, "processed")?;
+    let message_row_id = tx.insert_message(&row, MessageState::Processed)?;
     if classification.model.is_some() || classification.held.is_some() {
         tx.insert_opinion(message_row_id, &classification)?;
     }
@@ -379,7 +379,7 @@ fn hold_as_spam(
         verdict: Some(&summary),
         ..message_row(mail, hash, inbound, verdict, None, None)
     };
-    tx.insert_message(&row, "spam")?;
+    tx.insert_message(&row, MessageState::Spam)?;
     Ok(Outcome::Spam {
         from: inbound.from_address.clone(),
         subject: inbound.subject.clone(),
@@ -531,7 +531,7 @@ fn queue_reply(
     tx.enqueue(&OutboxRow {
         ticket_id: ticket,
         message_row: Some(message_row),
-        kind: kind.as_str(),
+        kind: kind.into(),
         template,
         recipient: &inbound.from_address,
         message_id: &message_id,

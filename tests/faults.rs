@@ -40,7 +40,7 @@ async fn smtp_down_for_a_while_mail_stays_pending_is_retried_and_goes_out_once()
     let deadline = Instant::now() + WAIT;
     loop {
         let outbox = store().ticket_outbox(1).ok().unwrap_or_default();
-        if outbox.first().is_some_and(|o| o.attempts >= 2 && o.state == "pending") {
+        if outbox.first().is_some_and(|o| o.attempts >= 2 && o.state.as_str() == "pending") {
             break;
         }
         assert!(Instant::now() < deadline, "no retries seen: {outbox:?}");

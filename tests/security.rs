@@ -273,7 +273,7 @@ fn security_answers_never_repeat_the_customer_or_ask_for_secrets() {
         assert_eq!(report.category.as_deref(), Some("account_security"));
         let outgoing = store.ticket_outbox(report.ticket.unwrap()).unwrap();
         assert!(
-            outgoing.iter().any(|o| o.kind == "escalation" && o.recipient == "staff@example.test"),
+            outgoing.iter().any(|o| o.kind.as_str() == "escalation" && o.recipient == "staff@example.test"),
             "staff are told of the escalation: {outgoing:?}"
         );
         let out = outgoing_raw(&store, report.ticket.unwrap());

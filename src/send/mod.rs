@@ -180,7 +180,7 @@ fn record_one(
         Ok(()) => {
             tx.mark_sent(mail.id, now)?;
             tracing::info!(ticket = mail.ticket_id, kind = %mail.kind, to = %mail.recipient, "sent");
-            Ok(SendResult::Delivered { automatic: crate::decide::MailKind::is_automatic_reply(&mail.kind) })
+            Ok(SendResult::Delivered { automatic: mail.kind.is_automatic() })
         }
         Err(SendError::Temporary(e)) if mail.attempts + 1 < MAX_ATTEMPTS => {
             let next = now + backoff_seconds(retry_base.as_secs().max(1), mail.attempts + 1);

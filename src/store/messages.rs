@@ -1,0 +1,450 @@
+//! Incoming mail: processed, quarantined and spam rows, and the second opinions on them.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::kinds::{MessageState, OutKind};
+use super::{Result, Store, StoreError, Tx};
+
+/// A processed (or quarantined) incoming mail.
+#[derive(Debug, Clone, Default)]
+pub struct MessageRow<'a> {
+    pub hash: &'a str,
+    pub raw: &'a [u8],
+    pub origin: &'a str,
+    pub received_at: i64,
+    pub message_id: Option<&'a str>,
+    pub from_address: Option<&'a str>,
+    pub from_name: Option<&'a str>,
+    pub subject: Option<&'a str>,
+    pub language: Option<&'a str>,
+    pub charset: Option<&'a str>,
+    pub lossy: bool,
+    pub new_text: Option<&'a str>,
+    pub quoted_text: Option<&'a str>,
+    pub automated: Option<&'a str>,
+    pub category: Option<&'a str>,
+    pub rule: Option<&'a str>,
+    pub action: Option<&'a str>,
+    pub ticket_id: Option<i64>,
+    pub error: Option<&'a str>,
+    /// The mail's size at its source when `raw` holds less (its header only).
+    pub size: Option<i64>,
+    /// Why automatic mail was withheld (`spam`, `authentication`), if it was.
+    pub withheld: Option<&'a str>,
+    /// The verdicts believed, on one line.
+    pub verdict: Option<&'a str>,
+}
+
+/// A quarantined mail, for `deskmail quarantine`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct QuarantinedMail {
+    pub id: i64,
+    pub origin: String,
+    #[serde(serialize_with = "crate::timefmt::rfc3339")]
+    pub received_at: i64,
+    pub reason: String,
+    /// The mail's size at its source.
+    pub size: i64,
+    /// Bytes kept in the database: the whole mail, or only its header when it was over the
+    /// size limit (the whole mail is then in the quarantine folder at the source).
+    pub kept: i64,
+}
+
+/// A mail held as spam, for `deskmail spam`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SpamMail {
+    pub id: i64,
+    pub origin: String,
+    pub received_at: i64,
+    pub from_address: Option<String>,
+    pub subject: Option<String>,
+    /// The verdict that made it spam.
+    pub verdict: Option<String>,
+}
+
+/// What is kept of a quarantined mail, to process it again.
+#[derive(Debug, Clone)]
+pub struct QuarantinedRaw {
+    pub raw: Vec<u8>,
+    pub origin: String,
+    pub received_at: i64,
+    /// The size at the source when `raw` holds only the header.
+    pub size: Option<i64>,
+}
+
+/// A stored mail with what was decided for it, for `deskmail rules replay`.
+#[derive(Debug, Clone)]
+pub struct StoredDecision {
+    pub message: i64,
+    pub ticket: Option<i64>,
+    pub raw: Vec<u8>,
+    pub category: Option<String>,
+    pub rule: Option<String>,
+    pub action: Option<String>,
+    pub automated: Option<String>,
+    /// The template of the automatic mail it got (acknowledgement, answer, escalation).
+    pub automatic_mail: Option<String>,
+}
+
+/// A message of a ticket, for `deskmail show`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MessageSummary {
+    pub id: i64,
+    #[serde(serialize_with = "crate::timefmt::rfc3339")]
+    pub received_at: i64,
+    pub from_address: Option<String>,
+    pub subject: Option<String>,
+    pub category: Option<String>,
+    pub rule: Option<String>,
+    pub automated: Option<String>,
+    pub language: Option<String>,
+    pub charset: Option<String>,
+    pub new_text: Option<String>,
+    /// Why a person's mail got no automatic mail (an invalid sender, `X-Auto-Response-Suppress`).
+    pub note: Option<String>,
+    /// Why automatic mail was withheld (`spam`, `authentication`), if it was.
+    pub withheld: Option<String>,
+    /// The verdicts believed, on one line.
+    pub verdict: Option<String>,
+}
+
+impl Store {
+    /// Every processed mail received at or after `since`, oldest first, with what was
+    /// decided for it and the automatic mail it got (for `deskmail rules replay`). Rows are
+    /// handed to `each` one at a time, so the raw mail of a long history is never held at once.
+    pub fn for_each_processed_since(
+        &self,
+        since: i64,
+        mut each: impl FnMut(StoredDecision),
+    ) -> Result<usize> {
+        // The automatic mail of each message, read in one scan of the outbox (a lookup per
+        // message would scan it once per message: outbox.message_row has no index).
+        let mut automatic: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
+        let sql = format!(
+            "SELECT message_row, template FROM outbox
+              WHERE message_row IS NOT NULL AND kind IN {} ORDER BY id",
+            OutKind::automatic_sql_list()
+        );
+        let mut outbox = self.conn.prepare(&sql).map_err(StoreError::wrap("read stored mail"))?;
+        let mut rows = outbox.query([]).map_err(StoreError::wrap("read stored mail"))?;
+        while let Some(row) = rows.next().map_err(StoreError::wrap("read stored mail"))? {
+            let message: i64 = row.get(0).map_err(StoreError::wrap("read stored mail"))?;
+            let template: String = row.get(1).map_err(StoreError::wrap("read stored mail"))?;
+            automatic.entry(message).or_insert(template);
+        }
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, ticket_id, raw, category, rule, action, automated FROM messages
+                  WHERE state = ?2 AND received_at >= ?1 ORDER BY received_at, id",
+            )
+            .map_err(StoreError::wrap("read stored mail"))?;
+        let mut rows = stmt
+            .query(params![since, MessageState::Processed])
+            .map_err(StoreError::wrap("read stored mail"))?;
+        let mut count = 0;
+        while let Some(row) = rows.next().map_err(StoreError::wrap("read stored mail"))? {
+            let decision = StoredDecision {
+                message: row.get(0).map_err(StoreError::wrap("read stored mail"))?,
+                ticket: row.get(1).map_err(StoreError::wrap("read stored mail"))?,
+                raw: row.get(2).map_err(StoreError::wrap("read stored mail"))?,
+                category: row.get(3).map_err(StoreError::wrap("read stored mail"))?,
+                rule: row.get(4).map_err(StoreError::wrap("read stored mail"))?,
+                action: row.get(5).map_err(StoreError::wrap("read stored mail"))?,
+                automated: row.get(6).map_err(StoreError::wrap("read stored mail"))?,
+                automatic_mail: None,
+            };
+            let decision = StoredDecision { automatic_mail: automatic.remove(&decision.message), ..decision };
+            each(decision);
+            count += 1;
+        }
+        Ok(count)
+    }
+
+    /// Quarantined mail, oldest first.
+    pub fn quarantined(&self) -> Result<Vec<QuarantinedMail>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, origin, received_at, error, coalesce(size, length(raw)), length(raw)
+                 FROM messages WHERE state = ?1 ORDER BY id",
+            )
+            .map_err(StoreError::wrap("list quarantined mail"))?;
+        stmt.query_map([MessageState::Quarantined], |r| {
+            Ok(QuarantinedMail {
+                id: r.get(0)?,
+                origin: r.get(1)?,
+                received_at: r.get(2)?,
+                reason: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
+                size: r.get(4)?,
+                kept: r.get(5)?,
+            })
+        })
+        .and_then(|rows| rows.collect())
+        .map_err(StoreError::wrap("list quarantined mail"))
+    }
+
+    /// What is kept of a quarantined message.
+    pub fn quarantined_raw(&self, id: i64) -> Result<Option<QuarantinedRaw>> {
+        self.conn
+            .query_row(
+                "SELECT raw, origin, received_at, size FROM messages WHERE id = ?1 AND state = ?2",
+                params![id, MessageState::Quarantined],
+                |r| {
+                    Ok(QuarantinedRaw {
+                        raw: r.get(0)?,
+                        origin: r.get(1)?,
+                        received_at: r.get(2)?,
+                        size: r.get(3)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(StoreError::wrap("read a stored message"))
+    }
+
+    /// Mail held as spam, oldest first.
+    pub fn spam(&self) -> Result<Vec<SpamMail>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, origin, received_at, from_address, subject, verdict
+                 FROM messages WHERE state = ?1 ORDER BY id",
+            )
+            .map_err(StoreError::wrap("list spam"))?;
+        stmt.query_map([MessageState::Spam], |r| {
+            Ok(SpamMail {
+                id: r.get(0)?,
+                origin: r.get(1)?,
+                received_at: r.get(2)?,
+                from_address: r.get(3)?,
+                subject: r.get(4)?,
+                verdict: r.get(5)?,
+            })
+        })
+        .and_then(|rows| rows.collect())
+        .map_err(StoreError::wrap("list spam"))
+    }
+
+    /// The raw mail of a message held as spam.
+    pub fn spam_raw(&self, id: i64) -> Result<Option<QuarantinedRaw>> {
+        self.conn
+            .query_row(
+                "SELECT raw, origin, received_at, size FROM messages WHERE id = ?1 AND state = ?2",
+                params![id, MessageState::Spam],
+                |r| {
+                    Ok(QuarantinedRaw {
+                        raw: r.get(0)?,
+                        origin: r.get(1)?,
+                        received_at: r.get(2)?,
+                        size: r.get(3)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(StoreError::wrap("read a stored message"))
+    }
+
+    /// How many mails had automatic mail withheld, per reason (`spam`, `authentication`).
+    pub fn withheld_counts(&self) -> Result<Vec<(String, i64)>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT withheld, COUNT(*) FROM messages WHERE withheld IS NOT NULL
+                 GROUP BY withheld ORDER BY withheld",
+            )
+            .map_err(StoreError::wrap("count withheld automatic mail"))?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(StoreError::wrap("count withheld automatic mail"))
+    }
+
+    /// The messages of a ticket, oldest first.
+    pub fn ticket_messages(&self, id: i64) -> Result<Vec<MessageSummary>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, received_at, from_address, subject, category, rule, automated, language,
+                        charset, new_text, error, withheld, verdict
+                 FROM messages WHERE ticket_id = ?1 ORDER BY id",
+            )
+            .map_err(StoreError::wrap("read a ticket's messages"))?;
+        stmt.query_map([id], |r| {
+            Ok(MessageSummary {
+                id: r.get(0)?,
+                received_at: r.get(1)?,
+                from_address: r.get(2)?,
+                subject: r.get(3)?,
+                category: r.get(4)?,
+                rule: r.get(5)?,
+                automated: r.get(6)?,
+                language: r.get(7)?,
+                charset: r.get(8)?,
+                new_text: r.get(9)?,
+                note: r.get(10)?,
+                withheld: r.get(11)?,
+                verdict: r.get(12)?,
+            })
+        })
+        .and_then(|rows| rows.collect())
+        .map_err(StoreError::wrap("read a ticket's messages"))
+    }
+
+    /// The second opinion stored with message `id` (issue 17), as one line for `show`.
+    pub fn opinion(&self, id: i64) -> Result<Option<String>> {
+        self.conn
+            .query_row(
+                "SELECT model_category, model_confidence, held, suggested, tags FROM opinions WHERE message_id = ?1",
+                [id],
+                |r| {
+                    let category: Option<String> = r.get(0)?;
+                    let confidence: Option<f64> = r.get(1)?;
+                    let held: Option<String> = r.get(2)?;
+                    let suggested: bool = r.get(3)?;
+                    let mut line = match (category, confidence) {
+                        (Some(c), Some(p)) => format!("second opinion {c} ({p:.2})"),
+                        _ => "no second opinion".to_string(),
+                    };
+                    if suggested {
+                        line.push_str("; category suggested by it (no rule matched)");
+                    }
+                    if let Some(held) = held {
+                        line.push_str(&format!("; canned answer held back: {held}"));
+                    }
+                    let tags: Option<String> = r.get(4)?;
+                    if let Some(tags) = tags.filter(|t| !t.is_empty()) {
+                        line.push_str(&format!("; tags {tags}"));
+                    }
+                    Ok(line)
+                },
+            )
+            .optional()
+            .map_err(StoreError::wrap("read a second opinion"))
+    }
+
+    /// Counts of messages per state (`processed`, `quarantined`); also answers `deskmail status`.
+    pub fn message_counts(&self) -> Result<Vec<(String, i64)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT state, COUNT(*) FROM messages GROUP BY state ORDER BY state")
+            .map_err(StoreError::wrap("count messages"))?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(StoreError::wrap("count messages"))
+    }
+}
+
+impl Tx<'_> {
+    /// Whether a mail with this content hash was already taken in, including earlier in this
+    /// (uncommitted) transaction: a mail twice in one batch is a duplicate the second time.
+    pub fn is_known(&self, hash: &str) -> Result<bool> {
+        self.tx
+            .query_row("SELECT 1 FROM messages WHERE hash = ?1", [hash], |_| Ok(()))
+            .optional()
+            .map(|r| r.is_some())
+            .map_err(StoreError::wrap("look up a message hash"))
+    }
+
+    /// Whether the mail with this content key is held in quarantine (not processed).
+    pub fn is_quarantined(&self, hash: &str) -> Result<bool> {
+        self.tx
+            .query_row(
+                "SELECT 1 FROM messages WHERE hash = ?1 AND state = ?2",
+                params![hash, MessageState::Quarantined],
+                |_| Ok(()),
+            )
+            .optional()
+            .map(|r| r.is_some())
+            .map_err(StoreError::wrap("look up a quarantined message"))
+    }
+
+    /// Stores the second opinion on message `message` (issue 17): the model's category and
+    /// confidence, why a canned answer was held back, whether the category is a suggestion.
+    pub fn insert_opinion(&self, message: i64, c: &crate::rules::Classification) -> Result<()> {
+        self.tx.execute(
+            "INSERT OR REPLACE INTO opinions (message_id, model_category, model_confidence, held, suggested, tags)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                message,
+                c.model.as_ref().map(|m| m.category.as_str()),
+                c.model.as_ref().map(|m| f64::from(m.confidence)),
+                c.held,
+                c.suggested,
+                c.tags.join(",")
+            ],
+        )
+        .map_err(StoreError::wrap("store a second opinion"))?;
+        Ok(())
+    }
+
+    /// Records an incoming mail; returns its row id.
+    pub fn insert_message(&self, m: &MessageRow<'_>, state: MessageState) -> Result<i64> {
+        self.tx
+            .execute(
+                "INSERT INTO messages (hash, raw, origin, received_at, message_id, from_address,
+                    from_name, subject, language, charset, lossy, new_text, quoted_text, automated,
+                    category, rule, action, ticket_id, state, error, size, withheld, verdict)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                         ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
+                params![
+                    m.hash,
+                    m.raw,
+                    m.origin,
+                    m.received_at,
+                    m.message_id,
+                    m.from_address,
+                    m.from_name,
+                    m.subject,
+                    m.language,
+                    m.charset,
+                    m.lossy,
+                    m.new_text,
+                    m.quoted_text,
+                    m.automated,
+                    m.category,
+                    m.rule,
+                    m.action,
+                    m.ticket_id,
+                    state,
+                    m.error,
+                    m.size,
+                    m.withheld,
+                    m.verdict
+                ],
+            )
+            .map_err(StoreError::wrap("record a message"))?;
+        Ok(self.tx.last_insert_rowid())
+    }
+
+    /// Deletes a quarantined message row (in the transaction that processes it again).
+    pub fn delete_quarantined(&self, id: i64) -> Result<()> {
+        self.tx
+            .execute(
+                "DELETE FROM messages WHERE id = ?1 AND state = ?2",
+                params![id, MessageState::Quarantined],
+            )
+            .map(|_| ())
+            .map_err(StoreError::wrap("release a quarantined message"))
+    }
+
+    /// Deletes a message held as spam (in the transaction that takes it in as not spam).
+    pub fn delete_spam(&self, id: i64) -> Result<()> {
+        self.tx
+            .execute("DELETE FROM messages WHERE id = ?1 AND state = ?2", params![id, MessageState::Spam])
+            .map(|_| ())
+            .map_err(StoreError::wrap("release a message held as spam"))
+    }
+
+    /// Whether the mail with this content key is held as spam.
+    pub fn is_spam(&self, hash: &str) -> Result<bool> {
+        self.tx
+            .query_row(
+                "SELECT 1 FROM messages WHERE hash = ?1 AND state = ?2",
+                params![hash, MessageState::Spam],
+                |_| Ok(()),
+            )
+            .optional()
+            .map(|r| r.is_some())
+            .map_err(StoreError::wrap("look up a message held as spam"))
+    }
+}

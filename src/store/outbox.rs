@@ -1,0 +1,281 @@
+//! Outgoing mail: the outbox queue, its states, bounces and suppressions.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::kinds::{OutKind, OutboxState};
+use super::{Result, Store, StoreError, Tx};
+
+/// An outgoing mail to queue.
+#[derive(Debug, Clone)]
+pub struct OutboxRow<'a> {
+    pub ticket_id: i64,
+    /// The incoming mail that caused it, if any.
+    pub message_row: Option<i64>,
+    pub kind: OutKind,
+    pub template: &'a str,
+    pub recipient: &'a str,
+    pub message_id: &'a str,
+    pub subject: &'a str,
+    pub raw: &'a [u8],
+    pub now: i64,
+}
+
+/// A queued outgoing mail, as the sender sees it.
+#[derive(Debug, Clone)]
+pub struct QueuedMail {
+    pub id: i64,
+    pub ticket_id: i64,
+    pub kind: OutKind,
+    pub recipient: String,
+    pub message_id: String,
+    pub raw: Vec<u8>,
+    pub attempts: i64,
+}
+
+/// An outgoing mail of a ticket, for `deskmail show`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct OutboxSummary {
+    pub id: i64,
+    pub kind: OutKind,
+    pub template: String,
+    pub recipient: String,
+    pub message_id: String,
+    pub subject: String,
+    pub state: OutboxState,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+}
+
+impl Store {
+    /// Outgoing mail due for (another) attempt at `now`, oldest first.
+    pub fn due_outbox(&self, now: i64, limit: u32) -> Result<Vec<QueuedMail>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, ticket_id, kind, recipient, message_id, raw, attempts FROM outbox
+                 WHERE state = ?3 AND next_try <= ?1 ORDER BY id LIMIT ?2",
+            )
+            .map_err(StoreError::wrap("read the outbox"))?;
+        stmt.query_map(params![now, limit, OutboxState::Pending], |r| {
+            Ok(QueuedMail {
+                id: r.get(0)?,
+                ticket_id: r.get(1)?,
+                kind: r.get(2)?,
+                recipient: r.get(3)?,
+                message_id: r.get(4)?,
+                raw: r.get(5)?,
+                attempts: r.get(6)?,
+            })
+        })
+        .and_then(|rows| rows.collect())
+        .map_err(StoreError::wrap("read the outbox"))
+    }
+
+    /// Mail left in `sending` by a crash since before `cutoff` goes back to `pending`. With
+    /// self-copies, a mail the server accepted is confirmed by its copy arriving in the inbox
+    /// before the cutoff, so only mail that never went out is sent again.
+    pub fn requeue_unconfirmed(&self, cutoff: i64) -> Result<usize> {
+        self.conn
+            .execute(
+                "UPDATE outbox SET state = ?2, last_error = 'not confirmed after a crash; sending again'
+                 WHERE state = ?3 AND COALESCE(sending_since, 0) <= ?1",
+                params![cutoff, OutboxState::Pending, OutboxState::Sending],
+            )
+            .map_err(StoreError::wrap("recover interrupted sends"))
+    }
+
+    /// Number of outgoing mails per state.
+    pub fn outbox_counts(&self) -> Result<Vec<(String, i64)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT state, COUNT(*) FROM outbox GROUP BY state ORDER BY state")
+            .map_err(StoreError::wrap("count the outbox"))?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(StoreError::wrap("count the outbox"))
+    }
+
+    /// The outgoing mail of a ticket, oldest first.
+    pub fn ticket_outbox(&self, id: i64) -> Result<Vec<OutboxSummary>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, kind, template, recipient, message_id, subject, state, attempts, last_error
+                 FROM outbox WHERE ticket_id = ?1 ORDER BY id",
+            )
+            .map_err(StoreError::wrap("read a ticket's outgoing mail"))?;
+        stmt.query_map([id], |r| {
+            Ok(OutboxSummary {
+                id: r.get(0)?,
+                kind: r.get(1)?,
+                template: r.get(2)?,
+                recipient: r.get(3)?,
+                message_id: r.get(4)?,
+                subject: r.get(5)?,
+                state: r.get(6)?,
+                attempts: r.get(7)?,
+                last_error: r.get(8)?,
+            })
+        })
+        .and_then(|rows| rows.collect())
+        .map_err(StoreError::wrap("read a ticket's outgoing mail"))
+    }
+
+    /// Whether a Message-ID is one of our automatic mails.
+    pub fn is_our_message(&self, id: &str) -> Result<bool> {
+        self.conn
+            .query_row("SELECT 1 FROM outbox WHERE message_id = ?1", [id], |_| Ok(()))
+            .optional()
+            .map(|r| r.is_some())
+            .map_err(StoreError::wrap("look up a Message-ID"))
+    }
+}
+
+impl Tx<'_> {
+    /// Marks an outgoing mail as handed to the transport (committed before it is sent).
+    pub fn mark_sending(&self, id: i64, now: i64) -> Result<()> {
+        self.tx
+            .execute(
+                "UPDATE outbox SET state = ?3, attempts = attempts + 1, sending_since = ?2 WHERE id = ?1",
+                params![id, now, OutboxState::Sending],
+            )
+            .map(|_| ())
+            .map_err(StoreError::wrap("mark an outgoing mail sending"))
+    }
+
+    /// Marks an outgoing mail as sent; the ticket's first response is recorded when the mail
+    /// answers the question.
+    pub fn mark_sent(&self, id: i64, now: i64) -> Result<()> {
+        self.tx
+            .execute(
+                "UPDATE outbox SET state = ?3, sent_at = ?2, last_error = NULL WHERE id = ?1",
+                params![id, now, OutboxState::Sent],
+            )
+            .map(|_| ())
+            .map_err(StoreError::wrap("mark an outgoing mail sent"))
+    }
+
+    /// Puts a mail back in the queue after a failed attempt.
+    pub fn mark_retry(&self, id: i64, next_try: i64, error: &str) -> Result<()> {
+        self.tx
+            .execute(
+                "UPDATE outbox SET state = ?4, next_try = ?2, last_error = ?3 WHERE id = ?1",
+                params![id, next_try, error, OutboxState::Pending],
+            )
+            .map(|_| ())
+            .map_err(StoreError::wrap("reschedule an outgoing mail"))
+    }
+
+    /// Gives up on a mail (permanent failure).
+    pub fn mark_failed(&self, id: i64, error: &str) -> Result<()> {
+        self.tx
+            .execute(
+                "UPDATE outbox SET state = ?3, last_error = ?2 WHERE id = ?1",
+                params![id, error, OutboxState::Failed],
+            )
+            .map(|_| ())
+            .map_err(StoreError::wrap("mark an outgoing mail failed"))
+    }
+
+    /// Confirms one of our outgoing mails by the copy of it that came back to the support
+    /// mailbox; returns its ticket, or `None` when the Message-ID is not ours.
+    pub fn confirm_sent_copy(&self, message_id: &str, now: i64) -> Result<Option<i64>> {
+        let ticket: Option<i64> = self
+            .tx
+            .query_row("SELECT ticket_id FROM outbox WHERE message_id = ?1", [message_id], |r| r.get(0))
+            .optional()
+            .map_err(StoreError::wrap("look up a sent copy"))?;
+        if ticket.is_some() {
+            self.tx
+                .execute(
+                    "UPDATE outbox SET state = ?3, sent_at = COALESCE(sent_at, ?2)
+                     WHERE message_id = ?1 AND state IN (?4, ?3)",
+                    params![message_id, now, OutboxState::Sent, OutboxState::Sending],
+                )
+                .map_err(StoreError::wrap("confirm a sent mail"))?;
+        }
+        Ok(ticket)
+    }
+
+    /// Records that one of our outgoing mails bounced: the row is marked, and automatic mail
+    /// to its recipient is suppressed until `until`. Returns the ticket and the recipient.
+    pub fn record_bounce(
+        &self,
+        message_id: &str,
+        now: i64,
+        until: i64,
+        reason: &str,
+    ) -> Result<Option<(i64, String)>> {
+        let row: Option<(i64, String)> = self
+            .tx
+            .query_row("SELECT ticket_id, recipient FROM outbox WHERE message_id = ?1", [message_id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()
+            .map_err(StoreError::wrap("look up a bounced mail"))?;
+        let Some((ticket, recipient)) = row else { return Ok(None) };
+        self.tx
+            .execute(
+                "UPDATE outbox SET bounced_at = ?2, last_error = ?3 WHERE message_id = ?1",
+                params![message_id, now, reason],
+            )
+            .map_err(StoreError::wrap("mark a mail bounced"))?;
+        self.tx
+            .execute(
+                "INSERT INTO suppressions (address, until, reason) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(address) DO UPDATE SET until = MAX(until, ?2), reason = ?3",
+                params![recipient, until, reason],
+            )
+            .map_err(StoreError::wrap("suppress a bouncing address"))?;
+        Ok(Some((ticket, recipient)))
+    }
+
+    /// Until when automatic mail to `address` is suppressed, if it is at `now`.
+    pub fn suppressed_until(&self, address: &str, now: i64) -> Result<Option<(i64, String)>> {
+        self.tx
+            .query_row(
+                "SELECT until, reason FROM suppressions WHERE address = ?1 AND until > ?2",
+                params![address, now],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(StoreError::wrap("look up a suppression"))
+    }
+
+    /// Queues an outgoing mail.
+    pub fn enqueue(&self, o: &OutboxRow<'_>) -> Result<i64> {
+        self.tx
+            .execute(
+                "INSERT INTO outbox (ticket_id, message_row, kind, template, recipient, message_id,
+                                     subject, raw, next_try, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+                params![
+                    o.ticket_id,
+                    o.message_row,
+                    o.kind,
+                    o.template,
+                    o.recipient,
+                    o.message_id,
+                    o.subject,
+                    o.raw,
+                    o.now
+                ],
+            )
+            .map_err(StoreError::wrap("queue an outgoing mail"))?;
+        Ok(self.tx.last_insert_rowid())
+    }
+
+    /// How many automatic mails went (or are queued) to `address` since `since`.
+    pub fn automatic_mails_since(&self, address: &str, since: i64) -> Result<u32> {
+        self.tx
+            .query_row(
+                &format!(
+                    "SELECT COUNT(*) FROM outbox WHERE recipient = ?1 AND created_at >= ?2 AND kind IN {}",
+                    OutKind::automatic_sql_list()
+                ),
+                params![address, since],
+                |r| r.get(0),
+            )
+            .map_err(StoreError::wrap("count automatic mails"))
+    }
+}

@@ -377,6 +377,7 @@ pub fn context(customer_name: String, subject: String, ticket: i64) -> TemplateC
         support_address: OWN.into(),
         time_left: "3h 12m".into(),
         breached: ticket % 2 == 0,
+        ..TemplateContext::default()
     }
 }
 

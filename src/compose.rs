@@ -48,7 +48,7 @@ pub struct Rendered {
 }
 
 /// What templates can use.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct TemplateContext {
     pub customer_name: String,
     pub customer_address: String,
@@ -63,6 +63,14 @@ pub struct TemplateContext {
     /// For staff notices: time left before the SLA deadline, and whether it has passed.
     pub time_left: String,
     pub breached: bool,
+    /// For staff notices: the customer's new text, and why the ticket needs a person.
+    pub text: String,
+    pub reason: String,
+}
+
+/// A time as shown to customers and staff: `2026-11-22 09:48 CST`.
+pub fn local_time(t: jiff::Timestamp, zone: &jiff::tz::TimeZone) -> String {
+    t.to_zoned(zone.clone()).strftime("%Y-%m-%d %H:%M %Z").to_string()
 }
 
 impl Templates {

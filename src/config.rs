@@ -35,6 +35,44 @@ struct RawConfig {
     metrics: RawMetrics,
     #[serde(default)]
     trust: RawTrust,
+    #[serde(default)]
+    tickets: RawTickets,
+}
+
+/// `[tickets]`: the work queue's lifecycle.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTickets {
+    /// A customer's mail on a ticket closed at most this long ago opens it again; later, it
+    /// opens a new ticket.
+    #[serde(default = "default_reopen_within")]
+    reopen_within: String,
+    /// A ticket waiting for the customer this long closes by itself.
+    #[serde(default = "default_close_after")]
+    close_after: String,
+    /// The language of notices to staff: en, zh-Hans or zh-Hant.
+    #[serde(default = "default_staff_language")]
+    staff_language: String,
+}
+
+impl Default for RawTickets {
+    fn default() -> Self {
+        RawTickets {
+            reopen_within: default_reopen_within(),
+            close_after: default_close_after(),
+            staff_language: default_staff_language(),
+        }
+    }
+}
+
+fn default_reopen_within() -> String {
+    "720h".into()
+}
+fn default_close_after() -> String {
+    "168h".into()
+}
+fn default_staff_language() -> String {
+    "en".into()
 }
 
 /// `[trust]`: whose verdicts are believed, and who may get automatic mail.
@@ -369,6 +407,12 @@ pub struct Settings {
     pub sla_clock: crate::sla::Clock,
     /// Fraction of the SLA time after which staff are warned.
     pub warn_at: f64,
+    /// A closed ticket opens again on a customer's mail within this time.
+    pub reopen_within: SignedDuration,
+    /// A ticket waiting for the customer closes after this time.
+    pub close_after: SignedDuration,
+    /// The language of staff notices.
+    pub staff_language: crate::parse::Language,
     pub database: PathBuf,
     pub rules_dir: PathBuf,
     pub templates_dir: PathBuf,
@@ -554,6 +598,10 @@ impl Validator<'_> {
             } else {
                 return Err(self.error("sla", "warn_at", "must be between 0 and 1"));
             },
+            reopen_within: self.duration("tickets", "reopen_within", &raw.tickets.reopen_within)?,
+            close_after: self.duration("tickets", "close_after", &raw.tickets.close_after)?,
+            staff_language: crate::parse::Language::from_tag(&raw.tickets.staff_language)
+                .ok_or_else(|| self.error("tickets", "staff_language", "must be en, zh-Hans or zh-Hant"))?,
             database: self.path(&raw.storage.path),
             rules_dir,
             templates_dir,

@@ -132,10 +132,8 @@ pub fn gauges(store: &Store, now: i64) -> Gauges {
         .outbox_counts()
         .map(|c| c.iter().filter(|(s, _)| s == "pending" || s == "sending").map(|(_, n)| n).sum())
         .unwrap_or(0);
-    let sla_breaches = store
-        .waiting_tickets()
-        .map(|t| t.iter().filter(|t| t.first_response_due <= now).count() as i64)
-        .unwrap_or(0);
+    let sla_breaches =
+        store.due_tickets().map(|t| t.iter().filter(|t| t.due <= now).count() as i64).unwrap_or(0);
     let last = store.state("last_poll_ok").ok().flatten().and_then(|v| v.parse::<i64>().ok());
     Gauges { outbox_depth, sla_breaches, seconds_since_last_poll: last.map(|t| now - t) }
 }

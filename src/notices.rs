@@ -5,12 +5,12 @@
 
 use jiff::Timestamp;
 
-use crate::compose::{self, Envelope, Rendered, TemplateContext, Templates};
+use crate::compose::{self, Envelope, Rendered, TemplateContext, Templates, local_time};
 use crate::config::Settings;
+use crate::lifecycle::Event;
 use crate::parse::Language;
-use crate::pipeline::local_time;
 use crate::sla;
-use crate::store::{OutKind, OutboxRow, Store, StoreError, WaitingTicket};
+use crate::store::{DueTicket, Happened, OutKind, OutboxRow, Store, StoreError};
 use crate::thread;
 
 /// What the SLA watch queued.
@@ -31,8 +31,8 @@ pub fn sla_watch(
     if settings.staff.is_empty() {
         return Ok(watched);
     }
-    for ticket in store.waiting_tickets()? {
-        let (start, due) = (ts(ticket.created_at), ts(ticket.first_response_due));
+    for ticket in store.due_tickets()? {
+        let (start, due) = (ts(ticket.waiting_since), ts(ticket.due));
         let (warn, breach) = sla::thresholds_crossed(start, due, now, settings.warn_at);
         let notice = if breach && !ticket.breach_noticed {
             true
@@ -56,11 +56,11 @@ fn queue_notice(
     store: &mut Store,
     settings: &Settings,
     templates: &Templates,
-    ticket: &WaitingTicket,
+    ticket: &DueTicket,
     breached: bool,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    let due = ts(ticket.first_response_due);
+    let due = ts(ticket.due);
     let left = sla::time_left(now, due, &settings.sla_clock);
     let ctx = TemplateContext {
         customer_name: String::new(),
@@ -69,15 +69,16 @@ fn queue_notice(
         tag: thread::tag(ticket.id),
         category: ticket.category.clone().unwrap_or_else(|| "other".into()),
         subject: ticket.subject.clone(),
-        received: local_time(ts(ticket.created_at), settings),
-        due: local_time(due, settings),
+        received: local_time(ts(ticket.waiting_since), &settings.time_zone),
+        due: local_time(due, &settings.time_zone),
         support_name: settings.support_name.clone(),
         support_address: settings.support_address.clone(),
         time_left: format!("{:.1}h", left.as_secs_f64() / 3600.0),
         breached,
+        ..TemplateContext::default()
     };
     let kind = if breached { OutKind::SlaBreach } else { OutKind::SlaWarning };
-    let rendered = match templates.render("sla_warning", Language::En, &ctx) {
+    let rendered = match templates.render("sla_warning", settings.staff_language, &ctx) {
         Ok(r) => r,
         Err(e) => {
             tracing::error!(ticket = ticket.id, error = %e, "cannot render the SLA notice");
@@ -161,40 +162,33 @@ fn queue(
     Ok(Ok(()))
 }
 
-/// Tells the staff addresses that a new ticket was escalated to a person (rule action
-/// `escalate`), in the same transaction that opens the ticket.
-pub fn queue_escalation(
+/// A notice to the staff addresses about a ticket, in the staff language.
+pub struct StaffNotice<'a> {
+    pub ticket: i64,
+    pub kind: OutKind,
+    pub template: &'a str,
+    pub context: TemplateContext,
+    /// When it is queued (the caller's clock).
+    pub now: Timestamp,
+}
+
+/// Queues a notice to every staff address, in the caller's transaction. A notice that cannot
+/// be rendered is logged: the ticket itself still waits in the queue.
+pub fn queue_staff_notice(
     tx: &crate::store::Tx<'_>,
     settings: &Settings,
     templates: &Templates,
-    ticket: i64,
-    inbound: &crate::parse::Inbound,
-    category: &str,
-    received: Timestamp,
-    due: Timestamp,
+    notice: &StaffNotice<'_>,
 ) -> Result<(), StoreError> {
-    let ctx = TemplateContext {
-        customer_name: inbound.from_name.clone(),
-        customer_address: inbound.from_address.clone(),
-        ticket,
-        tag: thread::tag(ticket),
-        category: category.to_string(),
-        subject: inbound.subject.clone(),
-        received: local_time(received, settings),
-        due: local_time(due, settings),
-        support_name: settings.support_name.clone(),
-        support_address: settings.support_address.clone(),
-        time_left: String::new(),
-        breached: false,
-    };
-    let rendered = match templates.render("escalation_notice", Language::En, &ctx) {
+    let ticket = notice.ticket;
+    let rendered = match templates.render(notice.template, settings.staff_language, &notice.context) {
         Ok(r) => r,
         Err(e) => {
-            tracing::error!(ticket, error = %e, "cannot render the escalation notice");
+            tracing::error!(ticket, template = notice.template, error = %e, "cannot render a staff notice");
             return Ok(());
         }
     };
-    let subject = compose::tagged_subject(&rendered.subject, &ctx.tag);
+    let subject = compose::tagged_subject(&rendered.subject, &notice.context.tag);
     for staff in &settings.staff {
         let out = Outgoing {
             to: staff,
@@ -204,16 +198,40 @@ pub fn queue_escalation(
             subject: &subject,
             rendered: &rendered,
             ticket,
-            kind: OutKind::Escalation,
-            template: "escalation_notice",
-            now: received.as_second(),
+            kind: notice.kind,
+            template: notice.template,
+            now: notice.now.as_second(),
         };
-        let queued = queue(tx, settings, &out)?;
-        if let Err(e) = queued {
-            tracing::error!(ticket, %staff, error = %e, "cannot compose the escalation notice");
+        if let Err(e) = queue(tx, settings, &out)? {
+            tracing::error!(ticket, %staff, template = notice.template, error = %e, "cannot compose a staff notice");
         }
     }
     Ok(())
+}
+
+/// The context of a notice about a customer's mail on `ticket`.
+pub fn mail_context(
+    settings: &Settings,
+    ticket: i64,
+    inbound: &crate::parse::Inbound,
+    category: &str,
+    received: Timestamp,
+    due: Timestamp,
+) -> TemplateContext {
+    TemplateContext {
+        customer_name: inbound.from_name.clone(),
+        customer_address: inbound.from_address.clone(),
+        ticket,
+        tag: thread::tag(ticket),
+        category: category.to_string(),
+        subject: inbound.subject.clone(),
+        received: local_time(received, &settings.time_zone),
+        due: local_time(due, &settings.time_zone),
+        support_name: settings.support_name.clone(),
+        support_address: settings.support_address.clone(),
+        text: inbound.new_text.clone(),
+        ..TemplateContext::default()
+    }
 }
 
 /// The body of a person's reply.
@@ -243,6 +261,7 @@ pub fn human_reply(
     templates: &Templates,
     ticket: i64,
     body: ReplyBody,
+    by: &str,
     now: Timestamp,
 ) -> Result<String, ReplyError> {
     let reply = store.reply_context(ticket)?.ok_or(ReplyError::NoTicket(ticket))?;
@@ -255,12 +274,13 @@ pub fn human_reply(
         tag: tag.clone(),
         category: reply.category.clone().unwrap_or_default(),
         subject: reply.subject.clone(),
-        received: local_time(ts(reply.created_at), settings),
-        due: local_time(ts(reply.first_response_due), settings),
+        received: local_time(ts(reply.created_at), &settings.time_zone),
+        due: local_time(ts(reply.first_response_due), &settings.time_zone),
         support_name: settings.support_name.clone(),
         support_address: settings.support_address.clone(),
         time_left: String::new(),
         breached: false,
+        ..TemplateContext::default()
     };
     let (rendered, template) = match body {
         ReplyBody::Template(name) => {
@@ -286,6 +306,14 @@ pub fn human_reply(
     };
     queue(&tx, settings, &out)?.map_err(ReplyError::Compose)?;
     tx.record_first_response(ticket, now.as_second())?;
+    tx.on_event(&Happened {
+        ticket,
+        event: Event::StaffReply,
+        at: now.as_second(),
+        waiting: None,
+        actor: Some(by),
+        detail: None,
+    })?;
     tx.commit()?;
     Ok(subject)
 }

@@ -10,10 +10,15 @@ use sha2::{Digest, Sha256};
 use crate::compose::{self, Envelope, TemplateContext, Templates};
 use crate::config::Settings;
 use crate::decide::{self, Facts, Plan};
+use crate::lifecycle::{Event, Notify, Transition};
+use crate::notices::StaffNotice;
 use crate::parse::{self, Inbound};
 use crate::rules::{Classification, RuleSet};
 use crate::screen::{self, Verdict};
-use crate::store::{MessageRow, MessageState, NewTicket, OutboxRow, Store, StoreError, Tx};
+use crate::store::{
+    Happened, MessageRow, MessageState, NewTicket, OutKind, OutboxRow, Responder, Store, StoreError,
+    TicketStatus, Tx,
+};
 use crate::thread::{self, Threading};
 use crate::verdict::{self, Judgement};
 
@@ -234,10 +239,44 @@ pub fn quarantine(tx: &Tx<'_>, mail: &RawMail, hash: &str, reason: &str) -> Resu
     Ok(Outcome::Quarantined { reason: reason.to_string() })
 }
 
+/// A mail once it is read and judged: what every later step needs.
+struct Mail<'a> {
+    raw: &'a RawMail,
+    hash: &'a str,
+    inbound: &'a Inbound,
+    verdict: Verdict,
+    classification: Classification,
+}
+
+/// Where a mail was filed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Filed {
+    /// A customer's mail opened a ticket.
+    Opened(i64),
+    /// A mail joined a ticket; `notify` when staff must hear of it (a canned answer did not
+    /// help, a closed ticket came back).
+    Joined { ticket: i64, notify: Notify },
+    /// A bounce of one of our mails, filed on its ticket.
+    Bounced(i64),
+    /// Machine mail that follows up nothing.
+    Nowhere,
+}
+
+impl Filed {
+    fn ticket(self) -> Option<i64> {
+        match self {
+            Filed::Opened(t) | Filed::Joined { ticket: t, .. } | Filed::Bounced(t) => Some(t),
+            Filed::Nowhere => None,
+        }
+    }
+}
+
+/// The steps for a mail not seen before: screen, judge, classify, file on a ticket, plan the
+/// automatic mail, store, queue, tell staff.
 fn record(
     tx: &Tx<'_>,
     ctx: &Context<'_>,
-    mail: &RawMail,
+    raw: &RawMail,
     hash: &str,
     inbound: &Inbound,
     spam: Spam,
@@ -246,122 +285,257 @@ fn record(
     // A bounce may come without a sender (`From: <>`, or none); a person's mail without one
     // has nobody to thread or answer, and waits in quarantine for a person.
     if inbound.sender_problem == Some(parse::SenderProblem::Missing) && !verdict.is_automated() {
-        return quarantine(tx, mail, hash, &format!("cannot parse: {}", parse::ParseError::NoSender));
+        return quarantine(tx, raw, hash, &format!("cannot parse: {}", parse::ParseError::NoSender));
     }
-    if verdict.automated == Some(screen::AutomatedKind::Own)
-        && let Some(id) = &inbound.message_id
-        && let Some(ticket) = tx.confirm_sent_copy(id, ctx.now.as_second())?
-    {
+    if let Some(ticket) = own_copy(tx, ctx, inbound, &verdict)? {
         return Ok(Outcome::OwnCopy { ticket });
     }
+    let (judgement, released) = judge(ctx, inbound, spam);
+    if judgement.spam.is_some() {
+        return hold_as_spam(tx, raw, hash, inbound, &verdict, &judgement);
+    }
+    let classification = ctx.rules.classify(inbound, &verdict);
+    let mail = Mail { raw, hash, inbound, verdict, classification };
+    let filed = file(tx, ctx, &mail)?;
+    let plan = plan(tx, ctx, &mail, filed, &judgement)?;
+    let summary = judgement.summary() + released.as_deref().unwrap_or_default();
+    let message_row = store_message(tx, &mail, filed, &plan, &summary)?;
+    let reply = send_planned(tx, ctx, &mail, filed, message_row, &plan)?;
+    tell_staff(tx, ctx, &mail, filed)?;
+    Ok(Outcome::Processed(report(&mail, filed, &plan, reply, summary)))
+}
+
+/// The copy of one of our own mails coming back: it confirms the send.
+fn own_copy(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    inbound: &Inbound,
+    verdict: &Verdict,
+) -> Result<Option<i64>, StoreError> {
+    match (&verdict.automated, &inbound.message_id) {
+        (Some(screen::AutomatedKind::Own), Some(id)) => tx.confirm_sent_copy(id, ctx.now.as_second()),
+        _ => Ok(None),
+    }
+}
+
+/// The receiving servers' verdicts, and a note when a person released the mail from spam.
+fn judge(ctx: &Context<'_>, inbound: &Inbound, spam: Spam) -> (Judgement, Option<String>) {
     let mut judgement = verdict::judge(inbound, &ctx.settings.trust);
     let released = match spam {
         Spam::Released => judgement.spam.take().map(|why| format!("; {why}, released as not spam")),
         Spam::AsJudged => None,
     };
-    if judgement.spam.is_some() {
-        return hold_as_spam(tx, mail, hash, inbound, &verdict, &judgement);
+    (judgement, released)
+}
+
+/// Files the mail on its ticket and moves the ticket by the lifecycle: a bounce on the
+/// ticket of the mail it returns, a follow-up on its ticket (a closed one opens again, or,
+/// closed too long, the mail opens a new one), a customer's new mail on a new ticket.
+fn file(tx: &Tx<'_>, ctx: &Context<'_>, mail: &Mail<'_>) -> Result<Filed, StoreError> {
+    let waiting = waiting(ctx, mail);
+    if mail.verdict.automated == Some(screen::AutomatedKind::Bounce)
+        && let Some(ticket) = record_bounce(tx, ctx, mail.raw)?
+    {
+        let detail = "our mail to the customer bounced";
+        tx.on_event(&happened(ticket, Event::Bounced, ctx, Some(waiting), Some(detail)))?;
+        return Ok(Filed::Bounced(ticket));
     }
-    let classification = ctx.rules.classify(inbound, &verdict);
-    let threading = thread::resolve(inbound, tx)?;
-    let bounced_ticket = match verdict.automated {
-        Some(screen::AutomatedKind::Bounce) => record_bounce(tx, ctx, mail)?,
-        _ => None,
-    };
-    let ticket = match bounced_ticket {
-        Some(ticket) => Some(ticket),
-        None => ticket_for(tx, ctx, mail, inbound, &verdict, &classification, threading)?,
-    };
-    // What happened, not what threading thought: a bounce filed on the ticket of the mail
-    // it returns opened nothing.
-    let new_ticket = bounced_ticket.is_none() && matches!(threading, Threading::New) && ticket.is_some();
-    let withheld = judgement.withheld();
-    let suppressed = tx.suppressed_until(&inbound.from_address, ctx.now.as_second())?;
-    let plan = match (ticket, suppressed) {
-        (Some(_), Some((until, reason))) if !verdict.is_automated() => Plan::Nothing {
+    if let Threading::FollowUp { ticket, .. } = thread::resolve(mail.inbound, tx)? {
+        tx.touch_ticket(ticket, ctx.now.as_second())?;
+        if mail.verdict.is_automated() {
+            return Ok(Filed::Joined { ticket, notify: Notify::Nobody });
+        }
+        let state = tx.ticket_state(ticket)?;
+        let event = Event::CustomerMail {
+            last_response: state.as_ref().and_then(|s| s.last_response),
+            within_reopen: state
+                .as_ref()
+                .is_some_and(|s| ctx.now.as_second() - s.state_since <= ctx.settings.reopen_within.as_secs()),
+        };
+        let detail = match state.as_ref().map(|s| (s.status, s.last_response)) {
+            Some((TicketStatus::Waiting, Some(Responder::Answer))) => Some("the canned answer did not help"),
+            Some((TicketStatus::Closed, _)) => Some("the customer wrote on a closed ticket"),
+            _ => None,
+        };
+        match tx.on_event(&happened(ticket, event, ctx, Some(waiting), detail))? {
+            Transition::NewTicket => {
+                tracing::info!(closed = ticket, "follow-up of a ticket closed too long ago: a new ticket");
+            }
+            Transition::To { notify, .. } => {
+                tx.index_text(ticket, &mail.inbound.new_text)?;
+                return Ok(Filed::Joined { ticket, notify });
+            }
+            Transition::Unchanged => {
+                tx.index_text(ticket, &mail.inbound.new_text)?;
+                return Ok(Filed::Joined { ticket, notify: Notify::Nobody });
+            }
+        }
+    } else if mail.verdict.is_automated() {
+        return Ok(Filed::Nowhere);
+    }
+    let ticket = open_ticket(tx, mail, waiting)?;
+    Ok(Filed::Opened(ticket))
+}
+
+fn open_ticket(tx: &Tx<'_>, mail: &Mail<'_>, (received, due): (i64, i64)) -> Result<i64, StoreError> {
+    let inbound = mail.inbound;
+    let ticket = tx.open_ticket(&NewTicket {
+        customer: &inbound.from_address,
+        customer_name: &inbound.from_name,
+        subject: &inbound.subject,
+        category: mail.classification.category.as_deref(),
+        priority: mail.classification.priority.as_str(),
+        language: inbound.language.tag(),
+        created_at: received,
+        first_response_due: due,
+    })?;
+    tx.index_text(ticket, &inbound.new_text)?;
+    Ok(ticket)
+}
+
+/// When this mail arrived and when a person's answer to it is due.
+fn waiting(ctx: &Context<'_>, mail: &Mail<'_>) -> (i64, i64) {
+    (mail.raw.received_at.as_second(), first_response_due(ctx, mail.raw, &mail.classification).as_second())
+}
+
+fn happened<'a>(
+    ticket: i64,
+    event: Event,
+    ctx: &Context<'_>,
+    waiting: Option<(i64, i64)>,
+    detail: Option<&'a str>,
+) -> Happened<'a> {
+    Happened { ticket, event, at: ctx.now.as_second(), waiting, actor: Some("deskmail"), detail }
+}
+
+/// Which automatic mail the customer gets, if any.
+fn plan(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    mail: &Mail<'_>,
+    filed: Filed,
+    judgement: &Judgement,
+) -> Result<Plan, StoreError> {
+    let from = &mail.inbound.from_address;
+    let suppressed = tx.suppressed_until(from, ctx.now.as_second())?;
+    Ok(match (filed.ticket(), suppressed) {
+        (Some(_), Some((until, reason))) if !mail.verdict.is_automated() => Plan::Nothing {
             why: format!("automatic mail to this address is suppressed until {until} ({reason})"),
         },
         (Some(_), _) => decide::plan(Facts {
-            verdict: &verdict,
-            classification: &classification,
-            new_ticket,
-            sent_today: tx.automatic_mails_since(&inbound.from_address, ctx.now.as_second() - 86_400)?,
+            verdict: &mail.verdict,
+            classification: &mail.classification,
+            new_ticket: matches!(filed, Filed::Opened(_)),
+            sent_today: tx.automatic_mails_since(from, ctx.now.as_second() - 86_400)?,
             max_per_day: ctx.settings.max_auto_per_day,
-            withheld: withheld.as_ref(),
+            withheld: judgement.withheld().as_ref(),
         }),
-        (None, _) => Plan::Nothing { why: format!("machine mail ({})", verdict.reason) },
-    };
-    let withheld_reason = match &plan {
+        (None, _) => Plan::Nothing { why: format!("machine mail ({})", mail.verdict.reason) },
+    })
+}
+
+fn withheld_reason(plan: &Plan) -> Option<&str> {
+    match plan {
         Plan::Withheld(w) => Some(w.reason.as_str()),
         _ => None,
-    };
-    let summary = judgement.summary() + released.as_deref().unwrap_or_default();
-    let row = MessageRow {
-        withheld: withheld_reason,
-        verdict: Some(&summary),
-        ..message_row(mail, hash, inbound, &verdict, Some(&classification), ticket)
-    };
-    let message_row_id = tx.insert_message(&row, MessageState::Processed)?;
-    if classification.model.is_some() || classification.held.is_some() {
-        tx.insert_opinion(message_row_id, &classification)?;
     }
-    let reply = match (&plan, ticket) {
+}
+
+/// Stores the mail with what was decided, and the second opinion when there is one.
+fn store_message(
+    tx: &Tx<'_>,
+    mail: &Mail<'_>,
+    filed: Filed,
+    plan: &Plan,
+    summary: &str,
+) -> Result<i64, StoreError> {
+    let row = MessageRow {
+        withheld: withheld_reason(plan),
+        verdict: Some(summary),
+        ..message_row(
+            mail.raw,
+            mail.hash,
+            mail.inbound,
+            &mail.verdict,
+            Some(&mail.classification),
+            filed.ticket(),
+        )
+    };
+    let id = tx.insert_message(&row, MessageState::Processed)?;
+    if mail.classification.model.is_some() || mail.classification.held.is_some() {
+        tx.insert_opinion(id, &mail.classification)?;
+    }
+    Ok(id)
+}
+
+/// Queues the planned automatic mail; returns what went, as `kind:template`, or why none.
+fn send_planned(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    mail: &Mail<'_>,
+    filed: Filed,
+    message_row: i64,
+    plan: &Plan,
+) -> Result<String, StoreError> {
+    Ok(match (plan, filed.ticket()) {
         (Plan::Send { kind, template }, Some(ticket)) => {
-            match queue_reply(
-                tx,
-                ctx,
-                mail,
-                inbound,
-                &classification,
-                ticket,
-                message_row_id,
-                *kind,
-                template,
-            )? {
-                Ok(()) => format!("{}:{template}", kind.as_str()),
-                Err(e) => {
-                    // The ticket stands; staff see that the automatic mail could not be made.
-                    tracing::error!(ticket, error = %e, "cannot compose the automatic mail");
-                    format!("none (cannot compose: {e})")
-                }
-            }
+            queue_reply(tx, ctx, mail, ticket, message_row, *kind, template)?
         }
         (Plan::Nothing { why }, _) => format!("none ({why})"),
         (Plan::Withheld(w), _) => format!("none (withheld, {}: {})", w.reason.as_str(), w.why),
         (_, None) => "none".into(),
+    })
+}
+
+/// Tells staff what the queue alone would not: a new escalated ticket, a canned answer that
+/// did not help, a closed ticket the customer wrote on again.
+fn tell_staff(tx: &Tx<'_>, ctx: &Context<'_>, mail: &Mail<'_>, filed: Filed) -> Result<(), StoreError> {
+    let (ticket, kind, template, reason) = match filed {
+        Filed::Opened(ticket) if mail.classification.action == crate::rules::Action::Escalate => {
+            (ticket, OutKind::Escalation, "escalation_notice", "escalated by rule")
+        }
+        Filed::Joined { ticket, notify: Notify::Staff } => {
+            let reason = match tx.ticket_state(ticket)?.and_then(|s| s.last_response) {
+                Some(Responder::Answer) => "the customer wrote again after a canned answer: it did not help",
+                _ => "the customer wrote again on a closed ticket",
+            };
+            (ticket, OutKind::FollowUp, "follow_up_notice", reason)
+        }
+        _ => return Ok(()),
     };
-    if new_ticket
-        && classification.action == crate::rules::Action::Escalate
-        && !verdict.is_automated()
-        && let Some(ticket) = ticket
-    {
-        let due = first_response_due(ctx, mail, &classification);
-        let category = classification.category.as_deref().unwrap_or("other");
-        crate::notices::queue_escalation(
-            tx,
+    let due = first_response_due(ctx, mail.raw, &mail.classification);
+    let category = mail.classification.category.as_deref().unwrap_or("other");
+    let context = TemplateContext {
+        reason: reason.to_string(),
+        ..crate::notices::mail_context(
             ctx.settings,
-            ctx.templates,
             ticket,
-            inbound,
+            mail.inbound,
             category,
-            mail.received_at,
+            mail.raw.received_at,
             due,
-        )?;
-    }
-    Ok(Outcome::Processed(Report {
-        ticket,
-        new_ticket,
-        from: inbound.from_address.clone(),
-        subject: inbound.subject.clone(),
-        category: classification.category.clone(),
-        rule: classification.rule.clone(),
-        language: inbound.language.tag().into(),
-        automated: verdict.automated.map(|k| k.as_str().to_string()),
-        action: classification.action.as_str().into(),
+        )
+    };
+    let notice = StaffNotice { ticket, kind, template, context, now: ctx.now };
+    crate::notices::queue_staff_notice(tx, ctx.settings, ctx.templates, &notice)
+}
+
+fn report(mail: &Mail<'_>, filed: Filed, plan: &Plan, reply: String, verdict: String) -> Report {
+    let c = &mail.classification;
+    Report {
+        ticket: filed.ticket(),
+        new_ticket: matches!(filed, Filed::Opened(_)),
+        from: mail.inbound.from_address.clone(),
+        subject: mail.inbound.subject.clone(),
+        category: c.category.clone(),
+        rule: c.rule.clone(),
+        language: mail.inbound.language.tag().into(),
+        automated: mail.verdict.automated.map(|k| k.as_str().to_string()),
+        action: c.action.as_str().into(),
         reply,
-        withheld: withheld_reason.map(str::to_string),
-        verdict: summary,
-    }))
+        withheld: withheld_reason(plan).map(str::to_string),
+        verdict,
+    }
 }
 
 /// Keeps spam with its verdict and no ticket: it reaches no staff queue and gets no mail.
@@ -410,38 +584,6 @@ fn first_response_due(ctx: &Context<'_>, mail: &RawMail, classification: &Classi
     crate::sla::due(mail.received_at, budget, &ctx.settings.sla_clock)
 }
 
-/// The ticket this mail belongs to: a follow-up's ticket, a new one for customer mail, none
-/// for machine mail that follows up nothing.
-fn ticket_for(
-    tx: &Tx<'_>,
-    ctx: &Context<'_>,
-    mail: &RawMail,
-    inbound: &Inbound,
-    verdict: &Verdict,
-    classification: &Classification,
-    threading: Threading,
-) -> Result<Option<i64>, StoreError> {
-    if let Threading::FollowUp { ticket, .. } = threading {
-        tx.touch_ticket(ticket, ctx.now.as_second())?;
-        return Ok(Some(ticket));
-    }
-    if verdict.is_automated() {
-        return Ok(None);
-    }
-    let received = mail.received_at.as_second();
-    let ticket = tx.open_ticket(&NewTicket {
-        customer: &inbound.from_address,
-        customer_name: &inbound.from_name,
-        subject: &inbound.subject,
-        category: classification.category.as_deref(),
-        priority: classification.priority.as_str(),
-        language: inbound.language.tag(),
-        created_at: received,
-        first_response_due: first_response_due(ctx, mail, classification).as_second(),
-    })?;
-    Ok(Some(ticket))
-}
-
 fn message_row<'a>(
     mail: &'a RawMail,
     hash: &'a str,
@@ -478,39 +620,81 @@ fn message_row<'a>(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Queues the automatic mail of `kind` with `template`. When that template cannot be
+/// rendered or built, the customer gets the acknowledgement instead and the ticket needs a
+/// person with the reason (never no mail because of our own mistake); when even the
+/// acknowledgement fails, the ticket needs a person and nothing is sent. Returns what went.
 fn queue_reply(
     tx: &Tx<'_>,
     ctx: &Context<'_>,
-    mail: &RawMail,
-    inbound: &Inbound,
-    classification: &Classification,
+    mail: &Mail<'_>,
     ticket: i64,
     message_row: i64,
     kind: decide::MailKind,
     template: &str,
-) -> Result<Result<(), String>, StoreError> {
+) -> Result<String, StoreError> {
+    let first = match compose_reply(ctx, mail, ticket, template) {
+        Ok(composed) => {
+            enqueue_reply(tx, ctx, mail, ticket, message_row, kind.into(), template, &composed)?;
+            if kind == decide::MailKind::Answer && mail.classification.resolves {
+                tx.record_first_response(ticket, ctx.now.as_second())?;
+                tx.on_event(&happened(ticket, Event::Answered, ctx, None, None))?;
+            }
+            return Ok(format!("{}:{template}", kind.as_str()));
+        }
+        Err(e) => e,
+    };
+    tracing::error!(ticket, template, error = %first, "cannot compose the automatic mail");
+    let fallback = (template != "ack").then(|| compose_reply(ctx, mail, ticket, "ack"));
+    let (reply, detail) = match fallback {
+        Some(Ok(composed)) => {
+            enqueue_reply(tx, ctx, mail, ticket, message_row, OutKind::Ack, "ack", &composed)?;
+            let reply = format!("ack:ack (template {template} failed: {first})");
+            (reply, format!("template {template} failed, the acknowledgement went instead: {first}"))
+        }
+        Some(Err(second)) => {
+            let reply =
+                format!("none (template {template} failed: {first}; the acknowledgement failed: {second})");
+            (reply, format!("template {template} failed ({first}) and so did the acknowledgement ({second})"))
+        }
+        None => (format!("none (cannot compose: {first})"), format!("the acknowledgement failed: {first}")),
+    };
+    tx.on_event(&happened(ticket, Event::TemplateFailed, ctx, Some(waiting(ctx, mail)), Some(&detail)))?;
+    Ok(reply)
+}
+
+/// An automatic mail ready to queue.
+struct Composed {
+    message_id: String,
+    subject: String,
+    raw: Vec<u8>,
+}
+
+fn compose_reply(
+    ctx: &Context<'_>,
+    mail: &Mail<'_>,
+    ticket: i64,
+    template: &str,
+) -> Result<Composed, String> {
     let s = ctx.settings;
+    let inbound = mail.inbound;
     let tag = thread::tag(ticket);
-    let due = first_response_due(ctx, mail, classification);
+    let due = first_response_due(ctx, mail.raw, &mail.classification);
     let template_ctx = TemplateContext {
         customer_name: inbound.from_name.clone(),
         customer_address: inbound.from_address.clone(),
         ticket,
         tag: tag.clone(),
-        category: classification.category.clone().unwrap_or_default(),
+        category: mail.classification.category.clone().unwrap_or_default(),
         subject: inbound.subject.clone(),
-        received: local_time(mail.received_at, s),
-        due: local_time(due, s),
+        received: compose::local_time(mail.raw.received_at, &s.time_zone),
+        due: compose::local_time(due, &s.time_zone),
         support_name: s.support_name.clone(),
         support_address: s.support_address.clone(),
-        time_left: String::new(),
-        breached: false,
+        ..TemplateContext::default()
     };
-    let rendered = match ctx.templates.render(template, inbound.language, &template_ctx) {
-        Ok(r) => r,
-        Err(e) => return Ok(Err(e.to_string())),
-    };
+    let rendered =
+        ctx.templates.render(template, inbound.language, &template_ctx).map_err(|e| e.to_string())?;
     let subject = compose::tagged_subject(&rendered.subject, &tag);
     let message_id = compose::new_message_id(&s.domain);
     let envelope = Envelope {
@@ -524,30 +708,33 @@ fn queue_reply(
         subject: &subject,
         automatic: true,
     };
-    let raw = match compose::build(&envelope, &rendered) {
-        Ok(raw) => raw,
-        Err(e) => return Ok(Err(e.to_string())),
-    };
+    let raw = compose::build(&envelope, &rendered).map_err(|e| e.to_string())?;
+    Ok(Composed { message_id, subject, raw })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn enqueue_reply(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    mail: &Mail<'_>,
+    ticket: i64,
+    message_row: i64,
+    kind: OutKind,
+    template: &str,
+    composed: &Composed,
+) -> Result<(), StoreError> {
     tx.enqueue(&OutboxRow {
         ticket_id: ticket,
         message_row: Some(message_row),
-        kind: kind.into(),
+        kind,
         template,
-        recipient: &inbound.from_address,
-        message_id: &message_id,
-        subject: &subject,
-        raw: &raw,
+        recipient: &mail.inbound.from_address,
+        message_id: &composed.message_id,
+        subject: &composed.subject,
+        raw: &composed.raw,
         now: ctx.now.as_second(),
     })?;
-    if classification.resolves {
-        tx.record_first_response(ticket, ctx.now.as_second())?;
-    }
-    Ok(Ok(()))
-}
-
-/// A time as shown to customers: `2026-11-22 09:48 CST`.
-pub fn local_time(t: Timestamp, settings: &Settings) -> String {
-    t.to_zoned(settings.time_zone.clone()).strftime("%Y-%m-%d %H:%M %Z").to_string()
+    Ok(())
 }
 
 #[cfg(test)]

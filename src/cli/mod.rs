@@ -411,3 +411,11 @@ pub fn run(cli: Cli) -> i32 {
 fn local(settings: &Settings, seconds: i64) -> String {
     crate::timefmt::local(&settings.time_zone, seconds)
 }
+
+/// Who runs a staff command, for the ticket's history: `$DESKMAIL_STAFF`, else the login name.
+fn staff_name() -> String {
+    ["DESKMAIL_STAFF", "USER", "LOGNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.trim().is_empty()))
+        .unwrap_or_else(|| "staff".into())
+}

@@ -50,16 +50,16 @@ pub fn report(settings: &Settings, days: i64, json: bool) -> Result<i32, Failure
     let store = open(settings)?;
     let now = Timestamp::now();
     let open: Vec<SlaLine> = store
-        .waiting_tickets()?
+        .due_tickets()?
         .into_iter()
         .map(|t| {
-            let due = ts(t.first_response_due);
+            let due = ts(t.due);
             SlaLine {
                 ticket: t.id,
                 customer: t.customer,
                 category: t.category,
                 priority: t.priority,
-                due: t.first_response_due,
+                due: t.due,
                 seconds_left: sla::time_left(now, due, &settings.sla_clock).as_secs(),
                 breached: now >= due,
             }
@@ -141,7 +141,7 @@ struct Deadline {
 pub fn status(settings: &Settings, json: bool) -> Result<i32, Failure> {
     let store = open(settings)?;
     let last_poll: Option<i64> = store.state("last_poll_ok")?.and_then(|v| v.parse().ok());
-    let waiting = store.waiting_tickets()?;
+    let waiting = store.due_tickets()?;
     let status = Status {
         mailbox: match &settings.mailbox {
             MailboxSettings::Imap { server, folders } => format!(
@@ -160,7 +160,7 @@ pub fn status(settings: &Settings, json: bool) -> Result<i32, Failure> {
         outbox: store.outbox_counts()?.into_iter().collect(),
         messages: store.message_counts()?.into_iter().collect(),
         waiting_tickets: waiting.len(),
-        next_deadline: waiting.first().map(|t| Deadline { ticket: t.id, due: t.first_response_due }),
+        next_deadline: waiting.first().map(|t| Deadline { ticket: t.id, due: t.due }),
         rules: crate::reload::in_use(&store)?,
         refused_reload: crate::reload::last(&store)?.filter(|v| !v.accepted),
         withheld: store.withheld_counts()?.into_iter().collect(),
@@ -248,15 +248,22 @@ pub fn reply(
         (None, None) => return Err(Failure::Config("give --template or --body-file".into())),
     };
     let mut store = open_for_writing(settings)?;
-    let subject =
-        match notices::human_reply(&mut store, settings, &loaded.templates, ticket, body, Timestamp::now()) {
-            Ok(subject) => subject,
-            Err(notices::ReplyError::NoTicket(n)) => {
-                eprintln!("deskmail: no ticket #{n}");
-                return Ok(1);
-            }
-            Err(e) => return Err(Failure::Temporary(e.to_string())),
-        };
+    let subject = match notices::human_reply(
+        &mut store,
+        settings,
+        &loaded.templates,
+        ticket,
+        body,
+        &super::staff_name(),
+        Timestamp::now(),
+    ) {
+        Ok(subject) => subject,
+        Err(notices::ReplyError::NoTicket(n)) => {
+            eprintln!("deskmail: no ticket #{n}");
+            return Ok(1);
+        }
+        Err(e) => return Err(Failure::Temporary(e.to_string())),
+    };
     outln!("queued reply to ticket #{ticket}: {subject}");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

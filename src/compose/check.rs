@@ -16,8 +16,18 @@ pub const LANGUAGES: [&str; 3] = ["zh-Hans", "zh-Hant", "en"];
 
 /// Templates deskmail sends on its own, and whether customers read them (then every
 /// language is needed) or staff (English, the staff language).
-pub const REQUIRED: [(&str, bool); 4] =
-    [("ack", true), ("escalated", true), ("escalation_notice", false), ("sla_warning", false)];
+pub const REQUIRED: [(&str, bool); 5] = [
+    ("ack", true),
+    ("escalated", true),
+    ("escalation_notice", false),
+    ("sla_warning", false),
+    ("follow_up_notice", false),
+];
+
+/// Templates only staff may receive: `deskmail reply` refuses to send them to a customer.
+pub fn staff_only(name: &str) -> bool {
+    REQUIRED.iter().any(|(n, customers)| *n == name && !customers)
+}
 
 /// One problem in a template file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +58,8 @@ pub fn sample_context() -> TemplateContext {
         support_address: "support@example.test".into(),
         time_left: "6.0h".into(),
         breached: false,
+        text: "我申请的退款还没有到账。".into(),
+        reason: "the canned answer did not help".into(),
     }
 }
 

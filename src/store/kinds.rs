@@ -97,6 +97,27 @@ stored_enum! {
     }
 }
 
+stored_enum! {
+    /// Who must act on a ticket.
+    TicketStatus {
+        /// A customer's message waits for a person, with a deadline.
+        NeedsPerson = "needs_person",
+        /// Answered: the customer's turn.
+        Waiting = "waiting",
+        Closed = "closed",
+    }
+}
+
+stored_enum! {
+    /// Who answered a ticket last.
+    Responder {
+        /// A rule's canned answer that resolves the question.
+        Answer = "answer",
+        /// A person.
+        Person = "person",
+    }
+}
+
 impl OutKind {
     /// The automatic replies to a customer (not a person's reply, not a staff notice): the
     /// kinds the per-address daily limit and `automatic_mail_sent_total` count.

@@ -4,6 +4,7 @@
 //! rusqlite is blocking: callers keep it off the async executor.
 
 mod kinds;
+mod lifecycle;
 mod mailbox;
 mod messages;
 mod migrate;
@@ -15,12 +16,13 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags, Transaction};
 
-pub use kinds::{MessageState, OutKind, OutboxState};
+pub use kinds::{MessageState, OutKind, OutboxState, Responder, TicketStatus};
+pub use lifecycle::{Change, Correction, Happened, Note, TicketEvent, TicketState};
 pub use messages::{MessageRow, MessageSummary, QuarantinedMail, QuarantinedRaw, SpamMail, StoredDecision};
 use migrate::{BUSY_TIMEOUT, MIGRATIONS, backup_before_migrating, enable_wal, schema_version};
 pub use outbox::{OutboxRow, OutboxSummary, QueuedMail};
 pub use savepoint::MailSavepoint;
-pub use tickets::{NewTicket, ReplyContext, TicketSummary, WaitingTicket};
+pub use tickets::{DueTicket, NewTicket, ReplyContext, TicketFilter, TicketSummary};
 
 /// A storage failure, with what was being done.
 #[derive(Debug, thiserror::Error)]

@@ -2,7 +2,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{Result, Store, StoreError, Tx};
+use super::{Result, Store, StoreError, TicketStatus, Tx};
 use crate::thread::Lookup;
 
 /// A ticket to open.
@@ -18,18 +18,21 @@ pub struct NewTicket<'a> {
     pub first_response_due: i64,
 }
 
-/// An open ticket still waiting for its first response, for the SLA watch.
+/// A ticket whose customer waits for a person, with the deadline of the message that has
+/// waited longest: for the SLA watch, `sla` and `status`.
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct WaitingTicket {
+pub struct DueTicket {
     pub id: i64,
     pub customer: String,
     pub subject: String,
     pub category: Option<String>,
     pub priority: String,
+    pub assignee: Option<String>,
+    /// When the message that waits longest arrived.
     #[serde(serialize_with = "crate::timefmt::rfc3339")]
-    pub created_at: i64,
+    pub waiting_since: i64,
     #[serde(serialize_with = "crate::timefmt::rfc3339")]
-    pub first_response_due: i64,
+    pub due: i64,
     pub warned: bool,
     pub breach_noticed: bool,
 }
@@ -57,7 +60,11 @@ pub struct TicketSummary {
     pub subject: String,
     pub category: Option<String>,
     pub priority: String,
-    pub status: String,
+    pub status: TicketStatus,
+    pub assignee: Option<String>,
+    /// Why it needs a person, when more than a message waits (a template failed, an answer
+    /// did not help).
+    pub reason: Option<String>,
     pub language: String,
     #[serde(serialize_with = "crate::timefmt::rfc3339")]
     pub created_at: i64,
@@ -65,17 +72,74 @@ pub struct TicketSummary {
     pub first_response_due: i64,
     #[serde(serialize_with = "crate::timefmt::rfc3339_opt")]
     pub first_response_at: Option<i64>,
+    /// The deadline of the message that waits for a person, if one does.
+    #[serde(serialize_with = "crate::timefmt::rfc3339_opt")]
+    pub due: Option<i64>,
+    #[serde(serialize_with = "crate::timefmt::rfc3339")]
+    pub state_since: i64,
     pub messages: i64,
+}
+
+/// What `deskmail tickets` lists: every filter set must hold.
+#[derive(Debug, Clone, Default)]
+pub struct TicketFilter {
+    pub status: Option<TicketStatus>,
+    pub category: Option<String>,
+    /// A person's name; `Some("")` means unassigned.
+    pub assignee: Option<String>,
+    pub customer: Option<String>,
+    /// Only tickets whose waiting message is past its deadline at this time.
+    pub overdue_at: Option<i64>,
+    /// Words to find in subjects and customers' text.
+    pub search: Option<String>,
+    pub limit: Option<u32>,
 }
 
 impl Store {
     /// All tickets, newest first.
     pub fn tickets(&self) -> Result<Vec<TicketSummary>> {
-        let mut stmt = self
-            .conn
-            .prepare(&format!("{TICKET_SELECT} ORDER BY t.id DESC"))
-            .map_err(StoreError::wrap("list tickets"))?;
-        stmt.query_map([], ticket_summary)
+        self.find_tickets(&TicketFilter::default())
+    }
+
+    /// The tickets that pass `filter`, newest first.
+    pub fn find_tickets(&self, filter: &TicketFilter) -> Result<Vec<TicketSummary>> {
+        let mut w = Where::default();
+        let mut bind = |clause: &str, value: rusqlite::types::Value| w.bind(clause, value);
+        if let Some(status) = filter.status {
+            bind("t.status = ?", status.as_str().to_string().into());
+        }
+        if let Some(category) = &filter.category {
+            bind("t.category = ?", category.clone().into());
+        }
+        match filter.assignee.as_deref() {
+            Some("") => bind("t.assignee IS NULL AND ? IS NULL", rusqlite::types::Value::Null),
+            Some(who) => bind("t.assignee = ? COLLATE NOCASE", who.to_string().into()),
+            None => {}
+        }
+        if let Some(customer) = &filter.customer {
+            bind("t.customer = ? COLLATE NOCASE", customer.clone().into());
+        }
+        if let Some(now) = filter.overdue_at {
+            bind("t.status = 'needs_person' AND t.due_at < ?", now.into());
+        }
+        // Each word must be found in the ticket's subject or one of its customer texts.
+        for word in filter.search.iter().flat_map(|s| s.split_whitespace()) {
+            bind(
+                "t.id IN (SELECT ticket_id FROM search WHERE body LIKE ? ESCAPE '\\')",
+                like_pattern(word).into(),
+            );
+        }
+        let mut sql = TICKET_SELECT.to_string();
+        if !w.clauses.is_empty() {
+            sql.push_str(" WHERE ");
+            sql.push_str(&w.clauses.join(" AND "));
+        }
+        sql.push_str(" ORDER BY t.id DESC");
+        if let Some(limit) = filter.limit {
+            sql.push_str(&format!(" LIMIT {limit}"));
+        }
+        let mut stmt = self.conn.prepare(&sql).map_err(StoreError::wrap("list tickets"))?;
+        stmt.query_map(rusqlite::params_from_iter(w.values), ticket_summary)
             .and_then(|rows| rows.collect())
             .map_err(StoreError::wrap("list tickets"))
     }
@@ -89,43 +153,57 @@ impl Store {
     }
 
     /// Open tickets with no first response yet, soonest due first.
-    pub fn waiting_tickets(&self) -> Result<Vec<WaitingTicket>> {
+    pub fn due_tickets(&self) -> Result<Vec<DueTicket>> {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT id, customer, subject, category, priority, created_at, first_response_due,
+                "SELECT id, customer, subject, category, priority, assignee, waiting_since, due_at,
                         sla_warned_at IS NOT NULL, sla_breach_noticed_at IS NOT NULL
-                 FROM tickets WHERE first_response_at IS NULL AND status != 'closed'
-                 ORDER BY first_response_due, id",
+                 FROM tickets WHERE status = ?1 AND due_at IS NOT NULL
+                 ORDER BY due_at, id",
             )
             .map_err(StoreError::wrap("list waiting tickets"))?;
-        stmt.query_map([], |r| {
-            Ok(WaitingTicket {
+        stmt.query_map([TicketStatus::NeedsPerson], |r| {
+            Ok(DueTicket {
                 id: r.get(0)?,
                 customer: r.get(1)?,
                 subject: r.get(2)?,
                 category: r.get(3)?,
                 priority: r.get(4)?,
-                created_at: r.get(5)?,
-                first_response_due: r.get(6)?,
-                warned: r.get(7)?,
-                breach_noticed: r.get(8)?,
+                assignee: r.get(5)?,
+                waiting_since: r.get(6)?,
+                due: r.get(7)?,
+                warned: r.get(8)?,
+                breach_noticed: r.get(9)?,
             })
         })
         .and_then(|rows| rows.collect())
         .map_err(StoreError::wrap("list waiting tickets"))
     }
 
-    /// Records a ticket's first response (a person's reply), unless it already has one.
-    pub fn record_human_response(&self, ticket: i64, at: i64, by: &str) -> Result<bool> {
-        self.conn
+    /// Records a person's reply found in the Sent folder: the ticket's first response
+    /// (unless it has one) and the turn handed to the customer. Returns whether anything changed.
+    pub fn record_human_response(&mut self, ticket: i64, at: i64, by: &str) -> Result<bool> {
+        let tx = self.begin()?;
+        let first = tx
+            .tx
             .execute(
                 "UPDATE tickets SET first_response_at = ?2, first_response_by = ?3
                  WHERE id = ?1 AND first_response_at IS NULL",
                 params![ticket, at, by],
             )
-            .map(|n| n > 0)
-            .map_err(StoreError::wrap("record a first response"))
+            .map_err(StoreError::wrap("record a first response"))?;
+        let happened = crate::store::Happened {
+            ticket,
+            event: crate::lifecycle::Event::StaffReply,
+            at,
+            waiting: None,
+            actor: Some(by),
+            detail: Some("a reply found in the Sent folder"),
+        };
+        let moved = tx.on_event(&happened)?;
+        tx.commit()?;
+        Ok(first > 0 || moved != crate::lifecycle::Transition::Unchanged)
     }
 
     /// First-response compliance of the tickets due between `since` and `until`:
@@ -208,8 +286,9 @@ impl Tx<'_> {
         self.tx
             .execute(
                 "INSERT INTO tickets (customer, customer_name, subject, category, priority, language,
-                                      created_at, first_response_due, last_activity)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?7)",
+                                      created_at, first_response_due, last_activity, status,
+                                      due_at, waiting_since, state_since)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?7, 'needs_person', ?8, ?7, ?7)",
                 params![
                     t.customer,
                     t.customer_name,
@@ -222,15 +301,22 @@ impl Tx<'_> {
                 ],
             )
             .map_err(StoreError::wrap("open a ticket"))?;
-        Ok(self.tx.last_insert_rowid())
+        let id = self.tx.last_insert_rowid();
+        self.tx
+            .execute(
+                "INSERT INTO ticket_events (ticket_id, at, to_state, cause) VALUES (?1, ?2, 'needs_person', 'opened')",
+                params![id, t.created_at],
+            )
+            .map_err(StoreError::wrap("open a ticket"))?;
+        self.index_text(id, t.subject)?;
+        Ok(id)
     }
 
-    /// Records activity on a ticket (a follow-up reopens a closed ticket).
+    /// Records activity on a ticket (its state changes through [`Tx::apply`]).
     pub fn touch_ticket(&self, id: i64, now: i64) -> Result<()> {
         self.tx
             .execute(
-                "UPDATE tickets SET last_activity = ?2,
-                    status = CASE WHEN status = 'closed' THEN 'open' ELSE status END WHERE id = ?1",
+                "UPDATE tickets SET last_activity = MAX(last_activity, ?2) WHERE id = ?1",
                 params![id, now],
             )
             .map(|_| ())
@@ -262,7 +348,8 @@ impl Tx<'_> {
     }
 }
 const TICKET_SELECT: &str = "SELECT t.id, t.customer, t.customer_name, t.subject, t.category, t.priority,
-        t.status, t.language, t.created_at, t.first_response_due, t.first_response_at,
+        t.status, t.assignee, t.reason, t.language, t.created_at, t.first_response_due, t.first_response_at,
+        t.due_at, COALESCE(t.state_since, t.created_at),
         (SELECT COUNT(*) FROM messages m WHERE m.ticket_id = t.id)
     FROM tickets t";
 
@@ -275,11 +362,15 @@ fn ticket_summary(r: &rusqlite::Row<'_>) -> rusqlite::Result<TicketSummary> {
         category: r.get(4)?,
         priority: r.get(5)?,
         status: r.get(6)?,
-        language: r.get(7)?,
-        created_at: r.get(8)?,
-        first_response_due: r.get(9)?,
-        first_response_at: r.get(10)?,
-        messages: r.get(11)?,
+        assignee: r.get(7)?,
+        reason: r.get(8)?,
+        language: r.get(9)?,
+        created_at: r.get(10)?,
+        first_response_due: r.get(11)?,
+        first_response_at: r.get(12)?,
+        due: r.get(13)?,
+        state_since: r.get(14)?,
+        messages: r.get(15)?,
     })
 }
 
@@ -324,5 +415,35 @@ impl Lookup for Tx<'_> {
             .query_row("SELECT customer FROM tickets WHERE id = ?1", [ticket], |r| r.get(0))
             .optional()
             .map_err(StoreError::wrap("look up a ticket's customer"))
+    }
+}
+
+/// `%word%` for LIKE, with `%`, `_` and `\` taken literally. On the trigram index, LIKE with
+/// three or more characters is served by the index; shorter words (two Chinese characters)
+/// are matched by scanning the index table, which is still far smaller than the mail.
+fn like_pattern(word: &str) -> String {
+    let mut pattern = String::from("%");
+    for c in word.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// A WHERE clause built from filters, with its numbered parameters.
+#[derive(Default)]
+struct Where {
+    clauses: Vec<String>,
+    values: Vec<rusqlite::types::Value>,
+}
+
+impl Where {
+    /// Adds `clause`, whose one `?` stands for `value`.
+    fn bind(&mut self, clause: &str, value: rusqlite::types::Value) {
+        self.values.push(value);
+        self.clauses.push(clause.replacen('?', &format!("?{}", self.values.len()), 1));
     }
 }

@@ -193,6 +193,7 @@ impl Daemon<'_> {
             Timestamp::now(),
         )?;
         summary.sla_notices = watched.warnings + watched.breaches;
+        crate::housekeeping::close_idle(&mut self.lock(), self.settings, Timestamp::now())?;
         self.requeue_unconfirmed()?;
         let flushed = self.flush().await?;
         summary.sent = flushed.sent;

@@ -11,6 +11,7 @@ pub mod daemon;
 pub mod decide;
 pub mod defaults;
 pub mod hint;
+pub mod housekeeping;
 pub mod lifecycle;
 pub mod metrics;
 pub mod notices;

@@ -124,6 +124,11 @@ pub struct Gauges {
     pub outbox_depth: i64,
     pub sla_breaches: i64,
     pub seconds_since_last_poll: Option<i64>,
+    /// Tickets per state (every state, zero included).
+    pub tickets: Vec<(crate::store::TicketStatus, i64)>,
+    /// Automatic mails whose template could not be rendered (the acknowledgement, or
+    /// nothing, went instead and a person took over), ever.
+    pub template_failures: i64,
 }
 
 /// Reads the gauges.
@@ -135,7 +140,18 @@ pub fn gauges(store: &Store, now: i64) -> Gauges {
     let sla_breaches =
         store.due_tickets().map(|t| t.iter().filter(|t| t.due <= now).count() as i64).unwrap_or(0);
     let last = store.state("last_poll_ok").ok().flatten().and_then(|v| v.parse::<i64>().ok());
-    Gauges { outbox_depth, sla_breaches, seconds_since_last_poll: last.map(|t| now - t) }
+    let counted = store.ticket_counts().unwrap_or_default();
+    let tickets = crate::store::TicketStatus::ALL
+        .iter()
+        .map(|s| (*s, counted.iter().find(|(c, _)| c == s).map_or(0, |(_, n)| *n)))
+        .collect();
+    Gauges {
+        outbox_depth,
+        sla_breaches,
+        seconds_since_last_poll: last.map(|t| now - t),
+        tickets,
+        template_failures: store.template_failures().unwrap_or(0),
+    }
 }
 
 /// The OpenMetrics text exposition of the counters and gauges.
@@ -146,6 +162,18 @@ pub fn render(counters: &Counters, gauges: &Gauges) -> String {
         "sla_breaches",
         "Open tickets past their first-response deadline",
         ConstGauge::new(gauges.sla_breaches),
+    );
+    for (state, count) in &gauges.tickets {
+        scraped.sub_registry_with_label(("state".into(), state.as_str().into())).register(
+            "tickets",
+            "Tickets per state: needs_person (a customer waits for a person), waiting (for the customer), closed",
+            ConstGauge::new(*count),
+        );
+    }
+    scraped.register(
+        "template_failures",
+        "Automatic mails whose template failed: the acknowledgement went instead and a person took over",
+        ConstGauge::new(gauges.template_failures),
     );
     if let Some(seconds) = gauges.seconds_since_last_poll {
         scraped.register(
@@ -234,8 +262,16 @@ mod tests {
         let counters = Counters::default();
         counters.received.inc_by(3);
         counters.per_category.get_or_create(&CategoryLabel { category: "refund".into() }).inc_by(2);
-        let text =
-            render(&counters, &Gauges { outbox_depth: 1, sla_breaches: 0, seconds_since_last_poll: Some(5) });
+        let text = render(
+            &counters,
+            &Gauges {
+                outbox_depth: 1,
+                sla_breaches: 0,
+                seconds_since_last_poll: Some(5),
+                tickets: vec![(crate::store::TicketStatus::NeedsPerson, 4)],
+                template_failures: 2,
+            },
+        );
         for needle in [
             "deskmail_mail_received_total 3",
             "deskmail_mail_classified_total{category=\"refund\"} 2",
@@ -247,6 +283,8 @@ mod tests {
             "deskmail_outbox_depth 1",
             "deskmail_sla_breaches 0",
             "deskmail_seconds_since_last_poll 5",
+            "deskmail_tickets{state=\"needs_person\"} 4",
+            "deskmail_template_failures 2",
         ] {
             assert!(text.contains(needle), "{needle} missing in\n{text}");
         }

@@ -249,21 +249,35 @@ pub enum ReplyError {
     NoTicket(i64),
     #[error("{0}")]
     Compose(String),
+    #[error("the reply is empty: nothing was sent")]
+    Empty,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
-/// Queues a person's reply to a ticket, threaded on the customer's latest mail, and records
-/// the ticket's first response.
-pub fn human_reply(
-    store: &mut Store,
+/// A person's reply, rendered and ready to show or queue.
+pub struct PreparedReply {
+    pub ticket: i64,
+    pub to: String,
+    pub to_name: String,
+    in_reply_to: Option<String>,
+    references: Vec<String>,
+    pub subject: String,
+    pub rendered: Rendered,
+    pub template: String,
+    /// The ticket's category, to compare with the template's.
+    pub category: Option<String>,
+}
+
+/// Renders a person's reply to a ticket, threaded on the customer's latest mail. An empty
+/// body is refused: a customer never gets a blank mail.
+pub fn prepare_reply(
+    store: &Store,
     settings: &Settings,
     templates: &Templates,
     ticket: i64,
     body: ReplyBody,
-    by: &str,
-    now: Timestamp,
-) -> Result<String, ReplyError> {
+) -> Result<PreparedReply, ReplyError> {
     let reply = store.reply_context(ticket)?.ok_or(ReplyError::NoTicket(ticket))?;
     let language = Language::from_tag(&reply.language).unwrap_or(Language::En);
     let tag = thread::tag(ticket);
@@ -278,8 +292,6 @@ pub fn human_reply(
         due: local_time(ts(reply.first_response_due), &settings.time_zone),
         support_name: settings.support_name.clone(),
         support_address: settings.support_address.clone(),
-        time_left: String::new(),
-        breached: false,
         ..TemplateContext::default()
     };
     let (rendered, template) = match body {
@@ -290,24 +302,48 @@ pub fn human_reply(
             (Rendered { subject: format!("Re: {}", reply.subject), text, html: None }, "-".to_string())
         }
     };
-    let subject = compose::tagged_subject(&rendered.subject, &tag);
+    if rendered.text.trim().is_empty() {
+        return Err(ReplyError::Empty);
+    }
+    Ok(PreparedReply {
+        ticket,
+        subject: compose::tagged_subject(&rendered.subject, &tag),
+        to: reply.customer,
+        to_name: reply.customer_name,
+        in_reply_to: reply.message_id,
+        references: reply.references,
+        rendered,
+        template,
+        category: reply.category,
+    })
+}
+
+/// Queues a prepared reply, records the ticket's first response and hands the ticket to the
+/// customer (waiting), in one transaction.
+pub fn queue_reply(
+    store: &mut Store,
+    settings: &Settings,
+    reply: &PreparedReply,
+    by: &str,
+    now: Timestamp,
+) -> Result<(), ReplyError> {
     let tx = store.begin()?;
     let out = Outgoing {
-        to: &reply.customer,
-        to_name: &reply.customer_name,
-        in_reply_to: reply.message_id.as_deref(),
+        to: &reply.to,
+        to_name: &reply.to_name,
+        in_reply_to: reply.in_reply_to.as_deref(),
         references: &reply.references,
-        subject: &subject,
-        rendered: &rendered,
-        ticket,
+        subject: &reply.subject,
+        rendered: &reply.rendered,
+        ticket: reply.ticket,
         kind: OutKind::Human,
-        template: &template,
+        template: &reply.template,
         now: now.as_second(),
     };
     queue(&tx, settings, &out)?.map_err(ReplyError::Compose)?;
-    tx.record_first_response(ticket, now.as_second())?;
+    tx.record_first_response(reply.ticket, now.as_second())?;
     tx.on_event(&Happened {
-        ticket,
+        ticket: reply.ticket,
         event: Event::StaffReply,
         at: now.as_second(),
         waiting: None,
@@ -315,5 +351,5 @@ pub fn human_reply(
         detail: None,
     })?;
     tx.commit()?;
-    Ok(subject)
+    Ok(())
 }

@@ -6,7 +6,9 @@ mod demo;
 mod doctor;
 mod manuals;
 mod output;
+mod queue;
 mod replay;
+mod reply;
 mod rules_cmd;
 mod run;
 mod sla;
@@ -79,10 +81,75 @@ pub enum Command {
         #[command(subcommand)]
         command: RulesCommand,
     },
-    /// List the tickets.
+    /// List the tickets, newest first: every filter given must hold.
     Tickets {
+        /// needs-person (a customer waits for a person), waiting (for the customer), closed.
+        #[arg(long, value_parser = parse_state)]
+        state: Option<crate::store::TicketStatus>,
+        #[arg(long)]
+        category: Option<String>,
+        /// Assigned to this person.
+        #[arg(long, conflicts_with = "unassigned")]
+        assignee: Option<String>,
+        /// Assigned to nobody.
+        #[arg(long)]
+        unassigned: bool,
+        /// Needs a person and past its deadline.
+        #[arg(long)]
+        overdue: bool,
+        /// The customer's address.
+        #[arg(long)]
+        customer: Option<String>,
+        /// Words found in the subject or the customer's text (Chinese too: no spaces needed).
+        #[arg(long)]
+        search: Option<String>,
+        /// At most N tickets.
+        #[arg(long, value_name = "N")]
+        limit: Option<u32>,
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Assign a ticket to a person (or, with --nobody, to no one).
+    Assign {
+        ticket: i64,
+        #[arg(required_unless_present = "nobody")]
+        person: Option<String>,
+        #[arg(long, conflicts_with = "person")]
+        nobody: bool,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Add an internal note to a ticket: for staff, never sent to the customer.
+    Note {
+        ticket: i64,
+        /// The note's words.
+        #[arg(required_unless_present = "file", conflicts_with = "file")]
+        text: Vec<String>,
+        /// Read the note from a file.
+        #[arg(long)]
+        file: Option<PathBuf>,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Close a ticket. A customer's new mail within `[tickets] reopen_within` opens it again.
+    Close {
+        ticket: i64,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Open a closed or waiting ticket again: it needs a person, with a new deadline.
+    Reopen {
+        ticket: i64,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Correct a ticket's category; the correction is kept for the rules' second opinion to
+    /// learn from.
+    Reclassify {
+        ticket: i64,
+        category: String,
         #[command(flatten)]
         config: ConfigArg,
     },
@@ -92,8 +159,9 @@ pub enum Command {
         #[command(flatten)]
         config: ConfigArg,
     },
-    /// Send a person's reply to a ticket, threaded on the customer's latest mail; it counts
-    /// as the ticket's first response.
+    /// Show a person's reply to a ticket as it will go out, and send it when confirmed (or
+    /// at once with --send): threaded on the customer's latest mail, it hands the ticket to
+    /// the customer (waiting). An empty body and staff-only templates are refused.
     Reply {
         /// Ticket number.
         ticket: i64,
@@ -103,6 +171,10 @@ pub enum Command {
         /// A file with the plain-text body.
         #[arg(long)]
         body_file: Option<PathBuf>,
+        /// Send without asking (for scripts). Without it, the mail is shown and sent only
+        /// when confirmed on a terminal.
+        #[arg(long)]
+        send: bool,
         #[command(flatten)]
         config: ConfigArg,
     },
@@ -370,9 +442,51 @@ pub fn run(cli: Cli) -> i32 {
         Command::Rules { command: RulesCommand::Test { dir, policy } } => policy
             .settings(dir.as_deref(), false)
             .and_then(|(s, _)| rules_cmd::test(&s.rules_dir, &s.templates_dir)),
-        Command::Tickets { json, config } => config.load_for_reading().and_then(|s| tickets::list(&s, json)),
-        Command::Reply { ticket, template, body_file, config } => {
-            config.load().and_then(|s| sla::reply(&s, ticket, template, body_file))
+        Command::Tickets {
+            state,
+            category,
+            assignee,
+            unassigned,
+            overdue,
+            customer,
+            search,
+            limit,
+            json,
+            config,
+        } => {
+            let filter = crate::store::TicketFilter {
+                status: state,
+                category,
+                assignee: if unassigned { Some(String::new()) } else { assignee },
+                customer,
+                overdue_at: overdue.then(|| jiff::Timestamp::now().as_second()),
+                search,
+                limit,
+            };
+            config.load_for_reading().and_then(|s| tickets::list(&s, &filter, json))
+        }
+        Command::Assign { ticket, person, nobody: _, config } => {
+            config.load_for_reading().and_then(|s| queue::act(&s, ticket, queue::Action::Assign(person)))
+        }
+        Command::Note { ticket, text, file, config } => config.load_for_reading().and_then(|s| {
+            let text = match file {
+                Some(path) => std::fs::read_to_string(&path)
+                    .map_err(|e| Failure::NoInput(format!("{}: {e}", path.display())))?,
+                None => text.join(" "),
+            };
+            queue::act(&s, ticket, queue::Action::Note(text))
+        }),
+        Command::Close { ticket, config } => {
+            config.load_for_reading().and_then(|s| queue::act(&s, ticket, queue::Action::Close))
+        }
+        Command::Reopen { ticket, config } => {
+            config.load_for_reading().and_then(|s| queue::act(&s, ticket, queue::Action::Reopen))
+        }
+        Command::Reclassify { ticket, category, config } => config
+            .load_for_reading()
+            .and_then(|s| queue::act(&s, ticket, queue::Action::Reclassify(category))),
+        Command::Reply { ticket, template, body_file, send, config } => {
+            config.load().and_then(|s| reply::reply(&s, ticket, template, body_file, send))
         }
         Command::Sla { days, json, config } => {
             config.load_for_reading().and_then(|s| sla::report(&s, days, json))
@@ -418,4 +532,14 @@ fn staff_name() -> String {
         .iter()
         .find_map(|v| std::env::var(v).ok().filter(|s| !s.trim().is_empty()))
         .unwrap_or_else(|| "staff".into())
+}
+
+/// A ticket state as written on the command line (`needs-person` or `needs_person`).
+fn parse_state(text: &str) -> Result<crate::store::TicketStatus, String> {
+    let word = text.trim().to_lowercase().replace('-', "_");
+    crate::store::TicketStatus::parse(&word).ok_or_else(|| {
+        let all: Vec<String> =
+            crate::store::TicketStatus::ALL.iter().map(|s| s.as_str().replace('_', "-")).collect();
+        format!("unknown state `{text}`: one of {}", all.join(", "))
+    })
 }

@@ -3,25 +3,19 @@
 
 use super::output::outln;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::config::{MailboxSettings, Settings};
 use crate::daemon::{self, Failure};
-use crate::notices::{self, ReplyBody, ts};
+use crate::notices::ts;
 use crate::sla;
 use crate::store::Store;
 
 /// The database, read-only: a command that only reads never creates or migrates it.
 fn open(settings: &Settings) -> Result<Store, Failure> {
     Ok(Store::open_read_only(&settings.database)?)
-}
-
-/// The existing database, for a command that changes it; a missing file is an error.
-fn open_for_writing(settings: &Settings) -> Result<Store, Failure> {
-    Ok(Store::open_existing(&settings.database)?)
 }
 
 #[derive(Debug, Serialize)]
@@ -44,6 +38,16 @@ struct SlaReport {
     answered_in_time: i64,
     due: i64,
     compliance: Option<f64>,
+    /// Tickets per state.
+    states: BTreeMap<String, i64>,
+    /// Per category: tickets waiting for a person, and how many of them are past due.
+    categories: BTreeMap<String, CategoryLine>,
+}
+
+#[derive(Debug, Default, Serialize)]
+struct CategoryLine {
+    waiting: usize,
+    breached: usize,
 }
 
 pub fn report(settings: &Settings, days: i64, json: bool) -> Result<i32, Failure> {
@@ -66,7 +70,15 @@ pub fn report(settings: &Settings, days: i64, json: bool) -> Result<i32, Failure
         })
         .collect();
     let (in_time, due) = store.compliance(now.as_second() - days * 86_400, now.as_second())?;
+    let mut categories: BTreeMap<String, CategoryLine> = BTreeMap::new();
+    for line in &open {
+        let entry = categories.entry(line.category.clone().unwrap_or_else(|| "-".into())).or_default();
+        entry.waiting += 1;
+        entry.breached += usize::from(line.breached);
+    }
     let report = SlaReport {
+        states: store.ticket_counts()?.into_iter().map(|(s, n)| (s.as_str().to_string(), n)).collect(),
+        categories,
         breaches: open.iter().filter(|l| l.breached).count(),
         open,
         days,
@@ -95,7 +107,12 @@ pub fn report(settings: &Settings, days: i64, json: bool) -> Result<i32, Failure
             super::local(settings, l.due)
         );
     }
-    outln!("{} waiting, {} breached", report.open.len(), report.breaches);
+    outln!("{} waiting for a person, {} breached", report.open.len(), report.breaches);
+    let states: Vec<String> = report.states.iter().map(|(s, n)| format!("{s} {n}")).collect();
+    outln!("tickets by state: {}", if states.is_empty() { "none".into() } else { states.join(", ") });
+    for (category, line) in &report.categories {
+        outln!("  {category:<20} {} waiting, {} breached", line.waiting, line.breached);
+    }
     match report.compliance {
         Some(c) => {
             outln!("compliance, last {days} days: {in_time}/{due} answered in time ({:.1}%)", c * 100.0)
@@ -118,6 +135,8 @@ struct Status {
     /// Stored mail per state.
     messages: BTreeMap<String, i64>,
     waiting_tickets: usize,
+    /// Tickets per state.
+    tickets: BTreeMap<String, i64>,
     next_deadline: Option<Deadline>,
     /// The rules and templates the daemon works with.
     rules: Option<crate::reload::RuleSetInUse>,
@@ -160,6 +179,7 @@ pub fn status(settings: &Settings, json: bool) -> Result<i32, Failure> {
         outbox: store.outbox_counts()?.into_iter().collect(),
         messages: store.message_counts()?.into_iter().collect(),
         waiting_tickets: waiting.len(),
+        tickets: store.ticket_counts()?.into_iter().map(|(s, n)| (s.as_str().to_string(), n)).collect(),
         next_deadline: waiting.first().map(|t| Deadline { ticket: t.id, due: t.due }),
         rules: crate::reload::in_use(&store)?,
         refused_reload: crate::reload::last(&store)?.filter(|v| !v.accepted),
@@ -184,7 +204,11 @@ pub fn status(settings: &Settings, json: bool) -> Result<i32, Failure> {
         |v: &BTreeMap<String, i64>| v.iter().map(|(k, n)| format!("{k} {n}")).collect::<Vec<_>>().join(", ");
     outln!("outbox:         {}", counts(&status.outbox));
     outln!("messages:       {}", counts(&status.messages));
-    outln!("waiting:        {} ticket(s) without a first response", status.waiting_tickets);
+    outln!(
+        "tickets:        {}",
+        if status.tickets.is_empty() { "none".into() } else { counts(&status.tickets) }
+    );
+    outln!("waiting:        {} ticket(s) wait for a person", status.waiting_tickets);
     match &status.next_deadline {
         Some(d) => outln!("next deadline:  #{} {}", d.ticket, super::local(settings, d.due)),
         None => outln!("next deadline:  -"),
@@ -220,72 +244,4 @@ fn authentication_line(settings: &Settings) -> String {
         return "off (no trusted authserv-id in [trust]): automatic mail to every sender".into();
     }
     format!("policy {}, results of {}", trust.effective_policy().as_str(), trust.authserv_ids.join(", "))
-}
-
-/// Queues a person's reply and sends it at once when the transport is reachable (otherwise
-/// the daemon's next pass sends it).
-pub fn reply(
-    settings: &Settings,
-    ticket: i64,
-    template: Option<String>,
-    body_file: Option<PathBuf>,
-) -> Result<i32, Failure> {
-    let loaded = daemon::load(settings)?;
-    let body = match (template, body_file) {
-        (Some(name), _) => {
-            if !loaded.templates.exists(&name) {
-                return Err(Failure::Config(format!(
-                    "no template `{name}` in {}",
-                    settings.templates_dir.display()
-                )));
-            }
-            ReplyBody::Template(name)
-        }
-        (None, Some(path)) => ReplyBody::Text(
-            std::fs::read_to_string(&path)
-                .map_err(|e| Failure::Config(format!("{}: {e}", path.display())))?,
-        ),
-        (None, None) => return Err(Failure::Config("give --template or --body-file".into())),
-    };
-    let mut store = open_for_writing(settings)?;
-    let subject = match notices::human_reply(
-        &mut store,
-        settings,
-        &loaded.templates,
-        ticket,
-        body,
-        &super::staff_name(),
-        Timestamp::now(),
-    ) {
-        Ok(subject) => subject,
-        Err(notices::ReplyError::NoTicket(n)) => {
-            eprintln!("deskmail: no ticket #{n}");
-            return Ok(1);
-        }
-        Err(e) => return Err(Failure::Temporary(e.to_string())),
-    };
-    outln!("queued reply to ticket #{ticket}: {subject}");
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Failure::Temporary(e.to_string()))?;
-    // The SMTP connection pool lives on the runtime: build (and drop) it inside.
-    let _runtime = runtime.enter();
-    let transport = daemon::transport(settings)?;
-    let store = std::sync::Mutex::new(store);
-    let flushed = runtime.block_on(crate::send::flush(
-        &store,
-        &transport,
-        &settings.support_address,
-        settings.self_copy.as_deref(),
-        settings.retry_base,
-        &std::sync::atomic::AtomicBool::new(false),
-        &Timestamp::now,
-    ))?;
-    outln!(
-        "sent {} mail(s); {} left for the daemon to retry",
-        flushed.sent,
-        flushed.retried + flushed.failed
-    );
-    Ok(0)
 }

@@ -4,7 +4,7 @@
 use super::output::outln;
 use crate::config::Settings;
 use crate::daemon::Failure;
-use crate::store::Store;
+use crate::store::{Store, TicketFilter};
 
 /// The database, read-only: a command that only reads never creates or migrates it.
 fn open(settings: &Settings) -> Result<Store, Failure> {
@@ -16,33 +16,39 @@ fn open_for_writing(settings: &Settings) -> Result<Store, Failure> {
     Ok(Store::open_existing(&settings.database)?)
 }
 
-pub fn list(settings: &Settings, json: bool) -> Result<i32, Failure> {
-    let tickets = open(settings)?.tickets()?;
+pub fn list(settings: &Settings, filter: &TicketFilter, json: bool) -> Result<i32, Failure> {
+    let tickets = open(settings)?.find_tickets(filter)?;
     if json {
         outln!("{}", serde_json::to_string_pretty(&tickets).unwrap_or_default());
         return Ok(0);
     }
     outln!(
-        "{:>5}  {:<8} {:<7} {:<20} {:<7} {:<23} {:<23} {:>4}  subject",
+        "{:>5}  {:<12} {:<7} {:<20} {:<10} {:<7} {:<23} {:>4}  subject",
         "#",
-        "status",
+        "state",
         "prio",
         "category",
+        "assignee",
         "lang",
-        "created",
         "due",
         "msgs"
     );
+    let now = jiff::Timestamp::now().as_second();
     for t in &tickets {
+        let due = match t.due {
+            Some(due) if due < now => format!("{} LATE", super::local(settings, due)),
+            Some(due) => super::local(settings, due),
+            None => "-".into(),
+        };
         outln!(
-            "{:>5}  {:<8} {:<7} {:<20} {:<7} {:<23} {:<23} {:>4}  {} <{}>",
+            "{:>5}  {:<12} {:<7} {:<20} {:<10} {:<7} {:<23} {:>4}  {} <{}>",
             t.id,
-            t.status,
+            t.status.as_str().replace('_', "-"),
             t.priority,
             t.category.as_deref().unwrap_or("-"),
+            t.assignee.as_deref().unwrap_or("-"),
             t.language,
-            super::local(settings, t.created_at),
-            super::local(settings, t.first_response_due),
+            due,
             t.messages,
             t.subject,
             t.customer
@@ -50,6 +56,14 @@ pub fn list(settings: &Settings, json: bool) -> Result<i32, Failure> {
     }
     outln!("{} ticket(s)", tickets.len());
     Ok(0)
+}
+
+/// The plain text of one of our outgoing mails, as the customer (or staff) reads it.
+fn outgoing_text(raw: &[u8]) -> String {
+    mail_parser::MessageParser::default()
+        .parse(raw)
+        .and_then(|m| m.body_text(0).map(|t| t.into_owned()))
+        .unwrap_or_default()
 }
 
 pub fn show(settings: &Settings, id: i64, json: bool) -> Result<i32, Failure> {
@@ -60,14 +74,39 @@ pub fn show(settings: &Settings, id: i64, json: bool) -> Result<i32, Failure> {
     };
     let messages = store.ticket_messages(id)?;
     let outbox = store.ticket_outbox(id)?;
+    let texts: Vec<String> = outbox.iter().map(|o| outgoing_text(&o.raw)).collect();
+    let notes = store.notes(id)?;
+    let events = store.ticket_events(id)?;
     if json {
-        let value = serde_json::json!({ "ticket": ticket, "messages": messages, "outgoing": outbox });
+        let outgoing: Vec<serde_json::Value> = outbox
+            .iter()
+            .zip(&texts)
+            .map(|(o, text)| {
+                let mut v = serde_json::to_value(o).unwrap_or_default();
+                v["text"] = serde_json::Value::String(text.clone());
+                v
+            })
+            .collect();
+        let value = serde_json::json!({
+            "ticket": ticket, "messages": messages, "outgoing": outgoing, "notes": notes, "history": events
+        });
         outln!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
         return Ok(0);
     }
-    outln!("ticket #{}  {}  [{} / {}]", ticket.id, ticket.subject, ticket.status, ticket.priority);
+    outln!(
+        "ticket #{}  {}  [{} / {}]",
+        ticket.id,
+        ticket.subject,
+        ticket.status.as_str().replace('_', "-"),
+        ticket.priority
+    );
     outln!("customer:  {} <{}>", ticket.customer_name, ticket.customer);
-    outln!("category:  {}   language: {}", ticket.category.as_deref().unwrap_or("-"), ticket.language);
+    outln!(
+        "category:  {}   language: {}   assignee: {}",
+        ticket.category.as_deref().unwrap_or("-"),
+        ticket.language,
+        ticket.assignee.as_deref().unwrap_or("-")
+    );
     outln!(
         "opened:    {}   first response due: {}",
         super::local(settings, ticket.created_at),
@@ -75,6 +114,12 @@ pub fn show(settings: &Settings, id: i64, json: bool) -> Result<i32, Failure> {
     );
     if let Some(at) = ticket.first_response_at {
         outln!("answered:  {}", super::local(settings, at));
+    }
+    if let Some(due) = ticket.due {
+        outln!("waiting:   a person's answer is due {}", super::local(settings, due));
+    }
+    if let Some(reason) = &ticket.reason {
+        outln!("why:       {reason}");
     }
     outln!("\nmessages:");
     for m in &messages {
@@ -99,12 +144,12 @@ pub fn show(settings: &Settings, id: i64, json: bool) -> Result<i32, Failure> {
         if let Ok(Some(opinion)) = store.opinion(m.id) {
             outln!("      category {}: {opinion}", m.category.as_deref().unwrap_or("-"));
         }
-        for line in m.new_text.as_deref().unwrap_or("").lines().take(8) {
+        for line in m.new_text.as_deref().unwrap_or("").lines() {
             outln!("      | {line}");
         }
     }
     outln!("\noutgoing:");
-    for o in &outbox {
+    for (o, text) in outbox.iter().zip(&texts) {
         outln!(
             "  [{}] {} ({}) to {}  {}  attempts={}",
             o.id,
@@ -118,6 +163,25 @@ pub fn show(settings: &Settings, id: i64, json: bool) -> Result<i32, Failure> {
         if let Some(e) = &o.last_error {
             outln!("      last error: {e}");
         }
+        for line in text.lines() {
+            outln!("      | {line}");
+        }
+    }
+    if !notes.is_empty() {
+        outln!("\nnotes (internal):");
+        for n in &notes {
+            outln!("  {} {}:", super::local(settings, n.at), n.author);
+            for line in n.body.lines() {
+                outln!("      | {line}");
+            }
+        }
+    }
+    outln!("\nhistory:");
+    for e in &events {
+        let from = e.from.as_deref().map_or(String::new(), |f| format!("{f} -> "));
+        let who = e.actor.as_deref().map_or(String::new(), |a| format!(" by {a}"));
+        let why = e.detail.as_deref().map_or(String::new(), |d| format!(": {d}"));
+        outln!("  {} {from}{} ({}{who}){why}", super::local(settings, e.at), e.to, e.cause);
     }
     Ok(0)
 }

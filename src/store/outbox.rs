@@ -44,6 +44,9 @@ pub struct OutboxSummary {
     pub state: OutboxState,
     pub attempts: i64,
     pub last_error: Option<String>,
+    /// The mail as queued, to show its text.
+    #[serde(skip)]
+    pub raw: Vec<u8>,
 }
 
 impl Store {
@@ -100,7 +103,7 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT id, kind, template, recipient, message_id, subject, state, attempts, last_error
+                "SELECT id, kind, template, recipient, message_id, subject, state, attempts, last_error, raw
                  FROM outbox WHERE ticket_id = ?1 ORDER BY id",
             )
             .map_err(StoreError::wrap("read a ticket's outgoing mail"))?;
@@ -115,6 +118,7 @@ impl Store {
                 state: r.get(6)?,
                 attempts: r.get(7)?,
                 last_error: r.get(8)?,
+                raw: r.get(9)?,
             })
         })
         .and_then(|rows| rows.collect())

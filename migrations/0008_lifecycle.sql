@@ -8,6 +8,7 @@ ALTER TABLE tickets ADD COLUMN state_since INTEGER;     -- when the ticket enter
 ALTER TABLE tickets ADD COLUMN reason TEXT;             -- why it needs a person, when not a plain new message
 ALTER TABLE tickets ADD COLUMN assignee TEXT;
 ALTER TABLE tickets ADD COLUMN last_response TEXT;      -- who answered last: answer (canned) | person
+ALTER TABLE tickets ADD COLUMN mirrored TEXT;           -- the state the IMAP queue folders show, if mirrored
 
 UPDATE tickets SET status = CASE
     WHEN status = 'closed' THEN 'closed'
@@ -20,6 +21,8 @@ UPDATE tickets SET last_response = CASE WHEN first_response_by IS NULL THEN 'ans
 
 CREATE INDEX tickets_state_due ON tickets(status, due_at);
 CREATE INDEX tickets_customer ON tickets(customer COLLATE NOCASE);
+-- The tickets whose queue folder is behind their state (the mirror's work list).
+CREATE INDEX tickets_unmirrored ON tickets(id) WHERE mirrored IS NOT status;
 
 -- Every change of state, with its time and cause.
 CREATE TABLE ticket_events (

@@ -134,6 +134,26 @@ struct RawMailbox {
     /// "move" processed mail to the processed folder, or "flag" it in place.
     #[serde(default = "default_settle")]
     settle: String,
+    /// Keep IMAP folders in step with ticket states, so staff see the queue in their mail
+    /// client: a ticket's mail sits in the folder of its state.
+    #[serde(default)]
+    queue: bool,
+    #[serde(default = "default_queue_needs_person")]
+    queue_needs_person: String,
+    #[serde(default = "default_queue_waiting")]
+    queue_waiting: String,
+    #[serde(default = "default_queue_closed")]
+    queue_closed: String,
+}
+
+fn default_queue_needs_person() -> String {
+    "Queue/Needs reply".into()
+}
+fn default_queue_waiting() -> String {
+    "Queue/Waiting".into()
+}
+fn default_queue_closed() -> String {
+    "Queue/Closed".into()
 }
 
 fn default_timeout() -> String {
@@ -376,6 +396,42 @@ pub struct Folders {
     pub spam: String,
     /// Processed mail is flagged in the inbox (`\Seen $DeskmailDone`) instead of moved.
     pub flag_in_place: bool,
+    /// The folders that mirror ticket states, when enabled.
+    pub queue: Option<QueueFolders>,
+}
+
+/// IMAP folders that show the work queue in a mail client: each ticket's customer mail sits
+/// in the folder of the ticket's state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueFolders {
+    pub needs_person: String,
+    pub waiting: String,
+    pub closed: String,
+}
+
+impl Settings {
+    /// The queue folders, when the mailbox is IMAP and they are enabled.
+    pub fn queue_folders(&self) -> Option<&QueueFolders> {
+        match &self.mailbox {
+            MailboxSettings::Imap { folders, .. } => folders.queue.as_ref(),
+            MailboxSettings::Maildir { .. } => None,
+        }
+    }
+}
+
+impl QueueFolders {
+    /// The folder of a state.
+    pub fn of(&self, status: crate::store::TicketStatus) -> &str {
+        match status {
+            crate::store::TicketStatus::NeedsPerson => &self.needs_person,
+            crate::store::TicketStatus::Waiting => &self.waiting,
+            crate::store::TicketStatus::Closed => &self.closed,
+        }
+    }
+
+    pub fn all(&self) -> [&str; 3] {
+        [&self.needs_person, &self.waiting, &self.closed]
+    }
 }
 
 /// Where outgoing mail goes.
@@ -708,7 +764,19 @@ impl Validator<'_> {
                     ));
                 }
             },
+            queue: raw.queue.then(|| QueueFolders {
+                needs_person: raw.queue_needs_person.clone(),
+                waiting: raw.queue_waiting.clone(),
+                closed: raw.queue_closed.clone(),
+            }),
         };
+        if folders.queue.is_some() && folders.flag_in_place {
+            return Err(self.error(
+                "mailbox",
+                "queue",
+                "queue folders need settle = \"move\" (mail flagged in place stays in the inbox)",
+            ));
+        }
         match raw.kind.as_str() {
             "imap" => {
                 Ok(MailboxSettings::Imap { server: self.server("mailbox", &raw_server!(raw), 993)?, folders })

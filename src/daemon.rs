@@ -176,11 +176,16 @@ impl Daemon<'_> {
         report: &mut (dyn FnMut(&Fetched, &Outcome) + Send),
     ) -> Result<PassSummary, Failure> {
         let mut summary = PassSummary::default();
+        crate::housekeeping::close_idle(&mut self.lock(), self.settings, Timestamp::now())?;
         source.open().await?;
         self.check_uidvalidity(source)?;
         let result = self.drain(source, report, &mut summary).await;
         let staff_replies = match result {
             Ok(()) => self.scan_sent(source).await,
+            Err(e) => Err(e),
+        };
+        let staff_replies = match staff_replies {
+            Ok(n) => self.mirror(source).await.map(|()| n),
             Err(e) => Err(e),
         };
         source.close().await;
@@ -193,7 +198,6 @@ impl Daemon<'_> {
             Timestamp::now(),
         )?;
         summary.sla_notices = watched.warnings + watched.breaches;
-        crate::housekeeping::close_idle(&mut self.lock(), self.settings, Timestamp::now())?;
         self.requeue_unconfirmed()?;
         let flushed = self.flush().await?;
         summary.sent = flushed.sent;
@@ -238,6 +242,21 @@ impl Daemon<'_> {
             );
         }
         Ok(summary)
+    }
+
+    /// Keeps the IMAP queue folders in step with ticket states: each ticket whose folder is
+    /// behind has its customer's mail moved, then the database notes it (a crash in between
+    /// only repeats the move's search next pass).
+    async fn mirror(&self, source: &mut Source) -> Result<(), Failure> {
+        let Some(queue) = self.settings.queue_folders() else { return Ok(()) };
+        let behind = self.lock().unmirrored(200)?;
+        for ticket in behind {
+            let target = queue.of(ticket.status).to_string();
+            let moved = source.file_in_queue(&ticket.message_ids, &target).await?;
+            self.lock().set_mirrored(ticket.ticket, ticket.status)?;
+            tracing::debug!(ticket = ticket.ticket, folder = %target, moved, "queue folder in step");
+        }
+        Ok(())
     }
 
     /// Sends what the outbox holds.

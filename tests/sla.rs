@@ -125,7 +125,15 @@ async fn deskmail_reply_answers_the_ticket_and_the_customer_gets_it_threaded() {
     let body = work.path().join("body.txt");
     std::fs::write(&body, "Your refund was sent today; it arrives in 3 working days.\n").unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_deskmail"))
-        .args(["reply", "1", "--body-file", body.to_str().unwrap(), "--config", config.to_str().unwrap()])
+        .args([
+            "reply",
+            "1",
+            "--send",
+            "--body-file",
+            body.to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

@@ -374,3 +374,92 @@ async fn the_follow_up_notice_reaches_staff_through_postfix_with_the_customer_te
         "the customer gets no second canned answer"
     );
 }
+
+/// The Message-IDs of the mail in a folder of support@'s mailbox.
+async fn ids_in(stack: &MailStack, folder: &str) -> Vec<String> {
+    let mut ids: Vec<String> = stack
+        .fetch_all("support@example.test", folder)
+        .await
+        .iter()
+        .filter_map(|raw| deskmail::parse::parse(raw).ok()?.message_id)
+        .collect();
+    ids.sort();
+    ids
+}
+
+fn customer(from: &str, id: &str, subject: &str, text: &str, in_reply_to: Option<&str>) -> Vec<u8> {
+    let reply = in_reply_to.map_or(String::new(), |r| format!("In-Reply-To: <{r}>\r\n"));
+    format!("From: {from}\r\nTo: support@example.test\r\nSubject: {subject}\r\nMessage-ID: <{id}>\r\n{reply}\r\n{text}\r\n")
+        .into_bytes()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_queue_folders_show_every_ticket_that_needs_a_person_and_nothing_else() {
+    let _ = tracing_subscriber::fmt().with_test_writer().try_init();
+    let stack = MailStack::start_with_env(&[("MAILSTACK_USERS", setup::SAMPLE_USERS)]);
+    let work = tempfile::tempdir().unwrap();
+    let text = setup::config_text(&stack, work.path(), setup::Transport::Tls, "queue = true");
+    let settings = setup::parse(&text, work.path());
+    let wait = Duration::from_secs(20);
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let deliver =
+        |raw: Vec<u8>| stack.try_lmtp_deliver("ann@example.test", &["support@example.test"], &raw).unwrap();
+    deliver(customer(
+        "ann@example.test",
+        "pw@ann.test",
+        "Forgot my password",
+        "I forgot my password, how do I reset it?",
+        None,
+    ));
+    deliver(customer(
+        "bob@example.test",
+        "rf@bob.test",
+        "Refund",
+        "Where is my refund for order 4411? 退款还没到。",
+        None,
+    ));
+    deliver(customer(
+        "carol@example.test",
+        "fee@carol.test",
+        "Fees",
+        "Why was I charged a fee of 3 euros on my transfer?",
+        None,
+    ));
+    stack.wait_for_count("support@example.test", "INBOX", 3, wait).await;
+    daemon::run(&settings, true, &stop, &mut |_, _| {}).await.unwrap();
+
+    // The password question got an answer that resolves: the customer's turn.
+    assert_eq!(ids_in(&stack, "Queue/Needs reply").await, ["fee@carol.test", "rf@bob.test"]);
+    assert_eq!(ids_in(&stack, "Queue/Waiting").await, ["pw@ann.test"]);
+    assert!(ids_in(&stack, "Processed").await.is_empty(), "every ticket's mail is in its queue folder");
+
+    // Staff close the fee ticket; the customer of the answered one writes again.
+    let store = Store::open_read_only(&settings.database).unwrap();
+    let fee = store
+        .find_tickets(&TicketFilter { customer: Some("carol@example.test".into()), ..Default::default() });
+    let fee = fee.unwrap()[0].id;
+    drop(store);
+    let config = work.path().join("deskmail.toml");
+    std::fs::write(&config, &text).unwrap();
+    let closed = deskmail(&["close", &fee.to_string(), "--config", config.to_str().unwrap()]);
+    assert!(closed.status.success(), "{}", String::from_utf8_lossy(&closed.stderr));
+    let answer = stack.wait_for_count("ann@example.test", "INBOX", 1, wait).await;
+    let ours = deskmail::parse::parse(&answer[0]).unwrap().message_id.unwrap();
+    deliver(customer(
+        "ann@example.test",
+        "pw2@ann.test",
+        "Re: Forgot my password",
+        "Still no reset mail.",
+        Some(&ours),
+    ));
+    stack.wait_for_count("support@example.test", "INBOX", 1, wait).await;
+    daemon::run(&settings, true, &stop, &mut |_, _| {}).await.unwrap();
+
+    assert_eq!(
+        ids_in(&stack, "Queue/Needs reply").await,
+        ["pw2@ann.test", "pw@ann.test", "rf@bob.test"],
+        "every ticket that needs a person, with all its customer mail, and nothing else"
+    );
+    assert!(ids_in(&stack, "Queue/Waiting").await.is_empty());
+    assert_eq!(ids_in(&stack, "Queue/Closed").await, ["fee@carol.test"]);
+}

@@ -89,12 +89,15 @@ impl ImapSource {
         .await?;
         self.has_move = caps.has_str("MOVE");
         self.has_idle = caps.has_str("IDLE");
-        let folders = [
+        let mut folders = vec![
             self.folders.processed.clone(),
             self.folders.quarantine.clone(),
             self.folders.sent.clone(),
             self.folders.spam.clone(),
         ];
+        if let Some(queue) = &self.folders.queue {
+            folders.extend(queue.all().map(str::to_string));
+        }
         for folder in folders {
             timed(timeout, "creating the folders", ensure_folder(&mut session, &folder)).await?;
         }
@@ -272,10 +275,9 @@ impl ImapSource {
             Settle::Sent => self.folders.sent.clone(),
             Settle::Spam => self.folders.spam.clone(),
         };
-        let has_move = self.has_move;
         let flag = self.folders.flag_in_place && how == Settle::Processed;
-        let session = self.session()?;
         if flag {
+            let session = self.session()?;
             return timed(timeout, "flagging mail", async {
                 let flags = format!("+FLAGS.SILENT (\\Seen {DONE_KEYWORD})");
                 let stored = session.uid_store(uids, &flags).await.map_err(imap_err("UID STORE"))?;
@@ -284,6 +286,52 @@ impl ImapSource {
             })
             .await;
         }
+        self.move_set(uids, &folder).await
+    }
+
+    /// The queue mirror: moves the mail with these Message-IDs into `target`, from the
+    /// processed folder and the other queue folders. Idempotent (mail already in `target` is
+    /// not looked at), so a crash between the moves and the database's note of them only
+    /// repeats a search. Leaves no folder selected that matters: the pass is over.
+    pub async fn file_in_queue(
+        &mut self,
+        message_ids: &[String],
+        target: &str,
+    ) -> Result<usize, SourceError> {
+        let Some(queue) = self.folders.queue.clone() else { return Ok(0) };
+        let timeout = self.timeout;
+        let mut from = vec![self.folders.processed.clone()];
+        from.extend(queue.all().into_iter().filter(|f| *f != target).map(str::to_string));
+        let mut moved = 0;
+        for folder in from {
+            let session = self.session()?;
+            timed(timeout, "opening a queue folder", async {
+                session.select(&folder).await.map_err(imap_err("SELECT")).map(|_| ())
+            })
+            .await?;
+            let mut uids = Vec::new();
+            for id in message_ids {
+                let query = format!("HEADER Message-ID {}", imap_quoted(&format!("<{id}>")));
+                let found = timed(timeout, "searching a queue folder", async {
+                    session.uid_search(&query).await.map_err(imap_err("UID SEARCH"))
+                })
+                .await?;
+                uids.extend(found);
+            }
+            if !uids.is_empty() {
+                moved += uids.len();
+                self.move_set(&uid_set(&uids), target).await?;
+            }
+        }
+        Ok(moved)
+    }
+
+    /// Moves the mails of a UID set of the selected folder to `folder` (MOVE, or COPY +
+    /// `\Deleted` + UID EXPUNGE without it).
+    async fn move_set(&mut self, uids: &str, folder: &str) -> Result<(), SourceError> {
+        let timeout = self.timeout;
+        let has_move = self.has_move;
+        let session = self.session()?;
         timed(timeout, "moving mail", async {
             if has_move {
                 return session.uid_mv(uids, &folder).await.map_err(imap_err("UID MOVE"));
@@ -504,4 +552,18 @@ mod tests {
         assert_eq!(uid_set(&[u32::MAX - 1, u32::MAX]), format!("{}:{}", u32::MAX - 1, u32::MAX));
         assert_eq!(uid_set(&[]), "");
     }
+}
+
+/// `text` as an IMAP quoted string (`"` and `\` escaped; CR and LF, which a quoted string
+/// cannot hold, dropped).
+fn imap_quoted(text: &str) -> String {
+    let mut quoted = String::from("\"");
+    for c in text.chars().filter(|c| !matches!(c, '\r' | '\n')) {
+        if matches!(c, '"' | '\\') {
+            quoted.push('\\');
+        }
+        quoted.push(c);
+    }
+    quoted.push('"');
+    quoted
 }

@@ -141,6 +141,7 @@ mod tests {
             sent: "Sent".into(),
             spam: "Spam".into(),
             flag_in_place: false,
+            queue: None,
         }
     }
 

@@ -122,6 +122,19 @@ impl Source {
         }
     }
 
+    /// The queue mirror: files the mail with these Message-IDs in `target` (IMAP with queue
+    /// folders only; elsewhere nothing to do).
+    pub async fn file_in_queue(
+        &mut self,
+        message_ids: &[String],
+        target: &str,
+    ) -> Result<usize, SourceError> {
+        match self {
+            Source::Imap(s) => s.file_in_queue(message_ids, target).await,
+            Source::Maildir(_) => Ok(0),
+        }
+    }
+
     /// The name of the Sent folder.
     pub fn sent_folder(&self) -> Option<String> {
         match self {

@@ -319,3 +319,44 @@ impl Store {
             .map_err(StoreError::wrap("count template failures"))
     }
 }
+
+/// A ticket whose IMAP queue folder is behind its state, with the Message-IDs of its
+/// customer's mail (what the mirror moves).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unmirrored {
+    pub ticket: i64,
+    pub status: TicketStatus,
+    pub message_ids: Vec<String>,
+}
+
+impl Store {
+    /// Up to `limit` tickets whose queue folder does not show their state yet.
+    pub fn unmirrored(&self, limit: u32) -> Result<Vec<Unmirrored>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT t.id, t.status, (SELECT group_concat(m.message_id, char(10)) FROM messages m
+                         WHERE m.ticket_id = t.id AND m.automated IS NULL AND m.message_id IS NOT NULL)
+                   FROM tickets t WHERE t.mirrored IS NOT t.status ORDER BY t.id LIMIT ?1",
+            )
+            .map_err(StoreError::wrap("list tickets to mirror"))?;
+        stmt.query_map([limit], |r| {
+            let ids: Option<String> = r.get(2)?;
+            Ok(Unmirrored {
+                ticket: r.get(0)?,
+                status: r.get(1)?,
+                message_ids: ids.map(|s| s.lines().map(str::to_string).collect()).unwrap_or_default(),
+            })
+        })
+        .and_then(|rows| rows.collect())
+        .map_err(StoreError::wrap("list tickets to mirror"))
+    }
+
+    /// Records that the queue folders show `ticket` in `status`.
+    pub fn set_mirrored(&self, ticket: i64, status: TicketStatus) -> Result<()> {
+        self.conn
+            .execute("UPDATE tickets SET mirrored = ?2 WHERE id = ?1", params![ticket, status])
+            .map(|_| ())
+            .map_err(StoreError::wrap("record a mirrored ticket"))
+    }
+}

@@ -108,12 +108,12 @@ pub fn source(settings: &Settings) -> Source {
             settings.max_message_bytes,
             settings.mailbox_timeout,
         ))),
-        MailboxSettings::Maildir { path, folders } => Source::Maildir(MaildirSource::new(
+        MailboxSettings::Maildir { path, folders } => Source::Maildir(Box::new(MaildirSource::new(
             path.clone(),
             folders.clone(),
             settings.batch_size,
             settings.max_message_bytes,
-        )),
+        ))),
     }
 }
 

@@ -540,20 +540,6 @@ async fn tls_wrap(
         .map_err(|e| fail(format!("TLS: {e}{}", crate::tls::mismatch_hint(&e.to_string(), server.tls))))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::uid_set;
-
-    #[test]
-    fn a_uid_set_compresses_runs_and_names_nothing_else() {
-        assert_eq!(uid_set(&[1, 2, 3, 4, 5, 7, 9, 10, 11, 12]), "1:5,7,9:12");
-        assert_eq!(uid_set(&[12, 3, 1, 2, 3]), "1:3,12");
-        assert_eq!(uid_set(&[42]), "42");
-        assert_eq!(uid_set(&[u32::MAX - 1, u32::MAX]), format!("{}:{}", u32::MAX - 1, u32::MAX));
-        assert_eq!(uid_set(&[]), "");
-    }
-}
-
 /// `text` as an IMAP quoted string (`"` and `\` escaped; CR and LF, which a quoted string
 /// cannot hold, dropped).
 fn imap_quoted(text: &str) -> String {
@@ -566,4 +552,18 @@ fn imap_quoted(text: &str) -> String {
     }
     quoted.push('"');
     quoted
+}
+
+#[cfg(test)]
+mod tests {
+    use super::uid_set;
+
+    #[test]
+    fn a_uid_set_compresses_runs_and_names_nothing_else() {
+        assert_eq!(uid_set(&[1, 2, 3, 4, 5, 7, 9, 10, 11, 12]), "1:5,7,9:12");
+        assert_eq!(uid_set(&[12, 3, 1, 2, 3]), "1:3,12");
+        assert_eq!(uid_set(&[42]), "42");
+        assert_eq!(uid_set(&[u32::MAX - 1, u32::MAX]), format!("{}:{}", u32::MAX - 1, u32::MAX));
+        assert_eq!(uid_set(&[]), "");
+    }
 }

@@ -49,7 +49,7 @@ pub enum Settle {
 /// A configured source.
 pub enum Source {
     Imap(Box<imap::ImapSource>),
-    Maildir(maildir::MaildirSource),
+    Maildir(Box<maildir::MaildirSource>),
 }
 
 impl Source {

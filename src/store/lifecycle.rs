@@ -1,8 +1,9 @@
 //! The work queue's records: ticket states and every change of them, assignees, internal
 //! notes, staff's corrections of a category, and the full-text search index.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
+use super::sql;
 use super::{Responder, Result, Store, StoreError, TicketStatus, Tx};
 use crate::lifecycle::{Deadline, Event, Transition};
 
@@ -91,14 +92,20 @@ impl Tx<'_> {
 
     /// Where a ticket stands, if it exists.
     pub fn ticket_state(&self, ticket: i64) -> Result<Option<TicketState>> {
-        self.tx
-            .query_row(
-                "SELECT status, last_response, COALESCE(state_since, created_at), customer FROM tickets WHERE id = ?1",
-                [ticket],
-                |r| Ok(TicketState { status: r.get(0)?, last_response: r.get(1)?, state_since: r.get(2)?, customer: r.get(3)? }),
-            )
-            .optional()
-            .map_err(StoreError::wrap("read a ticket's state"))
+        sql::opt(
+            &self.tx,
+            "read a ticket's state",
+            "SELECT status, last_response, COALESCE(state_since, created_at), customer FROM tickets WHERE id = ?1",
+            [ticket],
+            |r| {
+                Ok(TicketState {
+                    status: r.get(0)?,
+                    last_response: r.get(1)?,
+                    state_since: r.get(2)?,
+                    customer: r.get(3)?,
+                })
+            },
+        )
     }
 
     /// Applies a transition and records it with its time and cause; returns the state the
@@ -166,13 +173,13 @@ impl Tx<'_> {
 
     /// Tickets waiting for the customer since before `cutoff`, to close.
     pub fn idle_waiting(&self, cutoff: i64) -> Result<Vec<i64>> {
-        let mut stmt = self
-            .tx
-            .prepare("SELECT id FROM tickets WHERE status = ?1 AND state_since < ?2 ORDER BY id")
-            .map_err(StoreError::wrap("list tickets waiting for the customer"))?;
-        stmt.query_map(params![TicketStatus::Waiting, cutoff], |r| r.get(0))
-            .and_then(|rows| rows.collect())
-            .map_err(StoreError::wrap("list tickets waiting for the customer"))
+        sql::all(
+            &self.tx,
+            "list tickets waiting for the customer",
+            "SELECT id FROM tickets WHERE status = ?1 AND state_since < ?2 ORDER BY id",
+            params![TicketStatus::Waiting, cutoff],
+            |r| r.get(0),
+        )
     }
 
     /// Assigns a ticket to a person (`None`: to nobody).
@@ -181,25 +188,25 @@ impl Tx<'_> {
             .execute("UPDATE tickets SET assignee = ?2 WHERE id = ?1", params![ticket, assignee])
             .map_err(StoreError::wrap("assign a ticket"))?;
         let status = self.ticket_state(ticket)?.map(|s| s.status);
-        self.tx
-            .execute(
-                "INSERT INTO ticket_events (ticket_id, at, from_state, to_state, cause, actor, detail)
+        sql::exec(
+            &self.tx,
+            "record an assignment",
+            "INSERT INTO ticket_events (ticket_id, at, from_state, to_state, cause, actor, detail)
                  VALUES (?1, ?2, ?3, ?3, 'assigned', ?4, ?5)",
-                params![ticket, at, status, by, assignee.unwrap_or("nobody")],
-            )
-            .map(|_| ())
-            .map_err(StoreError::wrap("record an assignment"))
+            params![ticket, at, status, by, assignee.unwrap_or("nobody")],
+        )
+        .map(|_| ())
     }
 
     /// Adds an internal note (never sent).
     pub fn add_note(&self, ticket: i64, at: i64, author: &str, body: &str) -> Result<()> {
-        self.tx
-            .execute(
-                "INSERT INTO notes (ticket_id, at, author, body) VALUES (?1, ?2, ?3, ?4)",
-                params![ticket, at, author, body],
-            )
-            .map(|_| ())
-            .map_err(StoreError::wrap("add a note"))
+        sql::exec(
+            &self.tx,
+            "add a note",
+            "INSERT INTO notes (ticket_id, at, author, body) VALUES (?1, ?2, ?3, ?4)",
+            params![ticket, at, author, body],
+        )
+        .map(|_| ())
     }
 
     /// Sets a ticket's category and keeps the correction, with the customer's first text, for
@@ -247,68 +254,69 @@ impl Tx<'_> {
         if text.trim().is_empty() {
             return Ok(());
         }
-        self.tx
-            .execute("INSERT INTO search (ticket_id, body) VALUES (?1, ?2)", params![ticket, text])
-            .map(|_| ())
-            .map_err(StoreError::wrap("index a ticket's text"))
+        sql::exec(
+            &self.tx,
+            "index a ticket's text",
+            "INSERT INTO search (ticket_id, body) VALUES (?1, ?2)",
+            params![ticket, text],
+        )
+        .map(|_| ())
     }
 }
 
 impl Store {
     /// The changes of state of a ticket, oldest first.
     pub fn ticket_events(&self, ticket: i64) -> Result<Vec<TicketEvent>> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT at, from_state, to_state, cause, actor, detail FROM ticket_events
+        sql::all(
+            &self.conn,
+            "read a ticket's history",
+            "SELECT at, from_state, to_state, cause, actor, detail FROM ticket_events
                   WHERE ticket_id = ?1 ORDER BY id",
-            )
-            .map_err(StoreError::wrap("read a ticket's history"))?;
-        stmt.query_map([ticket], |r| {
-            Ok(TicketEvent {
-                at: r.get(0)?,
-                from: r.get(1)?,
-                to: r.get(2)?,
-                cause: r.get(3)?,
-                actor: r.get(4)?,
-                detail: r.get(5)?,
-            })
-        })
-        .and_then(|rows| rows.collect())
-        .map_err(StoreError::wrap("read a ticket's history"))
+            [ticket],
+            |r| {
+                Ok(TicketEvent {
+                    at: r.get(0)?,
+                    from: r.get(1)?,
+                    to: r.get(2)?,
+                    cause: r.get(3)?,
+                    actor: r.get(4)?,
+                    detail: r.get(5)?,
+                })
+            },
+        )
     }
 
     /// The internal notes of a ticket, oldest first.
     pub fn notes(&self, ticket: i64) -> Result<Vec<Note>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT at, author, body FROM notes WHERE ticket_id = ?1 ORDER BY id")
-            .map_err(StoreError::wrap("read a ticket's notes"))?;
-        stmt.query_map([ticket], |r| Ok(Note { at: r.get(0)?, author: r.get(1)?, body: r.get(2)? }))
-            .and_then(|rows| rows.collect())
-            .map_err(StoreError::wrap("read a ticket's notes"))
+        sql::all(
+            &self.conn,
+            "read a ticket's notes",
+            "SELECT at, author, body FROM notes WHERE ticket_id = ?1 ORDER BY id",
+            [ticket],
+            |r| Ok(Note { at: r.get(0)?, author: r.get(1)?, body: r.get(2)? }),
+        )
     }
 
     /// Staff's corrections of categories, for the second opinion to learn from.
     pub fn corrections(&self) -> Result<Vec<Correction>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT new_category, language, text FROM corrections ORDER BY id")
-            .map_err(StoreError::wrap("read corrections"))?;
-        stmt.query_map([], |r| Ok(Correction { category: r.get(0)?, language: r.get(1)?, text: r.get(2)? }))
-            .and_then(|rows| rows.collect())
-            .map_err(StoreError::wrap("read corrections"))
+        sql::all(
+            &self.conn,
+            "read corrections",
+            "SELECT new_category, language, text FROM corrections ORDER BY id",
+            [],
+            |r| Ok(Correction { category: r.get(0)?, language: r.get(1)?, text: r.get(2)? }),
+        )
     }
 
     /// Tickets per state.
     pub fn ticket_counts(&self) -> Result<Vec<(TicketStatus, i64)>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT status, COUNT(*) FROM tickets GROUP BY status ORDER BY status")
-            .map_err(StoreError::wrap("count tickets"))?;
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .and_then(|rows| rows.collect())
-            .map_err(StoreError::wrap("count tickets"))
+        sql::all(
+            &self.conn,
+            "count tickets",
+            "SELECT status, COUNT(*) FROM tickets GROUP BY status ORDER BY status",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
     }
 
     /// How many times a template could not be rendered and the acknowledgement (or nothing)
@@ -332,31 +340,32 @@ pub struct Unmirrored {
 impl Store {
     /// Up to `limit` tickets whose queue folder does not show their state yet.
     pub fn unmirrored(&self, limit: u32) -> Result<Vec<Unmirrored>> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT t.id, t.status, (SELECT group_concat(m.message_id, char(10)) FROM messages m
+        sql::all(
+            &self.conn,
+            "list tickets to mirror",
+            "SELECT t.id, t.status, (SELECT group_concat(m.message_id, char(10)) FROM messages m
                          WHERE m.ticket_id = t.id AND m.automated IS NULL AND m.message_id IS NOT NULL)
                    FROM tickets t WHERE t.mirrored IS NOT t.status ORDER BY t.id LIMIT ?1",
-            )
-            .map_err(StoreError::wrap("list tickets to mirror"))?;
-        stmt.query_map([limit], |r| {
-            let ids: Option<String> = r.get(2)?;
-            Ok(Unmirrored {
-                ticket: r.get(0)?,
-                status: r.get(1)?,
-                message_ids: ids.map(|s| s.lines().map(str::to_string).collect()).unwrap_or_default(),
-            })
-        })
-        .and_then(|rows| rows.collect())
-        .map_err(StoreError::wrap("list tickets to mirror"))
+            [limit],
+            |r| {
+                let ids: Option<String> = r.get(2)?;
+                Ok(Unmirrored {
+                    ticket: r.get(0)?,
+                    status: r.get(1)?,
+                    message_ids: ids.map(|s| s.lines().map(str::to_string).collect()).unwrap_or_default(),
+                })
+            },
+        )
     }
 
     /// Records that the queue folders show `ticket` in `status`.
     pub fn set_mirrored(&self, ticket: i64, status: TicketStatus) -> Result<()> {
-        self.conn
-            .execute("UPDATE tickets SET mirrored = ?2 WHERE id = ?1", params![ticket, status])
-            .map(|_| ())
-            .map_err(StoreError::wrap("record a mirrored ticket"))
+        sql::exec(
+            &self.conn,
+            "record a mirrored ticket",
+            "UPDATE tickets SET mirrored = ?2 WHERE id = ?1",
+            params![ticket, status],
+        )
+        .map(|_| ())
     }
 }

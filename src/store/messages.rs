@@ -3,6 +3,7 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::kinds::{MessageState, OutKind};
+use super::sql;
 use super::{Result, Store, StoreError, Tx};
 
 /// A processed (or quarantined) incoming mail.
@@ -163,174 +164,163 @@ impl Store {
 
     /// Quarantined mail, oldest first.
     pub fn quarantined(&self) -> Result<Vec<QuarantinedMail>> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT id, origin, received_at, error, coalesce(size, length(raw)), length(raw)
+        sql::all(
+            &self.conn,
+            "list quarantined mail",
+            "SELECT id, origin, received_at, error, coalesce(size, length(raw)), length(raw)
                  FROM messages WHERE state = ?1 ORDER BY id",
-            )
-            .map_err(StoreError::wrap("list quarantined mail"))?;
-        stmt.query_map([MessageState::Quarantined], |r| {
-            Ok(QuarantinedMail {
-                id: r.get(0)?,
-                origin: r.get(1)?,
-                received_at: r.get(2)?,
-                reason: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
-                size: r.get(4)?,
-                kept: r.get(5)?,
-            })
-        })
-        .and_then(|rows| rows.collect())
-        .map_err(StoreError::wrap("list quarantined mail"))
+            [MessageState::Quarantined],
+            |r| {
+                Ok(QuarantinedMail {
+                    id: r.get(0)?,
+                    origin: r.get(1)?,
+                    received_at: r.get(2)?,
+                    reason: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
+                    size: r.get(4)?,
+                    kept: r.get(5)?,
+                })
+            },
+        )
     }
 
     /// What is kept of a quarantined message.
     pub fn quarantined_raw(&self, id: i64) -> Result<Option<QuarantinedRaw>> {
-        self.conn
-            .query_row(
-                "SELECT raw, origin, received_at, size FROM messages WHERE id = ?1 AND state = ?2",
-                params![id, MessageState::Quarantined],
-                |r| {
-                    Ok(QuarantinedRaw {
-                        raw: r.get(0)?,
-                        origin: r.get(1)?,
-                        received_at: r.get(2)?,
-                        size: r.get(3)?,
-                    })
-                },
-            )
-            .optional()
-            .map_err(StoreError::wrap("read a stored message"))
+        sql::opt(
+            &self.conn,
+            "read a stored message",
+            "SELECT raw, origin, received_at, size FROM messages WHERE id = ?1 AND state = ?2",
+            params![id, MessageState::Quarantined],
+            |r| {
+                Ok(QuarantinedRaw {
+                    raw: r.get(0)?,
+                    origin: r.get(1)?,
+                    received_at: r.get(2)?,
+                    size: r.get(3)?,
+                })
+            },
+        )
     }
 
     /// Mail held as spam, oldest first.
     pub fn spam(&self) -> Result<Vec<SpamMail>> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT id, origin, received_at, from_address, subject, verdict
+        sql::all(
+            &self.conn,
+            "list spam",
+            "SELECT id, origin, received_at, from_address, subject, verdict
                  FROM messages WHERE state = ?1 ORDER BY id",
-            )
-            .map_err(StoreError::wrap("list spam"))?;
-        stmt.query_map([MessageState::Spam], |r| {
-            Ok(SpamMail {
-                id: r.get(0)?,
-                origin: r.get(1)?,
-                received_at: r.get(2)?,
-                from_address: r.get(3)?,
-                subject: r.get(4)?,
-                verdict: r.get(5)?,
-            })
-        })
-        .and_then(|rows| rows.collect())
-        .map_err(StoreError::wrap("list spam"))
+            [MessageState::Spam],
+            |r| {
+                Ok(SpamMail {
+                    id: r.get(0)?,
+                    origin: r.get(1)?,
+                    received_at: r.get(2)?,
+                    from_address: r.get(3)?,
+                    subject: r.get(4)?,
+                    verdict: r.get(5)?,
+                })
+            },
+        )
     }
 
     /// The raw mail of a message held as spam.
     pub fn spam_raw(&self, id: i64) -> Result<Option<QuarantinedRaw>> {
-        self.conn
-            .query_row(
-                "SELECT raw, origin, received_at, size FROM messages WHERE id = ?1 AND state = ?2",
-                params![id, MessageState::Spam],
-                |r| {
-                    Ok(QuarantinedRaw {
-                        raw: r.get(0)?,
-                        origin: r.get(1)?,
-                        received_at: r.get(2)?,
-                        size: r.get(3)?,
-                    })
-                },
-            )
-            .optional()
-            .map_err(StoreError::wrap("read a stored message"))
+        sql::opt(
+            &self.conn,
+            "read a stored message",
+            "SELECT raw, origin, received_at, size FROM messages WHERE id = ?1 AND state = ?2",
+            params![id, MessageState::Spam],
+            |r| {
+                Ok(QuarantinedRaw {
+                    raw: r.get(0)?,
+                    origin: r.get(1)?,
+                    received_at: r.get(2)?,
+                    size: r.get(3)?,
+                })
+            },
+        )
     }
 
     /// How many mails had automatic mail withheld, per reason (`spam`, `authentication`).
     pub fn withheld_counts(&self) -> Result<Vec<(String, i64)>> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT withheld, COUNT(*) FROM messages WHERE withheld IS NOT NULL
+        sql::all(
+            &self.conn,
+            "count withheld automatic mail",
+            "SELECT withheld, COUNT(*) FROM messages WHERE withheld IS NOT NULL
                  GROUP BY withheld ORDER BY withheld",
-            )
-            .map_err(StoreError::wrap("count withheld automatic mail"))?;
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .and_then(|rows| rows.collect())
-            .map_err(StoreError::wrap("count withheld automatic mail"))
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
     }
 
     /// The messages of a ticket, oldest first.
     pub fn ticket_messages(&self, id: i64) -> Result<Vec<MessageSummary>> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT id, received_at, from_address, subject, category, rule, automated, language,
+        sql::all(
+            &self.conn,
+            "read a ticket's messages",
+            "SELECT id, received_at, from_address, subject, category, rule, automated, language,
                         charset, new_text, error, withheld, verdict
                  FROM messages WHERE ticket_id = ?1 ORDER BY id",
-            )
-            .map_err(StoreError::wrap("read a ticket's messages"))?;
-        stmt.query_map([id], |r| {
-            Ok(MessageSummary {
-                id: r.get(0)?,
-                received_at: r.get(1)?,
-                from_address: r.get(2)?,
-                subject: r.get(3)?,
-                category: r.get(4)?,
-                rule: r.get(5)?,
-                automated: r.get(6)?,
-                language: r.get(7)?,
-                charset: r.get(8)?,
-                new_text: r.get(9)?,
-                note: r.get(10)?,
-                withheld: r.get(11)?,
-                verdict: r.get(12)?,
-            })
-        })
-        .and_then(|rows| rows.collect())
-        .map_err(StoreError::wrap("read a ticket's messages"))
+            [id],
+            |r| {
+                Ok(MessageSummary {
+                    id: r.get(0)?,
+                    received_at: r.get(1)?,
+                    from_address: r.get(2)?,
+                    subject: r.get(3)?,
+                    category: r.get(4)?,
+                    rule: r.get(5)?,
+                    automated: r.get(6)?,
+                    language: r.get(7)?,
+                    charset: r.get(8)?,
+                    new_text: r.get(9)?,
+                    note: r.get(10)?,
+                    withheld: r.get(11)?,
+                    verdict: r.get(12)?,
+                })
+            },
+        )
     }
 
     /// The second opinion stored with message `id` (issue 17), as one line for `show`.
     pub fn opinion(&self, id: i64) -> Result<Option<String>> {
-        self.conn
-            .query_row(
-                "SELECT model_category, model_confidence, held, suggested, tags FROM opinions WHERE message_id = ?1",
-                [id],
-                |r| {
-                    let category: Option<String> = r.get(0)?;
-                    let confidence: Option<f64> = r.get(1)?;
-                    let held: Option<String> = r.get(2)?;
-                    let suggested: bool = r.get(3)?;
-                    let mut line = match (category, confidence) {
-                        (Some(c), Some(p)) => format!("second opinion {c} ({p:.2})"),
-                        _ => "no second opinion".to_string(),
-                    };
-                    if suggested {
-                        line.push_str("; category suggested by it (no rule matched)");
-                    }
-                    if let Some(held) = held {
-                        line.push_str(&format!("; canned answer held back: {held}"));
-                    }
-                    let tags: Option<String> = r.get(4)?;
-                    if let Some(tags) = tags.filter(|t| !t.is_empty()) {
-                        line.push_str(&format!("; tags {tags}"));
-                    }
-                    Ok(line)
-                },
-            )
-            .optional()
-            .map_err(StoreError::wrap("read a second opinion"))
+        sql::opt(
+            &self.conn,
+            "read a second opinion",
+            "SELECT model_category, model_confidence, held, suggested, tags FROM opinions WHERE message_id = ?1",
+            [id],
+            |r| {
+                let category: Option<String> = r.get(0)?;
+                let confidence: Option<f64> = r.get(1)?;
+                let held: Option<String> = r.get(2)?;
+                let suggested: bool = r.get(3)?;
+                let mut line = match (category, confidence) {
+                    (Some(c), Some(p)) => format!("second opinion {c} ({p:.2})"),
+                    _ => "no second opinion".to_string(),
+                };
+                if suggested {
+                    line.push_str("; category suggested by it (no rule matched)");
+                }
+                if let Some(held) = held {
+                    line.push_str(&format!("; canned answer held back: {held}"));
+                }
+                let tags: Option<String> = r.get(4)?;
+                if let Some(tags) = tags.filter(|t| !t.is_empty()) {
+                    line.push_str(&format!("; tags {tags}"));
+                }
+                Ok(line)
+            },
+        )
     }
 
     /// Counts of messages per state (`processed`, `quarantined`); also answers `deskmail status`.
     pub fn message_counts(&self) -> Result<Vec<(String, i64)>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT state, COUNT(*) FROM messages GROUP BY state ORDER BY state")
-            .map_err(StoreError::wrap("count messages"))?;
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .and_then(|rows| rows.collect())
-            .map_err(StoreError::wrap("count messages"))
+        sql::all(
+            &self.conn,
+            "count messages",
+            "SELECT state, COUNT(*) FROM messages GROUP BY state ORDER BY state",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
     }
 }
 
@@ -338,11 +328,7 @@ impl Tx<'_> {
     /// Whether a mail with this content hash was already taken in, including earlier in this
     /// (uncommitted) transaction: a mail twice in one batch is a duplicate the second time.
     pub fn is_known(&self, hash: &str) -> Result<bool> {
-        self.tx
-            .query_row("SELECT 1 FROM messages WHERE hash = ?1", [hash], |_| Ok(()))
-            .optional()
-            .map(|r| r.is_some())
-            .map_err(StoreError::wrap("look up a message hash"))
+        sql::exists(&self.tx, "look up a message hash", "SELECT 1 FROM messages WHERE hash = ?1", [hash])
     }
 
     /// Whether the mail with this content key is held in quarantine (not processed).
@@ -418,21 +404,24 @@ impl Tx<'_> {
 
     /// Deletes a quarantined message row (in the transaction that processes it again).
     pub fn delete_quarantined(&self, id: i64) -> Result<()> {
-        self.tx
-            .execute(
-                "DELETE FROM messages WHERE id = ?1 AND state = ?2",
-                params![id, MessageState::Quarantined],
-            )
-            .map(|_| ())
-            .map_err(StoreError::wrap("release a quarantined message"))
+        sql::exec(
+            &self.tx,
+            "release a quarantined message",
+            "DELETE FROM messages WHERE id = ?1 AND state = ?2",
+            params![id, MessageState::Quarantined],
+        )
+        .map(|_| ())
     }
 
     /// Deletes a message held as spam (in the transaction that takes it in as not spam).
     pub fn delete_spam(&self, id: i64) -> Result<()> {
-        self.tx
-            .execute("DELETE FROM messages WHERE id = ?1 AND state = ?2", params![id, MessageState::Spam])
-            .map(|_| ())
-            .map_err(StoreError::wrap("release a message held as spam"))
+        sql::exec(
+            &self.tx,
+            "release a message held as spam",
+            "DELETE FROM messages WHERE id = ?1 AND state = ?2",
+            params![id, MessageState::Spam],
+        )
+        .map(|_| ())
     }
 
     /// Whether the mail with this content key is held as spam.

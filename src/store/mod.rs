@@ -10,6 +10,7 @@ mod messages;
 mod migrate;
 mod outbox;
 mod savepoint;
+mod sql;
 mod tickets;
 
 use std::path::{Path, PathBuf};

@@ -3,6 +3,7 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::kinds::{OutKind, OutboxState};
+use super::sql;
 use super::{Result, Store, StoreError, Tx};
 
 /// An outgoing mail to queue.
@@ -52,26 +53,24 @@ pub struct OutboxSummary {
 impl Store {
     /// Outgoing mail due for (another) attempt at `now`, oldest first.
     pub fn due_outbox(&self, now: i64, limit: u32) -> Result<Vec<QueuedMail>> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT id, ticket_id, kind, recipient, message_id, raw, attempts FROM outbox
+        sql::all(
+            &self.conn,
+            "read the outbox",
+            "SELECT id, ticket_id, kind, recipient, message_id, raw, attempts FROM outbox
                  WHERE state = ?3 AND next_try <= ?1 ORDER BY id LIMIT ?2",
-            )
-            .map_err(StoreError::wrap("read the outbox"))?;
-        stmt.query_map(params![now, limit, OutboxState::Pending], |r| {
-            Ok(QueuedMail {
-                id: r.get(0)?,
-                ticket_id: r.get(1)?,
-                kind: r.get(2)?,
-                recipient: r.get(3)?,
-                message_id: r.get(4)?,
-                raw: r.get(5)?,
-                attempts: r.get(6)?,
-            })
-        })
-        .and_then(|rows| rows.collect())
-        .map_err(StoreError::wrap("read the outbox"))
+            params![now, limit, OutboxState::Pending],
+            |r| {
+                Ok(QueuedMail {
+                    id: r.get(0)?,
+                    ticket_id: r.get(1)?,
+                    kind: r.get(2)?,
+                    recipient: r.get(3)?,
+                    message_id: r.get(4)?,
+                    raw: r.get(5)?,
+                    attempts: r.get(6)?,
+                })
+            },
+        )
     }
 
     /// Mail left in `sending` by a crash since before `cutoff` goes back to `pending`. With
@@ -89,96 +88,90 @@ impl Store {
 
     /// Number of outgoing mails per state.
     pub fn outbox_counts(&self) -> Result<Vec<(String, i64)>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT state, COUNT(*) FROM outbox GROUP BY state ORDER BY state")
-            .map_err(StoreError::wrap("count the outbox"))?;
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .and_then(|rows| rows.collect())
-            .map_err(StoreError::wrap("count the outbox"))
+        sql::all(
+            &self.conn,
+            "count the outbox",
+            "SELECT state, COUNT(*) FROM outbox GROUP BY state ORDER BY state",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
     }
 
     /// The outgoing mail of a ticket, oldest first.
     pub fn ticket_outbox(&self, id: i64) -> Result<Vec<OutboxSummary>> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT id, kind, template, recipient, message_id, subject, state, attempts, last_error, raw
+        sql::all(
+            &self.conn,
+            "read a ticket's outgoing mail",
+            "SELECT id, kind, template, recipient, message_id, subject, state, attempts, last_error, raw
                  FROM outbox WHERE ticket_id = ?1 ORDER BY id",
-            )
-            .map_err(StoreError::wrap("read a ticket's outgoing mail"))?;
-        stmt.query_map([id], |r| {
-            Ok(OutboxSummary {
-                id: r.get(0)?,
-                kind: r.get(1)?,
-                template: r.get(2)?,
-                recipient: r.get(3)?,
-                message_id: r.get(4)?,
-                subject: r.get(5)?,
-                state: r.get(6)?,
-                attempts: r.get(7)?,
-                last_error: r.get(8)?,
-                raw: r.get(9)?,
-            })
-        })
-        .and_then(|rows| rows.collect())
-        .map_err(StoreError::wrap("read a ticket's outgoing mail"))
+            [id],
+            |r| {
+                Ok(OutboxSummary {
+                    id: r.get(0)?,
+                    kind: r.get(1)?,
+                    template: r.get(2)?,
+                    recipient: r.get(3)?,
+                    message_id: r.get(4)?,
+                    subject: r.get(5)?,
+                    state: r.get(6)?,
+                    attempts: r.get(7)?,
+                    last_error: r.get(8)?,
+                    raw: r.get(9)?,
+                })
+            },
+        )
     }
 
     /// Whether a Message-ID is one of our automatic mails.
     pub fn is_our_message(&self, id: &str) -> Result<bool> {
-        self.conn
-            .query_row("SELECT 1 FROM outbox WHERE message_id = ?1", [id], |_| Ok(()))
-            .optional()
-            .map(|r| r.is_some())
-            .map_err(StoreError::wrap("look up a Message-ID"))
+        sql::exists(&self.conn, "look up a Message-ID", "SELECT 1 FROM outbox WHERE message_id = ?1", [id])
     }
 }
 
 impl Tx<'_> {
     /// Marks an outgoing mail as handed to the transport (committed before it is sent).
     pub fn mark_sending(&self, id: i64, now: i64) -> Result<()> {
-        self.tx
-            .execute(
-                "UPDATE outbox SET state = ?3, attempts = attempts + 1, sending_since = ?2 WHERE id = ?1",
-                params![id, now, OutboxState::Sending],
-            )
-            .map(|_| ())
-            .map_err(StoreError::wrap("mark an outgoing mail sending"))
+        sql::exec(
+            &self.tx,
+            "mark an outgoing mail sending",
+            "UPDATE outbox SET state = ?3, attempts = attempts + 1, sending_since = ?2 WHERE id = ?1",
+            params![id, now, OutboxState::Sending],
+        )
+        .map(|_| ())
     }
 
     /// Marks an outgoing mail as sent; the ticket's first response is recorded when the mail
     /// answers the question.
     pub fn mark_sent(&self, id: i64, now: i64) -> Result<()> {
-        self.tx
-            .execute(
-                "UPDATE outbox SET state = ?3, sent_at = ?2, last_error = NULL WHERE id = ?1",
-                params![id, now, OutboxState::Sent],
-            )
-            .map(|_| ())
-            .map_err(StoreError::wrap("mark an outgoing mail sent"))
+        sql::exec(
+            &self.tx,
+            "mark an outgoing mail sent",
+            "UPDATE outbox SET state = ?3, sent_at = ?2, last_error = NULL WHERE id = ?1",
+            params![id, now, OutboxState::Sent],
+        )
+        .map(|_| ())
     }
 
     /// Puts a mail back in the queue after a failed attempt.
     pub fn mark_retry(&self, id: i64, next_try: i64, error: &str) -> Result<()> {
-        self.tx
-            .execute(
-                "UPDATE outbox SET state = ?4, next_try = ?2, last_error = ?3 WHERE id = ?1",
-                params![id, next_try, error, OutboxState::Pending],
-            )
-            .map(|_| ())
-            .map_err(StoreError::wrap("reschedule an outgoing mail"))
+        sql::exec(
+            &self.tx,
+            "reschedule an outgoing mail",
+            "UPDATE outbox SET state = ?4, next_try = ?2, last_error = ?3 WHERE id = ?1",
+            params![id, next_try, error, OutboxState::Pending],
+        )
+        .map(|_| ())
     }
 
     /// Gives up on a mail (permanent failure).
     pub fn mark_failed(&self, id: i64, error: &str) -> Result<()> {
-        self.tx
-            .execute(
-                "UPDATE outbox SET state = ?3, last_error = ?2 WHERE id = ?1",
-                params![id, error, OutboxState::Failed],
-            )
-            .map(|_| ())
-            .map_err(StoreError::wrap("mark an outgoing mail failed"))
+        sql::exec(
+            &self.tx,
+            "mark an outgoing mail failed",
+            "UPDATE outbox SET state = ?3, last_error = ?2 WHERE id = ?1",
+            params![id, error, OutboxState::Failed],
+        )
+        .map(|_| ())
     }
 
     /// Confirms one of our outgoing mails by the copy of it that came back to the support
@@ -236,14 +229,13 @@ impl Tx<'_> {
 
     /// Until when automatic mail to `address` is suppressed, if it is at `now`.
     pub fn suppressed_until(&self, address: &str, now: i64) -> Result<Option<(i64, String)>> {
-        self.tx
-            .query_row(
-                "SELECT until, reason FROM suppressions WHERE address = ?1 AND until > ?2",
-                params![address, now],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
-            .map_err(StoreError::wrap("look up a suppression"))
+        sql::opt(
+            &self.tx,
+            "look up a suppression",
+            "SELECT until, reason FROM suppressions WHERE address = ?1 AND until > ?2",
+            params![address, now],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
     }
 
     /// Queues an outgoing mail.

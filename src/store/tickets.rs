@@ -2,6 +2,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
+use super::sql;
 use super::{Result, Store, StoreError, TicketStatus, Tx};
 use crate::thread::Lookup;
 
@@ -146,39 +147,40 @@ impl Store {
 
     /// One ticket.
     pub fn ticket(&self, id: i64) -> Result<Option<TicketSummary>> {
-        self.conn
-            .query_row(&format!("{TICKET_SELECT} WHERE t.id = ?1"), [id], ticket_summary)
-            .optional()
-            .map_err(StoreError::wrap("read a ticket"))
+        sql::opt(
+            &self.conn,
+            "read a ticket",
+            &format!("{TICKET_SELECT} WHERE t.id = ?1"),
+            [id],
+            ticket_summary,
+        )
     }
 
     /// Open tickets with no first response yet, soonest due first.
     pub fn due_tickets(&self) -> Result<Vec<DueTicket>> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT id, customer, subject, category, priority, assignee, waiting_since, due_at,
+        sql::all(
+            &self.conn,
+            "list waiting tickets",
+            "SELECT id, customer, subject, category, priority, assignee, waiting_since, due_at,
                         sla_warned_at IS NOT NULL, sla_breach_noticed_at IS NOT NULL
                  FROM tickets WHERE status = ?1 AND due_at IS NOT NULL
                  ORDER BY due_at, id",
-            )
-            .map_err(StoreError::wrap("list waiting tickets"))?;
-        stmt.query_map([TicketStatus::NeedsPerson], |r| {
-            Ok(DueTicket {
-                id: r.get(0)?,
-                customer: r.get(1)?,
-                subject: r.get(2)?,
-                category: r.get(3)?,
-                priority: r.get(4)?,
-                assignee: r.get(5)?,
-                waiting_since: r.get(6)?,
-                due: r.get(7)?,
-                warned: r.get(8)?,
-                breach_noticed: r.get(9)?,
-            })
-        })
-        .and_then(|rows| rows.collect())
-        .map_err(StoreError::wrap("list waiting tickets"))
+            [TicketStatus::NeedsPerson],
+            |r| {
+                Ok(DueTicket {
+                    id: r.get(0)?,
+                    customer: r.get(1)?,
+                    subject: r.get(2)?,
+                    category: r.get(3)?,
+                    priority: r.get(4)?,
+                    assignee: r.get(5)?,
+                    waiting_since: r.get(6)?,
+                    due: r.get(7)?,
+                    warned: r.get(8)?,
+                    breach_noticed: r.get(9)?,
+                })
+            },
+        )
     }
 
     /// Records a person's reply found in the Sent folder: the ticket's first response
@@ -259,24 +261,19 @@ impl Store {
 
     /// The ticket of an incoming message (any sender) or of one of our outgoing mails.
     pub fn ticket_of_message_id(&self, id: &str) -> Result<Option<i64>> {
-        self.conn
-            .query_row(
-                "SELECT ticket_id FROM messages WHERE message_id = ?1 AND ticket_id IS NOT NULL
+        sql::opt(
+            &self.conn,
+            "look up a Message-ID",
+            "SELECT ticket_id FROM messages WHERE message_id = ?1 AND ticket_id IS NOT NULL
                  UNION ALL SELECT ticket_id FROM outbox WHERE message_id = ?1 LIMIT 1",
-                [id],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(StoreError::wrap("look up a Message-ID"))
+            [id],
+            |r| r.get(0),
+        )
     }
 
     /// Whether a ticket exists.
     pub fn ticket_exists(&self, id: i64) -> Result<bool> {
-        self.conn
-            .query_row("SELECT 1 FROM tickets WHERE id = ?1", [id], |_| Ok(()))
-            .optional()
-            .map(|r| r.is_some())
-            .map_err(StoreError::wrap("look up a ticket"))
+        sql::exists(&self.conn, "look up a ticket", "SELECT 1 FROM tickets WHERE id = ?1", [id])
     }
 }
 
@@ -314,24 +311,24 @@ impl Tx<'_> {
 
     /// Records activity on a ticket (its state changes through [`Tx::apply`]).
     pub fn touch_ticket(&self, id: i64, now: i64) -> Result<()> {
-        self.tx
-            .execute(
-                "UPDATE tickets SET last_activity = MAX(last_activity, ?2) WHERE id = ?1",
-                params![id, now],
-            )
-            .map(|_| ())
-            .map_err(StoreError::wrap("update a ticket"))
+        sql::exec(
+            &self.tx,
+            "update a ticket",
+            "UPDATE tickets SET last_activity = MAX(last_activity, ?2) WHERE id = ?1",
+            params![id, now],
+        )
+        .map(|_| ())
     }
 
     /// Records the first response of a ticket (an answer that resolves, or a human reply).
     pub fn record_first_response(&self, id: i64, at: i64) -> Result<()> {
-        self.tx
-            .execute(
-                "UPDATE tickets SET first_response_at = COALESCE(first_response_at, ?2) WHERE id = ?1",
-                params![id, at],
-            )
-            .map(|_| ())
-            .map_err(StoreError::wrap("record a first response"))
+        sql::exec(
+            &self.tx,
+            "record a first response",
+            "UPDATE tickets SET first_response_at = COALESCE(first_response_at, ?2) WHERE id = ?1",
+            params![id, at],
+        )
+        .map(|_| ())
     }
 
     /// Records that the SLA warning (or the breach notice) of a ticket was queued.
@@ -341,10 +338,7 @@ impl Tx<'_> {
         } else {
             "UPDATE tickets SET sla_warned_at = ?2 WHERE id = ?1"
         };
-        self.tx
-            .execute(sql, params![ticket, now])
-            .map(|_| ())
-            .map_err(StoreError::wrap("record an SLA notice"))
+        sql::exec(&self.tx, "record an SLA notice", sql, params![ticket, now]).map(|_| ())
     }
 }
 const TICKET_SELECT: &str = "SELECT t.id, t.customer, t.customer_name, t.subject, t.category, t.priority,
@@ -411,10 +405,13 @@ impl Lookup for Tx<'_> {
     }
 
     fn ticket_customer(&self, ticket: i64) -> Result<Option<String>> {
-        self.tx
-            .query_row("SELECT customer FROM tickets WHERE id = ?1", [ticket], |r| r.get(0))
-            .optional()
-            .map_err(StoreError::wrap("look up a ticket's customer"))
+        sql::opt(
+            &self.tx,
+            "look up a ticket's customer",
+            "SELECT customer FROM tickets WHERE id = ?1",
+            [ticket],
+            |r| r.get(0),
+        )
     }
 }
 

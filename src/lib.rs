@@ -24,6 +24,7 @@ pub mod send;
 pub mod sla;
 pub mod source;
 pub mod store;
+pub mod stored_enum;
 pub mod systemd;
 pub mod thread;
 pub mod timefmt;

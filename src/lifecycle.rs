@@ -9,7 +9,28 @@
 //! - A person's reply, or a canned answer that resolves, hands the turn to the customer.
 //! - A ticket waiting for the customer closes after a quiet time.
 
-pub use crate::store::{Responder, TicketStatus};
+use crate::stored_enum::stored_enum;
+
+stored_enum! {
+    /// Who must act on a ticket.
+    TicketStatus {
+        /// A customer's message waits for a person, with a deadline.
+        NeedsPerson = "needs_person",
+        /// Answered: the customer's turn.
+        Waiting = "waiting",
+        Closed = "closed",
+    }
+}
+
+stored_enum! {
+    /// Who answered a ticket last.
+    Responder {
+        /// A rule's canned answer that resolves the question.
+        Answer = "answer",
+        /// A person.
+        Person = "person",
+    }
+}
 
 /// What happened to a ticket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,54 +1,8 @@
-//! The states and kinds stored as text columns, as enums: one place names each value, and a
-//! value the code does not know is an error on reading, not a silent mismatch.
+//! The states and kinds of mail stored as text columns, as enums (`stored_enum!`): one place
+//! names each value, and a value the code does not know is an error on reading, not a silent
+//! mismatch. The ticket states are the lifecycle's own (`crate::lifecycle`).
 
-use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
-
-/// Declares an enum stored as a lowercase word, with `as_str`, `ALL`, `Display`, serde and
-/// rusqlite conversions.
-macro_rules! stored_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-        pub enum $name {
-            $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
-        }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($name::$variant => $text),+
-                }
-            }
-
-            pub fn parse(text: &str) -> Option<$name> {
-                $name::ALL.iter().copied().find(|v| v.as_str() == text)
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl ToSql for $name {
-            fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-                Ok(ToSqlOutput::from(self.as_str()))
-            }
-        }
-
-        impl FromSql for $name {
-            fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-                let text = value.as_str()?;
-                $name::parse(text).ok_or_else(|| {
-                    FromSqlError::Other(format!("unknown {} {text:?}", stringify!($name)).into())
-                })
-            }
-        }
-    };
-}
+use crate::stored_enum::stored_enum;
 
 stored_enum! {
     /// What became of an incoming mail.
@@ -94,27 +48,6 @@ stored_enum! {
         SlaWarning = "sla_warning",
         /// Staff notice: a ticket missed its deadline.
         SlaBreach = "sla_breach",
-    }
-}
-
-stored_enum! {
-    /// Who must act on a ticket.
-    TicketStatus {
-        /// A customer's message waits for a person, with a deadline.
-        NeedsPerson = "needs_person",
-        /// Answered: the customer's turn.
-        Waiting = "waiting",
-        Closed = "closed",
-    }
-}
-
-stored_enum! {
-    /// Who answered a ticket last.
-    Responder {
-        /// A rule's canned answer that resolves the question.
-        Answer = "answer",
-        /// A person.
-        Person = "person",
     }
 }
 

@@ -17,7 +17,8 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags, Transaction};
 
-pub use kinds::{MessageState, OutKind, OutboxState, Responder, TicketStatus};
+pub use crate::lifecycle::{Responder, TicketStatus};
+pub use kinds::{MessageState, OutKind, OutboxState};
 pub use lifecycle::{Change, Correction, Happened, Note, TicketEvent, TicketState, Unmirrored};
 pub use messages::{MessageRow, MessageSummary, QuarantinedMail, QuarantinedRaw, SpamMail, StoredDecision};
 use migrate::{BUSY_TIMEOUT, MIGRATIONS, backup_before_migrating, enable_wal, schema_version};

@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 
-use super::compile::{Cond, MatcherSpec, Rule};
 use super::load::Problem;
+use super::spec::{Cond, MatcherSpec, Rule};
 
 /// Problems across the whole (priority-sorted) rule list.
 pub(super) fn across(rules: &[Rule], specs: &[MatcherSpec]) -> Vec<Problem> {

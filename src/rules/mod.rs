@@ -1,35 +1,44 @@
 //! Classify stage: staff-edited TOML rules compiled once into automata (one aho-corasick
-//! and one RegexSet per field), then applied to each mail in priority order. The first rule
-//! that matches decides the category and the action.
+//! and one RegexSet per field), then tried on each mail; the rules that match compete by
+//! score and a learned second opinion checks the winner (`opinion.rs`).
+//!
+//! Compiling runs load -> build -> check -> index (and trains the model): `load.rs` reads
+//! the files, `build.rs` makes the data model of `spec.rs`, `check.rs` looks across the
+//! rules, `index.rs` makes the automata that `scan.rs` runs and `classify.rs` decides with.
 //!
 //! See `rules/README.md` for the language. Keywords are case-insensitive; Latin keywords match
 //! at word boundaries, Chinese ones as plain substrings (CJK has no word boundaries).
 
+mod build;
 mod check;
-mod compile;
+mod classify;
 mod context;
 pub mod examples;
 pub mod field;
 mod forms;
+mod index;
 mod keys;
 pub mod load;
 pub mod model;
 pub mod opinion;
+mod scan;
+mod spec;
 #[cfg(test)]
 mod tests;
 pub mod vocabulary;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use jiff::SignedDuration;
 use serde::Serialize;
 
 use crate::parse::Inbound;
 use crate::screen::Verdict;
-pub use compile::RuleSet;
 pub use field::Field;
 pub use load::Problem;
+use model::Model;
 pub use opinion::ModelOpinion;
+use vocabulary::Vocabulary;
 
 /// What happens to a mail a rule matched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
@@ -145,20 +154,90 @@ pub struct Trial {
     pub skipped: Option<String>,
 }
 
+/// A compiled rule set, ready to classify.
+#[derive(Debug, Default)]
+pub struct RuleSet {
+    /// Sorted by priority.
+    rules: Vec<spec::Rule>,
+    specs: Vec<spec::MatcherSpec>,
+    fields: Vec<index::FieldIndex>,
+    /// For each regex matcher, the index in `fields` of the field it looks at (`None` for
+    /// the other kinds, which are all run up front).
+    regex_field: Vec<Option<usize>>,
+    /// Each matcher's weight in its rule's score.
+    weights: Vec<f32>,
+    /// The second opinion, trained on `examples/` and `tests/` when the rules load (`None`
+    /// without examples).
+    model: Option<Model>,
+}
+
 impl RuleSet {
     /// Loads and compiles every rule file of `dir`; `template_exists` checks `template` names.
     pub fn load(dir: &Path, template_exists: &dyn Fn(&str) -> bool) -> Result<RuleSet, Vec<Problem>> {
-        let (rules, problems) = compile::compile_dir(dir, template_exists);
+        let (rules, problems) = compile_dir(dir, template_exists);
         if problems.is_empty() { Ok(rules) } else { Err(problems) }
     }
 
     /// Every problem in `dir`, for `deskmail rules check`.
     pub fn check(dir: &Path, template_exists: &dyn Fn(&str) -> bool) -> Vec<Problem> {
-        compile::compile_dir(dir, template_exists).1
+        compile_dir(dir, template_exists).1
     }
 
     /// Classifies a screened mail.
     pub fn classify(&self, mail: &Inbound, verdict: &Verdict) -> Classification {
         self.decide(mail, verdict, None)
     }
+}
+
+/// Reads and compiles `dir`: load -> build -> check -> index, and the model trained on the
+/// examples. Returns the rules that compiled and every problem found.
+fn compile_dir(dir: &Path, template_exists: &dyn Fn(&str) -> bool) -> (RuleSet, Vec<Problem>) {
+    let sources = match load::read_dir(dir) {
+        Ok(sources) => sources,
+        Err(problem) => return (RuleSet::default(), vec![problem]),
+    };
+    let (vocabulary, vocabulary_problem) = match Vocabulary::load(dir) {
+        Ok(v) => (v, None),
+        Err(p) => (Vocabulary::default(), Some(p)),
+    };
+    let (categories, categories_problem) = match load::read_categories(dir) {
+        Ok(c) => (c, None),
+        Err(p) => (None, Some(p)),
+    };
+    let mut problems: Vec<Problem> = vocabulary_problem.into_iter().chain(categories_problem).collect();
+    let built = build::build(&sources, categories, &vocabulary, template_exists);
+    problems.extend(built.problems);
+    if built.rules.is_empty() && problems.is_empty() {
+        problems.push(Problem {
+            file: PathBuf::from(dir),
+            line: 0,
+            col: 0,
+            message: "no rule found (rule files are `*.toml` with `[[rule]]` tables)".into(),
+        });
+    }
+    problems.extend(check::across(&built.rules, &built.specs));
+    let model = train(dir, &built.rules, &mut problems);
+    let fields = index::index_fields(&built.specs, &vocabulary);
+    let regex_field = index::regex_fields(&fields, &built.specs);
+    let rules = RuleSet {
+        rules: built.rules,
+        specs: built.specs,
+        fields,
+        regex_field,
+        weights: built.weights,
+        model,
+    };
+    (rules, problems)
+}
+
+/// The second opinion, trained on the examples of `dir` for the rules' categories and
+/// `other` (`None` without examples); problems with the examples go to `problems`.
+fn train(dir: &Path, rules: &[spec::Rule], problems: &mut Vec<Problem>) -> Option<Model> {
+    let mut categories: Vec<&str> = rules.iter().map(|r| r.category.as_str()).collect();
+    categories.push("other");
+    categories.sort();
+    categories.dedup();
+    let (examples, example_problems) = examples::load(dir, &categories);
+    problems.extend(example_problems);
+    (!examples.is_empty()).then(|| Model::train(&examples))
 }

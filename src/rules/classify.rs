@@ -1,0 +1,210 @@
+//! Classify stage, the decision for one mail: every rule is tried and scored over one scan,
+//! the model gives its opinion, and [`opinion::settle`] decides among the rules that matched.
+
+use super::field::Field;
+use super::model::Model;
+use super::opinion::{self, Candidate, ModelOpinion, Outcome};
+use super::scan::{Hit, Scan, Score};
+use super::spec::Rule;
+use super::{Action, Classification, Evidence, RuleSet, Trial};
+use crate::parse::Inbound;
+use crate::screen::Verdict;
+
+impl RuleSet {
+    /// The number of rules.
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// Classifies a mail and says, rule by rule, what was tried.
+    pub fn classify_explained(&self, mail: &Inbound, verdict: &Verdict) -> (Classification, Vec<Trial>) {
+        let mut trials = Vec::new();
+        let classification = self.decide(mail, verdict, Some(&mut trials));
+        (classification, trials)
+    }
+
+    /// Classifies a mail; `trials`, when given, receives what each rule tried. Every rule is
+    /// tried and scored; [`opinion::settle`] decides among those that matched.
+    pub(super) fn decide(
+        &self,
+        mail: &Inbound,
+        verdict: &Verdict,
+        mut trials: Option<&mut Vec<Trial>>,
+    ) -> Classification {
+        let mut scan = Scan::new(self, mail, verdict, trials.is_some());
+        let mut used = Vec::new();
+        let mut candidates = Vec::new();
+        for (index, rule) in self.rules.iter().enumerate() {
+            if verdict.is_automated() && !rule.mentions_automated {
+                if let Some(trials) = trials.as_deref_mut() {
+                    let why = Some("machine mail; rule is not about machine mail");
+                    trials.push(trial(rule, false, 0.0, Vec::new(), why));
+                }
+                continue;
+            }
+            let (matched, score) = match (trials.as_deref_mut(), &rule.flat_any) {
+                (None, Some(flat)) => flat.score(&mut scan, &self.weights),
+                (trials, _) => {
+                    used.clear();
+                    let matched = rule.when.eval(&mut |id| scan.fired(id), &mut used);
+                    used.sort_unstable();
+                    used.dedup();
+                    let mut score = Score::default();
+                    used.iter().for_each(|id| score.add(self.weights[*id]));
+                    let score = score.value();
+                    if let Some(trials) = trials {
+                        let evidence = used
+                            .iter()
+                            .filter_map(|id| scan.hits.by_matcher[*id].as_ref().map(Hit::evidence))
+                            .collect();
+                        trials.push(trial(rule, matched, score, evidence, None));
+                    }
+                    (matched, score)
+                }
+            };
+            if matched {
+                candidates.push(Candidate {
+                    index,
+                    category: rule.category.clone(),
+                    score,
+                    answers: rule.action == Action::Answer,
+                });
+            }
+        }
+        let prediction = match (&self.model, verdict.is_automated()) {
+            (Some(model), false) => Some(model.predict(&Field::Text.values(mail, verdict)[0])),
+            _ => None,
+        };
+        // The first rule to match by priority decides alone when it has no weights (as rules
+        // always did); otherwise the rules with weights that matched compete by score.
+        let first_unweighted = candidates.first().filter(|c| !self.rules[c.index].weighted).cloned();
+        let candidates = match first_unweighted {
+            Some(first) => vec![first],
+            None => candidates.into_iter().filter(|c| self.rules[c.index].weighted).collect(),
+        };
+        let outcome = opinion::settle(&candidates, prediction.as_ref());
+        let mut classification = match outcome {
+            Outcome::Rule { index, held, also } => {
+                let mut c = decided(&self.rules[index]);
+                c.score = candidates.iter().find(|c| c.index == index).map_or(0.0, |c| c.score);
+                if let Some(also) = also {
+                    for tag in [c.category.clone().unwrap_or_default(), also] {
+                        if !c.tags.contains(&tag) {
+                            c.tags.push(tag);
+                        }
+                    }
+                }
+                if held.is_some() {
+                    c.action = Action::Acknowledge;
+                    c.resolves = false;
+                }
+                c.held = held;
+                c
+            }
+            Outcome::Suggest { category } => self.suggested(category, verdict),
+            Outcome::Default => default_classification(verdict),
+        };
+        classification.model = prediction.as_ref().and_then(|p| {
+            let (category, confidence) = p.top()?;
+            let decided = classification.category.as_deref().map_or(0.0, |c| p.probability(c));
+            Some(ModelOpinion { category: category.to_string(), confidence, decided })
+        });
+        classification
+    }
+
+    /// No rule matched and the model suggests `category`: routed and prioritised as that
+    /// category's first rule would, but only acknowledged.
+    fn suggested(&self, category: String, verdict: &Verdict) -> Classification {
+        let mut c = default_classification(verdict);
+        if let Some(rule) = self.rules.iter().find(|r| r.category == category) {
+            c.priority = rule.escalate_priority;
+            c.tags = rule.tags.clone();
+            c.sla = rule.sla;
+        }
+        c.category = Some(category);
+        c.suggested = true;
+        c
+    }
+
+    /// The trained second opinion, if the rule directory has examples.
+    pub fn model(&self) -> Option<&Model> {
+        self.model.as_ref()
+    }
+}
+
+fn trial(rule: &Rule, matched: bool, score: f32, evidence: Vec<Evidence>, skipped: Option<&str>) -> Trial {
+    Trial {
+        rule: rule.id.clone(),
+        priority: rule.priority,
+        matched,
+        score,
+        evidence,
+        skipped: skipped.map(str::to_string),
+    }
+}
+
+fn decided(rule: &Rule) -> Classification {
+    Classification {
+        category: Some(rule.category.clone()),
+        rule: Some(rule.id.clone()),
+        action: rule.action,
+        template: rule.template.clone(),
+        priority: rule.escalate_priority,
+        tags: rule.tags.clone(),
+        sla: rule.sla,
+        resolves: rule.resolves,
+        ..Classification::default()
+    }
+}
+
+/// No rule matched: customer mail is `other` and acknowledged; machine mail is ignored.
+fn default_classification(verdict: &Verdict) -> Classification {
+    let human = !verdict.is_automated();
+    Classification {
+        category: human.then(|| "other".to_string()),
+        action: if human { Action::Acknowledge } else { Action::Ignore },
+        ..Classification::default()
+    }
+}
+
+#[cfg(test)]
+mod flat_any_tests {
+    use super::*;
+
+    /// A rule `any = [keywords, regex]` decides by its keywords, by its regex alone, or not
+    /// at all, the same with the fired bits (`classify`) as with the full evaluation
+    /// (`classify_explained`).
+    #[test]
+    fn any_of_matchers_holds_by_keyword_or_regex_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("10-pay.toml"),
+            "[[rule]]\nid = \"pay\"\npriority = 10\ncategory = \"transaction_failure\"\naction = \"acknowledge\"\n\
+             [rule.when]\nany = [\n  { field = \"text\", keywords = [\"declined\"] },\n  \
+             { field = \"text\", regex = '''(?i)(?-u:\\b)card(?-u:\\b).{0,20}(?-u:\\b)failed''' },\n]\n\
+             [[rule]]\nid = \"fee\"\npriority = 20\ncategory = \"fees\"\naction = \"acknowledge\"\n\
+             [rule.when]\nall = [\n  { field = \"text\", keywords = [\"fee\"] },\n  \
+             { not = { field = \"text\", keywords = [\"refund\"] } },\n]\n",
+        )
+        .unwrap();
+        let rules = RuleSet::load(dir.path(), &|_| true).unwrap();
+        for (text, expected) in [
+            ("My payment was declined.", Some("transaction_failure")),
+            ("The card payment failed again.", Some("transaction_failure")),
+            ("What is the fee?", Some("fees")),
+            ("A refund of the fee, please.", Some("other")),
+        ] {
+            let raw = format!("From: a@customer.test\r\nSubject: Help\r\n\r\n{text}\r\n");
+            let mail = crate::parse::parse(raw.as_bytes()).unwrap();
+            let verdict = crate::screen::screen(&mail, &[]);
+            let quick = rules.classify(&mail, &verdict);
+            let (explained, _) = rules.classify_explained(&mail, &verdict);
+            assert_eq!(quick.category.as_deref(), expected, "{text}");
+            assert_eq!(explained.category, quick.category, "{text}");
+        }
+    }
+}

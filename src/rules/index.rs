@@ -1,0 +1,160 @@
+//! Classify stage, indexing: the matchers of each field become one aho-corasick automaton
+//! (keywords, proximity words, `except` phrases and negation cues) and one RegexSet, so a
+//! mail is scanned once per field however many rules there are.
+
+use std::collections::BTreeMap;
+
+use aho_corasick::AhoCorasick;
+use regex::{Regex, RegexSet};
+
+use super::field::Field;
+use super::spec::{Kind, MatcherSpec};
+use super::vocabulary::Vocabulary;
+
+/// The matchers of one field, compiled together.
+#[derive(Debug)]
+pub(super) struct FieldIndex {
+    pub(super) field: Field,
+    /// The field's name as written in rules, for evidence.
+    pub(super) name: String,
+    pub(super) keywords: Option<AhoCorasick>,
+    pub(super) keyword_patterns: Vec<KeywordPattern>,
+    /// Every pattern is a plain keyword: hits are recorded as they are found.
+    pub(super) plain: bool,
+    /// The longest `except` phrase, in bytes: how far back a keyword looks for one.
+    pub(super) longest_except: usize,
+    pub(super) regexes: Option<RegexSet>,
+    pub(super) regex_matchers: Vec<(usize, Regex)>,
+    pub(super) literals: Vec<usize>,
+}
+
+#[derive(Debug)]
+pub(super) struct KeywordPattern {
+    pub(super) matcher: usize,
+    pub(super) word: String,
+    pub(super) left_boundary: bool,
+    pub(super) right_boundary: bool,
+    pub(super) role: Role,
+}
+
+/// What a pattern of the keyword automaton stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Role {
+    Keyword,
+    /// A phrase that hides the matcher's keywords inside it.
+    Except,
+    /// A word of the matcher's proximity group.
+    Near(usize),
+    /// A negation cue (for every matcher of the field that asks).
+    Negation,
+}
+
+pub(super) fn index_fields(specs: &[MatcherSpec], vocabulary: &Vocabulary) -> Vec<FieldIndex> {
+    let mut by_field: BTreeMap<&Field, Vec<usize>> = BTreeMap::new();
+    for (id, spec) in specs.iter().enumerate() {
+        by_field.entry(&spec.field).or_default().push(id);
+    }
+    by_field.into_iter().map(|(field, ids)| index_field(field, &ids, specs, vocabulary)).collect()
+}
+
+/// For each matcher, the index in `fields` of its field when it is a regex (regexes run on
+/// demand, a field at a time), `None` otherwise.
+pub(super) fn regex_fields(fields: &[FieldIndex], specs: &[MatcherSpec]) -> Vec<Option<usize>> {
+    specs.iter().map(|spec| (spec.kind == Kind::Regex).then(|| field_index(fields, &spec.field))).collect()
+}
+
+fn field_index(fields: &[FieldIndex], field: &Field) -> usize {
+    fields.iter().position(|f| &f.field == field).expect("every matcher's field is indexed")
+}
+
+fn index_field(field: &Field, ids: &[usize], specs: &[MatcherSpec], vocabulary: &Vocabulary) -> FieldIndex {
+    let mut keyword_patterns = Vec::new();
+    let mut regex_matchers = Vec::new();
+    let mut literals = Vec::new();
+    let mut negation = false;
+    for &id in ids {
+        let spec = &specs[id];
+        match spec.kind {
+            Kind::Keywords => {
+                keyword_patterns.extend(spec.values.iter().map(|v| keyword(id, v, Role::Keyword)))
+            }
+            Kind::Near => keyword_patterns
+                .extend(spec.values.iter().zip(&spec.groups).map(|(v, g)| keyword(id, v, Role::Near(*g)))),
+            Kind::Regex => regex_matchers.push((id, Regex::new(&spec.values[0]).expect("checked"))),
+            _ => literals.push(id),
+        }
+        keyword_patterns.extend(spec.except.iter().map(|v| keyword(id, v, Role::Except)));
+        negation |= spec.unless_negated;
+    }
+    if negation {
+        keyword_patterns.extend(vocabulary.negation.iter().map(|v| keyword(usize::MAX, v, Role::Negation)));
+    }
+    let plain = keyword_patterns.iter().all(|p| p.role == Role::Keyword);
+    let longest_except =
+        keyword_patterns.iter().filter(|p| p.role == Role::Except).map(|p| p.word.len()).max().unwrap_or(0);
+    let keywords = (!keyword_patterns.is_empty()).then(|| keyword_automaton(&keyword_patterns));
+    let regexes = regex_set(&regex_matchers);
+    FieldIndex {
+        field: field.clone(),
+        name: field.name(),
+        keywords,
+        keyword_patterns,
+        plain,
+        longest_except,
+        regexes,
+        regex_matchers,
+        literals,
+    }
+}
+
+/// One automaton for a field's keywords, which are lower-case: ASCII letters in the text
+/// match either case, and text with other upper-case letters is lower-cased before the scan
+/// (see [`FieldIndex::scan`]). A DFA when it stays small (the default rules' few hundred
+/// keywords), as it scans fastest; the automaton chooses otherwise for thousands.
+fn keyword_automaton(patterns: &[KeywordPattern]) -> AhoCorasick {
+    AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .kind((patterns.len() <= 2_000).then_some(aho_corasick::AhoCorasickKind::DFA))
+        .build(patterns.iter().map(|p| p.word.as_str()))
+        .expect("keyword automaton")
+}
+
+/// One RegexSet for a field's regexes. Hundreds of Unicode-aware regexes can outgrow the
+/// regex crate's size limits together even though each compiles alone; the field then
+/// falls back to running its regexes one by one (slower, never a failure to start).
+fn regex_set(matchers: &[(usize, Regex)]) -> Option<RegexSet> {
+    if matchers.is_empty() {
+        return None;
+    }
+    let set = regex::RegexSetBuilder::new(matchers.iter().map(|(_, r)| r.as_str()))
+        .size_limit(256 << 20)
+        .dfa_size_limit(64 << 20)
+        .build();
+    match set {
+        Ok(set) => Some(set),
+        Err(e) => {
+            tracing::warn!(regexes = matchers.len(), error = %e, "regexes too large for one set; matching them one by one");
+            None
+        }
+    }
+}
+
+/// A keyword; a trailing `*` drops the right word boundary (`refund*` matches "refunded").
+fn keyword(matcher: usize, value: &str, role: Role) -> KeywordPattern {
+    let (word, wildcard) = match value.strip_suffix('*') {
+        Some(stem) => (stem.to_string(), true),
+        None => (value.to_string(), false),
+    };
+    KeywordPattern {
+        matcher,
+        left_boundary: word.chars().next().is_some_and(is_word_char),
+        right_boundary: !wildcard && word.chars().last().is_some_and(is_word_char),
+        word,
+        role,
+    }
+}
+
+/// Letters and digits of alphabetic scripts; CJK characters are never part of a "word".
+pub(super) fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() && (c as u32) < 0x2E80
+}

@@ -1,0 +1,319 @@
+//! Classify stage, running the indexes over one mail: which matchers fire (keywords in
+//! context, literals, regexes on demand) and the score of a rule from its matchers' weights.
+
+use std::borrow::Cow;
+
+use super::context::{self, Span};
+use super::field::Values;
+use super::index::{FieldIndex, KeywordPattern, Role, is_word_char};
+use super::spec::{FlatAny, Kind, MatcherSpec, set_bit};
+use super::{Evidence, RuleSet};
+use crate::parse::Inbound;
+use crate::screen::Verdict;
+
+impl FlatAny {
+    /// Whether it holds, and its score: the weights of its keyword matchers that fired or,
+    /// when none did, of its regexes that do (so a mail whose keywords decide runs no regex).
+    pub(super) fn score(&self, scan: &mut Scan<'_, '_>, weights: &[f32]) -> (bool, f32) {
+        let mut score = Score::default();
+        for (word, (mask, fired)) in self.mask.iter().zip(&scan.hits.fired).enumerate() {
+            let mut bits = mask & fired;
+            while bits != 0 {
+                score.add(weights[word * 64 + bits.trailing_zeros() as usize]);
+                bits &= bits - 1;
+            }
+        }
+        if score.count == 0 {
+            for &id in &self.regexes {
+                if scan.fired(id) {
+                    score.add(weights[id]);
+                }
+            }
+        }
+        (score.count > 0, score.value())
+    }
+}
+
+/// A rule's score from the weights of its matchers that fired: the highest, and a quarter
+/// of each other. The strongest evidence decides; more of it breaks ties, but a generic
+/// word found again by a second matcher ("charges" after "charges for") cannot outweigh
+/// another rule's specific phrase.
+#[derive(Default)]
+pub(super) struct Score {
+    best: f32,
+    rest: f32,
+    count: usize,
+}
+
+impl Score {
+    pub(super) fn add(&mut self, weight: f32) {
+        self.count += 1;
+        if weight > self.best {
+            self.rest += self.best;
+            self.best = weight;
+        } else {
+            self.rest += weight;
+        }
+    }
+
+    pub(super) fn value(&self) -> f32 {
+        self.best + self.rest / 4.0
+    }
+}
+
+impl FieldIndex {
+    /// Marks in `hits` every keyword and literal matcher of this field that fires on `values`.
+    pub(super) fn scan<'r>(&'r self, values: &[Cow<'_, str>], specs: &'r [MatcherSpec], hits: &mut Hits<'r>) {
+        for value in values {
+            if let Some(automaton) = &self.keywords {
+                let text = fold_non_ascii_case(value);
+                let found = automaton
+                    .find_overlapping_iter(text.as_ref())
+                    .map(|m| {
+                        (
+                            &self.keyword_patterns[m.pattern().as_usize()],
+                            Span { start: m.start(), end: m.end() },
+                        )
+                    })
+                    .filter(|(pattern, at)| at_boundaries(&text, at.start, at.end, pattern));
+                if self.plain {
+                    for (pattern, _) in found {
+                        hits.record(&self.name, pattern.matcher, || Cow::Borrowed(&pattern.word));
+                    }
+                } else {
+                    let found: Vec<(&KeywordPattern, Span)> = found.take(context::MAX_MATCHES).collect();
+                    self.record_in_context(&text, &found, specs, hits);
+                }
+            }
+            if !self.literals.is_empty() {
+                let lower = value.trim().to_lowercase();
+                for &id in &self.literals {
+                    if let Some(word) = literal_match(&specs[id], &lower) {
+                        hits.record(&self.name, id, || Cow::Borrowed(word));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Records the keywords of `found` that count where they stand (not inside an `except`
+    /// phrase, not negated when the matcher asks) and the proximity matchers that hold.
+    fn record_in_context<'r>(
+        &'r self,
+        text: &str,
+        found: &[(&'r KeywordPattern, Span)],
+        specs: &[MatcherSpec],
+        hits: &mut Hits<'r>,
+    ) {
+        // Sorted once, so that each keyword looks only at the phrases and cues near it: a
+        // hostile mail repeating a keyword 100,000 times stays linear.
+        let mut cues: Vec<Span> =
+            found.iter().filter(|(p, _)| p.role == Role::Negation).map(|(_, s)| *s).collect();
+        cues.sort_by_key(|s| s.end);
+        let mut excepts: Vec<(usize, Span)> =
+            found.iter().filter(|(p, _)| p.role == Role::Except).map(|(p, s)| (p.matcher, *s)).collect();
+        excepts.sort_by_key(|(m, s)| (*m, s.start));
+        let counts = |pattern: &KeywordPattern, at: Span| {
+            let excluded = context::inside_any(&excepts, pattern.matcher, at, self.longest_except);
+            let negated = specs[pattern.matcher].unless_negated && context::negated(text, at, &cues);
+            !excluded && !negated
+        };
+        let mut near: Vec<(usize, usize, Span)> = Vec::new();
+        for &(pattern, at) in found {
+            match pattern.role {
+                Role::Keyword if counts(pattern, at) => {
+                    hits.record(&self.name, pattern.matcher, || Cow::Borrowed(&pattern.word))
+                }
+                Role::Near(group) if counts(pattern, at) => near.push((pattern.matcher, group, at)),
+                _ => {}
+            }
+        }
+        near.sort_by_key(|(matcher, _, at)| (*matcher, at.start));
+        for chunk in near.chunk_by(|a, b| a.0 == b.0) {
+            let matcher = chunk[0].0;
+            let spec = &specs[matcher];
+            let groups = spec.groups.iter().max().map_or(0, |g| g + 1);
+            let occurrences: Vec<(usize, Span)> = chunk.iter().map(|(_, g, at)| (*g, *at)).collect();
+            if context::near(text, &occurrences, groups, spec.within) {
+                let words = || {
+                    let words: Vec<&str> =
+                        occurrences.iter().take(8).map(|(_, at)| &text[at.start..at.end]).collect();
+                    Cow::Owned(words.join(" … "))
+                };
+                hits.record(&self.name, matcher, words);
+            }
+        }
+    }
+
+    /// Marks in `hits` every regex matcher of this field that fires on `values`: run only
+    /// when a rule needs one of them, as most mails are decided by keywords first.
+    pub(super) fn scan_regexes<'r>(&'r self, values: &[Cow<'_, str>], hits: &mut Hits<'r>) {
+        for value in values {
+            let matched: Vec<usize> = match &self.regexes {
+                // Most values match none, which `is_match` finds out without gathering.
+                Some(set) if !set.is_match(value) => Vec::new(),
+                Some(set) => set.matches(value).iter().collect(),
+                None => (0..self.regex_matchers.len())
+                    .filter(|i| self.regex_matchers[*i].1.is_match(value))
+                    .collect(),
+            };
+            for i in matched {
+                let (id, regex) = &self.regex_matchers[i];
+                let found = || Cow::Owned(regex.find(value).map_or("", |m| m.as_str()).to_string());
+                hits.record(&self.name, *id, found);
+            }
+        }
+    }
+}
+
+/// Which matchers fired in one mail and, when the rules are explained, on which words.
+pub(super) struct Hits<'r> {
+    /// Bit `id` is set when matcher `id` fired.
+    fired: Vec<u64>,
+    /// For `--explain` only (empty otherwise): where each matcher fired and on which words.
+    pub(super) by_matcher: Vec<Option<Hit<'r>>>,
+}
+
+impl<'r> Hits<'r> {
+    /// No matcher fired yet; `keep_words` makes room for the words of each.
+    fn new(matchers: usize, keep_words: bool) -> Hits<'r> {
+        let by_matcher = if keep_words { vec![None; matchers] } else { Vec::new() };
+        Hits { fired: vec![0; matchers.div_ceil(64)], by_matcher }
+    }
+
+    /// Marks matcher `id` of field `field` as fired; `word` is read only when words are kept.
+    fn record(&mut self, field: &'r str, id: usize, word: impl FnOnce() -> Cow<'r, str>) {
+        set_bit(&mut self.fired, id);
+        if let Some(entry) = self.by_matcher.get_mut(id) {
+            let entry = entry.get_or_insert_with(|| Hit { field, matched: Vec::new() });
+            let word = word();
+            if !entry.matched.contains(&word) {
+                entry.matched.push(word);
+            }
+        }
+    }
+
+    fn has_fired(&self, id: usize) -> bool {
+        self.fired.get(id / 64).is_some_and(|bits| bits & (1 << (id % 64)) != 0)
+    }
+}
+
+/// What the matchers found in one mail: every keyword and literal matcher up front, the
+/// regexes of a field once a rule asks for one of them.
+pub(super) struct Scan<'r, 'm> {
+    rules: &'r RuleSet,
+    /// Each field's values, and whether its regexes have run on them.
+    fields: Vec<(Values<'m>, bool)>,
+    pub(super) hits: Hits<'r>,
+}
+
+impl<'r, 'm> Scan<'r, 'm> {
+    /// Runs the keyword and literal matchers over `mail`; `keep_words` gathers the words
+    /// each matched, for `--explain`.
+    pub(super) fn new(
+        rules: &'r RuleSet,
+        mail: &'m Inbound,
+        verdict: &Verdict,
+        keep_words: bool,
+    ) -> Scan<'r, 'm> {
+        let mut hits = Hits::new(rules.specs.len(), keep_words);
+        let fields: Vec<(Values<'m>, bool)> =
+            rules.fields.iter().map(|f| (f.field.values(mail, verdict), false)).collect();
+        for (index, (values, _)) in rules.fields.iter().zip(&fields) {
+            index.scan(values, &rules.specs, &mut hits);
+        }
+        Scan { rules, fields, hits }
+    }
+
+    /// Whether matcher `id` fired; a regex matcher's field has its regexes run first if no
+    /// rule asked before.
+    pub(super) fn fired(&mut self, id: usize) -> bool {
+        if let Some(field) = self.rules.regex_field[id] {
+            let (values, regexes_run) = &mut self.fields[field];
+            if !*regexes_run {
+                *regexes_run = true;
+                self.rules.fields[field].scan_regexes(values, &mut self.hits);
+            }
+        }
+        self.hits.has_fired(id)
+    }
+}
+
+/// A matcher that fired: on which field, and (for `--explain` only, see [`Hits`]) the words
+/// it found there, borrowed from the rule set where they can be; those become [`Evidence`].
+#[derive(Debug, Clone)]
+pub(super) struct Hit<'r> {
+    field: &'r str,
+    matched: Vec<Cow<'r, str>>,
+}
+
+impl Hit<'_> {
+    pub(super) fn evidence(&self) -> Evidence {
+        Evidence {
+            field: self.field.to_string(),
+            matched: self.matched.iter().map(|w| w.to_string()).collect(),
+        }
+    }
+}
+
+/// `text` lower-cased if it has upper-case letters beyond ASCII (the keyword automaton folds
+/// ASCII itself); borrowed as it is otherwise, which is nearly always.
+fn fold_non_ascii_case(text: &str) -> Cow<'_, str> {
+    // CJK, kana, hangul and their punctuation (U+2E80..U+A63F, U+AC00..U+FF20) have no case:
+    // the common characters of Chinese mail skip the Unicode table lookup.
+    let caseless = |c: char| matches!(c as u32, 0x2E80..=0xA63F | 0xAC00..=0xFF20);
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            0..=0x7f => i += 1,
+            // U+3000..U+9FFF (kana, CJK punctuation, Han) in UTF-8: skipped without decoding.
+            0xe3..=0xe9 => i += 3,
+            _ => {
+                let c = text[i..].chars().next().expect("i is at a character boundary");
+                if !caseless(c) && c.is_uppercase() {
+                    return Cow::Owned(text.to_lowercase());
+                }
+                i += c.len_utf8();
+            }
+        }
+    }
+    Cow::Borrowed(text)
+}
+
+fn at_boundaries(text: &str, start: usize, end: usize, p: &KeywordPattern) -> bool {
+    let before_ok = !p.left_boundary || !text[..start].chars().next_back().is_some_and(is_word_char);
+    let after_ok = !p.right_boundary || !text[end..].chars().next().is_some_and(is_word_char);
+    before_ok && after_ok
+}
+
+/// The value of an `equals`, `prefix` or `suffix` matcher that `lower` (a trimmed,
+/// lower-cased field value) meets.
+fn literal_match<'s>(spec: &'s MatcherSpec, lower: &str) -> Option<&'s str> {
+    spec.values
+        .iter()
+        .find(|v| match spec.kind {
+            Kind::Equals => lower == v.as_str(),
+            Kind::Prefix => lower.starts_with(v.as_str()),
+            Kind::Suffix => lower.ends_with(v.as_str()),
+            _ => false,
+        })
+        .map(String::as_str)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_text_with_upper_case_beyond_ascii_is_folded() {
+        for kept in ["退款还没到 REFUND", "ｒｅｆｕｎｄ 「退款」", "ü é 가 ま", ""] {
+            assert!(matches!(fold_non_ascii_case(kept), Cow::Borrowed(_)), "{kept}");
+        }
+        for (text, folded) in
+            [("退款 ÄNDERUNG", "退款 änderung"), ("ＲＥＦＵＮＤ", "ｒｅｆｕｎｄ"), ("說 ΣΑΣ", "說 σας")]
+        {
+            assert_eq!(fold_non_ascii_case(text), folded, "{text}");
+        }
+    }
+}

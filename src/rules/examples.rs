@@ -16,9 +16,8 @@ pub fn load(dir: &Path, categories: &[&str]) -> (Vec<Example>, Vec<Problem>) {
     let mut problems = Vec::new();
     from_files(&dir.join("examples"), categories, &mut examples, &mut problems);
     from_tests(&dir.join("tests"), &mut examples, &mut problems);
-    // The hook for staff corrections: once `deskmail reclassify` stores a ticket's corrected
-    // category, those messages are pushed here as more examples (issue 17 leaves it to a
-    // later issue; `Model::train` takes them as they are).
+    // Staff's corrections (`deskmail reclassify`) live in the store, not here: the daemon
+    // hands them to `RuleSet::learn` after loading the rules.
     (examples, problems)
 }
 

@@ -166,9 +166,12 @@ pub struct RuleSet {
     regex_field: Vec<Option<usize>>,
     /// Each matcher's weight in its rule's score.
     weights: Vec<f32>,
-    /// The second opinion, trained on `examples/` and `tests/` when the rules load (`None`
-    /// without examples).
+    /// The second opinion, trained on `examples/` and `tests/` when the rules load, and on
+    /// staff's corrections once [`RuleSet::learn`] is given them (`None` without examples).
     model: Option<Model>,
+    /// What the model was trained on from the rule directory, kept so that corrections
+    /// retrain it on the same examples plus theirs.
+    examples: Vec<model::Example>,
 }
 
 impl RuleSet {
@@ -186,6 +189,18 @@ impl RuleSet {
     /// Classifies a screened mail.
     pub fn classify(&self, mail: &Inbound, verdict: &Verdict) -> Classification {
         self.decide(mail, verdict, None)
+    }
+
+    /// Retrains the second opinion on the rule directory's examples plus `corrections`:
+    /// staff's corrected categories of past tickets (`Store::corrections`), each one more
+    /// example. Corrections naming a category no rule has (and not `other`) are left out, as
+    /// the model could never be asked about it; returns how many were learnt.
+    pub fn learn(&mut self, corrections: &[model::Example]) -> usize {
+        let known = |c: &str| c == "other" || self.rules.iter().any(|r| r.category == c);
+        let taken: Vec<&model::Example> = corrections.iter().filter(|e| known(&e.category)).collect();
+        let all: Vec<model::Example> = self.examples.iter().chain(taken.iter().copied()).cloned().collect();
+        self.model = (!all.is_empty()).then(|| Model::train(&all));
+        taken.len()
     }
 }
 
@@ -216,7 +231,8 @@ fn compile_dir(dir: &Path, template_exists: &dyn Fn(&str) -> bool) -> (RuleSet, 
         });
     }
     problems.extend(check::across(&built.rules, &built.specs));
-    let model = train(dir, &built.rules, &mut problems);
+    let examples = examples_of(dir, &built.rules, &mut problems);
+    let model = (!examples.is_empty()).then(|| Model::train(&examples));
     let fields = index::index_fields(&built.specs, &vocabulary);
     let regex_field = index::regex_fields(&fields, &built.specs);
     let rules = RuleSet {
@@ -226,18 +242,19 @@ fn compile_dir(dir: &Path, template_exists: &dyn Fn(&str) -> bool) -> (RuleSet, 
         regex_field,
         weights: built.weights,
         model,
+        examples,
     };
     (rules, problems)
 }
 
-/// The second opinion, trained on the examples of `dir` for the rules' categories and
-/// `other` (`None` without examples); problems with the examples go to `problems`.
-fn train(dir: &Path, rules: &[spec::Rule], problems: &mut Vec<Problem>) -> Option<Model> {
+/// The examples of `dir` for the rules' categories and `other`, that the second opinion is
+/// trained on; problems with them go to `problems`.
+fn examples_of(dir: &Path, rules: &[spec::Rule], problems: &mut Vec<Problem>) -> Vec<model::Example> {
     let mut categories: Vec<&str> = rules.iter().map(|r| r.category.as_str()).collect();
     categories.push("other");
     categories.sort();
     categories.dedup();
     let (examples, example_problems) = examples::load(dir, &categories);
     problems.extend(example_problems);
-    (!examples.is_empty()).then(|| Model::train(&examples))
+    examples
 }

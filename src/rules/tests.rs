@@ -200,3 +200,33 @@ fn the_model_is_trained_from_the_examples_beside_the_rules() {
     assert_eq!(c.action, Action::Answer);
     assert_eq!(c.model.unwrap().category, "fees");
 }
+
+#[test]
+fn staff_corrections_retrain_the_second_opinion() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("r.toml"),
+        rule("fees", 10, r#"{ field = "text", weight = 3, keywords = ["fee"] }"#),
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("examples")).unwrap();
+    std::fs::write(dir.path().join("examples/fees.en.txt"), "what is the fee\nhow much does it cost\n")
+        .unwrap();
+    std::fs::write(dir.path().join("examples/other.en.txt"), "where is my new card\nopening hours\n")
+        .unwrap();
+    let mut set = RuleSet::load(dir.path(), &|_| true).unwrap();
+    let text = "the fee for my statement";
+    let before = set.model().unwrap().predict(text);
+    assert_eq!(before.top().unwrap().0, "fees");
+    let correction = |category: &str| crate::rules::model::Example {
+        category: category.into(),
+        text: "a copy of my statement please".into(),
+    };
+    let corrections = [correction("other"), correction("other"), correction("other"), correction("refnud")];
+    assert_eq!(set.learn(&corrections), 3, "a category no rule has is left out");
+    assert_eq!(set.model().unwrap().examples(), 7);
+    let after = set.model().unwrap().predict(text);
+    assert!(after.probability("other") > before.probability("other"), "{before:?} -> {after:?}");
+    assert_eq!(set.learn(&[]), 0);
+    assert_eq!(set.model().unwrap().examples(), 4, "learning again starts from the directory's examples");
+}

@@ -507,7 +507,14 @@ fn tell_staff(tx: &Tx<'_>, ctx: &Context<'_>, mail: &Mail<'_>, filed: Filed) -> 
     let category = mail.classification.category.as_deref().unwrap_or("other");
     let context = TemplateContext {
         reason: reason.words(ctx.settings.staff_language).to_string(),
-        ..crate::notices::mail_context(ctx.settings, ticket, mail.inbound, category, &deadline(ctx, mail), ctx.now)
+        ..crate::notices::mail_context(
+            ctx.settings,
+            ticket,
+            mail.inbound,
+            category,
+            &deadline(ctx, mail),
+            ctx.now,
+        )
     };
     let notice = StaffNotice { ticket, kind, template, context, now: ctx.now };
     crate::notices::queue_staff_notice(tx, ctx.settings, ctx.templates, &notice)

@@ -74,10 +74,21 @@ fn at(instant: &str) -> Timestamp {
 }
 
 /// Processes `raw` as received at `received` and handled at `now`, with `settings`.
-fn process_with(store: &mut Store, settings: &Settings, raw: &str, received: Timestamp, now: Timestamp) -> Report {
+fn process_with(
+    store: &mut Store,
+    settings: &Settings,
+    raw: &str,
+    received: Timestamp,
+    now: Timestamp,
+) -> Report {
     let loaded = daemon::load(settings).unwrap();
     let ctx = Context { settings, rules: &loaded.rules, templates: &loaded.templates, now };
-    let mail = RawMail { bytes: raw.as_bytes().to_vec(), origin: "test".into(), received_at: received, oversize: None };
+    let mail = RawMail {
+        bytes: raw.as_bytes().to_vec(),
+        origin: "test".into(),
+        received_at: received,
+        oversize: None,
+    };
     match pipeline::process(store, &ctx, &mail).unwrap() {
         Outcome::Processed(report) => report,
         other => panic!("processed: {other:?}"),
@@ -109,7 +120,8 @@ fn a_four_hour_rule_promises_its_deadline_in_the_customers_language_and_never_24
     let received = at(MONDAY_9AM);
     let now = received + SignedDuration::from_secs(5);
     let zh = "我的账户被盗用了，有一笔不是我操作的交易。";
-    let report = process_with(&mut store, &settings, &mail("wang@customer.test", "账户被盗", zh), received, now);
+    let report =
+        process_with(&mut store, &settings, &mail("wang@customer.test", "账户被盗", zh), received, now);
     assert_eq!(report.category.as_deref(), Some("account_security"), "{report:?}");
     let ticket = report.ticket.unwrap();
     let text = queued_text(&store, ticket, "wang@customer.test");
@@ -182,7 +194,8 @@ fn the_sla_warning_reaches_staff_in_their_language_with_the_customers_latest_tex
     let mut store = Store::open_in_memory().unwrap();
     let received = at(MONDAY_9AM);
     let text = "Hello, I have a question about my account statement.";
-    let report = process_with(&mut store, &settings, &mail("kim@customer.test", "Question", text), received, received);
+    let report =
+        process_with(&mut store, &settings, &mail("kim@customer.test", "Question", text), received, received);
     let loaded = daemon::load(&settings).unwrap();
     let watched = deskmail::notices::sla_watch(
         &mut store,

@@ -161,7 +161,10 @@ mod tests {
         assert_eq!(ctx.received, "12月7日（周一）09:00（北京时间）");
         assert!(!ctx.late && !ctx.business_hours);
         let en = filled(&deadline, "2026-12-07T01:00:05Z", En);
-        assert_eq!(en.promise, "We will answer within 4 hours, by Monday 7 December, 13:00 (UTC+8) at the latest.");
+        assert_eq!(
+            en.promise,
+            "We will answer within 4 hours, by Monday 7 December, 13:00 (UTC+8) at the latest."
+        );
     }
 
     #[test]

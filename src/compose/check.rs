@@ -15,7 +15,7 @@ use super::TemplateContext;
 pub const LANGUAGES: [&str; 3] = ["zh-Hans", "zh-Hant", "en"];
 
 /// Templates deskmail sends on its own, and whether customers read them (then every
-/// language is needed) or staff (English, the staff language).
+/// language is needed) or staff (English at least: every staff language falls back to it).
 pub const REQUIRED: [(&str, bool); 5] = [
     ("ack", true),
     ("escalated", true),

@@ -318,14 +318,15 @@ pub struct PreparedReply {
     pub category: Option<String>,
 }
 
-/// Renders a person's reply to a ticket, threaded on the customer's latest mail. An empty
-/// body is refused: a customer never gets a blank mail.
+/// Renders a person's reply to a ticket at `now`, threaded on the customer's latest mail. An
+/// empty body is refused: a customer never gets a blank mail.
 pub fn prepare_reply(
     store: &Store,
     settings: &Settings,
     templates: &Templates,
     ticket: i64,
     body: ReplyBody,
+    now: Timestamp,
 ) -> Result<PreparedReply, ReplyError> {
     let reply = store.reply_context(ticket)?.ok_or(ReplyError::NoTicket(ticket))?;
     let language = Language::from_tag(&reply.language).unwrap_or(Language::En);

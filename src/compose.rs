@@ -10,6 +10,8 @@ use std::sync::LazyLock;
 use lettre::message::header::{Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 pub mod check;
+pub mod promise;
+pub mod when;
 
 use minijinja::{AutoEscape, Environment};
 use rand::Rng;
@@ -56,8 +58,20 @@ pub struct TemplateContext {
     pub tag: String,
     pub category: String,
     pub subject: String,
+    /// When the customer's message arrived and when a person's answer is due, as the
+    /// reader reads times: `12月8日（周二）15:00（北京时间）`, `Tuesday 8 December, 15:00 (UTC+8)`.
     pub received: String,
     pub due: String,
+    /// The response time of the message's rule in words (`4 hours`, `24个工作小时`), for
+    /// "reply and we answer within …".
+    pub sla: String,
+    /// Only business hours count towards the response time.
+    pub business_hours: bool,
+    /// The deadline passed before this mail was written: apologise, name no time.
+    pub late: bool,
+    /// The promise in one or two sentences built from the above ("We will answer within 4
+    /// hours, by …", or an apology when `late`); see [`promise::sentence`].
+    pub promise: String,
     pub support_name: String,
     pub support_address: String,
     /// For staff notices: time left before the SLA deadline, and whether it has passed.
@@ -68,9 +82,10 @@ pub struct TemplateContext {
     pub reason: String,
 }
 
-/// A time as shown to customers and staff: `2026-11-22 09:48 CST`.
+/// A time as an English reader reads it: `Tuesday 8 December, 15:00 (UTC+8)`; see
+/// [`when::local`] for the reader's language.
 pub fn local_time(t: jiff::Timestamp, zone: &jiff::tz::TimeZone) -> String {
-    t.to_zoned(zone.clone()).strftime("%Y-%m-%d %H:%M %Z").to_string()
+    when::local(t, zone, Language::En)
 }
 
 impl Templates {

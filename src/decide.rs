@@ -10,7 +10,7 @@ use crate::verdict::Withheld;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MailKind {
-    /// "We received your mail, ticket N, answer within 24 hours."
+    /// "We received your mail, ticket N, we answer by <the deadline>."
     Ack,
     /// The category answer of a rule.
     Answer,

@@ -5,7 +5,8 @@
 
 use jiff::Timestamp;
 
-use crate::compose::{self, Envelope, Rendered, TemplateContext, Templates, local_time};
+use crate::compose::promise::Deadline;
+use crate::compose::{self, Envelope, Rendered, TemplateContext, Templates, when};
 use crate::config::Settings;
 use crate::lifecycle::Event;
 use crate::parse::Language;
@@ -60,25 +61,25 @@ fn queue_notice(
     breached: bool,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    let due = ts(ticket.due);
-    let left = sla::time_left(now, due, &settings.sla_clock);
+    let language = settings.staff_language;
+    let deadline = stored_deadline(settings, ticket.waiting_since, ticket.due);
+    let left = sla::time_left(now, deadline.due, &settings.sla_clock);
     let ctx = TemplateContext {
-        customer_name: String::new(),
         customer_address: ticket.customer.clone(),
         ticket: ticket.id,
         tag: thread::tag(ticket.id),
         category: ticket.category.clone().unwrap_or_else(|| "other".into()),
         subject: ticket.subject.clone(),
-        received: local_time(ts(ticket.waiting_since), &settings.time_zone),
-        due: local_time(due, &settings.time_zone),
         support_name: settings.support_name.clone(),
         support_address: settings.support_address.clone(),
-        time_left: format!("{:.1}h", left.as_secs_f64() / 3600.0),
+        time_left: when::duration(left, deadline.business_hours, language),
         breached,
+        text: latest_customer_text(store, ticket.id)?,
         ..TemplateContext::default()
-    };
+    }
+    .with_deadline(&deadline, &settings.time_zone, now, language);
     let kind = if breached { OutKind::SlaBreach } else { OutKind::SlaWarning };
-    let rendered = match templates.render("sla_warning", settings.staff_language, &ctx) {
+    let rendered = match templates.render("sla_warning", language, &ctx) {
         Ok(r) => r,
         Err(e) => {
             tracing::error!(ticket = ticket.id, error = %e, "cannot render the SLA notice");
@@ -108,6 +109,26 @@ fn queue_notice(
     tx.commit()?;
     tracing::warn!(ticket = ticket.id, customer = %ticket.customer, %kind, "SLA notice queued for staff");
     Ok(())
+}
+
+/// The deadline of a stored ticket (`waiting_since`, `due` in Unix seconds); its response
+/// time is the open time between them on the configured clock.
+fn stored_deadline(settings: &Settings, waiting_since: i64, due: i64) -> Deadline {
+    let (received, due) = (ts(waiting_since), ts(due));
+    Deadline {
+        received,
+        due,
+        budget: sla::open_time(received, due, &settings.sla_clock),
+        business_hours: settings.sla_clock.counts_business_hours(),
+    }
+}
+
+/// The text of the customer's latest message on a ticket, for the staff who must answer it
+/// (empty when there is none).
+fn latest_customer_text(store: &Store, ticket: i64) -> Result<String, StoreError> {
+    let messages = store.ticket_messages(ticket)?;
+    let latest = messages.into_iter().rev().find(|m| m.automated.is_none() && m.new_text.is_some());
+    Ok(latest.and_then(|m| m.new_text).unwrap_or_default())
 }
 
 /// One mail to queue, from one of the notices or a person's reply.
@@ -209,14 +230,43 @@ pub fn queue_staff_notice(
     Ok(())
 }
 
-/// The context of a notice about a customer's mail on `ticket`.
+/// Why a ticket is put in front of staff.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeReason {
+    EscalatedByRule,
+    /// The customer wrote again after a canned answer.
+    AnswerDidNotHelp,
+    /// The customer wrote again on a closed ticket.
+    ClosedTicketWritten,
+}
+
+impl NoticeReason {
+    /// The reason in the staff language, for a notice's `reason`.
+    pub fn words(self, language: Language) -> &'static str {
+        use NoticeReason::*;
+        match (self, language) {
+            (EscalatedByRule, Language::ZhHans) => "规则要求人工处理",
+            (EscalatedByRule, Language::ZhHant) => "規則要求人工處理",
+            (EscalatedByRule, _) => "escalated by rule",
+            (AnswerDidNotHelp, Language::ZhHans) => "客户在收到自动解答后再次来信，说明解答没有解决问题",
+            (AnswerDidNotHelp, Language::ZhHant) => "客戶在收到自動解答後再次來信，表示解答沒有解決問題",
+            (AnswerDidNotHelp, _) => "the customer wrote again after a canned answer: it did not help",
+            (ClosedTicketWritten, Language::ZhHans) => "客户在已关闭的工单上再次来信",
+            (ClosedTicketWritten, Language::ZhHant) => "客戶在已關閉的工單上再次來信",
+            (ClosedTicketWritten, _) => "the customer wrote again on a closed ticket",
+        }
+    }
+}
+
+/// The context of a notice to staff about a customer's mail on `ticket`, with its times as
+/// the staff language reads them and the customer's text.
 pub fn mail_context(
     settings: &Settings,
     ticket: i64,
     inbound: &crate::parse::Inbound,
     category: &str,
-    received: Timestamp,
-    due: Timestamp,
+    deadline: &Deadline,
+    now: Timestamp,
 ) -> TemplateContext {
     TemplateContext {
         customer_name: inbound.from_name.clone(),
@@ -225,13 +275,12 @@ pub fn mail_context(
         tag: thread::tag(ticket),
         category: category.to_string(),
         subject: inbound.subject.clone(),
-        received: local_time(received, &settings.time_zone),
-        due: local_time(due, &settings.time_zone),
         support_name: settings.support_name.clone(),
         support_address: settings.support_address.clone(),
         text: inbound.new_text.clone(),
         ..TemplateContext::default()
     }
+    .with_deadline(deadline, &settings.time_zone, now, settings.staff_language)
 }
 
 /// The body of a person's reply.
@@ -269,14 +318,15 @@ pub struct PreparedReply {
     pub category: Option<String>,
 }
 
-/// Renders a person's reply to a ticket, threaded on the customer's latest mail. An empty
-/// body is refused: a customer never gets a blank mail.
+/// Renders a person's reply to a ticket at `now`, threaded on the customer's latest mail. An
+/// empty body is refused: a customer never gets a blank mail.
 pub fn prepare_reply(
     store: &Store,
     settings: &Settings,
     templates: &Templates,
     ticket: i64,
     body: ReplyBody,
+    now: Timestamp,
 ) -> Result<PreparedReply, ReplyError> {
     let reply = store.reply_context(ticket)?.ok_or(ReplyError::NoTicket(ticket))?;
     let language = Language::from_tag(&reply.language).unwrap_or(Language::En);
@@ -288,12 +338,16 @@ pub fn prepare_reply(
         tag: tag.clone(),
         category: reply.category.clone().unwrap_or_default(),
         subject: reply.subject.clone(),
-        received: local_time(ts(reply.created_at), &settings.time_zone),
-        due: local_time(ts(reply.first_response_due), &settings.time_zone),
         support_name: settings.support_name.clone(),
         support_address: settings.support_address.clone(),
         ..TemplateContext::default()
-    };
+    }
+    .with_deadline(
+        &stored_deadline(settings, reply.created_at, reply.first_response_due),
+        &settings.time_zone,
+        now,
+        language,
+    );
     let (rendered, template) = match body {
         ReplyBody::Template(name) => {
             (templates.render(&name, language, &ctx).map_err(|e| ReplyError::Compose(e.to_string()))?, name)

@@ -7,11 +7,12 @@ use jiff::Timestamp;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::compose::promise::Deadline;
 use crate::compose::{self, Envelope, TemplateContext, Templates};
 use crate::config::Settings;
 use crate::decide::{self, Facts, Plan};
 use crate::lifecycle::{Event, Notify, Transition};
-use crate::notices::StaffNotice;
+use crate::notices::{NoticeReason, StaffNotice};
 use crate::parse::{self, Inbound};
 use crate::rules::{Classification, RuleSet};
 use crate::screen::{self, Verdict};
@@ -492,28 +493,27 @@ fn send_planned(
 fn tell_staff(tx: &Tx<'_>, ctx: &Context<'_>, mail: &Mail<'_>, filed: Filed) -> Result<(), StoreError> {
     let (ticket, kind, template, reason) = match filed {
         Filed::Opened(ticket) if mail.classification.action == crate::rules::Action::Escalate => {
-            (ticket, OutKind::Escalation, "escalation_notice", "escalated by rule")
+            (ticket, OutKind::Escalation, "escalation_notice", NoticeReason::EscalatedByRule)
         }
         Filed::Joined { ticket, notify: Notify::Staff } => {
             let reason = match tx.ticket_state(ticket)?.and_then(|s| s.last_response) {
-                Some(Responder::Answer) => "the customer wrote again after a canned answer: it did not help",
-                _ => "the customer wrote again on a closed ticket",
+                Some(Responder::Answer) => NoticeReason::AnswerDidNotHelp,
+                _ => NoticeReason::ClosedTicketWritten,
             };
             (ticket, OutKind::FollowUp, "follow_up_notice", reason)
         }
         _ => return Ok(()),
     };
-    let due = first_response_due(ctx, mail.raw, &mail.classification);
     let category = mail.classification.category.as_deref().unwrap_or("other");
     let context = TemplateContext {
-        reason: reason.to_string(),
+        reason: reason.words(ctx.settings.staff_language).to_string(),
         ..crate::notices::mail_context(
             ctx.settings,
             ticket,
             mail.inbound,
             category,
-            mail.raw.received_at,
-            due,
+            &deadline(ctx, mail),
+            ctx.now,
         )
     };
     let notice = StaffNotice { ticket, kind, template, context, now: ctx.now };
@@ -582,6 +582,16 @@ fn record_bounce(tx: &Tx<'_>, ctx: &Context<'_>, mail: &RawMail) -> Result<Optio
 fn first_response_due(ctx: &Context<'_>, mail: &RawMail, classification: &Classification) -> Timestamp {
     let budget = classification.sla.unwrap_or(ctx.settings.first_response);
     crate::sla::due(mail.received_at, budget, &ctx.settings.sla_clock)
+}
+
+/// The deadline of this mail, with what its wording depends on.
+fn deadline(ctx: &Context<'_>, mail: &Mail<'_>) -> Deadline {
+    Deadline {
+        received: mail.raw.received_at,
+        due: first_response_due(ctx, mail.raw, &mail.classification),
+        budget: mail.classification.sla.unwrap_or(ctx.settings.first_response),
+        business_hours: ctx.settings.sla_clock.counts_business_hours(),
+    }
 }
 
 fn message_row<'a>(
@@ -679,7 +689,6 @@ fn compose_reply(
     let s = ctx.settings;
     let inbound = mail.inbound;
     let tag = thread::tag(ticket);
-    let due = first_response_due(ctx, mail.raw, &mail.classification);
     let template_ctx = TemplateContext {
         customer_name: inbound.from_name.clone(),
         customer_address: inbound.from_address.clone(),
@@ -687,12 +696,11 @@ fn compose_reply(
         tag: tag.clone(),
         category: mail.classification.category.clone().unwrap_or_default(),
         subject: inbound.subject.clone(),
-        received: compose::local_time(mail.raw.received_at, &s.time_zone),
-        due: compose::local_time(due, &s.time_zone),
         support_name: s.support_name.clone(),
         support_address: s.support_address.clone(),
         ..TemplateContext::default()
-    };
+    }
+    .with_deadline(&deadline(ctx, mail), &s.time_zone, ctx.now, inbound.language);
     let rendered =
         ctx.templates.render(template, inbound.language, &template_ctx).map_err(|e| e.to_string())?;
     let subject = compose::tagged_subject(&rendered.subject, &tag);

@@ -40,6 +40,13 @@ pub enum Clock {
     Business(BusinessHours),
 }
 
+impl Clock {
+    /// Whether only open hours count (a schedule with none counts every second, see [`due`]).
+    pub fn counts_business_hours(&self) -> bool {
+        matches!(self, Clock::Business(hours) if hours.has_open_hours())
+    }
+}
+
 /// When a budget started at `start` runs out.
 ///
 /// With [`Clock::Calendar`] this is `start + budget`. With [`Clock::Business`] only open

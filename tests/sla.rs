@@ -75,6 +75,10 @@ async fn warning_and_breach_notices_reach_staff_once_each() {
     let subjects: Vec<String> = staff.iter().map(|r| deskmail::parse::parse(r).unwrap().subject).collect();
     assert_eq!(staff.len(), 2, "{subjects:?}");
     assert!(subjects.iter().all(|s| s.ends_with("[#1]")), "{subjects:?}");
+    for raw in &staff {
+        let body = deskmail::parse::parse(raw).unwrap().body;
+        assert!(body.contains("I want a refund for order 0"), "the customer's text for staff: {body}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

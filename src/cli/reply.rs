@@ -24,7 +24,8 @@ pub fn reply(
     let loaded = daemon::load(settings)?;
     let body = body(settings, &loaded.templates, template, body_file)?;
     let mut store = Store::open_existing(&settings.database)?;
-    let prepared = match notices::prepare_reply(&store, settings, &loaded.templates, ticket, body) {
+    let now = Timestamp::now();
+    let prepared = match notices::prepare_reply(&store, settings, &loaded.templates, ticket, body, now) {
         Ok(prepared) => prepared,
         Err(ReplyError::NoTicket(n)) => {
             eprintln!("deskmail: no ticket #{n}");

@@ -15,7 +15,7 @@ use super::TemplateContext;
 pub const LANGUAGES: [&str; 3] = ["zh-Hans", "zh-Hant", "en"];
 
 /// Templates deskmail sends on its own, and whether customers read them (then every
-/// language is needed) or staff (English, the staff language).
+/// language is needed) or staff (English at least: every staff language falls back to it).
 pub const REQUIRED: [(&str, bool); 5] = [
     ("ack", true),
     ("escalated", true),
@@ -52,14 +52,31 @@ pub fn sample_context() -> TemplateContext {
         tag: "[#42]".into(),
         category: "refund".into(),
         subject: "退款 refund".into(),
-        received: "2026-12-08 09:00 +08:00".into(),
-        due: "2026-12-09 09:00 +08:00".into(),
+        received: "12月8日（周二）09:00（北京时间）".into(),
+        due: "12月9日（周三）09:00（北京时间）".into(),
+        sla: "24小时".into(),
+        business_hours: false,
+        late: false,
+        promise: "我们将在24小时内回复您，最迟不晚于12月9日（周三）09:00（北京时间）。".into(),
         support_name: "Support".into(),
         support_address: "support@example.test".into(),
-        time_left: "6.0h".into(),
+        time_left: "6小时".into(),
         breached: false,
         text: "我申请的退款还没有到账。".into(),
         reason: "the canned answer did not help".into(),
+    }
+}
+
+/// The sample with every flag turned the other way, so both sides of a template's
+/// `{% if late %}` (or `business_hours`, `breached`) are rendered too.
+fn flipped_context() -> TemplateContext {
+    let sample = sample_context();
+    TemplateContext {
+        business_hours: !sample.business_hours,
+        late: !sample.late,
+        breached: !sample.breached,
+        promise: "很抱歉，我们未能在承诺的时间内回复您。我们会尽快为您处理。".into(),
+        ..sample
     }
 }
 
@@ -141,24 +158,28 @@ fn render_problems(path: &Path) -> Vec<Problem> {
             })
             .collect();
     }
-    let ctx = sample_context();
-    let mut captured = match template.render_captured(&ctx) {
-        Ok(captured) => captured,
-        Err(e) => return vec![at(e.line(), detail(&e))],
-    };
     let mut problems = Vec::new();
-    for block in ["subject", "text"] {
-        let result = captured.with_state_mut(|state| state.render_block(block));
-        if let Err(e) = result {
-            let missing_block = e.kind() == minijinja::ErrorKind::UnknownBlock;
-            let message = if missing_block { format!("no `{block}` block") } else { detail(&e) };
-            problems.push(at(e.line(), message));
+    for ctx in [sample_context(), flipped_context()] {
+        let mut captured = match template.render_captured(&ctx) {
+            Ok(captured) => captured,
+            Err(e) => return vec![at(e.line(), detail(&e))],
+        };
+        for block in ["subject", "text"] {
+            let result = captured.with_state_mut(|state| state.render_block(block));
+            if let Err(e) = result {
+                let missing_block = e.kind() == minijinja::ErrorKind::UnknownBlock;
+                let message = if missing_block { format!("no `{block}` block") } else { detail(&e) };
+                problems.push(at(e.line(), message));
+            }
         }
-    }
-    if source.contains("block html")
-        && let Err(e) = captured.with_state_mut(|state| state.render_block("html"))
-    {
-        problems.push(at(e.line(), detail(&e)));
+        if source.contains("block html")
+            && let Err(e) = captured.with_state_mut(|state| state.render_block("html"))
+        {
+            problems.push(at(e.line(), detail(&e)));
+        }
+        if !problems.is_empty() {
+            break;
+        }
     }
     problems
 }

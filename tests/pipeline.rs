@@ -159,7 +159,7 @@ fn regression_business_hours_do_not_promise_24_hours_for_a_tuesday_deadline() {
     let mut store = Store::open_in_memory().unwrap();
     // Thursday 10 December 2026, 19:54 in Beijing: 24 working hours end on Tuesday 15:00.
     let received = at("2026-12-10T11:54:00Z");
-    let raw = mail("lee@customer.test", "Question", "Hello, I have a question about my account statement.");
+    let raw = mail("lee@customer.test", "Question", "Hello, could you tell me your office opening hours?");
     let report = process_with(&mut store, &settings, &raw, received, received + SignedDuration::from_secs(5));
     assert!(report.reply.starts_with("ack:"), "{report:?}");
     let text = queued_text(&store, report.ticket.unwrap(), "lee@customer.test");
@@ -193,7 +193,7 @@ fn the_sla_warning_reaches_staff_in_their_language_with_the_customers_latest_tex
     settings.staff_language = Language::ZhHant;
     let mut store = Store::open_in_memory().unwrap();
     let received = at(MONDAY_9AM);
-    let text = "Hello, I have a question about my account statement.";
+    let text = "Hello, could you tell me your office opening hours?";
     let report =
         process_with(&mut store, &settings, &mail("kim@customer.test", "Question", text), received, received);
     let loaded = daemon::load(&settings).unwrap();

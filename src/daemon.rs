@@ -7,7 +7,6 @@
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use jiff::Timestamp;
 
@@ -15,9 +14,10 @@ use crate::compose::Templates;
 use crate::config::{MailboxSettings, Settings, SmtpSettings};
 use crate::pipeline::{self, Context, Outcome, RawMail};
 use crate::rules::RuleSet;
+use crate::shutdown::Control;
 use crate::send::{self, Transport, failpoint};
 use crate::source::{
-    Fetched, Handle, Settle, Source, SourceError, imap, imap::ImapSource, maildir::MaildirSource,
+    Fetched, Handle, Settle, Source, SourceError, imap::ImapSource, maildir::MaildirSource,
 };
 use crate::store::{Store, StoreError, Tx};
 use crate::systemd;
@@ -164,8 +164,9 @@ pub struct Daemon<'a> {
     pub loaded: &'a Loaded,
     pub store: &'a Mutex<Store>,
     pub transport: &'a Transport,
-    /// Set by SIGTERM/SIGINT: finish the mail in hand, commit and settle what is done, stop.
-    pub stop: &'a AtomicBool,
+    /// Stop asked for (SIGTERM/SIGINT): finish the mail in hand, commit and settle what is
+    /// done, stop.
+    pub control: &'a Control,
 }
 
 impl Daemon<'_> {
@@ -221,7 +222,7 @@ impl Daemon<'_> {
         let mut summary = PassSummary::default();
         while summary.own_copies < sent
             && tokio::time::Instant::now() < deadline
-            && !self.stop.load(Ordering::SeqCst)
+            && !self.control.is_stopped()
         {
             tokio::time::sleep(OWN_COPY_POLL).await;
             source.open().await?;
@@ -267,7 +268,7 @@ impl Daemon<'_> {
             &self.settings.support_address,
             self.settings.self_copy.as_deref(),
             self.settings.retry_base,
-            self.stop,
+            self.control,
             &Timestamp::now,
         )
         .await?;
@@ -366,7 +367,7 @@ impl Daemon<'_> {
         summary: &mut PassSummary,
     ) -> Result<(), Failure> {
         let mut seen = std::collections::HashSet::new();
-        while !self.stop.load(Ordering::SeqCst) {
+        while !self.control.is_stopped() {
             let batch = source.fetch().await?;
             let fresh: Vec<Fetched> =
                 batch.into_iter().filter(|f| seen.insert(f.mail.origin.clone())).collect();
@@ -408,7 +409,7 @@ impl Daemon<'_> {
     }
 
     /// Runs the mails of a batch through the pipeline in one transaction and commits it once.
-    /// When `stop` is set it finishes the mail in hand and commits what is done. Returns the
+    /// When a stop is asked for it finishes the mail in hand and commits what is done. Returns the
     /// outcomes of the mails processed, in order, each with where it is to be settled; a
     /// storage error rolls back the whole batch.
     fn process_batch(&self, batch: &[Fetched]) -> Result<Vec<(Outcome, Settle)>, Failure> {
@@ -416,7 +417,7 @@ impl Daemon<'_> {
         let tx = store.begin()?;
         let mut outcomes = Vec::with_capacity(batch.len());
         for fetched in batch {
-            if self.stop.load(Ordering::SeqCst) {
+            if self.control.is_stopped() {
                 break;
             }
             let outcome = process_one(&tx, &self.context(), &fetched.mail)?;
@@ -537,14 +538,12 @@ const OWN_COPY_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 /// How often it looks for them meanwhile.
 const OWN_COPY_POLL: std::time::Duration = std::time::Duration::from_millis(250);
 
-/// Set by SIGHUP (or `deskmail reload`): re-read rules and templates before the next pass.
-pub static RELOAD: AtomicBool = AtomicBool::new(false);
-
-/// Runs passes until stopped (or once). Returns after the pass in hand when `stop` is set.
+/// Runs passes until stopped (or once). Returns after the pass in hand when `control` asks
+/// for a stop; re-reads the configuration between passes when it asks for a reload.
 pub async fn run(
     settings: &Settings,
     once: bool,
-    stop: &AtomicBool,
+    control: &Control,
     report: &mut (dyn FnMut(&Fetched, &Outcome) + Send),
 ) -> Result<(), Failure> {
     let mut current = settings.clone();
@@ -563,13 +562,13 @@ pub async fn run(
     systemd::ready(&mailbox_name(settings));
     let mut failures = 0u32;
     loop {
-        if RELOAD.swap(false, Ordering::SeqCst) {
+        if control.take_reload() {
             let store = store.lock().unwrap_or_else(|p| p.into_inner());
             (current, loaded) =
                 crate::reload::reload(&store, &current, loaded, Timestamp::now().as_second())?;
         }
         let daemon =
-            Daemon { settings: &current, loaded: &loaded, store: &store, transport: &transport, stop };
+            Daemon { settings: &current, loaded: &loaded, store: &store, transport: &transport, control };
         let pass = match daemon.pass(&mut source, report).await {
             Ok(summary) if once && summary.sent > 0 && settings.self_copy.is_some() => {
                 daemon.collect_own_copies(&mut source, report, summary.sent).await.map(|more| PassSummary {
@@ -605,12 +604,12 @@ pub async fn run(
                 systemd::alive(&format!("retrying: {e}"));
             }
         }
-        if once || stop.load(Ordering::SeqCst) {
+        if once || control.is_stopped() {
             systemd::stopping();
             return Ok(());
         }
         if failures > 0 {
-            imap::sleep_unless_stopped(retry_delay(failures, settings.poll_interval), stop).await;
+            control.sleep(retry_delay(failures, settings.poll_interval)).await;
             continue;
         }
         // IDLE ends early when mail arrives; the poll interval (at most 25 minutes, under
@@ -620,7 +619,7 @@ pub async fn run(
         if let Some(watchdog) = systemd::watchdog_interval() {
             wait = wait.min(watchdog);
         }
-        if let Err(e) = source.wait_for_news(wait, stop).await {
+        if let Err(e) = source.wait_for_news(wait, control).await {
             tracing::debug!(error = %e, "waiting for news failed; polling instead");
             failures = 1;
         }

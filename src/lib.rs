@@ -21,6 +21,7 @@ pub mod reload;
 pub mod rules;
 pub mod screen;
 pub mod send;
+pub mod shutdown;
 pub mod sla;
 pub mod source;
 pub mod store;

@@ -10,11 +10,11 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use common::mailstack::MailStack;
 use common::setup::{self, Transport};
+use deskmail::shutdown::Control;
 use deskmail::daemon;
 use deskmail::pipeline::Outcome;
 use deskmail::store::Store;
@@ -77,7 +77,7 @@ async fn a_pass_settles_each_batch_with_uid_sets_and_checkpoints_the_highest_uid
     let work = tempfile::tempdir().unwrap();
     let settings = setup::parse(&imap_config(&stack, work.path(), "batch_size = 100"), work.path());
 
-    let stop = AtomicBool::new(false);
+    let stop = Control::default();
     let mut outcomes = Vec::new();
     daemon::run(&settings, true, &stop, &mut |_, o| outcomes.push(o.clone())).await.unwrap();
 
@@ -244,7 +244,7 @@ async fn the_same_mail_twice_in_one_batch_is_a_duplicate_the_second_time() {
     .unwrap();
     let settings = setup::parse(&std::fs::read_to_string(&config).unwrap(), work.path());
 
-    let stop = AtomicBool::new(false);
+    let stop = Control::default();
     let mut outcomes = Vec::new();
     daemon::run(&settings, true, &stop, &mut |_, o| outcomes.push(o.clone())).await.unwrap();
 

@@ -5,11 +5,11 @@
 mod common;
 
 use std::collections::HashMap;
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use common::mailstack::MailStack;
 use common::setup::{self, SAMPLE_USERS};
+use deskmail::shutdown::Control;
 use deskmail::daemon;
 use deskmail::parse::{self, Inbound, Language};
 use deskmail::pipeline::Outcome;
@@ -32,7 +32,7 @@ const MAILS: &[(&str, &str)] = &[
 ];
 
 async fn one_pass(settings: &deskmail::config::Settings) -> Vec<(String, Outcome)> {
-    let stop = AtomicBool::new(false);
+    let stop = Control::default();
     let mut outcomes = Vec::new();
     daemon::run(settings, true, &stop, &mut |f, o| outcomes.push((f.mail.origin.clone(), o.clone())))
         .await

@@ -8,11 +8,11 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use common::mailstack::MailStack;
 use common::setup::{self, Transport};
+use deskmail::shutdown::Control;
 use deskmail::daemon;
 use deskmail::pipeline::Outcome;
 use deskmail::store::Store;
@@ -110,7 +110,7 @@ async fn dovecot_outage_in_the_middle_of_a_batch_loses_and_doubles_nothing() {
     );
     let db = settings.database.clone();
 
-    let stop = Arc::new(AtomicBool::new(false));
+    let stop = Arc::new(Control::default());
     let daemon = {
         let (settings, stop) = (settings.clone(), stop.clone());
         tokio::spawn(async move { daemon::run(&settings, false, &stop, &mut |_, _| {}).await })
@@ -128,7 +128,7 @@ async fn dovecot_outage_in_the_middle_of_a_batch_loses_and_doubles_nothing() {
     stack.start_again_async().await;
 
     wait_until_done(&stack, &db, COUNT).await;
-    stop.store(true, Ordering::SeqCst);
+    stop.stop();
     daemon.await.unwrap().expect("daemon stops cleanly");
     println!("outage after {processed_at_outage} of {COUNT} mails; daemon recovered by itself");
     assert!((processed_at_outage as usize) < COUNT, "the outage came too late to test anything");
@@ -151,7 +151,7 @@ async fn a_recreated_mailbox_with_a_new_uidvalidity_creates_no_ticket_twice() {
         &setup::config_text(&stack, work.path(), Transport::Plain, "inbox = \"Support\""),
         work.path(),
     );
-    let stop = AtomicBool::new(false);
+    let stop = Control::default();
     daemon::run(&settings, true, &stop, &mut |_, _| {}).await.unwrap();
     let store = Store::open(&settings.database).unwrap();
     let (first_validity, _) = store.checkpoint("Support").unwrap().expect("checkpoint recorded");
@@ -248,7 +248,7 @@ async fn settle_flag_leaves_processed_mail_in_the_inbox_and_never_processes_it_a
         &setup::config_text(&stack, work.path(), Transport::Plain, "settle = \"flag\"\nbatch_size = 2"),
         work.path(),
     );
-    let stop = AtomicBool::new(false);
+    let stop = Control::default();
     let mut first = Vec::new();
     daemon::run(&settings, true, &stop, &mut |_, o| first.push(o.clone())).await.unwrap();
     let copies = first.iter().filter(|o| matches!(o, Outcome::OwnCopy { .. })).count();
@@ -278,7 +278,7 @@ async fn mail_waiting_before_idle_starts_is_not_left_for_the_poll_interval() {
     setup::deliver_customer_mail(&stack, 0);
     stack.wait_for_count("support@example.test", "INBOX", 1, WAIT).await;
     let mut source = daemon::source(&settings);
-    let stop = AtomicBool::new(false);
+    let stop = Control::default();
     let waited =
         tokio::time::timeout(Duration::from_secs(30), source.wait_for_news(Duration::from_secs(600), &stop))
             .await;

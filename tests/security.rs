@@ -5,10 +5,10 @@
 mod common;
 
 use std::process::Command;
-use std::sync::atomic::AtomicBool;
 
 use common::mailstack::MailStack;
 use common::setup::{self, Transport};
+use deskmail::shutdown::Control;
 use deskmail::daemon::{self, Failure};
 use deskmail::pipeline::{self, Context, Outcome, RawMail};
 use deskmail::store::Store;
@@ -99,7 +99,7 @@ async fn imaps_pass(stack: &MailStack, tls_lines: &str) -> Result<(), Failure> {
         &format!("port = {}\n{tls_lines}", stack.imaps_port),
     );
     let settings = setup::parse(&text, work.path());
-    daemon::run(&settings, true, &AtomicBool::new(false), &mut |_, _| {}).await
+    daemon::run(&settings, true, &Control::default(), &mut |_, _| {}).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

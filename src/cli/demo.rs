@@ -5,7 +5,6 @@
 
 use super::output::outln;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
 
 use crate::config::{self, Settings};
 use crate::daemon::{self, Failure};
@@ -49,8 +48,8 @@ pub fn demo(dir: &Path) -> Result<i32, Failure> {
         .enable_all()
         .build()
         .map_err(|e| Failure::Temporary(e.to_string()))?;
-    let stop = AtomicBool::new(false);
-    runtime.block_on(daemon::run(&settings, true, &stop, &mut print_outcome))?;
+    let control = crate::shutdown::Control::default();
+    runtime.block_on(daemon::run(&settings, true, &control, &mut print_outcome))?;
     let outbox = dir.join("outbox/new");
     print_replies(&outbox)?;
     outln!("database: {}", settings.database.display());

@@ -124,7 +124,7 @@ fn flush(settings: &Settings, store: Store) -> Result<i32, Failure> {
         &settings.support_address,
         settings.self_copy.as_deref(),
         settings.retry_base,
-        &std::sync::atomic::AtomicBool::new(false),
+        &crate::shutdown::Control::default(),
         &Timestamp::now,
     ))?;
     outln!(

@@ -1,12 +1,12 @@
 //! `deskmail run`: the daemon (or one pass with `--once`), stopped by SIGTERM or SIGINT after
 //! the mail in hand; SIGHUP (or `deskmail reload`) re-reads rules and templates.
 
-use super::output::outln;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
+use super::output::outln;
 use crate::config::Settings;
 use crate::daemon::{self, Failure};
+use crate::shutdown::Control;
 
 pub fn run(settings: &Settings, once: bool) -> Result<i32, Failure> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -15,16 +15,16 @@ pub fn run(settings: &Settings, once: bool) -> Result<i32, Failure> {
         .build()
         .map_err(|e| Failure::Temporary(format!("cannot start the runtime: {e}")))?;
     runtime.block_on(async {
-        let stop = Arc::new(AtomicBool::new(false));
-        watch_signals(stop.clone());
-        daemon::run(settings, once, &stop, &mut |_, _| {}).await?;
+        let control = Arc::new(Control::default());
+        watch_signals(control.clone());
+        daemon::run(settings, once, &control, &mut |_, _| {}).await?;
         tracing::info!("stopped");
         Ok(0)
     })
 }
 
-/// Sets `stop` on SIGTERM or SIGINT, and asks for a reload on SIGHUP.
-fn watch_signals(stop: Arc<AtomicBool>) {
+/// Asks `control` to stop on SIGTERM or SIGINT, and for a reload on SIGHUP.
+fn watch_signals(control: Arc<Control>) {
     tokio::spawn(async move {
         use tokio::signal::unix::{SignalKind, signal};
         let (Ok(mut term), Ok(mut int), Ok(mut hup)) =
@@ -39,11 +39,11 @@ fn watch_signals(stop: Arc<AtomicBool>) {
                 _ = int.recv() => tracing::info!("SIGINT: stopping after the mail in hand"),
                 _ = hup.recv() => {
                     tracing::info!("SIGHUP: reloading rules and templates");
-                    daemon::RELOAD.store(true, Ordering::SeqCst);
+                    control.reload();
                     continue;
                 }
             }
-            stop.store(true, Ordering::SeqCst);
+            control.stop();
             return;
         }
     });

@@ -64,20 +64,20 @@ const ROUND: u32 = 64;
 /// Mails in flight at once.
 const CONCURRENCY: usize = 8;
 
-/// Sends every due outbox row until `stop` is set. Store calls are short and synchronous.
+/// Sends every due outbox row until a stop is asked for. Store calls are short and synchronous.
 pub async fn flush(
     store: &std::sync::Mutex<Store>,
     transport: &Transport,
     from: &str,
     self_copy: Option<&str>,
     retry_base: jiff::SignedDuration,
-    stop: &std::sync::atomic::AtomicBool,
+    control: &crate::shutdown::Control,
     clock: &(dyn Fn() -> Timestamp + Sync),
 ) -> Result<Flushed, StoreError> {
     use futures::StreamExt;
     let mut flushed = Flushed::default();
     loop {
-        if stop.load(std::sync::atomic::Ordering::SeqCst) {
+        if control.is_stopped() {
             // Stopping: what is not sent stays safely pending for the next start.
             return Ok(flushed);
         }

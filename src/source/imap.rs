@@ -7,7 +7,6 @@
 //! operation has a timeout.
 
 use std::fmt::Debug;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_imap::{Client, Session};
@@ -19,6 +18,7 @@ use tokio::net::TcpStream;
 use super::{Fetched, Handle, Settle, SourceError};
 use crate::config::{Folders, Server, TlsMode};
 use crate::pipeline::RawMail;
+use crate::shutdown::Control;
 
 /// Any byte stream IMAP can run over (TCP or TLS over TCP).
 pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send + Debug {}
@@ -192,8 +192,9 @@ impl ImapSource {
     }
 
     /// Waits until the server reports news in the inbox (IDLE) or `timeout` passes, or
-    /// `stop` is set; without IDLE it just waits. Opens and closes its own session.
-    pub async fn wait_for_news(&mut self, timeout: Duration, stop: &AtomicBool) -> Result<(), SourceError> {
+    /// a stop or reload is asked for; without IDLE it just waits. Opens and closes its own
+    /// session.
+    pub async fn wait_for_news(&mut self, timeout: Duration, control: &Control) -> Result<(), SourceError> {
         self.open().await?;
         // Mail that arrived between the last pass and this SELECT is not "new" to IDLE: look
         // first, and go straight back to work if anything is waiting.
@@ -206,9 +207,9 @@ impl ImapSource {
         };
         let result = match (waiting, self.has_idle) {
             (true, _) => Ok(()),
-            (false, true) => self.idle(timeout, stop).await,
+            (false, true) => self.idle(timeout, control).await,
             (false, false) => {
-                sleep_unless_stopped(timeout, stop).await;
+                control.sleep(timeout).await;
                 Ok(())
             }
         };
@@ -229,7 +230,7 @@ impl ImapSource {
         Ok(!uids.is_empty())
     }
 
-    async fn idle(&mut self, timeout: Duration, stop: &AtomicBool) -> Result<(), SourceError> {
+    async fn idle(&mut self, timeout: Duration, control: &Control) -> Result<(), SourceError> {
         let op_timeout = self.timeout;
         let session = self
             .session
@@ -242,7 +243,7 @@ impl ImapSource {
             tokio::pin!(news);
             tokio::select! {
                 result = &mut news => { result.map_err(imap_err("IDLE"))?; }
-                _ = sleep_unless_stopped(timeout, stop) => {
+                _ = control.sleep(timeout) => {
                     drop(interrupt);
                     let _ = tokio::time::timeout(op_timeout, news).await;
                 }
@@ -446,16 +447,6 @@ async fn fetch_items(
             })
         })
         .collect())
-}
-
-/// Sleeps up to `total`, returning early when `stop` is set or a reload is asked for.
-pub async fn sleep_unless_stopped(total: Duration, stop: &AtomicBool) {
-    let step = Duration::from_millis(100);
-    let deadline = tokio::time::Instant::now() + total;
-    let interrupted = || stop.load(Ordering::SeqCst) || crate::daemon::RELOAD.load(Ordering::SeqCst);
-    while tokio::time::Instant::now() < deadline && !interrupted() {
-        tokio::time::sleep(step.min(deadline - tokio::time::Instant::now())).await;
-    }
 }
 
 fn imap_err(doing: &'static str) -> impl Fn(async_imap::error::Error) -> SourceError {

@@ -96,16 +96,17 @@ impl Source {
         }
     }
 
-    /// Waits for news (IMAP IDLE) or `timeout`, whichever comes first, or until `stop`.
+    /// Waits for news (IMAP IDLE) or `timeout`, whichever comes first, or until a stop or
+    /// reload is asked for.
     pub async fn wait_for_news(
         &mut self,
         timeout: std::time::Duration,
-        stop: &std::sync::atomic::AtomicBool,
+        control: &crate::shutdown::Control,
     ) -> Result<(), SourceError> {
         match self {
-            Source::Imap(s) => s.wait_for_news(timeout, stop).await,
+            Source::Imap(s) => s.wait_for_news(timeout, control).await,
             Source::Maildir(_) => {
-                imap::sleep_unless_stopped(timeout, stop).await;
+                control.sleep(timeout).await;
                 Ok(())
             }
         }

@@ -75,7 +75,9 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(20)).await;
             asker.reload();
         });
-        tokio::time::timeout(Duration::from_secs(30), control.sleep(LONG)).await.expect("woken by the reload");
+        tokio::time::timeout(Duration::from_secs(30), control.sleep(LONG))
+            .await
+            .expect("woken by the reload");
         assert!(control.take_reload());
         assert!(!control.take_reload(), "answered once");
         assert!(!control.is_stopped());

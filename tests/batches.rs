@@ -14,9 +14,9 @@ use std::time::Duration;
 
 use common::mailstack::MailStack;
 use common::setup::{self, Transport};
-use deskmail::shutdown::Control;
 use deskmail::daemon;
 use deskmail::pipeline::Outcome;
+use deskmail::shutdown::Control;
 use deskmail::store::Store;
 use futures::TryStreamExt;
 
@@ -79,7 +79,9 @@ async fn a_pass_settles_each_batch_with_uid_sets_and_checkpoints_the_highest_uid
 
     let stop = Control::default();
     let mut outcomes = Vec::new();
-    daemon::run(&settings, true, &stop, &mut |_, o| outcomes.push(o.clone())).await.unwrap();
+    daemon::run(&settings, true, &stop, Default::default(), &mut |_, o| outcomes.push(o.clone()))
+        .await
+        .unwrap();
 
     assert_eq!(outcomes.len(), left, "three batches: 100, 100 and {}", left - 200);
     assert!(outcomes.iter().all(|o| matches!(o, Outcome::Processed(_))), "{outcomes:?}");
@@ -246,7 +248,9 @@ async fn the_same_mail_twice_in_one_batch_is_a_duplicate_the_second_time() {
 
     let stop = Control::default();
     let mut outcomes = Vec::new();
-    daemon::run(&settings, true, &stop, &mut |_, o| outcomes.push(o.clone())).await.unwrap();
+    daemon::run(&settings, true, &stop, Default::default(), &mut |_, o| outcomes.push(o.clone()))
+        .await
+        .unwrap();
 
     assert_eq!(outcomes.len(), 2, "{outcomes:?}");
     assert!(matches!(outcomes[0], Outcome::Processed(_)), "{outcomes:?}");

@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use common::mailstack::MailStack;
 use common::setup::{self, SAMPLE_USERS};
-use deskmail::shutdown::Control;
 use deskmail::daemon;
 use deskmail::parse::{self, Inbound, Language};
 use deskmail::pipeline::Outcome;
+use deskmail::shutdown::Control;
 use deskmail::store::Store;
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -34,9 +34,11 @@ const MAILS: &[(&str, &str)] = &[
 async fn one_pass(settings: &deskmail::config::Settings) -> Vec<(String, Outcome)> {
     let stop = Control::default();
     let mut outcomes = Vec::new();
-    daemon::run(settings, true, &stop, &mut |f, o| outcomes.push((f.mail.origin.clone(), o.clone())))
-        .await
-        .expect("one pass succeeds");
+    daemon::run(settings, true, &stop, Default::default(), &mut |f, o| {
+        outcomes.push((f.mail.origin.clone(), o.clone()))
+    })
+    .await
+    .expect("one pass succeeds");
     outcomes
 }
 

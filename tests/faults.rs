@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 
 use common::mailstack::MailStack;
 use common::setup::{self, Transport};
-use deskmail::shutdown::Control;
 use deskmail::daemon;
 use deskmail::pipeline::{self, Context, Outcome, RawMail};
+use deskmail::shutdown::Control;
 use deskmail::store::Store;
 use jiff::{SignedDuration, Timestamp};
 
@@ -34,7 +34,9 @@ async fn smtp_down_for_a_while_mail_stays_pending_is_retried_and_goes_out_once()
     let stop = Arc::new(Control::default());
     let daemon = {
         let (settings, stop) = (settings.clone(), stop.clone());
-        tokio::spawn(async move { daemon::run(&settings, false, &stop, &mut |_, _| {}).await })
+        tokio::spawn(
+            async move { daemon::run(&settings, false, &stop, Default::default(), &mut |_, _| {}).await },
+        )
     };
     let store = || Store::open(&settings.database).unwrap();
     let deadline = Instant::now() + WAIT;
@@ -221,7 +223,7 @@ fn a_locked_database_is_a_clear_temporary_failure() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("deskmail.db");
     Store::open(&db).unwrap();
-    let held = daemon::lock::acquire(&db).unwrap();
+    let held = deskmail::lock::acquire(&db).unwrap();
     let config = dir.path().join("deskmail.toml");
     std::fs::write(
         &config,

@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 
 use common::mailstack::MailStack;
 use common::setup::{self, Transport};
-use deskmail::shutdown::Control;
 use deskmail::daemon;
 use deskmail::pipeline::Outcome;
+use deskmail::shutdown::Control;
 use deskmail::store::Store;
 
 const WAIT: Duration = Duration::from_secs(180);
@@ -113,7 +113,9 @@ async fn dovecot_outage_in_the_middle_of_a_batch_loses_and_doubles_nothing() {
     let stop = Arc::new(Control::default());
     let daemon = {
         let (settings, stop) = (settings.clone(), stop.clone());
-        tokio::spawn(async move { daemon::run(&settings, false, &stop, &mut |_, _| {}).await })
+        tokio::spawn(
+            async move { daemon::run(&settings, false, &stop, Default::default(), &mut |_, _| {}).await },
+        )
     };
     // Let it get into the backlog, then take the IMAP server away mid-batch.
     let deadline = Instant::now() + WAIT;
@@ -152,7 +154,7 @@ async fn a_recreated_mailbox_with_a_new_uidvalidity_creates_no_ticket_twice() {
         work.path(),
     );
     let stop = Control::default();
-    daemon::run(&settings, true, &stop, &mut |_, _| {}).await.unwrap();
+    daemon::run(&settings, true, &stop, Default::default(), &mut |_, _| {}).await.unwrap();
     let store = Store::open(&settings.database).unwrap();
     let (first_validity, _) = store.checkpoint("Support").unwrap().expect("checkpoint recorded");
     assert_eq!(store.tickets().unwrap().len(), 5);
@@ -164,7 +166,9 @@ async fn a_recreated_mailbox_with_a_new_uidvalidity_creates_no_ticket_twice() {
         stack.save_message("support@example.test", "Support", mail);
     }
     let mut outcomes = Vec::new();
-    daemon::run(&settings, true, &stop, &mut |_, o| outcomes.push(o.clone())).await.unwrap();
+    daemon::run(&settings, true, &stop, Default::default(), &mut |_, o| outcomes.push(o.clone()))
+        .await
+        .unwrap();
     let (second_validity, _) = store.checkpoint("Support").unwrap().unwrap();
     assert_ne!(first_validity, second_validity, "the mailbox really got a new UIDVALIDITY");
     assert_eq!(outcomes.len(), 5);
@@ -250,7 +254,7 @@ async fn settle_flag_leaves_processed_mail_in_the_inbox_and_never_processes_it_a
     );
     let stop = Control::default();
     let mut first = Vec::new();
-    daemon::run(&settings, true, &stop, &mut |_, o| first.push(o.clone())).await.unwrap();
+    daemon::run(&settings, true, &stop, Default::default(), &mut |_, o| first.push(o.clone())).await.unwrap();
     let copies = first.iter().filter(|o| matches!(o, Outcome::OwnCopy { .. })).count();
     assert_eq!(
         (first.len() - copies, copies),
@@ -260,10 +264,12 @@ async fn settle_flag_leaves_processed_mail_in_the_inbox_and_never_processes_it_a
     // The five stay in the INBOX, flagged; the self-copies were filed in Sent in the same pass.
     assert_eq!(stack.count("support@example.test", "INBOX").await, 5);
     let mut second = Vec::new();
-    daemon::run(&settings, true, &stop, &mut |_, o| second.push(o.clone())).await.unwrap();
+    daemon::run(&settings, true, &stop, Default::default(), &mut |_, o| second.push(o.clone()))
+        .await
+        .unwrap();
     assert!(second.is_empty(), "nothing is new: {second:?}");
     let mut third = Vec::new();
-    daemon::run(&settings, true, &stop, &mut |_, o| third.push(o.clone())).await.unwrap();
+    daemon::run(&settings, true, &stop, Default::default(), &mut |_, o| third.push(o.clone())).await.unwrap();
     assert!(third.is_empty(), "{third:?}");
     assert_eq!(stack.count("support@example.test", "INBOX").await, 5);
     assert_eq!(Store::open(&settings.database).unwrap().tickets().unwrap().len(), 5);

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use common::mailstack::MailStack;
 use common::setup::{self, Transport};
-use deskmail::shutdown::Control;
 use deskmail::daemon;
+use deskmail::shutdown::Control;
 use deskmail::store::Store;
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -104,7 +104,7 @@ async fn deskmail_and_a_naive_autoresponder_exchange_a_bounded_number_of_mails()
     let stop = Control::default();
     let mut answered = 0;
     for _ in 0..5 {
-        daemon::run(&settings, true, &stop, &mut |_, _| {}).await.unwrap();
+        daemon::run(&settings, true, &stop, Default::default(), &mut |_, _| {}).await.unwrap();
         tokio::time::sleep(Duration::from_millis(500)).await;
         naive_autoresponder(&stack, "alice@example.test", &mut answered).await;
         tokio::time::sleep(Duration::from_millis(500)).await;
@@ -124,7 +124,7 @@ async fn a_bounce_of_our_reply_is_recorded_and_suppresses_automatic_mail_to_the_
     let settings = setup::parse(&setup::config_text(&stack, work.path(), Transport::Plain, ""), work.path());
     setup::deliver_customer_mail(&stack, 0);
     let stop = Control::default();
-    daemon::run(&settings, true, &stop, &mut |_, _| {}).await.unwrap();
+    daemon::run(&settings, true, &stop, Default::default(), &mut |_, _| {}).await.unwrap();
     let store = Store::open(&settings.database).unwrap();
     let ticket = store.tickets().unwrap()[0].id;
     let ours = store.ticket_outbox(ticket).unwrap()[0].message_id.clone();
@@ -149,7 +149,9 @@ async fn a_bounce_of_our_reply_is_recorded_and_suppresses_automatic_mail_to_the_
     // (The self-copy of the acknowledgement was filed in Sent by the first pass itself.)
     stack.wait_for_count("support@example.test", "INBOX", 2, WAIT).await;
     let mut outcomes = Vec::new();
-    daemon::run(&settings, true, &stop, &mut |_, o| outcomes.push(o.clone())).await.unwrap();
+    daemon::run(&settings, true, &stop, Default::default(), &mut |_, o| outcomes.push(o.clone()))
+        .await
+        .unwrap();
 
     let messages = store.ticket_messages(ticket).unwrap();
     assert!(

@@ -10,7 +10,8 @@ use jiff::Timestamp;
 
 use super::output::outln;
 use crate::config::Settings;
-use crate::daemon::{self, Failure};
+use super::Failure;
+use crate::daemon;
 use crate::notices::{self, PreparedReply, ReplyBody, ReplyError};
 use crate::store::Store;
 
@@ -43,7 +44,7 @@ pub fn reply(
         return Ok(0);
     }
     notices::queue_reply(&mut store, settings, &prepared, &super::staff_name(), Timestamp::now())
-        .map_err(|e| Failure::Temporary(e.to_string()))?;
+        .map_err(|e| Failure::temporary(e.to_string()))?;
     outln!("queued reply to ticket #{ticket}: {}", prepared.subject);
     flush(settings, store)
 }
@@ -60,7 +61,7 @@ fn body(
             Err(Failure::Usage(format!("`{name}` is a notice for staff, not a reply to a customer")))
         }
         (Some(name), _) if !templates.exists(&name) => {
-            Err(Failure::Config(format!("no template `{name}` in {}", settings.templates_dir.display())))
+            Err(Failure::config(format!("no template `{name}` in {}", settings.templates_dir.display())))
         }
         (Some(name), _) => Ok(ReplyBody::Template(name)),
         (None, Some(path)) => std::fs::read_to_string(&path)
@@ -103,7 +104,7 @@ fn confirmed() -> Result<bool, Failure> {
     eprint!("Send this reply? [y/N] ");
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer).map_err(|e| Failure::Temporary(e.to_string()))?;
+    std::io::stdin().lock().read_line(&mut answer).map_err(|e| Failure::temporary(e.to_string()))?;
     Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
 }
 
@@ -113,7 +114,7 @@ fn flush(settings: &Settings, store: Store) -> Result<i32, Failure> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| Failure::Temporary(e.to_string()))?;
+        .map_err(|e| Failure::temporary(e.to_string()))?;
     // The SMTP connection pool lives on the runtime: build (and drop) it inside.
     let _runtime = runtime.enter();
     let transport = daemon::transport(settings)?;

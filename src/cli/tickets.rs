@@ -3,7 +3,7 @@
 
 use super::output::outln;
 use crate::config::Settings;
-use crate::daemon::Failure;
+use super::Failure;
 use crate::store::{Store, TicketFilter};
 
 /// The database, read-only: a command that only reads never creates or migrates it.

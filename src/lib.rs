@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod backoff;
+pub mod blocking;
 pub mod bounce;
 pub mod chain;
 pub mod cli;

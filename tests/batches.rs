@@ -259,3 +259,42 @@ async fn the_same_mail_twice_in_one_batch_is_a_duplicate_the_second_time() {
     assert_eq!(store.tickets().unwrap().len(), 1);
     assert_eq!(files_in(&work.path().join("mailbox/.Processed/cur")), 2, "both settled");
 }
+
+/// Regression (issue 24, defect 3): SQLite work, and the wait for another connection's write
+/// lock, ran on the runtime's worker. On a runtime with one worker, the task that releases
+/// the lock here could then only run once the pass gave up (busy timeout, 10 s: the pass
+/// failed with "database is locked"); now the pass hands the worker over while it waits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn a_pass_waiting_for_the_database_leaves_the_runtime_to_other_tasks() {
+    let work = tempfile::tempdir().unwrap();
+    let config = maildir_config(work.path());
+    for n in 0..3 {
+        std::fs::write(
+            work.path().join(format!("mailbox/new/{n}.eml")),
+            setup::customer_mail(&customer(n), n),
+        )
+        .unwrap();
+    }
+    let settings = setup::parse(&std::fs::read_to_string(&config).unwrap(), work.path());
+    drop(Store::open(&settings.database).unwrap());
+    let holder = rusqlite::Connection::open(&settings.database).unwrap();
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    // Both on the one worker: the pass (spawned, not on the test's own thread) and the task
+    // that lets go of the lock a little later.
+    let release = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        holder.execute_batch("ROLLBACK").unwrap();
+    });
+    let pass = tokio::spawn(async move {
+        let mut outcomes = Vec::new();
+        daemon::run(&settings, true, &Control::default(), Default::default(), &mut |_, o| {
+            outcomes.push(o.clone())
+        })
+        .await
+        .map(|()| outcomes)
+    });
+    let outcomes = pass.await.unwrap().expect("the pass waits for the lock, then works");
+    release.await.unwrap();
+    assert_eq!(outcomes.len(), 3, "{outcomes:?}");
+    assert!(outcomes.iter().all(|o| matches!(o, Outcome::Processed(_))), "{outcomes:?}");
+}

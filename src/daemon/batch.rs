@@ -59,7 +59,7 @@ impl Pass<'_> {
             })
             .max();
         if let Some(uid) = highest {
-            self.lock().set_checkpoint(&mailbox, uidvalidity, uid)?;
+            self.store(|s| s.set_checkpoint(&mailbox, uidvalidity, uid))?;
         }
         Ok(())
     }
@@ -67,21 +67,23 @@ impl Pass<'_> {
     /// Runs the mails of a batch through the pipeline in one transaction and commits it once.
     /// When a stop is asked for it finishes the mail in hand and commits what is done. Returns the
     /// outcomes of the mails processed, in order, each with where it is to be settled; a
-    /// storage error rolls back the whole batch.
+    /// storage error rolls back the whole batch. Off the async workers: parsing, classifying
+    /// and the fsync'd commit of a batch take milliseconds to seconds.
     fn process_batch(&self, batch: &[Fetched]) -> Result<Vec<(Outcome, Settle)>, Error> {
-        let mut store = self.lock();
-        let tx = store.begin()?;
-        let mut outcomes = Vec::with_capacity(batch.len());
-        for fetched in batch {
-            if self.control.is_stopped() {
-                break;
+        self.store(|store| {
+            let tx = store.begin()?;
+            let mut outcomes = Vec::with_capacity(batch.len());
+            for fetched in batch {
+                if self.control.is_stopped() {
+                    break;
+                }
+                let outcome = process_one(&tx, &self.context(), &fetched.mail)?;
+                let to = destination(&tx, &fetched.mail, &outcome)?;
+                outcomes.push((outcome, to));
             }
-            let outcome = process_one(&tx, &self.context(), &fetched.mail)?;
-            let to = destination(&tx, &fetched.mail, &outcome)?;
-            outcomes.push((outcome, to));
-        }
-        tx.commit()?;
-        Ok(outcomes)
+            tx.commit()?;
+            Ok(outcomes)
+        })
     }
 
     fn context(&self) -> Context<'_> {

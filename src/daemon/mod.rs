@@ -143,7 +143,7 @@ impl Pass<'_> {
         report: &mut (dyn FnMut(&Fetched, &Outcome) + Send),
     ) -> Result<PassSummary, Error> {
         let mut summary = PassSummary::default();
-        crate::housekeeping::close_idle(&mut self.lock(), self.settings, Timestamp::now())?;
+        self.store(|store| crate::housekeeping::close_idle(store, self.settings, Timestamp::now()))?;
         source.open().await?;
         self.check_uidvalidity(source)?;
         let result = self.drain(source, report, &mut summary).await;
@@ -157,13 +157,10 @@ impl Pass<'_> {
         };
         source.close().await;
         summary.staff_replies = staff_replies?;
-        self.lock().set_state("last_poll_ok", &Timestamp::now().as_second().to_string())?;
-        let watched = crate::notices::sla_watch(
-            &mut self.lock(),
-            self.settings,
-            &self.loaded.templates,
-            Timestamp::now(),
-        )?;
+        let watched = self.store(|store| {
+            store.set_state("last_poll_ok", &Timestamp::now().as_second().to_string())?;
+            crate::notices::sla_watch(store, self.settings, &self.loaded.templates, Timestamp::now())
+        })?;
         summary.sla_notices = watched.warnings + watched.breaches;
         self.requeue_unconfirmed()?;
         let flushed = self.flush().await?;
@@ -216,11 +213,11 @@ impl Pass<'_> {
     /// only repeats the move's search next pass).
     async fn mirror(&self, source: &mut Source) -> Result<(), Error> {
         let Some(queue) = self.settings.queue_folders() else { return Ok(()) };
-        let behind = self.lock().unmirrored(200)?;
+        let behind = self.store(|s| s.unmirrored(200))?;
         for ticket in behind {
             let target = queue.of(ticket.status).to_string();
             let moved = source.file_in_queue(&ticket.message_ids, &target).await?;
-            self.lock().set_mirrored(ticket.ticket, ticket.status)?;
+            self.store(|s| s.set_mirrored(ticket.ticket, ticket.status))?;
             tracing::debug!(ticket = ticket.ticket, folder = %target, moved, "queue folder in step");
         }
         Ok(())
@@ -246,27 +243,33 @@ impl Pass<'_> {
     /// created twice (content keys), so it is logged and the checkpoint restarts.
     fn check_uidvalidity(&self, source: &Source) -> Result<(), Error> {
         let Some((mailbox, uidvalidity)) = source.uidvalidity() else { return Ok(()) };
-        let store = self.lock();
-        match store.checkpoint(&mailbox)? {
-            Some((known, _)) if known != uidvalidity => {
-                tracing::warn!(%mailbox, old = known, new = uidvalidity, "UIDVALIDITY changed: resynchronising by content");
-                store.set_checkpoint(&mailbox, uidvalidity, 0)?;
+        self.store(|store| {
+            match store.checkpoint(&mailbox)? {
+                Some((known, _)) if known != uidvalidity => {
+                    tracing::warn!(%mailbox, old = known, new = uidvalidity, "UIDVALIDITY changed: resynchronising by content");
+                    store.set_checkpoint(&mailbox, uidvalidity, 0)?;
+                }
+                None => store.set_checkpoint(&mailbox, uidvalidity, 0)?,
+                Some(_) => {}
             }
-            None => store.set_checkpoint(&mailbox, uidvalidity, 0)?,
-            Some(_) => {}
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Mail left `sending` by a crash and not confirmed by its self-copy is sent again.
     fn requeue_unconfirmed(&self) -> Result<(), Error> {
         let grace =
             if self.settings.self_copy.is_some() { self.settings.confirm_within.as_secs() } else { 0 };
-        let requeued = self.lock().requeue_unconfirmed(Timestamp::now().as_second() - grace)?;
+        let requeued = self.store(|s| s.requeue_unconfirmed(Timestamp::now().as_second() - grace))?;
         if requeued > 0 {
             tracing::warn!(requeued, "mail interrupted while sending and never confirmed is queued again");
         }
         Ok(())
+    }
+
+    /// Store work, run off the async workers (`blocking`): SQLite blocks, and commits fsync.
+    fn store<T>(&self, work: impl FnOnce(&mut Store) -> T) -> T {
+        crate::blocking::run(|| work(&mut self.lock()))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Store> {
@@ -295,9 +298,12 @@ pub async fn run(
     let mut loaded = load(&current)?;
     warn_if_unauthenticated(&current, once);
     let _lock = lock::acquire(&settings.database)?;
-    let store = Store::open(&settings.database)
-        .map_err(|source| Error::Open { path: settings.database.clone(), source })?;
-    crate::reload::record_in_use(&store, &current, &loaded, Timestamp::now().as_second())?;
+    let store = crate::blocking::run(|| {
+        let store = Store::open(&settings.database)
+            .map_err(|source| Error::Open { path: settings.database.clone(), source })?;
+        crate::reload::record_in_use(&store, &current, &loaded, Timestamp::now().as_second())?;
+        Ok::<_, Error>(store)
+    })?;
     let store = Mutex::new(store);
     let transport = transport(settings)?;
     let mut source = source(settings);
@@ -307,8 +313,9 @@ pub async fn run(
     loop {
         if control.take_reload() {
             let store = store.lock().unwrap_or_else(|p| p.into_inner());
-            (current, loaded) =
-                crate::reload::reload(&store, &current, loaded, Timestamp::now().as_second())?;
+            (current, loaded) = crate::blocking::run(|| {
+                crate::reload::reload(&store, &current, loaded, Timestamp::now().as_second())
+            })?;
         }
         let pass = Pass {
             settings: &current,

@@ -12,24 +12,26 @@ impl Pass<'_> {
     /// reply that threads onto a ticket is its first response (the SLA is met).
     pub(super) async fn scan_sent(&self, source: &mut Source) -> Result<usize, Error> {
         let Some(folder) = source.sent_folder() else { return Ok(0) };
-        let (known_validity, after) = self.lock().checkpoint(&folder)?.unwrap_or((0, 0));
+        let (known_validity, after) = self.store(|s| s.checkpoint(&folder))?.unwrap_or((0, 0));
         let Some((validity, headers)) = source.sent_headers_after(after).await? else { return Ok(0) };
         let after_reset = if validity == known_validity { after } else { 0 };
         let headers: Vec<_> = headers.into_iter().filter(|(uid, _)| *uid > after_reset).collect();
-        let mut answered = 0;
-        for (uid, header) in &headers {
-            if let Some(ticket) = self.staff_reply_ticket(header)?
-                && self.lock().record_human_response(ticket, Timestamp::now().as_second(), "staff")?
-            {
-                tracing::info!(ticket, "staff reply found in the Sent folder: first response recorded");
-                answered += 1;
+        crate::blocking::run(|| {
+            let mut answered = 0;
+            for (uid, header) in &headers {
+                if let Some(ticket) = self.staff_reply_ticket(header)?
+                    && self.lock().record_human_response(ticket, Timestamp::now().as_second(), "staff")?
+                {
+                    tracing::info!(ticket, "staff reply found in the Sent folder: first response recorded");
+                    answered += 1;
+                }
+                self.lock().set_checkpoint(&folder, validity, *uid)?;
             }
-            self.lock().set_checkpoint(&folder, validity, *uid)?;
-        }
-        if headers.is_empty() && validity != known_validity {
-            self.lock().set_checkpoint(&folder, validity, 0)?;
-        }
-        Ok(answered)
+            if headers.is_empty() && validity != known_validity {
+                self.lock().set_checkpoint(&folder, validity, 0)?;
+            }
+            Ok(answered)
+        })
     }
 
     /// The ticket a mail in the Sent folder answers, if it is a person's reply from us.

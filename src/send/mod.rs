@@ -62,7 +62,8 @@ const ROUND: u32 = 64;
 /// Mails in flight at once.
 const CONCURRENCY: usize = 8;
 
-/// Sends every due outbox row until a stop is asked for. Store calls are short and synchronous.
+/// Sends every due outbox row until a stop is asked for. Store calls (each round's commits)
+/// run off the async workers (`blocking`).
 pub async fn flush(
     store: &std::sync::Mutex<Store>,
     transport: &Transport,
@@ -79,11 +80,11 @@ pub async fn flush(
             // Stopping: what is not sent stays safely pending for the next start.
             return Ok(flushed);
         }
-        let due = lock(store).due_outbox(clock().as_second(), ROUND)?;
+        let due = crate::blocking::run(|| lock(store).due_outbox(clock().as_second(), ROUND))?;
         if due.is_empty() {
             return Ok(flushed);
         }
-        mark_sending(store, &due, clock().as_second())?;
+        crate::blocking::run(|| mark_sending(store, &due, clock().as_second()))?;
         // Several mails in flight at once: each SMTP transaction waits on round trips, not
         // on this process, and the transport's connection pool serves them in parallel. The
         // sends that finish while a commit is being made are recorded together in the next.
@@ -92,7 +93,8 @@ pub async fn flush(
             .buffer_unordered(CONCURRENCY)
             .ready_chunks(ROUND as usize);
         while let Some(chunk) = finished.next().await {
-            for result in record(store, &chunk, retry_base, clock().as_second())? {
+            let recorded = crate::blocking::run(|| record(store, &chunk, retry_base, clock().as_second()))?;
+            for result in recorded {
                 match result {
                     SendResult::Delivered { automatic } => {
                         flushed.sent += 1;

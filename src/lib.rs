@@ -17,6 +17,7 @@ pub mod failpoint;
 pub mod hint;
 pub mod housekeeping;
 pub mod lifecycle;
+pub mod located;
 pub mod lock;
 pub mod metrics;
 pub mod notices;

@@ -36,8 +36,7 @@ const DEMO_ENTRIES: &[&str] = &[
 
 /// The demo settings for demo directory `dir`.
 pub fn settings(dir: &Path) -> Result<Settings, Failure> {
-    config::from_str(DEMO_CONFIG, "<embedded fixtures/demo.toml>", dir)
-        .map_err(|e| Failure::config(e.to_string()))
+    config::from_str(DEMO_CONFIG, "<embedded fixtures/demo.toml>", dir).map_err(Failure::config)
 }
 
 pub fn demo(dir: &Path) -> Result<i32, Failure> {
@@ -45,10 +44,8 @@ pub fn demo(dir: &Path) -> Result<i32, Failure> {
     let settings = settings(dir)?;
     outln!("deskmail demo: sample mailbox copied to {}/mailbox\n", dir.display());
     outln!("{:<28} {:>6}  {:<20} {:<8} sent", "mail", "ticket", "category", "language");
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Failure::temporary(e.to_string()))?;
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(Failure::temporary)?;
     let control = crate::shutdown::Control::default();
     runtime.block_on(daemon::run(&settings, true, &control, Default::default(), &mut print_outcome))?;
     let outbox = dir.join("outbox/new");

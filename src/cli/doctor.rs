@@ -142,7 +142,7 @@ async fn mailbox(settings: &Settings) -> (Check, Vec<(String, Check)>) {
                 }
                 Err(e) => (
                     Check::Fail {
-                        what: e.to_string(),
+                        what: crate::chain::Chain(&e).to_string(),
                         hint: "check [mailbox] host, port, tls, username and the password file".into(),
                     },
                     Vec::new(),

@@ -44,7 +44,7 @@ pub fn reply(
         return Ok(0);
     }
     notices::queue_reply(&mut store, settings, &prepared, &super::staff_name(), Timestamp::now())
-        .map_err(|e| Failure::temporary(e.to_string()))?;
+        .map_err(Failure::temporary)?;
     outln!("queued reply to ticket #{ticket}: {}", prepared.subject);
     flush(settings, store)
 }
@@ -114,7 +114,7 @@ fn flush(settings: &Settings, store: Store) -> Result<i32, Failure> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| Failure::temporary(e.to_string()))?;
+        .map_err(Failure::temporary)?;
     // The SMTP connection pool lives on the runtime: build (and drop) it inside.
     let _runtime = runtime.enter();
     let transport = daemon::transport(settings)?;

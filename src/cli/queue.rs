@@ -4,9 +4,9 @@
 
 use jiff::Timestamp;
 
+use super::Failure;
 use super::output::outln;
 use crate::config::Settings;
-use super::Failure;
 use crate::lifecycle::{Event, Transition};
 use crate::store::{Happened, Store};
 

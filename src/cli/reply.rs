@@ -8,9 +8,9 @@ use std::path::PathBuf;
 
 use jiff::Timestamp;
 
+use super::Failure;
 use super::output::outln;
 use crate::config::Settings;
-use super::Failure;
 use crate::daemon;
 use crate::notices::{self, PreparedReply, ReplyBody, ReplyError};
 use crate::store::Store;
@@ -111,10 +111,8 @@ fn confirmed() -> Result<bool, Failure> {
 /// Sends what the outbox holds at once when the transport is reachable (otherwise the
 /// daemon's next pass sends it).
 fn flush(settings: &Settings, store: Store) -> Result<i32, Failure> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(Failure::temporary)?;
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(Failure::temporary)?;
     // The SMTP connection pool lives on the runtime: build (and drop) it inside.
     let _runtime = runtime.enter();
     let transport = daemon::transport(settings)?;

@@ -7,9 +7,8 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::config::{MailboxSettings, Settings};
 use super::Failure;
-use crate::daemon;
+use crate::config::{MailboxSettings, Settings};
 use crate::notices::ts;
 use crate::sla;
 use crate::store::Store;

@@ -94,9 +94,15 @@ impl Validator<'_> {
             },
             reopen_within: self.duration("tickets", "reopen_within", &raw.tickets.reopen_within)?,
             close_after: self.duration("tickets", "close_after", &raw.tickets.close_after)?,
-            staff_language: crate::parse::Language::from_tag(raw.tickets.staff_language.get_ref()).ok_or_else(
-                || self.refuse(&raw.tickets.staff_language, "tickets", "staff_language", "must be en, zh-Hans or zh-Hant"),
-            )?,
+            staff_language: crate::parse::Language::from_tag(raw.tickets.staff_language.get_ref())
+                .ok_or_else(|| {
+                    self.refuse(
+                        &raw.tickets.staff_language,
+                        "tickets",
+                        "staff_language",
+                        "must be en, zh-Hans or zh-Hant",
+                    )
+                })?,
             database: self.path(&raw.storage.path),
             rules_dir,
             templates_dir,

@@ -579,6 +579,7 @@ mod tests {
             sent: "S".into(),
             spam: "J".into(),
             flag_in_place: false,
+            queue: None,
         };
         let mut source = ImapSource::new(server, folders, 1, 1, Duration::from_secs(10));
         let e = source.open().await.unwrap_err();

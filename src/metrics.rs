@@ -1,10 +1,12 @@
-//! Metrics: counters the daemon keeps while it works (`prometheus-client`), and an optional
-//! HTTP endpoint (axum) serving them in the OpenMetrics text format at `/metrics`, with a
+//! Metrics: counters the daemon keeps while it works (`prometheus-client`; one [`Counters`]
+//! made by `deskmail run` and handed to the daemon and the endpoint), and an optional HTTP
+//! endpoint (axum) serving them in the OpenMetrics text format at `/metrics`, with a
 //! health check at `/healthz` (200 while the last successful poll is recent, 503
 //! otherwise). Gauges are read from the database at scrape time, read-only, on a blocking
 //! thread.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
@@ -34,7 +36,8 @@ struct ReasonLabel {
     reason: String,
 }
 
-/// Counters since the daemon started, registered under the `deskmail_` prefix.
+/// Counters since the daemon started, registered under the `deskmail_` prefix. Made once per
+/// process and shared (`Arc`) by the daemon that counts and the endpoint that serves them.
 #[derive(Debug)]
 pub struct Counters {
     registry: Registry,
@@ -80,9 +83,6 @@ impl Default for Counters {
         Counters { registry, received, quarantined, loops_suppressed, automatic_sent, withheld, per_category }
     }
 }
-
-/// The daemon's counters.
-pub static COUNTERS: std::sync::LazyLock<Counters> = std::sync::LazyLock::new(Counters::default);
 
 impl Counters {
     /// Counts one processed mail.
@@ -195,27 +195,28 @@ pub fn render(counters: &Counters, gauges: &Gauges) -> String {
 struct Endpoint {
     database: PathBuf,
     stale_after: Duration,
+    counters: Arc<Counters>,
 }
 
-/// Serves `/metrics` and `/healthz` on `listener` until the process ends. `stale_after` is
-/// how old the last successful poll may be for `/healthz` to say ok.
-pub async fn serve(listener: TcpListener, database: PathBuf, stale_after: Duration) {
+/// Serves `counters` at `/metrics` and `/healthz` on `listener` until the process ends.
+/// `stale_after` is how old the last successful poll may be for `/healthz` to say ok.
+pub async fn serve(listener: TcpListener, database: PathBuf, stale_after: Duration, counters: Arc<Counters>) {
     let app = axum::Router::new()
         .route("/metrics", axum::routing::get(metrics))
         .route("/healthz", axum::routing::get(healthz))
         .fallback(|| async { (StatusCode::NOT_FOUND, "try /metrics or /healthz\n") })
-        .with_state(Endpoint { database, stale_after });
+        .with_state(Endpoint { database, stale_after, counters });
     if let Err(e) = axum::serve(listener, app).await {
         tracing::error!(error = %e, "metrics endpoint stopped");
     }
 }
 
 async fn metrics(State(endpoint): State<Endpoint>) -> impl IntoResponse {
-    match read_gauges(endpoint.database).await {
+    match read_gauges(endpoint.database.clone()).await {
         Some(gauges) => (
             StatusCode::OK,
             [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
-            render(&COUNTERS, &gauges),
+            render(&endpoint.counters, &gauges),
         ),
         None => unavailable(),
     }

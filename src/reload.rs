@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::config::{self, Settings};
-use crate::daemon::{self, Loaded};
+use crate::policy::{self, Loaded};
 use crate::store::{Store, StoreError};
 
 /// The `daemon_state` key of the rule set in use.
@@ -117,12 +117,9 @@ pub fn reload(
         },
         None => (current.clone(), Vec::new()),
     };
-    let loaded = match daemon::load(&next) {
+    let loaded = match policy::load(&next) {
         Ok(loaded) => loaded,
-        Err(e) => {
-            let problems = e.to_string().lines().map(str::to_string).collect();
-            return refuse(store, current, old, problems, now);
-        }
+        Err(problems) => return refuse(store, current, old, problems.0, now),
     };
     record_in_use(store, &next, &loaded, now)?;
     let verdict = Verdict {

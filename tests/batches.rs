@@ -10,13 +10,13 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use common::mailstack::MailStack;
 use common::setup::{self, Transport};
 use deskmail::daemon;
 use deskmail::pipeline::Outcome;
+use deskmail::shutdown::Control;
 use deskmail::store::Store;
 use futures::TryStreamExt;
 
@@ -77,9 +77,11 @@ async fn a_pass_settles_each_batch_with_uid_sets_and_checkpoints_the_highest_uid
     let work = tempfile::tempdir().unwrap();
     let settings = setup::parse(&imap_config(&stack, work.path(), "batch_size = 100"), work.path());
 
-    let stop = AtomicBool::new(false);
+    let stop = Control::default();
     let mut outcomes = Vec::new();
-    daemon::run(&settings, true, &stop, &mut |_, o| outcomes.push(o.clone())).await.unwrap();
+    daemon::run(&settings, true, &stop, Default::default(), &mut |_, o| outcomes.push(o.clone()))
+        .await
+        .unwrap();
 
     assert_eq!(outcomes.len(), left, "three batches: 100, 100 and {}", left - 200);
     assert!(outcomes.iter().all(|o| matches!(o, Outcome::Processed(_))), "{outcomes:?}");
@@ -244,9 +246,11 @@ async fn the_same_mail_twice_in_one_batch_is_a_duplicate_the_second_time() {
     .unwrap();
     let settings = setup::parse(&std::fs::read_to_string(&config).unwrap(), work.path());
 
-    let stop = AtomicBool::new(false);
+    let stop = Control::default();
     let mut outcomes = Vec::new();
-    daemon::run(&settings, true, &stop, &mut |_, o| outcomes.push(o.clone())).await.unwrap();
+    daemon::run(&settings, true, &stop, Default::default(), &mut |_, o| outcomes.push(o.clone()))
+        .await
+        .unwrap();
 
     assert_eq!(outcomes.len(), 2, "{outcomes:?}");
     assert!(matches!(outcomes[0], Outcome::Processed(_)), "{outcomes:?}");
@@ -254,4 +258,43 @@ async fn the_same_mail_twice_in_one_batch_is_a_duplicate_the_second_time() {
     let store = Store::open(&settings.database).unwrap();
     assert_eq!(store.tickets().unwrap().len(), 1);
     assert_eq!(files_in(&work.path().join("mailbox/.Processed/cur")), 2, "both settled");
+}
+
+/// Regression (issue 24, defect 3): SQLite work, and the wait for another connection's write
+/// lock, ran on the runtime's worker. On a runtime with one worker, the task that releases
+/// the lock here could then only run once the pass gave up (busy timeout, 10 s: the pass
+/// failed with "database is locked"); now the pass hands the worker over while it waits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn a_pass_waiting_for_the_database_leaves_the_runtime_to_other_tasks() {
+    let work = tempfile::tempdir().unwrap();
+    let config = maildir_config(work.path());
+    for n in 0..3 {
+        std::fs::write(
+            work.path().join(format!("mailbox/new/{n}.eml")),
+            setup::customer_mail(&customer(n), n),
+        )
+        .unwrap();
+    }
+    let settings = setup::parse(&std::fs::read_to_string(&config).unwrap(), work.path());
+    drop(Store::open(&settings.database).unwrap());
+    let holder = rusqlite::Connection::open(&settings.database).unwrap();
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    // Both on the one worker: the pass (spawned, not on the test's own thread) and the task
+    // that lets go of the lock a little later.
+    let release = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        holder.execute_batch("ROLLBACK").unwrap();
+    });
+    let pass = tokio::spawn(async move {
+        let mut outcomes = Vec::new();
+        daemon::run(&settings, true, &Control::default(), Default::default(), &mut |_, o| {
+            outcomes.push(o.clone())
+        })
+        .await
+        .map(|()| outcomes)
+    });
+    let outcomes = pass.await.unwrap().expect("the pass waits for the lock, then works");
+    release.await.unwrap();
+    assert_eq!(outcomes.len(), 3, "{outcomes:?}");
+    assert!(outcomes.iter().all(|o| matches!(o, Outcome::Processed(_))), "{outcomes:?}");
 }

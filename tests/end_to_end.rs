@@ -5,7 +5,6 @@
 mod common;
 
 use std::collections::HashMap;
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use common::mailstack::MailStack;
@@ -13,6 +12,7 @@ use common::setup::{self, SAMPLE_USERS};
 use deskmail::daemon;
 use deskmail::parse::{self, Inbound, Language};
 use deskmail::pipeline::Outcome;
+use deskmail::shutdown::Control;
 use deskmail::store::Store;
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -32,11 +32,13 @@ const MAILS: &[(&str, &str)] = &[
 ];
 
 async fn one_pass(settings: &deskmail::config::Settings) -> Vec<(String, Outcome)> {
-    let stop = AtomicBool::new(false);
+    let stop = Control::default();
     let mut outcomes = Vec::new();
-    daemon::run(settings, true, &stop, &mut |f, o| outcomes.push((f.mail.origin.clone(), o.clone())))
-        .await
-        .expect("one pass succeeds");
+    daemon::run(settings, true, &stop, Default::default(), &mut |f, o| {
+        outcomes.push((f.mail.origin.clone(), o.clone()))
+    })
+    .await
+    .expect("one pass succeeds");
     outcomes
 }
 

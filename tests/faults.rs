@@ -8,13 +8,13 @@ mod common;
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use common::mailstack::MailStack;
 use common::setup::{self, Transport};
 use deskmail::daemon;
 use deskmail::pipeline::{self, Context, Outcome, RawMail};
+use deskmail::shutdown::Control;
 use deskmail::store::Store;
 use jiff::{SignedDuration, Timestamp};
 
@@ -31,10 +31,12 @@ async fn smtp_down_for_a_while_mail_stays_pending_is_retried_and_goes_out_once()
     // A 12-second SLA, so that the warning (at 75%) falls due during the outage on the real
     // clock the daemon flushes by.
     settings.first_response = SignedDuration::from_secs(12);
-    let stop = Arc::new(AtomicBool::new(false));
+    let stop = Arc::new(Control::default());
     let daemon = {
         let (settings, stop) = (settings.clone(), stop.clone());
-        tokio::spawn(async move { daemon::run(&settings, false, &stop, &mut |_, _| {}).await })
+        tokio::spawn(
+            async move { daemon::run(&settings, false, &stop, Default::default(), &mut |_, _| {}).await },
+        )
     };
     let store = || Store::open(&settings.database).unwrap();
     let deadline = Instant::now() + WAIT;
@@ -73,7 +75,7 @@ async fn smtp_down_for_a_while_mail_stays_pending_is_retried_and_goes_out_once()
         assert!(Instant::now() < deadline, "{:?}", store().outbox_counts().unwrap());
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    stop.store(true, Ordering::SeqCst);
+    stop.stop();
     daemon.await.unwrap().unwrap();
     let attempts = store().ticket_outbox(1).unwrap()[0].attempts;
     println!("SMTP outage: the reply went out on attempt {attempts}");
@@ -221,7 +223,7 @@ fn a_locked_database_is_a_clear_temporary_failure() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("deskmail.db");
     Store::open(&db).unwrap();
-    let held = daemon::lock::acquire(&db).unwrap();
+    let held = deskmail::lock::acquire(&db).unwrap();
     let config = dir.path().join("deskmail.toml");
     std::fs::write(
         &config,

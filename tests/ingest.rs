@@ -8,13 +8,13 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use common::mailstack::MailStack;
 use common::setup::{self, Transport};
 use deskmail::daemon;
 use deskmail::pipeline::Outcome;
+use deskmail::shutdown::Control;
 use deskmail::store::Store;
 
 const WAIT: Duration = Duration::from_secs(180);
@@ -110,10 +110,12 @@ async fn dovecot_outage_in_the_middle_of_a_batch_loses_and_doubles_nothing() {
     );
     let db = settings.database.clone();
 
-    let stop = Arc::new(AtomicBool::new(false));
+    let stop = Arc::new(Control::default());
     let daemon = {
         let (settings, stop) = (settings.clone(), stop.clone());
-        tokio::spawn(async move { daemon::run(&settings, false, &stop, &mut |_, _| {}).await })
+        tokio::spawn(
+            async move { daemon::run(&settings, false, &stop, Default::default(), &mut |_, _| {}).await },
+        )
     };
     // Let it get into the backlog, then take the IMAP server away mid-batch.
     let deadline = Instant::now() + WAIT;
@@ -128,7 +130,7 @@ async fn dovecot_outage_in_the_middle_of_a_batch_loses_and_doubles_nothing() {
     stack.start_again_async().await;
 
     wait_until_done(&stack, &db, COUNT).await;
-    stop.store(true, Ordering::SeqCst);
+    stop.stop();
     daemon.await.unwrap().expect("daemon stops cleanly");
     println!("outage after {processed_at_outage} of {COUNT} mails; daemon recovered by itself");
     assert!((processed_at_outage as usize) < COUNT, "the outage came too late to test anything");
@@ -151,8 +153,8 @@ async fn a_recreated_mailbox_with_a_new_uidvalidity_creates_no_ticket_twice() {
         &setup::config_text(&stack, work.path(), Transport::Plain, "inbox = \"Support\""),
         work.path(),
     );
-    let stop = AtomicBool::new(false);
-    daemon::run(&settings, true, &stop, &mut |_, _| {}).await.unwrap();
+    let stop = Control::default();
+    daemon::run(&settings, true, &stop, Default::default(), &mut |_, _| {}).await.unwrap();
     let store = Store::open(&settings.database).unwrap();
     let (first_validity, _) = store.checkpoint("Support").unwrap().expect("checkpoint recorded");
     assert_eq!(store.tickets().unwrap().len(), 5);
@@ -164,7 +166,9 @@ async fn a_recreated_mailbox_with_a_new_uidvalidity_creates_no_ticket_twice() {
         stack.save_message("support@example.test", "Support", mail);
     }
     let mut outcomes = Vec::new();
-    daemon::run(&settings, true, &stop, &mut |_, o| outcomes.push(o.clone())).await.unwrap();
+    daemon::run(&settings, true, &stop, Default::default(), &mut |_, o| outcomes.push(o.clone()))
+        .await
+        .unwrap();
     let (second_validity, _) = store.checkpoint("Support").unwrap().unwrap();
     assert_ne!(first_validity, second_validity, "the mailbox really got a new UIDVALIDITY");
     assert_eq!(outcomes.len(), 5);
@@ -248,9 +252,9 @@ async fn settle_flag_leaves_processed_mail_in_the_inbox_and_never_processes_it_a
         &setup::config_text(&stack, work.path(), Transport::Plain, "settle = \"flag\"\nbatch_size = 2"),
         work.path(),
     );
-    let stop = AtomicBool::new(false);
+    let stop = Control::default();
     let mut first = Vec::new();
-    daemon::run(&settings, true, &stop, &mut |_, o| first.push(o.clone())).await.unwrap();
+    daemon::run(&settings, true, &stop, Default::default(), &mut |_, o| first.push(o.clone())).await.unwrap();
     let copies = first.iter().filter(|o| matches!(o, Outcome::OwnCopy { .. })).count();
     assert_eq!(
         (first.len() - copies, copies),
@@ -260,10 +264,12 @@ async fn settle_flag_leaves_processed_mail_in_the_inbox_and_never_processes_it_a
     // The five stay in the INBOX, flagged; the self-copies were filed in Sent in the same pass.
     assert_eq!(stack.count("support@example.test", "INBOX").await, 5);
     let mut second = Vec::new();
-    daemon::run(&settings, true, &stop, &mut |_, o| second.push(o.clone())).await.unwrap();
+    daemon::run(&settings, true, &stop, Default::default(), &mut |_, o| second.push(o.clone()))
+        .await
+        .unwrap();
     assert!(second.is_empty(), "nothing is new: {second:?}");
     let mut third = Vec::new();
-    daemon::run(&settings, true, &stop, &mut |_, o| third.push(o.clone())).await.unwrap();
+    daemon::run(&settings, true, &stop, Default::default(), &mut |_, o| third.push(o.clone())).await.unwrap();
     assert!(third.is_empty(), "{third:?}");
     assert_eq!(stack.count("support@example.test", "INBOX").await, 5);
     assert_eq!(Store::open(&settings.database).unwrap().tickets().unwrap().len(), 5);
@@ -278,7 +284,7 @@ async fn mail_waiting_before_idle_starts_is_not_left_for_the_poll_interval() {
     setup::deliver_customer_mail(&stack, 0);
     stack.wait_for_count("support@example.test", "INBOX", 1, WAIT).await;
     let mut source = daemon::source(&settings);
-    let stop = AtomicBool::new(false);
+    let stop = Control::default();
     let waited =
         tokio::time::timeout(Duration::from_secs(30), source.wait_for_news(Duration::from_secs(600), &stop))
             .await;

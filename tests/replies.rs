@@ -6,12 +6,12 @@ mod common;
 
 use std::path::Path;
 use std::process::Command;
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use common::mailstack::MailStack;
 use common::setup::{self, Transport};
 use deskmail::daemon;
+use deskmail::shutdown::Control;
 use deskmail::store::Store;
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -101,10 +101,10 @@ async fn deskmail_and_a_naive_autoresponder_exchange_a_bounded_number_of_mails()
     let settings = setup::parse(&setup::config_text(&stack, work.path(), Transport::Plain, ""), work.path());
     let first = "From: alice@example.test\r\nTo: support@example.test\r\nSubject: Refund\r\nMessage-ID: <a1@example.test>\r\n\r\nI want a refund.\r\n";
     stack.try_lmtp_deliver("alice@example.test", &["support@example.test"], first.as_bytes()).unwrap();
-    let stop = AtomicBool::new(false);
+    let stop = Control::default();
     let mut answered = 0;
     for _ in 0..5 {
-        daemon::run(&settings, true, &stop, &mut |_, _| {}).await.unwrap();
+        daemon::run(&settings, true, &stop, Default::default(), &mut |_, _| {}).await.unwrap();
         tokio::time::sleep(Duration::from_millis(500)).await;
         naive_autoresponder(&stack, "alice@example.test", &mut answered).await;
         tokio::time::sleep(Duration::from_millis(500)).await;
@@ -123,8 +123,8 @@ async fn a_bounce_of_our_reply_is_recorded_and_suppresses_automatic_mail_to_the_
     let work = tempfile::tempdir().unwrap();
     let settings = setup::parse(&setup::config_text(&stack, work.path(), Transport::Plain, ""), work.path());
     setup::deliver_customer_mail(&stack, 0);
-    let stop = AtomicBool::new(false);
-    daemon::run(&settings, true, &stop, &mut |_, _| {}).await.unwrap();
+    let stop = Control::default();
+    daemon::run(&settings, true, &stop, Default::default(), &mut |_, _| {}).await.unwrap();
     let store = Store::open(&settings.database).unwrap();
     let ticket = store.tickets().unwrap()[0].id;
     let ours = store.ticket_outbox(ticket).unwrap()[0].message_id.clone();
@@ -149,7 +149,9 @@ async fn a_bounce_of_our_reply_is_recorded_and_suppresses_automatic_mail_to_the_
     // (The self-copy of the acknowledgement was filed in Sent by the first pass itself.)
     stack.wait_for_count("support@example.test", "INBOX", 2, WAIT).await;
     let mut outcomes = Vec::new();
-    daemon::run(&settings, true, &stop, &mut |_, o| outcomes.push(o.clone())).await.unwrap();
+    daemon::run(&settings, true, &stop, Default::default(), &mut |_, o| outcomes.push(o.clone()))
+        .await
+        .unwrap();
 
     let messages = store.ticket_messages(ticket).unwrap();
     assert!(

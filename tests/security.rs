@@ -5,12 +5,14 @@
 mod common;
 
 use std::process::Command;
-use std::sync::atomic::AtomicBool;
 
 use common::mailstack::MailStack;
 use common::setup::{self, Transport};
-use deskmail::daemon::{self, Failure};
+use deskmail::chain::Chain;
+use deskmail::cli::Failure;
+use deskmail::daemon;
 use deskmail::pipeline::{self, Context, Outcome, RawMail};
+use deskmail::shutdown::Control;
 use deskmail::store::Store;
 
 /// Processes raw mails into an in-memory store; returns the store.
@@ -92,14 +94,14 @@ fn a_ticket_tag_from_another_address_opens_a_new_ticket_and_reveals_nothing() {
     );
 }
 
-async fn imaps_pass(stack: &MailStack, tls_lines: &str) -> Result<(), Failure> {
+async fn imaps_pass(stack: &MailStack, tls_lines: &str) -> Result<(), daemon::Error> {
     let work = tempfile::tempdir().unwrap();
     let text = setup::config_text(stack, work.path(), Transport::Plain, "").replace(
         &format!("port = {}\ntls = \"none\"", stack.imap_port),
         &format!("port = {}\n{tls_lines}", stack.imaps_port),
     );
     let settings = setup::parse(&text, work.path());
-    daemon::run(&settings, true, &AtomicBool::new(false), &mut |_, _| {}).await
+    daemon::run(&settings, true, &Control::default(), Default::default(), &mut |_, _| {}).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -107,15 +109,17 @@ async fn tls_refuses_an_unknown_ca_and_a_wrong_name_and_accepts_the_right_one() 
     let stack = MailStack::start();
     let ca = stack.ca_cert.display().to_string();
     let unknown_ca = imaps_pass(&stack, "tls = \"implicit\"").await.unwrap_err();
-    assert!(unknown_ca.to_string().contains("certificate"), "{unknown_ca}");
-    assert_eq!(unknown_ca.exit_code(), 75);
+    let printed = Chain(&unknown_ca).to_string();
+    assert!(printed.contains("certificate"), "{printed}");
+    assert_eq!(Failure::from(unknown_ca).exit_code(), 75);
     let wrong_name = imaps_pass(
         &stack,
         &format!("tls = \"implicit\"\nca_file = \"{ca}\"\ntls_name = \"imap.wrong.example\""),
     )
     .await
     .unwrap_err();
-    assert!(wrong_name.to_string().contains("certificate"), "{wrong_name}");
+    let printed = Chain(&wrong_name).to_string();
+    assert!(printed.contains("certificate"), "{printed}");
     imaps_pass(&stack, &format!("tls = \"implicit\"\nca_file = \"{ca}\"\ntls_name = \"localhost\""))
         .await
         .expect("the right CA and name work");

@@ -79,7 +79,7 @@ fn unit_runs_the_daemon_with_the_etc_config() {
 fn unit_restarts_on_failure_but_not_on_a_configuration_error() {
     let unit = Unit::load();
     assert_eq!(unit.get("Service", "Restart"), "on-failure");
-    // 78 is deskmail's exit code for a configuration error (README, daemon::Failure).
+    // 78 is deskmail's exit code for a configuration error (README, cli::Failure).
     assert_eq!(unit.get("Service", "RestartPreventExitStatus"), "78");
 }
 

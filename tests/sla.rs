@@ -5,11 +5,11 @@
 mod common;
 
 use std::process::Command;
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use common::mailstack::MailStack;
 use common::setup::{self, Transport};
+use deskmail::shutdown::Control;
 use deskmail::store::Store;
 use deskmail::{daemon, notices, send};
 use jiff::{SignedDuration, Timestamp};
@@ -22,7 +22,7 @@ async fn warning_and_breach_notices_reach_staff_once_each() {
     setup::deliver_customer_mail(&stack, 0);
     let work = tempfile::tempdir().unwrap();
     let settings = setup::parse(&setup::config_text(&stack, work.path(), Transport::Plain, ""), work.path());
-    daemon::run(&settings, true, &AtomicBool::new(false), &mut |_, _| {}).await.unwrap();
+    daemon::run(&settings, true, &Control::default(), Default::default(), &mut |_, _| {}).await.unwrap();
     let loaded = daemon::load(&settings).unwrap();
     let mut store = Store::open(&settings.database).unwrap();
     let created = Timestamp::from_second(store.tickets().unwrap()[0].created_at).unwrap();
@@ -61,7 +61,7 @@ async fn warning_and_breach_notices_reach_staff_once_each() {
         &settings.support_address,
         settings.self_copy.as_deref(),
         settings.retry_base,
-        &AtomicBool::new(false),
+        &Control::default(),
         &|| at(48),
     )
     .await
@@ -87,8 +87,8 @@ async fn a_staff_reply_in_the_sent_folder_is_the_first_response() {
     setup::deliver_customer_mail(&stack, 0);
     let work = tempfile::tempdir().unwrap();
     let settings = setup::parse(&setup::config_text(&stack, work.path(), Transport::Plain, ""), work.path());
-    let stop = AtomicBool::new(false);
-    daemon::run(&settings, true, &stop, &mut |_, _| {}).await.unwrap();
+    let stop = Control::default();
+    daemon::run(&settings, true, &stop, Default::default(), &mut |_, _| {}).await.unwrap();
     let store = Store::open(&settings.database).unwrap();
     assert_eq!(
         store.ticket(1).unwrap().unwrap().first_response_at,
@@ -100,7 +100,7 @@ async fn a_staff_reply_in_the_sent_folder_is_the_first_response() {
     let old = "From: support@example.test\r\nTo: someone@else.test\r\nSubject: Re: old question [#1]\r\n\
         Message-ID: <old-1@example.test>\r\n\r\nAnswered long ago.\r\n";
     stack.save_message("support@example.test", "Sent", old.as_bytes());
-    daemon::run(&settings, true, &stop, &mut |_, _| {}).await.unwrap();
+    daemon::run(&settings, true, &stop, Default::default(), &mut |_, _| {}).await.unwrap();
     assert_eq!(store.ticket(1).unwrap().unwrap().first_response_at, None, "a tag alone, to another address");
 
     // Staff answer from their mail client: the client files the reply in Sent.
@@ -108,7 +108,7 @@ async fn a_staff_reply_in_the_sent_folder_is_the_first_response() {
         Subject: Re: Refund for order 0 [#1]\r\nMessage-ID: <staff-1@example.test>\r\n\
         In-Reply-To: <order-0@customer.test>\r\nReferences: <order-0@customer.test>\r\n\r\nRefunded today.\r\n";
     stack.save_message("support@example.test", "Sent", reply.as_bytes());
-    daemon::run(&settings, true, &stop, &mut |_, _| {}).await.unwrap();
+    daemon::run(&settings, true, &stop, Default::default(), &mut |_, _| {}).await.unwrap();
     assert!(
         store.ticket(1).unwrap().unwrap().first_response_at.is_some(),
         "the staff reply answered the ticket"
@@ -123,7 +123,7 @@ async fn deskmail_reply_answers_the_ticket_and_the_customer_gets_it_threaded() {
     let config = work.path().join("deskmail.toml");
     std::fs::write(&config, setup::config_text(&stack, work.path(), Transport::Plain, "")).unwrap();
     let settings = setup::parse(&std::fs::read_to_string(&config).unwrap(), work.path());
-    daemon::run(&settings, true, &AtomicBool::new(false), &mut |_, _| {}).await.unwrap();
+    daemon::run(&settings, true, &Control::default(), Default::default(), &mut |_, _| {}).await.unwrap();
     stack.wait_for_count("catchall@example.test", "INBOX", 1, WAIT).await;
 
     let body = work.path().join("body.txt");

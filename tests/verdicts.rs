@@ -9,7 +9,6 @@ mod common;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use common::mailstack::MailStack;
@@ -17,6 +16,7 @@ use common::setup::{self, Transport};
 use deskmail::config::Settings;
 use deskmail::daemon;
 use deskmail::pipeline::{Outcome, Report};
+use deskmail::shutdown::Control;
 use deskmail::store::Store;
 
 const TRUST_OURS: &str = "[trust]\nauthserv_ids = [\"mail.example.test\"]\n";
@@ -42,9 +42,9 @@ fn workdir(dir: &Path, trust: &str) -> (Settings, PathBuf) {
 
 /// One pass; the outcome of each fixture by its file name.
 async fn one_pass(settings: &Settings) -> HashMap<String, Outcome> {
-    let stop = AtomicBool::new(false);
+    let stop = Control::default();
     let mut outcomes = HashMap::new();
-    daemon::run(settings, true, &stop, &mut |f, o| {
+    daemon::run(settings, true, &stop, Default::default(), &mut |f, o| {
         let name = f.mail.origin.rsplit('/').next().unwrap().to_string();
         outcomes.insert(name, o.clone());
     })
@@ -287,9 +287,11 @@ async fn postfix_verdicts_end_to_end_spam_to_the_spam_folder_and_a_forged_flag_i
     let work = tempfile::tempdir().unwrap();
     let text = format!("{}\n{TRUST_OURS}", setup::config_text(&stack, work.path(), Transport::Plain, ""));
     let settings = setup::parse(&text, work.path());
-    let stop = AtomicBool::new(false);
+    let stop = Control::default();
     let mut outcomes = Vec::new();
-    daemon::run(&settings, true, &stop, &mut |_, o| outcomes.push(o.clone())).await.expect("one pass");
+    daemon::run(&settings, true, &stop, Default::default(), &mut |_, o| outcomes.push(o.clone()))
+        .await
+        .expect("one pass");
 
     assert_eq!(stack.count("support@example.test", "Spam").await, 1, "{outcomes:#?}");
     assert_eq!(stack.count("support@example.test", "Processed").await, 2, "{outcomes:#?}");

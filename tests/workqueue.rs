@@ -345,8 +345,8 @@ async fn the_follow_up_notice_reaches_staff_through_postfix_with_the_customer_te
         )
         .unwrap();
     stack.wait_for_count("support@example.test", "INBOX", 1, wait).await;
-    let stop = std::sync::atomic::AtomicBool::new(false);
-    daemon::run(&settings, true, &stop, &mut |_, _| {}).await.unwrap();
+    let stop = deskmail::shutdown::Control::default();
+    daemon::run(&settings, true, &stop, Default::default(), &mut |_, _| {}).await.unwrap();
     let answer = stack.wait_for_count("ann@example.test", "INBOX", 1, wait).await;
     let answer = deskmail::parse::parse(&answer[0]).unwrap();
     let ours = answer.message_id.clone().unwrap();
@@ -355,7 +355,7 @@ async fn the_follow_up_notice_reaches_staff_through_postfix_with_the_customer_te
     let again = follow_up(&ours, text).replace("ann@customer.test", "ann@example.test");
     stack.try_lmtp_deliver("ann@example.test", &["support@example.test"], again.as_bytes()).unwrap();
     stack.wait_for_count("support@example.test", "INBOX", 1, wait).await;
-    daemon::run(&settings, true, &stop, &mut |_, _| {}).await.unwrap();
+    daemon::run(&settings, true, &stop, Default::default(), &mut |_, _| {}).await.unwrap();
 
     let notices = stack.wait_for_count("staff@example.test", "INBOX", 1, wait).await;
     let notice = deskmail::parse::parse(&notices[0]).unwrap();
@@ -401,7 +401,7 @@ async fn the_queue_folders_show_every_ticket_that_needs_a_person_and_nothing_els
     let text = setup::config_text(&stack, work.path(), setup::Transport::Tls, "queue = true");
     let settings = setup::parse(&text, work.path());
     let wait = Duration::from_secs(20);
-    let stop = std::sync::atomic::AtomicBool::new(false);
+    let stop = deskmail::shutdown::Control::default();
     let deliver =
         |raw: Vec<u8>| stack.try_lmtp_deliver("ann@example.test", &["support@example.test"], &raw).unwrap();
     deliver(customer(
@@ -426,7 +426,7 @@ async fn the_queue_folders_show_every_ticket_that_needs_a_person_and_nothing_els
         None,
     ));
     stack.wait_for_count("support@example.test", "INBOX", 3, wait).await;
-    daemon::run(&settings, true, &stop, &mut |_, _| {}).await.unwrap();
+    daemon::run(&settings, true, &stop, Default::default(), &mut |_, _| {}).await.unwrap();
 
     // The password question got an answer that resolves: the customer's turn.
     assert_eq!(ids_in(&stack, "Queue/Needs reply").await, ["fee@carol.test", "rf@bob.test"]);
@@ -453,7 +453,7 @@ async fn the_queue_folders_show_every_ticket_that_needs_a_person_and_nothing_els
         Some(&ours),
     ));
     stack.wait_for_count("support@example.test", "INBOX", 1, wait).await;
-    daemon::run(&settings, true, &stop, &mut |_, _| {}).await.unwrap();
+    daemon::run(&settings, true, &stop, Default::default(), &mut |_, _| {}).await.unwrap();
 
     assert_eq!(
         ids_in(&stack, "Queue/Needs reply").await,

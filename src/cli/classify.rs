@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use super::Failure;
 use crate::config::Settings;
-use crate::daemon::{self, Failure};
+use crate::daemon;
 use crate::decide::{self, Facts, Plan};
 use crate::parse::{self, Inbound};
 use crate::rules::{Classification, Trial};

@@ -5,10 +5,10 @@
 
 use super::output::outln;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
 
+use super::Failure;
 use crate::config::{self, Settings};
-use crate::daemon::{self, Failure};
+use crate::daemon;
 use crate::defaults;
 use crate::pipeline::Outcome;
 use crate::source::Fetched;
@@ -36,8 +36,7 @@ const DEMO_ENTRIES: &[&str] = &[
 
 /// The demo settings for demo directory `dir`.
 pub fn settings(dir: &Path) -> Result<Settings, Failure> {
-    config::from_str(DEMO_CONFIG, "<embedded fixtures/demo.toml>", dir)
-        .map_err(|e| Failure::Config(e.to_string()))
+    config::from_str(DEMO_CONFIG, "<embedded fixtures/demo.toml>", dir).map_err(Failure::config)
 }
 
 pub fn demo(dir: &Path) -> Result<i32, Failure> {
@@ -45,12 +44,10 @@ pub fn demo(dir: &Path) -> Result<i32, Failure> {
     let settings = settings(dir)?;
     outln!("deskmail demo: sample mailbox copied to {}/mailbox\n", dir.display());
     outln!("{:<28} {:>6}  {:<20} {:<8} sent", "mail", "ticket", "category", "language");
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Failure::Temporary(e.to_string()))?;
-    let stop = AtomicBool::new(false);
-    runtime.block_on(daemon::run(&settings, true, &stop, &mut print_outcome))?;
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(Failure::temporary)?;
+    let control = crate::shutdown::Control::default();
+    runtime.block_on(daemon::run(&settings, true, &control, Default::default(), &mut print_outcome))?;
     let outbox = dir.join("outbox/new");
     print_replies(&outbox)?;
     outln!("database: {}", settings.database.display());
@@ -62,7 +59,7 @@ pub fn demo(dir: &Path) -> Result<i32, Failure> {
 /// files when it carries the marker, refused when it holds anything else.
 fn prepare(dir: &Path) -> Result<(), Failure> {
     claim(dir)?;
-    fill(dir).map_err(|e| Failure::Temporary(format!("cannot prepare {}: {e}", dir.display())))
+    fill(dir).map_err(|e| Failure::temporary(format!("cannot prepare {}: {e}", dir.display())))
 }
 
 /// Takes `dir` for the demo, or refuses: deskmail never deletes what it did not create.

@@ -5,9 +5,10 @@
 
 use std::path::Path;
 
+use super::Failure;
 use super::output::outln;
 use crate::config::{MailboxSettings, Settings, SmtpSettings};
-use crate::daemon::{self, Failure};
+use crate::daemon;
 use crate::send::smtp::SmtpTransport;
 use crate::source::imap::ImapSource;
 
@@ -49,7 +50,7 @@ pub fn check_config(config: &Path, settings: Result<Settings, Failure>) -> Resul
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| Failure::Temporary(format!("cannot start the runtime: {e}")))?;
+        .map_err(|e| Failure::temporary(format!("cannot start the runtime: {e}")))?;
     let (mailbox, folders) = runtime.block_on(mailbox(&settings));
     report("mailbox", mailbox)?;
     for (name, check) in folders {
@@ -141,7 +142,7 @@ async fn mailbox(settings: &Settings) -> (Check, Vec<(String, Check)>) {
                 }
                 Err(e) => (
                     Check::Fail {
-                        what: e.to_string(),
+                        what: crate::chain::Chain(&e).to_string(),
                         hint: "check [mailbox] host, port, tls, username and the password file".into(),
                     },
                     Vec::new(),

@@ -7,8 +7,8 @@ use std::path::Path;
 use clap::CommandFactory;
 
 use super::Cli;
+use super::Failure;
 use super::output::outln;
-use crate::daemon::Failure;
 
 /// Prints the completion script for `shell`.
 pub fn completions(shell: clap_complete::Shell) -> Result<i32, Failure> {

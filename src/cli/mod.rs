@@ -4,6 +4,7 @@
 mod classify;
 mod demo;
 mod doctor;
+mod failure;
 mod manuals;
 mod output;
 mod queue;
@@ -15,12 +16,13 @@ mod sla;
 mod spam;
 mod tickets;
 
+pub use failure::{Cause, Failure};
+
 use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::{self, Settings};
-use crate::daemon::Failure;
 use crate::defaults;
 
 /// deskmail: works a support mailbox — IMAP in, rules, tickets in SQLite, replies over SMTP.
@@ -323,7 +325,7 @@ impl PolicyArgs {
         let configured = self.config.config.is_some() || Path::new(DEFAULT_CONFIG).exists();
         let (mut settings, copy) = if configured {
             let path = self.config.path();
-            (config::load_for_rules(&path).map_err(|e| Failure::Config(e.to_string()))?, None)
+            (config::load_for_rules(&path).map_err(Failure::config)?, None)
         } else if rules.is_some() || self.templates.is_some() {
             (demo::settings(Path::new("."))?, None)
         } else if builtin {
@@ -366,13 +368,13 @@ impl ConfigArg {
     }
 
     fn load(&self) -> Result<Settings, Failure> {
-        config::load(&self.path()).map_err(|e| Failure::Config(e.to_string()))
+        config::load(&self.path()).map_err(Failure::config)
     }
 
     /// For commands that only read the database: the passwords are not read, so reading the
     /// queue needs no secret.
     fn load_for_reading(&self) -> Result<Settings, Failure> {
-        config::load_without_secrets(&self.path()).map_err(|e| Failure::Config(e.to_string()))
+        config::load_without_secrets(&self.path()).map_err(Failure::config)
     }
 
     /// The configured settings; when no file is named and the default one is absent, the
@@ -383,7 +385,7 @@ impl ConfigArg {
             return self.load().map(|s| (s, None));
         }
         let copy = defaults::Copy::rules_and_templates().map_err(|e| {
-            Failure::Temporary(format!("cannot write the built-in rules to a temporary directory: {e}"))
+            Failure::temporary(format!("cannot write the built-in rules to a temporary directory: {e}"))
         })?;
         let mut settings = demo::settings(&copy.dir)?;
         settings.rules_dir = copy.dir.join("rules");
@@ -515,7 +517,7 @@ pub fn run(cli: Cli) -> i32 {
         Ok(code) => code,
         Err(Failure::Closed) => 0,
         Err(failure) => {
-            eprintln!("deskmail: {failure}");
+            eprintln!("deskmail: {}", crate::chain::Chain(&failure));
             failure.exit_code()
         }
     }

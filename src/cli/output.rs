@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use crate::daemon::Failure;
+use super::Failure;
 
 /// Writes one line to stdout; a closed pipe is `Failure::Closed`.
 pub fn line(args: std::fmt::Arguments<'_>) -> Result<(), Failure> {
@@ -16,7 +16,7 @@ fn failure(e: std::io::Error) -> Failure {
     if e.kind() == std::io::ErrorKind::BrokenPipe {
         Failure::Closed
     } else {
-        Failure::Temporary(format!("cannot write the output: {e}"))
+        Failure::temporary(format!("cannot write the output: {e}"))
     }
 }
 

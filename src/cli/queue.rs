@@ -4,9 +4,9 @@
 
 use jiff::Timestamp;
 
+use super::Failure;
 use super::output::outln;
 use crate::config::Settings;
-use crate::daemon::Failure;
 use crate::lifecycle::{Event, Transition};
 use crate::store::{Happened, Store};
 
@@ -85,7 +85,7 @@ pub fn act(settings: &Settings, id: i64, action: Action) -> Result<i32, Failure>
 /// second opinion only categories it knows.
 fn check_category(settings: &Settings, category: &str) -> Result<(), Failure> {
     let declared = crate::rules::load::read_categories(&settings.rules_dir)
-        .map_err(|p| Failure::Config(p.to_string()))?
+        .map_err(|p| Failure::config(p.to_string()))?
         .unwrap_or_default();
     if declared.is_empty() || declared.iter().any(|c| c == category) {
         return Ok(());

@@ -13,9 +13,10 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::Failure;
 use super::output::outln;
 use crate::config::Settings;
-use crate::daemon::{self, Failure, Loaded};
+use crate::daemon::{self, Loaded};
 use crate::rules::Action;
 use crate::store::{Store, StoredDecision};
 

@@ -8,9 +8,10 @@ use std::path::PathBuf;
 
 use jiff::Timestamp;
 
+use super::Failure;
 use super::output::outln;
 use crate::config::Settings;
-use crate::daemon::{self, Failure};
+use crate::daemon;
 use crate::notices::{self, PreparedReply, ReplyBody, ReplyError};
 use crate::store::Store;
 
@@ -43,7 +44,7 @@ pub fn reply(
         return Ok(0);
     }
     notices::queue_reply(&mut store, settings, &prepared, &super::staff_name(), Timestamp::now())
-        .map_err(|e| Failure::Temporary(e.to_string()))?;
+        .map_err(Failure::temporary)?;
     outln!("queued reply to ticket #{ticket}: {}", prepared.subject);
     flush(settings, store)
 }
@@ -60,7 +61,7 @@ fn body(
             Err(Failure::Usage(format!("`{name}` is a notice for staff, not a reply to a customer")))
         }
         (Some(name), _) if !templates.exists(&name) => {
-            Err(Failure::Config(format!("no template `{name}` in {}", settings.templates_dir.display())))
+            Err(Failure::config(format!("no template `{name}` in {}", settings.templates_dir.display())))
         }
         (Some(name), _) => Ok(ReplyBody::Template(name)),
         (None, Some(path)) => std::fs::read_to_string(&path)
@@ -103,17 +104,15 @@ fn confirmed() -> Result<bool, Failure> {
     eprint!("Send this reply? [y/N] ");
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer).map_err(|e| Failure::Temporary(e.to_string()))?;
+    std::io::stdin().lock().read_line(&mut answer).map_err(|e| Failure::temporary(e.to_string()))?;
     Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
 }
 
 /// Sends what the outbox holds at once when the transport is reachable (otherwise the
 /// daemon's next pass sends it).
 fn flush(settings: &Settings, store: Store) -> Result<i32, Failure> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Failure::Temporary(e.to_string()))?;
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(Failure::temporary)?;
     // The SMTP connection pool lives on the runtime: build (and drop) it inside.
     let _runtime = runtime.enter();
     let transport = daemon::transport(settings)?;
@@ -124,7 +123,7 @@ fn flush(settings: &Settings, store: Store) -> Result<i32, Failure> {
         &settings.support_address,
         settings.self_copy.as_deref(),
         settings.retry_base,
-        &std::sync::atomic::AtomicBool::new(false),
+        &crate::shutdown::Control::default(),
         &Timestamp::now,
     ))?;
     outln!(

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::Failure;
 use crate::compose::Templates;
-use crate::daemon::Failure;
 use crate::parse;
 use crate::rules::RuleSet;
 use crate::screen;
@@ -84,16 +84,16 @@ struct Case {
 /// Runs the rule tests; exit 1 on any mismatch.
 pub fn test(dir: &Path, templates_dir: &Path) -> Result<i32, Failure> {
     let templates = Templates::load(templates_dir)
-        .map_err(|e| Failure::Config(e.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")))?;
+        .map_err(|e| Failure::config(e.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")))?;
     let rules = RuleSet::load(dir, &|n| templates.exists(n))
-        .map_err(|p| Failure::Config(p.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")))?;
+        .map_err(|p| Failure::config(p.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")))?;
     let tests_dir = dir.join("tests");
     let expected_path = tests_dir.join("expected.toml");
     let text = std::fs::read_to_string(&expected_path)
-        .map_err(|e| Failure::Config(format!("{}: {e}", expected_path.display())))?;
+        .map_err(|e| Failure::config(format!("{}: {e}", expected_path.display())))?;
     let source = crate::rules::load::Source { path: expected_path.clone(), text: text.clone() };
     let expectations: Expectations = toml::from_str(&text).map_err(|e| {
-        Failure::Config(source.problem(e.span().map_or(0, |s| s.start), e.message().trim()).to_string())
+        Failure::config(source.problem(e.span().map_or(0, |s| s.start), e.message().trim()).to_string())
     })?;
     let (mut passed, mut failed) = (0, 0);
     let mut named = std::collections::BTreeSet::new();

@@ -1,30 +1,32 @@
 //! `deskmail run`: the daemon (or one pass with `--once`), stopped by SIGTERM or SIGINT after
 //! the mail in hand; SIGHUP (or `deskmail reload`) re-reads rules and templates.
 
-use super::output::outln;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
+use super::Failure;
+use super::output::outln;
 use crate::config::Settings;
-use crate::daemon::{self, Failure};
+use crate::daemon;
+use crate::metrics::Counters;
+use crate::shutdown::Control;
 
 pub fn run(settings: &Settings, once: bool) -> Result<i32, Failure> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .map_err(|e| Failure::Temporary(format!("cannot start the runtime: {e}")))?;
+        .map_err(|e| Failure::temporary(format!("cannot start the runtime: {e}")))?;
     runtime.block_on(async {
-        let stop = Arc::new(AtomicBool::new(false));
-        watch_signals(stop.clone());
-        daemon::run(settings, once, &stop, &mut |_, _| {}).await?;
+        let control = Arc::new(Control::default());
+        watch_signals(control.clone());
+        daemon::run(settings, once, &control, Arc::new(Counters::default()), &mut |_, _| {}).await?;
         tracing::info!("stopped");
         Ok(0)
     })
 }
 
-/// Sets `stop` on SIGTERM or SIGINT, and asks for a reload on SIGHUP.
-fn watch_signals(stop: Arc<AtomicBool>) {
+/// Asks `control` to stop on SIGTERM or SIGINT, and for a reload on SIGHUP.
+fn watch_signals(control: Arc<Control>) {
     tokio::spawn(async move {
         use tokio::signal::unix::{SignalKind, signal};
         let (Ok(mut term), Ok(mut int), Ok(mut hup)) =
@@ -39,11 +41,11 @@ fn watch_signals(stop: Arc<AtomicBool>) {
                 _ = int.recv() => tracing::info!("SIGINT: stopping after the mail in hand"),
                 _ = hup.recv() => {
                     tracing::info!("SIGHUP: reloading rules and templates");
-                    daemon::RELOAD.store(true, Ordering::SeqCst);
+                    control.reload();
                     continue;
                 }
             }
-            stop.store(true, Ordering::SeqCst);
+            control.stop();
             return;
         }
     });
@@ -58,7 +60,7 @@ const VERDICT_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 /// 78 with every problem when they were refused (the daemon keeps the old ones); 75 when
 /// no verdict came in time.
 pub fn reload(settings: &Settings) -> Result<i32, Failure> {
-    let Some(pid) = daemon::lock::holder(&settings.database) else {
+    let Some(pid) = crate::lock::holder(&settings.database) else {
         eprintln!("deskmail: no running instance holds {}", settings.database.display());
         return Ok(1);
     };
@@ -66,16 +68,16 @@ pub fn reload(settings: &Settings) -> Result<i32, Failure> {
     let status = std::process::Command::new("kill")
         .args(["-HUP", &pid.to_string()])
         .status()
-        .map_err(|e| Failure::Temporary(format!("cannot run kill: {e}")))?;
+        .map_err(|e| Failure::temporary(format!("cannot run kill: {e}")))?;
     if !status.success() {
-        return Err(Failure::Temporary(format!("cannot signal deskmail (pid {pid})")));
+        return Err(Failure::temporary(format!("cannot signal deskmail (pid {pid})")));
     }
     let deadline = std::time::Instant::now() + VERDICT_WAIT;
     let verdict = loop {
         match last_verdict(settings)? {
             Some(v) if Some(&v) != before.as_ref() => break v,
             _ if std::time::Instant::now() >= deadline => {
-                return Err(Failure::Temporary(format!(
+                return Err(Failure::temporary(format!(
                     "deskmail (pid {pid}) got the signal but gave no verdict within {VERDICT_WAIT:?}; \
                      see its log, or `deskmail status` later"
                 )));

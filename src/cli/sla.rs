@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use serde::Serialize;
 
+use super::Failure;
 use crate::config::{MailboxSettings, Settings};
-use crate::daemon::{self, Failure};
 use crate::notices::ts;
 use crate::sla;
 use crate::store::Store;
@@ -173,7 +173,7 @@ pub fn status(settings: &Settings, json: bool) -> Result<i32, Failure> {
             MailboxSettings::Maildir { path, .. } => format!("maildir {}", path.display()),
         },
         database: settings.database.display().to_string(),
-        running_pid: daemon::lock::holder(&settings.database),
+        running_pid: crate::lock::holder(&settings.database),
         last_poll,
         seconds_since_last_poll: last_poll.map(|t| Timestamp::now().as_second() - t),
         outbox: store.outbox_counts()?.into_iter().collect(),

@@ -1,9 +1,9 @@
 //! `deskmail spam`: mail held as spam by a trusted filter's verdict (no ticket, in the spam
 //! folder), and `--release ID`, which takes one in as a customer's mail after all.
 
+use super::Failure;
 use super::output::outln;
 use crate::config::Settings;
-use crate::daemon::Failure;
 use crate::pipeline::{self, Context, Outcome};
 use crate::store::Store;
 

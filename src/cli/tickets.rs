@@ -1,9 +1,9 @@
 //! `deskmail tickets`, `show N`, `quarantine` and `reprocess`: what is in the database, for
 //! staff, and replaying quarantined mail after a fix.
 
+use super::Failure;
 use super::output::outln;
 use crate::config::Settings;
-use crate::daemon::Failure;
 use crate::store::{Store, TicketFilter};
 
 /// The database, read-only: a command that only reads never creates or migrates it.

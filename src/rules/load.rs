@@ -6,20 +6,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
-/// One problem found in a rule file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    pub file: PathBuf,
-    pub line: usize,
-    pub col: usize,
-    pub message: String,
-}
-
-impl std::fmt::Display for Problem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.file.display(), self.line, self.col, self.message)
-    }
-}
+/// One problem found in a rule file: the located message the configuration uses too.
+pub type Problem = crate::located::Located;
 
 /// A rule file's text, kept to turn byte offsets into lines and columns.
 #[derive(Debug, Clone)]
@@ -31,10 +19,7 @@ pub struct Source {
 impl Source {
     /// A problem at byte offset `at` of this file.
     pub fn problem(&self, at: usize, message: impl Into<String>) -> Problem {
-        let before = &self.text[..at.min(self.text.len())];
-        let line = before.matches('\n').count() + 1;
-        let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-        Problem { file: self.path.clone(), line, col, message: message.into() }
+        Problem::at(&self.path, &self.text, at, message)
     }
 }
 

@@ -14,10 +14,8 @@ pub mod maildir;
 mod pool;
 pub mod smtp;
 
-use jiff::Timestamp;
-use rand::Rng;
-
 use crate::store::{QueuedMail, Store, StoreError, Tx};
+use jiff::Timestamp;
 
 /// A delivery failure; permanent ones are not retried.
 #[derive(Debug, thiserror::Error)]
@@ -64,28 +62,29 @@ const ROUND: u32 = 64;
 /// Mails in flight at once.
 const CONCURRENCY: usize = 8;
 
-/// Sends every due outbox row until `stop` is set. Store calls are short and synchronous.
+/// Sends every due outbox row until a stop is asked for. Store calls (each round's commits)
+/// run off the async workers (`blocking`).
 pub async fn flush(
     store: &std::sync::Mutex<Store>,
     transport: &Transport,
     from: &str,
     self_copy: Option<&str>,
     retry_base: jiff::SignedDuration,
-    stop: &std::sync::atomic::AtomicBool,
+    control: &crate::shutdown::Control,
     clock: &(dyn Fn() -> Timestamp + Sync),
 ) -> Result<Flushed, StoreError> {
     use futures::StreamExt;
     let mut flushed = Flushed::default();
     loop {
-        if stop.load(std::sync::atomic::Ordering::SeqCst) {
+        if control.is_stopped() {
             // Stopping: what is not sent stays safely pending for the next start.
             return Ok(flushed);
         }
-        let due = lock(store).due_outbox(clock().as_second(), ROUND)?;
+        let due = crate::blocking::run(|| lock(store).due_outbox(clock().as_second(), ROUND))?;
         if due.is_empty() {
             return Ok(flushed);
         }
-        mark_sending(store, &due, clock().as_second())?;
+        crate::blocking::run(|| mark_sending(store, &due, clock().as_second()))?;
         // Several mails in flight at once: each SMTP transaction waits on round trips, not
         // on this process, and the transport's connection pool serves them in parallel. The
         // sends that finish while a commit is being made are recorded together in the next.
@@ -94,7 +93,8 @@ pub async fn flush(
             .buffer_unordered(CONCURRENCY)
             .ready_chunks(ROUND as usize);
         while let Some(chunk) = finished.next().await {
-            for result in record(store, &chunk, retry_base, clock().as_second())? {
+            let recorded = crate::blocking::run(|| record(store, &chunk, retry_base, clock().as_second()))?;
+            for result in recorded {
                 match result {
                     SendResult::Delivered { automatic } => {
                         flushed.sent += 1;
@@ -141,11 +141,11 @@ async fn attempt(
     let result = {
         let mut to = vec![mail.recipient.as_str()];
         to.extend(self_copy.filter(|c| !c.eq_ignore_ascii_case(&mail.recipient)));
-        failpoint("before-smtp");
+        crate::failpoint::abort_at("before-smtp");
         transport.send(from, &to, &mail.raw).await
     };
     if result.is_ok() {
-        failpoint("after-smtp-accept");
+        crate::failpoint::abort_at("after-smtp-accept");
     }
     (mail, result)
 }
@@ -183,7 +183,8 @@ fn record_one(
             Ok(SendResult::Delivered { automatic: mail.kind.is_automatic() })
         }
         Err(SendError::Temporary(e)) if mail.attempts + 1 < MAX_ATTEMPTS => {
-            let next = now + backoff_seconds(retry_base.as_secs().max(1), mail.attempts + 1);
+            let next =
+                now + crate::backoff::send_retry_seconds(retry_base.as_secs().max(1), mail.attempts + 1);
             tx.mark_retry(mail.id, next, e)?;
             tracing::warn!(ticket = mail.ticket_id, error = %e, retry_in = next - now, "send failed, will retry");
             Ok(SendResult::Retry)
@@ -196,39 +197,6 @@ fn record_one(
     }
 }
 
-/// Crash tests stop the process at a named point (`DESKMAIL_FAILPOINT=after-smtp-accept`)
-/// the way `kill -9` would: no cleanup, no flush. The daemon has one too
-/// (`after-batch-commit`: between a batch's commit and its settling at the source).
-pub(crate) fn failpoint(name: &str) {
-    if std::env::var("DESKMAIL_FAILPOINT").is_ok_and(|v| v == name) {
-        eprintln!("deskmail: failpoint {name}: aborting");
-        std::process::abort();
-    }
-}
-
 fn lock(store: &std::sync::Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
     store.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// Exponential backoff with jitter: `first` (30 s by default), then twice as long each
-/// attempt, capped at one hour; the jitter keeps many failed mails from retrying at once.
-pub fn backoff_seconds(first: i64, attempt: i64) -> i64 {
-    let base = first.saturating_mul(1 << (attempt - 1).clamp(0, 12)).min(3600);
-    let jitter = rand::rng().random_range(0..=base / 4);
-    base / 2 + jitter + base / 4
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_grows_and_is_capped() {
-        for attempt in 1..20 {
-            let b = backoff_seconds(30, attempt);
-            assert!((0..=3600).contains(&b), "{attempt}: {b}");
-        }
-        assert!(backoff_seconds(30, 1) < backoff_seconds(30, 6));
-        assert!((15..=30).contains(&backoff_seconds(30, 1)));
-    }
 }

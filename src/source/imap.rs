@@ -7,7 +7,6 @@
 //! operation has a timeout.
 
 use std::fmt::Debug;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_imap::{Client, Session};
@@ -19,6 +18,7 @@ use tokio::net::TcpStream;
 use super::{Fetched, Handle, Settle, SourceError};
 use crate::config::{Folders, Server, TlsMode};
 use crate::pipeline::RawMail;
+use crate::shutdown::Control;
 
 /// Any byte stream IMAP can run over (TCP or TLS over TCP).
 pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send + Debug {}
@@ -129,9 +129,7 @@ impl ImapSource {
     }
 
     fn session(&mut self) -> Result<&mut ImapSession, SourceError> {
-        self.session
-            .as_mut()
-            .ok_or_else(|| SourceError::Imap { doing: "use".into(), reason: "not connected".into() })
+        self.session.as_mut().ok_or(SourceError::NotConnected { doing: "use" })
     }
 
     /// The oldest batch of mail still in the inbox. Sizes are asked first: a mail over the
@@ -192,8 +190,9 @@ impl ImapSource {
     }
 
     /// Waits until the server reports news in the inbox (IDLE) or `timeout` passes, or
-    /// `stop` is set; without IDLE it just waits. Opens and closes its own session.
-    pub async fn wait_for_news(&mut self, timeout: Duration, stop: &AtomicBool) -> Result<(), SourceError> {
+    /// a stop or reload is asked for; without IDLE it just waits. Opens and closes its own
+    /// session.
+    pub async fn wait_for_news(&mut self, timeout: Duration, control: &Control) -> Result<(), SourceError> {
         self.open().await?;
         // Mail that arrived between the last pass and this SELECT is not "new" to IDLE: look
         // first, and go straight back to work if anything is waiting.
@@ -206,9 +205,9 @@ impl ImapSource {
         };
         let result = match (waiting, self.has_idle) {
             (true, _) => Ok(()),
-            (false, true) => self.idle(timeout, stop).await,
+            (false, true) => self.idle(timeout, control).await,
             (false, false) => {
-                sleep_unless_stopped(timeout, stop).await;
+                control.sleep(timeout).await;
                 Ok(())
             }
         };
@@ -229,12 +228,9 @@ impl ImapSource {
         Ok(!uids.is_empty())
     }
 
-    async fn idle(&mut self, timeout: Duration, stop: &AtomicBool) -> Result<(), SourceError> {
+    async fn idle(&mut self, timeout: Duration, control: &Control) -> Result<(), SourceError> {
         let op_timeout = self.timeout;
-        let session = self
-            .session
-            .take()
-            .ok_or_else(|| SourceError::Imap { doing: "IDLE".into(), reason: "not connected".into() })?;
+        let session = self.session.take().ok_or(SourceError::NotConnected { doing: "IDLE" })?;
         let mut handle = session.idle();
         timed(op_timeout, "starting IDLE", async { handle.init().await.map_err(imap_err("IDLE")) }).await?;
         {
@@ -242,7 +238,7 @@ impl ImapSource {
             tokio::pin!(news);
             tokio::select! {
                 result = &mut news => { result.map_err(imap_err("IDLE"))?; }
-                _ = sleep_unless_stopped(timeout, stop) => {
+                _ = control.sleep(timeout) => {
                     drop(interrupt);
                     let _ = tokio::time::timeout(op_timeout, news).await;
                 }
@@ -448,18 +444,8 @@ async fn fetch_items(
         .collect())
 }
 
-/// Sleeps up to `total`, returning early when `stop` is set or a reload is asked for.
-pub async fn sleep_unless_stopped(total: Duration, stop: &AtomicBool) {
-    let step = Duration::from_millis(100);
-    let deadline = tokio::time::Instant::now() + total;
-    let interrupted = || stop.load(Ordering::SeqCst) || crate::daemon::RELOAD.load(Ordering::SeqCst);
-    while tokio::time::Instant::now() < deadline && !interrupted() {
-        tokio::time::sleep(step.min(deadline - tokio::time::Instant::now())).await;
-    }
-}
-
 fn imap_err(doing: &'static str) -> impl Fn(async_imap::error::Error) -> SourceError {
-    move |e| SourceError::Imap { doing: doing.into(), reason: e.to_string() }
+    move |source| SourceError::Imap { doing: doing.into(), source }
 }
 
 async fn timed<T>(
@@ -490,7 +476,7 @@ async fn connect(server: &Server) -> Result<ImapSession, SourceError> {
     let target = format!("{}:{}", server.host, server.port);
     let tcp = TcpStream::connect(&target)
         .await
-        .map_err(|e| SourceError::Connect { target: target.clone(), reason: e.to_string() })?;
+        .map_err(|e| SourceError::Connect { target: target.clone(), source: e.into() })?;
     // Commands are small and answered one by one: without this, delayed ACKs add ~40 ms.
     let _ = tcp.set_nodelay(true);
     let stream: Box<dyn Stream> = match server.tls {
@@ -512,16 +498,16 @@ async fn connect(server: &Server) -> Result<ImapSession, SourceError> {
     client
         .login(&user, &password)
         .await
-        .map_err(|(e, _)| SourceError::Imap { doing: format!("LOGIN as {user}"), reason: e.to_string() })
+        .map_err(|(source, _)| SourceError::Imap { doing: format!("LOGIN as {user}"), source })
 }
 
 async fn greeting<T: Stream>(client: &mut Client<T>, target: &str) -> Result<(), SourceError> {
     match client.read_response().await {
         Ok(Some(_)) => Ok(()),
         Ok(None) => {
-            Err(SourceError::Connect { target: target.into(), reason: "closed before the greeting".into() })
+            Err(SourceError::Connect { target: target.into(), source: "closed before the greeting".into() })
         }
-        Err(e) => Err(SourceError::Connect { target: target.into(), reason: e.to_string() }),
+        Err(e) => Err(SourceError::Connect { target: target.into(), source: e.into() }),
     }
 }
 
@@ -530,14 +516,20 @@ async fn tls_wrap(
     tcp: TcpStream,
 ) -> Result<tokio_rustls::client::TlsStream<TcpStream>, SourceError> {
     let target = format!("{}:{}", server.host, server.port);
-    let fail = |reason: String| SourceError::Connect { target: target.clone(), reason };
-    let config = crate::tls::client_config(server.ca_file.as_deref()).map_err(|e| fail(e.to_string()))?;
+    let fail = |source: Box<dyn std::error::Error + Send + Sync>| SourceError::Connect {
+        target: target.clone(),
+        source,
+    };
+    let config = crate::tls::client_config(server.ca_file.as_deref()).map_err(|e| fail(e.into()))?;
     let name = rustls::pki_types::ServerName::try_from(server.tls_name.clone())
-        .map_err(|e| fail(format!("bad server name: {e}")))?;
+        .map_err(|e| fail(format!("bad server name: {e}").into()))?;
     tokio_rustls::TlsConnector::from(config)
         .connect(name, tcp)
         .await
-        .map_err(|e| fail(format!("TLS: {e}{}", crate::tls::mismatch_hint(&e.to_string(), server.tls))))
+        // The hint follows the TLS error it explains, so both are one message.
+        .map_err(|e| {
+            fail(format!("TLS: {e}{}", crate::tls::mismatch_hint(&e.to_string(), server.tls)).into())
+        })
 }
 
 /// `text` as an IMAP quoted string (`"` and `\` escaped; CR and LF, which a quoted string
@@ -556,7 +548,7 @@ fn imap_quoted(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::uid_set;
+    use super::*;
 
     #[test]
     fn a_uid_set_compresses_runs_and_names_nothing_else() {
@@ -565,5 +557,36 @@ mod tests {
         assert_eq!(uid_set(&[42]), "42");
         assert_eq!(uid_set(&[u32::MAX - 1, u32::MAX]), format!("{}:{}", u32::MAX - 1, u32::MAX));
         assert_eq!(uid_set(&[]), "");
+    }
+
+    /// Issue 24: the cause of a failure was flattened to text; it is kept as the source.
+    #[tokio::test]
+    async fn a_refused_connection_keeps_its_cause() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let server = Server {
+            host: "127.0.0.1".into(),
+            port,
+            tls: TlsMode::None,
+            username: None,
+            password: None,
+            ca_file: None,
+            tls_name: "127.0.0.1".into(),
+        };
+        let folders = Folders {
+            inbox: "INBOX".into(),
+            processed: "P".into(),
+            quarantine: "Q".into(),
+            sent: "S".into(),
+            spam: "J".into(),
+            flag_in_place: false,
+            queue: None,
+        };
+        let mut source = ImapSource::new(server, folders, 1, 1, Duration::from_secs(10));
+        let e = source.open().await.unwrap_err();
+        let cause = std::error::Error::source(&e).expect("a cause");
+        let io = cause.downcast_ref::<std::io::Error>().expect("the io::Error itself");
+        assert_eq!(io.kind(), std::io::ErrorKind::ConnectionRefused);
+        let printed = crate::chain::Chain(&e).to_string();
+        assert!(printed.starts_with(&format!("cannot connect to 127.0.0.1:{port}: ")), "{printed}");
     }
 }

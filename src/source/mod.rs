@@ -8,17 +8,33 @@ pub mod maildir;
 
 use crate::pipeline::RawMail;
 
-/// A source failure (connection, protocol, file system).
+/// A source failure (connection, protocol, file system), with its cause as `source()`: print
+/// it with `chain::Chain` to see the whole of it.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
-    #[error("cannot connect to {target}: {reason}")]
-    Connect { target: String, reason: String },
-    #[error("IMAP {doing} failed: {reason}")]
-    Imap { doing: String, reason: String },
+    #[error("cannot connect to {target}")]
+    Connect {
+        target: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    #[error("IMAP {doing} failed")]
+    Imap {
+        doing: String,
+        #[source]
+        source: async_imap::error::Error,
+    },
+    #[error("IMAP {doing} failed: not connected")]
+    NotConnected { doing: &'static str },
     #[error("timed out while {0}")]
     Timeout(String),
-    #[error("cannot {doing} {path}: {source}")]
-    Io { doing: &'static str, path: String, source: std::io::Error },
+    #[error("cannot {doing} {path}")]
+    Io {
+        doing: &'static str,
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// How to find a fetched mail again at the source.
@@ -96,16 +112,17 @@ impl Source {
         }
     }
 
-    /// Waits for news (IMAP IDLE) or `timeout`, whichever comes first, or until `stop`.
+    /// Waits for news (IMAP IDLE) or `timeout`, whichever comes first, or until a stop or
+    /// reload is asked for.
     pub async fn wait_for_news(
         &mut self,
         timeout: std::time::Duration,
-        stop: &std::sync::atomic::AtomicBool,
+        control: &crate::shutdown::Control,
     ) -> Result<(), SourceError> {
         match self {
-            Source::Imap(s) => s.wait_for_news(timeout, stop).await,
+            Source::Imap(s) => s.wait_for_news(timeout, control).await,
             Source::Maildir(_) => {
-                imap::sleep_unless_stopped(timeout, stop).await;
+                control.sleep(timeout).await;
                 Ok(())
             }
         }

@@ -1,7 +1,8 @@
 //! Store stage: SQLite (WAL, numbered migrations). One transaction per fetched batch holds
 //! the messages, ticket changes and outbox rows of its mails, each mail in its own savepoint
 //! (so one mail's failure undoes only its writes); a crash leaves all of a batch or nothing.
-//! rusqlite is blocking: callers keep it off the async executor.
+//! rusqlite is blocking: async callers (the daemon, the outbox flush) run it through
+//! `blocking::run`, which keeps a multi-thread runtime's other tasks going meanwhile.
 
 mod kinds;
 mod lifecycle;

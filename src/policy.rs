@@ -1,0 +1,28 @@
+//! The policy a pass works with: the rules and templates, loaded and checked together (rules
+//! name templates). The daemon loads it at start, `reload` on SIGHUP, the commands that
+//! classify or compose when they start.
+
+use crate::compose::Templates;
+use crate::config::Settings;
+use crate::rules::RuleSet;
+
+/// Rules and templates, loaded and checked together.
+pub struct Loaded {
+    pub rules: RuleSet,
+    pub templates: Templates,
+}
+
+/// Every problem found in the templates or the rules, one `file:line:col: message` each.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", .0.join("\n"))]
+pub struct Problems(pub Vec<String>);
+
+/// Loads templates then rules; every problem is reported at once.
+pub fn load(settings: &Settings) -> Result<Loaded, Problems> {
+    let lines = |all: &mut dyn Iterator<Item = String>| Problems(all.collect());
+    let templates = Templates::load(&settings.templates_dir)
+        .map_err(|errors| lines(&mut errors.iter().map(ToString::to_string)))?;
+    let rules = RuleSet::load(&settings.rules_dir, &|name| templates.exists(name))
+        .map_err(|problems| lines(&mut problems.iter().map(ToString::to_string)))?;
+    Ok(Loaded { rules, templates })
+}

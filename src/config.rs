@@ -37,6 +37,9 @@ struct RawConfig {
     trust: RawTrust,
     #[serde(default)]
     tickets: RawTickets,
+    /// Checked where it is used: `crate::store::Retention`.
+    #[serde(default)]
+    retention: crate::store::Retention,
 }
 
 /// `[tickets]`: the work queue's lifecycle.
@@ -490,6 +493,8 @@ pub struct Settings {
     pub config_file: Option<PathBuf>,
     /// Whose spam and authentication verdicts are believed, and who may get automatic mail.
     pub trust: crate::verdict::TrustSettings,
+    /// `[retention]`: what `deskmail purge` removes.
+    pub retention: crate::store::Retention,
 }
 
 /// Reads and validates a configuration file.
@@ -673,6 +678,7 @@ impl Validator<'_> {
             metrics_listen: self.metrics_listen(&raw.metrics)?,
             config_file: None,
             trust: self.trust(&raw.trust)?,
+            retention: raw.retention.clone(),
         })
     }
 
@@ -1015,7 +1021,9 @@ path = "deskmail.db"
     fn the_example_documents_every_key() {
         let example = include_str!("../deskmail.example.toml");
         let mut missing = Vec::new();
-        for section in ["mailbox", "smtp", "support", "sla", "storage", "rules", "templates", "metrics"] {
+        for section in
+            ["mailbox", "smtp", "support", "sla", "storage", "rules", "templates", "metrics", "retention"]
+        {
             let keys = accepted_keys(section);
             assert!(!keys.is_empty(), "{section}");
             let start = example.find(&format!("[{section}]")).unwrap_or_else(|| panic!("no [{section}]"));

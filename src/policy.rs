@@ -26,3 +26,23 @@ pub fn load(settings: &Settings) -> Result<Loaded, Problems> {
         .map_err(|problems| lines(&mut problems.iter().map(ToString::to_string)))?;
     Ok(Loaded { rules, templates })
 }
+
+/// Retrains the rules' second opinion on staff's corrections (`deskmail reclassify`) kept in
+/// the database, so a category staff corrected once weighs in the next time. Returns how many
+/// corrections it learnt from.
+pub fn learn_corrections(
+    loaded: &mut Loaded,
+    store: &crate::store::Store,
+) -> Result<usize, crate::store::StoreError> {
+    let corrections: Vec<crate::rules::model::Example> = store
+        .corrections()?
+        .into_iter()
+        .map(|c| crate::rules::model::Example { category: c.category, text: c.text })
+        .collect();
+    if corrections.is_empty() {
+        return Ok(0);
+    }
+    let learnt = loaded.rules.learn(&corrections);
+    tracing::info!(corrections = learnt, "the second opinion learnt from staff's corrections");
+    Ok(learnt)
+}

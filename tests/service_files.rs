@@ -187,7 +187,12 @@ fn cron_runs_one_locked_pass_every_five_minutes() {
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.contains('='))
         .collect();
-    assert_eq!(jobs.len(), 1, "{jobs:?}");
+    assert_eq!(jobs.len(), 2, "the pass and the daily purge: {jobs:?}");
+    let purge: Vec<&str> = jobs[1].split_whitespace().collect();
+    assert_eq!(
+        &purge[5..],
+        ["deskmail", "/usr/bin/deskmail", "purge", "--config", "/etc/deskmail/deskmail.toml"]
+    );
     let fields: Vec<&str> = jobs[0].split_whitespace().collect();
     // /etc/cron.d format: five time fields, the user, the command.
     assert_eq!(&fields[..6], ["*/5", "*", "*", "*", "*", "deskmail"]);

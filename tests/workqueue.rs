@@ -463,3 +463,25 @@ async fn the_queue_folders_show_every_ticket_that_needs_a_person_and_nothing_els
     assert!(ids_in(&stack, "Queue/Waiting").await.is_empty());
     assert_eq!(ids_in(&stack, "Queue/Closed").await, ["fee@carol.test"]);
 }
+
+#[test]
+fn a_reclassification_is_a_correction_the_second_opinion_learns_from() {
+    let settings = setup::demo_settings();
+    let mut store = Store::open_in_memory().unwrap();
+    let mail = "From: dee@customer.test\r\nTo: support@example.test\r\nSubject: Card\r\nMessage-ID: <c1@c.test>\r\n\r\n\
+        My new card has still not come in the post after three weeks.\r\n";
+    let ticket = ticket_of(&process_at(&mut store, &settings, None, mail, Timestamp::now()));
+    let mut loaded = daemon::load(&settings).unwrap();
+    assert_eq!(deskmail::policy::learn_corrections(&mut loaded, &store).unwrap(), 0, "nothing corrected yet");
+    let tx = store.begin().unwrap();
+    tx.reclassify(ticket, "missing_confirmation", Timestamp::now().as_second(), "mei").unwrap();
+    tx.commit().unwrap();
+    let corrections = store.corrections().unwrap();
+    assert_eq!(corrections.len(), 1);
+    assert!(corrections[0].text.contains("still not come in the post"), "the customer's words are kept");
+    assert_eq!(
+        deskmail::policy::learn_corrections(&mut loaded, &store).unwrap(),
+        1,
+        "the daemon learns it on load"
+    );
+}

@@ -25,10 +25,14 @@ use deskmail::parse::{self, Inbound};
 use deskmail::rules::RuleSet;
 use deskmail::screen::{self, Verdict};
 
+#[path = "bench/growth.rs"]
+mod growth;
+
 const USAGE: &str = "usage:
   deskmail-bench corpus DIR... [--reps N] [--rules DIR] [--templates DIR]
   deskmail-bench each DIR... [--reps N]   (each mail alone: mail-parser and deskmail, one row per mail)
   deskmail-bench generate N OUTDIR [--seed S]
+  deskmail-bench growth-db N DB [--seed S] [--plain] [--rules DIR] [--templates DIR]   (a database of N stored messages, as a year leaves it: scripts/bench-growth.sh)
   deskmail-bench hostile OUTDIR   (the resource-limit mails of `tests/faults.rs`, one file each)
   deskmail-bench rules N --corpus DIR [--reps N] [--seed S] [--rules DIR] [--templates DIR]
   deskmail-bench profile DIR... [--reps N]   (deskmail's work only, to run under `perf record`)
@@ -77,6 +81,7 @@ fn run(args: &[String]) -> Result<(), String> {
             each(&opts)
         }
         Some("generate") => generate(&opts),
+        Some("growth-db") => growth::growth_db(&opts),
         Some("hostile") => hostile(&opts),
         Some(
             "profile" | "profile-mail-parser" | "profile-configured" | "profile-parse" | "profile-verdict",
@@ -110,6 +115,8 @@ struct Options {
     templates: PathBuf,
     corpus: Vec<PathBuf>,
     before: Option<PathBuf>,
+    /// `growth-db`: raw mail stored as received, not compressed (the "before").
+    plain: bool,
 }
 
 impl Options {
@@ -122,6 +129,7 @@ impl Options {
             templates: PathBuf::from("templates"),
             corpus: Vec::new(),
             before: None,
+            plain: false,
         };
         let mut it = args.iter();
         while let Some(arg) = it.next() {
@@ -133,6 +141,7 @@ impl Options {
                 "--templates" => opts.templates = value("--templates")?.into(),
                 "--corpus" => opts.corpus.push(value("--corpus")?.into()),
                 "--before" => opts.before = Some(value("--before")?.into()),
+                "--plain" => opts.plain = true,
                 flag if flag.starts_with("--") => return Err(format!("unknown option {flag}\n{USAGE}")),
                 word => opts.positional.push(word.to_string()),
             }

@@ -7,6 +7,7 @@ mod doctor;
 mod failure;
 mod manuals;
 mod output;
+mod purge;
 mod queue;
 mod replay;
 mod reply;
@@ -105,9 +106,9 @@ pub enum Command {
         /// Words found in the subject or the customer's text (Chinese too: no spaces needed).
         #[arg(long)]
         search: Option<String>,
-        /// At most N tickets.
-        #[arg(long, value_name = "N")]
-        limit: Option<u32>,
+        /// At most N tickets, the newest (0: all). A year's tickets are too many to list.
+        #[arg(long, value_name = "N", default_value_t = 100)]
+        limit: u32,
         #[arg(long)]
         json: bool,
         #[command(flatten)]
@@ -244,6 +245,17 @@ pub enum Command {
         #[arg(long, value_name = "ID")]
         release: Option<i64>,
         #[arg(long, conflicts_with = "release")]
+        json: bool,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Purge the raw mail and texts that `[retention]` says were kept long enough (the
+    /// tickets and their metadata stay), then give the space back.
+    Purge {
+        /// Only show what would be purged.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
         json: bool,
         #[command(flatten)]
         config: ConfigArg,
@@ -463,7 +475,7 @@ pub fn run(cli: Cli) -> i32 {
                 customer,
                 overdue_at: overdue.then(|| jiff::Timestamp::now().as_second()),
                 search,
-                limit,
+                limit: (limit > 0).then_some(limit),
             };
             config.load_for_reading().and_then(|s| tickets::list(&s, &filter, json))
         }
@@ -505,6 +517,9 @@ pub fn run(cli: Cli) -> i32 {
         }
         Command::Show { ticket, json, config } => {
             config.load_for_reading().and_then(|s| tickets::show(&s, ticket, json))
+        }
+        Command::Purge { dry_run, json, config } => {
+            config.load_for_reading().and_then(|s| purge::purge(&s, dry_run, json))
         }
         Command::CheckConfig { config } => doctor::check_config(&config.path(), config.load()),
         Command::Backup { file, config } => {

@@ -54,7 +54,11 @@ pub fn list(settings: &Settings, filter: &TicketFilter, json: bool) -> Result<i3
             t.customer
         );
     }
-    outln!("{} ticket(s)", tickets.len());
+    if filter.limit.is_some_and(|limit| tickets.len() as u32 == limit) {
+        outln!("{} newest ticket(s); --limit N for more", tickets.len());
+    } else {
+        outln!("{} ticket(s)", tickets.len());
+    }
     Ok(0)
 }
 
@@ -143,6 +147,9 @@ pub fn show(settings: &Settings, id: i64, json: bool) -> Result<i32, Failure> {
         }
         if let Ok(Some(opinion)) = store.opinion(m.id) {
             outln!("      category {}: {opinion}", m.category.as_deref().unwrap_or("-"));
+        }
+        if let Some(at) = m.purged_at {
+            outln!("      (raw mail and text purged {} by retention)", super::local(settings, at));
         }
         for line in m.new_text.as_deref().unwrap_or("").lines() {
             outln!("      | {line}");

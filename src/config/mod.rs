@@ -217,7 +217,9 @@ path = "deskmail.db"
     fn the_example_documents_every_key() {
         let example = include_str!("../../deskmail.example.toml");
         let mut missing = Vec::new();
-        for section in ["mailbox", "smtp", "support", "sla", "storage", "rules", "templates", "metrics"] {
+        for section in
+            ["mailbox", "smtp", "support", "sla", "storage", "rules", "templates", "metrics", "retention"]
+        {
             let keys = accepted_keys(section);
             assert!(!keys.is_empty(), "{section}");
             let start = example.find(&format!("[{section}]")).unwrap_or_else(|| panic!("no [{section}]"));

@@ -25,6 +25,9 @@ pub struct RawConfig {
     pub trust: RawTrust,
     #[serde(default)]
     pub tickets: RawTickets,
+    /// Checked where it is used: `crate::store::Retention`.
+    #[serde(default)]
+    pub retention: crate::store::Retention,
 }
 
 /// `[tickets]`: the work queue's lifecycle.

@@ -147,4 +147,6 @@ pub struct Settings {
     pub config_file: Option<PathBuf>,
     /// Whose spam and authentication verdicts are believed, and who may get automatic mail.
     pub trust: crate::verdict::TrustSettings,
+    /// `[retention]`: what `deskmail purge` removes.
+    pub retention: crate::store::Retention,
 }

@@ -116,6 +116,7 @@ impl Validator<'_> {
             metrics_listen: self.metrics_listen(&raw.metrics)?,
             config_file: None,
             trust: self.trust(&raw.trust)?,
+            retention: raw.retention.clone(),
         })
     }
 

@@ -302,6 +302,7 @@ pub async fn run(
         let store = Store::open(&settings.database)
             .map_err(|source| Error::Open { path: settings.database.clone(), source })?;
         crate::reload::record_in_use(&store, &current, &loaded, Timestamp::now().as_second())?;
+        crate::policy::learn_corrections(&mut loaded, &store)?;
         Ok::<_, Error>(store)
     })?;
     let store = Mutex::new(store);
@@ -316,6 +317,7 @@ pub async fn run(
             (current, loaded) = crate::blocking::run(|| {
                 crate::reload::reload(&store, &current, loaded, Timestamp::now().as_second())
             })?;
+            crate::blocking::run(|| crate::policy::learn_corrections(&mut loaded, &store))?;
         }
         let pass = Pass {
             settings: &current,

@@ -10,6 +10,10 @@ mod mailbox;
 mod messages;
 mod migrate;
 mod outbox;
+#[cfg(test)]
+mod plans;
+pub mod raw;
+mod retention;
 mod savepoint;
 mod sql;
 mod tickets;
@@ -24,6 +28,7 @@ pub use lifecycle::{Change, Correction, Happened, Note, TicketEvent, TicketState
 pub use messages::{MessageRow, MessageSummary, QuarantinedMail, QuarantinedRaw, SpamMail, StoredDecision};
 use migrate::{BUSY_TIMEOUT, MIGRATIONS, backup_before_migrating, enable_wal, schema_version};
 pub use outbox::{OutboxRow, OutboxSummary, QueuedMail};
+pub use retention::{Purged, Retention, Vacuumed};
 pub use savepoint::MailSavepoint;
 pub use tickets::{DueTicket, NewTicket, ReplyContext, TicketFilter, TicketSummary};
 
@@ -122,6 +127,12 @@ impl Store {
 
     fn setup(conn: Connection) -> Result<Store> {
         conn.busy_timeout(BUSY_TIMEOUT).map_err(StoreError::wrap("set the busy timeout"))?;
+        // A new database gets incremental vacuum before its first table (only then can it be
+        // set without a VACUUM), so that a purge can give space back (src/store/retention.rs).
+        if schema_version(&conn)? == 0 {
+            conn.pragma_update(None, "auto_vacuum", retention::INCREMENTAL)
+                .map_err(StoreError::wrap("set auto_vacuum"))?;
+        }
         enable_wal(&conn)?;
         conn.pragma_update(None, "synchronous", "FULL").map_err(StoreError::wrap("set synchronous"))?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(StoreError::wrap("enable foreign keys"))?;

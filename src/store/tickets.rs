@@ -228,7 +228,7 @@ impl Store {
             .conn
             .query_row(
                 "SELECT t.customer, t.customer_name, t.subject, t.category, t.language, t.created_at,
-                        t.first_response_due, m.message_id, m.raw
+                        t.first_response_due, m.message_id, m.raw, m.raw_codec
                  FROM tickets t LEFT JOIN messages m ON m.id =
                     (SELECT MAX(id) FROM messages WHERE ticket_id = t.id AND automated IS NULL)
                  WHERE t.id = ?1",
@@ -246,7 +246,7 @@ impl Store {
                             message_id: r.get(7)?,
                             references: Vec::new(),
                         },
-                        r.get::<_, Option<Vec<u8>>>(8)?,
+                        super::raw::read_opt(r, 8, 9)?,
                     ))
                 },
             )

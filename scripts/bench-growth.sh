@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Growth (issue 22): what processing, the staff commands and the metrics endpoint cost as
+# the history grows. For each size N (stored messages; default 10000 100000 1000000) a
+# database is built by `deskmail-bench growth-db` (a pool of generated mail through the real
+# pipeline, copied back in time in SQL), then measured in a release build:
+#   run --once     1,000 new generated mails from a Maildir (ms per mail, peak RSS)
+#   tickets, show, sla, status   the staff commands (median wall time of 5 runs, peak RSS)
+#   metrics        a scrape of /metrics from a running daemon (median of 5, curl)
+#   replay         `rules replay` over the newest 100,000 stored mails (or all there are)
+#   size           database bytes per stored message
+# Prints one table, and the ratio of each figure to the first size's, measured in this run.
+# Usage: scripts/bench-growth.sh [N...]   (env: GROWTH_DIR=/tmp/deskmail-growth, PLAIN=1 to
+# store raw mail uncompressed, as before issue 22)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SIZES=("${@:-10000 100000 1000000}")
+read -r -a SIZES <<< "${SIZES[*]}"
+DIR=${GROWTH_DIR:-/tmp/deskmail-growth}
+cargo build --release --bin deskmail-bench --bin deskmail >/dev/null
+BIN=$PWD/target/release/deskmail
+BENCH=$PWD/target/release/deskmail-bench
+mkdir -p "$DIR"
+[ -d "$DIR/new-mail" ] || "$BENCH" generate 1000 "$DIR/new-mail" --seed 4242 >/dev/null
+plain=()
+[ "${PLAIN:-0}" = 1 ] && plain=(--plain)
+
+# Wall seconds and peak RSS (KB) of one run of a command, appended to $1 (stdout dropped).
+once() {
+  python3 - "$@" <<'PY'
+import subprocess, sys, time
+out, cmd = sys.argv[1], sys.argv[2:]
+# /usr/bin/time reports the peak RSS of the command alone (a forked Python would count its own).
+rss = out + ".rss"
+start = time.perf_counter()
+status = subprocess.call(["/usr/bin/time", "-f", "%M", "-o", rss, *cmd], stdout=subprocess.DEVNULL)
+elapsed = time.perf_counter() - start
+if status != 0:
+    sys.exit(f"{cmd}: exit status {status}")
+open(out, "a").write(f"{elapsed:.6f} {open(rss).read().split()[-1]}\n")
+PY
+}
+# The same, 5 times.
+timed() {
+  for _ in 1 2 3 4 5; do once "$@"; done
+}
+
+results=$DIR/results.tsv
+: > "$results"
+for n in "${SIZES[@]}"; do
+  work=$DIR/n$n
+  rm -rf "$work"
+  mkdir -p "$work/mailbox/new" "$work/mailbox/cur" "$work/mailbox/tmp"
+  t0=$(date +%s.%N)
+  "$BENCH" growth-db "$n" "$work/deskmail.db" "${plain[@]}"
+  t1=$(date +%s.%N)
+  stored=$(sqlite3 "$work/deskmail.db" "SELECT COUNT(*) FROM messages")
+  bytes=$(stat -c %s "$work/deskmail.db")
+  port=$((20000 + RANDOM % 20000))
+  cat > "$work/deskmail.toml" <<TOML
+[mailbox]
+kind = "maildir"
+path = "mailbox"
+batch_size = 100
+[smtp]
+kind = "maildir"
+path = "outbox"
+[support]
+address = "support@example.test"
+staff = ["staff@example.test"]
+[storage]
+path = "deskmail.db"
+[rules]
+dir = "$PWD/rules"
+[templates]
+dir = "$PWD/templates"
+[metrics]
+listen = "127.0.0.1:$port"
+TOML
+  cfg=(--config "$work/deskmail.toml")
+  cp "$DIR"/new-mail/*.eml "$work/mailbox/new/"
+  once "$work/run.time" "$BIN" run --once "${cfg[@]}" 2> "$work/run.log"
+  processed=$(sqlite3 "$work/deskmail.db" "SELECT COUNT(*) FROM messages")
+  ticket=$(sqlite3 "$work/deskmail.db" "SELECT id FROM tickets WHERE id = (SELECT MAX(id) / 2 FROM tickets)")
+  timed "$work/tickets.time" "$BIN" tickets "${cfg[@]}"
+  timed "$work/show.time" "$BIN" show "$ticket" "${cfg[@]}"
+  timed "$work/sla.time" "$BIN" sla "${cfg[@]}"
+  timed "$work/status.time" "$BIN" status "${cfg[@]}"
+  # The newest 100,000 stored mails: --since reaches back to the 100,000th newest.
+  newest=$(sqlite3 "$work/deskmail.db" "SELECT received_at FROM messages WHERE state = 'processed' ORDER BY received_at DESC LIMIT 1 OFFSET 99999")
+  since=$(( ($(date +%s) - ${newest:-0}) / 60 + 1 ))m
+  once "$work/replay.time" sh -c "exec \"\$0\" \"\$@\" > $work/replay.json" "$BIN" rules replay --since "$since" --json "${cfg[@]}"
+  replayed=$(python3 -c "import json; print(json.load(open('$work/replay.json'))['replayed'])")
+  # A scrape of the running daemon's endpoint.
+  "$BIN" run "${cfg[@]}" 2> "$work/daemon.log" &
+  daemon=$!
+  for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.1; done
+  for _ in 1 2 3 4 5; do
+    curl -s -o /dev/null -w "%{time_total} 0\n" "http://127.0.0.1:$port/metrics" >> "$work/metrics.time"
+  done
+  kill "$daemon"; wait "$daemon" || true
+  python3 - "$n" "$stored" "$bytes" "$processed" "$replayed" "$t0" "$t1" "$work" >> "$results" <<'PY'
+import sys, statistics
+n, stored, size, processed, replayed = map(int, sys.argv[1:6])
+t0, t1 = float(sys.argv[6]), float(sys.argv[7])
+work = sys.argv[8]
+def read(name):
+    rows = [l.split() for l in open(f"{work}/{name}.time") if l.strip() and l.split()[0][0].isdigit()]
+    return statistics.median(float(r[0]) for r in rows), max(int(r[1]) for r in rows)
+run_s, run_kb = read("run")
+row = {"n": stored, "build_s": t1 - t0, "bytes_per_msg": size / stored,
+       "mail_ms": run_s * 1000 / max(processed - stored, 1), "run_rss_mb": run_kb / 1024}
+for name in ["tickets", "show", "sla", "status", "metrics"]:
+    s, kb = read(name)
+    row[f"{name}_ms"] = s * 1000
+    if name != "metrics":
+        row[f"{name}_rss_mb"] = kb / 1024
+s, kb = read("replay")
+row["replay_us_per_mail"] = s * 1e6 / max(replayed, 1)
+row["replayed"] = replayed
+row["replay_rss_mb"] = kb / 1024
+print("\t".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()))
+PY
+  tail -n 1 "$results"
+done
+
+python3 - "$results" <<'PY'
+import sys
+rows = [dict(f.split("=", 1) for f in l.strip().split("\t")) for l in open(sys.argv[1]) if l.strip()]
+keys = list(rows[0])
+print()
+print("| figure | " + " | ".join(f"{int(r['n']):,} messages" for r in rows) + " | " +
+      " | ".join(f"ratio {int(r['n']):,} / {int(rows[0]['n']):,}" for r in rows[1:]) + " |")
+print("|" + " --- |" * (1 + 2 * len(rows) - 1))
+for k in keys[1:]:
+    vals = [float(r[k]) for r in rows]
+    ratios = [f"{v / vals[0]:.2f}x" if vals[0] else "-" for v in vals[1:]]
+    print(f"| {k} | " + " | ".join(f"{v:,.2f}" for v in vals) + " | " + " | ".join(ratios) + " |")
+PY

@@ -23,6 +23,8 @@
 #      BENCH_PHASES ("backlog big latency": a subset runs only those parts).
 #      BENCH_BATCH (200: deskmail's batch_size in (b), and the floor's FETCH/MOVE size in (c)).
 set -euo pipefail
+# The figures come from deskmail's info log; a good cron pass logs nothing without it.
+export RUST_LOG="${RUST_LOG:-info}"
 cd "$(dirname "$0")/.."
 ROOT=$(pwd -P)
 STARTED_AT=$(date -u '+%Y-%m-%d %H:%M UTC')

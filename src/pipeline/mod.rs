@@ -3,9 +3,16 @@
 //! transports are not touched here: the daemon settles the source after the commit and sends
 //! from the outbox later.
 
+mod file;
+mod hash;
+mod reply;
+
+use file::file;
+pub use hash::content_hash;
+use reply::{send_planned, tell_staff};
+
 use jiff::Timestamp;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::compose::promise::Deadline;
 use crate::compose::{self, Envelope, TemplateContext, Templates};
@@ -88,54 +95,6 @@ pub struct Report {
     pub withheld: Option<String>,
     /// The verdicts believed, on one line.
     pub verdict: String,
-}
-
-/// The content key of a mail: SHA-256 of its raw bytes without the trace fields that mail
-/// servers prepend on delivery (`Return-Path`, `Received`, `Delivered-To` …), so the same mail
-/// delivered twice, or found in two folders, has the same key.
-pub fn content_hash(bytes: &[u8]) -> String {
-    Sha256::digest(without_trace_fields(bytes)).iter().map(|b| format!("{b:02x}")).collect()
-}
-
-const TRACE_FIELDS: &[&str] = &[
-    "return-path",
-    "received",
-    "delivered-to",
-    "x-original-to",
-    "x-delivered-to",
-    "envelope-to",
-    "x-envelope-from",
-    "x-envelope-to",
-    "x-rcpt-to",
-    "authentication-results",
-    "received-spf",
-    "arc-seal",
-    "arc-message-signature",
-    "arc-authentication-results",
-    "x-spam-status",
-    "x-spam-score",
-    "x-spam-level",
-    "x-spam-flag",
-    "x-spam-checker-version",
-    "x-virus-scanned",
-];
-
-/// `bytes` from the first header field that is not a delivery trace field.
-fn without_trace_fields(bytes: &[u8]) -> &[u8] {
-    let mut start = 0;
-    while start < bytes.len() {
-        let line_end = bytes[start..].iter().position(|&b| b == b'\n').map_or(bytes.len(), |i| start + i + 1);
-        let line = &bytes[start..line_end];
-        let is_continuation = matches!(line.first(), Some(b' ' | b'\t'));
-        let name = line.split(|&b| b == b':').next().unwrap_or_default();
-        let is_trace = TRACE_FIELDS.iter().any(|f| f.as_bytes().eq_ignore_ascii_case(name.trim_ascii()));
-        if start > 0 && is_continuation || is_trace {
-            start = line_end;
-        } else {
-            break;
-        }
-    }
-    &bytes[start..]
 }
 
 /// Processes one mail in a transaction of its own. Only storage errors are returned: bad
@@ -329,86 +288,6 @@ fn judge(ctx: &Context<'_>, inbound: &Inbound, spam: Spam) -> (Judgement, Option
     (judgement, released)
 }
 
-/// Files the mail on its ticket and moves the ticket by the lifecycle: a bounce on the
-/// ticket of the mail it returns, a follow-up on its ticket (a closed one opens again, or,
-/// closed too long, the mail opens a new one), a customer's new mail on a new ticket.
-fn file(tx: &Tx<'_>, ctx: &Context<'_>, mail: &Mail<'_>) -> Result<Filed, StoreError> {
-    let waiting = waiting(ctx, mail);
-    if mail.verdict.automated == Some(screen::AutomatedKind::Bounce)
-        && let Some(ticket) = record_bounce(tx, ctx, mail.raw)?
-    {
-        let detail = "our mail to the customer bounced";
-        tx.on_event(&happened(ticket, Event::Bounced, ctx, Some(waiting), Some(detail)))?;
-        return Ok(Filed::Bounced(ticket));
-    }
-    if let Threading::FollowUp { ticket, .. } = thread::resolve(mail.inbound, tx)? {
-        tx.touch_ticket(ticket, ctx.now.as_second())?;
-        if mail.verdict.is_automated() {
-            return Ok(Filed::Joined { ticket, notify: Notify::Nobody });
-        }
-        let state = tx.ticket_state(ticket)?;
-        let event = Event::CustomerMail {
-            last_response: state.as_ref().and_then(|s| s.last_response),
-            within_reopen: state
-                .as_ref()
-                .is_some_and(|s| ctx.now.as_second() - s.state_since <= ctx.settings.reopen_within.as_secs()),
-        };
-        let detail = match state.as_ref().map(|s| (s.status, s.last_response)) {
-            Some((TicketStatus::Waiting, Some(Responder::Answer))) => Some("the canned answer did not help"),
-            Some((TicketStatus::Closed, _)) => Some("the customer wrote on a closed ticket"),
-            _ => None,
-        };
-        match tx.on_event(&happened(ticket, event, ctx, Some(waiting), detail))? {
-            Transition::NewTicket => {
-                tracing::info!(closed = ticket, "follow-up of a ticket closed too long ago: a new ticket");
-            }
-            Transition::To { notify, .. } => {
-                tx.index_text(ticket, &mail.inbound.new_text)?;
-                return Ok(Filed::Joined { ticket, notify });
-            }
-            Transition::Unchanged => {
-                tx.index_text(ticket, &mail.inbound.new_text)?;
-                return Ok(Filed::Joined { ticket, notify: Notify::Nobody });
-            }
-        }
-    } else if mail.verdict.is_automated() {
-        return Ok(Filed::Nowhere);
-    }
-    let ticket = open_ticket(tx, mail, waiting)?;
-    Ok(Filed::Opened(ticket))
-}
-
-fn open_ticket(tx: &Tx<'_>, mail: &Mail<'_>, (received, due): (i64, i64)) -> Result<i64, StoreError> {
-    let inbound = mail.inbound;
-    let ticket = tx.open_ticket(&NewTicket {
-        customer: &inbound.from_address,
-        customer_name: &inbound.from_name,
-        subject: &inbound.subject,
-        category: mail.classification.category.as_deref(),
-        priority: mail.classification.priority.as_str(),
-        language: inbound.language.tag(),
-        created_at: received,
-        first_response_due: due,
-    })?;
-    tx.index_text(ticket, &inbound.new_text)?;
-    Ok(ticket)
-}
-
-/// When this mail arrived and when a person's answer to it is due.
-fn waiting(ctx: &Context<'_>, mail: &Mail<'_>) -> (i64, i64) {
-    (mail.raw.received_at.as_second(), first_response_due(ctx, mail.raw, &mail.classification).as_second())
-}
-
-fn happened<'a>(
-    ticket: i64,
-    event: Event,
-    ctx: &Context<'_>,
-    waiting: Option<(i64, i64)>,
-    detail: Option<&'a str>,
-) -> Happened<'a> {
-    Happened { ticket, event, at: ctx.now.as_second(), waiting, actor: Some("deskmail"), detail }
-}
-
 /// Which automatic mail the customer gets, if any.
 fn plan(
     tx: &Tx<'_>,
@@ -469,57 +348,6 @@ fn store_message(
     Ok(id)
 }
 
-/// Queues the planned automatic mail; returns what went, as `kind:template`, or why none.
-fn send_planned(
-    tx: &Tx<'_>,
-    ctx: &Context<'_>,
-    mail: &Mail<'_>,
-    filed: Filed,
-    message_row: i64,
-    plan: &Plan,
-) -> Result<String, StoreError> {
-    Ok(match (plan, filed.ticket()) {
-        (Plan::Send { kind, template }, Some(ticket)) => {
-            queue_reply(tx, ctx, mail, ticket, message_row, *kind, template)?
-        }
-        (Plan::Nothing { why }, _) => format!("none ({why})"),
-        (Plan::Withheld(w), _) => format!("none (withheld, {}: {})", w.reason.as_str(), w.why),
-        (_, None) => "none".into(),
-    })
-}
-
-/// Tells staff what the queue alone would not: a new escalated ticket, a canned answer that
-/// did not help, a closed ticket the customer wrote on again.
-fn tell_staff(tx: &Tx<'_>, ctx: &Context<'_>, mail: &Mail<'_>, filed: Filed) -> Result<(), StoreError> {
-    let (ticket, kind, template, reason) = match filed {
-        Filed::Opened(ticket) if mail.classification.action == crate::rules::Action::Escalate => {
-            (ticket, OutKind::Escalation, "escalation_notice", NoticeReason::EscalatedByRule)
-        }
-        Filed::Joined { ticket, notify: Notify::Staff } => {
-            let reason = match tx.ticket_state(ticket)?.and_then(|s| s.last_response) {
-                Some(Responder::Answer) => NoticeReason::AnswerDidNotHelp,
-                _ => NoticeReason::ClosedTicketWritten,
-            };
-            (ticket, OutKind::FollowUp, "follow_up_notice", reason)
-        }
-        _ => return Ok(()),
-    };
-    let category = mail.classification.category.as_deref().unwrap_or("other");
-    let context = TemplateContext {
-        reason: reason.words(ctx.settings.staff_language).to_string(),
-        ..crate::notices::mail_context(
-            ctx.settings,
-            ticket,
-            mail.inbound,
-            category,
-            &deadline(ctx, mail),
-            ctx.now,
-        )
-    };
-    let notice = StaffNotice { ticket, kind, template, context, now: ctx.now };
-    crate::notices::queue_staff_notice(tx, ctx.settings, ctx.templates, &notice)
-}
-
 fn report(mail: &Mail<'_>, filed: Filed, plan: &Plan, reply: String, verdict: String) -> Report {
     let c = &mail.classification;
     Report {
@@ -561,39 +389,6 @@ fn hold_as_spam(
     })
 }
 
-/// A bounce of one of our mails: the failure is recorded on the outgoing mail and its
-/// ticket, and automatic mail to the address is suppressed. Returns that ticket.
-fn record_bounce(tx: &Tx<'_>, ctx: &Context<'_>, mail: &RawMail) -> Result<Option<i64>, StoreError> {
-    let report = crate::bounce::read(&mail.bytes);
-    let now = ctx.now.as_second();
-    let until = now + ctx.settings.bounce_suppression.as_secs();
-    let reason = format!("bounced ({})", report.status.as_deref().unwrap_or("no status"));
-    for id in &report.original_ids {
-        if let Some((ticket, recipient)) = tx.record_bounce(id, now, until, &reason)? {
-            tracing::warn!(ticket, %recipient, %reason, "our mail bounced; automatic mail to the address suppressed");
-            return Ok(Some(ticket));
-        }
-    }
-    Ok(None)
-}
-
-/// When the first response to this mail is due: the rule's SLA (or the configured one),
-/// counted from receipt on the configured clock.
-fn first_response_due(ctx: &Context<'_>, mail: &RawMail, classification: &Classification) -> Timestamp {
-    let budget = classification.sla.unwrap_or(ctx.settings.first_response);
-    crate::sla::due(mail.received_at, budget, &ctx.settings.sla_clock)
-}
-
-/// The deadline of this mail, with what its wording depends on.
-fn deadline(ctx: &Context<'_>, mail: &Mail<'_>) -> Deadline {
-    Deadline {
-        received: mail.raw.received_at,
-        due: first_response_due(ctx, mail.raw, &mail.classification),
-        budget: mail.classification.sla.unwrap_or(ctx.settings.first_response),
-        business_hours: ctx.settings.sla_clock.counts_business_hours(),
-    }
-}
-
 fn message_row<'a>(
     mail: &'a RawMail,
     hash: &'a str,
@@ -627,144 +422,5 @@ fn message_row<'a>(
         size: None,
         withheld: None,
         verdict: None,
-    }
-}
-
-/// Queues the automatic mail of `kind` with `template`. When that template cannot be
-/// rendered or built, the customer gets the acknowledgement instead and the ticket needs a
-/// person with the reason (never no mail because of our own mistake); when even the
-/// acknowledgement fails, the ticket needs a person and nothing is sent. Returns what went.
-fn queue_reply(
-    tx: &Tx<'_>,
-    ctx: &Context<'_>,
-    mail: &Mail<'_>,
-    ticket: i64,
-    message_row: i64,
-    kind: decide::MailKind,
-    template: &str,
-) -> Result<String, StoreError> {
-    let first = match compose_reply(ctx, mail, ticket, template) {
-        Ok(composed) => {
-            enqueue_reply(tx, ctx, mail, ticket, message_row, kind.into(), template, &composed)?;
-            if kind == decide::MailKind::Answer && mail.classification.resolves {
-                tx.record_first_response(ticket, ctx.now.as_second())?;
-                tx.on_event(&happened(ticket, Event::Answered, ctx, None, None))?;
-            }
-            return Ok(format!("{}:{template}", kind.as_str()));
-        }
-        Err(e) => e,
-    };
-    tracing::error!(ticket, template, error = %first, "cannot compose the automatic mail");
-    let fallback = (template != "ack").then(|| compose_reply(ctx, mail, ticket, "ack"));
-    let (reply, detail) = match fallback {
-        Some(Ok(composed)) => {
-            enqueue_reply(tx, ctx, mail, ticket, message_row, OutKind::Ack, "ack", &composed)?;
-            let reply = format!("ack:ack (template {template} failed: {first})");
-            (reply, format!("template {template} failed, the acknowledgement went instead: {first}"))
-        }
-        Some(Err(second)) => {
-            let reply =
-                format!("none (template {template} failed: {first}; the acknowledgement failed: {second})");
-            (reply, format!("template {template} failed ({first}) and so did the acknowledgement ({second})"))
-        }
-        None => (format!("none (cannot compose: {first})"), format!("the acknowledgement failed: {first}")),
-    };
-    tx.on_event(&happened(ticket, Event::TemplateFailed, ctx, Some(waiting(ctx, mail)), Some(&detail)))?;
-    Ok(reply)
-}
-
-/// An automatic mail ready to queue.
-struct Composed {
-    message_id: String,
-    subject: String,
-    raw: Vec<u8>,
-}
-
-fn compose_reply(
-    ctx: &Context<'_>,
-    mail: &Mail<'_>,
-    ticket: i64,
-    template: &str,
-) -> Result<Composed, String> {
-    let s = ctx.settings;
-    let inbound = mail.inbound;
-    let tag = thread::tag(ticket);
-    let template_ctx = TemplateContext {
-        customer_name: inbound.from_name.clone(),
-        customer_address: inbound.from_address.clone(),
-        ticket,
-        tag: tag.clone(),
-        category: mail.classification.category.clone().unwrap_or_default(),
-        subject: inbound.subject.clone(),
-        support_name: s.support_name.clone(),
-        support_address: s.support_address.clone(),
-        ..TemplateContext::default()
-    }
-    .with_deadline(&deadline(ctx, mail), &s.time_zone, ctx.now, inbound.language);
-    let rendered =
-        ctx.templates.render(template, inbound.language, &template_ctx).map_err(|e| e.to_string())?;
-    let subject = compose::tagged_subject(&rendered.subject, &tag);
-    let message_id = compose::new_message_id(&s.domain);
-    let envelope = Envelope {
-        from_name: &s.support_name,
-        from_address: &s.support_address,
-        to_name: &inbound.from_name,
-        to_address: &inbound.from_address,
-        message_id: &message_id,
-        in_reply_to: inbound.message_id.as_deref(),
-        references: &inbound.references,
-        subject: &subject,
-        automatic: true,
-    };
-    let raw = compose::build(&envelope, &rendered).map_err(|e| e.to_string())?;
-    Ok(Composed { message_id, subject, raw })
-}
-
-#[allow(clippy::too_many_arguments)]
-fn enqueue_reply(
-    tx: &Tx<'_>,
-    ctx: &Context<'_>,
-    mail: &Mail<'_>,
-    ticket: i64,
-    message_row: i64,
-    kind: OutKind,
-    template: &str,
-    composed: &Composed,
-) -> Result<(), StoreError> {
-    tx.enqueue(&OutboxRow {
-        ticket_id: ticket,
-        message_row: Some(message_row),
-        kind,
-        template,
-        recipient: &mail.inbound.from_address,
-        message_id: &composed.message_id,
-        subject: &composed.subject,
-        raw: &composed.raw,
-        now: ctx.now.as_second(),
-    })?;
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn redelivery_with_new_trace_fields_has_the_same_key() {
-        let mail = b"From: a@b\r\nSubject: x\r\n\r\nbody";
-        let delivered = b"Return-Path: <a@b>\r\nDelivered-To: s@x\r\nReceived: from x\r\n\tby y; Sun\r\nFrom: a@b\r\nSubject: x\r\n\r\nbody";
-        assert_eq!(content_hash(mail), content_hash(delivered));
-    }
-
-    #[test]
-    fn different_content_has_a_different_key() {
-        assert_ne!(content_hash(b"From: a@b\r\n\r\none"), content_hash(b"From: a@b\r\n\r\ntwo"));
-    }
-
-    #[test]
-    fn a_received_field_after_the_first_header_is_content() {
-        let a = b"From: a@b\r\nReceived: x\r\n\r\nbody";
-        let b = b"From: a@b\r\nReceived: y\r\n\r\nbody";
-        assert_ne!(content_hash(a), content_hash(b));
     }
 }

@@ -261,6 +261,13 @@ fn staff_assign_note_close_reopen_reclassify_and_show_every_text() {
     let closed = stdout(&deskmail(&["tickets", "--state", "closed", "--config", config]));
     assert!(closed.contains("1 ticket(s)"), "{closed}");
     assert!(deskmail(&["reopen", n, "--config", config]).status.success());
+    let status: serde_json::Value =
+        serde_json::from_str(&stdout(&deskmail(&["status", "--json", "--config", config]))).unwrap();
+    assert!(status["tickets"]["needs_person"].as_i64().unwrap() >= 1, "status counts per state: {status}");
+    let sla: serde_json::Value =
+        serde_json::from_str(&stdout(&deskmail(&["sla", "--json", "--config", config]))).unwrap();
+    assert!(sla["states"]["needs_person"].as_i64().unwrap() >= 1, "sla per state: {sla}");
+    assert!(sla["categories"]["withdrawal"]["waiting"].as_i64().unwrap() >= 1, "sla per category: {sla}");
 
     let show = stdout(&deskmail(&["show", n, "--config", config]));
     for needle in [

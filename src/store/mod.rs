@@ -66,6 +66,9 @@ impl StoreError {
 
 type Result<T> = std::result::Result<T, StoreError>;
 
+/// The page cache of a connection that writes, in KiB (negative: a size, not pages).
+const CACHE_KIB: i64 = -32 * 1024;
+
 /// The deskmail database.
 pub struct Store {
     conn: Connection,
@@ -136,6 +139,10 @@ impl Store {
         enable_wal(&conn)?;
         conn.pragma_update(None, "synchronous", "FULL").map_err(StoreError::wrap("set synchronous"))?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(StoreError::wrap("enable foreign keys"))?;
+        // The default page cache (2 MB) holds little of the indexes that take random keys (the
+        // content hash, Message-IDs, the search index): as the history grows, each insert
+        // would read their pages from the file again. 32 MB keeps their inner levels in memory.
+        conn.pragma_update(None, "cache_size", CACHE_KIB).map_err(StoreError::wrap("set the page cache"))?;
         let mut store = Store { conn };
         store.migrate()?;
         Ok(store)

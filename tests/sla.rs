@@ -113,6 +113,12 @@ async fn a_staff_reply_in_the_sent_folder_is_the_first_response() {
         store.ticket(1).unwrap().unwrap().first_response_at.is_some(),
         "the staff reply answered the ticket"
     );
+    assert_eq!(
+        store.ticket(1).unwrap().unwrap().status,
+        deskmail::store::TicketStatus::Waiting,
+        "and moved it on: the customer's turn"
+    );
+    assert!(store.due_tickets().unwrap().is_empty(), "nothing waits for a person any more");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

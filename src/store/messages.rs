@@ -179,11 +179,16 @@ impl Store {
 
     /// What is kept of a quarantined message.
     pub fn quarantined_raw(&self, id: i64) -> Result<Option<QuarantinedRaw>> {
+        self.held_raw(id, MessageState::Quarantined)
+    }
+
+    /// What is kept of message `id` while it is held in `state` (quarantined, spam).
+    fn held_raw(&self, id: i64, state: MessageState) -> Result<Option<QuarantinedRaw>> {
         sql::opt(
             &self.conn,
             "read a stored message",
             "SELECT raw, origin, received_at, size, raw_codec FROM messages WHERE id = ?1 AND state = ?2",
-            params![id, MessageState::Quarantined],
+            params![id, state],
             |r| {
                 Ok(QuarantinedRaw {
                     raw: super::raw::read(r, 0, 4)?,
@@ -218,20 +223,7 @@ impl Store {
 
     /// The raw mail of a message held as spam.
     pub fn spam_raw(&self, id: i64) -> Result<Option<QuarantinedRaw>> {
-        sql::opt(
-            &self.conn,
-            "read a stored message",
-            "SELECT raw, origin, received_at, size, raw_codec FROM messages WHERE id = ?1 AND state = ?2",
-            params![id, MessageState::Spam],
-            |r| {
-                Ok(QuarantinedRaw {
-                    raw: super::raw::read(r, 0, 4)?,
-                    origin: r.get(1)?,
-                    received_at: r.get(2)?,
-                    size: r.get(3)?,
-                })
-            },
-        )
+        self.held_raw(id, MessageState::Spam)
     }
 
     /// How many mails had automatic mail withheld, per reason (`spam`, `authentication`).

@@ -6,7 +6,7 @@ use super::model::Model;
 use super::opinion::{self, Candidate, ModelOpinion, Outcome};
 use super::scan::{Hit, Scan, Score};
 use super::spec::Rule;
-use super::{Action, Classification, Evidence, RuleSet, Trial};
+use super::{Action, Classification, Evidence, Priority, RuleSet, Trial};
 use crate::parse::Inbound;
 use crate::screen::Verdict;
 
@@ -72,6 +72,7 @@ impl RuleSet {
                     category: rule.category.clone(),
                     score,
                     answers: rule.action == Action::Answer,
+                    urgent: rule.action == Action::Escalate && rule.escalate_priority == Priority::Urgent,
                 });
             }
         }

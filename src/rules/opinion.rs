@@ -8,6 +8,9 @@
 //! - a canned answer goes out only when the model does not clearly disagree; when it
 //!   clearly prefers another rule that matched too, that rule decides; otherwise the
 //!   acknowledgement goes out and a person sees both opinions;
+//! - a canned answer never goes out when an urgent rule (a stolen account, a payment the
+//!   customer did not make) matched too, however weakly: a person must see that mail, and
+//!   the ticket carries both categories;
 //! - with no candidate, the model's category, when it is confident, is kept as a suggestion
 //!   for routing and priority, never for a canned answer.
 
@@ -39,6 +42,8 @@ pub struct Candidate {
     pub category: String,
     pub score: f32,
     pub answers: bool,
+    /// The rule escalates with urgent priority (account security by default).
+    pub urgent: bool,
 }
 
 /// The model's category and confidence, as stored and shown.
@@ -79,7 +84,10 @@ pub fn settle(candidates: &[Candidate], prediction: Option<&Prediction>) -> Outc
     let second = ranked.iter().find(|c| {
         c.category != first.category && c.category != "other" && c.score >= first.score * COMPARABLE
     });
-    let also = second.map(|s| s.category.clone());
+    // An urgent rule that matched too, however weakly, is a second question that a person
+    // must see: "an unknown charge" is not answered with the fee schedule.
+    let urgent = ranked.iter().find(|c| c.urgent && c.category != first.category);
+    let also = second.or(urgent).map(|s| s.category.clone());
     if let Some(other) = &also {
         let held = first.answers.then(|| format!("two questions: {} and {other}", first.category));
         return Outcome::Rule { index: first.index, held, also };
@@ -113,7 +121,7 @@ mod tests {
     use super::*;
 
     fn candidate(index: usize, category: &str, score: f32) -> Candidate {
-        Candidate { index, category: category.into(), score, answers: true }
+        Candidate { index, category: category.into(), score, answers: true, urgent: false }
     }
 
     fn model(ranked: &[(&str, f32)]) -> Prediction {
@@ -177,6 +185,23 @@ mod tests {
         // A weaker second question is a side remark: the main one is answered.
         let side = [candidate(0, "withdrawal", 1.0), candidate(1, "currency", 3.0)];
         assert_eq!(settle(&side, None), Outcome::Rule { index: 1, held: None, also: None });
+    }
+
+    #[test]
+    fn an_urgent_rule_that_matched_too_holds_the_answer_however_weak() {
+        let security = Candidate { answers: false, urgent: true, ..candidate(1, "account_security", 2.0) };
+        let rules = [candidate(0, "fees", 3.0), security.clone()];
+        let Outcome::Rule { index: 0, held: Some(why), also: Some(also) } = settle(&rules, None) else {
+            panic!("an unknown charge must reach a person")
+        };
+        assert_eq!(also, "account_security");
+        assert!(why.contains("account_security"), "{why}");
+        // Not urgent, the weaker rule is a side remark.
+        let side = Candidate { urgent: false, ..security };
+        assert_eq!(
+            settle(&[candidate(0, "fees", 3.0), side], None),
+            Outcome::Rule { index: 0, held: None, also: None }
+        );
     }
 
     #[test]

@@ -249,18 +249,13 @@ impl Tx<'_> {
         Ok(old)
     }
 
-    /// Makes `text` findable under `ticket` (its subject, each customer message).
+    /// Makes `text` findable under `ticket` (its subject, each customer message) once the
+    /// transaction commits (`store::search`: the index is written once per transaction).
     pub fn index_text(&self, ticket: i64, text: &str) -> Result<()> {
         if text.trim().is_empty() {
             return Ok(());
         }
-        sql::exec(
-            &self.tx,
-            "index a ticket's text",
-            "INSERT INTO search (ticket_id, body) VALUES (?1, ?2)",
-            params![ticket, text],
-        )
-        .map(|_| ())
+        super::search::stage(&self.tx, ticket, text)
     }
 }
 

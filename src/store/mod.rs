@@ -15,6 +15,7 @@ mod plans;
 pub mod raw;
 mod retention;
 mod savepoint;
+mod search;
 mod sql;
 mod tickets;
 
@@ -145,6 +146,7 @@ impl Store {
         conn.pragma_update(None, "cache_size", CACHE_KIB).map_err(StoreError::wrap("set the page cache"))?;
         let mut store = Store { conn };
         store.migrate()?;
+        search::prepare(&store.conn)?;
         Ok(store)
     }
 
@@ -165,8 +167,9 @@ pub struct Tx<'a> {
 }
 
 impl Tx<'_> {
-    /// Makes everything recorded in this transaction durable.
+    /// Makes everything recorded in this transaction durable, the texts it indexed included.
     pub fn commit(self) -> Result<()> {
+        search::flush(&self.tx)?;
         self.tx.commit().map_err(StoreError::wrap("commit"))
     }
 }

@@ -45,3 +45,96 @@ pub(super) fn flush(tx: &Transaction<'_>) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Store, TicketFilter};
+
+    fn found(store: &Store, words: &str) -> Vec<i64> {
+        let filter = TicketFilter { search: Some(words.into()), ..TicketFilter::default() };
+        store.find_tickets(&filter).unwrap().iter().map(|t| t.id).collect()
+    }
+
+    fn ticket(tx: &super::super::Tx<'_>, subject: &str) -> i64 {
+        tx.open_ticket(&super::super::NewTicket {
+            customer: "kunde@example.test",
+            customer_name: "",
+            subject,
+            category: None,
+            priority: "normal",
+            language: "en",
+            created_at: 1,
+            first_response_due: 2,
+        })
+        .unwrap()
+    }
+
+    /// The segments of the index (its structure record), to see how often it was written.
+    fn segments(store: &Store) -> usize {
+        use rusqlite::OptionalExtension;
+        let record: Option<Vec<u8>> = store
+            .conn
+            .query_row("SELECT block FROM search_data WHERE id = 10", [], |r| r.get(0))
+            .optional()
+            .unwrap();
+        // After the 4-byte cookie: varint levels, varint segments (both small here).
+        record.map_or(0, |r| usize::from(r[5]))
+    }
+
+    #[test]
+    fn a_batchs_texts_are_found_after_its_commit_and_written_as_one_segment() {
+        let mut store = Store::open_in_memory().unwrap();
+        let before = segments(&store);
+        let tx = store.begin().unwrap();
+        let mut ids = Vec::new();
+        for word in ["Rückerstattung", "退款申请", "chargeback"] {
+            let mail = tx.savepoint().unwrap();
+            let id = ticket(&mail, "Frage");
+            mail.index_text(id, &format!("bitte {word} prüfen")).unwrap();
+            mail.release().unwrap();
+            ids.push(id);
+        }
+        tx.commit().unwrap();
+        assert_eq!(found(&store, "Rückerstattung"), vec![ids[0]]);
+        assert_eq!(found(&store, "退款申"), vec![ids[1]]);
+        assert_eq!(found(&store, "chargeback"), vec![ids[2]]);
+        assert_eq!(found(&store, "Frage").len(), 3, "the subjects are indexed too");
+        assert_eq!(segments(&store), before + 1, "three mails, one segment");
+        let left: i64 =
+            store.conn.query_row("SELECT COUNT(*) FROM temp.search_pending", [], |r| r.get(0)).unwrap();
+        assert_eq!(left, 0);
+    }
+
+    #[test]
+    fn a_rolled_back_mail_leaves_nothing_in_the_index() {
+        let mut store = Store::open_in_memory().unwrap();
+        let tx = store.begin().unwrap();
+        let kept = tx.savepoint().unwrap();
+        let id = ticket(&kept, "kept");
+        kept.index_text(id, "the parcel arrived damaged").unwrap();
+        kept.release().unwrap();
+        let undone = tx.savepoint().unwrap();
+        let other = ticket(&undone, "undone");
+        undone.index_text(other, "a forged invoice").unwrap();
+        undone.rollback().unwrap();
+        tx.commit().unwrap();
+        assert_eq!(found(&store, "damaged"), vec![id]);
+        assert!(found(&store, "forged").is_empty());
+        assert!(found(&store, "undone").is_empty());
+    }
+
+    #[test]
+    fn a_transaction_dropped_uncommitted_indexes_nothing_later() {
+        let mut store = Store::open_in_memory().unwrap();
+        {
+            let tx = store.begin().unwrap();
+            let id = ticket(&tx, "lost");
+            tx.index_text(id, "never committed").unwrap();
+        }
+        let tx = store.begin().unwrap();
+        ticket(&tx, "next");
+        tx.commit().unwrap();
+        assert!(found(&store, "committed").is_empty(), "the dropped transaction's text stays out");
+        assert_eq!(found(&store, "next").len(), 1);
+    }
+}

@@ -45,6 +45,14 @@ fn unbounded_scan(sql: &str, detail: &str) -> bool {
     }
     let Some(rest) = detail.strip_prefix("SCAN ") else { return false };
     let table = rest.split_whitespace().next().unwrap_or("");
+    // The search index read with no constraint given to it ("INDEX 0:" and nothing after)
+    // is every text read one by one: only a purge's unindexing may (once per purge), and a
+    // search for a word holding `%` or `_`, whose LIKE needs an ESCAPE (README).
+    if table == "search" && rest.ends_with("INDEX 0:") {
+        let purge = sql.contains("DELETE FROM search WHERE ticket_id IN");
+        let escaped = sql.contains("ESCAPE") && (sql.contains("\\%") || sql.contains("\\_"));
+        return !(purge || escaped);
+    }
     if !GROWING.contains(&table) {
         return false;
     }
@@ -108,11 +116,12 @@ fn hot_statements() -> Vec<String> {
     store.ticket_events(ticket).unwrap();
     store.notes(ticket).unwrap();
     store.template_failures().unwrap();
-    // `tickets` with each filter: a state, words, a customer, overdue.
+    // `tickets` with each filter: a state, words (one needing an escape), a customer, overdue.
     for filter in [
         TicketFilter { status: Some(TicketStatus::Closed), ..TicketFilter::default() },
         TicketFilter { status: Some(TicketStatus::NeedsPerson), ..TicketFilter::default() },
         TicketFilter { search: Some("refund".into()), ..TicketFilter::default() },
+        TicketFilter { search: Some("100%".into()), ..TicketFilter::default() },
         TicketFilter { customer: Some("a@b.test".into()), ..TicketFilter::default() },
         TicketFilter { overdue_at: Some(now.as_second()), ..TicketFilter::default() },
     ] {

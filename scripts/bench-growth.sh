@@ -40,11 +40,13 @@ out, cmd = sys.argv[1], sys.argv[2:]
 # /usr/bin/time reports the peak RSS of the command alone (a forked Python would count its own).
 rss = out + ".rss"
 start = time.perf_counter()
-status = subprocess.call(["/usr/bin/time", "-f", "%M", "-o", rss, *cmd], stdout=subprocess.DEVNULL)
+status = subprocess.call(["/usr/bin/time", "-f", "%M %U %S", "-o", rss, *cmd], stdout=subprocess.DEVNULL)
 elapsed = time.perf_counter() - start
 if status != 0:
     sys.exit(f"{cmd}: exit status {status}")
-open(out, "a").write(f"{elapsed:.6f} {open(rss).read().split()[-1]}\n")
+kb, user, system = open(rss).read().split()[-3:]
+# Wall seconds, peak RSS (KB), CPU seconds (user + system: less swayed by a busy machine).
+open(out, "a").write(f"{elapsed:.6f} {kb} {float(user) + float(system):.2f}\n")
 PY
 }
 # The same, 5 times.
@@ -91,7 +93,7 @@ TOML
     once "$work/run.time" "$BIN" run --once "${cfg[@]}" 2>> "$work/run.log"
     after=$(sqlite3 "$work/deskmail.db" "SELECT COUNT(*) FROM messages")
     # Wall seconds per new mail, for the median below.
-    echo "$(tail -n 1 "$work/run.time" | awk -v n=$((after - before)) '{ printf "%.9f %s", $1 / n, $2 }')" >> "$work/mail.time"
+    echo "$(tail -n 1 "$work/run.time" | awk -v n=$((after - before)) '{ printf "%.9f %s %.9f", $1 / n, $2, $3 / n }')" >> "$work/mail.time"
   done
   processed=$(sqlite3 "$work/deskmail.db" "SELECT COUNT(*) FROM messages")
   ticket=$(sqlite3 "$work/deskmail.db" "SELECT id FROM tickets WHERE id = (SELECT MAX(id) / 2 FROM tickets)")
@@ -128,8 +130,9 @@ def read(name):
     rows = [l.split() for l in open(f"{work}/{name}.time") if l.strip() and l.split()[0][0].isdigit()]
     return statistics.median(float(r[0]) for r in rows), max(int(r[1]) for r in rows)
 mail_s, run_kb = read("mail")
+cpu_s = statistics.median(float(l.split()[2]) for l in open(f"{work}/mail.time") if l.strip())
 row = {"n": stored, "build_s": t1 - t0, "bytes_per_msg": size / stored,
-       "mail_ms": mail_s * 1000, "run_rss_mb": run_kb / 1024}
+       "mail_ms": mail_s * 1000, "mail_cpu_ms": cpu_s * 1000, "run_rss_mb": run_kb / 1024}
 for name in ["tickets", "tickets_state", "tickets_customer", "search_rare", "search_common",
              "show", "sla", "status", "metrics"]:
     s, kb = read(name)

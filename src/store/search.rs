@@ -106,6 +106,21 @@ mod tests {
     }
 
     #[test]
+    fn a_word_holding_a_like_wildcard_matches_only_itself() {
+        let mut store = Store::open_in_memory().unwrap();
+        let tx = store.begin().unwrap();
+        let (percent, digits, underscore) = (ticket(&tx, "a"), ticket(&tx, "b"), ticket(&tx, "c"));
+        tx.index_text(percent, "refund 100% please").unwrap();
+        tx.index_text(digits, "refund 1000 please").unwrap();
+        tx.index_text(underscore, "user_id 42").unwrap();
+        tx.commit().unwrap();
+        assert_eq!(found(&store, "100%"), vec![percent]);
+        assert_eq!(found(&store, "100"), vec![digits, percent], "newest first");
+        assert_eq!(found(&store, "user_id"), vec![underscore]);
+        assert!(found(&store, "userxid").is_empty());
+    }
+
+    #[test]
     fn a_rolled_back_mail_leaves_nothing_in_the_index() {
         let mut store = Store::open_in_memory().unwrap();
         let tx = store.begin().unwrap();

@@ -10,6 +10,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use serde::Serialize;
 
+use super::weights::Weights;
 use crate::parse::lang;
 
 /// Laplace smoothing: small, because most features are seen only a few times in a few
@@ -36,10 +37,8 @@ pub struct Example {
 #[derive(Debug, Default)]
 pub struct Model {
     categories: Vec<String>,
-    /// Feature hash -> row in `weights`.
-    rows: HashMap<u64, u32, BuildHasherDefault<IdHasher>>,
-    /// `categories.len()` log-probabilities per feature.
-    weights: Vec<f32>,
+    /// Feature hash -> `categories.len()` log-probabilities.
+    weights: Weights,
     /// Log-probability of a feature never seen with a category (per category).
     unseen: Vec<f32>,
     /// Traditional -> Simplified, sorted, so both scripts share features (a binary search
@@ -91,6 +90,7 @@ impl Model {
         simplified.sort_unstable();
         simplified.dedup_by_key(|(t, _)| *t);
         let mut model = Model { categories, simplified, examples: examples.len(), ..Model::default() };
+        let mut rows: HashMap<u64, u32, BuildHasherDefault<IdHasher>> = HashMap::default();
         let mut counts: Vec<f32> = Vec::new();
         let mut totals = vec![0f32; k];
         let mut text = String::new();
@@ -98,8 +98,8 @@ impl Model {
             let c = model.categories.binary_search(&example.category).expect("collected above");
             model.normalise(&example.text, &mut text);
             features(&text, &mut |hash, _, _| {
-                let next = model.rows.len() as u32;
-                let row = *model.rows.entry(hash).or_insert(next) as usize;
+                let next = rows.len() as u32;
+                let row = *rows.entry(hash).or_insert(next) as usize;
                 if counts.len() < (row + 1) * k {
                     counts.resize((row + 1) * k, 0.0);
                 }
@@ -107,12 +107,14 @@ impl Model {
                 totals[c] += 1.0;
             });
         }
-        let vocabulary = model.rows.len() as f32;
+        let vocabulary = rows.len() as f32;
         let denominators: Vec<f32> = totals.iter().map(|t| (t + ALPHA * vocabulary).max(1.0)).collect();
-        model.weights = counts
+        let weights: Vec<f32> = counts
             .chunks(k.max(1))
             .flat_map(|row| row.iter().zip(&denominators).map(|(n, d)| ((n + ALPHA) / d).ln()))
             .collect();
+        model.weights =
+            Weights::new(k, rows.iter().map(|(hash, row)| (*hash, &weights[*row as usize * k..][..k])));
         model.unseen = denominators.iter().map(|d| (ALPHA / d).ln()).collect();
         model
     }
@@ -135,9 +137,8 @@ impl Model {
         let mut scores = vec![0f32; k];
         let mut known = 0usize;
         features(&normal, &mut |hash, _, _| {
-            if let Some(&row) = self.rows.get(&hash) {
+            if let Some(row) = self.weights.get(hash) {
                 known += 1;
-                let row = &self.weights[row as usize * k..][..k];
                 scores.iter_mut().zip(row).for_each(|(s, w)| *s += w);
             }
         });
@@ -154,8 +155,7 @@ impl Model {
         let mut words: Vec<(String, f32)> = Vec::new();
         if let (Some(top), true) = (top, k > 1) {
             features(&normal, &mut |hash, start, end| {
-                let Some(&row) = self.rows.get(&hash) else { return };
-                let row = &self.weights[row as usize * k..][..k];
+                let Some(row) = self.weights.get(hash) else { return };
                 let others = (row.iter().sum::<f32>() - row[top]) / (k - 1) as f32;
                 let word = normal[start..end].to_string();
                 if !words.iter().any(|(w, _)| *w == word) {

@@ -7,8 +7,7 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
-
-use serde::Serialize;
+use std::sync::Arc;
 
 use super::weights::Weights;
 use crate::parse::lang;
@@ -37,6 +36,8 @@ pub struct Example {
 #[derive(Debug, Default)]
 pub struct Model {
     categories: Vec<String>,
+    /// The same, shared by every [`Prediction`].
+    names: Vec<Arc<str>>,
     /// Feature hash -> `categories.len()` log-probabilities.
     weights: Weights,
     /// Log-probability of a feature never seen with a category (per category).
@@ -48,9 +49,9 @@ pub struct Model {
 }
 
 /// The model's view of one mail: categories by probability, best first.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Prediction {
-    pub ranked: Vec<(String, f32)>,
+    pub ranked: Vec<(Arc<str>, f32)>,
     /// How many of the mail's features the model knows (0: it has no opinion).
     pub known: usize,
 }
@@ -58,17 +59,17 @@ pub struct Prediction {
 impl Prediction {
     /// The best category and its probability.
     pub fn top(&self) -> Option<(&str, f32)> {
-        self.ranked.first().map(|(c, p)| (c.as_str(), *p))
+        self.ranked.first().map(|(c, p)| (c.as_ref(), *p))
     }
 
     /// The probability of `category` (0 when unknown to the model).
     pub fn probability(&self, category: &str) -> f32 {
-        self.ranked.iter().find(|(c, _)| c == category).map_or(0.0, |(_, p)| *p)
+        self.ranked.iter().find(|(c, _)| c.as_ref() == category).map_or(0.0, |(_, p)| *p)
     }
 }
 
 /// What weighed most for the top category, for `--explain`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Explanation {
     pub prediction: Prediction,
     /// Words (or character pairs) with how much they favoured the top category over the
@@ -89,7 +90,8 @@ impl Model {
         let mut simplified: Vec<(char, char)> = lang::script_pairs().collect();
         simplified.sort_unstable();
         simplified.dedup_by_key(|(t, _)| *t);
-        let mut model = Model { categories, simplified, examples: examples.len(), ..Model::default() };
+        let names = categories.iter().map(|c| Arc::from(c.as_str())).collect();
+        let mut model = Model { categories, names, simplified, examples: examples.len(), ..Model::default() };
         let mut rows: HashMap<u64, u32, BuildHasherDefault<IdHasher>> = HashMap::default();
         let mut counts: Vec<f32> = Vec::new();
         let mut totals = vec![0f32; k];
@@ -122,6 +124,11 @@ impl Model {
     /// How many examples it learnt from.
     pub fn examples(&self) -> usize {
         self.examples
+    }
+
+    /// How many features (words, word pairs, characters, character pairs) it knows.
+    pub fn features(&self) -> usize {
+        self.weights.len()
     }
 
     /// The categories it knows.
@@ -168,16 +175,18 @@ impl Model {
         Explanation { prediction, words }
     }
 
-    fn rank(&self, scores: Vec<f32>, known: usize) -> Prediction {
+    fn rank(&self, mut scores: Vec<f32>, known: usize) -> Prediction {
         if known == 0 || self.categories.is_empty() {
             return Prediction { ranked: Vec::new(), known };
         }
         let temperature = (known as f32).powf(TEMPERATURE_POWER).max(1.0);
         let max = scores.iter().copied().fold(f32::MIN, f32::max);
-        let exp: Vec<f32> = scores.iter().map(|s| ((s - max) / temperature).exp()).collect();
-        let sum: f32 = exp.iter().sum();
-        let mut ranked: Vec<(String, f32)> =
-            self.categories.iter().cloned().zip(exp.iter().map(|e| e / sum)).collect();
+        scores.iter_mut().for_each(|s| *s = ((*s - max) / temperature).exp());
+        let sum: f32 = scores.iter().sum();
+        // The names are shared, not copied: every mail is ranked, and ten new strings a mail
+        // cost more than the softmax.
+        let mut ranked: Vec<(Arc<str>, f32)> =
+            self.names.iter().cloned().zip(scores.iter().map(|e| e / sum)).collect();
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
         Prediction { ranked, known }
     }
@@ -186,6 +195,8 @@ impl Model {
     /// [`MAX_CHARS`] characters.
     fn normalise(&self, text: &str, out: &mut String) {
         out.clear();
+        // Grown once: pushing character by character from empty reallocates a dozen times.
+        out.reserve(text.len().min(MAX_CHARS * 4));
         for c in text.chars().take(MAX_CHARS) {
             if c.is_ascii() {
                 out.push(c.to_ascii_lowercase());

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
+use super::scan::caseless;
 use super::weights::Weights;
 use crate::parse::lang;
 
@@ -197,14 +198,30 @@ impl Model {
         out.clear();
         // Grown once: pushing character by character from empty reallocates a dozen times.
         out.reserve(text.len().min(MAX_CHARS * 4));
-        for c in text.chars().take(MAX_CHARS) {
-            if c.is_ascii() {
-                out.push(c.to_ascii_lowercase());
-            } else if let Ok(i) = self.simplified.binary_search_by_key(&c, |(t, _)| *t) {
-                out.push(self.simplified[i].1);
-            } else {
-                out.extend(c.to_lowercase());
+        let mut rest = text;
+        let mut left = MAX_CHARS;
+        while left > 0 && !rest.is_empty() {
+            // A run of ASCII is copied and lower-cased at once (most of an English mail).
+            let ascii = rest.bytes().take(left).take_while(u8::is_ascii).count();
+            let from = out.len();
+            out.push_str(&rest[..ascii]);
+            out[from..].make_ascii_lowercase();
+            rest = &rest[ascii..];
+            left -= ascii;
+            // Then a run of other characters, one by one.
+            let mut taken = 0;
+            for c in rest.chars().take_while(|c| !c.is_ascii()).take(left) {
+                taken += c.len_utf8();
+                left -= 1;
+                if let Ok(i) = self.simplified.binary_search_by_key(&c, |(t, _)| *t) {
+                    out.push(self.simplified[i].1);
+                } else if caseless(c) {
+                    out.push(c);
+                } else {
+                    out.extend(c.to_lowercase());
+                }
             }
+            rest = &rest[taken..];
         }
     }
 }
@@ -216,18 +233,16 @@ impl Model {
 pub fn features(text: &str, each: &mut impl FnMut(u64, usize, usize)) {
     let mut previous_word: Option<(u64, usize)> = None;
     let mut previous_han: Option<(u64, usize)> = None;
-    let mut chars = text.char_indices().peekable();
-    while let Some((start, c)) = chars.next() {
-        if c.is_ascii_alphanumeric() {
-            let mut end = start + 1;
-            while let Some(&(i, d)) = chars.peek() {
-                if d.is_ascii_alphanumeric() || d == '\'' {
-                    end = i + d.len_utf8();
-                    chars.next();
-                } else {
-                    break;
-                }
-            }
+    // Read byte by byte where the text is ASCII (words, spaces, punctuation), and decoded
+    // only where it is not: every mail is read, and decoding each character costs more than
+    // the rest of reading a word.
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    'text: while start < bytes.len() {
+        let b = bytes[start];
+        if b.is_ascii_alphanumeric() {
+            let end = start
+                + bytes[start..].iter().take_while(|d| d.is_ascii_alphanumeric() || **d == b'\'').count();
             let word = &text[start..end];
             let hash = if word.bytes().all(|b| b.is_ascii_digit()) { fnv(b"#0") } else { word_hash(word) };
             each(hash, start, end);
@@ -236,21 +251,44 @@ pub fn features(text: &str, each: &mut impl FnMut(u64, usize, usize)) {
             }
             previous_word = Some((hash, start));
             previous_han = None;
-        } else if is_han(c) {
-            let end = start + c.len_utf8();
-            let hash = fnv(&text.as_bytes()[start..end]);
-            each(hash, start, end);
-            if let Some((before, from)) = previous_han {
-                each(before.rotate_left(29) ^ hash ^ 0x7f4a, from, end);
-            }
-            previous_han = Some((hash, start));
-            previous_word = None;
-        } else if !c.is_whitespace() || c == '\n' {
-            // Punctuation and line ends end a phrase: no pair across them.
-            previous_word = None;
-            previous_han = None;
+            start = end;
+            continue;
         }
+        if b.is_ascii() {
+            if ends_phrase(char::from(b)) {
+                previous_word = None;
+                previous_han = None;
+            }
+            start += 1;
+            continue;
+        }
+        // A run of other characters, decoded one by one.
+        for (offset, c) in text[start..].char_indices() {
+            if c.is_ascii() {
+                start += offset;
+                continue 'text;
+            }
+            let (from, end) = (start + offset, start + offset + c.len_utf8());
+            if is_han(c) {
+                let hash = fnv(&bytes[from..end]);
+                each(hash, from, end);
+                if let Some((before, first)) = previous_han {
+                    each(before.rotate_left(29) ^ hash ^ 0x7f4a, first, end);
+                }
+                previous_han = Some((hash, from));
+                previous_word = None;
+            } else if ends_phrase(c) {
+                previous_word = None;
+                previous_han = None;
+            }
+        }
+        break;
     }
+}
+
+/// Punctuation and line ends end a phrase: no pair across them.
+fn ends_phrase(c: char) -> bool {
+    !c.is_whitespace() || c == '\n'
 }
 
 /// The hash of a Latin word's crude stem: "-ing", "-ed" or "-s" dropped where three letters

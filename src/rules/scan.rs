@@ -293,9 +293,6 @@ impl Hit<'_> {
 /// `text` lower-cased if it has upper-case letters beyond ASCII (the keyword automaton folds
 /// ASCII itself); borrowed as it is otherwise, which is nearly always.
 fn fold_non_ascii_case(text: &str) -> Cow<'_, str> {
-    // CJK, kana, hangul and their punctuation (U+2E80..U+A63F, U+AC00..U+FF20) have no case:
-    // the common characters of Chinese mail skip the Unicode table lookup.
-    let caseless = |c: char| matches!(c as u32, 0x2E80..=0xA63F | 0xAC00..=0xFF20);
     let bytes = text.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
@@ -313,6 +310,12 @@ fn fold_non_ascii_case(text: &str) -> Cow<'_, str> {
         }
     }
     Cow::Borrowed(text)
+}
+
+/// CJK, kana, hangul and their punctuation (U+2E80..U+A63F, U+AC00..U+FF20) have no case:
+/// the common characters of Chinese mail skip the Unicode table lookup.
+pub(super) fn caseless(c: char) -> bool {
+    matches!(c as u32, 0x2E80..=0xA63F | 0xAC00..=0xFF20)
 }
 
 fn at_boundaries(text: &str, start: usize, end: usize, p: &KeywordPattern) -> bool {

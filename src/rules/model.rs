@@ -424,6 +424,46 @@ mod tests {
     }
 
     #[test]
+    fn normalises_ascii_runs_and_other_characters_alike() {
+        let model = small();
+        let mut out = String::new();
+        model.normalise("Refund ＲＥＦＵＮＤ 退款 ÄB 手續費, OK\nΣΑΣ", &mut out);
+        assert_eq!(out, "refund ｒｅｆｕｎｄ 退款 äb 手续费, ok\nσασ");
+        model.normalise(&"Ab退".repeat(1_000), &mut out);
+        assert_eq!(out.chars().count(), MAX_CHARS, "at most MAX_CHARS characters");
+        assert!(out.starts_with("ab退ab退") && out.ends_with("ab退"), "{out}");
+    }
+
+    #[test]
+    fn features_of_mixed_scripts_and_punctuation() {
+        let text = "my card's fee 123。手续费 is\nhigh, 退\u{3000}款";
+        let mut spans = Vec::new();
+        features(text, &mut |_, s, e| spans.push(&text[s..e]));
+        assert_eq!(
+            spans,
+            [
+                "my",
+                "card's",
+                "my card's",
+                "fee",
+                "card's fee",
+                "123",
+                "fee 123",
+                "手",
+                "续",
+                "手续",
+                "费",
+                "续费",
+                "is",
+                "high",
+                "退",
+                "款",
+                "退\u{3000}款"
+            ]
+        );
+    }
+
+    #[test]
     fn stems_and_numbers() {
         assert_eq!(word_hash("refunded"), word_hash("refund"));
         for form in ["charges", "charged", "charging"] {

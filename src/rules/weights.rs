@@ -114,3 +114,42 @@ impl Weights {
 fn key_of(words: &[f32]) -> u64 {
     u64::from(words[0].to_bits()) | u64::from(words[1].to_bits()) << 32
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_what_it_holds_and_nothing_else() {
+        let rows: Vec<(u64, Vec<f32>)> = (1..=1000u64)
+            .map(|i| (i.wrapping_mul(0x9e37_79b9_7f4a_7c15), vec![-(i as f32), 0.5, 2.0]))
+            .collect();
+        let table = Weights::new(3, rows.iter().map(|(h, r)| (*h, r.as_slice())));
+        assert_eq!(table.len(), 1000);
+        for (hash, row) in &rows {
+            assert_eq!(table.get(*hash), Some(row.as_slice()));
+        }
+        assert_eq!(table.get(12345), None);
+        assert_eq!(table.get(EMPTY), None, "no feature hashed to the empty key");
+    }
+
+    #[test]
+    fn a_feature_hashing_to_the_empty_key_is_kept_too() {
+        let table = Weights::new(2, [(EMPTY, [-1.0, -2.0]), (7, [-3.0, -4.0])].into_iter());
+        assert_eq!(table.len(), 2);
+        assert_eq!(table.get(EMPTY), Some([-1.0, -2.0].as_slice()));
+        assert_eq!(table.get(7), Some([-3.0, -4.0].as_slice()));
+    }
+
+    #[test]
+    fn slots_start_on_a_cache_line_whatever_the_number_of_categories() {
+        for k in [1, 10, 14, 15, 40] {
+            let table = Weights::new(k, [(42u64, vec![-1.0; k])].into_iter());
+            let slot = table.find(42).unwrap();
+            let address = table.slot(slot).as_ptr() as usize;
+            assert_eq!(address % (LINE * size_of::<f32>()), 0, "k = {k}");
+            assert_eq!(table.get(42).unwrap().len(), k);
+        }
+        assert_eq!(Weights::default().get(42), None);
+    }
+}

@@ -26,6 +26,7 @@ mod spec;
 #[cfg(test)]
 mod tests;
 pub mod vocabulary;
+mod weights;
 
 use std::path::{Path, PathBuf};
 

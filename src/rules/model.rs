@@ -7,9 +7,10 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
 
-use serde::Serialize;
-
+use super::scan::caseless;
+use super::weights::Weights;
 use crate::parse::lang;
 
 /// Laplace smoothing: small, because most features are seen only a few times in a few
@@ -36,10 +37,10 @@ pub struct Example {
 #[derive(Debug, Default)]
 pub struct Model {
     categories: Vec<String>,
-    /// Feature hash -> row in `weights`.
-    rows: HashMap<u64, u32, BuildHasherDefault<IdHasher>>,
-    /// `categories.len()` log-probabilities per feature.
-    weights: Vec<f32>,
+    /// The same, shared by every [`Prediction`].
+    names: Vec<Arc<str>>,
+    /// Feature hash -> `categories.len()` log-probabilities.
+    weights: Weights,
     /// Log-probability of a feature never seen with a category (per category).
     unseen: Vec<f32>,
     /// Traditional -> Simplified, sorted, so both scripts share features (a binary search
@@ -49,9 +50,9 @@ pub struct Model {
 }
 
 /// The model's view of one mail: categories by probability, best first.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Prediction {
-    pub ranked: Vec<(String, f32)>,
+    pub ranked: Vec<(Arc<str>, f32)>,
     /// How many of the mail's features the model knows (0: it has no opinion).
     pub known: usize,
 }
@@ -59,17 +60,17 @@ pub struct Prediction {
 impl Prediction {
     /// The best category and its probability.
     pub fn top(&self) -> Option<(&str, f32)> {
-        self.ranked.first().map(|(c, p)| (c.as_str(), *p))
+        self.ranked.first().map(|(c, p)| (c.as_ref(), *p))
     }
 
     /// The probability of `category` (0 when unknown to the model).
     pub fn probability(&self, category: &str) -> f32 {
-        self.ranked.iter().find(|(c, _)| c == category).map_or(0.0, |(_, p)| *p)
+        self.ranked.iter().find(|(c, _)| c.as_ref() == category).map_or(0.0, |(_, p)| *p)
     }
 }
 
 /// What weighed most for the top category, for `--explain`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Explanation {
     pub prediction: Prediction,
     /// Words (or character pairs) with how much they favoured the top category over the
@@ -90,7 +91,9 @@ impl Model {
         let mut simplified: Vec<(char, char)> = lang::script_pairs().collect();
         simplified.sort_unstable();
         simplified.dedup_by_key(|(t, _)| *t);
-        let mut model = Model { categories, simplified, examples: examples.len(), ..Model::default() };
+        let names = categories.iter().map(|c| Arc::from(c.as_str())).collect();
+        let mut model = Model { categories, names, simplified, examples: examples.len(), ..Model::default() };
+        let mut rows: HashMap<u64, u32, BuildHasherDefault<IdHasher>> = HashMap::default();
         let mut counts: Vec<f32> = Vec::new();
         let mut totals = vec![0f32; k];
         let mut text = String::new();
@@ -98,8 +101,8 @@ impl Model {
             let c = model.categories.binary_search(&example.category).expect("collected above");
             model.normalise(&example.text, &mut text);
             features(&text, &mut |hash, _, _| {
-                let next = model.rows.len() as u32;
-                let row = *model.rows.entry(hash).or_insert(next) as usize;
+                let next = rows.len() as u32;
+                let row = *rows.entry(hash).or_insert(next) as usize;
                 if counts.len() < (row + 1) * k {
                     counts.resize((row + 1) * k, 0.0);
                 }
@@ -107,12 +110,14 @@ impl Model {
                 totals[c] += 1.0;
             });
         }
-        let vocabulary = model.rows.len() as f32;
+        let vocabulary = rows.len() as f32;
         let denominators: Vec<f32> = totals.iter().map(|t| (t + ALPHA * vocabulary).max(1.0)).collect();
-        model.weights = counts
+        let weights: Vec<f32> = counts
             .chunks(k.max(1))
             .flat_map(|row| row.iter().zip(&denominators).map(|(n, d)| ((n + ALPHA) / d).ln()))
             .collect();
+        model.weights =
+            Weights::new(k, rows.iter().map(|(hash, row)| (*hash, &weights[*row as usize * k..][..k])));
         model.unseen = denominators.iter().map(|d| (ALPHA / d).ln()).collect();
         model
     }
@@ -120,6 +125,11 @@ impl Model {
     /// How many examples it learnt from.
     pub fn examples(&self) -> usize {
         self.examples
+    }
+
+    /// How many features (words, word pairs, characters, character pairs) it knows.
+    pub fn features(&self) -> usize {
+        self.weights.len()
     }
 
     /// The categories it knows.
@@ -135,9 +145,8 @@ impl Model {
         let mut scores = vec![0f32; k];
         let mut known = 0usize;
         features(&normal, &mut |hash, _, _| {
-            if let Some(&row) = self.rows.get(&hash) {
+            if let Some(row) = self.weights.get(hash) {
                 known += 1;
-                let row = &self.weights[row as usize * k..][..k];
                 scores.iter_mut().zip(row).for_each(|(s, w)| *s += w);
             }
         });
@@ -154,8 +163,7 @@ impl Model {
         let mut words: Vec<(String, f32)> = Vec::new();
         if let (Some(top), true) = (top, k > 1) {
             features(&normal, &mut |hash, start, end| {
-                let Some(&row) = self.rows.get(&hash) else { return };
-                let row = &self.weights[row as usize * k..][..k];
+                let Some(row) = self.weights.get(hash) else { return };
                 let others = (row.iter().sum::<f32>() - row[top]) / (k - 1) as f32;
                 let word = normal[start..end].to_string();
                 if !words.iter().any(|(w, _)| *w == word) {
@@ -168,16 +176,18 @@ impl Model {
         Explanation { prediction, words }
     }
 
-    fn rank(&self, scores: Vec<f32>, known: usize) -> Prediction {
+    fn rank(&self, mut scores: Vec<f32>, known: usize) -> Prediction {
         if known == 0 || self.categories.is_empty() {
             return Prediction { ranked: Vec::new(), known };
         }
         let temperature = (known as f32).powf(TEMPERATURE_POWER).max(1.0);
         let max = scores.iter().copied().fold(f32::MIN, f32::max);
-        let exp: Vec<f32> = scores.iter().map(|s| ((s - max) / temperature).exp()).collect();
-        let sum: f32 = exp.iter().sum();
-        let mut ranked: Vec<(String, f32)> =
-            self.categories.iter().cloned().zip(exp.iter().map(|e| e / sum)).collect();
+        scores.iter_mut().for_each(|s| *s = ((*s - max) / temperature).exp());
+        let sum: f32 = scores.iter().sum();
+        // The names are shared, not copied: every mail is ranked, and ten new strings a mail
+        // cost more than the softmax.
+        let mut ranked: Vec<(Arc<str>, f32)> =
+            self.names.iter().cloned().zip(scores.iter().map(|e| e / sum)).collect();
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
         Prediction { ranked, known }
     }
@@ -186,14 +196,32 @@ impl Model {
     /// [`MAX_CHARS`] characters.
     fn normalise(&self, text: &str, out: &mut String) {
         out.clear();
-        for c in text.chars().take(MAX_CHARS) {
-            if c.is_ascii() {
-                out.push(c.to_ascii_lowercase());
-            } else if let Ok(i) = self.simplified.binary_search_by_key(&c, |(t, _)| *t) {
-                out.push(self.simplified[i].1);
-            } else {
-                out.extend(c.to_lowercase());
+        // Grown once: pushing character by character from empty reallocates a dozen times.
+        out.reserve(text.len().min(MAX_CHARS * 4));
+        let mut rest = text;
+        let mut left = MAX_CHARS;
+        while left > 0 && !rest.is_empty() {
+            // A run of ASCII is copied and lower-cased at once (most of an English mail).
+            let ascii = rest.bytes().take(left).take_while(u8::is_ascii).count();
+            let from = out.len();
+            out.push_str(&rest[..ascii]);
+            out[from..].make_ascii_lowercase();
+            rest = &rest[ascii..];
+            left -= ascii;
+            // Then a run of other characters, one by one.
+            let mut taken = 0;
+            for c in rest.chars().take_while(|c| !c.is_ascii()).take(left) {
+                taken += c.len_utf8();
+                left -= 1;
+                if let Ok(i) = self.simplified.binary_search_by_key(&c, |(t, _)| *t) {
+                    out.push(self.simplified[i].1);
+                } else if caseless(c) {
+                    out.push(c);
+                } else {
+                    out.extend(c.to_lowercase());
+                }
             }
+            rest = &rest[taken..];
         }
     }
 }
@@ -205,18 +233,16 @@ impl Model {
 pub fn features(text: &str, each: &mut impl FnMut(u64, usize, usize)) {
     let mut previous_word: Option<(u64, usize)> = None;
     let mut previous_han: Option<(u64, usize)> = None;
-    let mut chars = text.char_indices().peekable();
-    while let Some((start, c)) = chars.next() {
-        if c.is_ascii_alphanumeric() {
-            let mut end = start + 1;
-            while let Some(&(i, d)) = chars.peek() {
-                if d.is_ascii_alphanumeric() || d == '\'' {
-                    end = i + d.len_utf8();
-                    chars.next();
-                } else {
-                    break;
-                }
-            }
+    // Read byte by byte where the text is ASCII (words, spaces, punctuation), and decoded
+    // only where it is not: every mail is read, and decoding each character costs more than
+    // the rest of reading a word.
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    'text: while start < bytes.len() {
+        let b = bytes[start];
+        if b.is_ascii_alphanumeric() {
+            let end = start
+                + bytes[start..].iter().take_while(|d| d.is_ascii_alphanumeric() || **d == b'\'').count();
             let word = &text[start..end];
             let hash = if word.bytes().all(|b| b.is_ascii_digit()) { fnv(b"#0") } else { word_hash(word) };
             each(hash, start, end);
@@ -225,21 +251,44 @@ pub fn features(text: &str, each: &mut impl FnMut(u64, usize, usize)) {
             }
             previous_word = Some((hash, start));
             previous_han = None;
-        } else if is_han(c) {
-            let end = start + c.len_utf8();
-            let hash = fnv(&text.as_bytes()[start..end]);
-            each(hash, start, end);
-            if let Some((before, from)) = previous_han {
-                each(before.rotate_left(29) ^ hash ^ 0x7f4a, from, end);
-            }
-            previous_han = Some((hash, start));
-            previous_word = None;
-        } else if !c.is_whitespace() || c == '\n' {
-            // Punctuation and line ends end a phrase: no pair across them.
-            previous_word = None;
-            previous_han = None;
+            start = end;
+            continue;
         }
+        if b.is_ascii() {
+            if ends_phrase(char::from(b)) {
+                previous_word = None;
+                previous_han = None;
+            }
+            start += 1;
+            continue;
+        }
+        // A run of other characters, decoded one by one.
+        for (offset, c) in text[start..].char_indices() {
+            if c.is_ascii() {
+                start += offset;
+                continue 'text;
+            }
+            let (from, end) = (start + offset, start + offset + c.len_utf8());
+            if is_han(c) {
+                let hash = fnv(&bytes[from..end]);
+                each(hash, from, end);
+                if let Some((before, first)) = previous_han {
+                    each(before.rotate_left(29) ^ hash ^ 0x7f4a, first, end);
+                }
+                previous_han = Some((hash, from));
+                previous_word = None;
+            } else if ends_phrase(c) {
+                previous_word = None;
+                previous_han = None;
+            }
+        }
+        break;
     }
+}
+
+/// Punctuation and line ends end a phrase: no pair across them.
+fn ends_phrase(c: char) -> bool {
+    !c.is_whitespace() || c == '\n'
 }
 
 /// The hash of a Latin word's crude stem: "-ing", "-ed" or "-s" dropped where three letters
@@ -372,6 +421,46 @@ mod tests {
         let text = "ab cd。退款";
         let words: Vec<&str> = spans.iter().map(|(s, e)| &text[*s..*e]).collect();
         assert_eq!(words, ["ab", "cd", "ab cd", "退", "款", "退款"]);
+    }
+
+    #[test]
+    fn normalises_ascii_runs_and_other_characters_alike() {
+        let model = small();
+        let mut out = String::new();
+        model.normalise("Refund ＲＥＦＵＮＤ 退款 ÄB 手續費, OK\nΣΑΣ", &mut out);
+        assert_eq!(out, "refund ｒｅｆｕｎｄ 退款 äb 手续费, ok\nσασ");
+        model.normalise(&"Ab退".repeat(1_000), &mut out);
+        assert_eq!(out.chars().count(), MAX_CHARS, "at most MAX_CHARS characters");
+        assert!(out.starts_with("ab退ab退") && out.ends_with("ab退"), "{out}");
+    }
+
+    #[test]
+    fn features_of_mixed_scripts_and_punctuation() {
+        let text = "my card's fee 123。手续费 is\nhigh, 退\u{3000}款";
+        let mut spans = Vec::new();
+        features(text, &mut |_, s, e| spans.push(&text[s..e]));
+        assert_eq!(
+            spans,
+            [
+                "my",
+                "card's",
+                "my card's",
+                "fee",
+                "card's fee",
+                "123",
+                "fee 123",
+                "手",
+                "续",
+                "手续",
+                "费",
+                "续费",
+                "is",
+                "high",
+                "退",
+                "款",
+                "退\u{3000}款"
+            ]
+        );
     }
 
     #[test]

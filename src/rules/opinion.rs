@@ -125,7 +125,7 @@ mod tests {
     }
 
     fn model(ranked: &[(&str, f32)]) -> Prediction {
-        Prediction { ranked: ranked.iter().map(|(c, p)| (c.to_string(), *p)).collect(), known: 5 }
+        Prediction { ranked: ranked.iter().map(|(c, p)| (std::sync::Arc::from(*c), *p)).collect(), known: 5 }
     }
 
     #[test]

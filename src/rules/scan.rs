@@ -2,6 +2,7 @@
 //! context, literals, regexes on demand) and the score of a rule from its matchers' weights.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 
 use super::context::{self, Span};
 use super::field::Values;
@@ -69,20 +70,21 @@ impl FieldIndex {
                 let text = fold_non_ascii_case(value);
                 let found = automaton
                     .find_overlapping_iter(text.as_ref())
-                    .map(|m| {
-                        (
-                            &self.keyword_patterns[m.pattern().as_usize()],
-                            Span { start: m.start(), end: m.end() },
-                        )
-                    })
-                    .filter(|(pattern, at)| at_boundaries(&text, at.start, at.end, pattern));
+                    .map(|m| (m.pattern().as_usize(), Span { start: m.start(), end: m.end() }))
+                    .filter(|(pattern, at)| {
+                        at_boundaries(&text, at.start, at.end, &self.keyword_patterns[*pattern])
+                    });
                 if self.plain {
                     for (pattern, _) in found {
+                        let pattern = &self.keyword_patterns[pattern];
                         hits.record(&self.name, pattern.matcher, || Cow::Borrowed(&pattern.word));
                     }
                 } else {
-                    let found: Vec<(&KeywordPattern, Span)> = found.take(context::MAX_MATCHES).collect();
-                    self.record_in_context(&text, &found, specs, hits);
+                    SCRATCH.with_borrow_mut(|scratch| {
+                        scratch.found.clear();
+                        scratch.found.extend(found.take(context::MAX_MATCHES));
+                        self.record_in_context(&text, specs, hits, scratch);
+                    });
                 }
             }
             if !self.literals.is_empty() {
@@ -96,30 +98,40 @@ impl FieldIndex {
         }
     }
 
-    /// Records the keywords of `found` that count where they stand (not inside an `except`
-    /// phrase, not negated when the matcher asks) and the proximity matchers that hold.
+    /// Records the keywords of `scratch.found` that count where they stand (not inside an
+    /// `except` phrase, not negated when the matcher asks) and the proximity matchers that
+    /// hold.
     fn record_in_context<'r>(
         &'r self,
         text: &str,
-        found: &[(&'r KeywordPattern, Span)],
         specs: &[MatcherSpec],
         hits: &mut Hits<'r>,
+        scratch: &mut Scratch,
     ) {
+        let Scratch { found, cues, excepts, near, occurrences } = scratch;
+        let patterns = &self.keyword_patterns;
         // Sorted once, so that each keyword looks only at the phrases and cues near it: a
         // hostile mail repeating a keyword 100,000 times stays linear.
-        let mut cues: Vec<Span> =
-            found.iter().filter(|(p, _)| p.role == Role::Negation).map(|(_, s)| *s).collect();
+        cues.clear();
+        cues.extend(found.iter().filter(|(p, _)| patterns[*p].role == Role::Negation).map(|(_, s)| *s));
         cues.sort_by_key(|s| s.end);
-        let mut excepts: Vec<(usize, Span)> =
-            found.iter().filter(|(p, _)| p.role == Role::Except).map(|(p, s)| (p.matcher, *s)).collect();
+        excepts.clear();
+        excepts.extend(
+            found
+                .iter()
+                .map(|(p, s)| (&patterns[*p], *s))
+                .filter(|(p, _)| p.role == Role::Except)
+                .map(|(p, s)| (p.matcher, s)),
+        );
         excepts.sort_by_key(|(m, s)| (*m, s.start));
         let counts = |pattern: &KeywordPattern, at: Span| {
-            let excluded = context::inside_any(&excepts, pattern.matcher, at, self.longest_except);
-            let negated = specs[pattern.matcher].unless_negated && context::negated(text, at, &cues);
+            let excluded = context::inside_any(excepts, pattern.matcher, at, self.longest_except);
+            let negated = specs[pattern.matcher].unless_negated && context::negated(text, at, cues);
             !excluded && !negated
         };
-        let mut near: Vec<(usize, usize, Span)> = Vec::new();
-        for &(pattern, at) in found {
+        near.clear();
+        for &(pattern, at) in found.iter() {
+            let pattern = &patterns[pattern];
             match pattern.role {
                 Role::Keyword if counts(pattern, at) => {
                     hits.record(&self.name, pattern.matcher, || Cow::Borrowed(&pattern.word))
@@ -133,8 +145,9 @@ impl FieldIndex {
             let matcher = chunk[0].0;
             let spec = &specs[matcher];
             let groups = spec.groups.iter().max().map_or(0, |g| g + 1);
-            let occurrences: Vec<(usize, Span)> = chunk.iter().map(|(_, g, at)| (*g, *at)).collect();
-            if context::near(text, &occurrences, groups, spec.within) {
+            occurrences.clear();
+            occurrences.extend(chunk.iter().map(|(_, g, at)| (*g, *at)));
+            if context::near(text, occurrences, groups, spec.within) {
                 let words = || {
                     let words: Vec<&str> =
                         occurrences.iter().take(8).map(|(_, at)| &text[at.start..at.end]).collect();
@@ -164,6 +177,27 @@ impl FieldIndex {
             }
         }
     }
+}
+
+/// The vectors [`FieldIndex::record_in_context`] works in, kept from mail to mail on each
+/// thread: weighing keywords in context then allocates nothing once they have grown, which
+/// is a good part of the work on a short mail.
+#[derive(Default)]
+pub(super) struct Scratch {
+    /// The keyword automaton's matches in one field value: (pattern, span).
+    found: Vec<(usize, Span)>,
+    /// Negation cues, by end.
+    cues: Vec<Span>,
+    /// `except` phrases (matcher, span), by matcher then start.
+    excepts: Vec<(usize, Span)>,
+    /// Words of proximity matchers that count: (matcher, group, span).
+    near: Vec<(usize, usize, Span)>,
+    /// One proximity matcher's words: (group, span).
+    occurrences: Vec<(usize, Span)>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::default();
 }
 
 /// Which matchers fired in one mail and, when the rules are explained, on which words.
@@ -259,9 +293,6 @@ impl Hit<'_> {
 /// `text` lower-cased if it has upper-case letters beyond ASCII (the keyword automaton folds
 /// ASCII itself); borrowed as it is otherwise, which is nearly always.
 fn fold_non_ascii_case(text: &str) -> Cow<'_, str> {
-    // CJK, kana, hangul and their punctuation (U+2E80..U+A63F, U+AC00..U+FF20) have no case:
-    // the common characters of Chinese mail skip the Unicode table lookup.
-    let caseless = |c: char| matches!(c as u32, 0x2E80..=0xA63F | 0xAC00..=0xFF20);
     let bytes = text.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
@@ -279,6 +310,12 @@ fn fold_non_ascii_case(text: &str) -> Cow<'_, str> {
         }
     }
     Cow::Borrowed(text)
+}
+
+/// CJK, kana, hangul and their punctuation (U+2E80..U+A63F, U+AC00..U+FF20) have no case:
+/// the common characters of Chinese mail skip the Unicode table lookup.
+pub(super) fn caseless(c: char) -> bool {
+    matches!(c as u32, 0x2E80..=0xA63F | 0xAC00..=0xFF20)
 }
 
 fn at_boundaries(text: &str, start: usize, end: usize, p: &KeywordPattern) -> bool {

@@ -29,10 +29,19 @@ pub fn gap(between: &str) -> Option<usize> {
 /// The number of words in `between`, or `None` when a sentence ends in it (or a clause, with
 /// `clause`).
 fn gap_within(between: &str, clause: bool) -> Option<usize> {
+    gap_in(between, 0, between.len(), clause)
+}
+
+/// The number of words in `text[from..to]`, or `None` when a sentence (or a clause, with
+/// `clause`) ends in it. A line break ends a sentence unless it only wraps a line of Latin
+/// text ("... this morning,\nbut I did not"): mail clients break English paragraphs at 72
+/// columns, while a Chinese line ends where the writer pressed Enter.
+fn gap_in(text: &str, from: usize, to: usize, clause: bool) -> Option<usize> {
     let mut words = 0;
     let mut in_word = false;
-    for c in between.chars() {
-        if matches!(c, '.' | '!' | '?' | ';' | '\n' | '。' | '！' | '？' | '；')
+    for (i, c) in text[from..to].char_indices() {
+        if matches!(c, '.' | '!' | '?' | ';' | '。' | '！' | '？' | '；')
+            || (c == '\n' && !wraps(text, from + i))
             || (clause && matches!(c, '，' | ',' | '、'))
         {
             return None;
@@ -50,6 +59,14 @@ fn gap_within(between: &str, clause: bool) -> Option<usize> {
         }
     }
     Some(words)
+}
+
+/// Whether the line break at byte `at` of `text` wraps a line of Latin text: a letter, digit
+/// or comma before it and a letter or digit after it, on the same paragraph (no blank line).
+fn wraps(text: &str, at: usize) -> bool {
+    let before = text[..at].trim_end_matches([' ', '\t', '\r']).chars().next_back();
+    let after = text[at + 1..].trim_start_matches([' ', '\t']).chars().next();
+    before.is_some_and(|c| c.is_ascii_alphanumeric() || c == ',') && after.is_some_and(|c| c.is_ascii_alphanumeric())
 }
 
 /// At most this many keyword matches of one field value are weighed in context (the rest
@@ -89,7 +106,7 @@ pub fn inside_any(phrases: &[(usize, Span)], matcher: usize, at: Span, longest: 
 pub fn near(text: &str, occurrences: &[(usize, Span)], groups: usize, within: usize) -> bool {
     let distance = |a: Span, b: Span| {
         let (first, second) = if a.start <= b.start { (a, b) } else { (b, a) };
-        if second.start < first.end { Some(0) } else { gap_within(&text[first.end..second.start], false) }
+        if second.start < first.end { Some(0) } else { gap_in(text, first.end, second.start, false) }
     };
     let window = (within + 1) * BYTES_PER_WORD;
     let longest = occurrences.iter().map(|(_, s)| s.end - s.start).max().unwrap_or(0);
@@ -151,6 +168,19 @@ mod tests {
         let occ = [(1, span(split, "code")), (0, span(split, "arrived"))];
         assert!(!near(split, &occ, 2, 10), "a sentence end separates");
         assert!(!near(text, &[(0, span(text, "收不到"))], 2, 5), "every group must occur");
+    }
+
+    #[test]
+    fn a_wrapped_line_of_english_does_not_end_the_sentence() {
+        let en = "a withdrawal this morning,\r\nbut I did not";
+        let occ = [(1, span(en, "withdrawal")), (0, span(en, "but I did not"))];
+        assert!(near(en, &occ, 2, 10), "the break only wraps the line");
+        let para = "a withdrawal this morning\n\nbut I did not";
+        let occ = [(1, span(para, "withdrawal")), (0, span(para, "but I did not"))];
+        assert!(!near(para, &occ, 2, 10), "a blank line ends the paragraph");
+        let zh = "账户被锁了\n验证码也收不到";
+        let occ = [(0, span(zh, "锁")), (1, span(zh, "验证码"))];
+        assert!(!near(zh, &occ, 2, 10), "a Chinese line ends where the writer pressed Enter");
     }
 
     #[test]

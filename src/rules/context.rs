@@ -66,7 +66,8 @@ fn gap_in(text: &str, from: usize, to: usize, clause: bool) -> Option<usize> {
 fn wraps(text: &str, at: usize) -> bool {
     let before = text[..at].trim_end_matches([' ', '\t', '\r']).chars().next_back();
     let after = text[at + 1..].trim_start_matches([' ', '\t']).chars().next();
-    before.is_some_and(|c| c.is_ascii_alphanumeric() || c == ',') && after.is_some_and(|c| c.is_ascii_alphanumeric())
+    before.is_some_and(|c| c.is_ascii_alphanumeric() || c == ',')
+        && after.is_some_and(|c| c.is_ascii_alphanumeric())
 }
 
 /// At most this many keyword matches of one field value are weighed in context (the rest

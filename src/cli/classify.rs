@@ -269,7 +269,8 @@ fn print_explanation(
     }
     match &c.rule {
         Some(rule) => outln!(
-            "  decision:  rule `{rule}` wins (highest score, then lowest priority): category {}, action {}",
+            "  decision:  rule `{rule}` wins ({}): category {}, action {}",
+            why_it_won(rule, &held),
             c.category.as_deref().unwrap_or("-"),
             c.action.as_str()
         ),
@@ -284,6 +285,17 @@ fn print_explanation(
         ),
     }
     Ok(())
+}
+
+/// Why the deciding rule won: the highest score, or the second opinion's preference for it
+/// over a rule that scored higher.
+fn why_it_won(rule: &str, weighed: &[&Trial]) -> String {
+    match weighed.first() {
+        Some(top) if top.rule != rule => {
+            format!("the second opinion prefers its category to `{}`, which scored higher", top.rule)
+        }
+        _ => "highest score, then lowest priority".to_string(),
+    }
 }
 
 /// The second opinion: its top categories and the words that weighed most.
@@ -316,4 +328,24 @@ fn first_chars(text: &str, n: usize) -> String {
     let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     let cut: String = flat.chars().take(n).collect();
     if cut.len() < flat.len() { format!("{cut}…") } else { cut }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn trial(rule: &str, score: f32) -> Trial {
+        Trial { rule: rule.into(), priority: 0, matched: true, score, evidence: Vec::new(), skipped: None }
+    }
+
+    #[test]
+    fn the_explanation_names_the_second_opinion_when_it_chose_a_lower_scoring_rule() {
+        let (locked, reset) = (trial("account-locked", 3.0), trial("password-reset", 4.75));
+        let weighed = [&reset, &locked];
+        assert_eq!(why_it_won("password-reset", &weighed), "highest score, then lowest priority");
+        assert_eq!(
+            why_it_won("account-locked", &weighed),
+            "the second opinion prefers its category to `password-reset`, which scored higher"
+        );
+    }
 }

@@ -37,7 +37,12 @@ pub fn learn_corrections(
     let corrections: Vec<crate::rules::model::Example> = store
         .corrections()?
         .into_iter()
-        .map(|c| crate::rules::model::Example { category: c.category, text: c.text })
+        .map(|c| {
+            // The ticket's language; a tag this version does not know is read from the text.
+            let language = crate::parse::lang::Language::from_tag(&c.language)
+                .unwrap_or_else(|| crate::parse::lang::detect(&c.text));
+            crate::rules::model::Example { category: c.category, text: c.text, language }
+        })
         .collect();
     if corrections.is_empty() {
         return Ok(0);

@@ -1526,6 +1526,7 @@ fn train(opts: &Options) -> Result<(), String> {
             deskmail::rules::model::Example {
                 category: e.category.clone(),
                 text: format!("{} {}", e.text, i / own.len()),
+                language: e.language,
             }
         })
         .collect();
@@ -1578,15 +1579,15 @@ fn load_with_examples(
     if words.exists() {
         std::fs::copy(&words, dir.join("vocabulary/words.toml")).map_err(io)?;
     }
-    let mut by_category: BTreeMap<&str, String> = BTreeMap::new();
+    let mut by_category: BTreeMap<(&str, &str), String> = BTreeMap::new();
     for e in examples {
-        let text = by_category.entry(&e.category).or_default();
+        let text = by_category.entry((&e.category, e.language.tag())).or_default();
         // One example a line: a test mail's subject and body become one line.
         text.push_str(&e.text.replace(['\r', '\n'], " "));
         text.push('\n');
     }
-    for (category, text) in by_category {
-        std::fs::write(dir.join("examples").join(format!("{category}.all.txt")), text).map_err(io)?;
+    for ((category, language), text) in by_category {
+        std::fs::write(dir.join("examples").join(format!("{category}.{language}.txt")), text).map_err(io)?;
     }
     load_rules(dir, &opts.templates)
 }

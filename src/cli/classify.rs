@@ -316,7 +316,7 @@ fn print_model(
         return Ok(());
     }
     let text = crate::rules::Field::Text.values(mail, verdict)[0].to_string();
-    let e = model.explain(&text, 8);
+    let e = model.explain(&text, mail.language, 8);
     let top: Vec<String> = e.prediction.ranked.iter().take(3).map(|(c, p)| format!("{c} {p:.2}")).collect();
     outln!("  second opinion ({} examples): {}", model.examples(), top.join(", "));
     let words: Vec<String> = e.words.iter().map(|(w, x)| format!("{w} {x:+.1}")).collect();

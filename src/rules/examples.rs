@@ -1,6 +1,8 @@
 //! Classify stage, training examples: what the second opinion learns from, read when the
 //! rules load: `DIR/examples/CATEGORY.LANG.txt` (one example a line, `#` comments) and the
-//! example mails of `DIR/tests` with the category `expected.toml` gives them.
+//! example mails of `DIR/tests` with the category `expected.toml` gives them. Each example
+//! carries its language (the file name's `LANG`, the case's `language`), so that it teaches
+//! that language's model (`model.rs`).
 
 use std::path::Path;
 
@@ -8,6 +10,7 @@ use serde::Deserialize;
 
 use super::load::{Problem, Source};
 use super::model::Example;
+use crate::parse::Language;
 
 /// Every example of `dir`, and the problems found (a file named after no category, a mail
 /// that does not parse). `categories` are those the rules name, plus `other`.
@@ -51,12 +54,16 @@ fn from_files(dir: &Path, categories: &[&str], examples: &mut Vec<Example>, prob
                 continue;
             }
         };
-        examples.extend(
-            text.lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                .map(|l| Example { category: category.to_string(), text: l.to_string() }),
-        );
+        // `refund.zh-Hant.txt`: the language of every line. A name without a known tag
+        // (`refund.txt`, `refund.all.txt`) leaves each line's language to its own text.
+        let tag = name.split('.').nth(1).and_then(Language::from_tag);
+        examples.extend(text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(|l| {
+            Example {
+                category: category.to_string(),
+                text: l.to_string(),
+                language: tag.unwrap_or_else(|| crate::parse::lang::detect(l)),
+            }
+        }));
     }
 }
 
@@ -70,6 +77,7 @@ struct Expected {
 struct Case {
     file: String,
     category: Option<String>,
+    language: Option<String>,
 }
 
 /// The example mails of `rules/tests` with a category (machine mail has none): their subject
@@ -90,7 +98,9 @@ fn from_tests(dir: &Path, examples: &mut Vec<Example>, problems: &mut Vec<Proble
         let Ok(raw) = std::fs::read(dir.join(&case.file)) else { continue };
         if let Ok(mail) = crate::parse::parse(&raw) {
             let text = format!("{}\n{}", mail.subject, mail.new_text);
-            examples.push(Example { category, text });
+            // The language the case expects, else the one the mail is read in.
+            let language = case.language.as_deref().and_then(Language::from_tag).unwrap_or(mail.language);
+            examples.push(Example { category, text, language });
         }
     }
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use super::scan::caseless;
 use super::weights::Weights;
-use crate::parse::lang;
+use crate::parse::lang::{self, Language};
 
 /// Laplace smoothing: small, because most features are seen only a few times in a few
 /// hundred examples per category, and a larger value flattens every opinion.
@@ -26,28 +26,43 @@ const TEMPERATURE_POWER: f32 = 0.5;
 /// (pasted statements) would cost time for nothing.
 const MAX_CHARS: usize = 1_500;
 
-/// One training example: a text and the category a person gave it.
+/// One training example: a text, the category a person gave it and the language it is in.
 #[derive(Debug, Clone)]
 pub struct Example {
     pub category: String,
     pub text: String,
+    /// Which language's model it teaches (every example teaches the pooled one too).
+    pub language: Language,
 }
 
-/// The trained model.
+/// The trained model: one naive Bayes per language that has enough examples of every
+/// category, and one pooled over all examples for the languages that do not.
+///
+/// Why per language: a naive Bayes's word probabilities for a category are its word counts
+/// over its total, and that total is shared by all languages. Pooled, a category grown in
+/// one language (150 Chinese lines for `other`) makes every English word less likely under
+/// it, and English mails drift away from it. Each language's own model counts only its own
+/// examples, so examples in one language no longer move another's opinions.
 #[derive(Debug, Default)]
 pub struct Model {
     categories: Vec<String>,
     /// The same, shared by every [`Prediction`].
     names: Vec<Arc<str>>,
-    /// Feature hash -> `categories.len()` log-probabilities.
-    weights: Weights,
-    /// Log-probability of a feature never seen with a category (per category).
-    unseen: Vec<f32>,
+    /// Trained on every example, for a language without a model of its own.
+    pooled: Weights,
+    /// The languages with a model of their own (at least [`MIN_PER_CATEGORY`] examples of
+    /// every category), each with its weights.
+    own: Vec<(Language, Weights)>,
     /// Traditional -> Simplified, sorted, so both scripts share features (a binary search
     /// of a few hundred pairs beats hashing each character).
     simplified: Vec<(char, char)>,
     examples: usize,
 }
+
+/// A language gets a model of its own when it has this many examples of every category or
+/// more; with fewer, a category it has (nearly) no examples of would never be its opinion,
+/// so its mails are read with the pooled model.
+pub const MIN_PER_CATEGORY: usize = 20;
 
 /// The model's view of one mail: categories by probability, best first.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,11 +93,55 @@ pub struct Explanation {
     pub words: Vec<(String, f32)>,
 }
 
+/// Word counts per category of one model (the pooled one or a language's), while training.
+struct Counts {
+    /// Feature hash -> its row in `counts`.
+    rows: HashMap<u64, u32, BuildHasherDefault<IdHasher>>,
+    /// `k` counts a row.
+    counts: Vec<f32>,
+    /// Features counted per category.
+    totals: Vec<f32>,
+    /// Examples per category.
+    examples: Vec<usize>,
+}
+
+impl Counts {
+    fn new(k: usize) -> Counts {
+        Counts { rows: HashMap::default(), counts: Vec::new(), totals: vec![0.0; k], examples: vec![0; k] }
+    }
+
+    fn add(&mut self, hash: u64, category: usize) {
+        let k = self.totals.len();
+        let next = self.rows.len() as u32;
+        let row = *self.rows.entry(hash).or_insert(next) as usize;
+        if self.counts.len() < (row + 1) * k {
+            self.counts.resize((row + 1) * k, 0.0);
+        }
+        self.counts[row * k + category] += 1.0;
+        self.totals[category] += 1.0;
+    }
+
+    /// The log-probabilities of each feature per category, Laplace-smoothed over this
+    /// model's own vocabulary.
+    fn weights(&self) -> Weights {
+        let k = self.totals.len();
+        let vocabulary = self.rows.len() as f32;
+        let denominators: Vec<f32> = self.totals.iter().map(|t| (t + ALPHA * vocabulary).max(1.0)).collect();
+        let weights: Vec<f32> = self
+            .counts
+            .chunks(k.max(1))
+            .flat_map(|row| row.iter().zip(&denominators).map(|(n, d)| ((n + ALPHA) / d).ln()))
+            .collect();
+        Weights::new(k, self.rows.iter().map(|(hash, row)| (*hash, &weights[*row as usize * k..][..k])))
+    }
+}
+
+/// The languages that may have a model of their own (`other` is read with the pooled one).
+const LANGUAGES: [Language; 3] = [Language::En, Language::ZhHant, Language::ZhHans];
+
 impl Model {
-    /// Trains on `examples` (any order; categories are those the examples name).
-    ///
-    /// Staff corrections of past tickets are meant to be added here too, as more examples,
-    /// once a reclassify command stores them: see [`super::examples::load`].
+    /// Trains on `examples` (any order; categories are those the examples name): the pooled
+    /// model on all of them, and each language's own on its examples.
     pub fn train(examples: &[Example]) -> Model {
         let mut categories: Vec<String> = examples.iter().map(|e| e.category.clone()).collect();
         categories.sort();
@@ -93,33 +152,42 @@ impl Model {
         simplified.dedup_by_key(|(t, _)| *t);
         let names = categories.iter().map(|c| Arc::from(c.as_str())).collect();
         let mut model = Model { categories, names, simplified, examples: examples.len(), ..Model::default() };
-        let mut rows: HashMap<u64, u32, BuildHasherDefault<IdHasher>> = HashMap::default();
-        let mut counts: Vec<f32> = Vec::new();
-        let mut totals = vec![0f32; k];
+        let mut pooled = Counts::new(k);
+        let mut by_language: Vec<Counts> = LANGUAGES.iter().map(|_| Counts::new(k)).collect();
         let mut text = String::new();
         for example in examples {
             let c = model.categories.binary_search(&example.category).expect("collected above");
+            let mut own = LANGUAGES.iter().position(|l| *l == example.language).map(|i| &mut by_language[i]);
             model.normalise(&example.text, &mut text);
+            pooled.examples[c] += 1;
+            if let Some(own) = own.as_deref_mut() {
+                own.examples[c] += 1;
+            }
             features(&text, &mut |hash, _, _| {
-                let next = rows.len() as u32;
-                let row = *rows.entry(hash).or_insert(next) as usize;
-                if counts.len() < (row + 1) * k {
-                    counts.resize((row + 1) * k, 0.0);
+                pooled.add(hash, c);
+                if let Some(own) = own.as_deref_mut() {
+                    own.add(hash, c);
                 }
-                counts[row * k + c] += 1.0;
-                totals[c] += 1.0;
             });
         }
-        let vocabulary = rows.len() as f32;
-        let denominators: Vec<f32> = totals.iter().map(|t| (t + ALPHA * vocabulary).max(1.0)).collect();
-        let weights: Vec<f32> = counts
-            .chunks(k.max(1))
-            .flat_map(|row| row.iter().zip(&denominators).map(|(n, d)| ((n + ALPHA) / d).ln()))
+        model.pooled = pooled.weights();
+        model.own = LANGUAGES
+            .iter()
+            .zip(&by_language)
+            .filter(|(_, counts)| counts.examples.iter().all(|n| *n >= MIN_PER_CATEGORY))
+            .map(|(language, counts)| (*language, counts.weights()))
             .collect();
-        model.weights =
-            Weights::new(k, rows.iter().map(|(hash, row)| (*hash, &weights[*row as usize * k..][..k])));
-        model.unseen = denominators.iter().map(|d| (ALPHA / d).ln()).collect();
         model
+    }
+
+    /// The languages with a model of their own; the others are read with the pooled model.
+    pub fn own_languages(&self) -> Vec<Language> {
+        self.own.iter().map(|(l, _)| *l).collect()
+    }
+
+    /// The weights that read a mail in `language`: its own, or the pooled ones.
+    fn weights_for(&self, language: Language) -> &Weights {
+        self.own.iter().find(|(l, _)| *l == language).map_or(&self.pooled, |(_, w)| w)
     }
 
     /// How many examples it learnt from.
@@ -129,7 +197,7 @@ impl Model {
 
     /// How many features (words, word pairs, characters, character pairs) it knows.
     pub fn features(&self) -> usize {
-        self.weights.len()
+        self.pooled.len()
     }
 
     /// The categories it knows.
@@ -137,15 +205,16 @@ impl Model {
         &self.categories
     }
 
-    /// The model's opinion of `text`.
-    pub fn predict(&self, text: &str) -> Prediction {
+    /// The model's opinion of `text`, a mail in `language`.
+    pub fn predict(&self, text: &str, language: Language) -> Prediction {
         let mut normal = String::new();
         self.normalise(text, &mut normal);
+        let weights = self.weights_for(language);
         let k = self.categories.len();
         let mut scores = vec![0f32; k];
         let mut known = 0usize;
         features(&normal, &mut |hash, _, _| {
-            if let Some(row) = self.weights.get(hash) {
+            if let Some(row) = weights.get(hash) {
                 known += 1;
                 scores.iter_mut().zip(row).for_each(|(s, w)| *s += w);
             }
@@ -154,8 +223,9 @@ impl Model {
     }
 
     /// The prediction and the features that favoured its top category most.
-    pub fn explain(&self, text: &str, n: usize) -> Explanation {
-        let prediction = self.predict(text);
+    pub fn explain(&self, text: &str, language: Language, n: usize) -> Explanation {
+        let prediction = self.predict(text, language);
+        let weights = self.weights_for(language);
         let mut normal = String::new();
         self.normalise(text, &mut normal);
         let k = self.categories.len();
@@ -163,7 +233,7 @@ impl Model {
         let mut words: Vec<(String, f32)> = Vec::new();
         if let (Some(top), true) = (top, k > 1) {
             features(&normal, &mut |hash, start, end| {
-                let Some(row) = self.weights.get(hash) else { return };
+                let Some(row) = weights.get(hash) else { return };
                 let others = (row.iter().sum::<f32>() - row[top]) / (k - 1) as f32;
                 let word = normal[start..end].to_string();
                 if !words.iter().any(|(w, _)| *w == word) {
@@ -369,7 +439,12 @@ mod tests {
     use super::*;
 
     fn ex(category: &str, text: &str) -> Example {
-        Example { category: category.into(), text: text.into() }
+        Example { category: category.into(), text: text.into(), language: lang::detect(text) }
+    }
+
+    /// The model's opinion of `text` in the language it is written in.
+    fn predict(model: &Model, text: &str) -> Prediction {
+        model.predict(text, lang::detect(text))
     }
 
     fn small() -> Model {
@@ -388,20 +463,20 @@ mod tests {
     #[test]
     fn learns_words_and_chinese_characters_in_both_scripts() {
         let model = small();
-        assert_eq!(model.predict("Refunded? I asked for my money back").top().unwrap().0, "refund");
-        assert_eq!(model.predict("Is there a fee?").top().unwrap().0, "fees");
+        assert_eq!(predict(&model, "Refunded? I asked for my money back").top().unwrap().0, "refund");
+        assert_eq!(predict(&model, "Is there a fee?").top().unwrap().0, "fees");
         // Traditional characters share the Simplified ones' features.
-        assert_eq!(model.predict("請問手續費").top().unwrap().0, "fees");
-        assert_eq!(model.predict("退款").top().unwrap().0, "refund");
+        assert_eq!(predict(&model, "請問手續費").top().unwrap().0, "fees");
+        assert_eq!(predict(&model, "退款").top().unwrap().0, "refund");
     }
 
     #[test]
     fn probabilities_sum_to_one_and_unknown_text_has_no_opinion() {
         let model = small();
-        let p = model.predict("fee for the order");
+        let p = predict(&model, "fee for the order");
         let sum: f32 = p.ranked.iter().map(|(_, p)| p).sum();
         assert!((sum - 1.0).abs() < 1e-4, "{p:?}");
-        let none = model.predict("zzz qqq");
+        let none = predict(&model, "zzz qqq");
         assert_eq!(none.known, 0);
         assert!(none.top().is_none());
     }
@@ -409,7 +484,7 @@ mod tests {
     #[test]
     fn explains_the_words_that_weighed_most() {
         let model = small();
-        let e = model.explain("what is the fee please", 3);
+        let e = model.explain("what is the fee please", Language::En, 3);
         assert_eq!(e.prediction.top().unwrap().0, "fees");
         assert_eq!(e.words[0].0, "fee", "{:?}", e.words);
     }

@@ -216,16 +216,17 @@ fn staff_corrections_retrain_the_second_opinion() {
         .unwrap();
     let mut set = RuleSet::load(dir.path(), &|_| true).unwrap();
     let text = "the fee for my statement";
-    let before = set.model().unwrap().predict(text);
+    let before = set.model().unwrap().predict(text, crate::parse::Language::En);
     assert_eq!(before.top().unwrap().0, "fees");
     let correction = |category: &str| crate::rules::model::Example {
         category: category.into(),
         text: "a copy of my statement please".into(),
+        language: crate::parse::Language::En,
     };
     let corrections = [correction("other"), correction("other"), correction("other"), correction("refnud")];
     assert_eq!(set.learn(&corrections), 3, "a category no rule has is left out");
     assert_eq!(set.model().unwrap().examples(), 7);
-    let after = set.model().unwrap().predict(text);
+    let after = set.model().unwrap().predict(text, crate::parse::Language::En);
     assert!(after.probability("other") > before.probability("other"), "{before:?} -> {after:?}");
     assert_eq!(set.learn(&[]), 0);
     assert_eq!(set.model().unwrap().examples(), 4, "learning again starts from the directory's examples");

@@ -57,13 +57,13 @@ fn from_files(dir: &Path, categories: &[&str], examples: &mut Vec<Example>, prob
         // `refund.zh-Hant.txt`: the language of every line. A name without a known tag
         // (`refund.txt`, `refund.all.txt`) leaves each line's language to its own text.
         let tag = name.split('.').nth(1).and_then(Language::from_tag);
-        examples.extend(text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(|l| {
-            Example {
+        examples.extend(text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(
+            |l| Example {
                 category: category.to_string(),
                 text: l.to_string(),
                 language: tag.unwrap_or_else(|| crate::parse::lang::detect(l)),
-            }
-        }));
+            },
+        ));
     }
 }
 

@@ -20,7 +20,7 @@ const ALPHA: f32 = 0.1;
 /// The posterior is a softmax of the log-likelihoods divided by this power of the number of
 /// known features: naive Bayes counts correlated n-grams as independent evidence and would
 /// otherwise be near-certain about every mail.
-const TEMPERATURE_POWER: f32 = 0.5;
+const TEMPERATURE_POWER: f32 = 0.45;
 
 /// Only the first characters of a mail are read: the question is at the top, and long mails
 /// (pasted statements) would cost time for nothing.
@@ -121,6 +121,39 @@ impl Counts {
         self.totals[category] += 1.0;
     }
 
+    /// These counts plus `share` times `sibling`'s, each of `sibling`'s categories scaled to
+    /// this one's size in that category: the sibling lends how its customers word a question
+    /// of each category, never how many examples it has of each, which is what tilted the
+    /// pooled model.
+    fn borrowing(&self, sibling: &Counts, share: f32) -> Counts {
+        let k = self.totals.len();
+        let mut out = Counts {
+            rows: self.rows.clone(),
+            counts: self.counts.clone(),
+            totals: self.totals.clone(),
+            examples: self.examples.clone(),
+        };
+        let scale: Vec<f32> = self
+            .totals
+            .iter()
+            .zip(&sibling.totals)
+            .map(|(own, theirs)| if *theirs > 0.0 { share * own / theirs } else { 0.0 })
+            .collect();
+        for (hash, row) in &sibling.rows {
+            let next = out.rows.len() as u32;
+            let to = *out.rows.entry(*hash).or_insert(next) as usize;
+            if out.counts.len() < (to + 1) * k {
+                out.counts.resize((to + 1) * k, 0.0);
+            }
+            for c in 0..k {
+                let n = sibling.counts[*row as usize * k + c] * scale[c];
+                out.counts[to * k + c] += n;
+                out.totals[c] += n;
+            }
+        }
+        out
+    }
+
     /// The log-probabilities of each feature per category, Laplace-smoothed over this
     /// model's own vocabulary.
     fn weights(&self) -> Weights {
@@ -135,6 +168,13 @@ impl Counts {
         Weights::new(k, self.rows.iter().map(|(hash, row)| (*hash, &weights[*row as usize * k..][..k])))
     }
 }
+
+/// How much the Chinese language with fewer examples (Simplified, in the default rules) learns
+/// from the other's, scaled per category to its own size (`Counts::borrowing`). They share
+/// words and, folded into one script, features. Measured on the phrasing development sets: 0
+/// (each language alone) cost zh-Hans 4 of 159 right canned answers against the pooled model,
+/// 0.6 gives them back; lending the other way (to Traditional) cost zh-Hant answers.
+const BORROW: f32 = 0.6;
 
 /// The languages that may have a model of their own (`other` is read with the pooled one).
 const LANGUAGES: [Language; 3] = [Language::En, Language::ZhHant, Language::ZhHans];
@@ -171,6 +211,12 @@ impl Model {
             });
         }
         model.pooled = pooled.weights();
+        // The Chinese language with fewer examples borrows the other's words (see [`BORROW`]).
+        let size = |c: &Counts| c.examples.iter().sum::<usize>();
+        let (hant, hans) = (1, 2);
+        let (smaller, larger) =
+            if size(&by_language[hans]) < size(&by_language[hant]) { (hans, hant) } else { (hant, hans) };
+        by_language[smaller] = by_language[smaller].borrowing(&by_language[larger], BORROW);
         model.own = LANGUAGES
             .iter()
             .zip(&by_language)

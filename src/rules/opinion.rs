@@ -28,6 +28,9 @@ pub const DISAGREE: f32 = 0.05;
 /// A weaker match (single ambiguous words) is answered only when the model gives its
 /// category this much or more: less is a disagreement too.
 pub const AGREE_WEAK: f32 = 0.5;
+/// ... and only when the model's own choice clearly beats it: the rule's category under this
+/// share of the top one's probability. A near tie (0.29 against 0.28) is no disagreement.
+pub const WEAK_MARGIN: f32 = 0.8;
 /// When the model disagrees with the winner, another matching rule of the category it gives
 /// this probability or more decides instead.
 pub const PREFER: f32 = 0.5;
@@ -109,9 +112,9 @@ pub fn settle(candidates: &[Candidate], prediction: Option<&Prediction>) -> Outc
 fn disagreement(category: &str, score: f32, prediction: Option<&Prediction>) -> Option<String> {
     let prediction = prediction?;
     let (top, p) = prediction.top()?;
-    let needed = if score >= STRONG { DISAGREE } else { AGREE_WEAK };
+    let (needed, margin) = if score >= STRONG { (DISAGREE, 1.0) } else { (AGREE_WEAK, WEAK_MARGIN) };
     let given = prediction.probability(category);
-    (top != category && given < needed).then(|| {
+    (top != category && given < needed && given < p * margin).then(|| {
         format!("second opinion disagrees: {top} ({p:.2}) against the rules' {category} ({given:.2}, score {score})")
     })
 }

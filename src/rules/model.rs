@@ -596,4 +596,102 @@ mod tests {
         features("12 345", &mut |h, _, _| hashes.push(h));
         assert_eq!(hashes[0], hashes[1]);
     }
+
+    /// `n` examples of each line, in `language`.
+    fn many(category: &str, language: Language, lines: &[&str], n: usize) -> Vec<Example> {
+        let one = |text: &&str| Example { category: category.into(), text: text.to_string(), language };
+        lines.iter().map(one).cycle().take(n * lines.len()).collect()
+    }
+
+    /// English and Traditional Chinese examples of two categories, enough for a model each.
+    fn bilingual() -> Vec<Example> {
+        [
+            many("refund", Language::En, &["I want my money back", "refund the order"], 10),
+            many("other", Language::En, &["where is my new card", "change my address"], 10),
+            many("refund", Language::ZhHant, &["我要退款", "訂單退錢"], 10),
+            many("other", Language::ZhHant, &["我的新卡在哪裡", "更改地址"], 10),
+        ]
+        .concat()
+    }
+
+    #[test]
+    fn examples_in_one_language_do_not_move_another_languages_opinion() {
+        let before = Model::train(&bilingual());
+        assert_eq!(before.own_languages(), [Language::En, Language::ZhHant]);
+        // 150 more Chinese `other` lines: the pooled model's `other` grows, and English mails
+        // drift away from it there.
+        let mut grown = bilingual();
+        grown.extend(many("other", Language::ZhHant, &["信用卡年費怎麼算", "分行營業時間"], 75));
+        let after = Model::train(&grown);
+        for text in ["refund my card order please", "my address card", "money back for the card"] {
+            assert_eq!(after.predict(text, Language::En), before.predict(text, Language::En), "{text}");
+        }
+        let pooled = |examples: &[Example]| {
+            let all: Vec<Example> =
+                examples.iter().map(|e| Example { language: Language::Other, ..e.clone() }).collect();
+            Model::train(&all).predict("refund my card order please", Language::Other)
+        };
+        assert!(
+            pooled(&grown).probability("other") < pooled(&bilingual()).probability("other"),
+            "the pooled model tilts: the test must be able to fail"
+        );
+    }
+
+    #[test]
+    fn a_language_without_enough_examples_falls_back_to_the_pooled_model() {
+        let mut examples = bilingual();
+        // Simplified Chinese: too few to have a model of its own.
+        examples.push(Example {
+            category: "refund".into(),
+            text: "我要退钱".into(),
+            language: Language::ZhHans,
+        });
+        let model = Model::train(&examples);
+        assert!(!model.own_languages().contains(&Language::ZhHans));
+        let all: Vec<Example> =
+            examples.iter().map(|e| Example { language: Language::Other, ..e.clone() }).collect();
+        let pooled = Model::train(&all);
+        for (text, language) in [("退款什么时候到", Language::ZhHans), ("refund my money", Language::Other)]
+        {
+            let p = model.predict(text, language);
+            assert_eq!(p, pooled.predict(text, Language::Other), "{text}");
+            assert_eq!(p.top().unwrap().0, "refund", "{text}");
+        }
+        // A language short of one category has no model of its own either.
+        let mut short = bilingual();
+        short.retain(|e| !(e.language == Language::ZhHant && e.category == "other" && e.text == "更改地址"));
+        short.truncate(short.len() - 1);
+        assert_eq!(Model::train(&short).own_languages(), [Language::En]);
+    }
+
+    #[test]
+    fn the_smaller_chinese_language_borrows_words_not_category_sizes() {
+        let mut examples = bilingual();
+        examples.extend(many("refund", Language::ZhHant, &["退款要多久"], 5));
+        examples.extend(many("refund", Language::ZhHans, &["我要退款"], 20));
+        examples.extend(many("other", Language::ZhHans, &["新卡在哪里"], 20));
+        let model = Model::train(&examples);
+        assert_eq!(model.own_languages(), [Language::En, Language::ZhHant, Language::ZhHans]);
+        // 訂單 and 錢 were only ever written in Traditional examples.
+        assert_eq!(model.predict("订单的钱", Language::ZhHans).top().unwrap().0, "refund");
+        // Twice the Traditional `other` examples: the same words, a larger category. What
+        // Simplified borrows is scaled to its own sizes, so its opinion does not move.
+        let mut doubled = examples.clone();
+        doubled.extend(many("other", Language::ZhHant, &["我的新卡在哪裡", "更改地址"], 10));
+        let (a, b) = (
+            model.predict("新卡订单", Language::ZhHans),
+            Model::train(&doubled).predict("新卡订单", Language::ZhHans),
+        );
+        for ((ca, pa), (cb, pb)) in a.ranked.iter().zip(&b.ranked) {
+            assert_eq!(ca, cb);
+            assert!((pa - pb).abs() < 1e-4, "{a:?} against {b:?}");
+        }
+        // The larger language borrows nothing.
+        let without: Vec<Example> =
+            examples.iter().filter(|e| e.language != Language::ZhHans).cloned().collect();
+        assert_eq!(
+            model.predict("新卡订单", Language::ZhHant),
+            Model::train(&without).predict("新卡订单", Language::ZhHant)
+        );
+    }
 }

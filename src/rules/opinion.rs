@@ -147,6 +147,11 @@ mod tests {
         // A weak match (one ambiguous word) needs the model's agreement.
         let weak = [candidate(0, "fees", 1.0)];
         assert!(matches!(settle(&weak, Some(&doubts)), Outcome::Rule { held: Some(_), .. }));
+        // A near tie is no disagreement: the model's choice must clearly beat the rule's.
+        let tie = model(&[("refund", 0.29), ("fees", 0.28), ("other", 0.2)]);
+        assert_eq!(settle(&weak, Some(&tie)), Outcome::Rule { index: 0, held: None, also: None });
+        let beats = model(&[("refund", 0.35), ("fees", 0.27), ("other", 0.2)]);
+        assert!(matches!(settle(&weak, Some(&beats)), Outcome::Rule { held: Some(_), .. }));
         let agrees = model(&[("fees", 0.55), ("refund", 0.45)]);
         assert_eq!(settle(&weak, Some(&agrees)), Outcome::Rule { index: 0, held: None, also: None });
         // Without a model (no examples), the rules alone decide.

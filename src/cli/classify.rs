@@ -318,7 +318,12 @@ fn print_model(
     let text = crate::rules::Field::Text.values(mail, verdict)[0].to_string();
     let e = model.explain(&text, mail.language, 8);
     let top: Vec<String> = e.prediction.ranked.iter().take(3).map(|(c, p)| format!("{c} {p:.2}")).collect();
-    outln!("  second opinion ({} examples): {}", model.examples(), top.join(", "));
+    outln!(
+        "  second opinion ({} examples, {} model): {}",
+        model.examples(),
+        model.reads_with(mail.language),
+        top.join(", ")
+    );
     let words: Vec<String> = e.words.iter().map(|(w, x)| format!("{w} {x:+.1}")).collect();
     outln!("    weighed most: {}", words.join(", "));
     Ok(())

@@ -231,6 +231,11 @@ impl Model {
         self.own.iter().map(|(l, _)| *l).collect()
     }
 
+    /// Which model reads a mail in `language`: the language's own (its tag) or `pooled`.
+    pub fn reads_with(&self, language: Language) -> &'static str {
+        self.own.iter().find(|(l, _)| *l == language).map_or("pooled", |(l, _)| l.tag())
+    }
+
     /// The weights that read a mail in `language`: its own, or the pooled ones.
     fn weights_for(&self, language: Language) -> &Weights {
         self.own.iter().find(|(l, _)| *l == language).map_or(&self.pooled, |(_, w)| w)
@@ -618,6 +623,10 @@ mod tests {
     fn examples_in_one_language_do_not_move_another_languages_opinion() {
         let before = Model::train(&bilingual());
         assert_eq!(before.own_languages(), [Language::En, Language::ZhHant]);
+        assert_eq!(
+            (before.reads_with(Language::ZhHant), before.reads_with(Language::ZhHans)),
+            ("zh-Hant", "pooled")
+        );
         // 150 more Chinese `other` lines: the pooled model's `other` grows, and English mails
         // drift away from it there.
         let mut grown = bilingual();

@@ -1,6 +1,6 @@
-//! Classify stage, second opinion: a multinomial naive Bayes model over words, word pairs and
-//! Chinese character unigrams and bigrams, trained when the rules load from examples kept
-//! beside them. It never decides alone: it checks the rules (see `opinion.rs`).
+//! Classify stage, second opinion: multinomial naive Bayes models over words, word pairs and
+//! Chinese character unigrams and bigrams, one per language and one pooled, trained when the
+//! rules load from examples kept beside them. It never decides alone: it checks the rules (see `opinion.rs`).
 //!
 //! Features are hashed (64-bit FNV-1a) as the text is read, so scoring a mail allocates only
 //! its normalised text; `explain` reads the same features with their spans for `--explain`.
@@ -19,7 +19,9 @@ const ALPHA: f32 = 0.1;
 
 /// The posterior is a softmax of the log-likelihoods divided by this power of the number of
 /// known features: naive Bayes counts correlated n-grams as independent evidence and would
-/// otherwise be near-certain about every mail.
+/// otherwise be near-certain about every mail. 0.45 rather than 0.5 since the models are per
+/// language: on the development sets, 5 fewer wrong canned answers for 7 fewer right ones,
+/// and 0.5 points more Traditional Chinese recall (suggestions).
 const TEMPERATURE_POWER: f32 = 0.45;
 
 /// Only the first characters of a mail are read: the question is at the top, and long mails
@@ -145,10 +147,11 @@ impl Counts {
             if out.counts.len() < (to + 1) * k {
                 out.counts.resize((to + 1) * k, 0.0);
             }
-            for c in 0..k {
-                let n = sibling.counts[*row as usize * k + c] * scale[c];
-                out.counts[to * k + c] += n;
-                out.totals[c] += n;
+            let theirs = &sibling.counts[*row as usize * k..][..k];
+            let mine = out.counts[to * k..][..k].iter_mut().zip(&mut out.totals);
+            for ((count, total), n) in mine.zip(theirs.iter().zip(&scale).map(|(n, s)| n * s)) {
+                *count += n;
+                *total += n;
             }
         }
         out
@@ -170,10 +173,10 @@ impl Counts {
 }
 
 /// How much the Chinese language with fewer examples (Simplified, in the default rules) learns
-/// from the other's, scaled per category to its own size (`Counts::borrowing`). They share
-/// words and, folded into one script, features. Measured on the phrasing development sets: 0
-/// (each language alone) cost zh-Hans 4 of 159 right canned answers against the pooled model,
-/// 0.6 gives them back; lending the other way (to Traditional) cost zh-Hant answers.
+/// from the other's, scaled per category to its own size (`Counts::borrowing`): the two share
+/// words and, folded into one script, features. Measured on the phrasing development sets:
+/// alone, zh-Hans got 124 of 159 answerable questions right against the pooled model's 128;
+/// borrowing at 0.6, 129. Lending the other way too cost zh-Hant (372 of 448 against 376).
 const BORROW: f32 = 0.6;
 
 /// The languages that may have a model of their own (`other` is read with the pooled one).

@@ -117,9 +117,19 @@ mod tests {
         std::fs::write(examples.join("refund.en.txt"), "# a comment\nmoney back please\n\nrefund my order\n")
             .unwrap();
         std::fs::write(examples.join("refnud.en.txt"), "typo\n").unwrap();
+        // No language in the name: each line's own.
+        std::fs::write(examples.join("other.txt"), "請問帳戶被凍結了\nwhere is my card\n").unwrap();
         let (found, problems) = load(dir.path(), &["refund", "other"]);
-        let texts: Vec<&str> = found.iter().map(|e| e.text.as_str()).collect();
-        assert_eq!(texts, ["money back please", "refund my order"]);
+        let texts: Vec<(&str, Language)> = found.iter().map(|e| (e.text.as_str(), e.language)).collect();
+        assert_eq!(
+            texts,
+            [
+                ("請問帳戶被凍結了", Language::ZhHant),
+                ("where is my card", Language::En),
+                ("money back please", Language::En),
+                ("refund my order", Language::En)
+            ]
+        );
         assert_eq!(problems.len(), 1);
         assert!(problems[0].message.contains("unknown category `refnud`"), "{}", problems[0]);
     }

@@ -35,7 +35,11 @@ pub const WEAK_MARGIN: f32 = 0.8;
 /// this probability or more decides instead.
 pub const PREFER: f32 = 0.5;
 /// With no rule matching, the model's category is suggested at this probability or more.
-pub const SUGGEST: f32 = 0.6;
+/// Measured on the phrasing dev sets with one model per language (sharper than the pooled
+/// one): at 0.6 the Traditional Chinese model suggested a category for 619 mails no rule
+/// matched, 28 of them right; at 0.7, 458 (26 right), about as many as the pooled model at
+/// 0.6, while English keeps 61 of 117 right.
+pub const SUGGEST: f32 = 0.7;
 
 /// A rule that matched: its index in the rule list, category, score and whether its action
 /// is a canned answer.

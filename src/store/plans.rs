@@ -119,7 +119,8 @@ fn hot_statements() -> Vec<String> {
     store.ticket_events(ticket).unwrap();
     store.notes(ticket).unwrap();
     store.template_failures().unwrap();
-    // `tickets` with each filter: a state, words (one needing an escape), a customer, overdue.
+    // `tickets` with each filter: a state, words (one needing an escape; with a state; with a
+    // customer), a customer, overdue.
     for filter in [
         TicketFilter { status: Some(TicketStatus::Closed), ..TicketFilter::default() },
         TicketFilter { status: Some(TicketStatus::NeedsPerson), ..TicketFilter::default() },
@@ -131,6 +132,11 @@ fn hot_statements() -> Vec<String> {
             ..TicketFilter::default()
         },
         TicketFilter { customer: Some("a@b.test".into()), ..TicketFilter::default() },
+        TicketFilter {
+            customer: Some("a@b.test".into()),
+            search: Some("refund 100%".into()),
+            ..TicketFilter::default()
+        },
         TicketFilter { overdue_at: Some(now.as_second()), ..TicketFilter::default() },
     ] {
         store.find_tickets(&TicketFilter { limit: Some(100), ..filter }).unwrap();

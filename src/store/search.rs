@@ -28,8 +28,23 @@ impl Store {
     /// text indexed), by their newest text holding the longest word, newest first. The
     /// longest word has the most trigrams, so it is likely the rarest: its texts are read
     /// from the index, the other words are looked for in each candidate ticket's own texts.
+    /// One customer's tickets are few (an index finds them) where the texts with a common
+    /// word are tens of thousands: those are looked through instead.
     pub(super) fn search_tickets(&self, filter: &TicketFilter, words: &[&str]) -> Result<Vec<TicketSummary>> {
         let driver = words.iter().rev().copied().max_by_key(|w| w.chars().count()).unwrap_or_default();
+        let mut others = words.to_vec();
+        others.remove(words.iter().rposition(|w| *w == driver).unwrap_or_default());
+        if filter.customer.is_some() {
+            self.search_few_tickets(filter, driver, &others)
+        } else {
+            self.search_index(filter, driver, &others)
+        }
+    }
+
+    /// Reads the texts with `driver` from the index newest first, and keeps each text's
+    /// ticket (once) if it passes the filters and holds the `others`, until the page is full.
+    fn search_index(&self, filter: &TicketFilter, driver: &str, others: &[&str]) -> Result<Vec<TicketSummary>> {
+        let wrap = || StoreError::wrap("search tickets");
         // SQLite hands a LIKE to the trigram index only without an ESCAPE clause: with one,
         // every text is read (newest first, so a common word still stops early). So only a
         // word holding `%`, `_` or `\` has one.
@@ -42,39 +57,68 @@ impl Store {
         let mut w = Where::default();
         w.bind("t.id = ?", 0.into());
         let mut w = w.with_filters(filter);
-        let mut skipped = false;
-        for word in words {
-            if *word == driver && !skipped {
-                skipped = true;
-                continue;
-            }
+        for word in others {
             w.bind(HOLDS, like_pattern(word).into());
         }
         let check = format!("{TICKET_SELECT} WHERE {}", w.clauses.join(" AND "));
-        let mut check = self.conn.prepare(&check).map_err(StoreError::wrap("search tickets"))?;
-        let mut texts = self.conn.prepare(texts).map_err(StoreError::wrap("search tickets"))?;
-        let mut rows = texts.query([like_pattern(driver)]).map_err(StoreError::wrap("search tickets"))?;
+        let mut check = self.conn.prepare(&check).map_err(wrap())?;
+        let mut texts = self.conn.prepare(texts).map_err(wrap())?;
+        let mut rows = texts.query([like_pattern(driver)]).map_err(wrap())?;
         let limit = filter.limit.map_or(usize::MAX, |n| n as usize);
         let mut seen = HashSet::new();
         let mut found = Vec::new();
         while found.len() < limit {
-            let Some(row) = rows.next().map_err(StoreError::wrap("search tickets"))? else { break };
-            let ticket: i64 = row.get(0).map_err(StoreError::wrap("search tickets"))?;
+            let Some(row) = rows.next().map_err(wrap())? else { break };
+            let ticket: i64 = row.get(0).map_err(wrap())?;
             if !seen.insert(ticket) {
                 continue;
             }
             w.values[0] = ticket.into();
-            if let Some(t) = check
-                .query_row(params_from_iter(&w.values), ticket_summary)
-                .optional()
-                .map_err(StoreError::wrap("search tickets"))?
+            if let Some(t) =
+                check.query_row(params_from_iter(&w.values), ticket_summary).optional().map_err(wrap())?
             {
                 found.push(t);
             }
         }
         Ok(found)
     }
+
+    /// Looks for every word in the texts of the tickets the filters select (one customer's),
+    /// in the same order: by when the newest text holding `driver` came (the index holds
+    /// texts in the order they came).
+    fn search_few_tickets(
+        &self,
+        filter: &TicketFilter,
+        driver: &str,
+        others: &[&str],
+    ) -> Result<Vec<TicketSummary>> {
+        let wrap = || StoreError::wrap("search tickets");
+        let mut w = Where::default().with_filters(filter);
+        w.bind(HOLDS, like_pattern(driver).into());
+        let driver_at = w.values.len();
+        for word in others {
+            w.bind(HOLDS, like_pattern(word).into());
+        }
+        let mut sql = format!(
+            "{TICKET_SELECT} WHERE {} ORDER BY {} DESC, t.id DESC",
+            w.clauses.join(" AND "),
+            NEWEST_HOLDING.replace('?', &format!("?{driver_at}"))
+        );
+        if let Some(limit) = filter.limit {
+            sql.push_str(&format!(" LIMIT {limit}"));
+        }
+        let mut stmt = self.conn.prepare(&sql).map_err(wrap())?;
+        stmt.query_map(params_from_iter(&w.values), ticket_summary)
+            .and_then(|rows| rows.collect())
+            .map_err(wrap())
+    }
 }
+
+/// When the ticket's newest text holding the word came: its subject when it was opened, a
+/// customer's text when it came (the texts `HOLDS` looks through).
+const NEWEST_HOLDING: &str = "MAX(COALESCE(CASE WHEN t.subject LIKE ? ESCAPE '\\' THEN t.created_at END, 0),
+    COALESCE((SELECT MAX(w.received_at) FROM messages w
+              WHERE w.ticket_id = t.id AND w.automated IS NULL AND w.new_text LIKE ? ESCAPE '\\'), 0))";
 
 /// A word found in the ticket's subject or one of its customers' texts that the index holds
 /// (mail that is not machine mail, with text: as `file` indexes it and the migration did);
@@ -181,10 +225,13 @@ mod tests {
     /// A customer's mail on a ticket, indexed as `file` indexes it (machine mail is not).
     fn mail(tx: &super::super::Tx<'_>, ticket: i64, text: &str, automated: bool) {
         let hash = format!("{ticket}:{text}");
+        // Each mail comes after the ones before.
+        let received_at: i64 = tx.tx.query_row("SELECT COUNT(*) + 1 FROM messages", [], |r| r.get(0)).unwrap();
         let row = super::super::MessageRow {
             hash: &hash,
             raw: b"raw",
             origin: "test",
+            received_at,
             ticket_id: Some(ticket),
             new_text: Some(text),
             automated: automated.then_some("auto-replied"),
@@ -231,26 +278,29 @@ mod tests {
         );
     }
 
+    /// A ticket of `customer` with a mail holding `text`.
+    fn open(tx: &super::super::Tx<'_>, customer: &str, category: Option<&str>, text: &str) -> i64 {
+        let id = tx
+            .open_ticket(&super::super::NewTicket {
+                customer,
+                customer_name: "",
+                subject: "Frage",
+                category,
+                priority: "normal",
+                language: "de",
+                created_at: 1,
+                first_response_due: 2,
+            })
+            .unwrap();
+        mail(tx, id, text, false);
+        id
+    }
+
     #[test]
     fn a_search_keeps_the_other_filters() {
         let mut store = Store::open_in_memory().unwrap();
         let tx = store.begin().unwrap();
-        let open = |customer: &str, category: Option<&str>, text: &str| {
-            let id = tx
-                .open_ticket(&super::super::NewTicket {
-                    customer,
-                    customer_name: "",
-                    subject: "Frage",
-                    category,
-                    priority: "normal",
-                    language: "de",
-                    created_at: 1,
-                    first_response_due: 2,
-                })
-                .unwrap();
-            mail(&tx, id, text, false);
-            id
-        };
+        let open = |customer, category, text| open(&tx, customer, category, text);
         let a = open("x@example.test", Some("billing"), "refund please");
         let _b = open("y@example.test", None, "refund please");
         let c = open("x@example.test", None, "a refund");
@@ -283,6 +333,37 @@ mod tests {
             ..TicketFilter::default()
         };
         assert!(found_with(&store, status).is_empty(), "every ticket is open");
+    }
+
+    #[test]
+    fn one_customers_tickets_are_looked_through_and_listed_in_the_same_order() {
+        let mut store = Store::open_in_memory().unwrap();
+        let tx = store.begin().unwrap();
+        let a = open(&tx, "x@example.test", None, "refund please");
+        let b = open(&tx, "y@example.test", None, "a refund");
+        let c = open(&tx, "x@example.test", None, "refund now");
+        let _d = open(&tx, "x@example.test", None, "parcel late");
+        tx.commit().unwrap();
+        let tx = store.begin().unwrap();
+        mail(&tx, a, "my refund is still missing", false);
+        tx.commit().unwrap();
+        let search = |words: &str, customer: Option<&str>, limit| {
+            found_with(
+                &store,
+                TicketFilter {
+                    search: Some(words.into()),
+                    customer: customer.map(Into::into),
+                    limit,
+                    ..TicketFilter::default()
+                },
+            )
+        };
+        assert_eq!(search("refund", None, None), vec![a, c, b], "the newest match first");
+        assert_eq!(search("refund", Some("x@example.test"), None), vec![a, c], "the same order");
+        assert_eq!(search("refund", Some("x@example.test"), Some(1)), vec![a]);
+        assert_eq!(search("missing refund", Some("x@example.test"), None), vec![a]);
+        assert_eq!(search("Frage now", Some("x@example.test"), None), vec![c], "the subject too");
+        assert!(search("refund", Some("z@example.test"), None).is_empty());
     }
 
     #[test]

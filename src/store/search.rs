@@ -28,13 +28,17 @@ impl Store {
     /// text indexed), by their newest text holding the longest word, newest first. The
     /// longest word has the most trigrams, so it is likely the rarest: its texts are read
     /// from the index, the other words are looked for in each candidate ticket's own texts.
-    /// One customer's tickets are few (an index finds them) where the texts with a common
-    /// word are tens of thousands: those are looked through instead.
+    /// One customer's tickets, and those waiting for a person, are few (an index finds them)
+    /// where the texts with a common word are tens of thousands: those are looked through
+    /// instead.
     pub(super) fn search_tickets(&self, filter: &TicketFilter, words: &[&str]) -> Result<Vec<TicketSummary>> {
         let driver = words.iter().rev().copied().max_by_key(|w| w.chars().count()).unwrap_or_default();
         let mut others = words.to_vec();
         others.remove(words.iter().rposition(|w| *w == driver).unwrap_or_default());
-        if filter.customer.is_some() {
+        let few = filter.customer.is_some()
+            || filter.overdue_at.is_some()
+            || filter.status == Some(crate::lifecycle::TicketStatus::NeedsPerson);
+        if few {
             self.search_few_tickets(filter, driver, &others)
         } else {
             self.search_index(filter, driver, &others)
@@ -43,7 +47,12 @@ impl Store {
 
     /// Reads the texts with `driver` from the index newest first, and keeps each text's
     /// ticket (once) if it passes the filters and holds the `others`, until the page is full.
-    fn search_index(&self, filter: &TicketFilter, driver: &str, others: &[&str]) -> Result<Vec<TicketSummary>> {
+    fn search_index(
+        &self,
+        filter: &TicketFilter,
+        driver: &str,
+        others: &[&str],
+    ) -> Result<Vec<TicketSummary>> {
         let wrap = || StoreError::wrap("search tickets");
         // SQLite hands a LIKE to the trigram index only without an ESCAPE clause: with one,
         // every text is read (newest first, so a common word still stops early). So only a
@@ -83,7 +92,7 @@ impl Store {
         Ok(found)
     }
 
-    /// Looks for every word in the texts of the tickets the filters select (one customer's),
+    /// Looks for every word in the texts of the tickets the filters select (few of them),
     /// in the same order: by when the newest text holding `driver` came (the index holds
     /// texts in the order they came).
     fn search_few_tickets(
@@ -226,7 +235,8 @@ mod tests {
     fn mail(tx: &super::super::Tx<'_>, ticket: i64, text: &str, automated: bool) {
         let hash = format!("{ticket}:{text}");
         // Each mail comes after the ones before.
-        let received_at: i64 = tx.tx.query_row("SELECT COUNT(*) + 1 FROM messages", [], |r| r.get(0)).unwrap();
+        let received_at: i64 =
+            tx.tx.query_row("SELECT COUNT(*) + 1 FROM messages", [], |r| r.get(0)).unwrap();
         let row = super::super::MessageRow {
             hash: &hash,
             raw: b"raw",
@@ -305,7 +315,7 @@ mod tests {
         let _b = open("y@example.test", None, "refund please");
         let c = open("x@example.test", None, "a refund");
         let _d = open("x@example.test", Some("billing"), "nothing to see");
-        let _e = open("y@example.test", None, "refund now");
+        let e = open("y@example.test", None, "refund now");
         tx.commit().unwrap();
         let search = |customer: Option<&str>, category: Option<&str>, limit| {
             found_with(
@@ -333,6 +343,13 @@ mod tests {
             ..TicketFilter::default()
         };
         assert!(found_with(&store, status).is_empty(), "every ticket is open");
+        let waiting = TicketFilter {
+            search: Some("refund".into()),
+            status: Some(crate::lifecycle::TicketStatus::NeedsPerson),
+            limit: Some(2),
+            ..TicketFilter::default()
+        };
+        assert_eq!(found_with(&store, waiting), vec![e, c], "the queue looked through, in the same order");
     }
 
     #[test]

@@ -35,14 +35,29 @@ impl Store {
         let driver = words.iter().rev().copied().max_by_key(|w| w.chars().count()).unwrap_or_default();
         let mut others = words.to_vec();
         others.remove(words.iter().rposition(|w| *w == driver).unwrap_or_default());
-        let few = filter.customer.is_some()
-            || filter.overdue_at.is_some()
-            || filter.status == Some(crate::lifecycle::TicketStatus::NeedsPerson);
-        if few {
+        if self.few_selected(filter)? {
             self.search_few_tickets(filter, driver, &others)
         } else {
             self.search_index(filter, driver, &others)
         }
+    }
+
+    /// Whether the filters select few enough tickets to look through: one customer's, or the
+    /// queue waiting for a person while it is a queue (a desk far behind has more tickets
+    /// waiting than the index has recent texts with a word, and is searched in the index).
+    fn few_selected(&self, filter: &TicketFilter) -> Result<bool> {
+        if filter.customer.is_some() {
+            return Ok(true);
+        }
+        if filter.overdue_at.is_none() && filter.status != Some(crate::lifecycle::TicketStatus::NeedsPerson) {
+            return Ok(false);
+        }
+        let waiting = self
+            .ticket_counts()?
+            .into_iter()
+            .find(|(status, _)| *status == crate::lifecycle::TicketStatus::NeedsPerson)
+            .map_or(0, |(_, n)| n);
+        Ok(waiting <= FEW_WAITING)
     }
 
     /// Reads the texts with `driver` from the index newest first, and keeps each text's
@@ -122,6 +137,10 @@ impl Store {
             .map_err(wrap())
     }
 }
+
+/// The most tickets waiting for a person that a search looks through rather than reading
+/// the index: at a million messages 28,000 took 52 ms, the index 5 ms for a common word.
+const FEW_WAITING: i64 = 5_000;
 
 /// When the ticket's newest text holding the word came: its subject when it was opened, a
 /// customer's text when it came (the texts `HOLDS` looks through).
@@ -381,6 +400,36 @@ mod tests {
         assert_eq!(search("missing refund", Some("x@example.test"), None), vec![a]);
         assert_eq!(search("Frage now", Some("x@example.test"), None), vec![c], "the subject too");
         assert!(search("refund", Some("z@example.test"), None).is_empty());
+    }
+
+    #[test]
+    fn the_queue_is_looked_through_while_it_is_a_queue() {
+        let mut store = Store::open_in_memory().unwrap();
+        let tx = store.begin().unwrap();
+        open(&tx, "x@example.test", None, "refund please");
+        tx.commit().unwrap();
+        let waiting = TicketFilter {
+            status: Some(crate::lifecycle::TicketStatus::NeedsPerson),
+            ..TicketFilter::default()
+        };
+        let customer = TicketFilter { customer: Some("x@example.test".into()), ..TicketFilter::default() };
+        let closed =
+            TicketFilter { status: Some(crate::lifecycle::TicketStatus::Closed), ..TicketFilter::default() };
+        assert!(store.few_selected(&waiting).unwrap());
+        assert!(store.few_selected(&customer).unwrap());
+        assert!(!store.few_selected(&closed).unwrap());
+        store
+            .conn
+            .execute(
+                "UPDATE tallies SET n = ?1 WHERE tbl = 'tickets' AND state = 'needs_person'",
+                [super::FEW_WAITING + 1],
+            )
+            .unwrap();
+        assert!(!store.few_selected(&waiting).unwrap(), "a desk far behind: the index");
+        assert!(store.few_selected(&customer).unwrap());
+        let mut page = waiting.clone();
+        page.search = Some("refund".into());
+        assert_eq!(found_with(&store, page).len(), 1, "found either way");
     }
 
     #[test]

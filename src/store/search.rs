@@ -42,14 +42,28 @@ impl Store {
         }
     }
 
-    /// Whether the filters select few enough tickets to look through: one customer's, or the
-    /// queue waiting for a person while it is a queue (a desk far behind has more tickets
-    /// waiting than the index has recent texts with a word, and is searched in the index).
+    /// Whether the filters select few enough tickets to look through: one customer's, the
+    /// overdue, or the queue waiting for a person while it is a queue (a desk far behind has
+    /// more tickets waiting than the index has recent texts with a word, and is searched in
+    /// the index).
     fn few_selected(&self, filter: &TicketFilter) -> Result<bool> {
         if filter.customer.is_some() {
             return Ok(true);
         }
-        if filter.overdue_at.is_none() && filter.status != Some(crate::lifecycle::TicketStatus::NeedsPerson) {
+        if let Some(now) = filter.overdue_at {
+            // Counted as far as the bound, in the index of deadlines.
+            let overdue: i64 = self
+                .conn
+                .query_row(
+                    "SELECT COUNT(*) FROM (SELECT 1 FROM tickets
+                     WHERE status = 'needs_person' AND due_at < ?1 LIMIT ?2)",
+                    params![now, FEW_WAITING + 1],
+                    |r| r.get(0),
+                )
+                .map_err(StoreError::wrap("count overdue tickets"))?;
+            return Ok(overdue <= FEW_WAITING);
+        }
+        if filter.status != Some(crate::lifecycle::TicketStatus::NeedsPerson) {
             return Ok(false);
         }
         let waiting = self

@@ -7,13 +7,16 @@
 #                  times with three sets of new mail; the median
 #   tickets, show, sla, status   the staff commands (median wall time of 5 runs, peak RSS);
 #                  `tickets` plain, by state, by customer, and searching a word found in few
-#                  tickets (a transaction id) and one found in many ("refund")
+#                  tickets (a transaction id), one found in many ("refund"), one in every
+#                  follow-up (还没有), and "refund" of one customer
 #   metrics        a scrape of /metrics from a running daemon (median of 5, curl)
 #   replay         `rules replay` over the newest 100,000 stored mails (or all there are)
 #   size           database bytes per stored message
 # Prints one table, and the ratio of each figure to the first size's, measured in this run.
 # Usage: scripts/bench-growth.sh [N...]   (env: GROWTH_DIR=/tmp/deskmail-growth, PLAIN=1 to
-# store raw mail uncompressed, as before issue 22)
+# store raw mail uncompressed, as before issue 22; REUSE=1 measures the databases a run before
+# built instead of building them again (each run adds its 3,000 new mails: give it MAIL_SEED
+# another number than the runs before, so that the new mail is new to the database)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,8 +29,10 @@ BENCH=$PWD/target/release/deskmail-bench
 mkdir -p "$DIR"
 # Three sets of 1,000 new mails, the same at every size: `run --once` is timed over each in
 # turn (the median is taken; each set is new to the database).
+SEED=${MAIL_SEED:-4241}
 for set in 1 2 3; do
-  [ -d "$DIR/new-mail-$set" ] || "$BENCH" generate 1000 "$DIR/new-mail-$set" --seed $((4241 + set)) >/dev/null
+  mail=$DIR/new-mail-$SEED-$set
+  [ -d "$mail" ] || "$BENCH" generate 1000 "$mail" --seed $((SEED + set)) >/dev/null
 done
 plain=()
 [ "${PLAIN:-0}" = 1 ] && plain=(--plain)
@@ -58,11 +63,19 @@ results=$DIR/results.tsv
 : > "$results"
 for n in "${SIZES[@]}"; do
   work=$DIR/n$n
-  rm -rf "$work"
-  mkdir -p "$work/mailbox/new" "$work/mailbox/cur" "$work/mailbox/tmp"
-  t0=$(date +%s.%N)
-  "$BENCH" growth-db "$n" "$work/deskmail.db" "${plain[@]}"
-  t1=$(date +%s.%N)
+  if [ "${REUSE:-0}" = 1 ] && [ -f "$work/deskmail.db" ]; then
+    # The figures of the run before go; the database (and its build time) stays.
+    rm -rf "$work"/*.time "$work"/*.rss "$work/mailbox" "$work/outbox"
+    mkdir -p "$work/mailbox/new" "$work/mailbox/cur" "$work/mailbox/tmp"
+    read -r t0 t1 < "$work/build.seconds"
+  else
+    rm -rf "$work"
+    mkdir -p "$work/mailbox/new" "$work/mailbox/cur" "$work/mailbox/tmp"
+    t0=$(date +%s.%N)
+    "$BENCH" growth-db "$n" "$work/deskmail.db" "${plain[@]}"
+    t1=$(date +%s.%N)
+    echo "$t0 $t1" > "$work/build.seconds"
+  fi
   stored=$(sqlite3 "$work/deskmail.db" "SELECT COUNT(*) FROM messages")
   bytes=$(stat -c %s "$work/deskmail.db")
   port=$((20000 + RANDOM % 20000))
@@ -88,7 +101,7 @@ listen = "127.0.0.1:$port"
 TOML
   cfg=(--config "$work/deskmail.toml")
   for set in 1 2 3; do
-    cp "$DIR"/new-mail-$set/*.eml "$work/mailbox/new/"
+    cp "$DIR"/new-mail-$SEED-$set/*.eml "$work/mailbox/new/"
     before=$(sqlite3 "$work/deskmail.db" "SELECT COUNT(*) FROM messages")
     once "$work/run.time" "$BIN" run --once "${cfg[@]}" 2>> "$work/run.log"
     after=$(sqlite3 "$work/deskmail.db" "SELECT COUNT(*) FROM messages")
@@ -105,6 +118,8 @@ TOML
   timed "$work/tickets_customer.time" "$BIN" tickets --customer "$customer" "${cfg[@]}"
   timed "$work/search_rare.time" "$BIN" tickets --search "${rare:-T2026}" "${cfg[@]}"
   timed "$work/search_common.time" "$BIN" tickets --search refund "${cfg[@]}"
+  timed "$work/search_everywhere.time" "$BIN" tickets --search 还没有 "${cfg[@]}"
+  timed "$work/search_customer.time" "$BIN" tickets --search refund --customer "$customer" "${cfg[@]}"
   timed "$work/show.time" "$BIN" show "$ticket" "${cfg[@]}"
   timed "$work/sla.time" "$BIN" sla "${cfg[@]}"
   timed "$work/status.time" "$BIN" status "${cfg[@]}"
@@ -134,7 +149,7 @@ cpu_s = statistics.median(float(l.split()[2]) for l in open(f"{work}/mail.time")
 row = {"n": stored, "build_s": t1 - t0, "bytes_per_msg": size / stored,
        "mail_ms": mail_s * 1000, "mail_cpu_ms": cpu_s * 1000, "run_rss_mb": run_kb / 1024}
 for name in ["tickets", "tickets_state", "tickets_customer", "search_rare", "search_common",
-             "show", "sla", "status", "metrics"]:
+             "search_everywhere", "search_customer", "show", "sla", "status", "metrics"]:
     s, kb = read(name)
     row[f"{name}_ms"] = s * 1000
     if name != "metrics":

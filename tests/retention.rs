@@ -105,6 +105,11 @@ fn purge_takes_raw_and_texts_keeps_the_ticket_and_a_purged_mail_is_still_a_dupli
         "and gone from the search index once purged"
     );
     assert_eq!(find(&store, "order 1"), vec![ticket], "the subject stays findable");
+    assert_eq!(
+        find(&store, "refund for order"),
+        vec![recent, ticket],
+        "where it was: the newest match first, not the subject indexed anew"
+    );
     assert!(purged.bytes > 0);
     assert_eq!(content(&db, message), (0, None, None, true), "raw mail and texts gone");
     let kept = store.ticket(ticket).unwrap().expect("the ticket stays");

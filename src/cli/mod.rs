@@ -84,7 +84,8 @@ pub enum Command {
         #[command(subcommand)]
         command: RulesCommand,
     },
-    /// List the tickets, newest first: every filter given must hold.
+    /// List the tickets, newest first (with --search, newest match first): every filter given
+    /// must hold.
     Tickets {
         /// needs-person (a customer waits for a person), waiting (for the customer), closed.
         #[arg(long, value_parser = parse_state)]
@@ -104,6 +105,8 @@ pub enum Command {
         #[arg(long)]
         customer: Option<String>,
         /// Words found in the subject or the customer's text (Chinese too: no spaces needed).
+        /// Listed newest match first: by the latest text holding the word (with several, the
+        /// longest), so a ticket the customer just wrote on again comes first.
         #[arg(long)]
         search: Option<String>,
         /// At most N tickets, the newest (0: all). A year's tickets are too many to list.

@@ -166,6 +166,8 @@ impl Pass<'_> {
         let flushed = self.flush().await?;
         summary.sent = flushed.sent;
         summary.send_failures = flushed.retried + flushed.failed;
+        // The pass's WAL goes into the database now, not during the next pass's mail.
+        self.store(|store| store.checkpoint_wal())?;
         Ok(summary)
     }
 

@@ -31,13 +31,18 @@ const BOUNDED_INDEXES: &[&str] =
     &["tickets_unmirrored", "messages_spam", "messages_quarantined", "messages_withheld"];
 
 /// Sorts before a LIMIT that only sort few rows: the due part of the outbox queue, the
-/// overdue tickets waiting for a person, one customer's tickets, the tickets whose text has
-/// the words searched for (as many as match: README, "A year of mail").
+/// overdue tickets waiting for a person, one customer's tickets, the tickets waiting for a
+/// person (the queue, which does not grow with the history) searched.
 const BOUNDED_SORTS: &[&str] =
-    &["AND next_try <=", "t.due_at < ", "t.customer = ", "FROM search WHERE body LIKE"];
+    &["AND next_try <=", "t.due_at < ", "t.customer = ", "t.status = 'needs_person'"];
 
 /// Why a plan line is a full scan of a growing table, if it is.
 fn unbounded_scan(sql: &str, detail: &str) -> bool {
+    // A search reads the index newest text first and stops when its page is full: sorted,
+    // every text with the word would be read first (README, "A year of mail").
+    if detail.starts_with("USE TEMP B-TREE FOR ORDER BY") && sql.contains("FROM search") {
+        return true;
+    }
     // A listing that stops at its LIMIT must not sort every row it could show first, unless
     // what it sorts is bounded by what it selects.
     if detail.starts_with("USE TEMP B-TREE FOR ORDER BY") && sql.contains(" LIMIT ") {
@@ -45,11 +50,11 @@ fn unbounded_scan(sql: &str, detail: &str) -> bool {
     }
     let Some(rest) = detail.strip_prefix("SCAN ") else { return false };
     let table = rest.split_whitespace().next().unwrap_or("");
-    // The search index read with no constraint given to it ("INDEX 0:" and nothing after)
+    // The search index read with no constraint given to it ("INDEX N:" and nothing after)
     // is every text read one by one: only a purge's unindexing may (once per purge), and a
     // search for a word holding `%` or `_`, whose LIKE needs an ESCAPE (README).
-    if table == "search" && rest.ends_with("INDEX 0:") {
-        let purge = sql.contains("DELETE FROM search WHERE ticket_id IN");
+    if table == "search" && rest.ends_with(':') {
+        let purge = sql.contains("FROM search WHERE ticket_id IN (SELECT id FROM tickets WHERE purged_at");
         let escaped = sql.contains("ESCAPE") && (sql.contains("\\%") || sql.contains("\\_"));
         return !(purge || escaped);
     }
@@ -116,14 +121,35 @@ fn hot_statements() -> Vec<String> {
     store.ticket_events(ticket).unwrap();
     store.notes(ticket).unwrap();
     store.template_failures().unwrap();
-    // `tickets` with each filter: a state, words (one needing an escape), a customer, overdue.
+    // `tickets` with each filter: a state, words (one needing an escape; with a state; with a
+    // customer; overdue), a customer, overdue.
     for filter in [
         TicketFilter { status: Some(TicketStatus::Closed), ..TicketFilter::default() },
         TicketFilter { status: Some(TicketStatus::NeedsPerson), ..TicketFilter::default() },
         TicketFilter { search: Some("refund".into()), ..TicketFilter::default() },
         TicketFilter { search: Some("100%".into()), ..TicketFilter::default() },
+        TicketFilter {
+            search: Some("refund order".into()),
+            status: Some(TicketStatus::NeedsPerson),
+            ..TicketFilter::default()
+        },
+        TicketFilter {
+            search: Some("refund order".into()),
+            status: Some(TicketStatus::Closed),
+            ..TicketFilter::default()
+        },
         TicketFilter { customer: Some("a@b.test".into()), ..TicketFilter::default() },
+        TicketFilter {
+            customer: Some("a@b.test".into()),
+            search: Some("refund 100%".into()),
+            ..TicketFilter::default()
+        },
         TicketFilter { overdue_at: Some(now.as_second()), ..TicketFilter::default() },
+        TicketFilter {
+            overdue_at: Some(now.as_second()),
+            search: Some("refund".into()),
+            ..TicketFilter::default()
+        },
     ] {
         store.find_tickets(&TicketFilter { limit: Some(100), ..filter }).unwrap();
     }

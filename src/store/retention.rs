@@ -150,19 +150,38 @@ impl Store {
     }
 
     /// Takes the customers' words of the tickets purged at `now` out of the search index;
-    /// their subjects stay findable. The index keeps no ticket column of its own to look up
-    /// (`ticket_id` is UNINDEXED), so this is one pass over it per purge, not one per chunk.
+    /// their subjects stay findable, where they were: a search lists the newest match first
+    /// by the index's row numbers (`store::search`), and an old ticket's subject indexed anew
+    /// would come first. The index keeps no ticket column of its own to look up (`ticket_id`
+    /// is UNINDEXED), so this is two passes over it per purge, not one per chunk.
     fn unindex_purged(&mut self, now: i64) -> Result<()> {
         let tx = self.begin()?;
+        // A ticket's first text is its subject, indexed when it was opened.
+        tx.tx
+            .execute_batch(
+                "CREATE TEMP TABLE IF NOT EXISTS purged_subjects (ticket_id INTEGER PRIMARY KEY, at INTEGER);
+                 DELETE FROM temp.purged_subjects;",
+            )
+            .map_err(StoreError::wrap("keep purged tickets' subjects searchable"))?;
+        tx.tx
+            .execute(
+                "INSERT INTO temp.purged_subjects (ticket_id, at) SELECT ticket_id, MIN(rowid)
+                 FROM search WHERE ticket_id IN (SELECT id FROM tickets WHERE purged_at = ?1) GROUP BY ticket_id",
+                [now],
+            )
+            .map_err(StoreError::wrap("keep purged tickets' subjects searchable"))?;
         tx.tx
             .execute(
                 "DELETE FROM search WHERE ticket_id IN (SELECT id FROM tickets WHERE purged_at = ?1)",
                 [now],
             )
             .map_err(StoreError::wrap("take purged text out of the search index"))?;
+        // In row order, as FTS5 appends best (a lower row number makes it write a segment).
         tx.tx
             .execute(
-                "INSERT INTO search (ticket_id, body) SELECT id, subject FROM tickets WHERE purged_at = ?1",
+                "INSERT INTO search (rowid, ticket_id, body)
+                 SELECT p.at, t.id, t.subject FROM tickets t LEFT JOIN temp.purged_subjects p ON p.ticket_id = t.id
+                 WHERE t.purged_at = ?1 ORDER BY p.at IS NULL, p.at",
                 [now],
             )
             .map_err(StoreError::wrap("keep purged tickets' subjects searchable"))?;

@@ -102,38 +102,14 @@ impl Store {
         self.find_tickets(&TicketFilter::default())
     }
 
-    /// The tickets that pass `filter`, newest first.
+    /// The tickets that pass `filter`, newest first; with words to search for, the newest
+    /// match first (`store::search`).
     pub fn find_tickets(&self, filter: &TicketFilter) -> Result<Vec<TicketSummary>> {
-        let mut w = Where::default();
-        let mut bind = |clause: &str, value: rusqlite::types::Value| w.bind(clause, value);
-        if let Some(status) = filter.status {
-            bind("t.status = ?", status.as_str().to_string().into());
+        let words: Vec<&str> = filter.search.iter().flat_map(|s| s.split_whitespace()).collect();
+        if !words.is_empty() {
+            return self.search_tickets(filter, &words);
         }
-        if let Some(category) = &filter.category {
-            bind("t.category = ?", category.clone().into());
-        }
-        match filter.assignee.as_deref() {
-            Some("") => bind("t.assignee IS NULL AND ? IS NULL", rusqlite::types::Value::Null),
-            Some(who) => bind("t.assignee = ? COLLATE NOCASE", who.to_string().into()),
-            None => {}
-        }
-        if let Some(customer) = &filter.customer {
-            bind("t.customer = ? COLLATE NOCASE", customer.clone().into());
-        }
-        if let Some(now) = filter.overdue_at {
-            bind("t.status = 'needs_person' AND t.due_at < ?", now.into());
-        }
-        // Each word must be found in the ticket's subject or one of its customer texts.
-        // SQLite hands a LIKE to the trigram index only without an ESCAPE clause: with one, a
-        // million texts are read one by one. So only a word holding `%`, `_` or `\` has one.
-        for word in filter.search.iter().flat_map(|s| s.split_whitespace()) {
-            let clause = if word.contains(['%', '_', '\\']) {
-                "t.id IN (SELECT ticket_id FROM search WHERE body LIKE ? ESCAPE '\\')"
-            } else {
-                "t.id IN (SELECT ticket_id FROM search WHERE body LIKE ?)"
-            };
-            bind(clause, like_pattern(word).into());
-        }
+        let w = Where::default().with_filters(filter);
         let mut sql = TICKET_SELECT.to_string();
         if !w.clauses.is_empty() {
             sql.push_str(" WHERE ");
@@ -345,13 +321,14 @@ impl Tx<'_> {
         sql::exec(&self.tx, "record an SLA notice", sql, params![ticket, now]).map(|_| ())
     }
 }
-const TICKET_SELECT: &str = "SELECT t.id, t.customer, t.customer_name, t.subject, t.category, t.priority,
+pub(super) const TICKET_SELECT: &str =
+    "SELECT t.id, t.customer, t.customer_name, t.subject, t.category, t.priority,
         t.status, t.assignee, t.reason, t.language, t.created_at, t.first_response_due, t.first_response_at,
         t.due_at, COALESCE(t.state_since, t.created_at),
         (SELECT COUNT(*) FROM messages m WHERE m.ticket_id = t.id)
     FROM tickets t";
 
-fn ticket_summary(r: &rusqlite::Row<'_>) -> rusqlite::Result<TicketSummary> {
+pub(super) fn ticket_summary(r: &rusqlite::Row<'_>) -> rusqlite::Result<TicketSummary> {
     Ok(TicketSummary {
         id: r.get(0)?,
         customer: r.get(1)?,
@@ -422,7 +399,7 @@ impl Lookup for Tx<'_> {
 /// `%word%` for LIKE, with `%`, `_` and `\` taken literally. On the trigram index, LIKE with
 /// three or more characters is served by the index; shorter words (two Chinese characters)
 /// are matched by scanning the index table, which is still far smaller than the mail.
-fn like_pattern(word: &str) -> String {
+pub(super) fn like_pattern(word: &str) -> String {
     let mut pattern = String::from("%");
     for c in word.chars() {
         if matches!(c, '%' | '_' | '\\') {
@@ -436,15 +413,39 @@ fn like_pattern(word: &str) -> String {
 
 /// A WHERE clause built from filters, with its numbered parameters.
 #[derive(Default)]
-struct Where {
-    clauses: Vec<String>,
-    values: Vec<rusqlite::types::Value>,
+pub(super) struct Where {
+    pub(super) clauses: Vec<String>,
+    pub(super) values: Vec<rusqlite::types::Value>,
 }
 
 impl Where {
-    /// Adds `clause`, whose one `?` stands for `value`.
-    fn bind(&mut self, clause: &str, value: rusqlite::types::Value) {
+    /// Adds the clauses of every filter set but the words searched for (`store::search`
+    /// finds those).
+    pub(super) fn with_filters(mut self, filter: &TicketFilter) -> Where {
+        let w = &mut self;
+        if let Some(status) = filter.status {
+            w.bind("t.status = ?", status.as_str().to_string().into());
+        }
+        if let Some(category) = &filter.category {
+            w.bind("t.category = ?", category.clone().into());
+        }
+        match filter.assignee.as_deref() {
+            Some("") => w.bind("t.assignee IS NULL AND ? IS NULL", rusqlite::types::Value::Null),
+            Some(who) => w.bind("t.assignee = ? COLLATE NOCASE", who.to_string().into()),
+            None => {}
+        }
+        if let Some(customer) = &filter.customer {
+            w.bind("t.customer = ? COLLATE NOCASE", customer.clone().into());
+        }
+        if let Some(now) = filter.overdue_at {
+            w.bind("t.status = 'needs_person' AND t.due_at < ?", now.into());
+        }
+        self
+    }
+
+    /// Adds `clause`, each of whose `?` stands for `value`.
+    pub(super) fn bind(&mut self, clause: &str, value: rusqlite::types::Value) {
         self.values.push(value);
-        self.clauses.push(clause.replacen('?', &format!("?{}", self.values.len()), 1));
+        self.clauses.push(clause.replace('?', &format!("?{}", self.values.len())));
     }
 }

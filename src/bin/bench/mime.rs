@@ -3,6 +3,9 @@
 
 use std::fmt::Write as _;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+
 /// How the text part is written.
 #[derive(Clone, Copy)]
 pub enum Charset {
@@ -25,20 +28,21 @@ impl std::fmt::Write for PushStr<'_> {
     }
 }
 
-/// A text part (headers and body) in `charset`.
+/// A text part (headers and body) in `charset`. `text` has CRLF line ends, which
+/// quoted-printable keeps as line ends.
 pub fn text_part(subtype: &str, text: &str, charset: Charset) -> Vec<u8> {
     let (label, transfer, body) = match charset {
         Charset::Utf8Base64 => ("utf-8", "base64", base64_lines(text.as_bytes()).into_bytes()),
-        Charset::Utf8Qp => ("utf-8", "quoted-printable", quoted_printable(text.as_bytes()).into_bytes()),
+        Charset::Utf8Qp => ("utf-8", "quoted-printable", quoted_printable::encode(text)),
         Charset::Gb2312Base64 => {
             ("gb2312", "base64", base64_lines(&encoding_rs::GB18030.encode(text).0).into_bytes())
         }
         Charset::Gb2312EightBit => ("gb2312", "8bit", encoding_rs::GB18030.encode(text).0.into_owned()),
         Charset::Big5Qp => {
-            ("big5", "quoted-printable", quoted_printable(&encoding_rs::BIG5.encode(text).0).into_bytes())
+            ("big5", "quoted-printable", quoted_printable::encode(encoding_rs::BIG5.encode(text).0))
         }
         Charset::Ascii if text.is_ascii() => ("us-ascii", "7bit", text.as_bytes().to_vec()),
-        Charset::Ascii => ("utf-8", "quoted-printable", quoted_printable(text.as_bytes()).into_bytes()),
+        Charset::Ascii => ("utf-8", "quoted-printable", quoted_printable::encode(text)),
     };
     let mut out = Vec::new();
     let _ = write!(
@@ -54,7 +58,7 @@ pub fn encoded_word(text: &str, charset: Charset) -> String {
     match charset {
         Charset::Gb2312Base64 | Charset::Gb2312EightBit => {
             let (bytes, _, _) = encoding_rs::GB18030.encode(text);
-            format!("=?gb2312?B?{}?=", base64(&bytes))
+            format!("=?gb2312?B?{}?=", BASE64.encode(&bytes))
         }
         Charset::Big5Qp => {
             let (bytes, _, _) = encoding_rs::BIG5.encode(text);
@@ -68,56 +72,14 @@ pub fn encoded_word(text: &str, charset: Charset) -> String {
                 .collect();
             format!("=?big5?Q?{q}?=")
         }
-        _ => format!("=?UTF-8?B?{}?=", base64(text.as_bytes())),
+        _ => format!("=?UTF-8?B?{}?=", BASE64.encode(text.as_bytes())),
     }
-}
-
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
-        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
-        for k in 0..4 {
-            if k <= chunk.len() {
-                out.push(char::from(ALPHABET[(n >> (18 - 6 * k)) as usize & 63]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 /// Base64 in 76-character lines.
 pub fn base64_lines(bytes: &[u8]) -> String {
-    let encoded = base64(bytes);
+    let encoded = BASE64.encode(bytes);
     let lines: Vec<&str> =
         encoded.as_bytes().chunks(76).map(|c| std::str::from_utf8(c).unwrap_or_default()).collect();
     lines.join("\r\n") + "\r\n"
-}
-
-/// Quoted-printable with CRLF line ends kept and soft breaks at 76 characters.
-fn quoted_printable(bytes: &[u8]) -> String {
-    let mut out = String::new();
-    let text_lines = bytes.split(|&b| b == b'\n');
-    for (n, line) in text_lines.enumerate() {
-        if n > 0 {
-            out.push_str("\r\n");
-        }
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let mut width = 0;
-        for (k, &b) in line.iter().enumerate() {
-            let last = k + 1 == line.len();
-            let literal = (b == b' ' || b == b'\t') && !last || (33..=126).contains(&b) && b != b'=';
-            let piece = if literal { char::from(b).to_string() } else { format!("={b:02X}") };
-            if width + piece.len() > 75 {
-                out.push_str("=\r\n");
-                width = 0;
-            }
-            width += piece.len();
-            out.push_str(&piece);
-        }
-    }
-    out
 }

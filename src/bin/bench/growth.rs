@@ -12,7 +12,9 @@ use std::time::Instant;
 use deskmail::pipeline::{self, Context, Outcome, RawMail};
 use deskmail::store::Store;
 
-use super::{Options, Rng, USAGE, customer_mail, number};
+use super::generate::customer_mail;
+use super::rng::Rng;
+use super::{Options, USAGE, number};
 
 /// Mails processed for the pool (its rows are copied).
 const POOL: usize = 2_000;

@@ -103,7 +103,9 @@ pub fn inside_any(phrases: &[(usize, Span)], matcher: usize, at: Span, longest: 
 }
 
 /// Whether the occurrences (group, span), sorted by start, hold one word of every group
-/// `0..groups` with every one within `within` words of an occurrence of group 0.
+/// `0..groups` with every one within `within` words of an occurrence of group 0. A word is
+/// not near itself: one inside the anchor, or holding it, does not count ("没消费" does not
+/// meet "消费" in its own letters).
 pub fn near(text: &str, occurrences: &[(usize, Span)], groups: usize, within: usize) -> bool {
     let distance = |a: Span, b: Span| {
         let (first, second) = if a.start <= b.start { (a, b) } else { (b, a) };
@@ -117,7 +119,7 @@ pub fn near(text: &str, occurrences: &[(usize, Span)], groups: usize, within: us
         (1..groups).all(|g| {
             nearby
                 .clone()
-                .filter(|(h, _)| *h == g)
+                .filter(|&&(h, other)| h == g && !other.inside(anchor) && !anchor.inside(other))
                 .any(|&(_, other)| distance(anchor, other).is_some_and(|d| d <= within))
         })
     })
@@ -169,6 +171,19 @@ mod tests {
         let occ = [(1, span(split, "code")), (0, span(split, "arrived"))];
         assert!(!near(split, &occ, 2, 10), "a sentence end separates");
         assert!(!near(text, &[(0, span(text, "收不到"))], 2, 5), "every group must occur");
+    }
+
+    #[test]
+    fn a_word_is_not_near_itself() {
+        let text = "开通以后一直没消费，有费用吗";
+        let occ = [(0, span(text, "没消费")), (1, span(text, "消费"))];
+        assert!(!near(text, &occ, 2, 8), "消费 is inside 没消费");
+        let occ = [(1, span(text, "没消费")), (0, span(text, "消费"))];
+        assert!(!near(text, &occ, 2, 8), "the anchor inside the other word");
+        let twice = "没消费怎么扣了消费的钱";
+        let at = twice.rfind("消费").unwrap();
+        let occ = [(0, span(twice, "没消费")), (1, Span { start: at, end: at + "消费".len() })];
+        assert!(near(twice, &occ, 2, 8), "a second 消费 of its own counts");
     }
 
     #[test]

@@ -174,6 +174,15 @@ mod tests {
     }
 
     #[test]
+    fn every_group_must_stand_near_the_first() {
+        let text = "the transfer I set up on Monday still hasn't reached my brother";
+        let occ = [(0, span(text, "transfer")), (1, span(text, "hasn't")), (2, span(text, "reached"))];
+        assert!(near(text, &occ, 3, 8));
+        assert!(!near(text, &occ, 3, 6), "seven words stand between transfer and reached");
+        assert!(!near(text, &occ[..2], 3, 8), "the third group is missing");
+    }
+
+    #[test]
     fn a_word_is_not_near_itself() {
         let text = "开通以后一直没消费，有费用吗";
         let occ = [(0, span(text, "没消费")), (1, span(text, "消费"))];

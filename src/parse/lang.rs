@@ -4,6 +4,9 @@
 //! it Chinese; characters that exist in only one of the two scripts (这/這, 账/賬, 码/碼 …)
 //! tell Simplified from Traditional. Ties go to Simplified, the more common here.
 
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
 use serde::Serialize;
 
 /// The customer's language, as a BCP 47 tag.
@@ -342,7 +345,56 @@ mod tests {
 
 /// `text` with every Traditional-only character of the table replaced by its Simplified form.
 pub fn to_simplified(text: &str) -> String {
-    map_chars(text, TRADITIONAL, SIMPLIFIED)
+    fold_to_simplified(text).into_owned()
+}
+
+/// `text` with every Traditional-only character of the table replaced by its Simplified form,
+/// borrowed when there is none. Each replacement has the same UTF-8 length, so a byte offset
+/// into the result is the same offset into `text`: the rules scan the folded text for both
+/// scripts at once and read the customer's own words at the same place.
+pub fn fold_to_simplified(text: &str) -> Cow<'_, str> {
+    let table = folding_table();
+    let bytes = text.as_bytes();
+    let mut out: Option<Vec<u8>> = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        // The table's characters are U+4E00..U+9FFF: three bytes led by 0xE4..0xE9.
+        if (0xe4..=0xe9).contains(&bytes[i]) && i + 2 < bytes.len() {
+            let c = (u32::from(bytes[i] & 0x0f) << 12)
+                | (u32::from(bytes[i + 1] & 0x3f) << 6)
+                | u32::from(bytes[i + 2] & 0x3f);
+            let to = c.checked_sub(FOLD_FROM).and_then(|k| table.get(k as usize)).copied().unwrap_or(0);
+            if to != 0 {
+                let simplified = char::from_u32(FOLD_FROM + u32::from(to) - 1).expect("a table character");
+                let out = out.get_or_insert_with(|| bytes.to_vec());
+                simplified.encode_utf8(&mut out[i..i + 3]);
+            }
+            i += 3;
+        } else {
+            i += 1;
+        }
+    }
+    match out {
+        Some(folded) => Cow::Owned(String::from_utf8(folded).expect("a character replaced by one as long")),
+        None => Cow::Borrowed(text),
+    }
+}
+
+/// The first character of the block the table's characters are in (CJK Unified Ideographs).
+const FOLD_FROM: u32 = 0x4e00;
+
+/// For each character of U+4E00..U+A000, its Simplified form's offset in the block plus one
+/// when it is a Traditional-only character of the table, else 0: one look-up per character.
+fn folding_table() -> &'static [u16] {
+    static TABLE: OnceLock<Vec<u16>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut table = vec![0u16; 0x5200];
+        for (t, s) in script_pairs().collect::<Vec<_>>().into_iter().rev() {
+            let slot = u32::from(t) - FOLD_FROM;
+            table[slot as usize] = u16::try_from(u32::from(s) - FOLD_FROM + 1).expect("in the block");
+        }
+        table
+    })
 }
 
 /// `text` with every Simplified-only character of the table replaced by its Traditional form.
@@ -364,6 +416,23 @@ fn map_chars(text: &str, from: &str, to: &str) -> String {
 #[cfg(test)]
 mod script_tests {
     use super::*;
+
+    #[test]
+    fn folding_keeps_every_byte_offset() {
+        for (t, s) in script_pairs() {
+            assert_eq!(t.len_utf8(), s.len_utf8(), "{t} and {s} differ in length");
+        }
+        let text = "網路銀行忘記了 ok";
+        let folded = fold_to_simplified(text);
+        assert_eq!(folded, "网路银行忘记了 ok");
+        assert_eq!(folded.len(), text.len());
+        assert!(matches!(fold_to_simplified("网银 ok"), Cow::Borrowed(_)), "nothing to fold: borrowed");
+        assert_eq!(fold_to_simplified("\u{4000}\u{4dff}說"), "\u{4000}\u{4dff}说", "before the block");
+        for (t, s) in script_pairs() {
+            assert!((0x4e00..0xa000).contains(&u32::from(t)) && (0x4e00..0xa000).contains(&u32::from(s)));
+            assert_eq!(fold_to_simplified(&t.to_string()), s.to_string(), "the first pair of {t} wins");
+        }
+    }
 
     #[test]
     fn converts_between_scripts() {

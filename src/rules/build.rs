@@ -275,6 +275,7 @@ impl Builder<'_> {
             values,
             except,
             unless_negated: c.unless_negated,
+            both_scripts: c.both_scripts,
             groups,
             within,
         });

@@ -2,7 +2,8 @@
 //! (keywords, proximity words, `except` phrases and negation cues) and one RegexSet, so a
 //! mail is scanned once per field however many rules there are.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashSet};
 
 use aho_corasick::AhoCorasick;
 use regex::{Regex, RegexSet};
@@ -10,6 +11,7 @@ use regex::{Regex, RegexSet};
 use super::field::Field;
 use super::spec::{Kind, MatcherSpec};
 use super::vocabulary::Vocabulary;
+use crate::parse::lang;
 
 /// The matchers of one field, compiled together.
 #[derive(Debug)]
@@ -31,14 +33,20 @@ pub(super) struct FieldIndex {
 #[derive(Debug)]
 pub(super) struct KeywordPattern {
     pub(super) matcher: usize,
+    /// The word as the rule has it (lower-case, without a trailing `*`). The automaton looks
+    /// for it in Simplified characters in the text folded to Simplified: one pattern for
+    /// both scripts, where each script's form was one before.
     pub(super) word: String,
+    /// The matcher wants this script only (no `both_scripts`): the text itself must hold
+    /// `word` where the folded text does.
+    pub(super) exact: bool,
     pub(super) left_boundary: bool,
     pub(super) right_boundary: bool,
     pub(super) role: Role,
 }
 
 /// What a pattern of the keyword automaton stands for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(super) enum Role {
     Keyword,
     /// A phrase that hides the matcher's keywords inside it.
@@ -74,21 +82,30 @@ fn index_field(field: &Field, ids: &[usize], specs: &[MatcherSpec], vocabulary: 
     let mut negation = false;
     for &id in ids {
         let spec = &specs[id];
+        let exact = !spec.both_scripts;
         match spec.kind {
             Kind::Keywords => {
-                keyword_patterns.extend(spec.values.iter().map(|v| keyword(id, v, Role::Keyword)))
+                keyword_patterns.extend(spec.values.iter().map(|v| keyword(id, v, Role::Keyword, exact)))
             }
-            Kind::Near => keyword_patterns
-                .extend(spec.values.iter().zip(&spec.groups).map(|(v, g)| keyword(id, v, Role::Near(*g)))),
+            Kind::Near => keyword_patterns.extend(
+                spec.values.iter().zip(&spec.groups).map(|(v, g)| keyword(id, v, Role::Near(*g), exact)),
+            ),
             Kind::Regex => regex_matchers.push((id, Regex::new(&spec.values[0]).expect("checked"))),
             _ => literals.push(id),
         }
-        keyword_patterns.extend(spec.except.iter().map(|v| keyword(id, v, Role::Except)));
+        keyword_patterns.extend(spec.except.iter().map(|v| keyword(id, v, Role::Except, exact)));
         negation |= spec.unless_negated;
     }
     if negation {
-        keyword_patterns.extend(vocabulary.negation.iter().map(|v| keyword(usize::MAX, v, Role::Negation)));
+        keyword_patterns
+            .extend(vocabulary.negation.iter().map(|v| keyword(usize::MAX, v, Role::Negation, false)));
     }
+    // A word given in both scripts is one pattern once folded.
+    let mut seen = HashSet::new();
+    keyword_patterns.retain(|p| {
+        let exact_word = p.exact.then(|| p.word.clone());
+        seen.insert((p.matcher, p.role, p.left_boundary, p.right_boundary, exact_word, p.key().into_owned()))
+    });
     let plain = keyword_patterns.iter().all(|p| p.role == Role::Keyword);
     let longest_except =
         keyword_patterns.iter().filter(|p| p.role == Role::Except).map(|p| p.word.len()).max().unwrap_or(0);
@@ -115,7 +132,7 @@ fn keyword_automaton(patterns: &[KeywordPattern]) -> AhoCorasick {
     AhoCorasick::builder()
         .ascii_case_insensitive(true)
         .kind((patterns.len() <= 2_000).then_some(aho_corasick::AhoCorasickKind::DFA))
-        .build(patterns.iter().map(|p| p.word.as_str()))
+        .build(patterns.iter().map(|p| p.key().into_owned()))
         .expect("keyword automaton")
 }
 
@@ -140,7 +157,8 @@ fn regex_set(matchers: &[(usize, Regex)]) -> Option<RegexSet> {
 }
 
 /// A keyword; a trailing `*` drops the right word boundary (`refund*` matches "refunded").
-fn keyword(matcher: usize, value: &str, role: Role) -> KeywordPattern {
+/// `exact`: the matcher wants the word in its own script only.
+fn keyword(matcher: usize, value: &str, role: Role, exact: bool) -> KeywordPattern {
     let (word, wildcard) = match value.strip_suffix('*') {
         Some(stem) => (stem.to_string(), true),
         None => (value.to_string(), false),
@@ -149,8 +167,16 @@ fn keyword(matcher: usize, value: &str, role: Role) -> KeywordPattern {
         matcher,
         left_boundary: word.chars().next().is_some_and(is_word_char),
         right_boundary: !wildcard && word.chars().last().is_some_and(is_word_char),
+        exact: exact && !word.is_ascii(),
         word,
         role,
+    }
+}
+
+impl KeywordPattern {
+    /// What the automaton looks for in the folded text: the word in Simplified characters.
+    pub(super) fn key(&self) -> Cow<'_, str> {
+        lang::fold_to_simplified(&self.word)
     }
 }
 

@@ -9,7 +9,7 @@ use super::field::Values;
 use super::index::{FieldIndex, KeywordPattern, Role, is_word_char};
 use super::spec::{FlatAny, Kind, MatcherSpec, set_bit};
 use super::{Evidence, RuleSet};
-use crate::parse::Inbound;
+use crate::parse::{Inbound, lang};
 use crate::screen::Verdict;
 
 impl FlatAny {
@@ -68,16 +68,21 @@ impl FieldIndex {
         for value in values {
             if let Some(automaton) = &self.keywords {
                 let text = fold_non_ascii_case(value);
+                // Both scripts in one pass: the automaton holds each word in Simplified
+                // characters, the folded text has the same byte offsets as `text`.
+                let simplified = lang::fold_to_simplified(&text);
                 let found = automaton
-                    .find_overlapping_iter(text.as_ref())
+                    .find_overlapping_iter(simplified.as_ref())
                     .map(|m| (m.pattern().as_usize(), Span { start: m.start(), end: m.end() }))
                     .filter(|(pattern, at)| {
-                        at_boundaries(&text, at.start, at.end, &self.keyword_patterns[*pattern])
+                        let pattern = &self.keyword_patterns[*pattern];
+                        at_boundaries(&text, at.start, at.end, pattern)
+                            && (!pattern.exact || text[at.start..at.end] == pattern.word)
                     });
                 if self.plain {
-                    for (pattern, _) in found {
+                    for (pattern, at) in found {
                         let pattern = &self.keyword_patterns[pattern];
-                        hits.record(&self.name, pattern.matcher, || Cow::Borrowed(&pattern.word));
+                        hits.record(&self.name, pattern.matcher, || as_written(&text, at, pattern));
                     }
                 } else {
                     SCRATCH.with_borrow_mut(|scratch| {
@@ -134,7 +139,7 @@ impl FieldIndex {
             let pattern = &patterns[pattern];
             match pattern.role {
                 Role::Keyword if counts(pattern, at) => {
-                    hits.record(&self.name, pattern.matcher, || Cow::Borrowed(&pattern.word))
+                    hits.record(&self.name, pattern.matcher, || as_written(text, at, pattern))
                 }
                 Role::Near(group) if counts(pattern, at) => near.push((pattern.matcher, group, at)),
                 _ => {}
@@ -316,6 +321,16 @@ fn fold_non_ascii_case(text: &str) -> Cow<'_, str> {
 /// the common characters of Chinese mail skip the Unicode table lookup.
 pub(super) fn caseless(c: char) -> bool {
     matches!(c as u32, 0x2E80..=0xA63F | 0xAC00..=0xFF20)
+}
+
+/// The keyword as the mail has it, for `--explain`: a Chinese one in the customer's script
+/// (the pattern is in Simplified), an English one as the rule spells it.
+fn as_written<'r>(text: &str, at: Span, pattern: &'r KeywordPattern) -> Cow<'r, str> {
+    if pattern.word.is_ascii() {
+        Cow::Borrowed(&pattern.word)
+    } else {
+        Cow::Owned(text[at.start..at.end].to_lowercase())
+    }
 }
 
 fn at_boundaries(text: &str, start: usize, end: usize, p: &KeywordPattern) -> bool {

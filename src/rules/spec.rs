@@ -27,6 +27,8 @@ pub(super) struct MatcherSpec {
     pub(super) except: Vec<String>,
     /// Keywords and proximity: a value after a negation cue does not count.
     pub(super) unless_negated: bool,
+    /// Keywords and proximity: Chinese values match in either script (`values` holds both).
+    pub(super) both_scripts: bool,
     /// Proximity: the group of each value, and how many words apart they may be.
     pub(super) groups: Vec<usize>,
     pub(super) within: usize,

@@ -231,3 +231,15 @@ fn staff_corrections_retrain_the_second_opinion() {
     assert_eq!(set.learn(&[]), 0);
     assert_eq!(set.model().unwrap().examples(), 4, "learning again starts from the directory's examples");
 }
+
+#[test]
+fn both_scripts_match_mixed_text_and_one_script_only_its_own() {
+    let both = rule("locked", 10, r#"{ field = "text", both_scripts = true, keywords = ["账户被锁"] }"#);
+    let own = rule("hant", 20, r#"{ field = "text", keywords = ["帳戶凍結"] }"#);
+    let set = rules(&[("a.toml", &both), ("b.toml", &own)], None).unwrap();
+    assert_eq!(category(&set, "我的账户被锁了"), "locked");
+    assert_eq!(category(&set, "我的賬戶被鎖了"), "locked");
+    assert_eq!(category(&set, "我的账戶被鎖了"), "locked", "a mail mixing the scripts in one word");
+    assert_eq!(category(&set, "我的帳戶凍結了"), "hant");
+    assert_eq!(category(&set, "我的帐户冻结了"), "other", "without both_scripts, only the script written");
+}

@@ -19,7 +19,13 @@ pub(super) struct FieldIndex {
     pub(super) field: Field,
     /// The field's name as written in rules, for evidence.
     pub(super) name: String,
-    pub(super) keywords: Option<AhoCorasick>,
+    /// The automaton of the patterns written in ASCII (`keyword_patterns[..latin]`), run on
+    /// every value, and of the others (Chinese and the rest, `keyword_patterns[latin..]`),
+    /// run only on a value that is not all ASCII: an English mail never walks the Chinese
+    /// words, and each automaton stays small enough to be a DFA.
+    pub(super) latin_keywords: Option<AhoCorasick>,
+    pub(super) other_keywords: Option<AhoCorasick>,
+    pub(super) latin: usize,
     pub(super) keyword_patterns: Vec<KeywordPattern>,
     /// Every pattern is a plain keyword: hits are recorded as they are found.
     pub(super) plain: bool,
@@ -109,12 +115,18 @@ fn index_field(field: &Field, ids: &[usize], specs: &[MatcherSpec], vocabulary: 
     let plain = keyword_patterns.iter().all(|p| p.role == Role::Keyword);
     let longest_except =
         keyword_patterns.iter().filter(|p| p.role == Role::Except).map(|p| p.word.len()).max().unwrap_or(0);
-    let keywords = (!keyword_patterns.is_empty()).then(|| keyword_automaton(&keyword_patterns));
+    keyword_patterns.sort_by_key(|p| !p.word.is_ascii());
+    let latin = keyword_patterns.iter().take_while(|p| p.word.is_ascii()).count();
+    let (latin_patterns, other_patterns) = keyword_patterns.split_at(latin);
+    let latin_keywords = (!latin_patterns.is_empty()).then(|| keyword_automaton(latin_patterns));
+    let other_keywords = (!other_patterns.is_empty()).then(|| keyword_automaton(other_patterns));
     let regexes = regex_set(&regex_matchers);
     FieldIndex {
         field: field.clone(),
         name: field.name(),
-        keywords,
+        latin_keywords,
+        other_keywords,
+        latin,
         keyword_patterns,
         plain,
         longest_except,
@@ -124,10 +136,10 @@ fn index_field(field: &Field, ids: &[usize], specs: &[MatcherSpec], vocabulary: 
     }
 }
 
-/// One automaton for a field's keywords, which are lower-case: ASCII letters in the text
-/// match either case, and text with other upper-case letters is lower-cased before the scan
-/// (see [`FieldIndex::scan`]). A DFA when it stays small (the default rules' few hundred
-/// keywords), as it scans fastest; the automaton chooses otherwise for thousands.
+/// An automaton for keywords, which are lower-case: ASCII letters in the text match either
+/// case, and text with other upper-case letters is lower-cased before the scan (see
+/// [`FieldIndex::scan`]). A DFA when it stays small (the default rules' English or Chinese
+/// words, about 1,300 each), as it scans fastest; the automaton chooses otherwise for more.
 fn keyword_automaton(patterns: &[KeywordPattern]) -> AhoCorasick {
     AhoCorasick::builder()
         .ascii_case_insensitive(true)

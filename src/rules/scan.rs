@@ -4,6 +4,8 @@
 use std::borrow::Cow;
 use std::cell::RefCell;
 
+use aho_corasick::AhoCorasick;
+
 use super::context::{self, Span};
 use super::field::Values;
 use super::index::{FieldIndex, KeywordPattern, Role, is_word_char};
@@ -66,19 +68,25 @@ impl FieldIndex {
     /// Marks in `hits` every keyword and literal matcher of this field that fires on `values`.
     pub(super) fn scan<'r>(&'r self, values: &[Cow<'_, str>], specs: &'r [MatcherSpec], hits: &mut Hits<'r>) {
         for value in values {
-            if let Some(automaton) = &self.keywords {
+            if self.latin_keywords.is_some() || self.other_keywords.is_some() {
                 let text = fold_non_ascii_case(value);
                 // Both scripts in one pass: the automaton holds each word in Simplified
                 // characters, the folded text has the same byte offsets as `text`.
                 let simplified = lang::fold_to_simplified(&text);
-                let found = automaton
-                    .find_overlapping_iter(simplified.as_ref())
-                    .map(|m| (m.pattern().as_usize(), Span { start: m.start(), end: m.end() }))
-                    .filter(|(pattern, at)| {
+                let search = |automaton: &'r AhoCorasick, first: usize| {
+                    automaton.find_overlapping_iter(simplified.as_ref()).map(move |m| {
+                        (first + m.pattern().as_usize(), Span { start: m.start(), end: m.end() })
+                    })
+                };
+                let latin = self.latin_keywords.iter().flat_map(|a| search(a, 0));
+                let other = (!simplified.is_ascii()).then_some(()).and(self.other_keywords.as_ref());
+                let found = latin.chain(other.into_iter().flat_map(|a| search(a, self.latin))).filter(
+                    |(pattern, at)| {
                         let pattern = &self.keyword_patterns[*pattern];
                         at_boundaries(&text, at.start, at.end, pattern)
                             && (!pattern.exact || text[at.start..at.end] == pattern.word)
-                    });
+                    },
+                );
                 if self.plain {
                     for (pattern, at) in found {
                         let pattern = &self.keyword_patterns[pattern];

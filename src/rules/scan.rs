@@ -79,7 +79,7 @@ impl FieldIndex {
                     })
                 };
                 let latin = self.latin_keywords.iter().flat_map(|a| search(a, 0));
-                let other = (!simplified.is_ascii()).then_some(()).and(self.other_keywords.as_ref());
+                let other = self.other_keywords.as_ref().filter(|_| !simplified.is_ascii());
                 let found = latin.chain(other.into_iter().flat_map(|a| search(a, self.latin))).filter(
                     |(pattern, at)| {
                         let pattern = &self.keyword_patterns[*pattern];

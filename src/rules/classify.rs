@@ -77,7 +77,10 @@ impl RuleSet {
             }
         }
         let prediction = match (&self.model, verdict.is_automated()) {
-            (Some(model), false) => Some(model.predict(&Field::Text.values(mail, verdict)[0], mail.language)),
+            (Some(model), false) => Some(match scan.value_of(&Field::Text) {
+                Some(text) => model.predict(text, mail.language),
+                None => model.predict(&Field::Text.values(mail, verdict)[0], mail.language),
+            }),
             _ => None,
         };
         // The first rule to match by priority decides alone when it has no weights (as rules

@@ -131,8 +131,8 @@ mod tests {
         Candidate { index, category: category.into(), score, answers: true, urgent: false }
     }
 
-    fn model(ranked: &[(&str, f32)]) -> Prediction {
-        Prediction { ranked: ranked.iter().map(|(c, p)| (std::sync::Arc::from(*c), *p)).collect(), known: 5 }
+    fn model(ranked: &[(&'static str, f32)]) -> Prediction<'static> {
+        Prediction { ranked: ranked.to_vec(), known: 5 }
     }
 
     #[test]

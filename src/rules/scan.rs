@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use aho_corasick::AhoCorasick;
 
 use super::context::{self, Span};
-use super::field::Values;
+use super::field::{Field, Values};
 use super::index::{FieldIndex, KeywordPattern, Role, is_word_char};
 use super::spec::{FlatAny, Kind, MatcherSpec, set_bit};
 use super::{Evidence, RuleSet};
@@ -270,6 +270,13 @@ impl<'r, 'm> Scan<'r, 'm> {
             index.scan(values, &rules.specs, &mut hits);
         }
         Scan { rules, fields, hits }
+    }
+
+    /// The first value of `field` in this mail, when a rule looks at that field (it was read
+    /// for the scan already).
+    pub(super) fn value_of(&self, field: &Field) -> Option<&str> {
+        let at = self.rules.fields.iter().position(|f| f.field == *field)?;
+        self.fields[at].0.first().map(|v| v.as_ref())
     }
 
     /// Whether matcher `id` fired; a regex matcher's field has its regexes run first if no

@@ -14,6 +14,7 @@ mod check;
 mod classify;
 mod context;
 pub mod examples;
+mod features;
 pub mod field;
 mod forms;
 mod index;

@@ -3,12 +3,13 @@
 //! rules load from examples kept beside them. It never decides alone: it checks the rules
 //! (see `opinion.rs`).
 //!
-//! Features are hashed (64-bit FNV-1a) as the text is read, so scoring a mail allocates only
+//! Features (`features.rs`) are hashed as the text is read, so scoring a mail allocates only
 //! its normalised text; `explain` reads the same features with their spans for `--explain`.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
+use super::features::features;
 use super::scan::caseless;
 use super::weights::Weights;
 use crate::parse::lang::{self, Language};
@@ -346,126 +347,6 @@ impl Model {
     }
 }
 
-/// Calls `each(hash, start, end)` for every feature of normalised `text`: each Latin word
-/// (a crude stem: "refunded" and "refunds" count as "refund"), each pair of neighbouring
-/// words, each Chinese character and each pair of neighbouring Chinese characters. Digits
-/// are one feature whatever the number.
-pub fn features(text: &str, each: &mut impl FnMut(u64, usize, usize)) {
-    let mut previous_word: Option<(u64, usize)> = None;
-    let mut previous_han: Option<(u64, usize)> = None;
-    // Read byte by byte where the text is ASCII (words, spaces, punctuation), and decoded
-    // only where it is not: every mail is read, and decoding each character costs more than
-    // the rest of reading a word.
-    let bytes = text.as_bytes();
-    let mut start = 0;
-    'text: while start < bytes.len() {
-        let b = bytes[start];
-        if b.is_ascii_alphanumeric() {
-            let end = start
-                + bytes[start..].iter().take_while(|d| d.is_ascii_alphanumeric() || **d == b'\'').count();
-            let word = &text[start..end];
-            let hash = if word.bytes().all(|b| b.is_ascii_digit()) { fnv(b"#0") } else { word_hash(word) };
-            each(hash, start, end);
-            if let Some((before, from)) = previous_word {
-                each(before.rotate_left(17) ^ hash ^ 0x9e37, from, end);
-            }
-            previous_word = Some((hash, start));
-            previous_han = None;
-            start = end;
-            continue;
-        }
-        if b.is_ascii() {
-            if ends_phrase(char::from(b)) {
-                previous_word = None;
-                previous_han = None;
-            }
-            start += 1;
-            continue;
-        }
-        // A run of other characters, decoded one by one.
-        for (offset, c) in text[start..].char_indices() {
-            if c.is_ascii() {
-                start += offset;
-                continue 'text;
-            }
-            let (from, end) = (start + offset, start + offset + c.len_utf8());
-            if is_han(c) {
-                let hash = fnv(&bytes[from..end]);
-                each(hash, from, end);
-                if let Some((before, first)) = previous_han {
-                    each(before.rotate_left(29) ^ hash ^ 0x7f4a, first, end);
-                }
-                previous_han = Some((hash, from));
-                previous_word = None;
-            } else if ends_phrase(c) {
-                previous_word = None;
-                previous_han = None;
-            }
-        }
-        break;
-    }
-}
-
-/// Punctuation and line ends end a phrase: no pair across them.
-fn ends_phrase(c: char) -> bool {
-    !c.is_whitespace() || c == '\n'
-}
-
-/// The hash of a Latin word's crude stem: "-ing", "-ed" or "-s" dropped where three letters
-/// stay, then a final "e" where four stay ("charge", "charges", "charged" and "charging" are
-/// one feature), and the apostrophe ("didn't" is "didnt").
-fn word_hash(word: &str) -> u64 {
-    let word = word.trim_end_matches('\'');
-    let mut stem = word;
-    for suffix in ["ing", "ed", "s"] {
-        if let Some(s) = word.strip_suffix(suffix)
-            && s.len() >= 3
-        {
-            stem = s;
-            break;
-        }
-    }
-    if stem.len() >= 5 {
-        stem = stem.strip_suffix('e').unwrap_or(stem);
-    }
-    let mut h = Fnv::default();
-    for b in stem.bytes().filter(|b| *b != b'\'') {
-        h.write_u8(b);
-    }
-    h.finish()
-}
-
-fn is_han(c: char) -> bool {
-    matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF)
-}
-
-fn fnv(bytes: &[u8]) -> u64 {
-    let mut h = Fnv::default();
-    h.write(bytes);
-    h.finish()
-}
-
-/// 64-bit FNV-1a.
-struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Fnv {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Hasher for Fnv {
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
 /// The keys are hashes already: the map uses them as they are.
 #[derive(Default)]
 struct IdHasher(u64);
@@ -540,15 +421,6 @@ mod tests {
     }
 
     #[test]
-    fn features_pair_neighbours_but_not_across_punctuation() {
-        let mut spans = Vec::new();
-        features("ab cd。退款", &mut |_, s, e| spans.push((s, e)));
-        let text = "ab cd。退款";
-        let words: Vec<&str> = spans.iter().map(|(s, e)| &text[*s..*e]).collect();
-        assert_eq!(words, ["ab", "cd", "ab cd", "退", "款", "退款"]);
-    }
-
-    #[test]
     fn normalises_ascii_runs_and_other_characters_alike() {
         let model = small();
         let mut out = String::new();
@@ -557,48 +429,6 @@ mod tests {
         model.normalise(&"Ab退".repeat(1_000), &mut out);
         assert_eq!(out.chars().count(), MAX_CHARS, "at most MAX_CHARS characters");
         assert!(out.starts_with("ab退ab退") && out.ends_with("ab退"), "{out}");
-    }
-
-    #[test]
-    fn features_of_mixed_scripts_and_punctuation() {
-        let text = "my card's fee 123。手续费 is\nhigh, 退\u{3000}款";
-        let mut spans = Vec::new();
-        features(text, &mut |_, s, e| spans.push(&text[s..e]));
-        assert_eq!(
-            spans,
-            [
-                "my",
-                "card's",
-                "my card's",
-                "fee",
-                "card's fee",
-                "123",
-                "fee 123",
-                "手",
-                "续",
-                "手续",
-                "费",
-                "续费",
-                "is",
-                "high",
-                "退",
-                "款",
-                "退\u{3000}款"
-            ]
-        );
-    }
-
-    #[test]
-    fn stems_and_numbers() {
-        assert_eq!(word_hash("refunded"), word_hash("refund"));
-        for form in ["charges", "charged", "charging"] {
-            assert_eq!(word_hash(form), word_hash("charge"), "{form}");
-        }
-        assert_eq!(word_hash("fees"), word_hash("fee"));
-        assert_ne!(word_hash("fee"), word_hash("fe"));
-        let mut hashes = Vec::new();
-        features("12 345", &mut |h, _, _| hashes.push(h));
-        assert_eq!(hashes[0], hashes[1]);
     }
 
     /// `n` examples of each line, in `language`.

@@ -3,8 +3,10 @@
 # the history grows. For each size N (stored messages; default 10000 100000 1000000) a
 # database is built by `deskmail-bench growth-db` (a pool of generated mail through the real
 # pipeline, copied back in time in SQL), then measured in a release build:
-#   run --once     1,000 new generated mails from a Maildir (ms per mail, peak RSS), three
-#                  times with three sets of new mail; the median
+#   run --once     1,000 new generated mails from a Maildir (ms per mail, CPU ms per mail,
+#                  peak RSS), ROUNDS times (default 5) with as many sets of new mail; the sizes
+#                  take turns within each round, so that what else the machine does weighs on
+#                  every size alike; the median, and the median of the rounds' ratios
 #   tickets, show, sla, status   the staff commands (median wall time of 5 runs, peak RSS);
 #                  `tickets` plain, by state, by customer, and searching a word found in few
 #                  tickets (a transaction id), one found in many ("refund"), one in every
@@ -13,9 +15,9 @@
 #   replay         `rules replay` over the newest 100,000 stored mails (or all there are)
 #   size           database bytes per stored message
 # Prints one table, and the ratio of each figure to the first size's, measured in this run.
-# Usage: scripts/bench-growth.sh [N...]   (env: GROWTH_DIR=/tmp/deskmail-growth, PLAIN=1 to
+# Usage: scripts/bench-growth.sh [N...]   (env: GROWTH_DIR=/tmp/deskmail-growth, ROUNDS=5, PLAIN=1 to
 # store raw mail uncompressed, as before issue 22; REUSE=1 measures the databases a run before
-# built instead of building them again (each run adds its 3,000 new mails: give it MAIL_SEED
+# built instead of building them again (each run adds its ROUNDS x 1,000 new mails: give it MAIL_SEED
 # another number than the runs before, so that the new mail is new to the database)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,10 +29,11 @@ cargo build --release --bin deskmail-bench --bin deskmail >/dev/null
 BIN=$PWD/target/release/deskmail
 BENCH=$PWD/target/release/deskmail-bench
 mkdir -p "$DIR"
-# Three sets of 1,000 new mails, the same at every size: `run --once` is timed over each in
+# ROUNDS sets of 1,000 new mails, the same at every size: `run --once` is timed over each in
 # turn (the median is taken; each set is new to the database).
 SEED=${MAIL_SEED:-4241}
-for set in 1 2 3; do
+ROUNDS=${ROUNDS:-5}
+for set in $(seq "$ROUNDS"); do
   mail=$DIR/new-mail-$SEED-$set
   [ -d "$mail" ] || "$BENCH" generate 1000 "$mail" --seed $((SEED + set)) >/dev/null
 done
@@ -59,15 +62,13 @@ timed() {
   for _ in 1 2 3 4 5; do once "$@"; done
 }
 
-results=$DIR/results.tsv
-: > "$results"
+# Each size's database, built (or kept, REUSE=1), and its configuration.
 for n in "${SIZES[@]}"; do
   work=$DIR/n$n
   if [ "${REUSE:-0}" = 1 ] && [ -f "$work/deskmail.db" ]; then
     # The figures of the run before go; the database (and its build time) stays.
-    rm -rf "$work"/*.time "$work"/*.rss "$work/mailbox" "$work/outbox"
+    rm -rf "$work"/*.time "$work"/*.rss "$work"/*.count "$work/mailbox" "$work/outbox"
     mkdir -p "$work/mailbox/new" "$work/mailbox/cur" "$work/mailbox/tmp"
-    read -r t0 t1 < "$work/build.seconds"
   else
     rm -rf "$work"
     mkdir -p "$work/mailbox/new" "$work/mailbox/cur" "$work/mailbox/tmp"
@@ -76,9 +77,11 @@ for n in "${SIZES[@]}"; do
     t1=$(date +%s.%N)
     echo "$t0 $t1" > "$work/build.seconds"
   fi
-  stored=$(sqlite3 "$work/deskmail.db" "SELECT COUNT(*) FROM messages")
-  bytes=$(stat -c %s "$work/deskmail.db")
+  # Its size before the new mail comes.
+  sqlite3 "$work/deskmail.db" "SELECT COUNT(*) FROM messages" > "$work/stored.count"
+  stat -c %s "$work/deskmail.db" > "$work/bytes.count"
   port=$((20000 + RANDOM % 20000))
+  echo "$port" > "$work/port.count"
   cat > "$work/deskmail.toml" <<TOML
 [mailbox]
 kind = "maildir"
@@ -99,15 +102,31 @@ dir = "$PWD/templates"
 [metrics]
 listen = "127.0.0.1:$port"
 TOML
-  cfg=(--config "$work/deskmail.toml")
-  for set in 1 2 3; do
+done
+
+# Processing: round by round, each size in turn over the same new mail.
+for set in $(seq "$ROUNDS"); do
+  for n in "${SIZES[@]}"; do
+    work=$DIR/n$n
     cp "$DIR"/new-mail-$SEED-$set/*.eml "$work/mailbox/new/"
     before=$(sqlite3 "$work/deskmail.db" "SELECT COUNT(*) FROM messages")
-    once "$work/run.time" "$BIN" run --once "${cfg[@]}" 2>> "$work/run.log"
+    once "$work/run.time" "$BIN" run --once --config "$work/deskmail.toml" 2>> "$work/run.log"
     after=$(sqlite3 "$work/deskmail.db" "SELECT COUNT(*) FROM messages")
-    # Wall seconds per new mail, for the median below.
+    # Wall seconds, peak RSS, CPU seconds per new mail, one line a round.
     echo "$(tail -n 1 "$work/run.time" | awk -v n=$((after - before)) '{ printf "%.9f %s %.9f", $1 / n, $2, $3 / n }')" >> "$work/mail.time"
   done
+done
+
+# The staff commands, replay and the scrape, size by size.
+results=$DIR/results.tsv
+: > "$results"
+for n in "${SIZES[@]}"; do
+  work=$DIR/n$n
+  cfg=(--config "$work/deskmail.toml")
+  read -r t0 t1 < "$work/build.seconds"
+  stored=$(cat "$work/stored.count")
+  bytes=$(cat "$work/bytes.count")
+  port=$(cat "$work/port.count")
   processed=$(sqlite3 "$work/deskmail.db" "SELECT COUNT(*) FROM messages")
   ticket=$(sqlite3 "$work/deskmail.db" "SELECT id FROM tickets WHERE id = (SELECT MAX(id) / 2 FROM tickets)")
   customer=$(sqlite3 "$work/deskmail.db" "SELECT customer FROM tickets WHERE id = $ticket")
@@ -145,9 +164,13 @@ def read(name):
     rows = [l.split() for l in open(f"{work}/{name}.time") if l.strip() and l.split()[0][0].isdigit()]
     return statistics.median(float(r[0]) for r in rows), max(int(r[1]) for r in rows)
 mail_s, run_kb = read("mail")
-cpu_s = statistics.median(float(l.split()[2]) for l in open(f"{work}/mail.time") if l.strip())
+rounds = [l.split() for l in open(f"{work}/mail.time") if l.strip()]
+cpu_s = statistics.median(float(r[2]) for r in rounds)
 row = {"n": stored, "build_s": t1 - t0, "bytes_per_msg": size / stored,
        "mail_ms": mail_s * 1000, "mail_cpu_ms": cpu_s * 1000, "run_rss_mb": run_kb / 1024}
+# Each round's figures, for the ratios round by round.
+row["mail_rounds"] = ",".join(r[0] for r in rounds)
+row["mail_cpu_rounds"] = ",".join(r[2] for r in rounds)
 for name in ["tickets", "tickets_state", "tickets_customer", "search_rare", "search_common",
              "search_everywhere", "search_customer", "show", "sla", "status", "metrics"]:
     s, kb = read(name)
@@ -164,9 +187,9 @@ PY
 done
 
 python3 - "$results" <<'PY'
-import sys
+import sys, statistics
 rows = [dict(f.split("=", 1) for f in l.strip().split("\t")) for l in open(sys.argv[1]) if l.strip()]
-keys = list(rows[0])
+keys = [k for k in rows[0] if not k.endswith("_rounds")]
 print()
 print("| figure | " + " | ".join(f"{int(r['n']):,} messages" for r in rows) + " | " +
       " | ".join(f"ratio {int(r['n']):,} / {int(rows[0]['n']):,}" for r in rows[1:]) + " |")
@@ -175,4 +198,12 @@ for k in keys[1:]:
     vals = [float(r[k]) for r in rows]
     ratios = [f"{v / vals[0]:.2f}x" if vals[0] else "-" for v in vals[1:]]
     print(f"| {k} | " + " | ".join(f"{v:,.2f}" for v in vals) + " | " + " | ".join(ratios) + " |")
+# Processing, round by round: each size against the first in the same round (they ran one
+# after the other), the median of those ratios.
+for k in ["mail_rounds", "mail_cpu_rounds"]:
+    per = [[float(x) for x in r[k].split(",")] for r in rows]
+    ratios = [statistics.median(a / b for a, b in zip(p, per[0])) for p in per[1:]]
+    spread = [f"{min(a / b for a, b in zip(p, per[0])):.2f}-{max(a / b for a, b in zip(p, per[0])):.2f}" for p in per[1:]]
+    print(f"| {k}: median of the rounds' ratios (range) | " + " | ".join("" for _ in rows) + " | " +
+          " | ".join(f"{q:.2f}x ({s})" for q, s in zip(ratios, spread)) + " |")
 PY

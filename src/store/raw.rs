@@ -2,6 +2,8 @@
 //! NULL as received, `zstd`), so that every reader gets the mail back byte for byte and rows
 //! written before compression (or by an older deskmail) read as they are.
 
+use std::cell::RefCell;
+
 use rusqlite::types::Type;
 
 /// The codec name stored in `raw_codec`.
@@ -21,14 +23,42 @@ pub struct Packed {
     pub length: i64,
 }
 
+thread_local! {
+    /// One compression and one decompression context a thread, made at first use and kept:
+    /// making a context (its tables, zeroed) cost more than compressing the mail, 4 % and
+    /// 1.5 % of processing a mail when each mail made its own.
+    static COMPRESSOR: RefCell<Option<zstd::bulk::Compressor<'static>>> = const { RefCell::new(None) };
+    static DECOMPRESSOR: RefCell<Option<zstd::bulk::Decompressor<'static>>> = const { RefCell::new(None) };
+}
+
 /// Compresses `raw` for storing; a mail that does not shrink (tiny, or already compressed
 /// data) is kept as it is.
 pub fn pack(raw: &[u8]) -> Packed {
     let length = raw.len() as i64;
-    match zstd::bulk::compress(raw, LEVEL) {
-        Ok(bytes) if bytes.len() < raw.len() => Packed { bytes, codec: Some(ZSTD), length },
+    let compressed = COMPRESSOR.with_borrow_mut(|compressor| {
+        if compressor.is_none() {
+            *compressor = zstd::bulk::Compressor::new(LEVEL).ok();
+        }
+        compressor.as_mut().map(|c| c.compress(raw))
+    });
+    match compressed {
+        Some(Ok(bytes)) if bytes.len() < raw.len() => Packed { bytes, codec: Some(ZSTD), length },
         _ => Packed { bytes: raw.to_vec(), codec: None, length },
     }
+}
+
+/// Decompresses a zstd frame. Ours record the size they hold, which the kept context
+/// decompresses into at once; any other is streamed.
+fn decompress(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    let Some(size) = zstd::bulk::Decompressor::upper_bound(bytes) else {
+        return zstd::stream::decode_all(bytes);
+    };
+    DECOMPRESSOR.with_borrow_mut(|decompressor| {
+        if decompressor.is_none() {
+            *decompressor = Some(zstd::bulk::Decompressor::new()?);
+        }
+        decompressor.as_mut().expect("made above").decompress(bytes, size)
+    })
 }
 
 /// The mail as received, from the stored bytes and codec. `column` is the index of the
@@ -36,7 +66,7 @@ pub fn pack(raw: &[u8]) -> Packed {
 pub fn unpack(bytes: Vec<u8>, codec: Option<&str>, column: usize) -> rusqlite::Result<Vec<u8>> {
     match codec {
         None => Ok(bytes),
-        Some(ZSTD) => zstd::stream::decode_all(bytes.as_slice())
+        Some(ZSTD) => decompress(&bytes)
             .map_err(|e| rusqlite::Error::FromSqlConversionFailure(column, Type::Blob, Box::new(e))),
         Some(other) => Err(rusqlite::Error::FromSqlConversionFailure(
             column,
@@ -76,6 +106,31 @@ mod tests {
         assert!(packed.bytes.len() < mail.len() / 3, "{} of {}", packed.bytes.len(), mail.len());
         assert_eq!(packed.length, mail.len() as i64);
         assert_eq!(unpack(packed.bytes, packed.codec, 0).unwrap(), mail.as_bytes());
+    }
+
+    #[test]
+    fn the_kept_contexts_serve_mail_after_mail_and_a_streamed_frame_still_reads() {
+        // Large, small and large again through the same contexts: nothing of one mail
+        // stays in the next.
+        let mails: Vec<Vec<u8>> = [4_000, 30, 200, 60_000, 500]
+            .iter()
+            .enumerate()
+            .map(|(i, n)| format!("Subject: {i}\r\n\r\n{}", "退款 refund ".repeat(*n / 10)).into_bytes())
+            .collect();
+        for mail in &mails {
+            let packed = pack(mail);
+            assert_eq!(&unpack(packed.bytes, packed.codec, 0).unwrap(), mail);
+        }
+        // A frame that does not record its size (a streaming encoder's) is read too.
+        let mut encoder = zstd::stream::Encoder::new(Vec::new(), 3).unwrap();
+        std::io::Write::write_all(&mut encoder, &mails[3]).unwrap();
+        let streamed = encoder.finish().unwrap();
+        assert_eq!(
+            zstd::bulk::Decompressor::upper_bound(&streamed),
+            None,
+            "the test needs a frame without its size"
+        );
+        assert_eq!(unpack(streamed, Some(ZSTD), 0).unwrap(), mails[3]);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use rusqlite::params;
 
 use super::sql;
-use super::{Responder, Result, Store, StoreError, TicketStatus, Tx};
+use super::{Responder, Result, Store, TicketStatus, Tx};
 use crate::lifecycle::{Deadline, Event, Transition};
 
 /// Where a ticket stands, for the lifecycle's decision.
@@ -124,9 +124,7 @@ impl Tx<'_> {
             _ => None,
         };
         let reason = (to == TicketStatus::NeedsPerson).then_some(change.detail).flatten();
-        self.tx
-            .execute(
-                "UPDATE tickets SET
+        sql::exec(&self.tx, "change a ticket's state", "UPDATE tickets SET
                     status = ?2,
                     state_since = CASE WHEN status = ?2 THEN COALESCE(state_since, ?3) ELSE ?3 END,
                     due_at = CASE ?4 WHEN 'start' THEN ?5 WHEN 'clear' THEN NULL ELSE due_at END,
@@ -150,24 +148,14 @@ impl Tx<'_> {
                     since,
                     reason,
                     responder
-                ],
-            )
-            .map_err(StoreError::wrap("change a ticket's state"))?;
-        self.tx
-            .execute(
-                "INSERT INTO ticket_events (ticket_id, at, from_state, to_state, cause, actor, detail)
+                ])?;
+        sql::exec(
+            &self.tx,
+            "record a ticket's change of state",
+            "INSERT INTO ticket_events (ticket_id, at, from_state, to_state, cause, actor, detail)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![
-                    change.ticket,
-                    change.at,
-                    from,
-                    to,
-                    change.event.cause(),
-                    change.actor,
-                    change.detail
-                ],
-            )
-            .map_err(StoreError::wrap("record a ticket's change of state"))?;
+            params![change.ticket, change.at, from, to, change.event.cause(), change.actor, change.detail],
+        )?;
         Ok(from)
     }
 
@@ -184,9 +172,12 @@ impl Tx<'_> {
 
     /// Assigns a ticket to a person (`None`: to nobody).
     pub fn assign(&self, ticket: i64, assignee: Option<&str>, at: i64, by: &str) -> Result<()> {
-        self.tx
-            .execute("UPDATE tickets SET assignee = ?2 WHERE id = ?1", params![ticket, assignee])
-            .map_err(StoreError::wrap("assign a ticket"))?;
+        sql::exec(
+            &self.tx,
+            "assign a ticket",
+            "UPDATE tickets SET assignee = ?2 WHERE id = ?1",
+            params![ticket, assignee],
+        )?;
         let status = self.ticket_state(ticket)?.map(|s| s.status);
         sql::exec(
             &self.tx,
@@ -212,40 +203,32 @@ impl Tx<'_> {
     /// Sets a ticket's category and keeps the correction, with the customer's first text, for
     /// the second opinion to learn from.
     pub fn reclassify(&self, ticket: i64, category: &str, at: i64, by: &str) -> Result<Option<String>> {
-        let (old, language, text): (Option<String>, String, String) = self
-            .tx
-            .query_row(
-                "SELECT t.category, t.language, t.subject || char(10) || COALESCE(
+        let (old, language, text): (Option<String>, String, String) = sql::one(&self.tx, "read a ticket to reclassify", "SELECT t.category, t.language, t.subject || char(10) || COALESCE(
                         (SELECT new_text FROM messages WHERE ticket_id = t.id AND automated IS NULL ORDER BY id LIMIT 1), '')
                    FROM tickets t WHERE t.id = ?1",
                 [ticket],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .map_err(StoreError::wrap("read a ticket to reclassify"))?;
-        self.tx
-            .execute("UPDATE tickets SET category = ?2 WHERE id = ?1", params![ticket, category])
-            .map_err(StoreError::wrap("reclassify a ticket"))?;
-        self.tx
-            .execute(
-                "INSERT INTO corrections (ticket_id, at, old_category, new_category, author, language, text)
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        sql::exec(
+            &self.tx,
+            "reclassify a ticket",
+            "UPDATE tickets SET category = ?2 WHERE id = ?1",
+            params![ticket, category],
+        )?;
+        sql::exec(
+            &self.tx,
+            "record a correction",
+            "INSERT INTO corrections (ticket_id, at, old_category, new_category, author, language, text)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![ticket, at, old, category, by, language, text],
-            )
-            .map_err(StoreError::wrap("record a correction"))?;
+            params![ticket, at, old, category, by, language, text],
+        )?;
         let status = self.ticket_state(ticket)?.map(|s| s.status);
-        self.tx
-            .execute(
-                "INSERT INTO ticket_events (ticket_id, at, from_state, to_state, cause, actor, detail)
+        sql::exec(
+            &self.tx,
+            "record a correction",
+            "INSERT INTO ticket_events (ticket_id, at, from_state, to_state, cause, actor, detail)
                  VALUES (?1, ?2, ?3, ?3, 'reclassified', ?4, ?5)",
-                params![
-                    ticket,
-                    at,
-                    status,
-                    by,
-                    format!("{} -> {category}", old.as_deref().unwrap_or("none"))
-                ],
-            )
-            .map_err(StoreError::wrap("record a correction"))?;
+            params![ticket, at, status, by, format!("{} -> {category}", old.as_deref().unwrap_or("none"))],
+        )?;
         Ok(old)
     }
 
@@ -318,9 +301,13 @@ impl Store {
     /// How many times a template could not be rendered and the acknowledgement (or nothing)
     /// went instead.
     pub fn template_failures(&self) -> Result<i64> {
-        self.conn
-            .query_row("SELECT COUNT(*) FROM ticket_events WHERE cause = 'template_failed'", [], |r| r.get(0))
-            .map_err(StoreError::wrap("count template failures"))
+        sql::one(
+            &self.conn,
+            "count template failures",
+            "SELECT COUNT(*) FROM ticket_events WHERE cause = 'template_failed'",
+            [],
+            |r| r.get(0),
+        )
     }
 }
 

@@ -1,6 +1,6 @@
 //! Incoming mail: processed, quarantined and spam rows, and the second opinions on them.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 use super::kinds::{MessageState, OutKind};
 use super::sql;
@@ -321,22 +321,18 @@ impl Tx<'_> {
 
     /// Whether the mail with this content key is held in quarantine (not processed).
     pub fn is_quarantined(&self, hash: &str) -> Result<bool> {
-        self.tx
-            .query_row(
-                "SELECT 1 FROM messages WHERE hash = ?1 AND state = ?2",
-                params![hash, MessageState::Quarantined],
-                |_| Ok(()),
-            )
-            .optional()
-            .map(|r| r.is_some())
-            .map_err(StoreError::wrap("look up a quarantined message"))
+        sql::exists(
+            &self.tx,
+            "look up a quarantined message",
+            "SELECT 1 FROM messages WHERE hash = ?1 AND state = ?2",
+            params![hash, MessageState::Quarantined],
+        )
     }
 
     /// Stores the second opinion on message `message` (issue 17): the model's category and
     /// confidence, why a canned answer was held back, whether the category is a suggestion.
     pub fn insert_opinion(&self, message: i64, c: &crate::rules::Classification) -> Result<()> {
-        self.tx.execute(
-            "INSERT OR REPLACE INTO opinions (message_id, model_category, model_confidence, held, suggested, tags)
+        sql::exec(&self.tx, "store a second opinion", "INSERT OR REPLACE INTO opinions (message_id, model_category, model_confidence, held, suggested, tags)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![
                 message,
@@ -345,52 +341,50 @@ impl Tx<'_> {
                 c.held,
                 c.suggested,
                 c.tags.join(",")
-            ],
-        )
-        .map_err(StoreError::wrap("store a second opinion"))?;
+            ])?;
         Ok(())
     }
 
     /// Records an incoming mail; returns its row id.
     pub fn insert_message(&self, m: &MessageRow<'_>, state: MessageState) -> Result<i64> {
         let packed = super::raw::pack(m.raw);
-        self.tx
-            .execute(
-                "INSERT INTO messages (hash, raw, origin, received_at, message_id, from_address,
+        sql::exec(
+            &self.tx,
+            "record a message",
+            "INSERT INTO messages (hash, raw, origin, received_at, message_id, from_address,
                     from_name, subject, language, charset, lossy, new_text, quoted_text, automated,
                     category, rule, action, ticket_id, state, error, size, withheld, verdict,
                     raw_codec, raw_length)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
                          ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
-                params![
-                    m.hash,
-                    packed.bytes,
-                    m.origin,
-                    m.received_at,
-                    m.message_id,
-                    m.from_address,
-                    m.from_name,
-                    m.subject,
-                    m.language,
-                    m.charset,
-                    m.lossy,
-                    m.new_text,
-                    m.quoted_text,
-                    m.automated,
-                    m.category,
-                    m.rule,
-                    m.action,
-                    m.ticket_id,
-                    state,
-                    m.error,
-                    m.size,
-                    m.withheld,
-                    m.verdict,
-                    packed.codec,
-                    packed.length
-                ],
-            )
-            .map_err(StoreError::wrap("record a message"))?;
+            params![
+                m.hash,
+                packed.bytes,
+                m.origin,
+                m.received_at,
+                m.message_id,
+                m.from_address,
+                m.from_name,
+                m.subject,
+                m.language,
+                m.charset,
+                m.lossy,
+                m.new_text,
+                m.quoted_text,
+                m.automated,
+                m.category,
+                m.rule,
+                m.action,
+                m.ticket_id,
+                state,
+                m.error,
+                m.size,
+                m.withheld,
+                m.verdict,
+                packed.codec,
+                packed.length
+            ],
+        )?;
         Ok(self.tx.last_insert_rowid())
     }
 
@@ -418,14 +412,11 @@ impl Tx<'_> {
 
     /// Whether the mail with this content key is held as spam.
     pub fn is_spam(&self, hash: &str) -> Result<bool> {
-        self.tx
-            .query_row(
-                "SELECT 1 FROM messages WHERE hash = ?1 AND state = ?2",
-                params![hash, MessageState::Spam],
-                |_| Ok(()),
-            )
-            .optional()
-            .map(|r| r.is_some())
-            .map_err(StoreError::wrap("look up a message held as spam"))
+        sql::exists(
+            &self.tx,
+            "look up a message held as spam",
+            "SELECT 1 FROM messages WHERE hash = ?1 AND state = ?2",
+            params![hash, MessageState::Spam],
+        )
     }
 }

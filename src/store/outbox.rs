@@ -1,6 +1,6 @@
 //! Outgoing mail: the outbox queue, its states, bounces and suppressions.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 use super::kinds::{OutKind, OutboxState};
 use super::sql;
@@ -77,13 +77,13 @@ impl Store {
     /// self-copies, a mail the server accepted is confirmed by its copy arriving in the inbox
     /// before the cutoff, so only mail that never went out is sent again.
     pub fn requeue_unconfirmed(&self, cutoff: i64) -> Result<usize> {
-        self.conn
-            .execute(
-                "UPDATE outbox SET state = ?2, last_error = 'not confirmed after a crash; sending again'
+        sql::exec(
+            &self.conn,
+            "recover interrupted sends",
+            "UPDATE outbox SET state = ?2, last_error = 'not confirmed after a crash; sending again'
                  WHERE state = ?3 AND COALESCE(sending_since, 0) <= ?1",
-                params![cutoff, OutboxState::Pending, OutboxState::Sending],
-            )
-            .map_err(StoreError::wrap("recover interrupted sends"))
+            params![cutoff, OutboxState::Pending, OutboxState::Sending],
+        )
     }
 
     /// Number of outgoing mails per state.
@@ -179,19 +179,21 @@ impl Tx<'_> {
     /// Confirms one of our outgoing mails by the copy of it that came back to the support
     /// mailbox; returns its ticket, or `None` when the Message-ID is not ours.
     pub fn confirm_sent_copy(&self, message_id: &str, now: i64) -> Result<Option<i64>> {
-        let ticket: Option<i64> = self
-            .tx
-            .query_row("SELECT ticket_id FROM outbox WHERE message_id = ?1", [message_id], |r| r.get(0))
-            .optional()
-            .map_err(StoreError::wrap("look up a sent copy"))?;
+        let ticket: Option<i64> = sql::opt(
+            &self.tx,
+            "look up a sent copy",
+            "SELECT ticket_id FROM outbox WHERE message_id = ?1",
+            [message_id],
+            |r| r.get(0),
+        )?;
         if ticket.is_some() {
-            self.tx
-                .execute(
-                    "UPDATE outbox SET state = ?3, sent_at = COALESCE(sent_at, ?2)
+            sql::exec(
+                &self.tx,
+                "confirm a sent mail",
+                "UPDATE outbox SET state = ?3, sent_at = COALESCE(sent_at, ?2)
                      WHERE message_id = ?1 AND state IN (?4, ?3)",
-                    params![message_id, now, OutboxState::Sent, OutboxState::Sending],
-                )
-                .map_err(StoreError::wrap("confirm a sent mail"))?;
+                params![message_id, now, OutboxState::Sent, OutboxState::Sending],
+            )?;
         }
         Ok(ticket)
     }
@@ -205,27 +207,27 @@ impl Tx<'_> {
         until: i64,
         reason: &str,
     ) -> Result<Option<(i64, String)>> {
-        let row: Option<(i64, String)> = self
-            .tx
-            .query_row("SELECT ticket_id, recipient FROM outbox WHERE message_id = ?1", [message_id], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .optional()
-            .map_err(StoreError::wrap("look up a bounced mail"))?;
+        let row: Option<(i64, String)> = sql::opt(
+            &self.tx,
+            "look up a bounced mail",
+            "SELECT ticket_id, recipient FROM outbox WHERE message_id = ?1",
+            [message_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
         let Some((ticket, recipient)) = row else { return Ok(None) };
-        self.tx
-            .execute(
-                "UPDATE outbox SET bounced_at = ?2, last_error = ?3 WHERE message_id = ?1",
-                params![message_id, now, reason],
-            )
-            .map_err(StoreError::wrap("mark a mail bounced"))?;
-        self.tx
-            .execute(
-                "INSERT INTO suppressions (address, until, reason) VALUES (?1, ?2, ?3)
+        sql::exec(
+            &self.tx,
+            "mark a mail bounced",
+            "UPDATE outbox SET bounced_at = ?2, last_error = ?3 WHERE message_id = ?1",
+            params![message_id, now, reason],
+        )?;
+        sql::exec(
+            &self.tx,
+            "suppress a bouncing address",
+            "INSERT INTO suppressions (address, until, reason) VALUES (?1, ?2, ?3)
                  ON CONFLICT(address) DO UPDATE SET until = MAX(until, ?2), reason = ?3",
-                params![recipient, until, reason],
-            )
-            .map_err(StoreError::wrap("suppress a bouncing address"))?;
+            params![recipient, until, reason],
+        )?;
         Ok(Some((ticket, recipient)))
     }
 
@@ -243,25 +245,25 @@ impl Tx<'_> {
     /// Queues an outgoing mail.
     pub fn enqueue(&self, o: &OutboxRow<'_>) -> Result<i64> {
         let packed = super::raw::pack(o.raw);
-        self.tx
-            .execute(
-                "INSERT INTO outbox (ticket_id, message_row, kind, template, recipient, message_id,
+        sql::exec(
+            &self.tx,
+            "queue an outgoing mail",
+            "INSERT INTO outbox (ticket_id, message_row, kind, template, recipient, message_id,
                                      subject, raw, next_try, created_at, raw_codec)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)",
-                params![
-                    o.ticket_id,
-                    o.message_row,
-                    o.kind,
-                    o.template,
-                    o.recipient,
-                    o.message_id,
-                    o.subject,
-                    packed.bytes,
-                    o.now,
-                    packed.codec
-                ],
-            )
-            .map_err(StoreError::wrap("queue an outgoing mail"))?;
+            params![
+                o.ticket_id,
+                o.message_row,
+                o.kind,
+                o.template,
+                o.recipient,
+                o.message_id,
+                o.subject,
+                packed.bytes,
+                o.now,
+                packed.codec
+            ],
+        )?;
         Ok(self.tx.last_insert_rowid())
     }
 

@@ -29,6 +29,18 @@ pub(super) fn opt<T>(
     stmt.query_row(params, row).optional().map_err(StoreError::wrap(doing))
 }
 
+/// The one row of a query: no row is an error.
+pub(super) fn one<T>(
+    conn: &Connection,
+    doing: &'static str,
+    sql: &str,
+    params: impl Params,
+    row: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
+) -> Result<T> {
+    let mut stmt = conn.prepare_cached(sql).map_err(StoreError::wrap(doing))?;
+    stmt.query_row(params, row).map_err(StoreError::wrap(doing))
+}
+
 /// Whether a query has a row.
 pub(super) fn exists(conn: &Connection, doing: &'static str, sql: &str, params: impl Params) -> Result<bool> {
     opt(conn, doing, sql, params, |_| Ok(())).map(|found| found.is_some())

@@ -1,6 +1,6 @@
 //! Tickets: opening, activity, first responses, SLA notices, and the threading lookups.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 use super::sql;
 use super::{Result, Store, StoreError, TicketStatus, Tx};
@@ -167,14 +167,13 @@ impl Store {
     /// (unless it has one) and the turn handed to the customer. Returns whether anything changed.
     pub fn record_human_response(&mut self, ticket: i64, at: i64, by: &str) -> Result<bool> {
         let tx = self.begin()?;
-        let first = tx
-            .tx
-            .execute(
-                "UPDATE tickets SET first_response_at = ?2, first_response_by = ?3
+        let first = sql::exec(
+            &tx.tx,
+            "record a first response",
+            "UPDATE tickets SET first_response_at = ?2, first_response_by = ?3
                  WHERE id = ?1 AND first_response_at IS NULL",
-                params![ticket, at, by],
-            )
-            .map_err(StoreError::wrap("record a first response"))?;
+            params![ticket, at, by],
+        )?;
         let happened = crate::store::Happened {
             ticket,
             event: crate::lifecycle::Event::StaffReply,
@@ -191,47 +190,41 @@ impl Store {
     /// First-response compliance of the tickets due between `since` and `until`:
     /// (answered in time, due).
     pub fn compliance(&self, since: i64, until: i64) -> Result<(i64, i64)> {
-        self.conn
-            .query_row(
-                "SELECT COALESCE(SUM(first_response_at IS NOT NULL AND first_response_at <= first_response_due), 0),
+        sql::one(&self.conn, "compute SLA compliance", "SELECT COALESCE(SUM(first_response_at IS NOT NULL AND first_response_at <= first_response_due), 0),
                         COUNT(*)
                  FROM tickets WHERE first_response_due BETWEEN ?1 AND ?2",
                 params![since, until],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .map_err(StoreError::wrap("compute SLA compliance"))
+                |r| Ok((r.get(0)?, r.get(1)?)))
     }
 
     /// What a reply to `ticket` threads onto.
     pub fn reply_context(&self, ticket: i64) -> Result<Option<ReplyContext>> {
-        let row = self
-            .conn
-            .query_row(
-                "SELECT t.customer, t.customer_name, t.subject, t.category, t.language, t.created_at,
+        let row = sql::opt(
+            &self.conn,
+            "read a ticket to reply to",
+            "SELECT t.customer, t.customer_name, t.subject, t.category, t.language, t.created_at,
                         t.first_response_due, m.message_id, m.raw, m.raw_codec
                  FROM tickets t LEFT JOIN messages m ON m.id =
                     (SELECT MAX(id) FROM messages WHERE ticket_id = t.id AND automated IS NULL)
                  WHERE t.id = ?1",
-                [ticket],
-                |r| {
-                    Ok((
-                        ReplyContext {
-                            customer: r.get(0)?,
-                            customer_name: r.get(1)?,
-                            subject: r.get(2)?,
-                            category: r.get(3)?,
-                            language: r.get(4)?,
-                            created_at: r.get(5)?,
-                            first_response_due: r.get(6)?,
-                            message_id: r.get(7)?,
-                            references: Vec::new(),
-                        },
-                        super::raw::read_opt(r, 8, 9)?,
-                    ))
-                },
-            )
-            .optional()
-            .map_err(StoreError::wrap("read a ticket to reply to"))?;
+            [ticket],
+            |r| {
+                Ok((
+                    ReplyContext {
+                        customer: r.get(0)?,
+                        customer_name: r.get(1)?,
+                        subject: r.get(2)?,
+                        category: r.get(3)?,
+                        language: r.get(4)?,
+                        created_at: r.get(5)?,
+                        first_response_due: r.get(6)?,
+                        message_id: r.get(7)?,
+                        references: Vec::new(),
+                    },
+                    super::raw::read_opt(r, 8, 9)?,
+                ))
+            },
+        )?;
         Ok(row.map(|(mut ctx, raw)| {
             ctx.references =
                 raw.and_then(|r| crate::parse::parse(&r).ok()).map(|m| m.references).unwrap_or_default();
@@ -260,31 +253,31 @@ impl Store {
 impl Tx<'_> {
     /// Opens a ticket and returns its number.
     pub fn open_ticket(&self, t: &NewTicket<'_>) -> Result<i64> {
-        self.tx
-            .execute(
-                "INSERT INTO tickets (customer, customer_name, subject, category, priority, language,
+        sql::exec(
+            &self.tx,
+            "open a ticket",
+            "INSERT INTO tickets (customer, customer_name, subject, category, priority, language,
                                       created_at, first_response_due, last_activity, status,
                                       due_at, waiting_since, state_since)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?7, 'needs_person', ?8, ?7, ?7)",
-                params![
-                    t.customer,
-                    t.customer_name,
-                    t.subject,
-                    t.category,
-                    t.priority,
-                    t.language,
-                    t.created_at,
-                    t.first_response_due
-                ],
-            )
-            .map_err(StoreError::wrap("open a ticket"))?;
+            params![
+                t.customer,
+                t.customer_name,
+                t.subject,
+                t.category,
+                t.priority,
+                t.language,
+                t.created_at,
+                t.first_response_due
+            ],
+        )?;
         let id = self.tx.last_insert_rowid();
-        self.tx
-            .execute(
-                "INSERT INTO ticket_events (ticket_id, at, to_state, cause) VALUES (?1, ?2, 'needs_person', 'opened')",
-                params![id, t.created_at],
-            )
-            .map_err(StoreError::wrap("open a ticket"))?;
+        sql::exec(
+            &self.tx,
+            "open a ticket",
+            "INSERT INTO ticket_events (ticket_id, at, to_state, cause) VALUES (?1, ?2, 'needs_person', 'opened')",
+            params![id, t.created_at],
+        )?;
         self.index_text(id, t.subject)?;
         Ok(id)
     }
@@ -354,11 +347,13 @@ impl Lookup for Tx<'_> {
 
     fn ticket_of_our_message(&self, ids: &[String]) -> Result<Option<i64>> {
         for id in ids {
-            let found = self
-                .tx
-                .query_row("SELECT ticket_id FROM outbox WHERE message_id = ?1", [id], |r| r.get(0))
-                .optional()
-                .map_err(StoreError::wrap("look up the ticket of our mail"))?;
+            let found = sql::opt(
+                &self.tx,
+                "look up the ticket of our mail",
+                "SELECT ticket_id FROM outbox WHERE message_id = ?1",
+                [id],
+                |r| r.get(0),
+            )?;
             if found.is_some() {
                 return Ok(found);
             }
@@ -368,16 +363,14 @@ impl Lookup for Tx<'_> {
 
     fn ticket_of_customer_message(&self, ids: &[String], customer: &str) -> Result<Option<i64>> {
         for id in ids {
-            let found = self
-                .tx
-                .query_row(
-                    "SELECT t.id FROM messages m JOIN tickets t ON t.id = m.ticket_id
+            let found = sql::opt(
+                &self.tx,
+                "look up the ticket of a customer's mail",
+                "SELECT t.id FROM messages m JOIN tickets t ON t.id = m.ticket_id
                      WHERE m.message_id = ?1 AND t.customer = ?2 COLLATE NOCASE ORDER BY m.id LIMIT 1",
-                    params![id, customer],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(StoreError::wrap("look up the ticket of a customer's mail"))?;
+                params![id, customer],
+                |r| r.get(0),
+            )?;
             if found.is_some() {
                 return Ok(found);
             }

@@ -191,6 +191,11 @@ fn demo_processes_the_sample_mailbox() {
     assert!(out.status.success(), "{text}");
     assert!(text.contains("01-password-gb2312.eml") && text.contains("password_reset"), "{text}");
     assert!(text.contains("quarantined"), "{text}");
+    assert!(
+        text.contains("In-Reply-To <sample-01@mail.example.test>"),
+        "a reply names the mail it answers: {text}"
+    );
+    assert!(!text.contains("In-Reply-To <>"), "the staff notice answers no mail: {text}");
     assert_eq!(
         std::fs::read_dir(demo.join("outbox/new")).unwrap().count(),
         7,

@@ -159,7 +159,10 @@ fn print_replies(outbox: &Path) -> Result<(), Failure> {
         };
         let to = mail.header("to").unwrap_or_else(|| "-".into());
         outln!("  to {:<24} {}", short(&to), mail.subject);
-        outln!("  {:27} In-Reply-To <{}>", "", mail.in_reply_to.join("> <"));
+        // A staff notice starts a thread of its own: it answers no mail.
+        if !mail.in_reply_to.is_empty() {
+            outln!("  {:27} In-Reply-To <{}>", "", mail.in_reply_to.join("> <"));
+        }
     }
     Ok(())
 }

@@ -203,11 +203,16 @@ impl Tx<'_> {
     /// Sets a ticket's category and keeps the correction, with the customer's first text, for
     /// the second opinion to learn from.
     pub fn reclassify(&self, ticket: i64, category: &str, at: i64, by: &str) -> Result<Option<String>> {
-        let (old, language, text): (Option<String>, String, String) = sql::one(&self.tx, "read a ticket to reclassify", "SELECT t.category, t.language, t.subject || char(10) || COALESCE(
-                        (SELECT new_text FROM messages WHERE ticket_id = t.id AND automated IS NULL ORDER BY id LIMIT 1), '')
-                   FROM tickets t WHERE t.id = ?1",
-                [ticket],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        let (old, language, text): (Option<String>, String, String) = sql::one(
+            &self.tx,
+            "read a ticket to reclassify",
+            "SELECT t.category, t.language, t.subject || char(10) || COALESCE(
+                 (SELECT new_text FROM messages WHERE ticket_id = t.id AND automated IS NULL
+                  ORDER BY id LIMIT 1), '')
+             FROM tickets t WHERE t.id = ?1",
+            [ticket],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
         sql::exec(
             &self.tx,
             "reclassify a ticket",

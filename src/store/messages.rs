@@ -332,7 +332,11 @@ impl Tx<'_> {
     /// Stores the second opinion on message `message` (issue 17): the model's category and
     /// confidence, why a canned answer was held back, whether the category is a suggestion.
     pub fn insert_opinion(&self, message: i64, c: &crate::rules::Classification) -> Result<()> {
-        sql::exec(&self.tx, "store a second opinion", "INSERT OR REPLACE INTO opinions (message_id, model_category, model_confidence, held, suggested, tags)
+        sql::exec(
+            &self.tx,
+            "store a second opinion",
+            "INSERT OR REPLACE INTO opinions
+                 (message_id, model_category, model_confidence, held, suggested, tags)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![
                 message,
@@ -341,7 +345,8 @@ impl Tx<'_> {
                 c.held,
                 c.suggested,
                 c.tags.join(",")
-            ])?;
+            ],
+        )?;
         Ok(())
     }
 

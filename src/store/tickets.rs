@@ -190,11 +190,16 @@ impl Store {
     /// First-response compliance of the tickets due between `since` and `until`:
     /// (answered in time, due).
     pub fn compliance(&self, since: i64, until: i64) -> Result<(i64, i64)> {
-        sql::one(&self.conn, "compute SLA compliance", "SELECT COALESCE(SUM(first_response_at IS NOT NULL AND first_response_at <= first_response_due), 0),
-                        COUNT(*)
-                 FROM tickets WHERE first_response_due BETWEEN ?1 AND ?2",
-                params![since, until],
-                |r| Ok((r.get(0)?, r.get(1)?)))
+        sql::one(
+            &self.conn,
+            "compute SLA compliance",
+            "SELECT COALESCE(SUM(first_response_at IS NOT NULL
+                                 AND first_response_at <= first_response_due), 0),
+                    COUNT(*)
+             FROM tickets WHERE first_response_due BETWEEN ?1 AND ?2",
+            params![since, until],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
     }
 
     /// What a reply to `ticket` threads onto.

@@ -52,7 +52,7 @@ const USAGE: &str = "usage:
   deskmail-bench profile-parse DIR... [--reps N]   (deskmail's parse stage alone)
   deskmail-bench profile-verdict DIR... [--reps N]   (parse and the verdict stage: less profile-parse, its cost)
   deskmail-bench train N [--rules DIR]   (train the second opinion on N examples; load the rules with theirs)
-  deskmail-bench opinion --before DIR --corpus DIR [--rules DIR] [--reps N]   (classify and parse+screen+classify per mail, rules of DIR against --rules, taking turns)";
+  deskmail-bench opinion --before DIR --corpus DIR [--rules DIR] [--reps N]   (classify and parse+screen+classify per mail, rules of DIR against --rules, taking turns; then each set's second opinion alone)";
 
 /// The support address the screen stage treats as ours (as in `fixtures/demo.toml`).
 const OWN_ADDRESS: &str = "support@example.test";

@@ -147,8 +147,8 @@ fn a_migration_backs_the_database_up_first() {
     let migrations =
         std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations")).unwrap().count();
     // An older deskmail's database: the same data, the schema version one step back. (The
-    // last migration only adds a column, so undoing the version alone makes it re-run; the
-    // column exists, so it fails, which proves the backup came first.)
+    // last migration creates a table, so undoing the version alone makes it re-run; the
+    // table exists, so it fails, which proves the backup came first.)
     let old = migrations as i64 - 1;
     let conn = rusqlite::Connection::open(&db).unwrap();
     conn.pragma_update(None, "user_version", old).unwrap();

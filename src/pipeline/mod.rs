@@ -306,7 +306,7 @@ fn plan(
             verdict: &mail.verdict,
             classification: &mail.classification,
             new_ticket: matches!(filed, Filed::Opened(_)),
-            sent_today: tx.automatic_mails_since(from, ctx.now.as_second() - 86_400)?,
+            sent_today: tx.automatic_mails_in_window(from, ctx.now.as_second())?,
             max_per_day: ctx.settings.max_auto_per_day,
             withheld: judgement.withheld().as_ref(),
         }),

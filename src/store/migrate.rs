@@ -18,6 +18,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0008_lifecycle.sql"),
     include_str!("../../migrations/0009_year.sql"),
     include_str!("../../migrations/0010_search.sql"),
+    include_str!("../../migrations/0011_recent.sql"),
 ];
 
 /// How long a statement waits for another process's lock before it fails.

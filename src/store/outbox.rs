@@ -4,7 +4,15 @@ use rusqlite::params;
 
 use super::kinds::{OutKind, OutboxState};
 use super::sql;
-use super::{Result, Store, StoreError, Tx};
+use super::{Result, Store, Tx};
+
+/// The per-address limit of automatic mail counts the mail of this many seconds.
+pub const AUTOMATIC_LIMIT_WINDOW: i64 = 86_400;
+
+/// How far back `recent_automatic` keeps the automatic mail that limit counts
+/// (migrations/0011_recent.sql): two days, so the window always finds its day.
+const RECENT_AUTOMATIC_SECONDS: i64 = 2 * 86_400;
+const _: () = assert!(AUTOMATIC_LIMIT_WINDOW <= RECENT_AUTOMATIC_SECONDS);
 
 /// An outgoing mail to queue.
 #[derive(Debug, Clone)]
@@ -267,17 +275,111 @@ impl Tx<'_> {
         Ok(self.tx.last_insert_rowid())
     }
 
-    /// How many automatic mails went (or are queued) to `address` since `since`.
-    pub fn automatic_mails_since(&self, address: &str, since: i64) -> Result<u32> {
-        self.tx
-            .query_row(
-                &format!(
-                    "SELECT COUNT(*) FROM outbox WHERE recipient = ?1 AND created_at >= ?2 AND kind IN {}",
-                    OutKind::automatic_sql_list()
-                ),
-                params![address, since],
-                |r| r.get(0),
+    /// How many automatic mails went (or are queued) to `address` in the
+    /// [`AUTOMATIC_LIMIT_WINDOW`] before `now`.
+    pub fn automatic_mails_in_window(&self, address: &str, now: i64) -> Result<u32> {
+        let since = now - AUTOMATIC_LIMIT_WINDOW;
+        sql::one(
+            &self.tx,
+            "count automatic mails",
+            "SELECT COUNT(*) FROM recent_automatic WHERE recipient = ?1 AND created_at >= ?2",
+            params![address, since],
+            |r| r.get(0),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn send(tx: &Tx<'_>, kind: OutKind, to: &str, id: &str, now: i64) {
+        let ticket = tx
+            .open_ticket(&super::super::NewTicket {
+                customer: to,
+                customer_name: "",
+                subject: "s",
+                category: None,
+                priority: "normal",
+                language: "en",
+                created_at: now,
+                first_response_due: now,
+            })
+            .unwrap();
+        let mail = OutboxRow {
+            ticket_id: ticket,
+            message_row: None,
+            kind,
+            template: "ack",
+            recipient: to,
+            message_id: id,
+            subject: "s",
+            raw: b"raw",
+            now,
+        };
+        tx.enqueue(&mail).unwrap();
+    }
+
+    #[test]
+    fn the_daily_limit_counts_a_days_automatic_mail_and_keeps_two_days_of_it() {
+        let mut store = Store::open_in_memory().unwrap();
+        let tx = store.begin().unwrap();
+        let day = AUTOMATIC_LIMIT_WINDOW;
+        let now = 10 * day;
+        // Three days of automatic mail to ann, one a quarter of a day, and mail to others.
+        for (i, at) in (now - 3 * day..=now).step_by((day / 4) as usize).enumerate() {
+            send(&tx, OutKind::Ack, "ann@x.test", &format!("a{i}"), at);
+            send(&tx, OutKind::Answer, "bob@x.test", &format!("b{i}"), at);
+        }
+        // A person's reply and a staff notice are not automatic replies.
+        send(&tx, OutKind::Human, "ann@x.test", "h", now);
+        send(&tx, OutKind::Escalation, "ann@x.test", "e", now);
+        assert_eq!(tx.automatic_mails_in_window("ann@x.test", now).unwrap(), 5, "now - 1 day ..= now");
+        assert_eq!(
+            tx.automatic_mails_in_window("ANN@x.test", now).unwrap(),
+            0,
+            "an address as the outbox keeps it"
+        );
+        assert_eq!(tx.automatic_mails_in_window("carl@x.test", now).unwrap(), 0);
+        let (kept, oldest): (i64, i64) = tx
+            .tx
+            .query_row("SELECT COUNT(*), MIN(created_at) FROM recent_automatic", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!(oldest, now - RECENT_AUTOMATIC_SECONDS, "older rows went as new ones came");
+        assert_eq!(kept, 2 * 9, "two days of ann's and bob's");
+        let all: i64 = tx.tx.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0)).unwrap();
+        assert_eq!(all, 2 * 13 + 2, "the outbox keeps everything");
+    }
+
+    #[test]
+    fn the_migration_fills_the_table_with_the_last_two_days_of_the_outbox() {
+        let mut store = Store::open_in_memory().unwrap();
+        let tx = store.begin().unwrap();
+        // The database as version 10 left it.
+        tx.tx
+            .execute_batch(
+                "DROP TRIGGER outbox_recent_automatic; DROP TABLE recent_automatic;
+                 CREATE INDEX outbox_recipient ON outbox(recipient, created_at);",
             )
-            .map_err(StoreError::wrap("count automatic mails"))
+            .unwrap();
+        let day = AUTOMATIC_LIMIT_WINDOW;
+        let now = 10 * day;
+        for (i, at) in [now - 3 * day, now - 2 * day, now - day, now].into_iter().enumerate() {
+            send(&tx, OutKind::Ack, "ann@x.test", &format!("a{i}"), at);
+        }
+        send(&tx, OutKind::SlaWarning, "staff@x.test", "w", now);
+        tx.tx.execute_batch(super::super::migrate::MIGRATIONS[10]).unwrap();
+        let kept: Vec<i64> = super::super::sql::all(
+            &tx.tx,
+            "read",
+            "SELECT created_at FROM recent_automatic ORDER BY created_at",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+        assert_eq!(kept, [now - 2 * day, now - day, now]);
+        assert_eq!(tx.automatic_mails_in_window("ann@x.test", now).unwrap(), 2);
     }
 }

@@ -382,4 +382,14 @@ mod tests {
         assert_eq!(kept, [now - 2 * day, now - day, now]);
         assert_eq!(tx.automatic_mails_in_window("ann@x.test", now).unwrap(), 2);
     }
+
+    #[test]
+    fn the_trigger_keeps_the_automatic_kinds_for_as_long_as_the_code_says() {
+        // The trigger of migrations/0011_recent.sql spells both out: a change here needs a
+        // new migration that rewrites it.
+        let migration = super::super::migrate::MIGRATIONS[10];
+        let trigger = &migration[migration.find("CREATE TRIGGER outbox_recent_automatic").unwrap()..];
+        assert!(trigger.contains(&format!("NEW.kind IN {}", OutKind::automatic_sql_list())), "{trigger}");
+        assert!(trigger.contains(&format!("NEW.created_at - {RECENT_AUTOMATIC_SECONDS};")), "{trigger}");
+    }
 }

@@ -21,7 +21,7 @@ cp "$src/deskmail.toml" "$src/deskmail.db" "$work/"
 target/release/deskmail run --once --config "$work/deskmail.toml" 2>/dev/null
 rm -f "$work"/deskmail.db.before-*.bak
 cp "$work/deskmail.db" "$work/before.db"
-target/release/deskmail-bench generate 1000 "$work/mailbox/new" --seed "$seed" >/dev/null
+target/release/deskmail-bench generate 1000 "$work/mailbox/new" --seed "$seed" --today >/dev/null
 target/release/deskmail run --once --config "$work/deskmail.toml" 2>/dev/null
 sqlite3 "$work/before.db" "SELECT pageno, name FROM dbstat" > "$work/owners.txt"
 python3 - "$work/before.db" "$work/deskmail.db" "$work/owners.txt" <<'PY'

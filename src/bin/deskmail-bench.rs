@@ -42,7 +42,7 @@ mod topics;
 const USAGE: &str = "usage:
   deskmail-bench corpus DIR... [--reps N] [--rules DIR] [--templates DIR]
   deskmail-bench each DIR... [--reps N]   (each mail alone: mail-parser and deskmail, one row per mail)
-  deskmail-bench generate N OUTDIR [--seed S]
+  deskmail-bench generate N OUTDIR [--seed S] [--today]   (--today: Date fields of today, not of November 2026)
   deskmail-bench growth-db N DB [--seed S] [--plain] [--rules DIR] [--templates DIR]   (a database of N stored messages, as a year leaves it: scripts/bench-growth.sh)
   deskmail-bench hostile OUTDIR   (the resource-limit mails of `tests/faults.rs`, one file each)
   deskmail-bench rules N --corpus DIR [--reps N] [--seed S] [--rules DIR] [--templates DIR]
@@ -122,6 +122,8 @@ struct Options {
     before: Option<PathBuf>,
     /// `growth-db`: raw mail stored as received, not compressed (the "before").
     plain: bool,
+    /// `generate`: mail written today (its `Date` field), as new mail is, not in November 2026.
+    today: bool,
 }
 
 impl Options {
@@ -135,6 +137,7 @@ impl Options {
             corpus: Vec::new(),
             before: None,
             plain: false,
+            today: false,
         };
         let mut it = args.iter();
         while let Some(arg) = it.next() {
@@ -147,6 +150,7 @@ impl Options {
                 "--corpus" => opts.corpus.push(value("--corpus")?.into()),
                 "--before" => opts.before = Some(value("--before")?.into()),
                 "--plain" => opts.plain = true,
+                "--today" => opts.today = true,
                 flag if flag.starts_with("--") => return Err(format!("unknown option {flag}\n{USAGE}")),
                 word => opts.positional.push(word.to_string()),
             }

@@ -3,11 +3,66 @@
 
 use sha2::{Digest, Sha256};
 
-/// The content key of a mail: SHA-256 of its raw bytes without the trace fields that mail
-/// servers prepend on delivery (`Return-Path`, `Received`, `Delivered-To` …), so the same mail
-/// delivered twice, or found in two folders, has the same key.
+/// The content key of a mail: `t`, the day its `Date` field names (`YYYYMMDD`, `00000000`
+/// without one), then the SHA-256 of its raw bytes without the trace fields that mail servers
+/// prepend on delivery (`Return-Path`, `Received`, `Delivered-To` …). The same mail delivered
+/// twice, or found in two folders, has the same key: both parts are read from the same bytes.
+///
+/// The day comes first so that keys sort by when mail was written: new mail's keys go to the
+/// end of the unique index that finds duplicates, and the pages a pass changes stay few and
+/// together, however long the history. With the hash alone each new mail changed a page
+/// somewhere in an index of a million keys (1,220 of the 4,802 pages one pass of 1,000 mails
+/// wrote back at a million messages). Keys stored before were the hash alone, and the duplicate
+/// checks look for both forms.
 pub fn content_hash(bytes: &[u8]) -> String {
-    Sha256::digest(without_trace_fields(bytes)).iter().map(|b| format!("{b:02x}")).collect()
+    let content = without_trace_fields(bytes);
+    let mut key = String::with_capacity(KEY_LENGTH);
+    key.push('t');
+    key.push_str(&written_day(content));
+    for b in Sha256::digest(content) {
+        key.push_str(&format!("{b:02x}"));
+    }
+    key
+}
+
+/// The length of a content key: `t`, eight digits of the day, 64 of the hash (the store's
+/// duplicate checks know this form, `store::messages::key_forms`).
+const KEY_LENGTH: usize = 1 + 8 + 64;
+
+/// `YYYYMMDD` of the first `Date` field of `content`'s header as written (its own time zone),
+/// or `00000000` when there is none or it does not read as a date.
+fn written_day(content: &[u8]) -> String {
+    header_value(content, b"date")
+        .and_then(|value| mail_parser::DateTime::parse_rfc822(&value))
+        .filter(|d| {
+            (1970..=9999).contains(&d.year) && (1..=12).contains(&d.month) && (1..=31).contains(&d.day)
+        })
+        .map_or_else(|| "00000000".to_string(), |d| format!("{:04}{:02}{:02}", d.year, d.month, d.day))
+}
+
+/// The unfolded value of the first header field called `name` (lower case), if any.
+fn header_value(content: &[u8], name: &[u8]) -> Option<String> {
+    let mut value: Option<Vec<u8>> = None;
+    for line in content.split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            break;
+        }
+        let continues = matches!(line.first(), Some(b' ' | b'\t'));
+        match (&mut value, continues) {
+            (Some(v), true) => v.extend_from_slice(line),
+            (Some(_), false) => break,
+            (None, false) => {
+                if let Some(colon) = line.iter().position(|&b| b == b':')
+                    && line[..colon].trim_ascii().eq_ignore_ascii_case(name)
+                {
+                    value = Some(line[colon + 1..].to_vec());
+                }
+            }
+            (None, true) => {}
+        }
+    }
+    value.map(|v| String::from_utf8_lossy(&v).trim().to_string())
 }
 
 const TRACE_FIELDS: &[&str] = &[
@@ -60,6 +115,37 @@ mod tests {
         let mail = b"From: a@b\r\nSubject: x\r\n\r\nbody";
         let delivered = b"Return-Path: <a@b>\r\nDelivered-To: s@x\r\nReceived: from x\r\n\tby y; Sun\r\nFrom: a@b\r\nSubject: x\r\n\r\nbody";
         assert_eq!(content_hash(mail), content_hash(delivered));
+    }
+
+    #[test]
+    fn the_key_begins_with_the_day_the_mail_was_written_and_ends_with_the_old_key() {
+        let mail = b"From: a@b\r\nDate: Fri, 4 Dec 2026 09:30:00 +0800\r\nSubject: x\r\n\r\nbody";
+        let key = content_hash(mail);
+        assert!(key.starts_with("t20261204"), "{key}");
+        let old: String = Sha256::digest(&mail[..]).iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(&key[9..], old, "the hash alone, what an older deskmail stored");
+        assert_eq!(key.len(), KEY_LENGTH);
+        let folded = b"From: a@b\r\nDate: Fri,\r\n 4 Dec 2026 09:30:00 +0800\r\n\r\nbody";
+        assert!(content_hash(folded).starts_with("t20261204"));
+        for undated in
+            [&b"From: a@b\r\n\r\nDate: Fri, 4 Dec 2026 09:30:00 +0800"[..], b"Date: yesterday\r\n\r\nx"]
+        {
+            assert!(content_hash(undated).starts_with("t00000000"), "a Date in the body or unreadable");
+        }
+    }
+
+    #[test]
+    fn keys_of_mail_written_later_sort_later() {
+        let on = |day: &str| content_hash(format!("From: a@b\r\nDate: {day}\r\n\r\nsame").as_bytes());
+        let days = [
+            "Mon, 30 Nov 2026 23:59:00 +0000",
+            "Tue, 1 Dec 2026 00:01:00 +0000",
+            "Fri, 1 Jan 2027 08:00:00 +0000",
+        ];
+        let keys: Vec<String> = days.iter().map(|d| on(d)).collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        assert_eq!(keys, sorted);
     }
 
     #[test]

@@ -312,20 +312,36 @@ impl Store {
     }
 }
 
+/// A content key as stored now and as an older deskmail stored it. Keys begin with `t` and the
+/// day the mail was written (`pipeline::content_hash`: 1 + 8 + 64 characters); before, they
+/// were the 64 characters of the hash alone. A mail stored then and delivered again now must
+/// still be found, so the duplicate checks look for both.
+fn key_forms(key: &str) -> [&str; 2] {
+    let dated = key.len() == 73 && key.starts_with('t') && key[1..9].bytes().all(|b| b.is_ascii_digit());
+    [key, if dated { &key[9..] } else { key }]
+}
+
 impl Tx<'_> {
-    /// Whether a mail with this content hash was already taken in, including earlier in this
+    /// Whether a mail with this content key was already taken in, including earlier in this
     /// (uncommitted) transaction: a mail twice in one batch is a duplicate the second time.
     pub fn is_known(&self, hash: &str) -> Result<bool> {
-        sql::exists(&self.tx, "look up a message hash", "SELECT 1 FROM messages WHERE hash = ?1", [hash])
+        let [key, old] = key_forms(hash);
+        sql::exists(
+            &self.tx,
+            "look up a message hash",
+            "SELECT 1 FROM messages WHERE hash IN (?1, ?2)",
+            [key, old],
+        )
     }
 
     /// Whether the mail with this content key is held in quarantine (not processed).
     pub fn is_quarantined(&self, hash: &str) -> Result<bool> {
+        let [key, old] = key_forms(hash);
         sql::exists(
             &self.tx,
             "look up a quarantined message",
-            "SELECT 1 FROM messages WHERE hash = ?1 AND state = ?2",
-            params![hash, MessageState::Quarantined],
+            "SELECT 1 FROM messages WHERE hash IN (?1, ?2) AND state = ?3",
+            params![key, old, MessageState::Quarantined],
         )
     }
 
@@ -417,11 +433,12 @@ impl Tx<'_> {
 
     /// Whether the mail with this content key is held as spam.
     pub fn is_spam(&self, hash: &str) -> Result<bool> {
+        let [key, old] = key_forms(hash);
         sql::exists(
             &self.tx,
             "look up a message held as spam",
-            "SELECT 1 FROM messages WHERE hash = ?1 AND state = ?2",
-            params![hash, MessageState::Spam],
+            "SELECT 1 FROM messages WHERE hash IN (?1, ?2) AND state = ?3",
+            params![key, old, MessageState::Spam],
         )
     }
 }

@@ -225,6 +225,24 @@ mod tests {
     }
 
     #[test]
+    fn a_mail_stored_under_the_old_form_of_its_key_is_still_a_duplicate() {
+        let mut store = Store::open_in_memory().unwrap();
+        let tx = store.begin().unwrap();
+        // An older deskmail stored the hash alone; today's key begins with `t` and the day.
+        let old = "0123456789abcdef".repeat(4);
+        tx.insert_message(&quarantined_row(&old), MessageState::Quarantined).unwrap();
+        let now = format!("t20261204{old}");
+        assert!(tx.is_known(&now).unwrap());
+        assert!(tx.is_quarantined(&now).unwrap());
+        assert!(!tx.is_spam(&now).unwrap());
+        assert!(tx.is_known(&old).unwrap(), "a key of the old form is looked up as it is");
+        let other = format!("t20261204{}", "f".repeat(64));
+        assert!(!tx.is_known(&other).unwrap());
+        tx.insert_message(&quarantined_row(&other), MessageState::Quarantined).unwrap();
+        assert!(tx.is_known(&other).unwrap(), "and today's form as it is");
+    }
+
+    #[test]
     fn a_rolled_back_savepoint_undoes_only_its_own_mail() {
         let mut store = Store::open_in_memory().unwrap();
         let tx = store.begin().unwrap();

@@ -32,8 +32,9 @@ pub fn generate(opts: &Options) -> Result<(), String> {
     let mut rng = Rng::new(opts.seed);
     let mut bytes = 0;
     let start = Instant::now();
+    let written = opts.today.then(|| jiff::Zoned::now().date());
     for i in 0..n {
-        let mail = customer_mail(&mut rng, i);
+        let mail = customer_mail_on(&mut rng, i, written);
         bytes += mail.len();
         let path = out.join(format!("{i:06}.eml"));
         std::fs::write(&path, mail).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -48,8 +49,13 @@ pub fn generate(opts: &Options) -> Result<(), String> {
     Ok(())
 }
 
-/// One customer mail, CRLF line ends.
+/// One customer mail, CRLF line ends, written in November 2026.
 pub fn customer_mail(rng: &mut Rng, i: usize) -> Vec<u8> {
+    customer_mail_on(rng, i, None)
+}
+
+/// One customer mail, CRLF line ends, written on `day` (or in November 2026).
+pub fn customer_mail_on(rng: &mut Rng, i: usize, day: Option<jiff::civil::Date>) -> Vec<u8> {
     let lang = match rng.below(100) {
         0..40 => Lang::Hans,
         40..65 => Lang::Hant,
@@ -147,7 +153,7 @@ pub fn customer_mail(rng: &mut Rng, i: usize) -> Vec<u8> {
         "Return-Path: <{address}>\r\nReceived: from mx{received_host}.{domain} (mx{received_host}.{domain} [198.51.100.{received_host}])\r\n\tby mail.example.test (Postfix) with ESMTPS id {id:X}\r\n\tfor <support@example.test>; {date}\r\n",
         domain = address.split('@').nth(1).unwrap_or("x"),
         id = rng.next() & 0xFF_FFFF_FFFF,
-        date = date(rng, i)
+        date = date(rng, i, day)
     );
     let from = match lang {
         Lang::En => format!("{name} <{address}>"),
@@ -157,7 +163,7 @@ pub fn customer_mail(rng: &mut Rng, i: usize) -> Vec<u8> {
     let _ = write!(
         head,
         "From: {from}\r\nTo: OKPay Support <support@example.test>\r\nSubject: {subject_header}\r\nDate: {}\r\nMessage-ID: <{:016x}.{i}@{}>\r\n",
-        date(rng, i),
+        date(rng, i, day),
         rng.next(),
         address.split('@').nth(1).unwrap_or("x")
     );
@@ -199,12 +205,18 @@ pub fn customer_mail(rng: &mut Rng, i: usize) -> Vec<u8> {
     mail
 }
 
-fn date(rng: &mut Rng, i: usize) -> String {
+/// A `Date` field's value: on `written`, or on one of November 2026's days (400 mails a day).
+fn date(rng: &mut Rng, i: usize, written: Option<jiff::civil::Date>) -> String {
     const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-    let day = 1 + (i / 400) % 28;
+    const MONTHS: [&str; 12] =
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let on = written.unwrap_or_else(|| jiff::civil::date(2026, 11, (1 + (i / 400) % 28) as i8));
     format!(
-        "{}, {day} Nov 2026 {:02}:{:02}:{:02} +0800",
-        DAYS[(day + 5) % 7],
+        "{}, {} {} {} {:02}:{:02}:{:02} +0800",
+        DAYS[on.weekday().to_monday_zero_offset() as usize],
+        on.day(),
+        MONTHS[on.month() as usize - 1],
+        on.year(),
         rng.below(24),
         rng.below(60),
         rng.below(60)

@@ -175,7 +175,9 @@ fn decompress(pool: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// One copy of the pool, ids offset by `k` pool sizes and times `shift` seconds earlier.
+/// One copy of the pool, ids offset by `k` pool sizes and times `shift` seconds earlier. Its
+/// content keys begin with the day its mail came, as a year of mail's do (`content_hash`): the
+/// pool's own say November 2026, or nothing for its follow-ups.
 fn copy(conn: &rusqlite::Connection, k: i64, shift: i64, (t, m, o): (i64, i64, i64)) -> rusqlite::Result<()> {
     let tx = conn.unchecked_transaction()?;
     tx.execute(
@@ -195,7 +197,8 @@ fn copy(conn: &rusqlite::Connection, k: i64, shift: i64, (t, m, o): (i64, i64, i
                                subject, language, charset, lossy, new_text, quoted_text, automated,
                                category, rule, action, ticket_id, state, error, size, withheld, verdict,
                                raw_codec, raw_length)
-         SELECT id + ?1 * ?2, printf('%s%08x', substr(hash, 1, 56), ?1), raw, origin, received_at - ?3,
+         SELECT id + ?1 * ?2, 't' || strftime('%Y%m%d', received_at - ?3, 'unixepoch') || substr(hash, 10, 56) || printf('%08x', ?1),
+                raw, origin, received_at - ?3,
                 printf('%d.%s', ?1, message_id), from_address, from_name, subject, language, charset,
                 lossy, new_text, quoted_text, automated, category, rule, action,
                 ticket_id + ?1 * ?4, state, error, size, withheld, verdict, raw_codec, raw_length

@@ -1,6 +1,8 @@
 //! The content key of a mail: what makes the same mail, delivered twice or found in two
 //! folders, a duplicate.
 
+use std::fmt::Write as _;
+
 use sha2::{Digest, Sha256};
 
 /// The content key of a mail: `t`, the day its `Date` field names (`YYYYMMDD`, `00000000`
@@ -20,7 +22,8 @@ pub fn content_hash(bytes: &[u8]) -> String {
     key.push('t');
     key.push_str(&written_day(content));
     for b in Sha256::digest(content) {
-        key.push_str(&format!("{b:02x}"));
+        // Writing to a String cannot fail.
+        let _ = write!(key, "{b:02x}");
     }
     key
 }
@@ -29,40 +32,16 @@ pub fn content_hash(bytes: &[u8]) -> String {
 /// duplicate checks know this form, `store::messages::key_forms`).
 const KEY_LENGTH: usize = 1 + 8 + 64;
 
-/// `YYYYMMDD` of the first `Date` field of `content`'s header as written (its own time zone),
-/// or `00000000` when there is none or it does not read as a date.
+/// `YYYYMMDD` of the `Date` field of `content`'s header as written (its own time zone), or
+/// `00000000` when there is none or it does not read as a date. Only the header is parsed.
 fn written_day(content: &[u8]) -> String {
-    header_value(content, b"date")
-        .and_then(|value| mail_parser::DateTime::parse_rfc822(&value))
+    mail_parser::MessageParser::new()
+        .parse_headers(content)
+        .and_then(|header| header.date().cloned())
         .filter(|d| {
             (1970..=9999).contains(&d.year) && (1..=12).contains(&d.month) && (1..=31).contains(&d.day)
         })
         .map_or_else(|| "00000000".to_string(), |d| format!("{:04}{:02}{:02}", d.year, d.month, d.day))
-}
-
-/// The unfolded value of the first header field called `name` (lower case), if any.
-fn header_value(content: &[u8], name: &[u8]) -> Option<String> {
-    let mut value: Option<Vec<u8>> = None;
-    for line in content.split(|&b| b == b'\n') {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.is_empty() {
-            break;
-        }
-        let continues = matches!(line.first(), Some(b' ' | b'\t'));
-        match (&mut value, continues) {
-            (Some(v), true) => v.extend_from_slice(line),
-            (Some(_), false) => break,
-            (None, false) => {
-                if let Some(colon) = line.iter().position(|&b| b == b':')
-                    && line[..colon].trim_ascii().eq_ignore_ascii_case(name)
-                {
-                    value = Some(line[colon + 1..].to_vec());
-                }
-            }
-            (None, true) => {}
-        }
-    }
-    value.map(|v| String::from_utf8_lossy(&v).trim().to_string())
 }
 
 const TRACE_FIELDS: &[&str] = &[

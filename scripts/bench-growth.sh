@@ -67,8 +67,16 @@ timed() {
 for n in "${SIZES[@]}"; do
   work=$DIR/n$n
   if [ "${REUSE:-0}" = 1 ] && [ -f "$work/deskmail.db" ]; then
-    # The figures of the run before go; the database (and its build time) stays.
-    rm -rf "$work"/*.time "$work"/*.rss "$work"/*.count "$work/mailbox" "$work/outbox"
+    # The figures of the run before go; the database (and its build time) stays. The run
+    # before's mail (thousands of files) is moved aside, not deleted: for minutes after a mass
+    # deletion ext4 looks past each recently freed inode for every new file
+    # (`recently_deleted`), which had taken half of a pass. Delete $DIR/set-aside when done.
+    rm -f "$work"/*.time "$work"/*.rss "$work"/*.count
+    aside=$DIR/set-aside/$(date +%s)-n$n
+    mkdir -p "$aside"
+    for d in mailbox outbox; do
+      [ -e "$work/$d" ] && mv "$work/$d" "$aside/"
+    done
     mkdir -p "$work/mailbox/new" "$work/mailbox/cur" "$work/mailbox/tmp"
   else
     rm -rf "$work"
@@ -112,10 +120,6 @@ done
 for n in "${SIZES[@]}"; do
   cat "$DIR/n$n"/deskmail.db* > /dev/null
 done
-# And after a run before's mail was deleted (REUSE=1: tens of thousands of files), ext4 looks
-# past each inode freed in the last 30 s for every new file (`recently_deleted`), which was
-# half of the first rounds' time: wait that out.
-[ "${REUSE:-0}" = 1 ] && sleep 40
 for set in $(seq "$ROUNDS"); do
   for n in "${SIZES[@]}"; do
     work=$DIR/n$n

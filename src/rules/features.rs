@@ -1,15 +1,16 @@
 //! Classify stage, second opinion: what the model reads of a text. Every Latin word (crudely
-//! stemmed) and pair of neighbouring words, every Chinese character and pair of neighbouring
-//! characters, each as a 64-bit hash, read in one pass without allocating.
+//! stemmed) and pair of neighbouring words (but two function words), every Chinese character
+//! and pair of neighbouring characters, each as a 64-bit hash, read in one pass without
+//! allocating.
 
 use std::hash::Hasher;
 
 /// Calls `each(hash, start, end)` for every feature of normalised `text`: each Latin word
 /// (a crude stem: "refunded" and "refunds" count as "refund"), each pair of neighbouring
-/// words, each Chinese character and each pair of neighbouring Chinese characters. Digits
-/// are one feature whatever the number.
+/// words unless both are function words, each Chinese character and each pair of
+/// neighbouring Chinese characters. Digits are one feature whatever the number.
 pub(super) fn features(text: &str, each: &mut impl FnMut(u64, usize, usize)) {
-    let mut previous_word: Option<(u64, usize)> = None;
+    let mut previous_word: Option<(u64, usize, bool)> = None;
     let mut previous_han: Option<(u64, usize)> = None;
     // Read byte by byte where the text is ASCII (words, spaces, punctuation), and decoded
     // only where it is not: every mail is read, and decoding each character costs more than
@@ -24,10 +25,13 @@ pub(super) fn features(text: &str, each: &mut impl FnMut(u64, usize, usize)) {
             let word = &text[start..end];
             let hash = if word.bytes().all(|b| b.is_ascii_digit()) { fnv(b"#0") } else { word_hash(word) };
             each(hash, start, end);
-            if let Some((before, from)) = previous_word {
+            let function_word = is_function_word(word);
+            if let Some((before, from, before_function_word)) = previous_word
+                && !(function_word && before_function_word)
+            {
                 each(before.rotate_left(17) ^ hash ^ 0x9e37, from, end);
             }
-            previous_word = Some((hash, start));
+            previous_word = Some((hash, start, function_word));
             previous_han = None;
             start = end;
             continue;
@@ -62,6 +66,65 @@ pub(super) fn features(text: &str, each: &mut impl FnMut(u64, usize, usize)) {
         }
         break;
     }
+}
+
+/// Words that say nothing of the topic. A pair of two of them ("i was", "know why", "i
+/// wanted") is left out: naive Bayes counts every feature as evidence, and such pairs, common
+/// in a few categories' examples by chance, outweighed the words that matter ("declined").
+/// Each word still counts alone, and a pair with one topic word ("was declined") stays.
+/// Measured on the English phrasing sets: held-out useful answers 371 -> 381 of 473, wrong
+/// canned answers 10 -> 8 of about 400; dev 795 -> 799 useful, 16 -> 18 wrong.
+fn is_function_word(word: &str) -> bool {
+    matches!(
+        word,
+        "i" | "a"
+            | "an"
+            | "the"
+            | "to"
+            | "my"
+            | "me"
+            | "was"
+            | "is"
+            | "it"
+            | "and"
+            | "of"
+            | "for"
+            | "in"
+            | "on"
+            | "at"
+            | "do"
+            | "did"
+            | "can"
+            | "how"
+            | "why"
+            | "what"
+            | "you"
+            | "your"
+            | "be"
+            | "been"
+            | "have"
+            | "has"
+            | "had"
+            | "this"
+            | "that"
+            | "there"
+            | "so"
+            | "but"
+            | "if"
+            | "am"
+            | "are"
+            | "we"
+            | "know"
+            | "want"
+            | "wanted"
+            | "would"
+            | "like"
+            | "please"
+            | "just"
+            | "with"
+            | "from"
+            | "im"
+    )
 }
 
 /// Punctuation and line ends end a phrase: no pair across them.
@@ -164,6 +227,19 @@ mod tests {
                 "退\u{3000}款"
             ]
         );
+    }
+
+    #[test]
+    fn a_pair_of_function_words_is_left_out_and_a_pair_with_a_topic_word_stays() {
+        let text = "i was declined so i wanted to know why";
+        let mut spans = Vec::new();
+        features(text, &mut |_, s, e| spans.push(&text[s..e]));
+        for pair in ["i was", "i wanted", "wanted to", "to know", "know why", "so i"] {
+            assert!(!spans.contains(&pair), "{pair} in {spans:?}");
+        }
+        for feature in ["i", "was", "was declined", "declined so", "declined", "know", "why"] {
+            assert!(spans.contains(&feature), "{feature} not in {spans:?}");
+        }
     }
 
     #[test]

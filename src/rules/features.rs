@@ -1,17 +1,18 @@
 //! Classify stage, second opinion: what the model reads of a text. Every Latin word (crudely
-//! stemmed) and pair of neighbouring words (but two function words), every Chinese character
-//! and pair of neighbouring characters, each as a 64-bit hash, read in one pass without
-//! allocating.
+//! stemmed) and pair of neighbouring words, every Chinese character and pair of neighbouring
+//! characters (but a pair of two function words or characters), each as a 64-bit hash, read
+//! in one pass without allocating.
 
 use std::hash::Hasher;
 
 /// Calls `each(hash, start, end)` for every feature of normalised `text`: each Latin word
 /// (a crude stem: "refunded" and "refunds" count as "refund"), each pair of neighbouring
 /// words unless both are function words, each Chinese character and each pair of
-/// neighbouring Chinese characters. Digits are one feature whatever the number.
+/// neighbouring Chinese characters unless both are function characters. Digits are one
+/// feature whatever the number.
 pub(super) fn features(text: &str, each: &mut impl FnMut(u64, usize, usize)) {
     let mut previous_word: Option<(u64, usize, bool)> = None;
-    let mut previous_han: Option<(u64, usize)> = None;
+    let mut previous_han: Option<(u64, usize, bool)> = None;
     // Read byte by byte where the text is ASCII (words, spaces, punctuation), and decoded
     // only where it is not: every mail is read, and decoding each character costs more than
     // the rest of reading a word.
@@ -54,10 +55,13 @@ pub(super) fn features(text: &str, each: &mut impl FnMut(u64, usize, usize)) {
             if is_han(c) {
                 let hash = fnv(&bytes[from..end]);
                 each(hash, from, end);
-                if let Some((before, first)) = previous_han {
+                let function_char = is_function_char(c);
+                if let Some((before, first, before_function)) = previous_han
+                    && !(function_char && before_function)
+                {
                     each(before.rotate_left(29) ^ hash ^ 0x7f4a, first, end);
                 }
-                previous_han = Some((hash, from));
+                previous_han = Some((hash, from, function_char));
                 previous_word = None;
             } else if ends_phrase(c) {
                 previous_word = None;
@@ -156,6 +160,23 @@ fn word_hash(word: &str) -> u64 {
     h.finish()
 }
 
+/// The Chinese counterpart of [`is_function_word`]: pronouns, particles and the words of
+/// asking (我的, 请问, 可以, 什么), in Simplified, which the model's text is folded to. A pair
+/// of two of them is left out; each character still counts alone. Measured on the phrasing
+/// sets: zh-Hant held-out useful answers 150 -> 153 of 200, wrong canned answers 44 -> 43; dev
+/// 375 -> 379 useful, 79 -> 81 wrong; zh-Hans unchanged but for one wrong answer fewer and one
+/// suggestion fewer on held-out, one more on dev.
+#[rustfmt::skip]
+fn is_function_char(c: char) -> bool {
+    matches!(
+        c,
+        '我' | '的' | '了' | '是' | '吗' | '呢' | '请' | '问' | '你' | '们' | '要' | '可'
+            | '以' | '有' | '在' | '这' | '那' | '什' | '么' | '怎' | '样' | '一' | '个' | '会'
+            | '能' | '也' | '都' | '就' | '还' | '想' | '吧' | '啊' | '呀' | '您' | '他' | '她'
+            | '它' | '和' | '与' | '及' | '或'
+    )
+}
+
 fn is_han(c: char) -> bool {
     matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF)
 }
@@ -238,6 +259,19 @@ mod tests {
             assert!(!spans.contains(&pair), "{pair} in {spans:?}");
         }
         for feature in ["i", "was", "was declined", "declined so", "declined", "know", "why"] {
+            assert!(spans.contains(&feature), "{feature} not in {spans:?}");
+        }
+    }
+
+    #[test]
+    fn a_pair_of_function_characters_is_left_out_and_a_pair_with_a_topic_character_stays() {
+        let text = "请问我的退款";
+        let mut spans = Vec::new();
+        features(text, &mut |_, s, e| spans.push(&text[s..e]));
+        for pair in ["请问", "问我", "我的"] {
+            assert!(!spans.contains(&pair), "{pair} in {spans:?}");
+        }
+        for feature in ["请", "的", "的退", "退款", "款"] {
             assert!(spans.contains(&feature), "{feature} not in {spans:?}");
         }
     }

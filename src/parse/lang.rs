@@ -380,6 +380,12 @@ pub fn fold_to_simplified(text: &str) -> Cow<'_, str> {
     }
 }
 
+/// The Simplified form of `c` when it is a Traditional-only character of the table.
+pub fn simplified_of(c: char) -> Option<char> {
+    let to = (c as u32).checked_sub(FOLD_FROM).and_then(|k| folding_table().get(k as usize)).copied()?;
+    (to != 0).then(|| char::from_u32(FOLD_FROM + u32::from(to) - 1).expect("a table character"))
+}
+
 /// The first character of the block the table's characters are in (CJK Unified Ideographs).
 const FOLD_FROM: u32 = 0x4e00;
 

@@ -54,9 +54,6 @@ pub struct Model {
     /// The languages with a model of their own (at least [`MIN_PER_CATEGORY`] examples of
     /// every category), each with its weights.
     own: Vec<(Language, Weights)>,
-    /// Traditional -> Simplified, sorted, so both scripts share features (a binary search
-    /// of a few hundred pairs beats hashing each character).
-    simplified: Vec<(char, char)>,
     examples: usize,
 }
 
@@ -235,10 +232,7 @@ impl Model {
         categories.sort();
         categories.dedup();
         let k = categories.len();
-        let mut simplified: Vec<(char, char)> = lang::script_pairs().collect();
-        simplified.sort_unstable();
-        simplified.dedup_by_key(|(t, _)| *t);
-        let mut model = Model { categories, simplified, examples: examples.len(), ..Model::default() };
+        let mut model = Model { categories, examples: examples.len(), ..Model::default() };
         let mut pooled = Counts::new(k);
         let mut by_language: Vec<Counts> = LANGUAGES.iter().map(|_| Counts::new(k)).collect();
         let mut text = String::new();
@@ -386,8 +380,8 @@ impl Model {
             for c in rest.chars().take_while(|c| !c.is_ascii()).take(left) {
                 taken += c.len_utf8();
                 left -= 1;
-                if let Ok(i) = self.simplified.binary_search_by_key(&c, |(t, _)| *t) {
-                    out.push(self.simplified[i].1);
+                if let Some(simplified) = lang::simplified_of(c) {
+                    out.push(simplified);
                 } else if caseless(c) {
                     out.push(c);
                 } else {

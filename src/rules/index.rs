@@ -26,6 +26,8 @@ pub(super) struct FieldIndex {
     pub(super) latin_keywords: Option<AhoCorasick>,
     pub(super) other_keywords: Option<AhoCorasick>,
     pub(super) latin: usize,
+    /// The length of the shortest ASCII pattern: a run of ASCII shorter than it holds none.
+    pub(super) shortest_latin: usize,
     pub(super) keyword_patterns: Vec<KeywordPattern>,
     /// Every pattern is a plain keyword: hits are recorded as they are found.
     pub(super) plain: bool,
@@ -118,6 +120,7 @@ fn index_field(field: &Field, ids: &[usize], specs: &[MatcherSpec], vocabulary: 
     keyword_patterns.sort_by_key(|p| !p.word.is_ascii());
     let latin = keyword_patterns.iter().take_while(|p| p.word.is_ascii()).count();
     let (latin_patterns, other_patterns) = keyword_patterns.split_at(latin);
+    let shortest_latin = latin_patterns.iter().map(|p| p.key().len()).min().unwrap_or(0).max(1);
     let latin_keywords = (!latin_patterns.is_empty()).then(|| keyword_automaton(latin_patterns));
     let other_keywords = (!other_patterns.is_empty()).then(|| keyword_automaton(other_patterns));
     let regexes = regex_set(&regex_matchers);
@@ -127,6 +130,7 @@ fn index_field(field: &Field, ids: &[usize], specs: &[MatcherSpec], vocabulary: 
         latin_keywords,
         other_keywords,
         latin,
+        shortest_latin,
         keyword_patterns,
         plain,
         longest_except,

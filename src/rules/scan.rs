@@ -73,14 +73,19 @@ impl FieldIndex {
                 // Both scripts in one pass: the automaton holds each word in Simplified
                 // characters, the folded text has the same byte offsets as `text`.
                 let simplified = lang::fold_to_simplified(&text);
-                let search = |automaton: &'r AhoCorasick, first: usize| {
-                    automaton.find_overlapping_iter(simplified.as_ref()).map(move |m| {
-                        (first + m.pattern().as_usize(), Span { start: m.start(), end: m.end() })
-                    })
+                let ascii = simplified.is_ascii();
+                // The ASCII words are looked for in the runs of ASCII only: in Chinese text,
+                // a few words and digits between the characters.
+                let runs = if ascii {
+                    vec![(0, simplified.as_ref())]
+                } else {
+                    ascii_runs(&simplified, self.shortest_latin)
                 };
-                let latin = self.latin_keywords.iter().flat_map(|a| search(a, 0));
-                let other = self.other_keywords.as_ref().filter(|_| !simplified.is_ascii());
-                let found = latin.chain(other.into_iter().flat_map(|a| search(a, self.latin))).filter(
+                let latin =
+                    self.latin_keywords.iter().flat_map(|a| runs.iter().flat_map(|run| search(a, 0, *run)));
+                let other = self.other_keywords.as_ref().filter(|_| !ascii);
+                let whole = (0, simplified.as_ref());
+                let found = latin.chain(other.into_iter().flat_map(|a| search(a, self.latin, whole))).filter(
                     |(pattern, at)| {
                         let pattern = &self.keyword_patterns[*pattern];
                         at_boundaries(&text, at.start, at.end, pattern)
@@ -308,6 +313,36 @@ impl Hit<'_> {
             matched: self.matched.iter().map(|w| w.to_string()).collect(),
         }
     }
+}
+
+/// Every match of `automaton` in `run` (which starts at byte `from` of the text), its pattern
+/// numbered from `first`.
+fn search<'a>(
+    automaton: &'a AhoCorasick,
+    first: usize,
+    (from, run): (usize, &'a str),
+) -> impl Iterator<Item = (usize, Span)> + 'a {
+    automaton
+        .find_overlapping_iter(run)
+        .map(move |m| (first + m.pattern().as_usize(), Span { start: from + m.start(), end: from + m.end() }))
+}
+
+/// The runs of ASCII characters in `text` at least `shortest` bytes long, each with its byte
+/// offset.
+fn ascii_runs(text: &str, shortest: usize) -> Vec<(usize, &str)> {
+    let bytes = text.as_bytes();
+    let mut runs = Vec::new();
+    let mut start = 0;
+    while start < bytes.len() {
+        let Some(first) = bytes[start..].iter().position(u8::is_ascii) else { break };
+        let from = start + first;
+        let len = bytes[from..].iter().take_while(|b| b.is_ascii()).count();
+        if len >= shortest {
+            runs.push((from, &text[from..from + len]));
+        }
+        start = from + len;
+    }
+    runs
 }
 
 /// `text` lower-cased if it has upper-case letters beyond ASCII (the keyword automaton folds

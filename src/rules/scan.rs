@@ -408,6 +408,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn ascii_runs_keep_their_offsets_and_skip_the_short_ones() {
+        let text = "我的ATM卡 不能用, 錯誤代碼 E12";
+        let runs = ascii_runs(text, 2);
+        assert_eq!(runs.iter().map(|(_, r)| *r).collect::<Vec<_>>(), ["ATM", ", ", " E12"]);
+        for (from, run) in runs {
+            assert_eq!(&text[from..from + run.len()], run);
+        }
+        assert_eq!(ascii_runs("退款", 1), []);
+        assert_eq!(ascii_runs("a退b", 1), [(0, "a"), (4, "b")]);
+    }
+
+    #[test]
     fn only_text_with_upper_case_beyond_ascii_is_folded() {
         for kept in ["退款还没到 REFUND", "ｒｅｆｕｎｄ 「退款」", "ü é 가 ま", ""] {
             assert!(matches!(fold_non_ascii_case(kept), Cow::Borrowed(_)), "{kept}");

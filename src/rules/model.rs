@@ -3,8 +3,9 @@
 //! rules load from examples kept beside them. It never decides alone: it checks the rules
 //! (see `opinion.rs`).
 //!
-//! Features (`features.rs`) are hashed as the text is read, so scoring a mail allocates only
-//! its normalised text; `explain` reads the same features with their spans for `--explain`.
+//! Features (`features.rs`) are hashed as the text is read, into buffers kept from one mail to
+//! the next, so scoring a mail allocates only its ranking; `explain` reads the same features
+//! with their spans for `--explain`.
 
 use std::cell::RefCell;
 use std::collections::HashMap;

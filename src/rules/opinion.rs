@@ -7,7 +7,8 @@
 //!   categories as tags;
 //! - a canned answer goes out only when the model does not clearly disagree; when it
 //!   clearly prefers another rule that matched too, that rule decides; otherwise the
-//!   acknowledgement goes out and a person sees both opinions;
+//!   acknowledgement goes out and a person sees both opinions. A weak match (one ambiguous
+//!   word) also needs some support from the model, even as its first choice;
 //! - a canned answer never goes out when an urgent rule (a stolen account, a payment the
 //!   customer did not make) matched too, however weakly: a person must see that mail, and
 //!   the ticket carries both categories;

@@ -373,9 +373,7 @@ pub fn fold_to_simplified(text: &str) -> Cow<'_, str> {
             let c = (u32::from(bytes[i] & 0x0f) << 12)
                 | (u32::from(bytes[i + 1] & 0x3f) << 6)
                 | u32::from(bytes[i + 2] & 0x3f);
-            let to = c.checked_sub(FOLD_FROM).and_then(|k| table.get(k as usize)).copied().unwrap_or(0);
-            if to != 0 {
-                let simplified = char::from_u32(FOLD_FROM + u32::from(to) - 1).expect("a table character");
+            if let Some(simplified) = simplified_in(table, c) {
                 let out = out.get_or_insert_with(|| bytes.to_vec());
                 simplified.encode_utf8(&mut out[i..i + 3]);
             }
@@ -392,7 +390,13 @@ pub fn fold_to_simplified(text: &str) -> Cow<'_, str> {
 
 /// The Simplified form of `c` when it is a Traditional-only character of the table.
 pub fn simplified_of(c: char) -> Option<char> {
-    let to = (c as u32).checked_sub(FOLD_FROM).and_then(|k| folding_table().get(k as usize)).copied()?;
+    simplified_in(folding_table(), c as u32)
+}
+
+/// The Simplified form of the character with code point `code`, looked up in `table`
+/// ([`folding_table`]).
+fn simplified_in(table: &[u16], code: u32) -> Option<char> {
+    let to = *table.get(code.checked_sub(FOLD_FROM)? as usize)?;
     (to != 0).then(|| char::from_u32(FOLD_FROM + u32::from(to) - 1).expect("a table character"))
 }
 

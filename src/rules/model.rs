@@ -191,7 +191,7 @@ impl Model {
         let mut known = 0usize;
         READ.with_borrow_mut(|read| {
             let Read { normal, features: found } = read;
-            self.normalise(text, normal);
+            normalise(text, normal);
             found.clear();
             features(normal, &mut |hash, start, _| found.push((hash, normal.as_bytes()[start].is_ascii())));
             // Only the features the model knows are looked for among those counted already.
@@ -213,7 +213,7 @@ impl Model {
         let prediction = self.predict(text, language);
         let weights = self.weights_for(language);
         let mut normal = String::new();
-        self.normalise(text, &mut normal);
+        normalise(text, &mut normal);
         let k = self.categories.len();
         let top = prediction.top().and_then(|(c, _)| self.categories.iter().position(|x| x == c));
         let mut words: Vec<(String, f32)> = Vec::new();
@@ -256,38 +256,38 @@ impl Model {
         }
         Prediction { ranked, known }
     }
+}
 
-    /// Lower-case, Traditional characters of the table in their Simplified form, and at most
-    /// [`MAX_CHARS`] characters.
-    fn normalise(&self, text: &str, out: &mut String) {
-        out.clear();
-        // Grown once: pushing character by character from empty reallocates a dozen times.
-        out.reserve(text.len().min(MAX_CHARS * 4));
-        let mut rest = text;
-        let mut left = MAX_CHARS;
-        while left > 0 && !rest.is_empty() {
-            // A run of ASCII is copied and lower-cased at once (most of an English mail).
-            let ascii = rest.bytes().take(left).take_while(u8::is_ascii).count();
-            let from = out.len();
-            out.push_str(&rest[..ascii]);
-            out[from..].make_ascii_lowercase();
-            rest = &rest[ascii..];
-            left -= ascii;
-            // Then a run of other characters, one by one.
-            let mut taken = 0;
-            for c in rest.chars().take_while(|c| !c.is_ascii()).take(left) {
-                taken += c.len_utf8();
-                left -= 1;
-                if let Some(simplified) = lang::simplified_of(c) {
-                    out.push(simplified);
-                } else if caseless(c) {
-                    out.push(c);
-                } else {
-                    out.extend(c.to_lowercase());
-                }
+/// Lower-case, Traditional characters of the table in their Simplified form, and at most
+/// [`MAX_CHARS`] characters.
+fn normalise(text: &str, out: &mut String) {
+    out.clear();
+    // Grown once: pushing character by character from empty reallocates a dozen times.
+    out.reserve(text.len().min(MAX_CHARS * 4));
+    let mut rest = text;
+    let mut left = MAX_CHARS;
+    while left > 0 && !rest.is_empty() {
+        // A run of ASCII is copied and lower-cased at once (most of an English mail).
+        let ascii = rest.bytes().take(left).take_while(u8::is_ascii).count();
+        let from = out.len();
+        out.push_str(&rest[..ascii]);
+        out[from..].make_ascii_lowercase();
+        rest = &rest[ascii..];
+        left -= ascii;
+        // Then a run of other characters, one by one.
+        let mut taken = 0;
+        for c in rest.chars().take_while(|c| !c.is_ascii()).take(left) {
+            taken += c.len_utf8();
+            left -= 1;
+            if let Some(simplified) = lang::simplified_of(c) {
+                out.push(simplified);
+            } else if caseless(c) {
+                out.push(c);
+            } else {
+                out.extend(c.to_lowercase());
             }
-            rest = &rest[taken..];
         }
+        rest = &rest[taken..];
     }
 }
 
@@ -389,11 +389,10 @@ mod tests {
 
     #[test]
     fn normalises_ascii_runs_and_other_characters_alike() {
-        let model = small();
         let mut out = String::new();
-        model.normalise("Refund ＲＥＦＵＮＤ 退款 ÄB 手續費, OK\nΣΑΣ", &mut out);
+        normalise("Refund ＲＥＦＵＮＤ 退款 ÄB 手續費, OK\nΣΑΣ", &mut out);
         assert_eq!(out, "refund ｒｅｆｕｎｄ 退款 äb 手续费, ok\nσασ");
-        model.normalise(&"Ab退".repeat(1_000), &mut out);
+        normalise(&"Ab退".repeat(1_000), &mut out);
         assert_eq!(out.chars().count(), MAX_CHARS, "at most MAX_CHARS characters");
         assert!(out.starts_with("ab退ab退") && out.ends_with("ab退"), "{out}");
     }

@@ -75,12 +75,8 @@ impl FieldIndex {
                 let simplified = lang::fold_to_simplified(&text);
                 let ascii = simplified.is_ascii();
                 // The ASCII words are looked for in the runs of ASCII only: in Chinese text,
-                // a few words and digits between the characters.
-                let runs = if ascii {
-                    vec![(0, simplified.as_ref())]
-                } else {
-                    ascii_runs(&simplified, self.shortest_latin)
-                };
+                // a few words and digits between the characters; in English, the whole text.
+                let runs = ascii_runs(&simplified, self.shortest_latin);
                 let latin =
                     self.latin_keywords.iter().flat_map(|a| runs.iter().flat_map(|run| search(a, 0, *run)));
                 let other = self.other_keywords.as_ref().filter(|_| !ascii);

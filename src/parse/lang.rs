@@ -403,6 +403,12 @@ fn simplified_in(table: &[u16], code: u32) -> Option<char> {
 /// The first character of the block the table's characters are in (CJK Unified Ideographs).
 const FOLD_FROM: u32 = 0x4e00;
 
+/// Cantonese function characters that Hong Kong customers write where Mandarin has another
+/// (唔 for 不, 冇 for 没, 咗 for 了: 收唔到, 冇收到, 唔成功, 忘記咗). Folded like the
+/// Traditional-only characters, so that rules and examples written in Mandarin read them, but
+/// no sign of either script: they stay out of the script table.
+const CANTONESE: [(char, char); 3] = [('唔', '不'), ('冇', '没'), ('咗', '了')];
+
 /// For each character of U+4E00..U+A000, its Simplified form's offset in the block plus one
 /// when it is a Traditional-only character of the table, else 0: one look-up per character.
 fn folding_table() -> &'static [u16] {
@@ -412,6 +418,10 @@ fn folding_table() -> &'static [u16] {
         for (t, s) in script_pairs().collect::<Vec<_>>().into_iter().rev() {
             let slot = u32::from(t) - FOLD_FROM;
             table[slot as usize] = u16::try_from(u32::from(s) - FOLD_FROM + 1).expect("in the block");
+        }
+        for (cantonese, mandarin) in CANTONESE {
+            let slot = u32::from(cantonese) - FOLD_FROM;
+            table[slot as usize] = u16::try_from(u32::from(mandarin) - FOLD_FROM + 1).expect("in the block");
         }
         table
     })
@@ -452,6 +462,16 @@ mod script_tests {
             assert!((0x4e00..0xa000).contains(&u32::from(t)) && (0x4e00..0xa000).contains(&u32::from(s)));
             assert_eq!(fold_to_simplified(&t.to_string()), s.to_string(), "the first pair of {t} wins");
         }
+    }
+
+    #[test]
+    fn cantonese_function_characters_fold_to_mandarin_and_decide_no_script() {
+        let text = "收唔到驗證碼，冇收到錢，忘記咗密碼";
+        let folded = fold_to_simplified(text);
+        assert_eq!(folded, "收不到验证码，没收到钱，忘记了密码");
+        assert_eq!(folded.len(), text.len(), "the same byte offsets");
+        assert_eq!(detect("我個戶口唔見咗錢"), Language::ZhHant, "the Traditional characters still decide");
+        assert_eq!(detect("唔该"), detect("不该"), "no script of their own");
     }
 
     #[test]

@@ -353,13 +353,15 @@ mod tests {
     }
 }
 
-/// `text` with every Traditional-only character of the table replaced by its Simplified form.
+/// `text` with every Traditional-only character of the table replaced by its Simplified form
+/// (see [`fold_to_simplified`]).
 pub fn to_simplified(text: &str) -> String {
     fold_to_simplified(text).into_owned()
 }
 
-/// `text` with every Traditional-only character of the table replaced by its Simplified form,
-/// borrowed when there is none. Each replacement has the same UTF-8 length, so a byte offset
+/// `text` with every Traditional-only character of the table replaced by its Simplified form
+/// (and the [`CANTONESE`] function characters by their Mandarin ones), borrowed when there
+/// is none. Each replacement has the same UTF-8 length, so a byte offset
 /// into the result is the same offset into `text`: the rules scan the folded text for both
 /// scripts at once and read the customer's own words at the same place.
 pub fn fold_to_simplified(text: &str) -> Cow<'_, str> {
@@ -388,7 +390,8 @@ pub fn fold_to_simplified(text: &str) -> Cow<'_, str> {
     }
 }
 
-/// The Simplified form of `c` when it is a Traditional-only character of the table.
+/// The Simplified form of `c` when it is a Traditional-only character of the table (the
+/// Mandarin one for a [`CANTONESE`] character).
 pub fn simplified_of(c: char) -> Option<char> {
     simplified_in(folding_table(), c as u32)
 }
@@ -409,19 +412,18 @@ const FOLD_FROM: u32 = 0x4e00;
 /// no sign of either script: they stay out of the script table.
 const CANTONESE: [(char, char); 3] = [('唔', '不'), ('冇', '没'), ('咗', '了')];
 
-/// For each character of U+4E00..U+A000, its Simplified form's offset in the block plus one
-/// when it is a Traditional-only character of the table, else 0: one look-up per character.
+/// For each character of U+4E00..U+A000, its Simplified (or Mandarin) form's offset in the
+/// block plus one when it is a Traditional-only character of the table or one of
+/// [`CANTONESE`], else 0: one look-up per character.
 fn folding_table() -> &'static [u16] {
     static TABLE: OnceLock<Vec<u16>> = OnceLock::new();
     TABLE.get_or_init(|| {
         let mut table = vec![0u16; 0x5200];
-        for (t, s) in script_pairs().collect::<Vec<_>>().into_iter().rev() {
-            let slot = u32::from(t) - FOLD_FROM;
-            table[slot as usize] = u16::try_from(u32::from(s) - FOLD_FROM + 1).expect("in the block");
-        }
-        for (cantonese, mandarin) in CANTONESE {
-            let slot = u32::from(cantonese) - FOLD_FROM;
-            table[slot as usize] = u16::try_from(u32::from(mandarin) - FOLD_FROM + 1).expect("in the block");
+        // Written last, the first pair of a character wins.
+        let pairs: Vec<(char, char)> = script_pairs().collect();
+        for (from, to) in pairs.into_iter().rev().chain(CANTONESE) {
+            let slot = u32::from(from) - FOLD_FROM;
+            table[slot as usize] = u16::try_from(u32::from(to) - FOLD_FROM + 1).expect("in the block");
         }
         table
     })

@@ -9,8 +9,10 @@
 //! and Foxmail's `------------------ 原始邮件 ------------------`, `-----原始邮件-----`, `--- 回复邮件
 //! ---`; Outlook-style header blocks (`From:`/`Sent:`, `Von:`/`Gesendet:`, `De :`/`Envoyé :`,
 //! `Da:`/`Inviato:`, `发件人:`/`发送时间:`, `寄件者:`/`寄件日期:`, `От:`/`Отправлено:`, and
-//! Hotmail's `Date:` first); forward separators; the `-- ` signature delimiter; and "Sent from
-//! my iPhone" / `发自我的iPhone` style footers when they end the text.
+//! Hotmail's `Date:` first); forward separators; the `-- ` signature delimiter; "Sent from
+//! my iPhone" / `发自我的iPhone` style footers when they end the text; and legal notices under
+//! the message (`DISCLAIMER:`, "This e-mail and any attachments are confidential …", 免责声明,
+//! 本邮件含保密信息), whose words are no question of the customer's.
 //!
 //! An attribution or header block followed by `>` lines quotes only those lines: unquoted text
 //! after them is the customer's again (bottom posting, interleaved answers). Followed by
@@ -176,6 +178,9 @@ fn marker_at(lines: &[&str], i: usize) -> Option<Marker> {
     }
     let trimmed = line.trim();
     let &first = trimmed.as_bytes().first()?;
+    if disclaimer_at(lines, i) {
+        return one(Kind::Signature);
+    }
     // Cheap gates in front of each regex: most lines of a mail are none of these.
     let dashes = matches!(first, b'-' | b'=' | b'_' | b'*');
     let starts = |prefix: &str| trimmed.get(..prefix.len()).is_some_and(|s| s.eq_ignore_ascii_case(prefix));
@@ -206,9 +211,11 @@ fn marker_at(lines: &[&str], i: usize) -> Option<Marker> {
     (colon && starts_header_block(trimmed, lines, i)).then_some(Marker { kind: Kind::Quote, lines: 1 })
 }
 
-/// Whether at most six short lines follow line `from` up to the end of the text.
+/// Whether at most six short lines follow line `from` up to the end of the text or a legal
+/// notice.
 fn short_tail(lines: &[&str], from: usize) -> bool {
-    let tail: Vec<&&str> = lines[from.min(lines.len())..].iter().filter(|l| !l.trim().is_empty()).collect();
+    let end = (from..lines.len()).find(|&j| disclaimer_at(lines, j)).unwrap_or(lines.len());
+    let tail: Vec<&&str> = lines[from.min(end)..end].iter().filter(|l| !l.trim().is_empty()).collect();
     tail.len() <= 6 && tail.iter().all(|l| l.chars().count() <= 60)
 }
 
@@ -304,6 +311,32 @@ static SEPARATORS: LazyLock<Regex> = LazyLock::new(|| {
         )$",
     )
     .expect("separator regex")
+});
+
+/// Whether line `i` starts a legal notice under the customer's words. Never the first line
+/// of the text: a message that begins like one is the customer's.
+fn disclaimer_at(lines: &[&str], i: usize) -> bool {
+    let line = lines[i].trim();
+    // A cheap gate: most lines start with none of these.
+    let first = line.as_bytes().first().map(u8::to_ascii_lowercase);
+    matches!(first, Some(b'd' | b'c' | b'l' | b't' | b'i' | 0x80..=0xff))
+        && DISCLAIMERS.is_match(line)
+        && lines[..i].iter().any(|l| !l.trim().is_empty())
+}
+
+/// Legal notices: `DISCLAIMER`, "This e-mail and any attachments are confidential and intended
+/// solely for …", "The information contained in this message …", 免责声明, 本邮件含保密信息.
+static DISCLAIMERS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?ix)^(?:
+            disclaimer\b | confidentiality\s+notice\b | legal\s+notice\b
+          | (?:this|the)\s+(?:e-?mail|message|communication)\b.{0,60}?\b(?:confidential|privileged|intended\s+(?:solely\s+|only\s+)?for)
+          | (?:the\s+)?information\s+(?:contained\s+)?in\s+this\s+(?:e-?mail|message)
+          | 免责声明 | 免責聲明
+          | [本此该該](?:电子|電子)?(?:邮件|郵件|信件).{0,30}?(?:保密|机密|機密|仅供|僅供)
+        )",
+    )
+    .expect("disclaimer regex")
 });
 
 static UNDERSCORES: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^_{10,}$").expect("underscore regex"));
@@ -460,6 +493,27 @@ mod tests {
         let s = split("Hello\n-- \nJohn Smith\nACME");
         assert_eq!(s.new_text, "Hello");
         assert_eq!(s.quoted, "-- \nJohn Smith\nACME");
+    }
+
+    #[test]
+    fn a_legal_notice_under_the_message_is_no_part_of_it() {
+        let body = "My card payment was declined.\n\nBest,\nTom\n\nDISCLAIMER: This message may contain \
+                    information about exchange rates and currencies which is not advice.";
+        assert_eq!(new_text(body), "My card payment was declined.\n\nBest,\nTom");
+        let body = "I forgot my password.\n\n--\nJohn Smith\nGlobal Currency Exchange Ltd\nThis e-mail and any \
+                    attachments are confidential and intended solely for the addressee; we accept no liability \
+                    for fees or charges.";
+        assert_eq!(new_text(body), "I forgot my password.", "a `--` signature above a long notice");
+        assert_eq!(
+            new_text("提现没到账\n\n某某公司\n本邮件含保密信息，如误收请删除。"),
+            "提现没到账\n\n某某公司"
+        );
+    }
+
+    #[test]
+    fn a_message_that_begins_like_a_legal_notice_is_the_customers() {
+        let body = "This email is confidential: someone used my card.\nPlease call me.";
+        assert_eq!(new_text(body), body);
     }
 
     #[test]

@@ -317,9 +317,10 @@ static SEPARATORS: LazyLock<Regex> = LazyLock::new(|| {
 /// of the text: a message that begins like one is the customer's.
 fn disclaimer_at(lines: &[&str], i: usize) -> bool {
     let line = lines[i].trim();
-    // A cheap gate: most lines start with none of these.
-    let first = line.as_bytes().first().map(u8::to_ascii_lowercase);
-    matches!(first, Some(b'd' | b'c' | b'l' | b't' | b'i' | 0x80..=0xff))
+    // A cheap gate: the first characters the notices start with. Every line of a Chinese mail
+    // starts beyond ASCII, so those are named one by one.
+    let first = line.chars().next().map(|c| c.to_ascii_lowercase());
+    matches!(first, Some('d' | 'c' | 'l' | 't' | 'i' | '免' | '本' | '此' | '该' | '該'))
         && DISCLAIMERS.is_match(line)
         && lines[..i].iter().any(|l| !l.trim().is_empty())
 }

@@ -209,8 +209,12 @@ impl Builder<'_> {
             return None;
         }
         let textual = matches!(kind, Kind::Keywords | Kind::Near);
-        if !textual && (c.except.is_some() || c.unless_negated) {
-            self.at(source, raw, "`except` and `unless_negated` go with `keywords` or `near`".into());
+        if !textual && (c.except.is_some() || c.unless_negated || c.unless_amount) {
+            self.at(
+                source,
+                raw,
+                "`except`, `unless_negated` and `unless_amount` go with `keywords` or `near`".into(),
+            );
             return None;
         }
         let (groups, within) = match (kind, &c.within) {
@@ -275,6 +279,7 @@ impl Builder<'_> {
             values,
             except,
             unless_negated: c.unless_negated,
+            unless_amount: c.unless_amount,
             both_scripts: c.both_scripts,
             groups,
             within,

@@ -92,6 +92,18 @@ pub fn negated(text: &str, keyword: Span, cues: &[Span]) -> bool {
         .any(|cue| gap(&text[cue.end..keyword.start]).is_some_and(|n| n <= NEGATION_REACH))
 }
 
+/// Whether `keyword` is written as part of an amount: a number right before it or right after
+/// it, a space apart at most ("64.90 EUR", "USD 100", "100美元", "五百港幣"). An amount names
+/// what was paid, not a question about currencies.
+pub fn in_amount(text: &str, keyword: Span) -> bool {
+    let numeral =
+        |c: char| c.is_ascii_digit() || "０１２３４５６７８９一二三四五六七八九十百千万萬两兩".contains(c);
+    let before = text[..keyword.start].trim_end_matches(' ').chars().next_back();
+    let after = text[keyword.end..].trim_start_matches(' ').chars().next();
+    before.is_some_and(numeral)
+        || after.is_some_and(|c| c.is_ascii_digit() || "０１２３４５６７８９".contains(c))
+}
+
 /// Whether `at` lies inside one of `matcher`'s phrases in `phrases` ((matcher, span) sorted by
 /// matcher then start; `longest` is the longest phrase in bytes).
 pub fn inside_any(phrases: &[(usize, Span)], matcher: usize, at: Span, longest: usize) -> bool {
@@ -143,6 +155,20 @@ mod tests {
         assert_eq!(gap(" it. Then "), None);
         assert_eq!(gap("，然后"), None);
         assert_eq!(gap_within("，然后", false), Some(2), "proximity reaches over a comma");
+    }
+
+    #[test]
+    fn a_currency_beside_a_number_is_an_amount() {
+        let amount = |text: &str, word: &str| in_amount(text, span(text, word));
+        assert!(amount("I paid 64.90 EUR to a shop", "EUR"));
+        assert!(amount("it was USD 100 in the end", "USD"));
+        assert!(amount("top up 50 dollars", "dollars"));
+        assert!(amount("付了100美元", "美元"));
+        assert!(amount("扣了五百港幣", "港幣"));
+        assert!(!amount("can I pay in EUR?", "EUR"));
+        assert!(!amount("3 ways to pay in euros", "euros"), "a number two words away is no amount");
+        assert!(!amount("支持美元吗", "美元"));
+        assert!(!amount("USD", "USD"));
     }
 
     #[test]

@@ -88,6 +88,7 @@ fn index_field(field: &Field, ids: &[usize], specs: &[MatcherSpec], vocabulary: 
     let mut regex_matchers = Vec::new();
     let mut literals = Vec::new();
     let mut negation = false;
+    let mut amounts = false;
     for &id in ids {
         let spec = &specs[id];
         let exact = !spec.both_scripts;
@@ -103,6 +104,7 @@ fn index_field(field: &Field, ids: &[usize], specs: &[MatcherSpec], vocabulary: 
         }
         keyword_patterns.extend(spec.except.iter().map(|v| keyword(id, v, Role::Except, exact)));
         negation |= spec.unless_negated;
+        amounts |= spec.unless_amount;
     }
     if negation {
         keyword_patterns
@@ -114,7 +116,8 @@ fn index_field(field: &Field, ids: &[usize], specs: &[MatcherSpec], vocabulary: 
         let exact_word = p.exact.then(|| p.word.clone());
         seen.insert((p.matcher, p.role, p.left_boundary, p.right_boundary, exact_word, p.key().into_owned()))
     });
-    let plain = keyword_patterns.iter().all(|p| p.role == Role::Keyword);
+    // Plain: every keyword counts wherever it stands, so none needs its context read.
+    let plain = !amounts && keyword_patterns.iter().all(|p| p.role == Role::Keyword);
     let longest_except =
         keyword_patterns.iter().filter(|p| p.role == Role::Except).map(|p| p.word.len()).max().unwrap_or(0);
     keyword_patterns.sort_by_key(|p| !p.word.is_ascii());

@@ -73,6 +73,9 @@ pub struct RawCondition {
     /// A keyword right after a negation cue (`不用停用`, "no need to cancel") does not count.
     #[serde(default)]
     pub unless_negated: bool,
+    /// A keyword written as part of an amount (`64.90 EUR`, `100美元`) does not count.
+    #[serde(default)]
+    pub unless_amount: bool,
     /// The matcher's weight in the rule's score (default 1).
     pub weight: Option<Spanned<f64>>,
 }

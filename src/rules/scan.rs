@@ -140,8 +140,10 @@ impl FieldIndex {
         excepts.sort_by_key(|(m, s)| (*m, s.start));
         let counts = |pattern: &KeywordPattern, at: Span| {
             let excluded = context::inside_any(excepts, pattern.matcher, at, self.longest_except);
-            let negated = specs[pattern.matcher].unless_negated && context::negated(text, at, cues);
-            !excluded && !negated
+            let spec = &specs[pattern.matcher];
+            let negated = spec.unless_negated && context::negated(text, at, cues);
+            let amount = spec.unless_amount && context::in_amount(text, at);
+            !excluded && !negated && !amount
         };
         near.clear();
         for &(pattern, at) in found.iter() {

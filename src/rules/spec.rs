@@ -27,6 +27,9 @@ pub(super) struct MatcherSpec {
     pub(super) except: Vec<String>,
     /// Keywords and proximity: a value after a negation cue does not count.
     pub(super) unless_negated: bool,
+    /// Keywords and proximity: a value that is part of an amount (a number beside it) does
+    /// not count.
+    pub(super) unless_amount: bool,
     /// Keywords and proximity: Chinese values match in either script (`values` holds both).
     pub(super) both_scripts: bool,
     /// Proximity: the group of each value, and how many words apart they may be.
@@ -158,6 +161,7 @@ impl MatcherSpec {
             // Exclusions make a matcher fire less often than its values say.
             && self.except.is_empty()
             && !self.unless_negated
+            && !self.unless_amount
             && other.values.iter().all(|v| self.values.contains(v))
     }
 }

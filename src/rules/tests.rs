@@ -89,6 +89,26 @@ fn exclusions_by_longer_phrase_and_by_negation() {
 }
 
 #[test]
+fn a_currency_written_in_an_amount_does_not_count_with_unless_amount() {
+    let currency = rule(
+        "currency",
+        10,
+        r#"{ field = "text", both_scripts = true, unless_amount = true, keywords = ["eur", "dollars", "美元"] }"#,
+    );
+    let set = rules(&[("a.toml", &currency)], None).unwrap();
+    assert_eq!(category(&set, "Can I pay in EUR?"), "currency");
+    assert_eq!(category(&set, "I paid 64.90 EUR and the shop never sent it"), "other");
+    assert_eq!(category(&set, "I tried to top up 50 dollars"), "other");
+    assert_eq!(category(&set, "付了100美元，东西没收到"), "other");
+    assert_eq!(category(&set, "可以用美元付款吗"), "currency");
+    assert_eq!(
+        category(&set, "I paid 20 EUR, do you also take dollars?"),
+        "currency",
+        "the second one counts"
+    );
+}
+
+#[test]
 fn english_word_forms_are_narrower_than_a_wildcard() {
     let set = rules(&[("r.toml", &rule("fees", 10, r#"{ field = "text", keywords = ["charge+"] }"#))], None)
         .unwrap();

@@ -1,7 +1,8 @@
 //! Classify stage, vocabulary: data staff extend without touching a rule. `DIR/vocabulary/
 //! words.toml` lists words that mean the same in mainland, Taiwan and Hong Kong usage
-//! (`[[same]] words = ["提现", "提領", "提現"]`) and the negation cues that `unless_negated`
-//! keywords respect (`[negation] words = [...]`).
+//! (`[[same]] words = ["提现", "提領", "提現"]`), common misspellings of English words
+//! (`[[spelling]] word = "password", as = ["pasword"]`) and the negation cues that
+//! `unless_negated` keywords respect (`[negation] words = [...]`).
 
 use std::path::Path;
 
@@ -18,6 +19,8 @@ pub struct Vocabulary {
     pub same: Vec<Vec<String>>,
     /// Negation cues, lower-case, as written (both scripts are added for Chinese ones).
     pub negation: Vec<String>,
+    /// English words and the ways customers misspell them, lower-case.
+    pub spelling: Vec<(String, Vec<String>)>,
 }
 
 #[derive(Deserialize)]
@@ -25,7 +28,17 @@ pub struct Vocabulary {
 struct RawVocabulary {
     #[serde(default)]
     same: Vec<Spanned<RawGroup>>,
+    #[serde(default)]
+    spelling: Vec<Spanned<RawSpelling>>,
     negation: Option<RawGroup>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSpelling {
+    word: String,
+    #[serde(rename = "as")]
+    misspelt: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -56,6 +69,21 @@ impl Vocabulary {
             }
             same.push(words);
         }
+        let mut spelling = Vec::new();
+        for entry in raw.spelling {
+            let one_word =
+                |w: &str| !w.is_empty() && w.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'\'');
+            let word = entry.get_ref().word.trim().to_lowercase();
+            let misspelt: Vec<String> =
+                entry.get_ref().misspelt.iter().map(|w| w.trim().to_lowercase()).collect();
+            if !one_word(&word) || misspelt.is_empty() || !misspelt.iter().all(|w| one_word(w)) {
+                return Err(source.problem(
+                    entry.span().start,
+                    "a `spelling` entry needs one English `word` and one or more one-word misspellings in `as`",
+                ));
+            }
+            spelling.push((word, misspelt));
+        }
         let mut negation = Vec::new();
         for word in raw.negation.map(|n| n.words).unwrap_or_default() {
             let word = word.trim().to_lowercase();
@@ -65,7 +93,35 @@ impl Vocabulary {
                 }
             }
         }
-        Ok(Vocabulary { same, negation })
+        Ok(Vocabulary { same, negation, spelling })
+    }
+
+    /// An English `keyword` and its forms with each misspelling of its words in their place,
+    /// word by word ("forgot password" also as "forgot pasword"): customers type fast.
+    pub fn misspellings(&self, keyword: &str) -> Vec<String> {
+        let mut forms = vec![keyword.to_string()];
+        if !keyword.is_ascii() {
+            return forms;
+        }
+        for (word, misspelt) in &self.spelling {
+            let mut more = Vec::new();
+            for form in &forms {
+                let words: Vec<&str> = form.split(' ').collect();
+                for (i, _) in words.iter().enumerate().filter(|(_, w)| *w == word) {
+                    for typo in misspelt {
+                        let mut changed = words.clone();
+                        changed[i] = typo;
+                        more.push(changed.join(" "));
+                    }
+                }
+            }
+            for form in more {
+                if forms.len() < MAX_FORMS && !forms.contains(&form) {
+                    forms.push(form);
+                }
+            }
+        }
+        forms
     }
 
     /// `keyword` and its forms with each group's words put for one another (in Simplified
@@ -115,6 +171,25 @@ mod tests {
         }
         assert_eq!(v.variants("退款"), ["退款"]);
         assert!(v.negation.contains(&"不用".to_string()) && v.negation.contains(&"no need to".to_string()));
+    }
+
+    #[test]
+    fn misspellings_stand_for_whole_english_words() {
+        let v = vocabulary(
+            "[[spelling]]\nword = \"password\"\nas = [\"pasword\", \"passwrod\"]\n\
+             [[spelling]]\nword = \"forgot\"\nas = [\"forgott\"]\n",
+        )
+        .unwrap();
+        let forms = v.misspellings("forgot my password");
+        for expected in
+            ["forgot my password", "forgot my pasword", "forgot my passwrod", "forgott my pasword"]
+        {
+            assert!(forms.contains(&expected.to_string()), "{expected} in {forms:?}");
+        }
+        assert_eq!(v.misspellings("passwords"), ["passwords"], "whole words only");
+        assert_eq!(v.misspellings("忘记密码"), ["忘记密码"]);
+        let problem = vocabulary("\n[[spelling]]\nword = \"pass word\"\nas = [\"x\"]\n").unwrap_err();
+        assert_eq!(problem.line, 2, "{problem}");
     }
 
     #[test]

@@ -288,16 +288,15 @@ impl Builder<'_> {
         Some(self.specs.len() - 1)
     }
 
-    /// Keywords lower-cased, English word forms (`charge+`) spelt out, the vocabulary's
-    /// misspellings of English words added and, with `both_scripts`, its regional words and
-    /// both Chinese scripts.
+    /// Keywords lower-cased, English word forms (`charge+`) spelt out and, with
+    /// `both_scripts`, the regional words of the vocabulary and both Chinese scripts added.
     fn normalise(&self, values: Vec<String>, both_scripts: bool) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for value in values {
             let lower = value.trim().to_lowercase();
             let spelt =
                 if super::forms::has_forms(&lower) { super::forms::expand(&lower) } else { vec![lower] };
-            for word in spelt.iter().flat_map(|w| self.vocabulary.misspellings(w)) {
+            for word in spelt {
                 let variants = if both_scripts { self.vocabulary.variants(&word) } else { Vec::new() };
                 for form in std::iter::once(word).chain(variants) {
                     let scripts = if both_scripts {

@@ -10,6 +10,7 @@ use regex::{Regex, RegexSet};
 
 use super::field::Field;
 use super::spec::{Kind, MatcherSpec};
+use super::spelling::Speller;
 use super::vocabulary::Vocabulary;
 use crate::parse::lang;
 
@@ -29,6 +30,8 @@ pub(super) struct FieldIndex {
     /// The length of the shortest ASCII pattern: a run of ASCII shorter than it holds none.
     pub(super) shortest_latin: usize,
     pub(super) keyword_patterns: Vec<KeywordPattern>,
+    /// The vocabulary's misspellings, put right before the English keywords are looked for.
+    pub(super) speller: Option<Speller>,
     /// Every pattern is a plain keyword: hits are recorded as they are found.
     pub(super) plain: bool,
     /// The longest `except` phrase, in bytes: how far back a keyword looks for one.
@@ -63,6 +66,8 @@ pub(super) enum Role {
     Near(usize),
     /// A negation cue (for every matcher of the field that asks).
     Negation,
+    /// A misspelt word of the vocabulary: the text is put right and scanned again.
+    Typo,
 }
 
 pub(super) fn index_fields(specs: &[MatcherSpec], vocabulary: &Vocabulary) -> Vec<FieldIndex> {
@@ -110,6 +115,15 @@ fn index_field(field: &Field, ids: &[usize], specs: &[MatcherSpec], vocabulary: 
         keyword_patterns
             .extend(vocabulary.negation.iter().map(|v| keyword(usize::MAX, v, Role::Negation, false)));
     }
+    // Misspellings are looked for with the English keywords, in the same pass: only a text
+    // that has one is put right and scanned again.
+    let speller =
+        keyword_patterns.iter().any(|p| p.word.is_ascii()).then(|| Speller::new(&vocabulary.spelling));
+    let speller = speller.flatten();
+    if speller.is_some() {
+        let typos = vocabulary.spelling.iter().flat_map(|(_, typos)| typos);
+        keyword_patterns.extend(typos.map(|t| keyword(usize::MAX, t, Role::Typo, false)));
+    }
     // A word given in both scripts is one pattern once folded.
     let mut seen = HashSet::new();
     keyword_patterns.retain(|p| {
@@ -117,7 +131,7 @@ fn index_field(field: &Field, ids: &[usize], specs: &[MatcherSpec], vocabulary: 
         seen.insert((p.matcher, p.role, p.left_boundary, p.right_boundary, exact_word, p.key().into_owned()))
     });
     // Plain: every keyword counts wherever it stands, so none needs its context read.
-    let plain = !amounts && keyword_patterns.iter().all(|p| p.role == Role::Keyword);
+    let plain = !amounts && keyword_patterns.iter().all(|p| matches!(p.role, Role::Keyword | Role::Typo));
     let longest_except =
         keyword_patterns.iter().filter(|p| p.role == Role::Except).map(|p| p.word.len()).max().unwrap_or(0);
     keyword_patterns.sort_by_key(|p| !p.word.is_ascii());
@@ -135,6 +149,7 @@ fn index_field(field: &Field, ids: &[usize], specs: &[MatcherSpec], vocabulary: 
         latin,
         shortest_latin,
         keyword_patterns,
+        speller,
         plain,
         longest_except,
         regexes,

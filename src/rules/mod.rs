@@ -24,6 +24,7 @@ pub mod model;
 pub mod opinion;
 mod scan;
 mod spec;
+mod spelling;
 #[cfg(test)]
 mod tests;
 pub mod vocabulary;

@@ -69,37 +69,7 @@ impl FieldIndex {
     pub(super) fn scan<'r>(&'r self, values: &[Cow<'_, str>], specs: &'r [MatcherSpec], hits: &mut Hits<'r>) {
         for value in values {
             if self.latin_keywords.is_some() || self.other_keywords.is_some() {
-                let text = fold_non_ascii_case(value);
-                // Both scripts in one pass: the automaton holds each word in Simplified
-                // characters, the folded text has the same byte offsets as `text`.
-                let simplified = lang::fold_to_simplified(&text);
-                let ascii = simplified.is_ascii();
-                // The ASCII words are looked for in the runs of ASCII only: in Chinese text,
-                // a few words and digits between the characters; in English, the whole text.
-                let runs = ascii_runs(&simplified, self.shortest_latin);
-                let latin =
-                    self.latin_keywords.iter().flat_map(|a| runs.iter().flat_map(|run| search(a, 0, *run)));
-                let other = self.other_keywords.as_ref().filter(|_| !ascii);
-                let whole = (0, simplified.as_ref());
-                let found = latin.chain(other.into_iter().flat_map(|a| search(a, self.latin, whole))).filter(
-                    |(pattern, at)| {
-                        let pattern = &self.keyword_patterns[*pattern];
-                        at_boundaries(&text, at.start, at.end, pattern)
-                            && (!pattern.exact || text[at.start..at.end] == pattern.word)
-                    },
-                );
-                if self.plain {
-                    for (pattern, at) in found {
-                        let pattern = &self.keyword_patterns[pattern];
-                        hits.record(&self.name, pattern.matcher, || as_written(&text, at, pattern));
-                    }
-                } else {
-                    SCRATCH.with_borrow_mut(|scratch| {
-                        scratch.found.clear();
-                        scratch.found.extend(found.take(context::MAX_MATCHES));
-                        self.record_in_context(&text, specs, hits, scratch);
-                    });
-                }
+                self.scan_text(fold_non_ascii_case(value), specs, hits, false);
             }
             if !self.literals.is_empty() {
                 let lower = value.trim().to_lowercase();
@@ -109,6 +79,56 @@ impl FieldIndex {
                     }
                 }
             }
+        }
+    }
+
+    /// Marks the keyword matchers that fire on `text`. A text with a misspelt word of the
+    /// vocabulary is put right and scanned again (`respelt`), once.
+    fn scan_text<'r>(
+        &'r self,
+        text: Cow<'_, str>,
+        specs: &'r [MatcherSpec],
+        hits: &mut Hits<'r>,
+        respelt: bool,
+    ) {
+        // Both scripts in one pass: the automaton holds each word in Simplified
+        // characters, the folded text has the same byte offsets as `text`.
+        let simplified = lang::fold_to_simplified(&text);
+        let ascii = simplified.is_ascii();
+        // The ASCII words are looked for in the runs of ASCII only: in Chinese text,
+        // a few words and digits between the characters; in English, the whole text.
+        let runs = ascii_runs(&simplified, self.shortest_latin);
+        let latin = self.latin_keywords.iter().flat_map(|a| runs.iter().flat_map(|run| search(a, 0, *run)));
+        let other = self.other_keywords.as_ref().filter(|_| !ascii);
+        let whole = (0, simplified.as_ref());
+        let found = latin.chain(other.into_iter().flat_map(|a| search(a, self.latin, whole))).filter(
+            |(pattern, at)| {
+                let pattern = &self.keyword_patterns[*pattern];
+                at_boundaries(&text, at.start, at.end, pattern)
+                    && (!pattern.exact || text[at.start..at.end] == pattern.word)
+            },
+        );
+        let respell = SCRATCH.with_borrow_mut(|scratch| {
+            scratch.found.clear();
+            scratch.found.extend(found.take(context::MAX_MATCHES));
+            let patterns = &self.keyword_patterns;
+            if !respelt && scratch.found.iter().any(|(p, _)| patterns[*p].role == Role::Typo) {
+                return true;
+            }
+            if self.plain {
+                for &(pattern, at) in scratch.found.iter() {
+                    let pattern = &patterns[pattern];
+                    if pattern.role == Role::Keyword {
+                        hits.record(&self.name, pattern.matcher, || as_written(&text, at, pattern));
+                    }
+                }
+            } else {
+                self.record_in_context(&text, specs, hits, scratch);
+            }
+            false
+        });
+        if let (true, Some(speller)) = (respell, &self.speller) {
+            self.scan_text(speller.correct(text), specs, hits, true);
         }
     }
 

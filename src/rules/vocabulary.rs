@@ -96,34 +96,6 @@ impl Vocabulary {
         Ok(Vocabulary { same, negation, spelling })
     }
 
-    /// An English `keyword` and its forms with each misspelling of its words in their place,
-    /// word by word ("forgot password" also as "forgot pasword"): customers type fast.
-    pub fn misspellings(&self, keyword: &str) -> Vec<String> {
-        let mut forms = vec![keyword.to_string()];
-        if !keyword.is_ascii() {
-            return forms;
-        }
-        for (word, misspelt) in &self.spelling {
-            let mut more = Vec::new();
-            for form in &forms {
-                let words: Vec<&str> = form.split(' ').collect();
-                for (i, _) in words.iter().enumerate().filter(|(_, w)| *w == word) {
-                    for typo in misspelt {
-                        let mut changed = words.clone();
-                        changed[i] = typo;
-                        more.push(changed.join(" "));
-                    }
-                }
-            }
-            for form in more {
-                if forms.len() < MAX_FORMS && !forms.contains(&form) {
-                    forms.push(form);
-                }
-            }
-        }
-        forms
-    }
-
     /// `keyword` and its forms with each group's words put for one another (in Simplified
     /// form: the caller adds the other script).
     pub fn variants(&self, keyword: &str) -> Vec<String> {
@@ -174,22 +146,15 @@ mod tests {
     }
 
     #[test]
-    fn misspellings_stand_for_whole_english_words() {
-        let v = vocabulary(
-            "[[spelling]]\nword = \"password\"\nas = [\"pasword\", \"passwrod\"]\n\
-             [[spelling]]\nword = \"forgot\"\nas = [\"forgott\"]\n",
-        )
-        .unwrap();
-        let forms = v.misspellings("forgot my password");
-        for expected in
-            ["forgot my password", "forgot my pasword", "forgot my passwrod", "forgott my pasword"]
-        {
-            assert!(forms.contains(&expected.to_string()), "{expected} in {forms:?}");
-        }
-        assert_eq!(v.misspellings("passwords"), ["passwords"], "whole words only");
-        assert_eq!(v.misspellings("忘记密码"), ["忘记密码"]);
+    fn a_spelling_entry_needs_one_word_and_its_misspellings() {
+        let v = vocabulary("[[spelling]]\nword = \"Password\"\nas = [\"pasword\", \"PASSWROD\"]\n").unwrap();
+        assert_eq!(
+            v.spelling,
+            [("password".to_string(), vec!["pasword".to_string(), "passwrod".to_string()])]
+        );
         let problem = vocabulary("\n[[spelling]]\nword = \"pass word\"\nas = [\"x\"]\n").unwrap_err();
         assert_eq!(problem.line, 2, "{problem}");
+        assert!(vocabulary("[[spelling]]\nword = \"password\"\nas = []\n").is_err());
     }
 
     #[test]

@@ -1,7 +1,8 @@
-//! Classify stage, misspelt English words: the vocabulary's misspellings (`[[spelling]]`)
-//! put right in a field's text before its keywords are looked for. One small automaton of
-//! misspellings, rather than every rule keyword in every misspelt form: that multiplied the
-//! keyword automaton past the size where it can be a DFA and cost 14 % of classification.
+//! Classify stage, misspelt English words: a field's text with a misspelling of the
+//! vocabulary (`[[spelling]]`) is put right and scanned again. The keyword automaton finds
+//! the misspellings with the keywords (role `Typo`), so a text without one costs nothing
+//! more. Spelling every rule keyword in every misspelt form instead pushed the automaton past
+//! the size where it is a DFA and cost 14 % of classification; a pass of its own, 0.78 µs.
 
 use std::borrow::Cow;
 

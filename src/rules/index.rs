@@ -160,12 +160,15 @@ fn index_field(field: &Field, ids: &[usize], specs: &[MatcherSpec], vocabulary: 
 
 /// An automaton for keywords, which are lower-case: ASCII letters in the text match either
 /// case, and text with other upper-case letters is lower-cased before the scan (see
-/// [`FieldIndex::scan`]). A DFA when it stays small (the default rules' English or Chinese
-/// words, about 1,300 each), as it scans fastest; the automaton chooses otherwise for more.
+/// [`FieldIndex::scan`]). A DFA up to 5,000 patterns, as it scans fastest. The default
+/// rules' English and Chinese words are about 2,000 each (with the misspellings and the
+/// regional forms); when the Chinese ones passed the former limit of 2,000, the automaton
+/// fell back to an NFA and classification cost 14 % more on Simplified Chinese mail. The DFA
+/// costs 2.5 MB more memory and 4 ms more to load.
 fn keyword_automaton(patterns: &[KeywordPattern]) -> AhoCorasick {
     AhoCorasick::builder()
         .ascii_case_insensitive(true)
-        .kind((patterns.len() <= 2_000).then_some(aho_corasick::AhoCorasickKind::DFA))
+        .kind((patterns.len() <= 5_000).then_some(aho_corasick::AhoCorasickKind::DFA))
         .build(patterns.iter().map(|p| p.key().into_owned()))
         .expect("keyword automaton")
 }

@@ -407,10 +407,11 @@ fn simplified_in(table: &[u16], code: u32) -> Option<char> {
 const FOLD_FROM: u32 = 0x4e00;
 
 /// Cantonese function characters that Hong Kong customers write where Mandarin has another
-/// (唔 for 不, 冇 for 没, 咗 for 了: 收唔到, 冇收到, 唔成功, 忘記咗). Folded like the
+/// (唔 for 不, 冇 for 没, 咗 for 了: 收唔到, 冇收到, 唔成功, 忘記咗; 嘅 and 啲 for 的: 我嘅戶口,
+/// 錢包啲錢). Folded like the
 /// Traditional-only characters, so that rules and examples written in Mandarin read them, but
 /// no sign of either script: they stay out of the script table.
-const CANTONESE: [(char, char); 3] = [('唔', '不'), ('冇', '没'), ('咗', '了')];
+const CANTONESE: [(char, char); 5] = [('唔', '不'), ('冇', '没'), ('咗', '了'), ('嘅', '的'), ('啲', '的')];
 
 /// For each character of U+4E00..U+A000, its Simplified (or Mandarin) form's offset in the
 /// block plus one when it is a Traditional-only character of the table or one of
@@ -468,9 +469,9 @@ mod script_tests {
 
     #[test]
     fn cantonese_function_characters_fold_to_mandarin_and_decide_no_script() {
-        let text = "收唔到驗證碼，冇收到錢，忘記咗密碼";
+        let text = "收唔到驗證碼，冇收到錢，忘記咗密碼，我嘅錢包啲錢";
         let folded = fold_to_simplified(text);
-        assert_eq!(folded, "收不到验证码，没收到钱，忘记了密码");
+        assert_eq!(folded, "收不到验证码，没收到钱，忘记了密码，我的钱包的钱");
         assert_eq!(folded.len(), text.len(), "the same byte offsets");
         assert_eq!(detect("我個戶口唔見咗錢"), Language::ZhHant, "the Traditional characters still decide");
         assert_eq!(detect("唔该"), detect("不该"), "no script of their own");

@@ -30,7 +30,8 @@ pub(super) struct FieldIndex {
     /// The length of the shortest ASCII pattern: a run of ASCII shorter than it holds none.
     pub(super) shortest_latin: usize,
     pub(super) keyword_patterns: Vec<KeywordPattern>,
-    /// The vocabulary's misspellings, put right before the English keywords are looked for.
+    /// Puts the vocabulary's misspellings right in a text where the scan found one (its
+    /// patterns are in the English automaton, role [`Role::Typo`]).
     pub(super) speller: Option<Speller>,
     /// Every pattern is a plain keyword: hits are recorded as they are found.
     pub(super) plain: bool,
@@ -117,9 +118,8 @@ fn index_field(field: &Field, ids: &[usize], specs: &[MatcherSpec], vocabulary: 
     }
     // Misspellings are looked for with the English keywords, in the same pass: only a text
     // that has one is put right and scanned again.
-    let speller =
-        keyword_patterns.iter().any(|p| p.word.is_ascii()).then(|| Speller::new(&vocabulary.spelling));
-    let speller = speller.flatten();
+    let has_english = keyword_patterns.iter().any(|p| p.word.is_ascii());
+    let speller = if has_english { Speller::new(&vocabulary.spelling) } else { None };
     if speller.is_some() {
         let typos = vocabulary.spelling.iter().flat_map(|(_, typos)| typos);
         keyword_patterns.extend(typos.map(|t| keyword(usize::MAX, t, Role::Typo, false)));

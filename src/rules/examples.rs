@@ -78,6 +78,15 @@ struct Case {
     file: String,
     category: Option<String>,
     language: Option<String>,
+    /// `false`: the mail is no example for the model. Its category comes from a signal the
+    /// model does not weigh (thanks for a solved problem, a job application), and as an
+    /// example it would teach that the topic words it names mean `other`.
+    #[serde(default = "an_example")]
+    example: bool,
+}
+
+fn an_example() -> bool {
+    true
 }
 
 /// The example mails of `rules/tests` with a category (machine mail has none): their subject
@@ -93,7 +102,7 @@ fn from_tests(dir: &Path, examples: &mut Vec<Example>, problems: &mut Vec<Proble
             return;
         }
     };
-    for case in expected.case {
+    for case in expected.case.into_iter().filter(|c| c.example) {
         let Some(category) = case.category else { continue };
         let Ok(raw) = std::fs::read(dir.join(&case.file)) else { continue };
         if let Ok(mail) = crate::parse::parse(&raw) {
@@ -132,5 +141,26 @@ mod tests {
         );
         assert_eq!(problems.len(), 1);
         assert!(problems[0].message.contains("unknown category `refnud`"), "{}", problems[0]);
+    }
+
+    #[test]
+    fn a_test_mail_marked_no_example_does_not_train_the_model() {
+        let dir = tempfile::tempdir().unwrap();
+        let tests = dir.path().join("tests");
+        std::fs::create_dir(&tests).unwrap();
+        for (name, body) in [("a.eml", "my refund never came"), ("b.eml", "thanks, the refund arrived")] {
+            std::fs::write(tests.join(name), format!("From: c@example.org\r\nSubject: x\r\n\r\n{body}\r\n"))
+                .unwrap();
+        }
+        std::fs::write(
+            tests.join("expected.toml"),
+            "[[case]]\nfile = \"a.eml\"\ncategory = \"refund\"\n\
+             [[case]]\nfile = \"b.eml\"\ncategory = \"other\"\nexample = false\n",
+        )
+        .unwrap();
+        let (found, problems) = load(dir.path(), &["refund", "other"]);
+        assert!(problems.is_empty(), "{problems:?}");
+        let categories: Vec<&str> = found.iter().map(|e| e.category.as_str()).collect();
+        assert_eq!(categories, ["refund"]);
     }
 }

@@ -11,7 +11,9 @@
 //!   word) also needs some support from the model, even as its first choice;
 //! - a canned answer never goes out when an urgent rule (a stolen account, a payment the
 //!   customer did not make) matched too, however weakly: a person must see that mail, and
-//!   the ticket carries both categories;
+//!   the ticket carries both categories. Nor does a rule of `other` (thanks for a solved
+//!   problem, a neighbouring topic) outrank an urgent one: the urgent rule decides, so the
+//!   mail is escalated with its urgency rather than acknowledged;
 //! - with no candidate, the model's category, when it is confident, is kept as a suggestion
 //!   for routing and priority, never for a canned answer.
 
@@ -95,6 +97,11 @@ pub fn settle(candidates: &[Candidate], prediction: Option<&Prediction>) -> Outc
             _ => Outcome::Default,
         };
     };
+    if first.category == "other"
+        && let Some(&urgent) = ranked.iter().find(|c| c.urgent)
+    {
+        return Outcome::Rule { index: urgent.index, held: None, also: None };
+    }
     // `other` (a complaint, say) is no second question.
     let second = ranked.iter().find(|c| {
         c.category != first.category && c.category != "other" && c.score >= first.score * COMPARABLE
@@ -219,6 +226,20 @@ mod tests {
         // A weaker second question is a side remark: the main one is answered.
         let side = [candidate(0, "withdrawal", 1.0), candidate(1, "currency", 3.0)];
         assert_eq!(settle(&side, None), Outcome::Rule { index: 1, held: None, also: None });
+    }
+
+    #[test]
+    fn an_urgent_rule_outranks_an_acknowledgement_under_other() {
+        // "Thanks, my refund arrived. But there is a payment I never made."
+        let thanks = Candidate { answers: false, ..candidate(0, "other", 3.5) };
+        let security = Candidate { answers: false, urgent: true, ..candidate(1, "account_security", 3.0) };
+        let refund = candidate(2, "refund", 3.0);
+        assert_eq!(
+            settle(&[thanks.clone(), security, refund.clone()], None),
+            Outcome::Rule { index: 1, held: None, also: None }
+        );
+        // Without an urgent rule the acknowledgement stands over the topic named in passing.
+        assert_eq!(settle(&[thanks, refund], None), Outcome::Rule { index: 0, held: None, also: None });
     }
 
     #[test]

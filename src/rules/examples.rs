@@ -81,12 +81,7 @@ struct Case {
     /// `false`: the mail is no example for the model. Its category comes from a signal the
     /// model does not weigh (thanks for a solved problem, a job application), and as an
     /// example it would teach that the topic words it names mean `other`.
-    #[serde(default = "an_example")]
-    example: bool,
-}
-
-fn an_example() -> bool {
-    true
+    example: Option<bool>,
 }
 
 /// The example mails of `rules/tests` with a category (machine mail has none): their subject
@@ -102,7 +97,7 @@ fn from_tests(dir: &Path, examples: &mut Vec<Example>, problems: &mut Vec<Proble
             return;
         }
     };
-    for case in expected.case.into_iter().filter(|c| c.example) {
+    for case in expected.case.into_iter().filter(|c| c.example != Some(false)) {
         let Some(category) = case.category else { continue };
         let Ok(raw) = std::fs::read(dir.join(&case.file)) else { continue };
         if let Ok(mail) = crate::parse::parse(&raw) {

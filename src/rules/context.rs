@@ -35,11 +35,15 @@ fn gap_within(between: &str, clause: bool) -> Option<usize> {
 /// The number of words in `text[from..to]`, or `None` when a sentence (or a clause, with
 /// `clause`) ends in it. A line break ends a sentence unless it only wraps a line of Latin
 /// text ("... this morning,\nbut I did not"): mail clients break English paragraphs at 72
-/// columns, while a Chinese line ends where the writer pressed Enter.
+/// columns, while a Chinese line ends where the writer pressed Enter. The point or comma
+/// inside a number ("47.50", "1,000") ends nothing: the number is one word.
 fn gap_in(text: &str, from: usize, to: usize, clause: bool) -> Option<usize> {
     let mut words = 0;
     let mut in_word = false;
     for (i, c) in text[from..to].char_indices() {
+        if matches!(c, '.' | ',') && inside_number(text, from + i) {
+            continue;
+        }
         if matches!(c, '.' | '!' | '?' | ';' | '。' | '！' | '？' | '；')
             || (c == '\n' && !wraps(text, from + i))
             || (clause && matches!(c, '，' | ',' | '、'))
@@ -59,6 +63,13 @@ fn gap_in(text: &str, from: usize, to: usize, clause: bool) -> Option<usize> {
         }
     }
     Some(words)
+}
+
+/// Whether the ASCII character at byte `at` of `text` stands between two digits ("47.50").
+fn inside_number(text: &str, at: usize) -> bool {
+    let digit_before = text[..at].bytes().next_back().is_some_and(|b| b.is_ascii_digit());
+    let digit_after = text.as_bytes().get(at + 1).is_some_and(|b| b.is_ascii_digit());
+    digit_before && digit_after
 }
 
 /// Whether the line break at byte `at` of `text` wraps a line of Latin text: a letter, digit
@@ -155,6 +166,9 @@ mod tests {
         assert_eq!(gap(" it. Then "), None);
         assert_eq!(gap("，然后"), None);
         assert_eq!(gap_within("，然后", false), Some(2), "proximity reaches over a comma");
+        assert_eq!(gap(" receive 47.50 when "), Some(3), "a decimal point ends no sentence");
+        assert_eq!(gap(" sent 1,000 and "), Some(3), "a thousands comma ends no clause");
+        assert_eq!(gap(" it was 5. Then "), None, "a full stop after a number still does");
     }
 
     #[test]

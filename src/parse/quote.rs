@@ -6,11 +6,11 @@
 //! Japanese and the European languages: `Am ... schrieb`, `Le ... a écrit`, `El ... escribió`,
 //! `Il ... ha scritto`, `在 ... 写道`, `於 ... 寫道` …); separators such as `-----Original
 //! Message-----`, `-----Ursprüngliche Nachricht-----`, `-----Mensaje original-----`, QQ Mail's
-//! and Foxmail's `------------------ 原始邮件 ------------------`, `-----原始邮件-----`, `--- 回复邮件
-//! ---`; Outlook-style header blocks (`From:`/`Sent:`, `Von:`/`Gesendet:`, `De :`/`Envoyé :`,
+//! and Foxmail's `------------------ 原始邮件 ------------------` (its spaces sometimes left as
+//! `&nbsp;`), `-----原始邮件-----`, Outlook's `-----邮件原件-----`, `--- 回复邮件 ---`; Outlook-style header blocks (`From:`/`Sent:`, `Von:`/`Gesendet:`, `De :`/`Envoyé :`,
 //! `Da:`/`Inviato:`, `发件人:`/`发送时间:`, `寄件者:`/`寄件日期:`, `От:`/`Отправлено:`, and
 //! Hotmail's `Date:` first); forward separators; the `-- ` signature delimiter; "Sent from
-//! my iPhone" / `发自我的iPhone` style footers when they end the text; and legal notices under
+//! my iPhone" / `发自我的iPhone` / `从我的 iPhone 发送` style footers when they end the text; and legal notices under
 //! the message (`DISCLAIMER:`, "This e-mail and any attachments are confidential …", 免责声明,
 //! 本邮件含保密信息), whose words are no question of the customer's.
 //!
@@ -197,7 +197,8 @@ fn marker_at(lines: &[&str], i: usize) -> Option<Marker> {
             .filter(|&j| starts_header_block(lines[j].trim(), lines, j))
             .map(|_| Marker { kind: Kind::Quote, lines: 1 });
     }
-    if ["sent", "get", "发自", "從我的"].iter().any(|p| starts(p)) && FOOTERS.is_match(trimmed) {
+    if ["sent", "get", "发自", "從我的", "从我的"].iter().any(|p| starts(p)) && FOOTERS.is_match(trimmed)
+    {
         // A footer ends the text; a sentence that starts like one ("Sent from my bank account
         // on Monday …") followed by more of the customer's words is not one.
         let next = (i + 1..lines.len()).find(|&j| !is_blank(lines[j]));
@@ -291,7 +292,7 @@ fn is_header_field(line: &str) -> bool {
 static SEPARATORS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?ix)^(?:
-            [-=_*]{2,}\s*(?:
+            [-=_*]{2,}(?:\s|&nbsp;)*(?:
                 (?P<forward>
                     forwarded\s+message | weitergeleitete\s+nachricht | message\s+transf[ée]r[ée]
                   | mensaje\s+reenviado | messaggio\s+inoltrato | doorgestuurd\s+bericht
@@ -304,8 +305,8 @@ static SEPARATORS: LazyLock<Regex> = LazyLock::new(|| {
               | oorspronkelijk\s+bericht | originalmeddelande | opprinnelig\s+melding
               | oprindelig\s+meddelelse | alkuperäinen\s+viesti | wiadomość\s+oryginalna
               | mensagem\s+original | исходное\s+сообщение | 原始邮件 | 原始郵件 | 回复邮件 | 回覆郵件
-              | 回復郵件 | 邮件原文
-            )\s*[-=_*]{2,}
+              | 回復郵件 | 邮件原文 | 邮件原件 | 郵件原件 | 回复的原邮件 | 回覆的原郵件
+            )(?:\s|&nbsp;)*[-=_*]{2,}
           | (?P<forward2>begin\s+forwarded\s+message | anfang\s+der\s+weitergeleiteten\s+nachricht
               | début\s+du\s+message\s+réexpédié | inicio\s+del\s+mensaje\s+reenviado)\s*[:：]?
         )$",
@@ -352,6 +353,8 @@ static FOOTERS: LazyLock<Regex> = LazyLock::new(|| {
           # iOS Mail writes `发自我的 iPhone` with a space, QQ Mail `发自我的iPhone` without.
           | 发自我的\s*\S+
           | 從我的\s*\S+\s*傳送
+          # iOS Mail in Simplified Chinese: `从我的 iPhone 发送`.
+          | 从我的\s*\S+\s*发送
           | 发自\s*(网易邮箱大师|QQ邮箱|手机QQ邮箱|Outlook)\S*
         )$",
     )
@@ -521,6 +524,9 @@ mod tests {
     fn mobile_footers() {
         assert_eq!(new_text("Help\n\nSent from my iPhone"), "Help");
         assert_eq!(new_text("帮帮我\n\n发自我的iPhone"), "帮帮我");
+        assert_eq!(new_text("帮帮我\n\n从我的 iPhone 发送"), "帮帮我", "iOS Mail in Simplified Chinese");
+        let netease = "还是没到账\n\n发自网易邮箱大师\n---- 回复的原邮件 ----\n| 发件人 | 客服 |\n旧内容";
+        assert_eq!(new_text(netease), "还是没到账", "NetEase Mail Master's footer and separator");
     }
 
     #[test]
@@ -567,6 +573,12 @@ mod tests {
             "-----Message d'origine-----",
             "------------------ Original ------------------",
             "------------------ 原始邮件 ------------------",
+            // Outlook in Chinese, and QQ Mail's line where an HTML-to-text step left its
+            // non-breaking spaces written out.
+            "-----邮件原件-----",
+            "-----郵件原件-----",
+            "------------------&nbsp;原始郵件&nbsp;------------------",
+            "------------------\u{a0}原始邮件\u{a0}------------------",
         ] {
             assert_eq!(new_text(&format!("New words\n{separator}\nold")), "New words", "{separator}");
         }

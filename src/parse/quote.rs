@@ -2,7 +2,8 @@
 //! signatures, so that a reply quoting our own answer is classified by its new words, wherever
 //! they stand: above the quote, below it, or between quoted lines.
 //!
-//! Recognised markers: `>` lines; attribution lines (`On ... wrote:` and its forms in Chinese,
+//! Recognised markers: `>` lines; attribution lines (`On ... wrote:`, `X wrote on <date, time>:`
+//! and their forms in Chinese,
 //! Japanese and the European languages: `Am ... schrieb`, `Le ... a écrit`, `El ... escribió`,
 //! `Il ... ha scritto`, `在 ... 写道`, `於 ... 寫道` …); separators such as `-----Original
 //! Message-----`, `-----Ursprüngliche Nachricht-----`, `-----Mensaje original-----`, QQ Mail's
@@ -381,10 +382,11 @@ static WROTE_FULL: LazyLock<Regex> = LazyLock::new(|| {
     .expect("wrote regex")
 });
 
-/// Attributions recognised by their end only: `X wrote:`, `X schrieb:`, `X 写道：`.
+/// Attributions recognised by their end only: `X wrote:`, `X schrieb:`, `X 写道：`, and
+/// `X wrote on 01/12/2026 10:02:` (with a time of day, which "I wrote on Monday:" has not).
 static WROTE_END: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)^.{2,}(\swrote|\sschrieb|\sa\s+écrit|\sescribió|\sha\s+scritto|\sschreef|\sescreveu|\sskrev|\spisze|\snapisał|\sнаписал|\sнаписала|\skirjoitti|\sírta|写道|寫道|書きました|のメッセージ)\s*[:：]$",
+        r"(?i)^.{2,}(\swrote\s+on\s.*\d{1,2}:\d{2}.*|\swrote|\sschrieb|\sa\s+écrit|\sescribió|\sha\s+scritto|\sschreef|\sescreveu|\sskrev|\spisze|\snapisał|\sнаписал|\sнаписала|\skirjoitti|\sírta|写道|寫道|書きました|のメッセージ)\s*[:：]$",
     )
     .expect("wrote-end regex")
 });
@@ -456,6 +458,18 @@ mod tests {
         let s = split(body);
         assert_eq!(s.new_text, "Please hurry");
         assert!(s.quoted.contains("old text"));
+    }
+
+    #[test]
+    fn wrote_on_a_date_and_time() {
+        let body = "Still no refund.\n\nSupport wrote on 01/12/2026 10:02:\nDear customer";
+        assert_eq!(new_text(body), "Still no refund.");
+        let own = "I wrote on Monday:\nplease refund me";
+        assert_eq!(
+            new_text(own),
+            "I wrote on Monday:\nplease refund me",
+            "no time of day: the customer's words"
+        );
     }
 
     #[test]

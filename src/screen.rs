@@ -327,10 +327,11 @@ const BOUNCE_SUBJECT: usize = 0;
 const AUTO_REPLY_SUBJECT: usize = 1;
 
 /// Subjects of bounces (first) and of auto-replies and other automatic notices (second), in
-/// English and Chinese, each with `{end}` where the phrase must end.
+/// English, Chinese and the main European languages, each with `{end}` where the phrase must
+/// end; a bracket may come first (`【自动回复】`, `[自動回覆]`).
 const SUBJECT_PATTERNS: [&str; 2] = [
     r"(?i)^\s*((fwd?|fw|re)\s*:\s*)*(undeliverable|undelivered mail|delivery status notification|delivery (has )?failed|mail delivery (failed|failure|system)|returned mail|failure notice|loop alert|mail loop|complaint about message from|abuse report|non[- ]?delivery|delivery failure|系统退信|退信|投递失败|无法投递|無法傳遞|未能送达){end}",
-    r"(?i)^\s*(((automatic|auto)[ -]?(reply|response)|autoreply|out of (the )?office|away from (the )?office|on vacation|vacation reply|自动回复|自動回覆|自動回复|自动答复|自動答覆|休假|不在办公室|不在辦公室){end}|\[auto(matically)?[ -]?generated\]|cron <[^>\s]+>|\*\* (problem|recovery|acknowledgement) (service|host) alert)",
+    r"(?i)^\s*[\[【(（]?\s*(((automatic|auto)[ -]?(reply|response)|autoreply|out of (the )?office|away from (the )?office|on vacation|vacation reply|abwesenheitsnotiz|automatische antwort|réponse automatique|respuesta automática|risposta automatica|自动回复|自動回覆|自動回复|自动答复|自動答覆|休假|不在办公室|不在辦公室){end}|\[auto(matically)?[ -]?generated\]|cron <[^>\s]+>|\*\* (problem|recovery|acknowledgement) (service|host) alert)",
 ];
 
 /// The subject patterns without their ends: the quick first test every subject takes (a
@@ -515,6 +516,10 @@ mod tests {
             "退信通知",
             "系统退信",
             "自动回复：退款",
+            "【自动回复】Re: 工单",
+            "[自動回覆] Re: 退款",
+            "Abwesenheitsnotiz: Ihr Ticket",
+            "Réponse automatique : votre demande",
             "[AUTO GENERATED] disk 91% full",
             "Cron <root@pay1> /usr/local/bin/sync",
         ] {

@@ -260,10 +260,12 @@ mod tests {
     #[test]
     fn taiwan_words_of_repayment_and_gifts_fold_and_shared_characters_stay() {
         // 償, 贈 and 輕 were missing: 餘額代償 matched no rule written 代偿.
-        assert_eq!(to_simplified("餘額代償、贈品、輕鬆"), "余额代偿、赠品、轻鬆");
+        assert_eq!(to_simplified("餘額代償、贈品、輕鬆"), "余额代偿、赠品、轻松");
         // 折, 台 and 后 are Traditional characters too (打折, 台灣, 皇后): 存摺, 臺幣 and 以後
-        // are left as written rather than read as Simplified.
-        assert_eq!(to_simplified("存摺 臺幣 以後"), "存摺 臺币 以後");
+        // are no pairs of the script table, so 台 is never written back as 臺; they fold as
+        // variants, and a rule written 存折 or 台币 reads them.
+        assert_eq!(to_simplified("存摺 臺幣 以後"), "存折 台币 以后");
+        assert_eq!(to_traditional("台币 以后"), "台幣 以后");
         assert_eq!(detect("請問存摺可以補發嗎"), Language::ZhHant);
     }
 
@@ -413,16 +415,58 @@ const FOLD_FROM: u32 = 0x4e00;
 /// no sign of either script: they stay out of the script table.
 const CANTONESE: [(char, char); 5] = [('唔', '不'), ('冇', '没'), ('咗', '了'), ('嘅', '的'), ('啲', '的')];
 
+/// Traditional-only characters whose Simplified form Traditional text uses too (里 is a unit of
+/// length in both scripts, 裡 only "inside"): 這裡, 之後, 上週, 新臺幣, 註冊, 信託, 標準. They
+/// are folded, so that a rule written 注册 or 台币 reads 註冊 and 臺幣, but they are no pair of
+/// the script table: its other direction ([`to_traditional`]) would turn every 里 into 裡.
+const TRADITIONAL_VARIANTS: [(char, char); 35] = [
+    ('裡', '里'),
+    ('裏', '里'),
+    ('後', '后'),
+    ('於', '于'),
+    ('週', '周'),
+    ('臺', '台'),
+    ('檯', '台'),
+    ('註', '注'),
+    ('託', '托'),
+    ('準', '准'),
+    ('製', '制'),
+    ('隻', '只'),
+    ('佔', '占'),
+    ('夥', '伙'),
+    ('迴', '回'),
+    ('瞭', '了'),
+    ('乾', '干'),
+    ('髮', '发'),
+    ('鬆', '松'),
+    ('麵', '面'),
+    ('徵', '征'),
+    ('捲', '卷'),
+    ('嚮', '向'),
+    ('闆', '板'),
+    ('傢', '家'),
+    ('僱', '雇'),
+    ('纔', '才'),
+    ('鬥', '斗'),
+    ('穀', '谷'),
+    ('醜', '丑'),
+    ('蒐', '搜'),
+    ('誌', '志'),
+    ('鍾', '钟'),
+    ('曆', '历'),
+    ('摺', '折'),
+];
+
 /// For each character of U+4E00..U+A000, its Simplified (or Mandarin) form's offset in the
-/// block plus one when it is a Traditional-only character of the table or one of
-/// [`CANTONESE`], else 0: one look-up per character.
+/// block plus one when it is a Traditional-only character of the table, one of
+/// [`TRADITIONAL_VARIANTS`] or one of [`CANTONESE`], else 0: one look-up per character.
 fn folding_table() -> &'static [u16] {
     static TABLE: OnceLock<Vec<u16>> = OnceLock::new();
     TABLE.get_or_init(|| {
         let mut table = vec![0u16; 0x5200];
         // Written last, the first pair of a character wins.
         let pairs: Vec<(char, char)> = script_pairs().collect();
-        for (from, to) in pairs.into_iter().rev().chain(CANTONESE) {
+        for (from, to) in pairs.into_iter().rev().chain(TRADITIONAL_VARIANTS).chain(CANTONESE) {
             let slot = u32::from(from) - FOLD_FROM;
             table[slot as usize] = u16::try_from(u32::from(to) - FOLD_FROM + 1).expect("in the block");
         }
@@ -465,6 +509,19 @@ mod script_tests {
             assert!((0x4e00..0xa000).contains(&u32::from(t)) && (0x4e00..0xa000).contains(&u32::from(s)));
             assert_eq!(fold_to_simplified(&t.to_string()), s.to_string(), "the first pair of {t} wins");
         }
+    }
+
+    #[test]
+    fn traditional_variants_fold_and_stay_out_of_the_script_table() {
+        let text = "這裡之後，上週註冊的新臺幣帳戶";
+        let folded = fold_to_simplified(text);
+        assert_eq!(folded, "这里之后，上周注册的新台币帐户");
+        assert_eq!(folded.len(), text.len(), "the same byte offsets");
+        for (t, s) in TRADITIONAL_VARIANTS {
+            assert_eq!(t.len_utf8(), s.len_utf8(), "{t} and {s} differ in length");
+            assert!(!TRADITIONAL.contains(t), "{t} is a character of the table already");
+        }
+        assert_eq!(to_traditional("这里"), "這里", "里 is never written back as 裡");
     }
 
     #[test]

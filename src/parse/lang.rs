@@ -410,63 +410,37 @@ const FOLD_FROM: u32 = 0x4e00;
 
 /// Cantonese function characters that Hong Kong customers write where Mandarin has another
 /// (唔 for 不, 冇 for 没, 咗 for 了: 收唔到, 冇收到, 唔成功, 忘記咗; 嘅 and 啲 for 的: 我嘅戶口,
-/// 錢包啲錢). Folded like the
+/// 錢包啲錢; 喺 for 在 and 佢 for 他: 喺網上買嘢, 佢話收唔到). Folded like the
 /// Traditional-only characters, so that rules and examples written in Mandarin read them, but
 /// no sign of either script: they stay out of the script table.
-const CANTONESE: [(char, char); 5] = [('唔', '不'), ('冇', '没'), ('咗', '了'), ('嘅', '的'), ('啲', '的')];
+const CANTONESE: [(char, char); 7] =
+    [('唔', '不'), ('冇', '没'), ('咗', '了'), ('嘅', '的'), ('啲', '的'), ('喺', '在'), ('佢', '他')];
 
 /// Traditional-only characters whose Simplified form Traditional text uses too (里 is a unit of
 /// length in both scripts, 裡 only "inside"): 這裡, 之後, 上週, 新臺幣, 註冊, 信託, 標準. They
 /// are folded, so that a rule written 注册 or 台币 reads 註冊 and 臺幣, but they are no pair of
 /// the script table: its other direction ([`to_traditional`]) would turn every 里 into 裡.
-const TRADITIONAL_VARIANTS: [(char, char); 35] = [
-    ('裡', '里'),
-    ('裏', '里'),
-    ('後', '后'),
-    ('於', '于'),
-    ('週', '周'),
-    ('臺', '台'),
-    ('檯', '台'),
-    ('註', '注'),
-    ('託', '托'),
-    ('準', '准'),
-    ('製', '制'),
-    ('隻', '只'),
-    ('佔', '占'),
-    ('夥', '伙'),
-    ('迴', '回'),
-    ('瞭', '了'),
-    ('乾', '干'),
-    ('髮', '发'),
-    ('鬆', '松'),
-    ('麵', '面'),
-    ('徵', '征'),
-    ('捲', '卷'),
-    ('嚮', '向'),
-    ('闆', '板'),
-    ('傢', '家'),
-    ('僱', '雇'),
-    ('纔', '才'),
-    ('鬥', '斗'),
-    ('穀', '谷'),
-    ('醜', '丑'),
-    ('蒐', '搜'),
-    ('誌', '志'),
-    ('鍾', '钟'),
-    ('曆', '历'),
-    ('摺', '折'),
-];
+const VARIANTS_TRADITIONAL: &str =
+    "裡裏後於週臺檯註託準製隻佔夥迴瞭乾髮鬆麵徵捲嚮闆傢僱纔鬥穀醜蒐誌鍾曆摺沖復劃並幹併採強繫佈諮塗緻";
+/// Their Simplified forms, aligned with [`VARIANTS_TRADITIONAL`].
+const VARIANTS_SIMPLIFIED: &str =
+    "里里后于周台台注托准制只占伙回了干发松面征卷向板家雇才斗谷丑搜志钟历折冲复划并干并采强系布咨涂致";
+
+/// Each (variant, Simplified) pair of [`VARIANTS_TRADITIONAL`].
+fn traditional_variants() -> impl Iterator<Item = (char, char)> {
+    VARIANTS_TRADITIONAL.chars().zip(VARIANTS_SIMPLIFIED.chars())
+}
 
 /// For each character of U+4E00..U+A000, its Simplified (or Mandarin) form's offset in the
 /// block plus one when it is a Traditional-only character of the table, one of
-/// [`TRADITIONAL_VARIANTS`] or one of [`CANTONESE`], else 0: one look-up per character.
+/// [`VARIANTS_TRADITIONAL`] or one of [`CANTONESE`], else 0: one look-up per character.
 fn folding_table() -> &'static [u16] {
     static TABLE: OnceLock<Vec<u16>> = OnceLock::new();
     TABLE.get_or_init(|| {
         let mut table = vec![0u16; 0x5200];
         // Written last, the first pair of a character wins.
         let pairs: Vec<(char, char)> = script_pairs().collect();
-        for (from, to) in pairs.into_iter().rev().chain(TRADITIONAL_VARIANTS).chain(CANTONESE) {
+        for (from, to) in pairs.into_iter().rev().chain(traditional_variants()).chain(CANTONESE) {
             let slot = u32::from(from) - FOLD_FROM;
             table[slot as usize] = u16::try_from(u32::from(to) - FOLD_FROM + 1).expect("in the block");
         }
@@ -513,11 +487,12 @@ mod script_tests {
 
     #[test]
     fn traditional_variants_fold_and_stay_out_of_the_script_table() {
-        let text = "這裡之後，上週註冊的新臺幣帳戶";
+        let text = "這裡之後，上週註冊的新臺幣帳戶，恢復並沖正";
         let folded = fold_to_simplified(text);
-        assert_eq!(folded, "这里之后，上周注册的新台币帐户");
+        assert_eq!(folded, "这里之后，上周注册的新台币帐户，恢复并冲正");
         assert_eq!(folded.len(), text.len(), "the same byte offsets");
-        for (t, s) in TRADITIONAL_VARIANTS {
+        assert_eq!(VARIANTS_TRADITIONAL.chars().count(), VARIANTS_SIMPLIFIED.chars().count());
+        for (t, s) in traditional_variants() {
             assert_eq!(t.len_utf8(), s.len_utf8(), "{t} and {s} differ in length");
             assert!(!TRADITIONAL.contains(t), "{t} is a character of the table already");
         }
@@ -526,9 +501,9 @@ mod script_tests {
 
     #[test]
     fn cantonese_function_characters_fold_to_mandarin_and_decide_no_script() {
-        let text = "收唔到驗證碼，冇收到錢，忘記咗密碼，我嘅錢包啲錢";
+        let text = "收唔到驗證碼，冇收到錢，忘記咗密碼，我嘅錢包啲錢，喺網上，佢話";
         let folded = fold_to_simplified(text);
-        assert_eq!(folded, "收不到验证码，没收到钱，忘记了密码，我的钱包的钱");
+        assert_eq!(folded, "收不到验证码，没收到钱，忘记了密码，我的钱包的钱，在网上，他话");
         assert_eq!(folded.len(), text.len(), "the same byte offsets");
         assert_eq!(detect("我個戶口唔見咗錢"), Language::ZhHant, "the Traditional characters still decide");
         assert_eq!(detect("唔该"), detect("不该"), "no script of their own");

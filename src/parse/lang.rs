@@ -410,11 +410,26 @@ const FOLD_FROM: u32 = 0x4e00;
 
 /// Cantonese function characters that Hong Kong customers write where Mandarin has another
 /// (唔 for 不, 冇 for 没, 咗 for 了: 收唔到, 冇收到, 唔成功, 忘記咗; 嘅 and 啲 for 的: 我嘅戶口,
-/// 錢包啲錢; 喺 for 在 and 佢 for 他: 喺網上買嘢, 佢話收唔到). Folded like the
+/// 錢包啲錢; 喺 for 在 and 佢 for 他: 喺網上買嘢, 佢話收唔到; and the verbs 嚟 來, 睇 看, 搵 找,
+/// 諗 想, 攞 拿, 畀 and 俾 給: 退返嚟, 睇唔到, 搵唔到, 攞返啲錢, 俾錢). Folded like the
 /// Traditional-only characters, so that rules and examples written in Mandarin read them, but
 /// no sign of either script: they stay out of the script table.
-const CANTONESE: [(char, char); 7] =
-    [('唔', '不'), ('冇', '没'), ('咗', '了'), ('嘅', '的'), ('啲', '的'), ('喺', '在'), ('佢', '他')];
+const CANTONESE: [(char, char); 14] = [
+    ('唔', '不'),
+    ('冇', '没'),
+    ('咗', '了'),
+    ('嘅', '的'),
+    ('啲', '的'),
+    ('喺', '在'),
+    ('佢', '他'),
+    ('嚟', '来'),
+    ('睇', '看'),
+    ('搵', '找'),
+    ('諗', '想'),
+    ('攞', '拿'),
+    ('畀', '给'),
+    ('俾', '给'),
+];
 
 /// Traditional-only characters whose Simplified form Traditional text uses too (里 is a unit of
 /// length in both scripts, 裡 only "inside"): 這裡, 之後, 上週, 新臺幣, 註冊, 信託, 標準. They
@@ -501,9 +516,12 @@ mod script_tests {
 
     #[test]
     fn cantonese_function_characters_fold_to_mandarin_and_decide_no_script() {
-        let text = "收唔到驗證碼，冇收到錢，忘記咗密碼，我嘅錢包啲錢，喺網上，佢話";
+        let text = "收唔到驗證碼，冇收到錢，忘記咗密碼，我嘅錢包啲錢，喺網上，佢話，睇唔到，搵唔到，攞返";
         let folded = fold_to_simplified(text);
-        assert_eq!(folded, "收不到验证码，没收到钱，忘记了密码，我的钱包的钱，在网上，他话");
+        assert_eq!(
+            folded,
+            "收不到验证码，没收到钱，忘记了密码，我的钱包的钱，在网上，他话，看不到，找不到，拿返"
+        );
         assert_eq!(folded.len(), text.len(), "the same byte offsets");
         assert_eq!(detect("我個戶口唔見咗錢"), Language::ZhHant, "the Traditional characters still decide");
         assert_eq!(detect("唔该"), detect("不该"), "no script of their own");

@@ -414,22 +414,14 @@ const FOLD_FROM: u32 = 0x4e00;
 /// 諗 想, 攞 拿, 畀 and 俾 給: 退返嚟, 睇唔到, 搵唔到, 攞返啲錢, 俾錢). Folded like the
 /// Traditional-only characters, so that rules and examples written in Mandarin read them, but
 /// no sign of either script: they stay out of the script table.
-const CANTONESE: [(char, char); 14] = [
-    ('唔', '不'),
-    ('冇', '没'),
-    ('咗', '了'),
-    ('嘅', '的'),
-    ('啲', '的'),
-    ('喺', '在'),
-    ('佢', '他'),
-    ('嚟', '来'),
-    ('睇', '看'),
-    ('搵', '找'),
-    ('諗', '想'),
-    ('攞', '拿'),
-    ('畀', '给'),
-    ('俾', '给'),
-];
+const CANTONESE: &str = "唔冇咗嘅啲喺佢嚟睇搵諗攞畀俾";
+/// Their Mandarin forms, aligned with [`CANTONESE`].
+const CANTONESE_MANDARIN: &str = "不没了的的在他来看找想拿给给";
+
+/// Each (Cantonese, Mandarin) pair of [`CANTONESE`].
+fn cantonese() -> impl Iterator<Item = (char, char)> {
+    CANTONESE.chars().zip(CANTONESE_MANDARIN.chars())
+}
 
 /// Traditional-only characters whose Simplified form Traditional text uses too (里 is a unit of
 /// length in both scripts, 裡 only "inside"): 這裡, 之後, 上週, 新臺幣, 註冊, 信託, 標準. They
@@ -455,7 +447,7 @@ fn folding_table() -> &'static [u16] {
         let mut table = vec![0u16; 0x5200];
         // Written last, the first pair of a character wins.
         let pairs: Vec<(char, char)> = script_pairs().collect();
-        for (from, to) in pairs.into_iter().rev().chain(traditional_variants()).chain(CANTONESE) {
+        for (from, to) in pairs.into_iter().rev().chain(traditional_variants()).chain(cantonese()) {
             let slot = u32::from(from) - FOLD_FROM;
             table[slot as usize] = u16::try_from(u32::from(to) - FOLD_FROM + 1).expect("in the block");
         }
@@ -523,6 +515,7 @@ mod script_tests {
             "收不到验证码，没收到钱，忘记了密码，我的钱包的钱，在网上，他话，看不到，找不到，拿返"
         );
         assert_eq!(folded.len(), text.len(), "the same byte offsets");
+        assert_eq!(CANTONESE.chars().count(), CANTONESE_MANDARIN.chars().count());
         assert_eq!(detect("我個戶口唔見咗錢"), Language::ZhHant, "the Traditional characters still decide");
         assert_eq!(detect("唔该"), detect("不该"), "no script of their own");
     }

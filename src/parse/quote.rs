@@ -2,17 +2,18 @@
 //! signatures, so that a reply quoting our own answer is classified by its new words, wherever
 //! they stand: above the quote, below it, or between quoted lines.
 //!
-//! Recognised markers: `>` lines; attribution lines (`On ... wrote:`, `X wrote on <date, time>:`
-//! and their forms in Chinese,
-//! Japanese and the European languages: `Am ... schrieb`, `Le ... a écrit`, `El ... escribió`,
-//! `Il ... ha scritto`, `在 ... 写道`, `於 ... 寫道` …); separators such as `-----Original
-//! Message-----`, `-----Ursprüngliche Nachricht-----`, `-----Mensaje original-----`, QQ Mail's
-//! and Foxmail's `------------------ 原始邮件 ------------------` (its spaces sometimes left as
-//! `&nbsp;`), `-----原始邮件-----`, Outlook's `-----邮件原件-----`, `--- 回复邮件 ---`; Outlook-style header blocks (`From:`/`Sent:`, `Von:`/`Gesendet:`, `De :`/`Envoyé :`,
-//! `Da:`/`Inviato:`, `发件人:`/`发送时间:`, `寄件者:`/`寄件日期:`, `От:`/`Отправлено:`, and
-//! Hotmail's `Date:` first); forward separators; the `-- ` signature delimiter; "Sent from
-//! my iPhone" / `发自我的iPhone` / `从我的 iPhone 发送` style footers when they end the text; and legal notices under
-//! the message (`DISCLAIMER:`, "This e-mail and any attachments are confidential …", 免责声明,
+//! Recognised markers: `>` lines; attribution lines (`On ... wrote:`, `X wrote on <date,
+//! time>:` and their forms in Chinese, Japanese and the European languages: `Am ... schrieb`,
+//! `Le ... a écrit`, `El ... escribió`, `Il ... ha scritto`, `在 ... 写道`, `於 ... 寫道` …);
+//! separators such as `-----Original Message-----`, `-----Ursprüngliche Nachricht-----`,
+//! `-----Mensaje original-----`, QQ Mail's and Foxmail's `------------------ 原始邮件
+//! ------------------` (its spaces sometimes left as `&nbsp;`), `-----原始邮件-----`, Outlook's
+//! `-----邮件原件-----`, `--- 回复邮件 ---`; Outlook-style header blocks (`From:`/`Sent:`,
+//! `Von:`/`Gesendet:`, `De :`/`Envoyé :`, `Da:`/`Inviato:`, `发件人:`/`发送时间:`,
+//! `寄件者:`/`寄件日期:`, `От:`/`Отправлено:`, and Hotmail's `Date:` first); forward
+//! separators; the `-- ` signature delimiter; "Sent from my iPhone" / `发自我的iPhone` /
+//! `从我的 iPhone 发送` style footers when they end the text; and legal notices under the
+//! message (`DISCLAIMER:`, "This e-mail and any attachments are confidential …", 免责声明,
 //! 本邮件含保密信息), whose words are no question of the customer's.
 //!
 //! An attribution or header block followed by `>` lines quotes only those lines: unquoted text

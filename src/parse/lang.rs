@@ -361,9 +361,10 @@ pub fn to_simplified(text: &str) -> String {
     fold_to_simplified(text).into_owned()
 }
 
-/// `text` with every Traditional-only character of the table replaced by its Simplified form
-/// (and the [`CANTONESE`] function characters by their Mandarin ones), borrowed when there
-/// is none. Each replacement has the same UTF-8 length, so a byte offset
+/// `text` with every Traditional-only character of the table, and each of
+/// [`VARIANTS_TRADITIONAL`], replaced by its Simplified form (and the [`CANTONESE`]
+/// characters by their Mandarin ones), borrowed when there is none. Each replacement has
+/// the same UTF-8 length, so a byte offset
 /// into the result is the same offset into `text`: the rules scan the folded text for both
 /// scripts at once and read the customer's own words at the same place.
 pub fn fold_to_simplified(text: &str) -> Cow<'_, str> {
@@ -392,8 +393,8 @@ pub fn fold_to_simplified(text: &str) -> Cow<'_, str> {
     }
 }
 
-/// The Simplified form of `c` when it is a Traditional-only character of the table (the
-/// Mandarin one for a [`CANTONESE`] character).
+/// The Simplified form of `c` when it is a Traditional-only character of the table or one of
+/// [`VARIANTS_TRADITIONAL`] (the Mandarin one for a [`CANTONESE`] character).
 pub fn simplified_of(c: char) -> Option<char> {
     simplified_in(folding_table(), c as u32)
 }

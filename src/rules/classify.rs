@@ -96,6 +96,16 @@ impl RuleSet {
                 let mut c = decided(&self.rules[index]);
                 c.score = candidates.iter().find(|c| c.index == index).map_or(0.0, |c| c.score);
                 if let Some(also) = also {
+                    // An urgent second question keeps its urgency: a person sees the mail
+                    // first among the others, within the urgent rule's SLA.
+                    if let Some(urgent) = candidates.iter().find(|u| u.urgent && u.category == also) {
+                        let rule = &self.rules[urgent.index];
+                        c.priority = c.priority.max(rule.escalate_priority);
+                        c.sla = match (c.sla, rule.sla) {
+                            (Some(a), Some(b)) => Some(a.min(b)),
+                            (a, b) => a.or(b),
+                        };
+                    }
                     for tag in [c.category.clone().unwrap_or_default(), also] {
                         if !c.tags.contains(&tag) {
                             c.tags.push(tag);

@@ -11,7 +11,8 @@
 //!   word) also needs some support from the model, even as its first choice;
 //! - a canned answer never goes out when an urgent rule (a stolen account, a payment the
 //!   customer did not make) matched too, however weakly: a person must see that mail, and
-//!   the ticket carries both categories. Nor does a rule of `other` (thanks for a solved
+//!   the ticket carries both categories and the urgent rule's priority. When the model too
+//!   reads the urgent category as the mail's, the urgent rule decides. Nor does a rule of `other` (thanks for a solved
 //!   problem, a neighbouring topic) outrank an urgent one: the urgent rule decides, so the
 //!   mail is escalated with its urgency rather than acknowledged;
 //! - with no candidate, the model's category, when it is confident, is kept as a suggestion
@@ -110,6 +111,13 @@ pub fn settle(candidates: &[Candidate], prediction: Option<&Prediction>) -> Outc
     // must see: "an unknown charge" is not answered with the fee schedule.
     let urgent = ranked.iter().find(|c| c.urgent && c.category != first.category);
     let also = second.or(urgent).map(|s| s.category.clone());
+    // The model reads the urgent one as the mail's question too ("my password was changed and
+    // I did not do this", which also cannot log in): it decides, escalated with its urgency.
+    if let Some(&urgent) = urgent
+        && prediction.and_then(Prediction::top).is_some_and(|(top, p)| top == urgent.category && p >= PREFER)
+    {
+        return Outcome::Rule { index: urgent.index, held: None, also: Some(first.category.clone()) };
+    }
     if let Some(other) = &also {
         let held = first.answers.then(|| format!("two questions: {} and {other}", first.category));
         return Outcome::Rule { index: first.index, held, also };
@@ -257,6 +265,30 @@ mod tests {
             settle(&[candidate(0, "fees", 3.0), side], None),
             Outcome::Rule { index: 0, held: None, also: None }
         );
+    }
+
+    #[test]
+    fn an_urgent_second_question_the_model_reads_as_the_mails_decides() {
+        // "My password was changed and I did not do this. Now I cannot log in."
+        let security = Candidate { answers: false, urgent: true, ..candidate(1, "account_security", 3.0) };
+        let rules = [candidate(0, "password_reset", 3.5), security];
+        let reads_security = model(&[("account_security", 0.89), ("password_reset", 0.1)]);
+        assert_eq!(
+            settle(&rules, Some(&reads_security)),
+            Outcome::Rule { index: 1, held: None, also: Some("password_reset".into()) }
+        );
+        // Read as the other question, or not clearly, it stays two questions under the winner.
+        for ranked in [
+            [("password_reset", 0.9), ("account_security", 0.1)],
+            [("account_security", 0.45), ("password_reset", 0.4)],
+        ] {
+            let Outcome::Rule { index: 0, held: Some(_), also: Some(also) } =
+                settle(&rules, Some(&model(&ranked)))
+            else {
+                panic!("two questions, the password reset's answer held")
+            };
+            assert_eq!(also, "account_security");
+        }
     }
 
     #[test]

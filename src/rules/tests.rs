@@ -158,6 +158,23 @@ fn equal_scores_go_to_the_lower_priority_and_ask_two_questions() {
 }
 
 #[test]
+fn an_urgent_second_question_keeps_its_priority_and_sla() {
+    let fees = rule("fees", 20, r#"{ field = "text", weight = 3, keywords = ["fee"] }"#);
+    let security = "[[rule]]\nid = \"security\"\npriority = 10\ncategory = \"account_security\"\n\
+                    action = \"escalate\"\nescalate_priority = \"urgent\"\nsla = \"4h\"\n\
+                    [rule.when]\nany = [{ field = \"text\", weight = 1, keywords = [\"not mine\"] }]\n";
+    let set = rules(&[("a.toml", &fees), ("b.toml", security)], None).unwrap();
+    let raw = "From: a@customer.test\r\nSubject: Help\r\n\r\nWhat is this fee? The payment is not mine.\r\n";
+    let mail = crate::parse::parse(raw.as_bytes()).unwrap();
+    let c = set.classify(&mail, &crate::screen::screen(&mail, &[]));
+    assert_eq!(c.category.as_deref(), Some("fees"));
+    assert_eq!(c.action, Action::Acknowledge, "a person must see it");
+    assert_eq!(c.tags, ["fees", "account_security"]);
+    assert_eq!(c.priority, super::Priority::Urgent);
+    assert_eq!(c.sla, Some(jiff::SignedDuration::from_hours(4)));
+}
+
+#[test]
 fn a_rule_without_weights_decides_by_priority_as_before() {
     let vip = "[[rule]]\nid = \"vip\"\npriority = 5\ncategory = \"vip\"\naction = \"acknowledge\"\n\
                [rule.when]\nfield = \"text\"\nkeywords = [\"urgent\"]\n";

@@ -116,14 +116,19 @@ fn index_field(field: &Field, ids: &[usize], specs: &[MatcherSpec], vocabulary: 
         keyword_patterns
             .extend(vocabulary.negation.iter().map(|v| keyword(usize::MAX, v, Role::Negation, false)));
     }
-    // Misspellings are looked for with the English keywords, in the same pass: only a text
-    // that has one is put right and scanned again.
+    // Misspellings are looked for with the keywords of their script, in the same pass: only
+    // a text that has one is put right and scanned again.
     let has_english = keyword_patterns.iter().any(|p| p.word.is_ascii());
-    let speller = if has_english { Speller::new(&vocabulary.spelling) } else { None };
-    if speller.is_some() {
-        let typos = vocabulary.spelling.iter().flat_map(|(_, typos)| typos);
-        keyword_patterns.extend(typos.map(|t| keyword(usize::MAX, t, Role::Typo, false)));
-    }
+    let has_other = keyword_patterns.iter().any(|p| !p.word.is_ascii());
+    let spelling: Vec<(String, Vec<String>)> = vocabulary
+        .spelling
+        .iter()
+        .filter(|(word, _)| if word.is_ascii() { has_english } else { has_other })
+        .cloned()
+        .collect();
+    let speller = Speller::new(&spelling);
+    let typos = spelling.iter().flat_map(|(_, typos)| typos);
+    keyword_patterns.extend(typos.map(|t| keyword(usize::MAX, t, Role::Typo, false)));
     // A word given in both scripts is one pattern once folded.
     let mut seen = HashSet::new();
     keyword_patterns.retain(|p| {

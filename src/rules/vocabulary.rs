@@ -1,7 +1,8 @@
 //! Classify stage, vocabulary: data staff extend without touching a rule. `DIR/vocabulary/
 //! words.toml` lists words that mean the same in mainland, Taiwan and Hong Kong usage
-//! (`[[same]] words = ["提现", "提領", "提現"]`), common misspellings of English words
-//! (`[[spelling]] word = "password", as = ["pasword"]`) and the negation cues that
+//! (`[[same]] words = ["提现", "提領", "提現"]`), common misspellings of English words and
+//! of Chinese typed on a pinyin keyboard (`[[spelling]] word = "password", as = ["pasword"]`,
+//! `word = "充值", as = ["冲值"]`) and the negation cues that
 //! `unless_negated` keywords respect (`[negation] words = [...]`).
 
 use std::path::Path;
@@ -71,15 +72,23 @@ impl Vocabulary {
         }
         let mut spelling = Vec::new();
         for entry in raw.spelling {
-            let one_word =
+            // An English word, or Chinese characters (held in Simplified, as the scan reads them).
+            let english =
                 |w: &str| !w.is_empty() && w.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'\'');
-            let word = entry.get_ref().word.trim().to_lowercase();
-            let misspelt: Vec<String> =
-                entry.get_ref().misspelt.iter().map(|w| w.trim().to_lowercase()).collect();
-            if !one_word(&word) || misspelt.is_empty() || !misspelt.iter().all(|w| one_word(w)) {
+            let chinese = |w: &str| !w.is_empty() && w.chars().all(|c| !c.is_ascii() && c.is_alphanumeric());
+            let word = lang::to_simplified(&entry.get_ref().word.trim().to_lowercase());
+            let misspelt: Vec<String> = entry
+                .get_ref()
+                .misspelt
+                .iter()
+                .map(|w| lang::to_simplified(&w.trim().to_lowercase()))
+                .collect();
+            let kind = if english(&word) { english } else { chinese };
+            if !kind(&word) || misspelt.is_empty() || !misspelt.iter().all(|w| kind(w) && *w != word) {
                 return Err(source.problem(
                     entry.span().start,
-                    "a `spelling` entry needs one English `word` and one or more one-word misspellings in `as`",
+                    "a `spelling` entry needs one `word` (an English word or Chinese characters) and one or more \
+                     misspellings of the same kind in `as`, each unlike the word",
                 ));
             }
             spelling.push((word, misspelt));
@@ -155,6 +164,11 @@ mod tests {
         let problem = vocabulary("\n[[spelling]]\nword = \"pass word\"\nas = [\"x\"]\n").unwrap_err();
         assert_eq!(problem.line, 2, "{problem}");
         assert!(vocabulary("[[spelling]]\nword = \"password\"\nas = []\n").is_err());
+        // Chinese: the characters a pinyin keyboard offers for the same sound, held in Simplified.
+        let v = vocabulary("[[spelling]]\nword = \"充值\"\nas = [\"沖值\"]\n").unwrap();
+        assert_eq!(v.spelling, [("充值".to_string(), vec!["冲值".to_string()])]);
+        assert!(vocabulary("[[spelling]]\nword = \"充值\"\nas = [\"chongzhi\"]\n").is_err(), "one kind");
+        assert!(vocabulary("[[spelling]]\nword = \"花呗\"\nas = [\"花唄\"]\n").is_err(), "the word itself");
     }
 
     #[test]

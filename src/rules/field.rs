@@ -108,6 +108,15 @@ impl<'a> std::ops::Deref for Values<'a> {
     }
 }
 
+impl std::ops::DerefMut for Values<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        match self {
+            Values::One(value) => std::slice::from_mut(value),
+            Values::Many(values) => values,
+        }
+    }
+}
+
 /// The subject and the new text as one value, a line apart.
 fn subject_and_new_text(mail: &Inbound) -> String {
     let mut text = String::with_capacity(mail.subject.len() + 1 + mail.new_text.len());

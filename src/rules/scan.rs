@@ -66,11 +66,15 @@ impl Score {
 
 impl FieldIndex {
     /// Marks in `hits` every keyword and literal matcher of this field that fires on `values`.
-    pub(super) fn scan<'r>(&'r self, values: &[Cow<'_, str>], specs: &'r [MatcherSpec], hits: &mut Hits<'r>) {
+    /// A value with a misspelling of the vocabulary is kept put right, as the rules read it,
+    /// for what reads it next (the model, the regexes).
+    pub(super) fn scan<'r>(
+        &'r self,
+        values: &mut [Cow<'_, str>],
+        specs: &'r [MatcherSpec],
+        hits: &mut Hits<'r>,
+    ) {
         for value in values {
-            if self.latin_keywords.is_some() || self.other_keywords.is_some() {
-                self.scan_text(fold_non_ascii_case(value), specs, hits, false);
-            }
             if !self.literals.is_empty() {
                 let lower = value.trim().to_lowercase();
                 for &id in &self.literals {
@@ -79,18 +83,24 @@ impl FieldIndex {
                     }
                 }
             }
+            if (self.latin_keywords.is_some() || self.other_keywords.is_some())
+                && let Some(corrected) = self.scan_text(fold_non_ascii_case(value), specs, hits, false)
+            {
+                *value = Cow::Owned(corrected);
+            }
         }
     }
 
     /// Marks the keyword matchers that fire on `text`. A text with a misspelt word of the
-    /// vocabulary is put right and scanned again (`respelt`), once.
+    /// vocabulary is put right and scanned again (`respelt`), once: the text put right is
+    /// returned.
     fn scan_text<'r>(
         &'r self,
         text: Cow<'_, str>,
         specs: &'r [MatcherSpec],
         hits: &mut Hits<'r>,
         respelt: bool,
-    ) {
+    ) -> Option<String> {
         // Both scripts in one pass: the automaton holds each word in Simplified
         // characters, the folded text has the same byte offsets as `text`.
         let simplified = lang::fold_to_simplified(&text);
@@ -127,9 +137,10 @@ impl FieldIndex {
             }
             false
         });
-        if let (true, Some(speller)) = (respell, &self.speller) {
-            self.scan_text(speller.correct(text), specs, hits, true);
-        }
+        let speller = self.speller.as_ref().filter(|_| respell)?;
+        let corrected = speller.correct(text).into_owned();
+        self.scan_text(Cow::Borrowed(&corrected), specs, hits, true);
+        Some(corrected)
     }
 
     /// Records the keywords of `scratch.found` that count where they stand (not inside an
@@ -287,9 +298,9 @@ impl<'r, 'm> Scan<'r, 'm> {
         keep_words: bool,
     ) -> Scan<'r, 'm> {
         let mut hits = Hits::new(rules.specs.len(), keep_words);
-        let fields: Vec<(Values<'m>, bool)> =
+        let mut fields: Vec<(Values<'m>, bool)> =
             rules.fields.iter().map(|f| (f.field.values(mail, verdict), false)).collect();
-        for (index, (values, _)) in rules.fields.iter().zip(&fields) {
+        for (index, (values, _)) in rules.fields.iter().zip(&mut fields) {
             index.scan(values, &rules.specs, &mut hits);
         }
         Scan { rules, fields, hits }

@@ -134,6 +134,20 @@ fn regional_vocabulary_comes_from_data() {
 }
 
 #[test]
+fn a_misspelling_is_put_right_for_the_rules_and_for_what_reads_the_text_next() {
+    let topup = rule("topup", 10, r#"{ field = "text", both_scripts = true, keywords = ["充值失败"] }"#);
+    let words = "[[spelling]]\nword = \"充值\"\nas = [\"冲值\"]\n";
+    let set = rules(&[("r.toml", &topup)], Some(words)).unwrap();
+    assert_eq!(category(&set, "今天沖值失敗了"), "topup");
+    let raw = "From: a@customer.test\r\nSubject: Help\r\n\r\n今天冲值失败了\r\n";
+    let mail = crate::parse::parse(raw.as_bytes()).unwrap();
+    let verdict = crate::screen::screen(&mail, &[]);
+    let scan = super::scan::Scan::new(&set, &mail, &verdict, false);
+    let text = scan.value_of(&super::field::Field::Text).unwrap();
+    assert!(text.contains("今天充值失败了"), "the model reads {text}");
+}
+
+#[test]
 fn the_highest_score_decides_not_the_first_rule() {
     let locked = rule("account_locked", 10, r#"{ field = "text", weight = 1, keywords = ["freeze"] }"#);
     let security =

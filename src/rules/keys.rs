@@ -89,18 +89,19 @@ fn unknown(source: &Source, key: &str, known: &[String], from: usize) -> Problem
     source.problem(at, format!("unknown key `{key}`{hint}"))
 }
 
-/// Where `key = ...` (or `key.` in a dotted key) starts a line at or after `from`.
+/// Where `key = ...` (or `key.` in a dotted key) is set at or after `from`: at the start of
+/// a line, or in an inline table (`{ field = "text", withn = 3 }`, as rules' conditions are
+/// mostly written).
 fn key_position(text: &str, key: &str, from: usize) -> Option<usize> {
-    let mut offset = from.min(text.len());
-    for line in text[offset..].split_inclusive('\n') {
-        let trimmed = line.trim_start();
-        let indent = line.len() - trimmed.len();
-        if let Some(rest) = trimmed.strip_prefix(key)
-            && rest.trim_start().starts_with(['=', '.'])
-        {
-            return Some(offset + indent);
+    let mut start = from.min(text.len());
+    while let Some(i) = text[start..].find(key) {
+        let at = start + i;
+        let before = text[..at].trim_end_matches([' ', '\t']).chars().next_back();
+        let after = text[at + key.len()..].trim_start_matches([' ', '\t']).chars().next();
+        if matches!(before, None | Some('\n' | '{' | ',')) && matches!(after, Some('=' | '.')) {
+            return Some(at);
         }
-        offset += line.len();
+        start = at + key.len();
     }
     None
 }
@@ -156,6 +157,16 @@ mod tests {
         assert!(p[0].starts_with("r.toml:3:1: unknown key `priorty`: did you mean `priority`?"), "{p:?}");
         assert!(p[1].starts_with("r.toml:5:1: unknown key `templte`: did you mean `template`?"), "{p:?}");
         assert!(p[2].starts_with("r.toml:9:1: unknown key `keywrds`: did you mean `keywords`?"), "{p:?}");
+    }
+
+    #[test]
+    fn a_misspelled_key_in_an_inline_condition_is_reported_at_its_line() {
+        let p = problems(
+            "[[rule]]\nid = \"a\"\npriority = 1\n[rule.when]\nany = [\n  { field = \"text\", keywords = [\"x\"] },\n\
+             { field = \"text\", withn = 3, near = [[\"a\"], [\"b\"]] },\n]\n",
+        );
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].starts_with("r.toml:7:19: unknown key `withn`: did you mean `within`?"), "{p:?}");
     }
 
     #[test]

@@ -13,6 +13,9 @@ use super::vocabulary::Vocabulary;
 use super::{Action, Priority};
 use crate::parse::lang;
 
+/// A proximity matcher spans at most this many sentences: further, "near" means nothing.
+const MAX_SENTENCES: usize = 3;
+
 /// The rules of every source, sorted by priority, with their matchers and weights (one per
 /// matcher, in the same order), and every problem found while building them.
 pub(super) struct Built {
@@ -240,6 +243,18 @@ impl Builder<'_> {
             }
             _ => (Vec::new(), 0),
         };
+        let sentences = match (&c.sentences, kind) {
+            (None, _) => 1,
+            (Some(n), Kind::Near) if (1..=MAX_SENTENCES).contains(n.get_ref()) => *n.get_ref(),
+            (Some(n), Kind::Near) => {
+                self.at(source, n, format!("`sentences` is 1 to {MAX_SENTENCES}, not {}", n.get_ref()));
+                return None;
+            }
+            (Some(n), _) => {
+                self.at(source, n, "`sentences` goes with `near`".into());
+                return None;
+            }
+        };
         let weight = match &c.weight {
             Some(w) if !(w.get_ref().is_finite() && *w.get_ref() > 0.0) => {
                 self.at(source, w, format!("weight must be a positive number, not {}", w.get_ref()));
@@ -283,6 +298,7 @@ impl Builder<'_> {
             both_scripts: c.both_scripts,
             groups,
             within,
+            sentences,
         });
         self.weights.push(weight);
         Some(self.specs.len() - 1)

@@ -1,8 +1,8 @@
 //! Classify stage, context of a keyword: whether it stands inside a longer phrase that the
 //! rule excludes, right after a negation cue, or near the other words of a proximity
 //! matcher. Distances count words: a run of Latin letters or digits is one, and so is each
-//! Chinese character. A sentence end always separates; a comma ends a negation's reach but
-//! not proximity ("充值话费，还没到账").
+//! Chinese character. A sentence end separates (a proximity matcher may ask to span the next
+//! sentence too); a comma ends a negation's reach but not proximity ("充值话费，还没到账").
 
 /// One keyword occurrence: byte span in the scanned text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,26 +29,38 @@ pub fn gap(between: &str) -> Option<usize> {
 /// The number of words in `between`, or `None` when a sentence ends in it (or a clause, with
 /// `clause`).
 fn gap_within(between: &str, clause: bool) -> Option<usize> {
-    gap_in(between, 0, between.len(), clause)
+    gap_in(between, 0, between.len(), clause, 0)
 }
 
 /// The number of words in `text[from..to]`, or `None` when a sentence (or a clause, with
-/// `clause`) ends in it. A line break ends a sentence unless it only wraps a line of Latin
-/// text ("... this morning,\nbut I did not"): mail clients break English paragraphs at 72
-/// columns, while a Chinese line ends where the writer pressed Enter. The point or comma
-/// inside a number ("47.50", "1,000") ends nothing: the number is one word.
-fn gap_in(text: &str, from: usize, to: usize, clause: bool) -> Option<usize> {
+/// `clause`) ends in it, beyond the `ends` sentence ends it may hold. A line break ends a
+/// sentence unless it only wraps a line of Latin text ("... this morning,\nbut I did not"):
+/// mail clients break English paragraphs at 72 columns, while a Chinese line ends where the
+/// writer pressed Enter. The point or comma inside a number ("47.50", "1,000") ends nothing:
+/// the number is one word.
+fn gap_in(text: &str, from: usize, to: usize, clause: bool, mut ends: usize) -> Option<usize> {
     let mut words = 0;
+    let mut ended = false;
     let mut in_word = false;
     for (i, c) in text[from..to].char_indices() {
         if matches!(c, '.' | ',') && inside_number(text, from + i) {
             continue;
         }
+        if clause && matches!(c, '，' | ',' | '、') {
+            return None;
+        }
         if matches!(c, '.' | '!' | '?' | ';' | '。' | '！' | '？' | '；')
             || (c == '\n' && !wraps(text, from + i))
-            || (clause && matches!(c, '，' | ',' | '、'))
         {
-            return None;
+            // "?!" or ".\n" ends one sentence.
+            if !ended {
+                ends = ends.checked_sub(1)?;
+            }
+            ended = true;
+            continue;
+        }
+        if !c.is_whitespace() {
+            ended = false;
         }
         if c.is_alphanumeric() && (c as u32) < 0x2E80 {
             if !in_word {
@@ -126,13 +138,21 @@ pub fn inside_any(phrases: &[(usize, Span)], matcher: usize, at: Span, longest: 
 }
 
 /// Whether the occurrences (group, span), sorted by start, hold one word of every group
-/// `0..groups` with every one within `within` words of an occurrence of group 0. A word is
-/// not near itself: one inside the anchor, or holding it, does not count ("没消费" does not
-/// meet "消费" in its own letters).
-pub fn near(text: &str, occurrences: &[(usize, Span)], groups: usize, within: usize) -> bool {
+/// `0..groups` with every one within `within` words of an occurrence of group 0, in the same
+/// sentence or, with `sentences` above 1, that many sentences running. A word is not near
+/// itself: one inside the anchor, or holding it, does not count ("没消费" does not meet "消费"
+/// in its own letters).
+pub fn near(
+    text: &str,
+    occurrences: &[(usize, Span)],
+    groups: usize,
+    within: usize,
+    sentences: usize,
+) -> bool {
+    let ends = sentences.saturating_sub(1);
     let distance = |a: Span, b: Span| {
         let (first, second) = if a.start <= b.start { (a, b) } else { (b, a) };
-        if second.start < first.end { Some(0) } else { gap_in(text, first.end, second.start, false) }
+        if second.start < first.end { Some(0) } else { gap_in(text, first.end, second.start, false, ends) }
     };
     let window = (within + 1) * BYTES_PER_WORD;
     let longest = occurrences.iter().map(|(_, s)| s.end - s.start).max().unwrap_or(0);
@@ -202,50 +222,70 @@ mod tests {
     fn proximity_in_either_order_within_the_sentence() {
         let text = "收不到短信验证码";
         let occ = [(0, span(text, "收不到")), (1, span(text, "验证码"))];
-        assert!(near(text, &occ, 2, 2));
-        assert!(!near(text, &occ, 2, 1));
+        assert!(near(text, &occ, 2, 2, 1));
+        assert!(!near(text, &occ, 2, 1, 1));
         let en = "the code you sent never arrived. ok";
         let occ = [(1, span(en, "code")), (0, span(en, "never arrived"))];
-        assert!(near(en, &occ, 2, 3));
+        assert!(near(en, &occ, 2, 3, 1));
         let split = "the code is fine. nothing arrived";
         let occ = [(1, span(split, "code")), (0, span(split, "arrived"))];
-        assert!(!near(split, &occ, 2, 10), "a sentence end separates");
-        assert!(!near(text, &[(0, span(text, "收不到"))], 2, 5), "every group must occur");
+        assert!(!near(split, &occ, 2, 10, 1), "a sentence end separates");
+        assert!(!near(text, &[(0, span(text, "收不到"))], 2, 5, 1), "every group must occur");
     }
 
     #[test]
     fn every_group_must_stand_near_the_first() {
         let text = "the transfer I set up on Monday still hasn't reached my brother";
         let occ = [(0, span(text, "transfer")), (1, span(text, "hasn't")), (2, span(text, "reached"))];
-        assert!(near(text, &occ, 3, 8));
-        assert!(!near(text, &occ, 3, 6), "seven words stand between transfer and reached");
-        assert!(!near(text, &occ[..2], 3, 8), "the third group is missing");
+        assert!(near(text, &occ, 3, 8, 1));
+        assert!(!near(text, &occ, 3, 6, 1), "seven words stand between transfer and reached");
+        assert!(!near(text, &occ[..2], 3, 8, 1), "the third group is missing");
+    }
+
+    #[test]
+    fn a_matcher_may_span_the_next_sentence_when_it_asks() {
+        let en = "I sent 200 pounds to my brother on Monday. He still has not received it.";
+        let occ = [(0, span(en, "brother")), (1, span(en, "not received"))];
+        assert!(!near(en, &occ, 2, 10, 1), "one sentence by default");
+        assert!(near(en, &occ, 2, 10, 2), "this sentence and the next");
+        let three = "I sent it to my brother. It was Monday. He has not received it.";
+        let occ = [(0, span(three, "brother")), (1, span(three, "not received"))];
+        assert!(!near(three, &occ, 2, 10, 2), "two sentence ends stand between");
+        assert!(near(three, &occ, 2, 10, 3));
+        let marks = "I paid my brother?! He has not received it.";
+        let occ = [(0, span(marks, "brother")), (1, span(marks, "not received"))];
+        assert!(near(marks, &occ, 2, 10, 2), "?! ends one sentence");
+        let zh = "我转账给我妈了。她说没收到。";
+        let occ = [(0, span(zh, "转账")), (1, span(zh, "没收到"))];
+        assert!(!near(zh, &occ, 2, 10, 1));
+        assert!(near(zh, &occ, 2, 10, 2));
+        assert!(!near(zh, &occ, 2, 5, 2), "the words between still count");
     }
 
     #[test]
     fn a_word_is_not_near_itself() {
         let text = "开通以后一直没消费，有费用吗";
         let occ = [(0, span(text, "没消费")), (1, span(text, "消费"))];
-        assert!(!near(text, &occ, 2, 8), "消费 is inside 没消费");
+        assert!(!near(text, &occ, 2, 8, 1), "消费 is inside 没消费");
         let occ = [(1, span(text, "没消费")), (0, span(text, "消费"))];
-        assert!(!near(text, &occ, 2, 8), "the anchor inside the other word");
+        assert!(!near(text, &occ, 2, 8, 1), "the anchor inside the other word");
         let twice = "没消费怎么扣了消费的钱";
         let at = twice.rfind("消费").unwrap();
         let occ = [(0, span(twice, "没消费")), (1, Span { start: at, end: at + "消费".len() })];
-        assert!(near(twice, &occ, 2, 8), "a second 消费 of its own counts");
+        assert!(near(twice, &occ, 2, 8, 1), "a second 消费 of its own counts");
     }
 
     #[test]
     fn a_wrapped_line_of_english_does_not_end_the_sentence() {
         let en = "a withdrawal this morning,\r\nbut I did not";
         let occ = [(1, span(en, "withdrawal")), (0, span(en, "but I did not"))];
-        assert!(near(en, &occ, 2, 10), "the break only wraps the line");
+        assert!(near(en, &occ, 2, 10, 1), "the break only wraps the line");
         let para = "a withdrawal this morning\n\nbut I did not";
         let occ = [(1, span(para, "withdrawal")), (0, span(para, "but I did not"))];
-        assert!(!near(para, &occ, 2, 10), "a blank line ends the paragraph");
+        assert!(!near(para, &occ, 2, 10, 1), "a blank line ends the paragraph");
         let zh = "账户被锁了\n验证码也收不到";
         let occ = [(0, span(zh, "锁")), (1, span(zh, "验证码"))];
-        assert!(!near(zh, &occ, 2, 10), "a Chinese line ends where the writer pressed Enter");
+        assert!(!near(zh, &occ, 2, 10, 1), "a Chinese line ends where the writer pressed Enter");
     }
 
     #[test]

@@ -68,6 +68,9 @@ pub struct RawCondition {
     /// Proximity: one word of each group within `within` words (Chinese: characters).
     pub near: Option<Vec<Vec<String>>>,
     pub within: Option<Spanned<usize>>,
+    /// Proximity: how many sentences the words may span (1, the default: one sentence; 2: this
+    /// one and the next, "I sent it to my brother. He has not received it.").
+    pub sentences: Option<Spanned<usize>>,
     /// Longer phrases inside which a keyword does not count (`交易密码` for `密码`).
     pub except: Option<Vec<String>>,
     /// A keyword right after a negation cue (`不用停用`, "no need to cancel") does not count.

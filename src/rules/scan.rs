@@ -194,7 +194,7 @@ impl FieldIndex {
             let groups = spec.groups.iter().max().map_or(0, |g| g + 1);
             occurrences.clear();
             occurrences.extend(chunk.iter().map(|(_, g, at)| (*g, *at)));
-            if context::near(text, occurrences, groups, spec.within) {
+            if context::near(text, occurrences, groups, spec.within, spec.sentences) {
                 let words = || {
                     let words: Vec<&str> =
                         occurrences.iter().take(8).map(|(_, at)| &text[at.start..at.end]).collect();

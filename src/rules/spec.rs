@@ -35,6 +35,8 @@ pub(super) struct MatcherSpec {
     /// Proximity: the group of each value, and how many words apart they may be.
     pub(super) groups: Vec<usize>,
     pub(super) within: usize,
+    /// Proximity: how many sentences the words may span (1: one sentence).
+    pub(super) sentences: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -148,6 +148,17 @@ fn a_misspelling_is_put_right_for_the_rules_and_for_what_reads_the_text_next() {
 }
 
 #[test]
+fn proximity_across_the_next_sentence_when_the_matcher_asks() {
+    let within = r#"{ field = "text", within = 12, near = [["brother"], ["not received"]] }"#;
+    let across = r#"{ field = "text", within = 12, sentences = 2, near = [["brother"], ["not received"]] }"#;
+    let text = "I sent money to my brother on Monday. He has not received it.";
+    let one = rules(&[("r.toml", &rule("transfer", 10, within))], None).unwrap();
+    assert_eq!(category(&one, text), "other");
+    let two = rules(&[("r.toml", &rule("transfer", 10, across))], None).unwrap();
+    assert_eq!(category(&two, text), "transfer");
+}
+
+#[test]
 fn the_highest_score_decides_not_the_first_rule() {
     let locked = rule("account_locked", 10, r#"{ field = "text", weight = 1, keywords = ["freeze"] }"#);
     let security =
@@ -208,6 +219,9 @@ fn rules_check_reports_misused_new_keys() {
         (r#"{ field = "text", within = 3, keywords = ["a"] }"#, "`within` goes with `near`"),
         (r#"{ field = "from", except = ["x"], equals = ["a"] }"#, "go with `keywords` or `near`"),
         (r#"{ field = "text", weight = 0, keywords = ["a"] }"#, "weight must be a positive number"),
+        (r#"{ field = "text", sentences = 2, keywords = ["a"] }"#, "`sentences` goes with `near`"),
+        (r#"{ field = "text", within = 3, sentences = 9, near = [["a"], ["b"]] }"#, "`sentences` is 1 to 3"),
+        (r#"{ field = "text", within = 3, sentences = 0, near = [["a"], ["b"]] }"#, "`sentences` is 1 to 3"),
     ] {
         let problems = rules(&[("r.toml", &rule("x", 10, when))], None).expect_err(when);
         assert!(problems.iter().any(|p| p.message.contains(expected)), "{when}: {problems:?}");

@@ -11,10 +11,11 @@
 //!   word) also needs some support from the model, even as its first choice;
 //! - a canned answer never goes out when an urgent rule (a stolen account, a payment the
 //!   customer did not make) matched too, however weakly: a person must see that mail, and
-//!   the ticket carries both categories and the urgent rule's priority. When the model too
-//!   reads the urgent category as the mail's, the urgent rule decides. Nor does a rule of `other` (thanks for a solved
-//!   problem, a neighbouring topic) outrank an urgent one: the urgent rule decides, so the
-//!   mail is escalated with its urgency rather than acknowledged;
+//!   the ticket carries both categories and the urgent rule's priority and SLA. When the
+//!   model too reads the urgent category as the mail's, the urgent rule decides. Nor does a
+//!   rule of `other` (thanks for a solved problem, a neighbouring topic) outrank an urgent
+//!   one: the urgent rule decides, so the mail is escalated with its urgency rather than
+//!   acknowledged;
 //! - with no candidate, the model's category, when it is confident, is kept as a suggestion
 //!   for routing and priority, never for a canned answer.
 

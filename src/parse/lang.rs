@@ -412,12 +412,13 @@ const FOLD_FROM: u32 = 0x4e00;
 /// Cantonese function characters that Hong Kong customers write where Mandarin has another
 /// (唔 for 不, 冇 for 没, 咗 for 了: 收唔到, 冇收到, 唔成功, 忘記咗; 嘅 and 啲 for 的: 我嘅戶口,
 /// 錢包啲錢; 喺 for 在 and 佢 for 他: 喺網上買嘢, 佢話收唔到; and the verbs 嚟 來, 睇 看, 搵 找,
-/// 諗 想, 攞 拿, 畀 and 俾 給: 退返嚟, 睇唔到, 搵唔到, 攞返啲錢, 俾錢). Folded like the
+/// 諗 想, 攞 拿, 畀 and 俾 給: 退返嚟, 睇唔到, 搵唔到, 攞返啲錢, 俾錢; 哋 for 們 and 嗰 for 那:
+/// 你哋嘅服務, 嗰筆錢). Folded like the
 /// Traditional-only characters, so that rules and examples written in Mandarin read them, but
 /// no sign of either script: they stay out of the script table.
-const CANTONESE: &str = "唔冇咗嘅啲喺佢嚟睇搵諗攞畀俾";
+const CANTONESE: &str = "唔冇咗嘅啲喺佢嚟睇搵諗攞畀俾哋嗰";
 /// Their Mandarin forms, aligned with [`CANTONESE`].
-const CANTONESE_MANDARIN: &str = "不没了的的在他来看找想拿给给";
+const CANTONESE_MANDARIN: &str = "不没了的的在他来看找想拿给给们那";
 
 /// Each (Cantonese, Mandarin) pair of [`CANTONESE`].
 fn cantonese() -> impl Iterator<Item = (char, char)> {
@@ -509,11 +510,11 @@ mod script_tests {
 
     #[test]
     fn cantonese_function_characters_fold_to_mandarin_and_decide_no_script() {
-        let text = "收唔到驗證碼，冇收到錢，忘記咗密碼，我嘅錢包啲錢，喺網上，佢話，睇唔到，搵唔到，攞返";
+        let text = "收唔到驗證碼，冇收到錢，忘記咗密碼，我嘅錢包啲錢，喺網上，佢話，睇唔到，搵唔到，攞返，你哋，嗰筆";
         let folded = fold_to_simplified(text);
         assert_eq!(
             folded,
-            "收不到验证码，没收到钱，忘记了密码，我的钱包的钱，在网上，他话，看不到，找不到，拿返"
+            "收不到验证码，没收到钱，忘记了密码，我的钱包的钱，在网上，他话，看不到，找不到，拿返，你们，那笔"
         );
         assert_eq!(folded.len(), text.len(), "the same byte offsets");
         assert_eq!(CANTONESE.chars().count(), CANTONESE_MANDARIN.chars().count());

@@ -413,9 +413,9 @@ const FOLD_FROM: u32 = 0x4e00;
 /// (唔 for 不, 冇 for 没, 咗 for 了: 收唔到, 冇收到, 唔成功, 忘記咗; 嘅 and 啲 for 的: 我嘅戶口,
 /// 錢包啲錢; 喺 for 在 and 佢 for 他: 喺網上買嘢, 佢話收唔到; and the verbs 嚟 來, 睇 看, 搵 找,
 /// 諗 想, 攞 拿, 畀 and 俾 給: 退返嚟, 睇唔到, 搵唔到, 攞返啲錢, 俾錢; 哋 for 們 and 嗰 for 那:
-/// 你哋嘅服務, 嗰筆錢). Folded like the
-/// Traditional-only characters, so that rules and examples written in Mandarin read them, but
-/// no sign of either script: they stay out of the script table.
+/// 你哋嘅服務, 嗰筆錢). Folded like the Traditional-only characters, so that rules and
+/// examples written in Mandarin read them, but no sign of either script: they stay out of the
+/// script table.
 const CANTONESE: &str = "唔冇咗嘅啲喺佢嚟睇搵諗攞畀俾哋嗰";
 /// Their Mandarin forms, aligned with [`CANTONESE`].
 const CANTONESE_MANDARIN: &str = "不没了的的在他来看找想拿给给们那";

@@ -24,11 +24,22 @@ fn rule(id: &str, priority: i64, when: &str) -> String {
     )
 }
 
+/// A customer mail saying `text`.
+fn customer_mail(text: &str) -> crate::parse::Inbound {
+    let raw = format!("From: a@customer.test\r\nSubject: Help\r\n\r\n{text}\r\n");
+    crate::parse::parse(raw.as_bytes()).unwrap()
+}
+
+/// What `set` makes of a customer mail saying `text`.
+fn classified(set: &RuleSet, text: &str) -> super::Classification {
+    let mail = customer_mail(text);
+    set.classify(&mail, &crate::screen::screen(&mail, &[]))
+}
+
 /// The category `set` gives a customer mail saying `text`, the same through the fast path
 /// (`classify`) as through the explained one.
 fn category(set: &RuleSet, text: &str) -> String {
-    let raw = format!("From: a@customer.test\r\nSubject: Help\r\n\r\n{text}\r\n");
-    let mail = crate::parse::parse(raw.as_bytes()).unwrap();
+    let mail = customer_mail(text);
     let verdict = crate::screen::screen(&mail, &[]);
     let quick = set.classify(&mail, &verdict);
     let (explained, _) = set.classify_explained(&mail, &verdict);
@@ -139,8 +150,7 @@ fn a_misspelling_is_put_right_for_the_rules_and_for_what_reads_the_text_next() {
     let words = "[[spelling]]\nword = \"充值\"\nas = [\"冲值\"]\n";
     let set = rules(&[("r.toml", &topup)], Some(words)).unwrap();
     assert_eq!(category(&set, "今天沖值失敗了"), "topup");
-    let raw = "From: a@customer.test\r\nSubject: Help\r\n\r\n今天冲值失败了\r\n";
-    let mail = crate::parse::parse(raw.as_bytes()).unwrap();
+    let mail = customer_mail("今天冲值失败了");
     let verdict = crate::screen::screen(&mail, &[]);
     let scan = super::scan::Scan::new(&set, &mail, &verdict, false);
     let text = scan.value_of(&super::field::Field::Text).unwrap();
@@ -173,9 +183,7 @@ fn equal_scores_go_to_the_lower_priority_and_ask_two_questions() {
     let refund = rule("refund", 10, r#"{ field = "text", weight = 1, keywords = ["refund"] }"#);
     let fees = rule("fees", 20, r#"{ field = "text", weight = 1, keywords = ["fee"] }"#);
     let set = rules(&[("a.toml", &refund), ("b.toml", &fees)], None).unwrap();
-    let raw = "From: a@customer.test\r\nSubject: Help\r\n\r\nA refund, and what is the fee?\r\n";
-    let mail = crate::parse::parse(raw.as_bytes()).unwrap();
-    let c = set.classify(&mail, &crate::screen::screen(&mail, &[]));
+    let c = classified(&set, "A refund, and what is the fee?");
     assert_eq!(c.category.as_deref(), Some("refund"));
     assert_eq!(c.action, Action::Acknowledge, "two questions: no canned answer");
     assert_eq!(c.tags, ["refund", "fees"]);
@@ -189,9 +197,7 @@ fn an_urgent_second_question_keeps_its_priority_and_sla() {
                     action = \"escalate\"\nescalate_priority = \"urgent\"\nsla = \"4h\"\n\
                     [rule.when]\nany = [{ field = \"text\", weight = 1, keywords = [\"not mine\"] }]\n";
     let set = rules(&[("a.toml", &fees), ("b.toml", security)], None).unwrap();
-    let raw = "From: a@customer.test\r\nSubject: Help\r\n\r\nWhat is this fee? The payment is not mine.\r\n";
-    let mail = crate::parse::parse(raw.as_bytes()).unwrap();
-    let c = set.classify(&mail, &crate::screen::screen(&mail, &[]));
+    let c = classified(&set, "What is this fee? The payment is not mine.");
     assert_eq!(c.category.as_deref(), Some("fees"));
     assert_eq!(c.action, Action::Acknowledge, "a person must see it");
     assert_eq!(c.tags, ["fees", "account_security"]);
@@ -252,16 +258,12 @@ fn the_model_is_trained_from_the_examples_beside_the_rules() {
     .unwrap();
     let set = RuleSet::load(dir.path(), &|_| true).unwrap();
     assert_eq!(set.model().unwrap().examples(), 5);
-    let raw = "From: a@customer.test\r\nSubject: Help\r\n\r\nWhat is the fee? My new card has not come, not delivered\r\n";
-    let mail = crate::parse::parse(raw.as_bytes()).unwrap();
-    let c = set.classify(&mail, &crate::screen::screen(&mail, &[]));
+    let c = classified(&set, "What is the fee? My new card has not come, not delivered");
     let opinion = c.model.as_ref().unwrap();
     assert_eq!(opinion.category, "other");
     assert_eq!(c.category.as_deref(), Some("fees"), "the rules decide the category");
     // A strong match the model does not clearly reject is answered.
-    let raw = "From: a@customer.test\r\nSubject: Help\r\n\r\nWhat is the fee?\r\n";
-    let mail = crate::parse::parse(raw.as_bytes()).unwrap();
-    let c = set.classify(&mail, &crate::screen::screen(&mail, &[]));
+    let c = classified(&set, "What is the fee?");
     assert_eq!(c.action, Action::Answer);
     assert_eq!(c.model.unwrap().category, "fees");
 }

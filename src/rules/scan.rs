@@ -19,8 +19,8 @@ impl FlatAny {
     /// when none did, of its regexes that do (so a mail whose keywords decide runs no regex).
     pub(super) fn score(&self, scan: &mut Scan<'_, '_>, weights: &[f32]) -> (bool, f32) {
         let mut score = Score::default();
-        for (word, (mask, fired)) in self.mask.iter().zip(&scan.hits.fired).enumerate() {
-            let mut bits = mask & fired;
+        for &(word, mask) in &self.words {
+            let mut bits = mask & scan.hits.fired[word];
             while bits != 0 {
                 score.add(weights[word * 64 + bits.trailing_zeros() as usize]);
                 bits &= bits - 1;

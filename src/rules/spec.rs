@@ -122,8 +122,10 @@ impl Cond {
 /// its regex matchers does (run then, see [`super::scan::Scan::fired`]).
 #[derive(Debug, Default)]
 pub(super) struct FlatAny {
-    /// Bit `id` is set for each keyword or literal matcher `id` of the condition.
-    pub(super) mask: Vec<u64>,
+    /// The keyword and literal matchers of the condition as the non-zero words of a bit set
+    /// (bit `id` for matcher `id`): (word's index, bits), by index. A rule's matchers are
+    /// numbered together, so a word or two, where the whole set ran to a dozen.
+    pub(super) words: Vec<(usize, u64)>,
     pub(super) regexes: Vec<usize>,
 }
 
@@ -131,14 +133,16 @@ impl FlatAny {
     pub(super) fn of(when: &Cond, specs: &[MatcherSpec]) -> Option<FlatAny> {
         let Cond::Any(parts) = when else { return None };
         let mut flat = FlatAny::default();
+        let mut mask = Vec::new();
         for part in parts {
             let Cond::Leaf(id) = *part else { return None };
             if specs[id].kind == Kind::Regex {
                 flat.regexes.push(id);
             } else {
-                set_bit(&mut flat.mask, id);
+                set_bit(&mut mask, id);
             }
         }
+        flat.words = mask.into_iter().enumerate().filter(|(_, bits)| *bits != 0).collect();
         Some(flat)
     }
 }

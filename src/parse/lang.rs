@@ -368,9 +368,15 @@ pub fn to_simplified(text: &str) -> String {
 /// into the result is the same offset into `text`: the rules scan the folded text for both
 /// scripts at once and read the customer's own words at the same place.
 pub fn fold_to_simplified(text: &str) -> Cow<'_, str> {
+    // Most mail is English: nothing to fold, found out a word at a time.
+    if text.is_ascii() {
+        return Cow::Borrowed(text);
+    }
     let table = folding_table();
     let bytes = text.as_bytes();
-    let mut out: Option<Vec<u8>> = None;
+    // Built as a string, run by run: no validation of the bytes at the end.
+    let mut out: Option<String> = None;
+    let mut copied = 0;
     let mut i = 0;
     while i < bytes.len() {
         // The table's characters are U+4E00..U+9FFF: three bytes led by 0xE4..0xE9.
@@ -379,8 +385,10 @@ pub fn fold_to_simplified(text: &str) -> Cow<'_, str> {
                 | (u32::from(bytes[i + 1] & 0x3f) << 6)
                 | u32::from(bytes[i + 2] & 0x3f);
             if let Some(simplified) = simplified_in(table, c) {
-                let out = out.get_or_insert_with(|| bytes.to_vec());
-                simplified.encode_utf8(&mut out[i..i + 3]);
+                let out = out.get_or_insert_with(|| String::with_capacity(text.len()));
+                out.push_str(&text[copied..i]);
+                out.push(simplified);
+                copied = i + 3;
             }
             i += 3;
         } else {
@@ -388,7 +396,10 @@ pub fn fold_to_simplified(text: &str) -> Cow<'_, str> {
         }
     }
     match out {
-        Some(folded) => Cow::Owned(String::from_utf8(folded).expect("a character replaced by one as long")),
+        Some(mut folded) => {
+            folded.push_str(&text[copied..]);
+            Cow::Owned(folded)
+        }
         None => Cow::Borrowed(text),
     }
 }

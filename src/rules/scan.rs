@@ -107,8 +107,8 @@ impl FieldIndex {
         let ascii = simplified.is_ascii();
         // The ASCII words are looked for in the runs of ASCII only: in Chinese text,
         // a few words and digits between the characters; in English, the whole text.
-        let runs = ascii_runs(&simplified, self.shortest_latin);
-        let latin = self.latin_keywords.iter().flat_map(|a| runs.iter().flat_map(|run| search(a, 0, *run)));
+        let runs = || ascii_runs(&simplified, self.shortest_latin);
+        let latin = self.latin_keywords.iter().flat_map(|a| runs().flat_map(|run| search(a, 0, run)));
         let other = self.other_keywords.as_ref().filter(|_| !ascii);
         let whole = (0, simplified.as_ref());
         let found = latin.chain(other.into_iter().flat_map(|a| search(a, self.latin, whole))).filter(
@@ -357,26 +357,29 @@ fn search<'a>(
 }
 
 /// The runs of ASCII characters in `text` at least `shortest` bytes long, each with its byte
-/// offset.
-fn ascii_runs(text: &str, shortest: usize) -> Vec<(usize, &str)> {
+/// offset, found as they are asked for (an English mail is one run, and nothing allocated).
+fn ascii_runs(text: &str, shortest: usize) -> impl Iterator<Item = (usize, &str)> {
     let bytes = text.as_bytes();
-    let mut runs = Vec::new();
     let mut start = 0;
-    while start < bytes.len() {
-        let Some(first) = bytes[start..].iter().position(u8::is_ascii) else { break };
-        let from = start + first;
-        let len = bytes[from..].iter().take_while(|b| b.is_ascii()).count();
-        if len >= shortest {
-            runs.push((from, &text[from..from + len]));
+    std::iter::from_fn(move || {
+        while start < bytes.len() {
+            let from = start + bytes[start..].iter().position(u8::is_ascii)?;
+            let len = bytes[from..].iter().take_while(|b| b.is_ascii()).count();
+            start = from + len;
+            if len >= shortest {
+                return Some((from, &text[from..from + len]));
+            }
         }
-        start = from + len;
-    }
-    runs
+        None
+    })
 }
 
 /// `text` lower-cased if it has upper-case letters beyond ASCII (the keyword automaton folds
 /// ASCII itself); borrowed as it is otherwise, which is nearly always.
 fn fold_non_ascii_case(text: &str) -> Cow<'_, str> {
+    if text.is_ascii() {
+        return Cow::Borrowed(text);
+    }
     let bytes = text.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
@@ -439,13 +442,13 @@ mod tests {
     #[test]
     fn ascii_runs_keep_their_offsets_and_skip_the_short_ones() {
         let text = "我的ATM卡 不能用, 錯誤代碼 E12";
-        let runs = ascii_runs(text, 2);
+        let runs: Vec<(usize, &str)> = ascii_runs(text, 2).collect();
         assert_eq!(runs.iter().map(|(_, r)| *r).collect::<Vec<_>>(), ["ATM", ", ", " E12"]);
         for (from, run) in runs {
             assert_eq!(&text[from..from + run.len()], run);
         }
-        assert_eq!(ascii_runs("退款", 1), []);
-        assert_eq!(ascii_runs("a退b", 1), [(0, "a"), (4, "b")]);
+        assert_eq!(ascii_runs("退款", 1).count(), 0);
+        assert_eq!(ascii_runs("a退b", 1).collect::<Vec<_>>(), [(0, "a"), (4, "b")]);
     }
 
     #[test]

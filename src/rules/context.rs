@@ -127,14 +127,11 @@ pub fn in_amount(text: &str, keyword: Span) -> bool {
         || after.is_some_and(|c| c.is_ascii_digit() || "０１２３４５６７８９".contains(c))
 }
 
-/// Whether `at` lies inside one of `matcher`'s phrases in `phrases` ((matcher, span) sorted by
-/// matcher then start; `longest` is the longest phrase in bytes).
-pub fn inside_any(phrases: &[(usize, Span)], matcher: usize, at: Span, longest: usize) -> bool {
-    let from = phrases.partition_point(|(m, s)| (*m, s.start) < (matcher, at.start.saturating_sub(longest)));
-    phrases[from..]
-        .iter()
-        .take_while(|(m, s)| *m == matcher && s.start <= at.start)
-        .any(|(_, s)| at.inside(*s))
+/// Whether `at` lies inside one of `phrases` (a matcher's, sorted by start; `longest` is the
+/// longest phrase in bytes).
+pub fn inside_any(phrases: &[Span], at: Span, longest: usize) -> bool {
+    let from = phrases.partition_point(|s| s.start < at.start.saturating_sub(longest));
+    phrases[from..].iter().take_while(|s| s.start <= at.start).any(|s| at.inside(*s))
 }
 
 /// Whether the occurrences (group, span), sorted by start, hold one word of every group
@@ -291,12 +288,12 @@ mod tests {
     #[test]
     fn phrases_and_cues_are_looked_up_near_the_keyword_only() {
         let text = "交易密码 密码";
-        let phrases = [(3, span(text, "交易密码"))];
+        let phrases = [span(text, "交易密码")];
         let first = Span { start: 6, end: 12 };
         let second = Span { start: text.rfind("密码").unwrap(), end: text.len() };
-        assert!(inside_any(&phrases, 3, first, 12));
-        assert!(!inside_any(&phrases, 3, second, 12));
-        assert!(!inside_any(&phrases, 4, first, 12), "another matcher's phrase");
+        assert!(inside_any(&phrases, first, 12));
+        assert!(!inside_any(&phrases, second, 12));
+        assert!(!inside_any(&[], first, 12), "no phrase of this matcher");
         // A hostile text: 100,000 cues and keywords (each looks only at its neighbours: a
         // quadratic look-up would not finish).
         let hostile = "不用停用".repeat(100_000);

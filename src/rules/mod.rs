@@ -9,6 +9,7 @@
 //! See `rules/README.md` for the language. Keywords are case-insensitive; Latin keywords match
 //! at word boundaries, Chinese ones as plain substrings (CJK has no word boundaries).
 
+mod buckets;
 mod build;
 mod check;
 mod classify;

@@ -6,6 +6,7 @@ use std::cell::RefCell;
 
 use aho_corasick::AhoCorasick;
 
+use super::buckets::Buckets;
 use super::context::{self, Span};
 use super::field::{Field, Values};
 use super::index::{FieldIndex, KeywordPattern, Role, is_word_char};
@@ -153,47 +154,44 @@ impl FieldIndex {
         hits: &mut Hits<'r>,
         scratch: &mut Scratch,
     ) {
-        let Scratch { found, cues, excepts, near, occurrences } = scratch;
+        let Scratch { found, cues, excepts, near } = scratch;
         let patterns = &self.keyword_patterns;
         // Sorted once, so that each keyword looks only at the phrases and cues near it: a
         // hostile mail repeating a keyword 100,000 times stays linear.
         cues.clear();
-        cues.extend(found.iter().filter(|(p, _)| patterns[*p].role == Role::Negation).map(|(_, s)| *s));
+        excepts.clear(specs.len());
+        for &(pattern, at) in found.iter() {
+            let pattern = &patterns[pattern];
+            match pattern.role {
+                Role::Negation => cues.push(at),
+                Role::Except => excepts.push(pattern.matcher, at),
+                _ => {}
+            }
+        }
         cues.sort_by_key(|s| s.end);
-        excepts.clear();
-        excepts.extend(
-            found
-                .iter()
-                .map(|(p, s)| (&patterns[*p], *s))
-                .filter(|(p, _)| p.role == Role::Except)
-                .map(|(p, s)| (p.matcher, s)),
-        );
-        excepts.sort_by_key(|(m, s)| (*m, s.start));
+        excepts.sort_each_by_key(|s| s.start);
         let counts = |pattern: &KeywordPattern, at: Span| {
-            let excluded = context::inside_any(excepts, pattern.matcher, at, self.longest_except);
+            let excluded = context::inside_any(excepts.of(pattern.matcher), at, self.longest_except);
             let spec = &specs[pattern.matcher];
             let negated = spec.unless_negated && context::negated(text, at, cues);
             let amount = spec.unless_amount && context::in_amount(text, at);
             !excluded && !negated && !amount
         };
-        near.clear();
+        near.clear(specs.len());
         for &(pattern, at) in found.iter() {
             let pattern = &patterns[pattern];
             match pattern.role {
                 Role::Keyword if counts(pattern, at) => {
                     hits.record(&self.name, pattern.matcher, || as_written(text, at, pattern))
                 }
-                Role::Near(group) if counts(pattern, at) => near.push((pattern.matcher, group, at)),
+                Role::Near(group) if counts(pattern, at) => near.push(pattern.matcher, (group, at)),
                 _ => {}
             }
         }
-        near.sort_by_key(|(matcher, _, at)| (*matcher, at.start));
-        for chunk in near.chunk_by(|a, b| a.0 == b.0) {
-            let matcher = chunk[0].0;
+        near.sort_each_by_key(|(_, at)| at.start);
+        for (matcher, occurrences) in near.filled() {
             let spec = &specs[matcher];
             let groups = spec.groups.iter().max().map_or(0, |g| g + 1);
-            occurrences.clear();
-            occurrences.extend(chunk.iter().map(|(_, g, at)| (*g, *at)));
             if context::near(text, occurrences, groups, spec.within, spec.sentences) {
                 let words = || {
                     let words: Vec<&str> =
@@ -235,12 +233,10 @@ pub(super) struct Scratch {
     found: Vec<(usize, Span)>,
     /// Negation cues, by end.
     cues: Vec<Span>,
-    /// `except` phrases (matcher, span), by matcher then start.
-    excepts: Vec<(usize, Span)>,
-    /// Words of proximity matchers that count: (matcher, group, span).
-    near: Vec<(usize, usize, Span)>,
-    /// One proximity matcher's words: (group, span).
-    occurrences: Vec<(usize, Span)>,
+    /// Each matcher's `except` phrases, by start.
+    excepts: Buckets<Span>,
+    /// Each proximity matcher's words that count: (group, span), by start.
+    near: Buckets<(usize, Span)>,
 }
 
 thread_local! {

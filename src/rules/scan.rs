@@ -191,8 +191,7 @@ impl FieldIndex {
         near.sort_each_by_key(|(_, at)| at.start);
         for (matcher, occurrences) in near.filled() {
             let spec = &specs[matcher];
-            let groups = spec.groups.iter().max().map_or(0, |g| g + 1);
-            if context::near(text, occurrences, groups, spec.within, spec.sentences) {
+            if context::near(text, occurrences, spec.group_count(), spec.within, spec.sentences) {
                 let words = || {
                     let words: Vec<&str> =
                         occurrences.iter().take(8).map(|(_, at)| &text[at.start..at.end]).collect();

@@ -32,7 +32,8 @@ pub(super) struct MatcherSpec {
     pub(super) unless_amount: bool,
     /// Keywords and proximity: Chinese values match in either script (`values` holds both).
     pub(super) both_scripts: bool,
-    /// Proximity: the group of each value, and how many words apart they may be.
+    /// Proximity: the group of each value (the values of group 0 first, then of group 1 …),
+    /// and how many words apart they may be.
     pub(super) groups: Vec<usize>,
     pub(super) within: usize,
     /// Proximity: how many sentences the words may span (1: one sentence).
@@ -159,6 +160,11 @@ fn join(parts: &[Cond], specs: &[MatcherSpec]) -> String {
 }
 
 impl MatcherSpec {
+    /// Proximity: the number of word groups (the last value's group is the highest).
+    pub fn group_count(&self) -> usize {
+        self.groups.last().map_or(0, |g| g + 1)
+    }
+
     /// Whether this matcher fires whenever `other` does (same field and kind, more values).
     pub fn covers(&self, other: &MatcherSpec) -> bool {
         self.field == other.field

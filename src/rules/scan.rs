@@ -18,6 +18,7 @@ use crate::screen::Verdict;
 impl FlatAny {
     /// Whether it holds, and its score: the weights of its keyword matchers that fired or,
     /// when none did, of its regexes that do (so a mail whose keywords decide runs no regex).
+    #[inline]
     pub(super) fn score(&self, scan: &mut Scan<'_, '_>, weights: &[f32]) -> (bool, f32) {
         let mut score = Score::default();
         for &(word, mask) in &self.words {

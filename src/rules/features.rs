@@ -99,24 +99,27 @@ fn ends_phrase(c: char) -> bool {
 /// stay, then a final "e" where four stay ("charge", "charges", "charged" and "charging" are
 /// one feature), and the apostrophe ("didn't" is "didnt").
 fn word_hash(word: &str) -> u64 {
-    let word = word.trim_end_matches('\'');
-    let mut stem = word;
-    for suffix in ["ing", "ed", "s"] {
-        if let Some(s) = word.strip_suffix(suffix)
-            && s.len() >= 3
-        {
-            stem = s;
-            break;
-        }
-    }
-    if stem.len() >= 5 {
-        stem = stem.strip_suffix('e').unwrap_or(stem);
+    let word = word.trim_end_matches('\'').as_bytes();
+    let mut stem = &word[..word.len() - ending(word)];
+    if stem.len() >= 5 && stem.ends_with(b"e") {
+        stem = &stem[..stem.len() - 1];
     }
     let mut h = Fnv::default();
-    for b in stem.bytes().filter(|b| *b != b'\'') {
+    for &b in stem.iter().filter(|b| **b != b'\'') {
         h.write_u8(b);
     }
     h.finish()
+}
+
+/// How many bytes of `word` its stem leaves off: "-ing", "-ed" or "-s" where three letters
+/// stay, the first that does (compared as bytes: every word of a mail is hashed).
+fn ending(word: &[u8]) -> usize {
+    for suffix in [&b"ing"[..], b"ed", b"s"] {
+        if word.len() >= suffix.len() + 3 && word.ends_with(suffix) {
+            return suffix.len();
+        }
+    }
+    0
 }
 
 /// The Chinese counterpart of [`is_function_word`]: pronouns, particles, prepositions and the

@@ -106,23 +106,8 @@ impl FieldIndex {
         // Both scripts in one pass: the automaton holds each word in Simplified
         // characters, the folded text has the same byte offsets as `text`.
         let simplified = lang::fold_to_simplified(&text);
-        let ascii = simplified.is_ascii();
-        // The ASCII words are looked for in the runs of ASCII only: in Chinese text,
-        // a few words and digits between the characters; in English, the whole text.
-        let runs = || ascii_runs(&simplified, self.shortest_latin);
-        let latin = self.latin_keywords.iter().flat_map(|a| runs().flat_map(|run| search(a, 0, run)));
-        let other = self.other_keywords.as_ref().filter(|_| !ascii);
-        let whole = (0, simplified.as_ref());
-        let found = latin.chain(other.into_iter().flat_map(|a| search(a, self.latin, whole))).filter(
-            |(pattern, at)| {
-                let pattern = &self.keyword_patterns[*pattern];
-                at_boundaries(&text, at.start, at.end, pattern)
-                    && (!pattern.exact || text[at.start..at.end] == pattern.word)
-            },
-        );
         let respell = SCRATCH.with_borrow_mut(|scratch| {
-            scratch.found.clear();
-            scratch.found.extend(found.take(context::MAX_MATCHES));
+            self.find_keywords(&text, &simplified, &mut scratch.found);
             let patterns = &self.keyword_patterns;
             if !respelt && scratch.found.iter().any(|(p, _)| patterns[*p].role == Role::Typo) {
                 return true;
@@ -143,6 +128,49 @@ impl FieldIndex {
         let corrected = speller.correct(text).into_owned();
         self.scan_text(Cow::Borrowed(&corrected), specs, hits, true);
         Some(corrected)
+    }
+
+    /// Puts in `found` the keyword automatons' matches in `simplified` (`text` folded) that
+    /// stand at word boundaries in `text`, in their own script where the matcher asks: the
+    /// first [`context::MAX_MATCHES`] of them.
+    fn find_keywords(&self, text: &str, simplified: &str, found: &mut Vec<(usize, Span)>) {
+        found.clear();
+        // The ASCII words are looked for in the runs of ASCII only: in Chinese text,
+        // a few words and digits between the characters; in English, the whole text.
+        if let Some(latin) = &self.latin_keywords {
+            for run in ascii_runs(simplified, self.shortest_latin) {
+                if !self.keep_matches(latin, 0, run, text, found) {
+                    return;
+                }
+            }
+        }
+        if let Some(other) = self.other_keywords.as_ref().filter(|_| !simplified.is_ascii()) {
+            self.keep_matches(other, self.latin, (0, simplified), text, found);
+        }
+    }
+
+    /// Adds to `found` the matches of `automaton` (its patterns numbered from `first`) in
+    /// `run`, which starts at byte `from` of `text`, that stand where their pattern may;
+    /// false once `found` holds [`context::MAX_MATCHES`].
+    fn keep_matches(
+        &self,
+        automaton: &AhoCorasick,
+        first: usize,
+        (from, run): (usize, &str),
+        text: &str,
+        found: &mut Vec<(usize, Span)>,
+    ) -> bool {
+        for m in automaton.find_overlapping_iter(run) {
+            if found.len() == context::MAX_MATCHES {
+                return false;
+            }
+            let (pattern, at) =
+                (first + m.pattern().as_usize(), Span { start: from + m.start(), end: from + m.end() });
+            if self.keyword_patterns[pattern].stands_in(text, at) {
+                found.push((pattern, at));
+            }
+        }
+        found.len() < context::MAX_MATCHES
     }
 
     /// Records the keywords of `scratch.found` that count where they stand (not inside an
@@ -340,18 +368,6 @@ impl Hit<'_> {
     }
 }
 
-/// Every match of `automaton` in `run` (which starts at byte `from` of the text), its pattern
-/// numbered from `first`.
-fn search<'a>(
-    automaton: &'a AhoCorasick,
-    first: usize,
-    (from, run): (usize, &'a str),
-) -> impl Iterator<Item = (usize, Span)> + 'a {
-    automaton
-        .find_overlapping_iter(run)
-        .map(move |m| (first + m.pattern().as_usize(), Span { start: from + m.start(), end: from + m.end() }))
-}
-
 /// The runs of ASCII characters in `text` at least `shortest` bytes long, each with its byte
 /// offset, found as they are asked for (an English mail is one run, and nothing allocated).
 fn ascii_runs(text: &str, shortest: usize) -> impl Iterator<Item = (usize, &str)> {
@@ -408,6 +424,14 @@ fn as_written<'r>(text: &str, at: Span, pattern: &'r KeywordPattern) -> Cow<'r, 
         Cow::Borrowed(&pattern.word)
     } else {
         Cow::Owned(text[at.start..at.end].to_lowercase())
+    }
+}
+
+impl KeywordPattern {
+    /// Whether a match of this pattern at `at` of `text` counts: at word boundaries where
+    /// the pattern has them, and in the pattern's own script when the matcher asks.
+    fn stands_in(&self, text: &str, at: Span) -> bool {
+        at_boundaries(text, at.start, at.end, self) && (!self.exact || text[at.start..at.end] == self.word)
     }
 }
 

@@ -264,6 +264,12 @@ fn normalise(text: &str, out: &mut String) {
     out.clear();
     // Grown once: pushing character by character from empty reallocates a dozen times.
     out.reserve(text.len().min(MAX_CHARS * 4));
+    // Most mail: short and all ASCII, copied and lower-cased at once.
+    if text.len() <= MAX_CHARS && text.is_ascii() {
+        out.push_str(text);
+        out.make_ascii_lowercase();
+        return;
+    }
     let mut rest = text;
     let mut left = MAX_CHARS;
     while left > 0 && !rest.is_empty() {

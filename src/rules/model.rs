@@ -118,6 +118,7 @@ impl CountedOnce {
     }
 
     /// Whether the Latin feature `hash` is seen for the first time (and remembers it).
+    #[inline]
     fn first(&mut self, hash: u64) -> bool {
         let bit = (hash >> 32) as usize & 255;
         let (word, mask) = (bit / 64, 1u64 << (bit % 64));
@@ -244,14 +245,10 @@ impl Model {
         // Best first, equal ones in the categories' order: each category's place is the
         // number that come before it, counted without a branch. A sort of ten categories
         // mispredicted a branch at nearly every step, at a tenth of what scoring cost.
-        let keys: Vec<i32> = scores.iter().map(|p| order_key(*p)).collect();
+        let keys: Vec<i64> = scores.iter().enumerate().map(|(i, p)| rank_key(*p, i)).collect();
         let mut ranked: Vec<(&str, f32)> = vec![("", 0.0); scores.len()];
         for (i, (category, p)) in self.categories.iter().zip(&scores).enumerate() {
-            let before = keys
-                .iter()
-                .enumerate()
-                .filter(|(j, key)| **key > keys[i] || (**key == keys[i] && *j < i))
-                .count();
+            let before = keys.iter().filter(|key| **key > keys[i]).count();
             ranked[before] = (category.as_str(), *p);
         }
         Prediction { ranked, known }
@@ -295,6 +292,12 @@ fn normalise(text: &str, out: &mut String) {
         }
         rest = &rest[taken..];
     }
+}
+
+/// The key that ranks category `i` of probability `p`: higher for a higher `p`, and for an
+/// earlier category of the same `p` (one comparison where there were two).
+fn rank_key(p: f32, i: usize) -> i64 {
+    (i64::from(order_key(p)) << 32) | i64::from(u32::MAX - i as u32)
 }
 
 /// `p` as an integer in the order of [`f32::total_cmp`].

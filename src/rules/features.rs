@@ -10,6 +10,9 @@ use std::hash::Hasher;
 /// words unless both are function words, each Chinese character and each pair of
 /// neighbouring Chinese characters unless both are function characters. Digits are one
 /// feature whatever the number.
+///
+/// Never inlined: inside `predict` it cost the model's look-ups their inlining there.
+#[inline(never)]
 pub(super) fn features(text: &str, each: &mut impl FnMut(u64, usize, usize)) {
     let mut previous_word: Option<(u64, usize, bool)> = None;
     let mut previous_han: Option<(u64, usize, bool)> = None;

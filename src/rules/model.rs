@@ -118,7 +118,8 @@ impl CountedOnce {
     }
 
     /// Whether the Latin feature `hash` is seen for the first time (and remembers it).
-    #[inline]
+    /// Always inlined: it is asked for every Latin feature the model knows.
+    #[inline(always)]
     fn first(&mut self, hash: u64) -> bool {
         let bit = (hash >> 32) as usize & 255;
         let (word, mask) = (bit / 64, 1u64 << (bit % 64));
@@ -276,9 +277,15 @@ fn normalise(text: &str, out: &mut String) {
     out.clear();
     // Grown once: pushing character by character from empty reallocates a dozen times.
     out.reserve(text.len().min(MAX_CHARS * 4));
-    // Most mail: short and all ASCII, copied and lower-cased at once.
+    // Most mail is short and all ASCII (English), or has nothing beyond ASCII with a case
+    // (Chinese): copied, folded to Simplified as the rules fold it, and lower-cased at once.
     if text.len() <= MAX_CHARS && text.is_ascii() {
         out.push_str(text);
+        out.make_ascii_lowercase();
+        return;
+    }
+    if text.len() <= MAX_CHARS && no_case_beyond_ascii(text) {
+        out.push_str(&lang::fold_to_simplified(text));
         out.make_ascii_lowercase();
         return;
     }
@@ -307,6 +314,33 @@ fn normalise(text: &str, out: &mut String) {
         }
         rest = &rest[taken..];
     }
+}
+
+/// Whether every character of `text` beyond ASCII is its own lower case (Chinese, kana, most
+/// punctuation): read byte by byte where the common ones need no decoding.
+fn no_case_beyond_ascii(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            0..=0x7f => i += 1,
+            // U+3000..U+9FFF (kana, CJK punctuation, Han) in UTF-8: caseless.
+            0xe3..=0xe9 => i += 3,
+            _ => {
+                let c = text[i..].chars().next().expect("i is at a character boundary");
+                if !caseless(c) && !is_own_lower_case(c) {
+                    return false;
+                }
+                i += c.len_utf8();
+            }
+        }
+    }
+    true
+}
+
+fn is_own_lower_case(c: char) -> bool {
+    let mut lower = c.to_lowercase();
+    lower.next() == Some(c) && lower.next().is_none()
 }
 
 /// The key that ranks category `i` of probability `p`: higher for a higher `p`, and for an
@@ -409,6 +443,28 @@ mod tests {
         let e = model.explain("what is the fee please", Language::En, 3);
         assert_eq!(e.prediction.top().unwrap().0, "fees");
         assert_eq!(e.words[0].0, "fee", "{:?}", e.words);
+    }
+
+    #[test]
+    fn text_without_case_beyond_ascii_is_normalised_at_once_as_character_by_character() {
+        let mut quick = String::new();
+        for text in ["Refund 退款 手續費, OK", "請問ＡＴＭ「退款」— ok’s", "ÄB 手續費", "ǅ x", "ΣΑΣ"]
+        {
+            normalise(text, &mut quick);
+            let slow: String = text
+                .chars()
+                .flat_map(|c| match lang::simplified_of(c) {
+                    Some(s) => vec![s],
+                    None if caseless(c) => vec![c],
+                    None => c.to_lowercase().collect(),
+                })
+                .collect();
+            assert_eq!(quick, slow, "{text}");
+        }
+        assert!(no_case_beyond_ascii("請問「退款」— ok’s ｒｅｆｕｎｄ"));
+        for cased in ["ÄB", "ǅ", "ＡＴＭ"] {
+            assert!(!no_case_beyond_ascii(cased), "{cased}");
+        }
     }
 
     #[test]

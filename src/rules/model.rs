@@ -139,12 +139,15 @@ impl CountedOnce {
     }
 }
 
-/// What `predict` reads of a mail, kept from one mail to the next so that neither is
-/// allocated again: the normalised text and its features (hash, whether Latin).
+/// What `predict` reads of a mail and works in, kept from one mail to the next so that none
+/// is allocated again: the normalised text, its features (hash, whether Latin), the scores
+/// of the categories and their ranking keys.
 #[derive(Default)]
 struct Read {
     normal: String,
     features: Vec<(u64, bool)>,
+    scores: Vec<f32>,
+    keys: Vec<i64>,
 }
 
 thread_local! {
@@ -189,10 +192,11 @@ impl Model {
     /// way at once (reading a feature between two look-ups left it one at a time).
     pub fn predict(&self, text: &str, language: Language) -> Prediction<'_> {
         let weights = self.weights_for(language);
-        let mut scores = vec![0f32; self.categories.len()];
-        let mut known = 0usize;
         READ.with_borrow_mut(|read| {
-            let Read { normal, features: found } = read;
+            let Read { normal, features: found, scores, keys } = read;
+            scores.clear();
+            scores.resize(self.categories.len(), 0.0);
+            let mut known = 0usize;
             normalise(text, normal);
             found.clear();
             features(normal, &mut |hash, start, _| found.push((hash, normal.as_bytes()[start].is_ascii())));
@@ -203,11 +207,11 @@ impl Model {
                     && (!latin || counted.first(hash))
                 {
                     known += 1;
-                    add_row(&mut scores, row);
+                    add_row(scores, row);
                 }
             }
-        });
-        self.rank(scores, known)
+            self.rank(scores, keys, known)
+        })
     }
 
     /// The prediction and the features that favoured its top category most.
@@ -234,7 +238,9 @@ impl Model {
         Explanation { prediction, words }
     }
 
-    fn rank(&self, mut scores: Vec<f32>, known: usize) -> Prediction<'_> {
+    /// The prediction from the categories' `scores` (log-likelihoods, turned into
+    /// probabilities in place); `keys` is room for their ranking keys.
+    fn rank(&self, scores: &mut [f32], keys: &mut Vec<i64>, known: usize) -> Prediction<'_> {
         if known == 0 || self.categories.is_empty() {
             return Prediction { ranked: Vec::new(), known };
         }
@@ -246,9 +252,10 @@ impl Model {
         // Best first, equal ones in the categories' order: each category's place is the
         // number that come before it, counted without a branch. A sort of ten categories
         // mispredicted a branch at nearly every step, at a tenth of what scoring cost.
-        let keys: Vec<i64> = scores.iter().enumerate().map(|(i, p)| rank_key(*p, i)).collect();
+        keys.clear();
+        keys.extend(scores.iter().enumerate().map(|(i, p)| rank_key(*p, i)));
         let mut ranked: Vec<(&str, f32)> = vec![("", 0.0); scores.len()];
-        for (i, (category, p)) in self.categories.iter().zip(&scores).enumerate() {
+        for (i, (category, p)) in self.categories.iter().zip(scores.iter()).enumerate() {
             let before = keys.iter().filter(|key| **key > keys[i]).count();
             ranked[before] = (category.as_str(), *p);
         }
@@ -416,12 +423,13 @@ mod tests {
     fn ranks_best_first_and_equal_ones_in_the_categories_order() {
         let model = small(); // categories: fees, other, refund
         let ranked = |scores: Vec<f32>| -> Vec<&str> {
-            model.rank(scores, 1).ranked.iter().map(|(c, _)| *c).collect()
+            let mut scores = scores;
+            model.rank(&mut scores, &mut Vec::new(), 1).ranked.iter().map(|(c, _)| *c).collect()
         };
         assert_eq!(ranked(vec![-3.0, -1.0, -2.0]), ["other", "refund", "fees"]);
         assert_eq!(ranked(vec![-1.0, -2.0, -1.0]), ["fees", "refund", "other"]);
         assert_eq!(ranked(vec![-5.0, -5.0, -5.0]), ["fees", "other", "refund"]);
-        let p = model.rank(vec![-1.0, -2.0, -1.0], 1);
+        let p = model.rank(&mut [-1.0, -2.0, -1.0], &mut Vec::new(), 1);
         assert_eq!(p.ranked[0].1, p.ranked[1].1);
         assert!(p.ranked[1].1 > p.ranked[2].1);
     }

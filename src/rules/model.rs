@@ -195,7 +195,7 @@ impl Model {
         READ.with_borrow_mut(|read| {
             let Read { normal, features: found, scores, keys } = read;
             scores.clear();
-            scores.resize(self.categories.len(), 0.0);
+            scores.resize(weights.lanes(), 0.0);
             let mut known = 0usize;
             normalise(text, normal);
             found.clear();
@@ -203,13 +203,14 @@ impl Model {
             // Only the features the model knows are looked for among those counted already.
             let mut counted = CountedOnce::default();
             for &(hash, latin) in found.iter() {
-                if let Some(row) = weights.get(hash)
+                if let Some(row) = weights.get_lanes(hash)
                     && (!latin || counted.first(hash))
                 {
                     known += 1;
                     add_row(scores, row);
                 }
             }
+            scores.truncate(self.categories.len());
             self.rank(scores, keys, known)
         })
     }
@@ -263,8 +264,9 @@ impl Model {
     }
 }
 
-/// Adds a feature's weights (one per category) to the scores, four at a time: lanes of a
-/// fixed width that the compiler turns into vector additions.
+/// Adds a feature's weights (one per category, and zeros up to a multiple of four: see
+/// [`Weights::get_lanes`]) to the scores, four at a time: lanes of a fixed width that the
+/// compiler turns into vector additions.
 fn add_row(scores: &mut [f32], row: &[f32]) {
     let (score_lanes, score_rest) = scores.as_chunks_mut::<4>();
     let (row_lanes, row_rest) = row.as_chunks::<4>();

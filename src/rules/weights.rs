@@ -30,6 +30,9 @@ pub(super) struct Weights {
     base: usize,
     stride: usize,
     k: usize,
+    /// How many numbers [`Weights::get_lanes`] gives: `k`, rounded up to a multiple of four
+    /// where a row has room for the zeros.
+    lanes: usize,
     len: usize,
 }
 
@@ -42,8 +45,9 @@ impl Weights {
         // Plain arithmetic on the address (no unsafe): where the first full line begins.
         let misalignment = (words.as_ptr() as usize / size_of::<f32>()) % LINE;
         let base = (LINE - misalignment) % LINE;
+        let lanes = if KEY + k.next_multiple_of(4) <= stride { k.next_multiple_of(4) } else { k };
         let mut table =
-            Weights { index: vec![0; slots], mask: slots - 1, rows: words, base, stride, k, len: 0 };
+            Weights { index: vec![0; slots], mask: slots - 1, rows: words, base, stride, k, lanes, len: 0 };
         for (hash, row) in rows {
             table.insert(hash, row.as_ref());
         }
@@ -62,6 +66,19 @@ impl Weights {
     pub(super) fn get(&self, hash: u64) -> Option<&[f32]> {
         let row = self.find(hash)?;
         Some(&self.row(row)[KEY..KEY + self.k])
+    }
+
+    /// The number of weights [`Weights::get_lanes`] gives.
+    pub(super) fn lanes(&self) -> usize {
+        self.lanes
+    }
+
+    /// The weights of the feature `hash` and zeros after them up to [`Weights::lanes`], so
+    /// that a row is added four at a time with none left over.
+    #[inline(always)]
+    pub(super) fn get_lanes(&self, hash: u64) -> Option<&[f32]> {
+        let row = self.find(hash)?;
+        Some(&self.row(row)[KEY..KEY + self.lanes])
     }
 
     fn insert(&mut self, hash: u64, weights: &[f32]) {
@@ -167,5 +184,17 @@ mod tests {
             }
         }
         assert_eq!(Weights::default().get(42), None);
+    }
+
+    #[test]
+    fn lanes_are_the_weights_then_zeros_to_a_multiple_of_four_where_the_row_has_room() {
+        for (k, lanes) in [(1, 4), (10, 12), (11, 12), (12, 12), (13, 13), (14, 14), (15, 16)] {
+            let weights: Vec<f32> = (1..=k).map(|w| w as f32).collect();
+            let table = Weights::new(k, [(42u64, weights.clone())].into_iter());
+            assert_eq!(table.lanes(), lanes, "k = {k}");
+            let row = table.get_lanes(42).unwrap();
+            assert_eq!(&row[..k], weights.as_slice());
+            assert!(row[k..].iter().all(|w| *w == 0.0), "k = {k}");
+        }
     }
 }

@@ -24,8 +24,7 @@ pub(super) fn features(text: &str, each: &mut impl FnMut(u64, usize, usize)) {
     'text: while start < bytes.len() {
         let b = bytes[start];
         if b.is_ascii_alphanumeric() {
-            let end = start
-                + bytes[start..].iter().take_while(|d| d.is_ascii_alphanumeric() || **d == b'\'').count();
+            let end = word_end(bytes, start);
             let word = &text[start..end];
             let hash = if word.bytes().all(|b| b.is_ascii_digit()) { fnv(b"#0") } else { word_hash(word) };
             each(hash, start, end);
@@ -74,6 +73,23 @@ pub(super) fn features(text: &str, each: &mut impl FnMut(u64, usize, usize)) {
         break;
     }
 }
+
+/// Where the Latin word that starts at byte `start` of `bytes` ends: its letters, digits and
+/// apostrophes, told by one look-up a byte.
+fn word_end(bytes: &[u8], start: usize) -> usize {
+    start + bytes[start..].iter().take_while(|b| IN_WORD[usize::from(**b)]).count()
+}
+
+/// For each byte, whether it continues a Latin word: an ASCII letter or digit, or `'`.
+static IN_WORD: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = (b as u8).is_ascii_alphanumeric() || b == b'\'' as usize;
+        b += 1;
+    }
+    table
+};
 
 /// Words that say nothing of the topic. A pair of two of them ("i was", "know why", "i
 /// wanted") is left out: naive Bayes counts every feature as evidence, and such pairs, common

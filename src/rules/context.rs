@@ -151,6 +151,9 @@ pub fn near(
         let (first, second) = if a.start <= b.start { (a, b) } else { (b, a) };
         if second.start < first.end { Some(0) } else { gap_in(text, first.end, second.start, false, ends) }
     };
+    if !every_group_occurs(occurrences, groups) {
+        return false;
+    }
     let window = (within + 1) * BYTES_PER_WORD;
     let longest = occurrences.iter().map(|(_, s)| s.end - s.start).max().unwrap_or(0);
     occurrences.iter().filter(|(g, _)| *g == 0).any(|&(_, anchor)| {
@@ -163,6 +166,18 @@ pub fn near(
                 .any(|&(_, other)| distance(anchor, other).is_some_and(|d| d <= within))
         })
     })
+}
+
+/// Whether `occurrences` hold a word of every group `0..groups`: most proximity matchers
+/// that meet one of their words in a mail meet no word of another group, and are then told
+/// apart in one pass, before any distance is counted.
+fn every_group_occurs(occurrences: &[(usize, Span)], groups: usize) -> bool {
+    if groups > 64 {
+        return true; // Left to the full check.
+    }
+    let seen = occurrences.iter().fold(0u64, |seen, (g, _)| seen | 1u64.checked_shl(*g as u32).unwrap_or(0));
+    let all = if groups == 64 { u64::MAX } else { (1u64 << groups) - 1 };
+    seen & all == all
 }
 
 #[cfg(test)]

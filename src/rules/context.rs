@@ -171,7 +171,7 @@ pub fn near(
 /// Whether `occurrences` hold a word of every group `0..groups`: most proximity matchers
 /// that meet one of their words in a mail meet no word of another group, and are then told
 /// apart in one pass, before any distance is counted.
-fn every_group_occurs(occurrences: &[(usize, Span)], groups: usize) -> bool {
+pub fn every_group_occurs(occurrences: &[(usize, Span)], groups: usize) -> bool {
     if groups > 64 {
         return true; // Left to the full check.
     }

@@ -183,7 +183,7 @@ impl FieldIndex {
         hits: &mut Hits<'r>,
         scratch: &mut Scratch,
     ) {
-        let Scratch { found, cues, excepts, near } = scratch;
+        let Scratch { found, cues, excepts, near, counted } = scratch;
         let patterns = &self.keyword_patterns;
         // Sorted once, so that each keyword looks only at the phrases and cues near it: a
         // hostile mail repeating a keyword 100,000 times stays linear.
@@ -199,9 +199,9 @@ impl FieldIndex {
         }
         cues.sort_by_key(|s| s.end);
         excepts.sort_each_by_key(|s| s.start);
-        let counts = |pattern: &KeywordPattern, at: Span| {
-            let excluded = context::inside_any(excepts.of(pattern.matcher), at, self.longest_except);
-            let spec = &specs[pattern.matcher];
+        let counts = |matcher: usize, at: Span| {
+            let excluded = context::inside_any(excepts.of(matcher), at, self.longest_except);
+            let spec = &specs[matcher];
             let negated = spec.unless_negated && context::negated(text, at, cues);
             let amount = spec.unless_amount && context::in_amount(text, at);
             !excluded && !negated && !amount
@@ -210,16 +210,24 @@ impl FieldIndex {
         for &(pattern, at) in found.iter() {
             let pattern = &patterns[pattern];
             match pattern.role {
-                Role::Keyword if counts(pattern, at) => {
+                Role::Keyword if counts(pattern.matcher, at) => {
                     hits.record(&self.name, pattern.matcher, || as_written(text, at, pattern))
                 }
-                Role::Near(group) if counts(pattern, at) => near.push(pattern.matcher, (group, at)),
+                Role::Near(group) => near.push(pattern.matcher, (group, at)),
                 _ => {}
             }
         }
-        near.sort_each_by_key(|(_, at)| at.start);
-        for (matcher, occurrences) in near.filled() {
+        // A proximity matcher's words are weighed in context only when every group has one:
+        // most matchers meet the words of one group alone.
+        for (matcher, found) in near.filled() {
             let spec = &specs[matcher];
+            if !context::every_group_occurs(found, spec.group_count()) {
+                continue;
+            }
+            counted.clear();
+            counted.extend(found.iter().filter(|(_, at)| counts(matcher, *at)));
+            counted.sort_by_key(|(_, at)| at.start);
+            let occurrences = counted.as_slice();
             if context::near(text, occurrences, spec.group_count(), spec.within, spec.sentences) {
                 let words = || {
                     let words: Vec<&str> =
@@ -263,8 +271,10 @@ pub(super) struct Scratch {
     cues: Vec<Span>,
     /// Each matcher's `except` phrases, by start.
     excepts: Buckets<Span>,
-    /// Each proximity matcher's words that count: (group, span), by start.
+    /// Each proximity matcher's words: (group, span).
     near: Buckets<(usize, Span)>,
+    /// One proximity matcher's words that count where they stand, by start.
+    counted: Vec<(usize, Span)>,
 }
 
 thread_local! {

@@ -43,6 +43,13 @@ fn gap_in(text: &str, from: usize, to: usize, clause: bool, mut ends: usize) -> 
     let mut ended = false;
     let mut in_word = false;
     for (i, c) in text[from..to].char_indices() {
+        // Most of what stands between is Latin letters and digits: told first.
+        if c.is_ascii_alphanumeric() {
+            words += usize::from(!in_word);
+            in_word = true;
+            ended = false;
+            continue;
+        }
         if matches!(c, '.' | ',') && inside_number(text, from + i) {
             continue;
         }

@@ -10,7 +10,7 @@
 use std::cell::RefCell;
 
 use super::features::features;
-use super::scan::caseless;
+use super::scan::{cased_beyond_ascii, caseless};
 use super::weights::Weights;
 use crate::parse::lang::{self, Language};
 
@@ -326,25 +326,9 @@ fn normalise(text: &str, out: &mut String) {
 }
 
 /// Whether every character of `text` beyond ASCII is its own lower case (Chinese, kana, most
-/// punctuation): read byte by byte where the common ones need no decoding.
+/// punctuation).
 fn no_case_beyond_ascii(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            0..=0x7f => i += 1,
-            // U+3000..U+9FFF (kana, CJK punctuation, Han) in UTF-8: caseless.
-            0xe3..=0xe9 => i += 3,
-            _ => {
-                let c = text[i..].chars().next().expect("i is at a character boundary");
-                if !caseless(c) && !is_own_lower_case(c) {
-                    return false;
-                }
-                i += c.len_utf8();
-            }
-        }
-    }
-    true
+    cased_beyond_ascii(text).all(is_own_lower_case)
 }
 
 fn is_own_lower_case(c: char) -> bool {

@@ -399,26 +399,34 @@ fn ascii_runs(text: &str, shortest: usize) -> impl Iterator<Item = (usize, &str)
 /// `text` lower-cased if it has upper-case letters beyond ASCII (the keyword automaton folds
 /// ASCII itself); borrowed as it is otherwise, which is nearly always.
 fn fold_non_ascii_case(text: &str) -> Cow<'_, str> {
-    if text.is_ascii() {
-        return Cow::Borrowed(text);
-    }
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            0..=0x7f => i += 1,
-            // U+3000..U+9FFF (kana, CJK punctuation, Han) in UTF-8: skipped without decoding.
-            0xe3..=0xe9 => i += 3,
-            _ => {
-                let c = text[i..].chars().next().expect("i is at a character boundary");
-                if !caseless(c) && c.is_uppercase() {
-                    return Cow::Owned(text.to_lowercase());
-                }
-                i += c.len_utf8();
-            }
-        }
+    if !text.is_ascii() && cased_beyond_ascii(text).any(char::is_uppercase) {
+        return Cow::Owned(text.to_lowercase());
     }
     Cow::Borrowed(text)
+}
+
+/// The characters of `text` beyond ASCII that may have a case: read byte by byte, the common
+/// ones (ASCII; U+3000..U+9FFF, kana, CJK punctuation and Han, three bytes in UTF-8) skipped
+/// without decoding, and the other caseless ones left out.
+pub(super) fn cased_beyond_ascii(text: &str) -> impl Iterator<Item = char> + '_ {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < bytes.len() {
+            match bytes[i] {
+                0..=0x7f => i += 1,
+                0xe3..=0xe9 => i += 3,
+                _ => {
+                    let c = text[i..].chars().next().expect("i is at a character boundary");
+                    i += c.len_utf8();
+                    if !caseless(c) {
+                        return Some(c);
+                    }
+                }
+            }
+        }
+        None
+    })
 }
 
 /// CJK, kana, hangul and their punctuation (U+2E80..U+A63F, U+AC00..U+FF20) have no case:

@@ -64,8 +64,7 @@ impl Weights {
     /// the compiler did when `predict` grew) it cost twice as many instructions.
     #[inline(always)]
     pub(super) fn get(&self, hash: u64) -> Option<&[f32]> {
-        let row = self.find(hash)?;
-        Some(&self.row(row)[KEY..KEY + self.k])
+        self.first(hash, self.k)
     }
 
     /// The number of weights [`Weights::get_lanes`] gives.
@@ -77,8 +76,14 @@ impl Weights {
     /// that a row is added four at a time with none left over.
     #[inline(always)]
     pub(super) fn get_lanes(&self, hash: u64) -> Option<&[f32]> {
+        self.first(hash, self.lanes)
+    }
+
+    /// The first `n` numbers after the key of the feature `hash`'s row.
+    #[inline(always)]
+    fn first(&self, hash: u64, n: usize) -> Option<&[f32]> {
         let row = self.find(hash)?;
-        Some(&self.row(row)[KEY..KEY + self.lanes])
+        Some(&self.row(row)[KEY..KEY + n])
     }
 
     fn insert(&mut self, hash: u64, weights: &[f32]) {

@@ -5,10 +5,10 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 
-use aho_corasick::AhoCorasick;
 use regex::{Regex, RegexSet};
 
 use super::field::Field;
+use super::keywords::KeywordAutomaton;
 use super::spec::{Kind, MatcherSpec};
 use super::spelling::Speller;
 use super::vocabulary::Vocabulary;
@@ -24,8 +24,8 @@ pub(super) struct FieldIndex {
     /// every value, and of the others (Chinese and the rest, `keyword_patterns[latin..]`),
     /// run only on a value that is not all ASCII: an English mail never walks the Chinese
     /// words, and each automaton stays small enough to be a DFA.
-    pub(super) latin_keywords: Option<AhoCorasick>,
-    pub(super) other_keywords: Option<AhoCorasick>,
+    pub(super) latin_keywords: Option<KeywordAutomaton>,
+    pub(super) other_keywords: Option<KeywordAutomaton>,
     pub(super) latin: usize,
     /// The length of the shortest ASCII pattern: a run of ASCII shorter than it holds none.
     pub(super) shortest_latin: usize,
@@ -165,17 +165,10 @@ fn index_field(field: &Field, ids: &[usize], specs: &[MatcherSpec], vocabulary: 
 
 /// An automaton for keywords, which are lower-case: ASCII letters in the text match either
 /// case, and text with other upper-case letters is lower-cased before the scan (see
-/// [`FieldIndex::scan`]). A DFA up to 5,000 patterns, as it scans fastest. The default
-/// rules' English and Chinese words are about 2,000 each (with the misspellings and the
-/// regional forms); when the Chinese ones passed the former limit of 2,000, the automaton
-/// fell back to an NFA and classification cost 14 % more on Simplified Chinese mail. The DFA
-/// costs 2.5 MB more memory and 4 ms more to load.
-fn keyword_automaton(patterns: &[KeywordPattern]) -> AhoCorasick {
-    AhoCorasick::builder()
-        .ascii_case_insensitive(true)
-        .kind((patterns.len() <= 5_000).then_some(aho_corasick::AhoCorasickKind::DFA))
-        .build(patterns.iter().map(|p| p.key().into_owned()))
-        .expect("keyword automaton")
+/// [`FieldIndex::scan`]).
+fn keyword_automaton(patterns: &[KeywordPattern]) -> KeywordAutomaton {
+    let keys: Vec<String> = patterns.iter().map(|p| p.key().into_owned()).collect();
+    KeywordAutomaton::new(&keys)
 }
 
 /// One RegexSet for a field's regexes. Hundreds of Unicode-aware regexes can outgrow the

@@ -20,6 +20,7 @@ pub mod field;
 mod forms;
 mod index;
 mod keys;
+mod keywords;
 pub mod load;
 pub mod model;
 pub mod opinion;

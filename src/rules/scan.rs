@@ -4,12 +4,11 @@
 use std::borrow::Cow;
 use std::cell::RefCell;
 
-use aho_corasick::AhoCorasick;
-
 use super::buckets::Buckets;
 use super::context::{self, Span};
 use super::field::{Field, Values};
 use super::index::{FieldIndex, KeywordPattern, Role, is_word_char};
+use super::keywords::KeywordAutomaton;
 use super::spec::{FlatAny, Kind, MatcherSpec, set_bit};
 use super::{Evidence, RuleSet};
 use crate::parse::{Inbound, lang};
@@ -154,23 +153,30 @@ impl FieldIndex {
     /// false once `found` holds [`context::MAX_MATCHES`].
     fn keep_matches(
         &self,
-        automaton: &AhoCorasick,
+        automaton: &KeywordAutomaton,
         first: usize,
         (from, run): (usize, &str),
         text: &str,
         found: &mut Vec<(usize, Span)>,
     ) -> bool {
-        for m in automaton.find_overlapping_iter(run) {
-            if found.len() == context::MAX_MATCHES {
-                return false;
-            }
-            let (pattern, at) =
-                (first + m.pattern().as_usize(), Span { start: from + m.start(), end: from + m.end() });
-            if self.keyword_patterns[pattern].stands_in(text, at) {
-                found.push((pattern, at));
-            }
+        let walked = automaton.each_match(run.as_bytes(), |pattern, start, end| {
+            self.keep_match(first + pattern, Span { start: from + start, end: from + end }, text, found)
+        });
+        walked && found.len() < context::MAX_MATCHES
+    }
+
+    /// Adds the match of `pattern` at `at` to `found` if it stands where the pattern may;
+    /// false, adding nothing, once `found` holds [`context::MAX_MATCHES`]. Always inlined
+    /// into the automaton's walk: it is called for every match of every mail.
+    #[inline(always)]
+    fn keep_match(&self, pattern: usize, at: Span, text: &str, found: &mut Vec<(usize, Span)>) -> bool {
+        if found.len() == context::MAX_MATCHES {
+            return false;
         }
-        found.len() < context::MAX_MATCHES
+        if self.keyword_patterns[pattern].stands_in(text, at) {
+            found.push((pattern, at));
+        }
+        true
     }
 
     /// Records the keywords of `scratch.found` that count where they stand (not inside an
@@ -448,15 +454,39 @@ fn as_written<'r>(text: &str, at: Span, pattern: &'r KeywordPattern) -> Cow<'r, 
 impl KeywordPattern {
     /// Whether a match of this pattern at `at` of `text` counts: at word boundaries where
     /// the pattern has them, and in the pattern's own script when the matcher asks.
+    #[inline]
     fn stands_in(&self, text: &str, at: Span) -> bool {
         at_boundaries(text, at.start, at.end, self) && (!self.exact || text[at.start..at.end] == self.word)
     }
 }
 
+#[inline]
 fn at_boundaries(text: &str, start: usize, end: usize, p: &KeywordPattern) -> bool {
-    let before_ok = !p.left_boundary || !text[..start].chars().next_back().is_some_and(is_word_char);
-    let after_ok = !p.right_boundary || !text[end..].chars().next().is_some_and(is_word_char);
+    let before_ok = !p.left_boundary || !word_char_before(text, start);
+    let after_ok = !p.right_boundary || !word_char_at(text, end);
     before_ok && after_ok
+}
+
+/// Whether the character that ends at byte `at` of `text` is a word character: an ASCII one
+/// told from its byte, as nearly every one is; others decoded.
+#[inline]
+fn word_char_before(text: &str, at: usize) -> bool {
+    match text.as_bytes()[..at].last() {
+        None => false,
+        Some(b) if b.is_ascii() => b.is_ascii_alphanumeric(),
+        Some(_) => text[..at].chars().next_back().is_some_and(is_word_char),
+    }
+}
+
+/// Whether the character that starts at byte `at` of `text` is a word character, told as in
+/// [`word_char_before`].
+#[inline]
+fn word_char_at(text: &str, at: usize) -> bool {
+    match text.as_bytes().get(at) {
+        None => false,
+        Some(b) if b.is_ascii() => b.is_ascii_alphanumeric(),
+        Some(_) => text[at..].chars().next().is_some_and(is_word_char),
+    }
 }
 
 /// The value of an `equals`, `prefix` or `suffix` matcher that `lower` (a trimmed,

@@ -159,15 +159,17 @@ impl FieldIndex {
         text: &str,
         found: &mut Vec<(usize, Span)>,
     ) -> bool {
-        let walked = automaton.each_match(run.as_bytes(), |pattern, start, end| {
-            self.keep_match(first + pattern, Span { start: from + start, end: from + end }, text, found)
-        });
-        walked && found.len() < context::MAX_MATCHES
+        for (pattern, start, end) in automaton.matches(run.as_bytes()) {
+            if !self.keep_match(first + pattern, Span { start: from + start, end: from + end }, text, found) {
+                return false;
+            }
+        }
+        found.len() < context::MAX_MATCHES
     }
 
     /// Adds the match of `pattern` at `at` to `found` if it stands where the pattern may;
-    /// false, adding nothing, once `found` holds [`context::MAX_MATCHES`]. Always inlined
-    /// into the automaton's walk: it is called for every match of every mail.
+    /// false, adding nothing, once `found` holds [`context::MAX_MATCHES`]. Always inlined:
+    /// it is called for every match of every mail.
     #[inline(always)]
     fn keep_match(&self, pattern: usize, at: Span, text: &str, found: &mut Vec<(usize, Span)>) -> bool {
         if found.len() == context::MAX_MATCHES {
@@ -468,8 +470,10 @@ fn at_boundaries(text: &str, start: usize, end: usize, p: &KeywordPattern) -> bo
 }
 
 /// Whether the character that ends at byte `at` of `text` is a word character: an ASCII one
-/// told from its byte, as nearly every one is; others decoded.
-#[inline]
+/// told from its byte, as nearly every one is; others decoded. Always inlined, as is
+/// [`word_char_at`]: asked for nearly every match, left a call it cost the loop over the
+/// matches its registers.
+#[inline(always)]
 fn word_char_before(text: &str, at: usize) -> bool {
     match text.as_bytes()[..at].last() {
         None => false,
@@ -480,7 +484,7 @@ fn word_char_before(text: &str, at: usize) -> bool {
 
 /// Whether the character that starts at byte `at` of `text` is a word character, told as in
 /// [`word_char_before`].
-#[inline]
+#[inline(always)]
 fn word_char_at(text: &str, at: usize) -> bool {
     match text.as_bytes().get(at) {
         None => false,

@@ -77,8 +77,8 @@ impl RuleSet {
             }
         }
         let prediction = match (&self.model, verdict.is_automated()) {
-            (Some(model), false) => Some(match scan.value_of(&Field::Text) {
-                Some(text) => model.predict(text, mail.language),
+            (Some(model), false) => Some(match scan.text() {
+                Some((text, folded)) => model.predict_folded(text, folded, mail.language),
                 None => model.predict(&Field::Text.values(mail, verdict)[0], mail.language),
             }),
             _ => None,

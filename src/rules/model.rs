@@ -191,13 +191,20 @@ impl Model {
     /// waits on memory, and with nothing else between them the processor has several on the
     /// way at once (reading a feature between two look-ups left it one at a time).
     pub fn predict(&self, text: &str, language: Language) -> Prediction<'_> {
+        self.predict_folded(text, &Folded::Unknown, language)
+    }
+
+    /// [`Model::predict`] of a text the keyword scan has folded to Simplified characters
+    /// already, as `folded` tells: on Chinese mail, folding it again was a seventh of
+    /// classifying it.
+    pub(super) fn predict_folded(&self, text: &str, folded: &Folded, language: Language) -> Prediction<'_> {
         let weights = self.weights_for(language);
         READ.with_borrow_mut(|read| {
             let Read { normal, features: found, scores, keys } = read;
             scores.clear();
             scores.resize(weights.lanes(), 0.0);
             let mut known = 0usize;
-            normalise(text, normal);
+            normalise(text, folded, normal);
             found.clear();
             features(normal, &mut |hash, start, _| found.push((hash, normal.as_bytes()[start].is_ascii())));
             // Only the features the model knows are looked for among those counted already.
@@ -220,7 +227,7 @@ impl Model {
         let prediction = self.predict(text, language);
         let weights = self.weights_for(language);
         let mut normal = String::new();
-        normalise(text, &mut normal);
+        normalise(text, &Folded::Unknown, &mut normal);
         let k = self.categories.len();
         let top = prediction.top().and_then(|(c, _)| self.categories.iter().position(|x| x == c));
         let mut words: Vec<(String, f32)> = Vec::new();
@@ -281,9 +288,32 @@ fn add_row(scores: &mut [f32], row: &[f32]) {
     }
 }
 
+/// What is known of a text folded to Simplified characters ([`lang::fold_to_simplified`]):
+/// the keyword scan folds the text it reads, and the model reads the same text.
+#[derive(Debug, Default)]
+pub(super) enum Folded {
+    /// Not folded yet (or folded from another text: one the scan lower-cased first).
+    #[default]
+    Unknown,
+    /// Folding leaves it as it is.
+    Same,
+    /// Folded, it is this.
+    To(String),
+}
+
+impl Folded {
+    /// What folding a text gave.
+    pub(super) fn from_fold(folded: std::borrow::Cow<'_, str>) -> Folded {
+        match folded {
+            std::borrow::Cow::Borrowed(_) => Folded::Same,
+            std::borrow::Cow::Owned(text) => Folded::To(text),
+        }
+    }
+}
+
 /// Lower-case, Traditional characters of the table in their Simplified form, and at most
 /// [`MAX_CHARS`] characters.
-fn normalise(text: &str, out: &mut String) {
+fn normalise(text: &str, folded: &Folded, out: &mut String) {
     out.clear();
     // Grown once: pushing character by character from empty reallocates a dozen times.
     out.reserve(text.len().min(MAX_CHARS * 4));
@@ -295,7 +325,11 @@ fn normalise(text: &str, out: &mut String) {
         return;
     }
     if text.len() <= MAX_CHARS && no_case_beyond_ascii(text) {
-        out.push_str(&lang::fold_to_simplified(text));
+        match folded {
+            Folded::Unknown => out.push_str(&lang::fold_to_simplified(text)),
+            Folded::Same => out.push_str(text),
+            Folded::To(folded) => out.push_str(folded),
+        }
         out.make_ascii_lowercase();
         return;
     }
@@ -445,7 +479,7 @@ mod tests {
         let mut quick = String::new();
         for text in ["Refund 退款 手續費, OK", "請問ＡＴＭ「退款」— ok’s", "ÄB 手續費", "ǅ x", "ΣΑΣ"]
         {
-            normalise(text, &mut quick);
+            normalise(text, &Folded::Unknown, &mut quick);
             let slow: String = text
                 .chars()
                 .flat_map(|c| match lang::simplified_of(c) {
@@ -465,9 +499,9 @@ mod tests {
     #[test]
     fn normalises_ascii_runs_and_other_characters_alike() {
         let mut out = String::new();
-        normalise("Refund ＲＥＦＵＮＤ 退款 ÄB 手續費, OK\nΣΑΣ", &mut out);
+        normalise("Refund ＲＥＦＵＮＤ 退款 ÄB 手續費, OK\nΣΑΣ", &Folded::Unknown, &mut out);
         assert_eq!(out, "refund ｒｅｆｕｎｄ 退款 äb 手续费, ok\nσασ");
-        normalise(&"Ab退".repeat(1_000), &mut out);
+        normalise(&"Ab退".repeat(1_000), &Folded::Unknown, &mut out);
         assert_eq!(out.chars().count(), MAX_CHARS, "at most MAX_CHARS characters");
         assert!(out.starts_with("ab退ab退") && out.ends_with("ab退"), "{out}");
     }

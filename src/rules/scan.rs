@@ -9,6 +9,7 @@ use super::context::{self, Span};
 use super::field::{Field, Values};
 use super::index::{FieldIndex, KeywordPattern, Role, is_word_char};
 use super::keywords::KeywordAutomaton;
+use super::model::Folded;
 use super::spec::{FlatAny, Kind, MatcherSpec, set_bit};
 use super::{Evidence, RuleSet};
 use crate::parse::{Inbound, lang};
@@ -68,14 +69,16 @@ impl Score {
 impl FieldIndex {
     /// Marks in `hits` every keyword and literal matcher of this field that fires on `values`.
     /// A value with a misspelling of the vocabulary is kept put right, as the rules read it,
-    /// for what reads it next (the model, the regexes).
+    /// for what reads it next (the model, the regexes). Returns the first value folded to
+    /// Simplified characters, when the keyword scan read it as it is kept.
     pub(super) fn scan<'r>(
         &'r self,
         values: &mut [Cow<'_, str>],
         specs: &'r [MatcherSpec],
         hits: &mut Hits<'r>,
-    ) {
-        for value in values {
+    ) -> Folded {
+        let mut first_folded = Folded::Unknown;
+        for (at, value) in values.iter_mut().enumerate() {
             if !self.literals.is_empty() {
                 let lower = value.trim().to_lowercase();
                 for &id in &self.literals {
@@ -84,24 +87,33 @@ impl FieldIndex {
                     }
                 }
             }
-            if (self.latin_keywords.is_some() || self.other_keywords.is_some())
-                && let Some(corrected) = self.scan_text(fold_non_ascii_case(value), specs, hits, false)
-            {
-                *value = Cow::Owned(corrected);
+            if self.latin_keywords.is_some() || self.other_keywords.is_some() {
+                let read = fold_non_ascii_case(value);
+                let read_as_is = matches!(read, Cow::Borrowed(_));
+                let (corrected, folded) = self.scan_text(read, specs, hits, false);
+                // A value put right is kept as the scan read it; one lower-cased is not.
+                let kept_as_read = read_as_is || corrected.is_some();
+                if let Some(corrected) = corrected {
+                    *value = Cow::Owned(corrected);
+                }
+                if at == 0 && kept_as_read {
+                    first_folded = folded;
+                }
             }
         }
+        first_folded
     }
 
     /// Marks the keyword matchers that fire on `text`. A text with a misspelt word of the
     /// vocabulary is put right and scanned again (`respelt`), once: the text put right is
-    /// returned.
+    /// returned, and the text last scanned folded to Simplified characters.
     fn scan_text<'r>(
         &'r self,
         text: Cow<'_, str>,
         specs: &'r [MatcherSpec],
         hits: &mut Hits<'r>,
         respelt: bool,
-    ) -> Option<String> {
+    ) -> (Option<String>, Folded) {
         // Both scripts in one pass: the automaton holds each word in Simplified
         // characters, the folded text has the same byte offsets as `text`.
         let simplified = lang::fold_to_simplified(&text);
@@ -123,10 +135,12 @@ impl FieldIndex {
             }
             false
         });
-        let speller = self.speller.as_ref().filter(|_| respell)?;
+        let Some(speller) = self.speller.as_ref().filter(|_| respell) else {
+            return (None, Folded::from_fold(simplified));
+        };
         let corrected = speller.correct(text).into_owned();
-        self.scan_text(Cow::Borrowed(&corrected), specs, hits, true);
-        Some(corrected)
+        let (_, folded) = self.scan_text(Cow::Borrowed(&corrected), specs, hits, true);
+        (Some(corrected), folded)
     }
 
     /// Puts in `found` the keyword automatons' matches in `simplified` (`text` folded) that
@@ -327,6 +341,10 @@ pub(super) struct Scan<'r, 'm> {
     rules: &'r RuleSet,
     /// Each field's values, and whether its regexes have run on them.
     fields: Vec<(Values<'m>, bool)>,
+    /// The text field's first value folded to Simplified characters, as far as the scan
+    /// knows: for the model, which reads that value (not a vector of every field's: an
+    /// allocation a mail, for one of them).
+    text_folded: Folded,
     pub(super) hits: Hits<'r>,
 }
 
@@ -342,17 +360,22 @@ impl<'r, 'm> Scan<'r, 'm> {
         let mut hits = Hits::new(rules.specs.len(), keep_words);
         let mut fields: Vec<(Values<'m>, bool)> =
             rules.fields.iter().map(|f| (f.field.values(mail, verdict), false)).collect();
+        let mut text_folded = Folded::Unknown;
         for (index, (values, _)) in rules.fields.iter().zip(&mut fields) {
-            index.scan(values, &rules.specs, &mut hits);
+            let folded = index.scan(values, &rules.specs, &mut hits);
+            if index.field == Field::Text {
+                text_folded = folded;
+            }
         }
-        Scan { rules, fields, hits }
+        Scan { rules, fields, text_folded, hits }
     }
 
-    /// The first value of `field` in this mail, when a rule looks at that field (it was read
-    /// for the scan already).
-    pub(super) fn value_of(&self, field: &Field) -> Option<&str> {
-        let at = self.rules.fields.iter().position(|f| f.field == *field)?;
-        self.fields[at].0.first().map(|v| v.as_ref())
+    /// The first value of the text field in this mail, when a rule looks at that field (it
+    /// was read for the scan already), and what the scan knows of it folded to Simplified
+    /// characters.
+    pub(super) fn text(&self) -> Option<(&str, &Folded)> {
+        let at = self.rules.fields.iter().position(|f| f.field == Field::Text)?;
+        self.fields[at].0.first().map(|v| (v.as_ref(), &self.text_folded))
     }
 
     /// Whether matcher `id` fired; a regex matcher's field has its regexes run first if no

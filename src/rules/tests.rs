@@ -153,8 +153,30 @@ fn a_misspelling_is_put_right_for_the_rules_and_for_what_reads_the_text_next() {
     let mail = customer_mail("今天冲值失败了");
     let verdict = crate::screen::screen(&mail, &[]);
     let scan = super::scan::Scan::new(&set, &mail, &verdict, false);
-    let text = scan.value_of(&super::field::Field::Text).unwrap();
+    let (text, _) = scan.text().unwrap();
     assert!(text.contains("今天充值失败了"), "the model reads {text}");
+}
+
+#[test]
+fn the_model_is_handed_the_text_as_the_scan_folded_it_or_nothing() {
+    use super::model::Folded;
+    let topup = rule("topup", 10, r#"{ field = "text", both_scripts = true, keywords = ["充值失败"] }"#);
+    let words = "[[spelling]]\nword = \"充值\"\nas = [\"冲值\"]\n";
+    let set = rules(&[("r.toml", &topup)], Some(words)).unwrap();
+    for body in ["今天沖值失敗了", "今天冲值失败了", "請問退款", "refund please", "ÄNDERUNG 退款"]
+    {
+        let mail = customer_mail(body);
+        let verdict = crate::screen::screen(&mail, &[]);
+        let scan = super::scan::Scan::new(&set, &mail, &verdict, false);
+        let (text, folded) = scan.text().unwrap();
+        let refolded = crate::parse::lang::fold_to_simplified(text);
+        match folded {
+            Folded::Same => assert_eq!(refolded, text, "{body}"),
+            Folded::To(folded) => assert_eq!(refolded, folded.as_str(), "{body}"),
+            // Lower-cased before the scan: the scan read another text than the model will.
+            Folded::Unknown => assert_eq!(body, "ÄNDERUNG 退款"),
+        }
+    }
 }
 
 #[test]

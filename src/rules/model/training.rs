@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use super::{CountedOnce, Example, MIN_PER_CATEGORY, Model, normalise};
+use super::{CountedOnce, Example, Folded, MIN_PER_CATEGORY, Model, normalise};
 use crate::parse::lang::Language;
 use crate::rules::features::features;
 use crate::rules::weights::Weights;
@@ -129,7 +129,7 @@ impl Model {
         for example in examples {
             let c = model.categories.binary_search(&example.category).expect("collected above");
             let mut own = LANGUAGES.iter().position(|l| *l == example.language).map(|i| &mut by_language[i]);
-            normalise(&example.text, &mut text);
+            normalise(&example.text, &Folded::Unknown, &mut text);
             pooled.examples[c] += 1;
             if let Some(own) = own.as_deref_mut() {
                 own.examples[c] += 1;

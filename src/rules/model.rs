@@ -10,11 +10,14 @@
 use std::cell::RefCell;
 
 use super::features::features;
-use super::scan::{cased_beyond_ascii, caseless};
 use super::weights::Weights;
-use crate::parse::lang::{self, Language};
+use crate::parse::lang::Language;
 
+mod normal;
 mod training;
+
+pub(super) use normal::Folded;
+use normal::normalise;
 
 /// The posterior is a softmax of the log-likelihoods divided by this power of the number of
 /// known features: naive Bayes counts correlated n-grams as independent evidence and would
@@ -22,10 +25,6 @@ mod training;
 /// language: on the development sets, 5 fewer wrong canned answers for 7 fewer right ones,
 /// and 0.5 points more Traditional Chinese recall (suggestions).
 const TEMPERATURE_POWER: f32 = 0.45;
-
-/// Only the first characters of a mail are read: the question is at the top, and long mails
-/// (pasted statements) would cost time for nothing.
-const MAX_CHARS: usize = 1_500;
 
 /// One training example: a text, the category a person gave it and the language it is in.
 #[derive(Debug, Clone)]
@@ -288,89 +287,6 @@ fn add_row(scores: &mut [f32], row: &[f32]) {
     }
 }
 
-/// What is known of a text folded to Simplified characters ([`lang::fold_to_simplified`]):
-/// the keyword scan folds the text it reads, and the model reads the same text.
-#[derive(Debug, Default)]
-pub(super) enum Folded {
-    /// Not folded yet (or folded from another text: one the scan lower-cased first).
-    #[default]
-    Unknown,
-    /// Folding leaves it as it is.
-    Same,
-    /// Folded, it is this.
-    To(String),
-}
-
-impl Folded {
-    /// What folding a text gave.
-    pub(super) fn from_fold(folded: std::borrow::Cow<'_, str>) -> Folded {
-        match folded {
-            std::borrow::Cow::Borrowed(_) => Folded::Same,
-            std::borrow::Cow::Owned(text) => Folded::To(text),
-        }
-    }
-}
-
-/// Lower-case, Traditional characters of the table in their Simplified form, and at most
-/// [`MAX_CHARS`] characters.
-fn normalise(text: &str, folded: &Folded, out: &mut String) {
-    out.clear();
-    // Grown once: pushing character by character from empty reallocates a dozen times.
-    out.reserve(text.len().min(MAX_CHARS * 4));
-    // Most mail is short and all ASCII (English), or has nothing beyond ASCII with a case
-    // (Chinese): copied, folded to Simplified as the rules fold it, and lower-cased at once.
-    if text.len() <= MAX_CHARS && text.is_ascii() {
-        out.push_str(text);
-        out.make_ascii_lowercase();
-        return;
-    }
-    if text.len() <= MAX_CHARS && no_case_beyond_ascii(text) {
-        match folded {
-            Folded::Unknown => out.push_str(&lang::fold_to_simplified(text)),
-            Folded::Same => out.push_str(text),
-            Folded::To(folded) => out.push_str(folded),
-        }
-        out.make_ascii_lowercase();
-        return;
-    }
-    let mut rest = text;
-    let mut left = MAX_CHARS;
-    while left > 0 && !rest.is_empty() {
-        // A run of ASCII is copied and lower-cased at once (most of an English mail).
-        let ascii = rest.bytes().take(left).take_while(u8::is_ascii).count();
-        let from = out.len();
-        out.push_str(&rest[..ascii]);
-        out[from..].make_ascii_lowercase();
-        rest = &rest[ascii..];
-        left -= ascii;
-        // Then a run of other characters, one by one.
-        let mut taken = 0;
-        for c in rest.chars().take_while(|c| !c.is_ascii()).take(left) {
-            taken += c.len_utf8();
-            left -= 1;
-            if let Some(simplified) = lang::simplified_of(c) {
-                out.push(simplified);
-            } else if caseless(c) {
-                out.push(c);
-            } else {
-                out.extend(c.to_lowercase());
-            }
-        }
-        rest = &rest[taken..];
-    }
-}
-
-/// Whether every character of `text` beyond ASCII is its own lower case (Chinese, kana, most
-/// punctuation).
-fn no_case_beyond_ascii(text: &str) -> bool {
-    cased_beyond_ascii(text).all(is_own_lower_case)
-}
-
-fn is_own_lower_case(c: char) -> bool {
-    let mut lower = c.to_lowercase();
-    lower.next() == Some(c) && lower.next().is_none()
-}
-
 /// The key that ranks category `i` of probability `p`: higher for a higher `p`, and for an
 /// earlier category of the same `p` (one comparison where there were two).
 fn rank_key(p: f32, i: usize) -> i64 {
@@ -386,6 +302,7 @@ fn order_key(p: f32) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parse::lang;
 
     fn ex(category: &str, text: &str) -> Example {
         Example { category: category.into(), text: text.into(), language: lang::detect(text) }
@@ -472,38 +389,6 @@ mod tests {
         let e = model.explain("what is the fee please", Language::En, 3);
         assert_eq!(e.prediction.top().unwrap().0, "fees");
         assert_eq!(e.words[0].0, "fee", "{:?}", e.words);
-    }
-
-    #[test]
-    fn text_without_case_beyond_ascii_is_normalised_at_once_as_character_by_character() {
-        let mut quick = String::new();
-        for text in ["Refund 退款 手續費, OK", "請問ＡＴＭ「退款」— ok’s", "ÄB 手續費", "ǅ x", "ΣΑΣ"]
-        {
-            normalise(text, &Folded::Unknown, &mut quick);
-            let slow: String = text
-                .chars()
-                .flat_map(|c| match lang::simplified_of(c) {
-                    Some(s) => vec![s],
-                    None if caseless(c) => vec![c],
-                    None => c.to_lowercase().collect(),
-                })
-                .collect();
-            assert_eq!(quick, slow, "{text}");
-        }
-        assert!(no_case_beyond_ascii("請問「退款」— ok’s ｒｅｆｕｎｄ"));
-        for cased in ["ÄB", "ǅ", "ＡＴＭ"] {
-            assert!(!no_case_beyond_ascii(cased), "{cased}");
-        }
-    }
-
-    #[test]
-    fn normalises_ascii_runs_and_other_characters_alike() {
-        let mut out = String::new();
-        normalise("Refund ＲＥＦＵＮＤ 退款 ÄB 手續費, OK\nΣΑΣ", &Folded::Unknown, &mut out);
-        assert_eq!(out, "refund ｒｅｆｕｎｄ 退款 äb 手续费, ok\nσασ");
-        normalise(&"Ab退".repeat(1_000), &Folded::Unknown, &mut out);
-        assert_eq!(out.chars().count(), MAX_CHARS, "at most MAX_CHARS characters");
-        assert!(out.starts_with("ab退ab退") && out.ends_with("ab退"), "{out}");
     }
 
     /// `n` examples of each line, in `language`.

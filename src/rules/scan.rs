@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use super::buckets::Buckets;
 use super::context::{self, Span};
 use super::field::{Field, Values};
-use super::index::{FieldIndex, KeywordPattern, Role, is_word_char};
+use super::index::{FieldIndex, KeywordPattern, Role};
 use super::keywords::KeywordAutomaton;
 use super::model::Folded;
 use super::spec::{FlatAny, Kind, MatcherSpec, set_bit};
@@ -473,46 +473,6 @@ fn as_written<'r>(text: &str, at: Span, pattern: &'r KeywordPattern) -> Cow<'r, 
         Cow::Borrowed(&pattern.word)
     } else {
         Cow::Owned(text[at.start..at.end].to_lowercase())
-    }
-}
-
-impl KeywordPattern {
-    /// Whether a match of this pattern at `at` of `text` counts: at word boundaries where
-    /// the pattern has them, and in the pattern's own script when the matcher asks.
-    #[inline]
-    fn stands_in(&self, text: &str, at: Span) -> bool {
-        at_boundaries(text, at.start, at.end, self) && (!self.exact || text[at.start..at.end] == self.word)
-    }
-}
-
-#[inline]
-fn at_boundaries(text: &str, start: usize, end: usize, p: &KeywordPattern) -> bool {
-    let before_ok = !p.left_boundary || !word_char_before(text, start);
-    let after_ok = !p.right_boundary || !word_char_at(text, end);
-    before_ok && after_ok
-}
-
-/// Whether the character that ends at byte `at` of `text` is a word character: an ASCII one
-/// told from its byte, as nearly every one is; others decoded. Always inlined, as is
-/// [`word_char_at`]: asked for nearly every match, left a call it cost the loop over the
-/// matches its registers.
-#[inline(always)]
-fn word_char_before(text: &str, at: usize) -> bool {
-    match text.as_bytes()[..at].last() {
-        None => false,
-        Some(b) if b.is_ascii() => b.is_ascii_alphanumeric(),
-        Some(_) => text[..at].chars().next_back().is_some_and(is_word_char),
-    }
-}
-
-/// Whether the character that starts at byte `at` of `text` is a word character, told as in
-/// [`word_char_before`].
-#[inline(always)]
-fn word_char_at(text: &str, at: usize) -> bool {
-    match text.as_bytes().get(at) {
-        None => false,
-        Some(b) if b.is_ascii() => b.is_ascii_alphanumeric(),
-        Some(_) => text[at..].chars().next().is_some_and(is_word_char),
     }
 }
 

@@ -69,7 +69,7 @@ impl RuleSet {
             if matched {
                 candidates.push(Candidate {
                     index,
-                    category: rule.category.clone(),
+                    category: &rule.category,
                     score,
                     answers: rule.action == Action::Answer,
                     urgent: rule.action == Action::Escalate && rule.escalate_priority == Priority::Urgent,
@@ -85,11 +85,12 @@ impl RuleSet {
         };
         // The first rule to match by priority decides alone when it has no weights (as rules
         // always did); otherwise the rules with weights that matched compete by score.
-        let first_unweighted = candidates.first().filter(|c| !self.rules[c.index].weighted).cloned();
-        let candidates = match first_unweighted {
-            Some(first) => vec![first],
-            None => candidates.into_iter().filter(|c| self.rules[c.index].weighted).collect(),
-        };
+        // Kept in place: a second list was one more allocation per mail.
+        if candidates.first().is_some_and(|c| !self.rules[c.index].weighted) {
+            candidates.truncate(1);
+        } else {
+            candidates.retain(|c| self.rules[c.index].weighted);
+        }
         let outcome = opinion::settle(&candidates, prediction.as_ref());
         let mut classification = match outcome {
             Outcome::Rule { index, held, also } => {

@@ -55,10 +55,12 @@ pub const SUGGEST: f32 = 0.7;
 
 /// A rule that matched: its index in the rule list, category, score and whether its action
 /// is a canned answer.
+/// The category is the rule's own, borrowed: copying it for every rule that matched was a
+/// heap allocation per match.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Candidate {
+pub struct Candidate<'r> {
     pub index: usize,
-    pub category: String,
+    pub category: &'r str,
     pub score: f32,
     pub answers: bool,
     /// The rule escalates with urgent priority (account security by default).
@@ -87,8 +89,8 @@ pub enum Outcome {
 }
 
 /// Decides among `candidates` (in priority order) with the model's `prediction`.
-pub fn settle(candidates: &[Candidate], prediction: Option<&Prediction>) -> Outcome {
-    let mut ranked: Vec<&Candidate> = candidates.iter().collect();
+pub fn settle(candidates: &[Candidate<'_>], prediction: Option<&Prediction>) -> Outcome {
+    let mut ranked: Vec<&Candidate<'_>> = candidates.iter().collect();
     // Stable: equal scores keep priority order.
     ranked.sort_by(|a, b| b.score.total_cmp(&a.score));
     let Some(&first) = ranked.first() else {
@@ -111,19 +113,19 @@ pub fn settle(candidates: &[Candidate], prediction: Option<&Prediction>) -> Outc
     // An urgent rule that matched too, however weakly, is a second question that a person
     // must see: "an unknown charge" is not answered with the fee schedule.
     let urgent = ranked.iter().find(|c| c.urgent && c.category != first.category);
-    let also = second.or(urgent).map(|s| s.category.clone());
+    let also = second.or(urgent).map(|s| s.category.to_string());
     // The model reads the urgent one as the mail's question too ("my password was changed and
     // I did not do this", which also cannot log in): it decides, escalated with its urgency.
     if let Some(&urgent) = urgent
         && prediction.and_then(Prediction::top).is_some_and(|(top, p)| top == urgent.category && p >= PREFER)
     {
-        return Outcome::Rule { index: urgent.index, held: None, also: Some(first.category.clone()) };
+        return Outcome::Rule { index: urgent.index, held: None, also: Some(first.category.to_string()) };
     }
     if let Some(other) = &also {
         let held = first.answers.then(|| format!("two questions: {} and {other}", first.category));
         return Outcome::Rule { index: first.index, held, also };
     }
-    let held = if first.answers { disagreement(&first.category, first.score, prediction) } else { None };
+    let held = if first.answers { disagreement(first.category, first.score, prediction) } else { None };
     // The model clearly prefers another rule that matched too: that rule decides.
     if held.is_some()
         && let Some((top, p)) = prediction.and_then(Prediction::top)
@@ -158,8 +160,8 @@ fn disagreement(category: &str, score: f32, prediction: Option<&Prediction>) -> 
 mod tests {
     use super::*;
 
-    fn candidate(index: usize, category: &str, score: f32) -> Candidate {
-        Candidate { index, category: category.into(), score, answers: true, urgent: false }
+    fn candidate(index: usize, category: &str, score: f32) -> Candidate<'_> {
+        Candidate { index, category, score, answers: true, urgent: false }
     }
 
     fn model(ranked: &[(&'static str, f32)]) -> Prediction<'static> {

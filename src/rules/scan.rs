@@ -10,7 +10,7 @@ use super::field::{Field, Values};
 use super::index::{FieldIndex, KeywordPattern, Role};
 use super::keywords::KeywordAutomaton;
 use super::model::Folded;
-use super::spec::{FlatAny, Kind, MatcherSpec, set_bit};
+use super::spec::{FlatAny, Kind, MatcherSpec};
 use super::{Evidence, RuleSet};
 use crate::parse::{Inbound, lang};
 use crate::screen::Verdict;
@@ -22,7 +22,7 @@ impl FlatAny {
     pub(super) fn score(&self, scan: &mut Scan<'_, '_>, weights: &[f32]) -> (bool, f32) {
         let mut score = Score::default();
         for &(word, mask) in &self.words {
-            let mut bits = mask & scan.hits.fired[word];
+            let mut bits = mask & scan.hits.fired.word(word);
             while bits != 0 {
                 score.add(weights[word * 64 + bits.trailing_zeros() as usize]);
                 bits &= bits - 1;
@@ -303,10 +303,53 @@ thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::default();
 }
 
+/// How many words of matcher bits [`FiredBits`] holds in place: 1,024 matchers, several
+/// times what the rules have.
+const INLINE_WORDS: usize = 16;
+
+/// One bit a matcher, set when it fired: in place up to [`INLINE_WORDS`] words and on the
+/// heap after them only for rule sets that large (a vector of them all was a heap allocation
+/// a mail).
+struct FiredBits {
+    inline: [u64; INLINE_WORDS],
+    more: Vec<u64>,
+}
+
+impl FiredBits {
+    /// None fired yet, of `matchers` matchers.
+    fn new(matchers: usize) -> FiredBits {
+        let more = vec![0; matchers.div_ceil(64).saturating_sub(INLINE_WORDS)];
+        FiredBits { inline: [0; INLINE_WORDS], more }
+    }
+
+    /// Word `w` of the bits (0 past the last matcher).
+    #[inline(always)]
+    fn word(&self, w: usize) -> u64 {
+        match self.inline.get(w) {
+            Some(bits) => *bits,
+            None => self.more.get(w - INLINE_WORDS).copied().unwrap_or(0),
+        }
+    }
+
+    fn set(&mut self, id: usize) {
+        let (w, bit) = (id / 64, 1 << (id % 64));
+        match self.inline.get_mut(w) {
+            Some(bits) => *bits |= bit,
+            None => {
+                let at = w - INLINE_WORDS;
+                if self.more.len() <= at {
+                    self.more.resize(at + 1, 0);
+                }
+                self.more[at] |= bit;
+            }
+        }
+    }
+}
+
 /// Which matchers fired in one mail and, when the rules are explained, on which words.
 pub(super) struct Hits<'r> {
     /// Bit `id` is set when matcher `id` fired.
-    fired: Vec<u64>,
+    fired: FiredBits,
     /// For `--explain` only (empty otherwise): where each matcher fired and on which words.
     pub(super) by_matcher: Vec<Option<Hit<'r>>>,
 }
@@ -315,12 +358,12 @@ impl<'r> Hits<'r> {
     /// No matcher fired yet; `keep_words` makes room for the words of each.
     fn new(matchers: usize, keep_words: bool) -> Hits<'r> {
         let by_matcher = if keep_words { vec![None; matchers] } else { Vec::new() };
-        Hits { fired: vec![0; matchers.div_ceil(64)], by_matcher }
+        Hits { fired: FiredBits::new(matchers), by_matcher }
     }
 
     /// Marks matcher `id` of field `field` as fired; `word` is read only when words are kept.
     fn record(&mut self, field: &'r str, id: usize, word: impl FnOnce() -> Cow<'r, str>) {
-        set_bit(&mut self.fired, id);
+        self.fired.set(id);
         if let Some(entry) = self.by_matcher.get_mut(id) {
             let entry = entry.get_or_insert_with(|| Hit { field, matched: Vec::new() });
             let word = word();
@@ -331,7 +374,7 @@ impl<'r> Hits<'r> {
     }
 
     fn has_fired(&self, id: usize) -> bool {
-        self.fired.get(id / 64).is_some_and(|bits| bits & (1 << (id % 64)) != 0)
+        self.fired.word(id / 64) & (1 << (id % 64)) != 0
     }
 }
 

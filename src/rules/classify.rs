@@ -91,7 +91,8 @@ impl RuleSet {
         } else {
             candidates.retain(|c| self.rules[c.index].weighted);
         }
-        let outcome = opinion::settle(&candidates, prediction.as_ref());
+        opinion::rank(&mut candidates);
+        let outcome = opinion::settle_ranked(&candidates, prediction.as_ref());
         let mut classification = match outcome {
             Outcome::Rule { index, held, also } => {
                 let mut c = decided(&self.rules[index]);
@@ -99,7 +100,9 @@ impl RuleSet {
                 if let Some(also) = also {
                     // An urgent second question keeps its urgency: a person sees the mail
                     // first among the others, within the urgent rule's SLA.
-                    if let Some(urgent) = candidates.iter().find(|u| u.urgent && u.category == also) {
+                    // The first by priority (ranked by score now, it is the lowest index).
+                    let urgent_rules = candidates.iter().filter(|u| u.urgent && u.category == also);
+                    if let Some(urgent) = urgent_rules.min_by_key(|u| u.index) {
                         let rule = &self.rules[urgent.index];
                         c.priority = c.priority.max(rule.escalate_priority);
                         c.sla = match (c.sla, rule.sla) {

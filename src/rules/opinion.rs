@@ -90,10 +90,21 @@ pub enum Outcome {
 
 /// Decides among `candidates` (in priority order) with the model's `prediction`.
 pub fn settle(candidates: &[Candidate<'_>], prediction: Option<&Prediction>) -> Outcome {
-    let mut ranked: Vec<&Candidate<'_>> = candidates.iter().collect();
-    // Stable: equal scores keep priority order.
-    ranked.sort_by(|a, b| b.score.total_cmp(&a.score));
-    let Some(&first) = ranked.first() else {
+    let mut ranked = candidates.to_vec();
+    rank(&mut ranked);
+    settle_ranked(&ranked, prediction)
+}
+
+/// Puts candidates in priority order best score first; stable: equal scores keep priority
+/// order.
+pub fn rank(candidates: &mut [Candidate<'_>]) {
+    candidates.sort_by(|a, b| b.score.total_cmp(&a.score));
+}
+
+/// [`settle`] of candidates [`rank`]ed already: in place, where `settle` copies them (a
+/// list of them ranked was a heap allocation a mail).
+pub fn settle_ranked(ranked: &[Candidate<'_>], prediction: Option<&Prediction>) -> Outcome {
+    let Some(first) = ranked.first() else {
         return match prediction.and_then(Prediction::top) {
             Some((category, p)) if category != "other" && p >= SUGGEST => {
                 Outcome::Suggest { category: category.to_string() }
@@ -102,7 +113,7 @@ pub fn settle(candidates: &[Candidate<'_>], prediction: Option<&Prediction>) -> 
         };
     };
     if first.category == "other"
-        && let Some(&urgent) = ranked.iter().find(|c| c.urgent)
+        && let Some(urgent) = ranked.iter().find(|c| c.urgent)
     {
         return Outcome::Rule { index: urgent.index, held: None, also: None };
     }
@@ -116,7 +127,7 @@ pub fn settle(candidates: &[Candidate<'_>], prediction: Option<&Prediction>) -> 
     let also = second.or(urgent).map(|s| s.category.to_string());
     // The model reads the urgent one as the mail's question too ("my password was changed and
     // I did not do this", which also cannot log in): it decides, escalated with its urgency.
-    if let Some(&urgent) = urgent
+    if let Some(urgent) = urgent
         && prediction.and_then(Prediction::top).is_some_and(|(top, p)| top == urgent.category && p >= PREFER)
     {
         return Outcome::Rule { index: urgent.index, held: None, also: Some(first.category.to_string()) };
@@ -130,7 +141,7 @@ pub fn settle(candidates: &[Candidate<'_>], prediction: Option<&Prediction>) -> 
     if held.is_some()
         && let Some((top, p)) = prediction.and_then(Prediction::top)
         && p >= PREFER
-        && let Some(&preferred) = ranked.iter().find(|c| c.category == top)
+        && let Some(preferred) = ranked.iter().find(|c| c.category == top)
     {
         return Outcome::Rule { index: preferred.index, held: None, also: None };
     }

@@ -59,12 +59,14 @@ pub struct Model {
 /// so its mails are read with the pooled model.
 pub const MIN_PER_CATEGORY: usize = 20;
 
-/// The model's view of one mail: categories by probability, best first. The names are the
-/// model's own, borrowed: every mail is ranked, and ten new strings (or ten reference counts
-/// to raise and lower) a mail cost more than the softmax.
+/// The model's view of one mail: each category's probability, in the model's order of
+/// categories (ranked only when asked: a mail's decision needs the best one and the
+/// probability of one other, and ranking them all was a twentieth of classifying). The
+/// names are the model's own, borrowed: ten new strings (or ten reference counts to raise
+/// and lower) a mail cost more than the softmax.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Prediction<'m> {
-    pub ranked: Vec<(&'m str, f32)>,
+    pub probabilities: Vec<(&'m str, f32)>,
     /// How many of the mail's features the model knows (0: it has no opinion).
     pub known: usize,
 }
@@ -72,12 +74,27 @@ pub struct Prediction<'m> {
 impl<'m> Prediction<'m> {
     /// The best category and its probability.
     pub fn top(&self) -> Option<(&'m str, f32)> {
-        self.ranked.first().copied()
+        let best = self.probabilities.iter().enumerate().max_by_key(|(i, (_, p))| rank_key(*p, *i));
+        best.map(|(_, category)| *category)
+    }
+
+    /// The categories by probability, best first, equal ones in the categories' order: each
+    /// category's place is the number that come before it, counted without a branch (a sort
+    /// of ten categories mispredicted a branch at nearly every step).
+    pub fn ranked(&self) -> Vec<(&'m str, f32)> {
+        let keys: Vec<i64> =
+            self.probabilities.iter().enumerate().map(|(i, (_, p))| rank_key(*p, i)).collect();
+        let mut ranked = vec![("", 0.0); keys.len()];
+        for (category, key) in self.probabilities.iter().zip(&keys) {
+            let before = keys.iter().filter(|other| *other > key).count();
+            ranked[before] = *category;
+        }
+        ranked
     }
 
     /// The probability of `category` (0 when unknown to the model).
     pub fn probability(&self, category: &str) -> f32 {
-        self.ranked.iter().find(|(c, _)| *c == category).map_or(0.0, |(_, p)| *p)
+        self.probabilities.iter().find(|(c, _)| *c == category).map_or(0.0, |(_, p)| *p)
     }
 }
 
@@ -139,14 +156,13 @@ impl CountedOnce {
 }
 
 /// What `predict` reads of a mail and works in, kept from one mail to the next so that none
-/// is allocated again: the normalised text, its features (hash, whether Latin), the scores
-/// of the categories and their ranking keys.
+/// is allocated again: the normalised text, its features (hash, whether Latin) and the
+/// scores of the categories.
 #[derive(Default)]
 struct Read {
     normal: String,
     features: Vec<(u64, bool)>,
     scores: Vec<f32>,
-    keys: Vec<i64>,
 }
 
 thread_local! {
@@ -199,7 +215,7 @@ impl Model {
     pub(super) fn predict_folded(&self, text: &str, folded: &Folded, language: Language) -> Prediction<'_> {
         let weights = self.weights_for(language);
         READ.with_borrow_mut(|read| {
-            let Read { normal, features: found, scores, keys } = read;
+            let Read { normal, features: found, scores } = read;
             scores.clear();
             scores.resize(weights.lanes(), 0.0);
             let mut known = 0usize;
@@ -217,7 +233,7 @@ impl Model {
                 }
             }
             scores.truncate(self.categories.len());
-            self.rank(scores, keys, known)
+            self.rank(scores, known)
         })
     }
 
@@ -246,27 +262,18 @@ impl Model {
     }
 
     /// The prediction from the categories' `scores` (log-likelihoods, turned into
-    /// probabilities in place); `keys` is room for their ranking keys.
-    fn rank(&self, scores: &mut [f32], keys: &mut Vec<i64>, known: usize) -> Prediction<'_> {
+    /// probabilities in place).
+    fn rank(&self, scores: &mut [f32], known: usize) -> Prediction<'_> {
         if known == 0 || self.categories.is_empty() {
-            return Prediction { ranked: Vec::new(), known };
+            return Prediction { probabilities: Vec::new(), known };
         }
         let temperature = (known as f32).powf(TEMPERATURE_POWER).max(1.0);
         let max = scores.iter().copied().fold(f32::MIN, f32::max);
         scores.iter_mut().for_each(|s| *s = ((*s - max) / temperature).exp());
         let sum: f32 = scores.iter().sum();
         scores.iter_mut().for_each(|s| *s /= sum);
-        // Best first, equal ones in the categories' order: each category's place is the
-        // number that come before it, counted without a branch. A sort of ten categories
-        // mispredicted a branch at nearly every step, at a tenth of what scoring cost.
-        keys.clear();
-        keys.extend(scores.iter().enumerate().map(|(i, p)| rank_key(*p, i)));
-        let mut ranked: Vec<(&str, f32)> = vec![("", 0.0); scores.len()];
-        for (i, (category, p)) in self.categories.iter().zip(scores.iter()).enumerate() {
-            let before = keys.iter().filter(|key| **key > keys[i]).count();
-            ranked[before] = (category.as_str(), *p);
-        }
-        Prediction { ranked, known }
+        let probabilities = self.categories.iter().map(String::as_str).zip(scores.iter().copied()).collect();
+        Prediction { probabilities, known }
     }
 }
 
@@ -362,21 +369,21 @@ mod tests {
         let model = small(); // categories: fees, other, refund
         let ranked = |scores: Vec<f32>| -> Vec<&str> {
             let mut scores = scores;
-            model.rank(&mut scores, &mut Vec::new(), 1).ranked.iter().map(|(c, _)| *c).collect()
+            model.rank(&mut scores, 1).ranked().iter().map(|(c, _)| *c).collect()
         };
         assert_eq!(ranked(vec![-3.0, -1.0, -2.0]), ["other", "refund", "fees"]);
         assert_eq!(ranked(vec![-1.0, -2.0, -1.0]), ["fees", "refund", "other"]);
         assert_eq!(ranked(vec![-5.0, -5.0, -5.0]), ["fees", "other", "refund"]);
-        let p = model.rank(&mut [-1.0, -2.0, -1.0], &mut Vec::new(), 1);
-        assert_eq!(p.ranked[0].1, p.ranked[1].1);
-        assert!(p.ranked[1].1 > p.ranked[2].1);
+        let p = model.rank(&mut [-1.0, -2.0, -1.0], 1).ranked();
+        assert_eq!(p[0].1, p[1].1);
+        assert!(p[1].1 > p[2].1);
     }
 
     #[test]
     fn probabilities_sum_to_one_and_unknown_text_has_no_opinion() {
         let model = small();
         let p = predict(&model, "fee for the order");
-        let sum: f32 = p.ranked.iter().map(|(_, p)| p).sum();
+        let sum: f32 = p.probabilities.iter().map(|(_, p)| p).sum();
         assert!((sum - 1.0).abs() < 1e-4, "{p:?}");
         let none = predict(&model, "zzz qqq");
         assert_eq!(none.known, 0);
@@ -478,7 +485,7 @@ mod tests {
         let retrained = Model::train(&doubled);
         let (a, b) =
             (model.predict("新卡订单", Language::ZhHans), retrained.predict("新卡订单", Language::ZhHans));
-        for ((ca, pa), (cb, pb)) in a.ranked.iter().zip(&b.ranked) {
+        for ((ca, pa), (cb, pb)) in a.ranked().iter().zip(&b.ranked()) {
             assert_eq!(ca, cb);
             assert!((pa - pb).abs() < 1e-4, "{a:?} against {b:?}");
         }

@@ -176,7 +176,7 @@ mod tests {
     }
 
     fn model(ranked: &[(&'static str, f32)]) -> Prediction<'static> {
-        Prediction { ranked: ranked.to_vec(), known: 5 }
+        Prediction { probabilities: ranked.to_vec(), known: 5 }
     }
 
     #[test]

@@ -214,9 +214,7 @@ impl KeywordPattern {
     pub(super) fn key(&self) -> Cow<'_, str> {
         lang::fold_to_simplified(&self.word)
     }
-}
 
-impl KeywordPattern {
     /// Whether a match of this pattern at `at` of `text` counts: at word boundaries where
     /// the pattern has them, and in the pattern's own script when the matcher asks.
     #[inline]

@@ -88,7 +88,9 @@ pub enum Outcome {
     Default,
 }
 
-/// Decides among `candidates` (in priority order) with the model's `prediction`.
+/// Decides among `candidates` (in priority order) with the model's `prediction`: the
+/// tests' way in; classification ranks its candidates in place and calls [`settle_ranked`].
+#[cfg(test)]
 pub fn settle(candidates: &[Candidate<'_>], prediction: Option<&Prediction>) -> Outcome {
     let mut ranked = candidates.to_vec();
     rank(&mut ranked);

@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use super::buckets::Buckets;
 use super::context::{self, Span};
 use super::field::{Field, Values};
-use super::index::{FieldIndex, KeywordPattern, Role};
+use super::index::{FieldIndex, KeywordPattern, Role, word_char_at, word_char_before};
 use super::keywords::KeywordAutomaton;
 use super::model::Folded;
 use super::spec::{FlatAny, Kind, MatcherSpec};
@@ -162,9 +162,9 @@ impl FieldIndex {
         }
     }
 
-    /// Adds to `found` the matches of `automaton` (its patterns numbered from `first`) in
-    /// `run`, which starts at byte `from` of `text`, that stand where their pattern may;
-    /// false once `found` holds [`context::MAX_MATCHES`].
+    /// Adds to `found` the matches of `automaton` (its keys numbered from `first`) in `run`,
+    /// which starts at byte `from` of `text`, that stand where their pattern may; false once
+    /// `found` holds [`context::MAX_MATCHES`].
     fn keep_matches(
         &self,
         automaton: &KeywordAutomaton,
@@ -173,24 +173,32 @@ impl FieldIndex {
         text: &str,
         found: &mut Vec<(usize, Span)>,
     ) -> bool {
-        for (pattern, start, end) in automaton.matches(run.as_bytes()) {
-            if !self.keep_match(first + pattern, Span { start: from + start, end: from + end }, text, found) {
+        for (key, start, end) in automaton.matches(run.as_bytes()) {
+            if !self.keep_match(first + key, Span { start: from + start, end: from + end }, text, found) {
                 return false;
             }
         }
         found.len() < context::MAX_MATCHES
     }
 
-    /// Adds the match of `pattern` at `at` to `found` if it stands where the pattern may;
-    /// false, adding nothing, once `found` holds [`context::MAX_MATCHES`]. Always inlined:
-    /// it is called for every match of every mail.
+    /// Adds the patterns of `key`, found at `at`, that stand there to `found`; false once
+    /// `found` holds [`context::MAX_MATCHES`] (the first that many, as when each pattern was
+    /// its own match). The characters around the key are read once for all its patterns.
+    /// Always inlined: it is called for every match of every mail.
     #[inline(always)]
-    fn keep_match(&self, pattern: usize, at: Span, text: &str, found: &mut Vec<(usize, Span)>) -> bool {
-        if found.len() == context::MAX_MATCHES {
-            return false;
+    fn keep_match(&self, key: usize, at: Span, text: &str, found: &mut Vec<(usize, Span)>) -> bool {
+        let key = &self.keys[key];
+        if key.left_boundary && word_char_before(text, at.start) {
+            return found.len() < context::MAX_MATCHES;
         }
-        if self.keyword_patterns[pattern].stands_in(text, at) {
-            found.push((pattern, at));
+        let word_after = key.right_boundary && word_char_at(text, at.end);
+        for pattern in key.patterns.clone() {
+            if found.len() == context::MAX_MATCHES {
+                return false;
+            }
+            if self.keyword_patterns[pattern].stands_before(text, at, word_after) {
+                found.push((pattern, at));
+            }
         }
         true
     }

@@ -1,5 +1,5 @@
 //! Classify stage, scratch space: a list per matcher, kept from one mail to the next, that
-//! gathers what the scan found for each matcher (its `except` phrases, its proximity words)
+//! gathers what the scan found for each matcher (its `except` phrases)
 //! without sorting them all by matcher first.
 
 /// One list for each matcher id; only the lists something was put in are cleared again.
@@ -48,11 +48,6 @@ impl<T> Buckets<T> {
     pub(super) fn of(&self, matcher: usize) -> &[T] {
         self.lists.get(matcher).map_or(&[], Vec::as_slice)
     }
-
-    /// The matchers given something, each with its list.
-    pub(super) fn filled(&self) -> impl Iterator<Item = (usize, &[T])> {
-        self.filled.iter().map(|&matcher| (matcher, self.lists[matcher].as_slice()))
-    }
 }
 
 #[cfg(test)]
@@ -68,9 +63,8 @@ mod tests {
         }
         buckets.sort_each_by_key(|(start, _)| *start);
         assert_eq!(buckets.of(3), [(1, 'c'), (5, 'a'), (5, 'd')]);
-        assert_eq!(buckets.filled().map(|(m, l)| (m, l.len())).collect::<Vec<_>>(), [(3, 3), (1, 1)]);
+        assert_eq!(buckets.of(1), [(2, 'b')]);
         buckets.clear(2);
         assert!(buckets.of(3).is_empty() && buckets.of(1).is_empty() && buckets.of(9).is_empty());
-        assert_eq!(buckets.filled().count(), 0);
     }
 }

@@ -2,9 +2,10 @@
 //! the model gives its opinion, and [`opinion::settle`] decides among the rules that matched.
 
 use super::field::Field;
+use super::hits::Hit;
 use super::model::Model;
 use super::opinion::{self, Candidate, ModelOpinion, Outcome};
-use super::scan::{Hit, Scan, Score};
+use super::scan::{Scan, Score};
 use super::spec::Rule;
 use super::{Action, Classification, Evidence, Priority, RuleSet, Trial};
 use crate::parse::Inbound;

@@ -179,10 +179,16 @@ pub fn near(
 /// that meet one of their words in a mail meet no word of another group, and are then told
 /// apart in one pass, before any distance is counted.
 pub fn every_group_occurs(occurrences: &[(usize, Span)], groups: usize) -> bool {
-    if groups > 64 {
-        return true; // Left to the full check.
-    }
     let seen = occurrences.iter().fold(0u64, |seen, (g, _)| seen | 1u64.checked_shl(*g as u32).unwrap_or(0));
+    groups_met(seen, groups)
+}
+
+/// Whether `seen` (bit `g` for a word of group `g`) has every group `0..groups`; past 64
+/// groups, left to the full check.
+pub fn groups_met(seen: u64, groups: usize) -> bool {
+    if groups > 64 {
+        return true;
+    }
     let all = if groups == 64 { u64::MAX } else { (1u64 << groups) - 1 };
     seen & all == all
 }

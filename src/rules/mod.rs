@@ -18,6 +18,8 @@ pub mod examples;
 mod features;
 pub mod field;
 mod forms;
+mod found;
+mod hits;
 mod index;
 mod keys;
 mod keywords;

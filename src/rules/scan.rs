@@ -4,14 +4,16 @@
 use std::borrow::Cow;
 use std::cell::RefCell;
 
+use super::RuleSet;
 use super::buckets::Buckets;
 use super::context::{self, Span};
 use super::field::{Field, Values};
+use super::found::Found;
+use super::hits::Hits;
 use super::index::{FieldIndex, KeywordPattern, Role, word_char_at, word_char_before};
 use super::keywords::KeywordAutomaton;
 use super::model::Folded;
 use super::spec::{FlatAny, Kind, MatcherSpec};
-use super::{Evidence, RuleSet};
 use crate::parse::{Inbound, lang};
 use crate::screen::Verdict;
 
@@ -118,13 +120,14 @@ impl FieldIndex {
         // characters, the folded text has the same byte offsets as `text`.
         let simplified = lang::fold_to_simplified(&text);
         let respell = SCRATCH.with_borrow_mut(|scratch| {
+            scratch.found.clear(specs.len());
             self.find_keywords(&text, &simplified, &mut scratch.found);
-            let patterns = &self.keyword_patterns;
-            if !respelt && scratch.found.iter().any(|(p, _)| patterns[*p].role == Role::Typo) {
+            if !respelt && scratch.found.typo {
                 return true;
             }
             if self.plain {
-                for &(pattern, at) in scratch.found.iter() {
+                let patterns = &self.keyword_patterns;
+                for &(pattern, at) in scratch.found.words.iter() {
                     let pattern = &patterns[pattern];
                     if pattern.role == Role::Keyword {
                         hits.record(&self.name, pattern.matcher, || as_written(&text, at, pattern));
@@ -146,8 +149,7 @@ impl FieldIndex {
     /// Puts in `found` the keyword automatons' matches in `simplified` (`text` folded) that
     /// stand at word boundaries in `text`, in their own script where the matcher asks: the
     /// first [`context::MAX_MATCHES`] of them.
-    fn find_keywords(&self, text: &str, simplified: &str, found: &mut Vec<(usize, Span)>) {
-        found.clear();
+    fn find_keywords(&self, text: &str, simplified: &str, found: &mut Found) {
         // The ASCII words are looked for in the runs of ASCII only: in Chinese text,
         // a few words and digits between the characters; in English, the whole text.
         if let Some(latin) = &self.latin_keywords {
@@ -171,7 +173,7 @@ impl FieldIndex {
         first: usize,
         (from, run): (usize, &str),
         text: &str,
-        found: &mut Vec<(usize, Span)>,
+        found: &mut Found,
     ) -> bool {
         for (key, start, end) in automaton.matches(run.as_bytes()) {
             if !self.keep_match(first + key, Span { start: from + start, end: from + end }, text, found) {
@@ -186,7 +188,7 @@ impl FieldIndex {
     /// its own match). The characters around the key are read once for all its patterns.
     /// Always inlined: it is called for every match of every mail.
     #[inline(always)]
-    fn keep_match(&self, key: usize, at: Span, text: &str, found: &mut Vec<(usize, Span)>) -> bool {
+    fn keep_match(&self, key: usize, at: Span, text: &str, found: &mut Found) -> bool {
         let key = &self.keys[key];
         if key.left_boundary && word_char_before(text, at.start) {
             return found.len() < context::MAX_MATCHES;
@@ -196,8 +198,9 @@ impl FieldIndex {
             if found.len() == context::MAX_MATCHES {
                 return false;
             }
-            if self.keyword_patterns[pattern].stands_before(text, at, word_after) {
-                found.push((pattern, at));
+            let p = &self.keyword_patterns[pattern];
+            if p.stands_before(text, at, word_after) {
+                found.push(pattern, at, p);
             }
         }
         true
@@ -205,7 +208,8 @@ impl FieldIndex {
 
     /// Records the keywords of `scratch.found` that count where they stand (not inside an
     /// `except` phrase, not negated when the matcher asks) and the proximity matchers that
-    /// hold.
+    /// hold: only those whose every group has a word found are weighed in context (most
+    /// matchers meet the words of one group alone).
     fn record_in_context<'r>(
         &'r self,
         text: &str,
@@ -213,13 +217,13 @@ impl FieldIndex {
         hits: &mut Hits<'r>,
         scratch: &mut Scratch,
     ) {
-        let Scratch { found, cues, excepts, near, counted } = scratch;
+        let Scratch { found, cues, excepts, counted } = scratch;
         let patterns = &self.keyword_patterns;
         // Sorted once, so that each keyword looks only at the phrases and cues near it: a
         // hostile mail repeating a keyword 100,000 times stays linear.
         cues.clear();
         excepts.clear(specs.len());
-        for &(pattern, at) in found.iter() {
+        for &(pattern, at) in found.words.iter() {
             let pattern = &patterns[pattern];
             match pattern.role {
                 Role::Negation => cues.push(at),
@@ -236,26 +240,25 @@ impl FieldIndex {
             let amount = spec.unless_amount && context::in_amount(text, at);
             !excluded && !negated && !amount
         };
-        near.clear(specs.len());
-        for &(pattern, at) in found.iter() {
+        for &(pattern, at) in found.words.iter() {
             let pattern = &patterns[pattern];
-            match pattern.role {
-                Role::Keyword if counts(pattern.matcher, at) => {
-                    hits.record(&self.name, pattern.matcher, || as_written(text, at, pattern))
-                }
-                Role::Near(group) => near.push(pattern.matcher, (group, at)),
-                _ => {}
+            if pattern.role == Role::Keyword && counts(pattern.matcher, at) {
+                hits.record(&self.name, pattern.matcher, || as_written(text, at, pattern))
             }
         }
-        // A proximity matcher's words are weighed in context only when every group has one:
-        // most matchers meet the words of one group alone.
-        for (matcher, found) in near.filled() {
+        for &matcher in &found.near_matchers {
             let spec = &specs[matcher];
-            if !context::every_group_occurs(found, spec.group_count()) {
+            if !context::groups_met(found.groups(matcher), spec.group_count()) {
                 continue;
             }
             counted.clear();
-            counted.extend(found.iter().filter(|(_, at)| counts(matcher, *at)));
+            let words = found.near.iter().filter_map(|&(pattern, at)| match patterns[pattern] {
+                KeywordPattern { matcher: m, role: Role::Near(group), .. } if m == matcher => {
+                    Some((group, at))
+                }
+                _ => None,
+            });
+            counted.extend(words.filter(|(_, at)| counts(matcher, *at)));
             counted.sort_by_key(|(_, at)| at.start);
             let occurrences = counted.as_slice();
             if context::near(text, occurrences, spec.group_count(), spec.within, spec.sentences) {
@@ -295,95 +298,18 @@ impl FieldIndex {
 /// is a good part of the work on a short mail.
 #[derive(Default)]
 pub(super) struct Scratch {
-    /// The keyword automaton's matches in one field value: (pattern, span).
-    found: Vec<(usize, Span)>,
+    /// The keyword automatons' matches in one field value.
+    found: Found,
     /// Negation cues, by end.
     cues: Vec<Span>,
     /// Each matcher's `except` phrases, by start.
     excepts: Buckets<Span>,
-    /// Each proximity matcher's words: (group, span).
-    near: Buckets<(usize, Span)>,
     /// One proximity matcher's words that count where they stand, by start.
     counted: Vec<(usize, Span)>,
 }
 
 thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::default();
-}
-
-/// How many words of matcher bits [`FiredBits`] holds in place: 1,024 matchers, several
-/// times what the rules have.
-const INLINE_WORDS: usize = 16;
-
-/// One bit a matcher, set when it fired: in place up to [`INLINE_WORDS`] words and on the
-/// heap after them only for rule sets that large (a vector of them all was a heap allocation
-/// a mail).
-struct FiredBits {
-    inline: [u64; INLINE_WORDS],
-    more: Vec<u64>,
-}
-
-impl FiredBits {
-    /// None fired yet, of `matchers` matchers.
-    fn new(matchers: usize) -> FiredBits {
-        let more = vec![0; matchers.div_ceil(64).saturating_sub(INLINE_WORDS)];
-        FiredBits { inline: [0; INLINE_WORDS], more }
-    }
-
-    /// Word `w` of the bits (0 past the last matcher).
-    #[inline(always)]
-    fn word(&self, w: usize) -> u64 {
-        match self.inline.get(w) {
-            Some(bits) => *bits,
-            None => self.more.get(w - INLINE_WORDS).copied().unwrap_or(0),
-        }
-    }
-
-    fn set(&mut self, id: usize) {
-        let (w, bit) = (id / 64, 1 << (id % 64));
-        match self.inline.get_mut(w) {
-            Some(bits) => *bits |= bit,
-            None => {
-                let at = w - INLINE_WORDS;
-                if self.more.len() <= at {
-                    self.more.resize(at + 1, 0);
-                }
-                self.more[at] |= bit;
-            }
-        }
-    }
-}
-
-/// Which matchers fired in one mail and, when the rules are explained, on which words.
-pub(super) struct Hits<'r> {
-    /// Bit `id` is set when matcher `id` fired.
-    fired: FiredBits,
-    /// For `--explain` only (empty otherwise): where each matcher fired and on which words.
-    pub(super) by_matcher: Vec<Option<Hit<'r>>>,
-}
-
-impl<'r> Hits<'r> {
-    /// No matcher fired yet; `keep_words` makes room for the words of each.
-    fn new(matchers: usize, keep_words: bool) -> Hits<'r> {
-        let by_matcher = if keep_words { vec![None; matchers] } else { Vec::new() };
-        Hits { fired: FiredBits::new(matchers), by_matcher }
-    }
-
-    /// Marks matcher `id` of field `field` as fired; `word` is read only when words are kept.
-    fn record(&mut self, field: &'r str, id: usize, word: impl FnOnce() -> Cow<'r, str>) {
-        self.fired.set(id);
-        if let Some(entry) = self.by_matcher.get_mut(id) {
-            let entry = entry.get_or_insert_with(|| Hit { field, matched: Vec::new() });
-            let word = word();
-            if !entry.matched.contains(&word) {
-                entry.matched.push(word);
-            }
-        }
-    }
-
-    fn has_fired(&self, id: usize) -> bool {
-        self.fired.word(id / 64) & (1 << (id % 64)) != 0
-    }
 }
 
 /// What the matchers found in one mail: every keyword and literal matcher up front, the
@@ -440,23 +366,6 @@ impl<'r, 'm> Scan<'r, 'm> {
             }
         }
         self.hits.has_fired(id)
-    }
-}
-
-/// A matcher that fired: on which field, and (for `--explain` only, see [`Hits`]) the words
-/// it found there, borrowed from the rule set where they can be; those become [`Evidence`].
-#[derive(Debug, Clone)]
-pub(super) struct Hit<'r> {
-    field: &'r str,
-    matched: Vec<Cow<'r, str>>,
-}
-
-impl Hit<'_> {
-    pub(super) fn evidence(&self) -> Evidence {
-        Evidence {
-            field: self.field.to_string(),
-            matched: self.matched.iter().map(|w| w.to_string()).collect(),
-        }
     }
 }
 

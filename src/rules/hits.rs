@@ -1,0 +1,98 @@
+//! Classify stage, what fired in one mail: a bit per matcher and, for `--explain`, the words
+//! each matcher found.
+
+use std::borrow::Cow;
+
+use super::Evidence;
+
+/// How many words of matcher bits [`FiredBits`] holds in place: 1,024 matchers, several
+/// times what the rules have.
+const INLINE_WORDS: usize = 16;
+
+/// One bit a matcher, set when it fired: in place up to [`INLINE_WORDS`] words and on the
+/// heap after them only for rule sets that large (a vector of them all was a heap allocation
+/// a mail).
+pub(super) struct FiredBits {
+    inline: [u64; INLINE_WORDS],
+    more: Vec<u64>,
+}
+
+impl FiredBits {
+    /// None fired yet, of `matchers` matchers.
+    pub(super) fn new(matchers: usize) -> FiredBits {
+        let more = vec![0; matchers.div_ceil(64).saturating_sub(INLINE_WORDS)];
+        FiredBits { inline: [0; INLINE_WORDS], more }
+    }
+
+    /// Word `w` of the bits (0 past the last matcher).
+    #[inline(always)]
+    pub(super) fn word(&self, w: usize) -> u64 {
+        match self.inline.get(w) {
+            Some(bits) => *bits,
+            None => self.more.get(w - INLINE_WORDS).copied().unwrap_or(0),
+        }
+    }
+
+    fn set(&mut self, id: usize) {
+        let (w, bit) = (id / 64, 1 << (id % 64));
+        match self.inline.get_mut(w) {
+            Some(bits) => *bits |= bit,
+            None => {
+                let at = w - INLINE_WORDS;
+                if self.more.len() <= at {
+                    self.more.resize(at + 1, 0);
+                }
+                self.more[at] |= bit;
+            }
+        }
+    }
+}
+
+/// Which matchers fired in one mail and, when the rules are explained, on which words.
+pub(super) struct Hits<'r> {
+    /// Bit `id` is set when matcher `id` fired.
+    pub(super) fired: FiredBits,
+    /// For `--explain` only (empty otherwise): where each matcher fired and on which words.
+    pub(super) by_matcher: Vec<Option<Hit<'r>>>,
+}
+
+impl<'r> Hits<'r> {
+    /// No matcher fired yet; `keep_words` makes room for the words of each.
+    pub(super) fn new(matchers: usize, keep_words: bool) -> Hits<'r> {
+        let by_matcher = if keep_words { vec![None; matchers] } else { Vec::new() };
+        Hits { fired: FiredBits::new(matchers), by_matcher }
+    }
+
+    /// Marks matcher `id` of field `field` as fired; `word` is read only when words are kept.
+    pub(super) fn record(&mut self, field: &'r str, id: usize, word: impl FnOnce() -> Cow<'r, str>) {
+        self.fired.set(id);
+        if let Some(entry) = self.by_matcher.get_mut(id) {
+            let entry = entry.get_or_insert_with(|| Hit { field, matched: Vec::new() });
+            let word = word();
+            if !entry.matched.contains(&word) {
+                entry.matched.push(word);
+            }
+        }
+    }
+
+    pub(super) fn has_fired(&self, id: usize) -> bool {
+        self.fired.word(id / 64) & (1 << (id % 64)) != 0
+    }
+}
+
+/// A matcher that fired: on which field, and (for `--explain` only, see [`Hits`]) the words
+/// it found there, borrowed from the rule set where they can be; those become [`Evidence`].
+#[derive(Debug, Clone)]
+pub(super) struct Hit<'r> {
+    field: &'r str,
+    matched: Vec<Cow<'r, str>>,
+}
+
+impl Hit<'_> {
+    pub(super) fn evidence(&self) -> Evidence {
+        Evidence {
+            field: self.field.to_string(),
+            matched: self.matched.iter().map(|w| w.to_string()).collect(),
+        }
+    }
+}

@@ -371,20 +371,41 @@ impl<'r, 'm> Scan<'r, 'm> {
 
 /// The runs of ASCII characters in `text` at least `shortest` bytes long, each with its byte
 /// offset, found as they are asked for (an English mail is one run, and nothing allocated).
+/// A character beyond ASCII is stepped over whole, told by its first byte (a Chinese one was
+/// three steps), and a tail of ASCII is told a word at a time (`str::is_ascii`): byte by
+/// byte, telling the runs cost about 800 instructions on a Chinese mail of 84 bytes and 280
+/// on an English one of 100.
 fn ascii_runs(text: &str, shortest: usize) -> impl Iterator<Item = (usize, &str)> {
     let bytes = text.as_bytes();
     let mut start = 0;
     std::iter::from_fn(move || {
         while start < bytes.len() {
-            let from = start + bytes[start..].iter().position(u8::is_ascii)?;
-            let len = bytes[from..].iter().take_while(|b| b.is_ascii()).count();
-            start = from + len;
-            if len >= shortest {
-                return Some((from, &text[from..from + len]));
+            let mut from = start;
+            while from < bytes.len() && !bytes[from].is_ascii() {
+                from += utf8_len(bytes[from]);
+            }
+            let end = if text[from..].is_ascii() {
+                bytes.len()
+            } else {
+                from + bytes[from..].iter().take_while(|b| b.is_ascii()).count()
+            };
+            start = end;
+            if end - from >= shortest && end > from {
+                return Some((from, &text[from..end]));
             }
         }
         None
     })
+}
+
+/// The length in UTF-8 of the character whose first byte is `lead` (beyond ASCII).
+#[inline(always)]
+fn utf8_len(lead: u8) -> usize {
+    match lead {
+        0xf0.. => 4,
+        0xe0.. => 3,
+        _ => 2,
+    }
 }
 
 /// `text` lower-cased if it has upper-case letters beyond ASCII (the keyword automaton folds
@@ -464,6 +485,8 @@ mod tests {
         }
         assert_eq!(ascii_runs("退款", 1).count(), 0);
         assert_eq!(ascii_runs("a退b", 1).collect::<Vec<_>>(), [(0, "a"), (4, "b")]);
+        assert_eq!(ascii_runs("é😀ab£", 1).collect::<Vec<_>>(), [(6, "ab")]);
+        assert_eq!(ascii_runs("refund", 7).count(), 0);
     }
 
     #[test]

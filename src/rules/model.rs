@@ -9,7 +9,7 @@
 
 use std::cell::RefCell;
 
-use super::features::features;
+use super::features::{Kind, features};
 use super::weights::Weights;
 use crate::parse::lang::Language;
 
@@ -156,12 +156,12 @@ impl CountedOnce {
 }
 
 /// What `predict` reads of a mail and works in, kept from one mail to the next so that none
-/// is allocated again: the normalised text, its features (hash, whether Latin) and the
-/// scores of the categories.
+/// is allocated again: the normalised text, its features (hash, kind) and the scores of the
+/// categories.
 #[derive(Default)]
 struct Read {
     normal: String,
-    features: Vec<(u64, bool)>,
+    features: Vec<(u64, Kind)>,
     scores: Vec<f32>,
 }
 
@@ -218,20 +218,15 @@ impl Model {
             let Read { normal, features: found, scores } = read;
             scores.clear();
             scores.resize(weights.lanes(), 0.0);
-            let mut known = 0usize;
             normalise(text, folded, normal);
             found.clear();
-            features(normal, &mut |hash, start, _| found.push((hash, normal.as_bytes()[start].is_ascii())));
-            // Only the features the model knows are looked for among those counted already.
-            let mut counted = CountedOnce::default();
-            for &(hash, latin) in found.iter() {
-                if let Some(row) = weights.get_lanes(hash)
-                    && (!latin || counted.first(hash))
-                {
-                    known += 1;
-                    add_row(scores, row);
-                }
-            }
+            features(normal, &mut |hash, kind, _, _| found.push((hash, kind)));
+            let known = match weights.lanes() {
+                4 => sum_rows::<4>(weights, found, scores),
+                8 => sum_rows::<8>(weights, found, scores),
+                12 => sum_rows::<12>(weights, found, scores),
+                _ => sum_any_rows(weights, found, scores),
+            };
             scores.truncate(self.categories.len());
             self.rank(scores, known)
         })
@@ -247,7 +242,7 @@ impl Model {
         let top = prediction.top().and_then(|(c, _)| self.categories.iter().position(|x| x == c));
         let mut words: Vec<(String, f32)> = Vec::new();
         if let (Some(top), true) = (top, k > 1) {
-            features(&normal, &mut |hash, start, end| {
+            features(&normal, &mut |hash, _, start, end| {
                 let Some(row) = weights.get(hash) else { return };
                 let others = (row.iter().sum::<f32>() - row[top]) / (k - 1) as f32;
                 let word = normal[start..end].to_string();
@@ -277,8 +272,45 @@ impl Model {
     }
 }
 
+/// Adds up into `scores` the rows of the `found` features that the model knows, `N` lanes
+/// each (the model's [`Weights::lanes`]), and tells how many it knows: a Latin feature counts
+/// the first time only. The sums are an array of `N` the compiler keeps in registers, a row
+/// added with no loop: with the lanes a length known only when the model is trained, each
+/// row was a loop (a sixth of the model's instructions on an English mail).
+fn sum_rows<const N: usize>(weights: &Weights, found: &[(u64, Kind)], scores: &mut [f32]) -> usize {
+    let mut sums = [0.0; N];
+    let mut known = 0;
+    // Only the features the model knows are looked for among those counted already.
+    let mut counted = CountedOnce::default();
+    for &(hash, kind) in found {
+        if let Some(row) = weights.row_of(hash, kind)
+            && (kind != Kind::Latin || counted.first(hash))
+        {
+            known += 1;
+            add_row(&mut sums, weights.lanes_of_row::<N>(row));
+        }
+    }
+    scores[..N].copy_from_slice(&sums);
+    known
+}
+
+/// [`sum_rows`] for any number of lanes (a model of more than twelve categories).
+fn sum_any_rows(weights: &Weights, found: &[(u64, Kind)], scores: &mut [f32]) -> usize {
+    let mut known = 0;
+    let mut counted = CountedOnce::default();
+    for &(hash, kind) in found {
+        if let Some(row) = weights.row_of(hash, kind)
+            && (kind != Kind::Latin || counted.first(hash))
+        {
+            known += 1;
+            add_row(scores, &weights.lanes_of(row)[..scores.len()]);
+        }
+    }
+    known
+}
+
 /// Adds a feature's weights (one per category, and zeros up to a multiple of four: see
-/// [`Weights::get_lanes`]) to the scores, four at a time: lanes of a fixed width that the
+/// [`Weights::lanes_of_row`]) to the scores, four at a time: lanes of a fixed width that the
 /// compiler turns into vector additions. Each lane of four is read whole, added and written
 /// back whole: added and stored lane by lane in place, the compiler kept them four scalar
 /// additions (a fifth of the model's instructions on an English mail).

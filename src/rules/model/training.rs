@@ -135,7 +135,7 @@ impl Model {
                 own.examples[c] += 1;
             }
             let mut counted = CountedOnce::default();
-            features(&text, &mut |hash, start, _| {
+            features(&text, &mut |hash, _, start, _| {
                 if !counted.counts(&text, start, hash) {
                     return;
                 }

@@ -10,7 +10,7 @@
 use std::cell::RefCell;
 
 use super::features::{Kind, features};
-use super::weights::Weights;
+use super::weights::{Weights, lanes_in};
 use crate::parse::lang::Language;
 
 mod normal;
@@ -221,10 +221,10 @@ impl Model {
             normalise(text, folded, normal);
             found.clear();
             features(normal, &mut |hash, kind, _, _| found.push((hash, kind)));
-            let known = match weights.lanes() {
-                4 => sum_rows::<4>(weights, found, scores),
-                8 => sum_rows::<8>(weights, found, scores),
-                12 => sum_rows::<12>(weights, found, scores),
+            let known = match (weights.one_line(), weights.lanes()) {
+                (true, 4) => sum_rows::<4>(weights, found, scores),
+                (true, 8) => sum_rows::<8>(weights, found, scores),
+                (true, 12) => sum_rows::<12>(weights, found, scores),
                 _ => sum_any_rows(weights, found, scores),
             };
             scores.truncate(self.categories.len());
@@ -283,11 +283,11 @@ fn sum_rows<const N: usize>(weights: &Weights, found: &[(u64, Kind)], scores: &m
     // Only the features the model knows are looked for among those counted already.
     let mut counted = CountedOnce::default();
     for &(hash, kind) in found {
-        if let Some(row) = weights.row_of(hash, kind)
+        if let Some(line) = weights.line_of(hash, kind)
             && (kind != Kind::Latin || counted.first(hash))
         {
             known += 1;
-            add_row(&mut sums, weights.lanes_of_row::<N>(row));
+            add_row(&mut sums, lanes_in::<N>(line));
         }
     }
     scores[..N].copy_from_slice(&sums);
@@ -310,7 +310,7 @@ fn sum_any_rows(weights: &Weights, found: &[(u64, Kind)], scores: &mut [f32]) ->
 }
 
 /// Adds a feature's weights (one per category, and zeros up to a multiple of four: see
-/// [`Weights::lanes_of_row`]) to the scores, four at a time: lanes of a fixed width that the
+/// [`lanes_in`]) to the scores, four at a time: lanes of a fixed width that the
 /// compiler turns into vector additions. Each lane of four is read whole, added and written
 /// back whole: added and stored lane by lane in place, the compiler kept them four scalar
 /// additions (a fifth of the model's instructions on an English mail).

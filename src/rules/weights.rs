@@ -16,7 +16,7 @@
 use super::features::{Kind, char_hash};
 
 /// A cache line, in `f32`s: rows start on one and a row of up to 14 categories fits in it.
-const LINE: usize = 16;
+pub(super) const LINE: usize = 16;
 
 /// The full hash takes two `f32`s' worth of bits at the start of a row.
 const KEY: usize = 2;
@@ -44,7 +44,7 @@ pub(super) struct Weights {
     base: usize,
     stride: usize,
     k: usize,
-    /// How many numbers [`Weights::lanes_of_row`] may give: `k`, rounded up to a multiple of
+    /// How many numbers [`lanes_in`] and [`Weights::lanes_of`] may give: `k`, rounded up to a multiple of
     /// four where a row has room for the zeros.
     lanes: usize,
     len: usize,
@@ -97,7 +97,7 @@ impl Weights {
         Some(&self.lanes_of(row)[..self.k])
     }
 
-    /// How many numbers [`Weights::lanes_of_row`] may give: the weights, then zeros up to a
+    /// How many numbers [`lanes_in`] and [`Weights::lanes_of`] may give: the weights, then zeros up to a
     /// multiple of four where a row has room, so that a row is added four at a time with
     /// none left over.
     pub(super) fn lanes(&self) -> usize {
@@ -108,19 +108,39 @@ impl Weights {
     /// code point where the table of characters has it, any other's from the index.
     #[inline(always)]
     pub(super) fn row_of(&self, hash: u64, kind: Kind) -> Option<usize> {
-        if let Kind::Character(c) = kind
-            && let Some(row) = self.chars.get((c as usize).wrapping_sub(FIRST_CHAR))
-        {
-            return (*row as usize).checked_sub(1);
+        match self.char_row(kind) {
+            Some(row) => row,
+            None => self.find(hash),
         }
-        self.find(hash)
     }
 
-    /// The weights of row `row` and the zeros after them up to `N` (at most
-    /// [`Weights::lanes`]), as an array: added with no loop over a length.
+    /// Whether each row is one cache line ([`Weights::line_of`]): up to 14 categories.
+    pub(super) fn one_line(&self) -> bool {
+        self.stride == LINE
+    }
+
+    /// [`Weights::row_of`] as the row's whole line (key, weights, zeros), for weights whose
+    /// rows are [`Weights::one_line`]: what is read of a line after is at places fixed when
+    /// compiling, with no bounds to check (the checks of a row's slices were a fifth of
+    /// adding a feature up).
     #[inline(always)]
-    pub(super) fn lanes_of_row<const N: usize>(&self, row: usize) -> &[f32; N] {
-        self.lanes_of(row).first_chunk::<N>().expect("N is at most the lanes")
+    pub(super) fn line_of(&self, hash: u64, kind: Kind) -> Option<&[f32; LINE]> {
+        match self.char_row(kind) {
+            Some(row) => row.map(|row| self.line(row)),
+            None => self.probe(hash, |row| {
+                let line = self.line(row);
+                (key_of(line), line)
+            }),
+        }
+    }
+
+    /// The row of a character from the table of characters (`None` where the table does not
+    /// tell: not a character, or out of its range).
+    #[inline(always)]
+    fn char_row(&self, kind: Kind) -> Option<Option<usize>> {
+        let Kind::Character(c) = kind else { return None };
+        let row = self.chars.get((c as usize).wrapping_sub(FIRST_CHAR))?;
+        Some((*row as usize).checked_sub(1))
     }
 
     /// The numbers of row `row` after its key: [`Weights::lanes`] of them and more.
@@ -154,6 +174,12 @@ impl Weights {
     /// high bits differ, and a slot whose high bits agree confirmed by its row's full hash.
     #[inline(always)]
     fn find(&self, hash: u64) -> Option<usize> {
+        self.probe(hash, |row| (key_of(self.row(row)), row))
+    }
+
+    /// [`Weights::find`], with `read` giving a row's full hash and what to return of it.
+    #[inline(always)]
+    fn probe<T>(&self, hash: u64, read: impl Fn(usize) -> (u64, T)) -> Option<T> {
         if self.index.is_empty() {
             return None;
         }
@@ -165,9 +191,9 @@ impl Weights {
                 return None;
             }
             if entry >> 32 == high {
-                let row = (entry as u32 - 1) as usize;
-                if key_of(self.row(row)) == hash {
-                    return Some(row);
+                let (key, found) = read((entry as u32 - 1) as usize);
+                if key == hash {
+                    return Some(found);
                 }
             }
             slot = (slot + 1) & self.mask;
@@ -178,6 +204,20 @@ impl Weights {
     fn row(&self, row: usize) -> &[f32] {
         &self.rows[self.base + row * self.stride..][..self.stride]
     }
+
+    /// Row `row` of weights whose rows are [`Weights::one_line`].
+    #[inline(always)]
+    fn line(&self, row: usize) -> &[f32; LINE] {
+        debug_assert!(self.one_line());
+        self.rows[self.base + row * LINE..].first_chunk::<LINE>().expect("a row is a line")
+    }
+}
+
+/// The weights of a row's line and the zeros after them up to `N` (at most
+/// [`Weights::lanes`]).
+#[inline(always)]
+pub(super) fn lanes_in<const N: usize>(line: &[f32; LINE]) -> &[f32; N] {
+    line[KEY..].first_chunk::<N>().expect("N is at most the lanes")
 }
 
 fn key_of(words: &[f32]) -> u64 {
@@ -245,6 +285,10 @@ mod tests {
             assert_eq!(by_point.is_some(), c != '款', "{c}");
         }
         assert_eq!(table.row_of(77, Kind::Pair), table.find(77));
+        assert_eq!(table.line_of(hash('退'), Kind::Character('退')).map(lanes_in::<2>), Some(&[-1.0, -2.0]));
+        assert_eq!(table.line_of(77, Kind::Pair).map(lanes_in::<2>), Some(&[-5.0, -6.0]));
+        assert_eq!(table.line_of(hash('款'), Kind::Character('款')), None);
+        assert_eq!(table.line_of(78, Kind::Pair), None);
         assert!(table.row_of(77, Kind::Pair).is_some());
         let none = Weights::new(1, [(77, [-1.0])].into_iter());
         assert!(none.chars.is_empty(), "no table where no character is known");

@@ -114,24 +114,16 @@ impl Weights {
         }
     }
 
-    /// Whether each row is one cache line ([`Weights::line_of`]): up to 14 categories.
+    /// Whether each row is one cache line ([`Weights::lines`]): up to 14 categories.
     pub(super) fn one_line(&self) -> bool {
         self.stride == LINE
     }
 
-    /// [`Weights::row_of`] as the row's whole line (key, weights, zeros), for weights whose
-    /// rows are [`Weights::one_line`]: what is read of a line after is at places fixed when
-    /// compiling, with no bounds to check (the checks of a row's slices were a fifth of
-    /// adding a feature up).
-    #[inline(always)]
-    pub(super) fn line_of(&self, hash: u64, kind: Kind) -> Option<&[f32; LINE]> {
-        match self.char_row(kind) {
-            Some(row) => row.map(|row| self.line(row)),
-            None => self.probe(hash, |row| {
-                let line = self.line(row);
-                (key_of(line), line)
-            }),
-        }
+    /// The rows of weights whose rows are [`Weights::one_line`], as whole lines, for
+    /// [`Lines::find`].
+    pub(super) fn lines(&self) -> Lines<'_> {
+        debug_assert!(self.one_line());
+        Lines { weights: self, lines: self.rows[self.base..].as_chunks::<LINE>().0 }
     }
 
     /// The row of a character from the table of characters (`None` where the table does not
@@ -204,12 +196,28 @@ impl Weights {
     fn row(&self, row: usize) -> &[f32] {
         &self.rows[self.base + row * self.stride..][..self.stride]
     }
+}
 
-    /// Row `row` of weights whose rows are [`Weights::one_line`].
+/// The rows of [`Weights::one_line`] weights as lines, cut once (at [`Weights::lines`]) for
+/// all the look-ups of a mail.
+pub(super) struct Lines<'w> {
+    weights: &'w Weights,
+    lines: &'w [[f32; LINE]],
+}
+
+impl Lines<'_> {
+    /// [`Weights::row_of`] with the row's whole line (key, weights, zeros): what is read of
+    /// a line is at places fixed when compiling, and a row costs one bounds check (cut from
+    /// the weights at each look-up, it was four, a fifth of adding a feature up).
     #[inline(always)]
-    fn line(&self, row: usize) -> &[f32; LINE] {
-        debug_assert!(self.one_line());
-        self.rows[self.base + row * LINE..].first_chunk::<LINE>().expect("a row is a line")
+    pub(super) fn find(&self, hash: u64, kind: Kind) -> Option<(usize, &[f32; LINE])> {
+        match self.weights.char_row(kind) {
+            Some(row) => row.map(|row| (row, &self.lines[row])),
+            None => self.weights.probe(hash, |row| {
+                let line = &self.lines[row];
+                (key_of_line(line), (row, line))
+            }),
+        }
     }
 }
 
@@ -218,6 +226,10 @@ impl Weights {
 #[inline(always)]
 pub(super) fn lanes_in<const N: usize>(line: &[f32; LINE]) -> &[f32; N] {
     line[KEY..].first_chunk::<N>().expect("N is at most the lanes")
+}
+
+fn key_of_line(line: &[f32; LINE]) -> u64 {
+    u64::from(line[0].to_bits()) | u64::from(line[1].to_bits()) << 32
 }
 
 fn key_of(words: &[f32]) -> u64 {
@@ -285,10 +297,13 @@ mod tests {
             assert_eq!(by_point.is_some(), c != '款', "{c}");
         }
         assert_eq!(table.row_of(77, Kind::Pair), table.find(77));
-        assert_eq!(table.line_of(hash('退'), Kind::Character('退')).map(lanes_in::<2>), Some(&[-1.0, -2.0]));
-        assert_eq!(table.line_of(77, Kind::Pair).map(lanes_in::<2>), Some(&[-5.0, -6.0]));
-        assert_eq!(table.line_of(hash('款'), Kind::Character('款')), None);
-        assert_eq!(table.line_of(78, Kind::Pair), None);
+        let lines = table.lines();
+        let line_of = |hash, kind| lines.find(hash, kind).map(|(_, line)| lanes_in::<2>(line));
+        assert_eq!(line_of(hash('退'), Kind::Character('退')), Some(&[-1.0, -2.0]));
+        assert_eq!(line_of(77, Kind::Pair), Some(&[-5.0, -6.0]));
+        assert_eq!(line_of(hash('款'), Kind::Character('款')), None);
+        assert_eq!(line_of(78, Kind::Pair), None);
+        assert_eq!(lines.find(77, Kind::Pair).map(|(row, _)| row), table.find(77));
         assert!(table.row_of(77, Kind::Pair).is_some());
         let none = Weights::new(1, [(77, [-1.0])].into_iter());
         assert!(none.chars.is_empty(), "no table where no character is known");

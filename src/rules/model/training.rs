@@ -73,7 +73,13 @@ impl Counts {
             .zip(&sibling.totals)
             .map(|(own, theirs)| if *theirs > 0.0 { share * own / theirs } else { 0.0 })
             .collect();
-        for (hash, row) in &sibling.rows {
+        // The sibling's features in the order they were first counted, not the map's: the
+        // totals are sums of floats, and summed in the order of the hashes, another hash
+        // function moved a mail's confidence in its third decimal.
+        let mut first_counted: Vec<(u32, u64)> =
+            sibling.rows.iter().map(|(hash, row)| (*row, *hash)).collect();
+        first_counted.sort_unstable();
+        for (row, hash) in &first_counted {
             let next = out.rows.len() as u32;
             let to = *out.rows.entry(*hash).or_insert(next) as usize;
             if out.counts.len() < (to + 1) * k {

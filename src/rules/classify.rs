@@ -1,5 +1,6 @@
-//! Classify stage, the decision for one mail: every rule is tried and scored over one scan,
-//! the model gives its opinion, and [`opinion::settle`] decides among the rules that matched.
+//! Classify stage, the decision for one mail: every rule that may hold is tried and scored
+//! over one scan, the model gives its opinion, and [`opinion::settle`] decides among the
+//! rules that matched.
 
 use super::field::Field;
 use super::hits::Hit;
@@ -28,54 +29,29 @@ impl RuleSet {
         (classification, trials)
     }
 
-    /// Classifies a mail; `trials`, when given, receives what each rule tried. Every rule is
-    /// tried and scored; [`opinion::settle`] decides among those that matched.
+    /// Classifies a mail; `trials`, when given, receives what each rule tried. Every rule that
+    /// may hold is tried and scored (every rule, with `trials`); [`opinion::settle`] decides
+    /// among those that matched.
     pub(super) fn decide(
         &self,
         mail: &Inbound,
         verdict: &Verdict,
-        mut trials: Option<&mut Vec<Trial>>,
+        trials: Option<&mut Vec<Trial>>,
     ) -> Classification {
         let mut scan = Scan::new(self, mail, verdict, trials.is_some());
         let mut used = Vec::new();
         let mut candidates = Vec::new();
-        for (index, rule) in self.rules.iter().enumerate() {
-            if verdict.is_automated() && !rule.mentions_automated {
-                if let Some(trials) = trials.as_deref_mut() {
-                    let why = Some("machine mail; rule is not about machine mail");
-                    trials.push(trial(rule, false, 0.0, Vec::new(), why));
-                }
-                continue;
+        let mut try_rule = |index: usize, scan: &mut Scan<'_, '_>, trials: Option<&mut Vec<Trial>>| {
+            let rule = &self.rules[index];
+            if let Some(score) = self.score(rule, verdict, scan, &mut used, trials) {
+                candidates.push(candidate(index, rule, score));
             }
-            let (matched, score) = match (trials.as_deref_mut(), &rule.flat_any) {
-                (None, Some(flat)) => flat.score(&mut scan, &self.weights),
-                (trials, _) => {
-                    used.clear();
-                    let matched = rule.when.eval(&mut |id| scan.fired(id), &mut used);
-                    used.sort_unstable();
-                    used.dedup();
-                    let mut score = Score::default();
-                    used.iter().for_each(|id| score.add(self.weights[*id]));
-                    let score = score.value();
-                    if let Some(trials) = trials {
-                        let evidence = used
-                            .iter()
-                            .filter_map(|id| scan.hits.by_matcher[*id].as_ref().map(Hit::evidence))
-                            .collect();
-                        trials.push(trial(rule, matched, score, evidence, None));
-                    }
-                    (matched, score)
-                }
-            };
-            if matched {
-                candidates.push(Candidate {
-                    index,
-                    category: &rule.category,
-                    score,
-                    answers: rule.action == Action::Answer,
-                    urgent: rule.action == Action::Escalate && rule.escalate_priority == Priority::Urgent,
-                });
-            }
+        };
+        match trials {
+            // Every rule, each with its trial.
+            Some(trials) => (0..self.rules.len()).for_each(|index| try_rule(index, &mut scan, Some(trials))),
+            // Only those that may hold (see `watch.rs`), in the same order.
+            None => self.watch.to_try(&scan.hits).ones().for_each(|index| try_rule(index, &mut scan, None)),
         }
         let prediction = match (&self.model, verdict.is_automated()) {
             (Some(model), false) => Some(match scan.text() {
@@ -135,6 +111,46 @@ impl RuleSet {
         classification
     }
 
+    /// The score of `rule` when it holds on the mail `scan` read; `trials`, when given,
+    /// receives what it tried. `used` is room for the matchers that fired.
+    fn score(
+        &self,
+        rule: &Rule,
+        verdict: &Verdict,
+        scan: &mut Scan<'_, '_>,
+        used: &mut Vec<usize>,
+        trials: Option<&mut Vec<Trial>>,
+    ) -> Option<f32> {
+        if verdict.is_automated() && !rule.mentions_automated {
+            if let Some(trials) = trials {
+                let why = Some("machine mail; rule is not about machine mail");
+                trials.push(trial(rule, false, 0.0, Vec::new(), why));
+            }
+            return None;
+        }
+        let (matched, score) = match (trials, &rule.flat_any) {
+            (None, Some(flat)) => flat.score(scan, &self.weights),
+            (trials, _) => {
+                used.clear();
+                let matched = rule.when.eval(&mut |id| scan.fired(id), used);
+                used.sort_unstable();
+                used.dedup();
+                let mut score = Score::default();
+                used.iter().for_each(|id| score.add(self.weights[*id]));
+                let score = score.value();
+                if let Some(trials) = trials {
+                    let evidence = used
+                        .iter()
+                        .filter_map(|id| scan.hits.by_matcher[*id].as_ref().map(Hit::evidence))
+                        .collect();
+                    trials.push(trial(rule, matched, score, evidence, None));
+                }
+                (matched, score)
+            }
+        };
+        matched.then_some(score)
+    }
+
     /// No rule matched and the model suggests `category`: routed and prioritised as that
     /// category's first rule would, but only acknowledged.
     fn suggested(&self, category: String, verdict: &Verdict) -> Classification {
@@ -152,6 +168,17 @@ impl RuleSet {
     /// The trained second opinion, if the rule directory has examples.
     pub fn model(&self) -> Option<&Model> {
         self.model.as_ref()
+    }
+}
+
+/// Rule `index` (`rule`), matched with `score`, as a candidate.
+fn candidate(index: usize, rule: &Rule, score: f32) -> Candidate<'_> {
+    Candidate {
+        index,
+        category: &rule.category,
+        score,
+        answers: rule.action == Action::Answer,
+        urgent: rule.action == Action::Escalate && rule.escalate_priority == Priority::Urgent,
     }
 }
 

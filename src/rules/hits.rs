@@ -9,19 +9,35 @@ use super::Evidence;
 /// times what the rules have.
 const INLINE_WORDS: usize = 16;
 
-/// One bit a matcher, set when it fired: in place up to [`INLINE_WORDS`] words and on the
-/// heap after them only for rule sets that large (a vector of them all was a heap allocation
-/// a mail).
+/// One bit a matcher, set when it fired (or a rule, to try: see [`super::watch`]): in place
+/// up to [`INLINE_WORDS`] words and on the heap after them only for rule sets that large (a
+/// vector of them all was a heap allocation a mail).
+#[derive(Debug, Clone, Default)]
 pub(super) struct FiredBits {
     inline: [u64; INLINE_WORDS],
     more: Vec<u64>,
+    /// How many words the bits of every matcher take: the ones read by [`FiredBits::ones`].
+    words: usize,
 }
 
 impl FiredBits {
     /// None fired yet, of `matchers` matchers.
     pub(super) fn new(matchers: usize) -> FiredBits {
-        let more = vec![0; matchers.div_ceil(64).saturating_sub(INLINE_WORDS)];
-        FiredBits { inline: [0; INLINE_WORDS], more }
+        let words = matchers.div_ceil(64);
+        let more = vec![0; words.saturating_sub(INLINE_WORDS)];
+        FiredBits { inline: [0; INLINE_WORDS], more, words }
+    }
+
+    /// The bits set, in order.
+    pub(super) fn ones(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.words).flat_map(move |w| {
+            let mut bits = self.word(w);
+            std::iter::from_fn(move || {
+                let bit = (bits != 0).then(|| w * 64 + bits.trailing_zeros() as usize);
+                bits &= bits.wrapping_sub(1);
+                bit
+            })
+        })
     }
 
     /// Word `w` of the bits (0 past the last matcher).
@@ -33,8 +49,9 @@ impl FiredBits {
         }
     }
 
-    fn set(&mut self, id: usize) {
+    pub(super) fn set(&mut self, id: usize) {
         let (w, bit) = (id / 64, 1 << (id % 64));
+        self.words = self.words.max(w + 1);
         match self.inline.get_mut(w) {
             Some(bits) => *bits |= bit,
             None => {

@@ -32,6 +32,7 @@ mod spelling;
 #[cfg(test)]
 mod tests;
 pub mod vocabulary;
+mod watch;
 mod weights;
 
 use std::path::{Path, PathBuf};
@@ -171,6 +172,8 @@ pub struct RuleSet {
     /// For each regex matcher, the index in `fields` of the field it looks at (`None` for
     /// the other kinds, which are all run up front).
     regex_field: Vec<Option<usize>>,
+    /// Which rules a mail's fired matchers give a chance.
+    watch: watch::RuleWatch,
     /// Each matcher's weight in its rule's score.
     weights: Vec<f32>,
     /// The second opinion, trained on `examples/` and `tests/` when the rules load, and on
@@ -242,11 +245,13 @@ fn compile_dir(dir: &Path, template_exists: &dyn Fn(&str) -> bool) -> (RuleSet, 
     let model = (!examples.is_empty()).then(|| Model::train(&examples));
     let fields = index::index_fields(&built.specs, &vocabulary);
     let regex_field = index::regex_fields(&fields, &built.specs);
+    let watch = watch::RuleWatch::new(&built.rules, built.specs.len());
     let rules = RuleSet {
         rules: built.rules,
         specs: built.specs,
         fields,
         regex_field,
+        watch,
         weights: built.weights,
         model,
         examples,

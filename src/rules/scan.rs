@@ -90,9 +90,12 @@ impl FieldIndex {
                 }
             }
             if self.latin_keywords.is_some() || self.other_keywords.is_some() {
-                let read = fold_non_ascii_case(value);
+                // Told once: an English value has nothing to lower-case nor to fold (each
+                // asked it again, some 180 instructions a banking77 mail).
+                let ascii = value.is_ascii();
+                let read = if ascii { Cow::Borrowed(value.as_ref()) } else { fold_non_ascii_case(value) };
                 let read_as_is = matches!(read, Cow::Borrowed(_));
-                let (corrected, folded) = self.scan_text(read, specs, hits, false);
+                let (corrected, folded) = self.scan_text(read, ascii, specs, hits, false);
                 // A value put right is kept as the scan read it; one lower-cased is not.
                 let kept_as_read = read_as_is || corrected.is_some();
                 if let Some(corrected) = corrected {
@@ -106,22 +109,23 @@ impl FieldIndex {
         first_folded
     }
 
-    /// Marks the keyword matchers that fire on `text`. A text with a misspelt word of the
-    /// vocabulary is put right and scanned again (`respelt`), once: the text put right is
-    /// returned, and the text last scanned folded to Simplified characters.
+    /// Marks the keyword matchers that fire on `text` (all ASCII when `ascii`). A text with a
+    /// misspelt word of the vocabulary is put right and scanned again (`respelt`), once: the
+    /// text put right is returned, and the text last scanned folded to Simplified characters.
     fn scan_text<'r>(
         &'r self,
         text: Cow<'_, str>,
+        ascii: bool,
         specs: &'r [MatcherSpec],
         hits: &mut Hits<'r>,
         respelt: bool,
     ) -> (Option<String>, Folded) {
         // Both scripts in one pass: the automaton holds each word in Simplified
         // characters, the folded text has the same byte offsets as `text`.
-        let simplified = lang::fold_to_simplified(&text);
+        let simplified = if ascii { Cow::Borrowed(text.as_ref()) } else { lang::fold_to_simplified(&text) };
         let respell = SCRATCH.with_borrow_mut(|scratch| {
             scratch.found.clear(specs.len());
-            self.find_keywords(&text, &simplified, &mut scratch.found);
+            self.find_keywords(&text, (&simplified, ascii), &mut scratch.found);
             if !respelt && scratch.found.typo {
                 return true;
             }
@@ -142,14 +146,14 @@ impl FieldIndex {
             return (None, Folded::from_fold(simplified));
         };
         let corrected = speller.correct(text).into_owned();
-        let (_, folded) = self.scan_text(Cow::Borrowed(&corrected), specs, hits, true);
+        let (_, folded) = self.scan_text(Cow::Borrowed(&corrected), corrected.is_ascii(), specs, hits, true);
         (Some(corrected), folded)
     }
 
-    /// Puts in `found` the keyword automatons' matches in `simplified` (`text` folded) that
-    /// stand at word boundaries in `text`, in their own script where the matcher asks: the
-    /// first [`context::MAX_MATCHES`] of them.
-    fn find_keywords(&self, text: &str, simplified: &str, found: &mut Found) {
+    /// Puts in `found` the keyword automatons' matches in `simplified` (`text` folded, all
+    /// ASCII when `ascii`) that stand at word boundaries in `text`, in their own script where
+    /// the matcher asks: the first [`context::MAX_MATCHES`] of them.
+    fn find_keywords(&self, text: &str, (simplified, ascii): (&str, bool), found: &mut Found) {
         // The ASCII words are looked for in the runs of ASCII only: in Chinese text,
         // a few words and digits between the characters; in English, the whole text.
         if let Some(latin) = &self.latin_keywords {
@@ -159,7 +163,7 @@ impl FieldIndex {
                 }
             }
         }
-        if let Some(other) = self.other_keywords.as_ref().filter(|_| !simplified.is_ascii()) {
+        if let Some(other) = self.other_keywords.as_ref().filter(|_| !ascii) {
             self.keep_matches(other, self.latin, (0, simplified), text, found);
         }
     }
@@ -409,7 +413,10 @@ fn utf8_len(lead: u8) -> usize {
 }
 
 /// `text` lower-cased if it has upper-case letters beyond ASCII (the keyword automaton folds
-/// ASCII itself); borrowed as it is otherwise, which is nearly always.
+/// ASCII itself); borrowed as it is otherwise, which is nearly always. Never inlined: inlined
+/// into [`FieldIndex::scan`], the walk of [`cased_beyond_ascii`] was left a call a character
+/// here and in the model's `normalise` (some 210 instructions more a Cathay mail).
+#[inline(never)]
 fn fold_non_ascii_case(text: &str) -> Cow<'_, str> {
     if !text.is_ascii() && cased_beyond_ascii(text).any(char::is_uppercase) {
         return Cow::Owned(text.to_lowercase());

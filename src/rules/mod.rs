@@ -26,6 +26,7 @@ mod keywords;
 pub mod load;
 pub mod model;
 pub mod opinion;
+mod reading;
 mod scan;
 mod spec;
 mod spelling;

@@ -13,6 +13,9 @@ use super::hits::Hits;
 use super::index::{FieldIndex, KeywordPattern, Role, word_char_at, word_char_before};
 use super::keywords::KeywordAutomaton;
 use super::model::Folded;
+use super::reading::{ascii_runs, read_for_scan};
+// The model reads a text as the scan does.
+pub(super) use super::reading::{cased_beyond_ascii, caseless};
 use super::spec::{FlatAny, Kind, MatcherSpec};
 use crate::parse::{Inbound, lang};
 use crate::screen::Verdict;
@@ -93,9 +96,9 @@ impl FieldIndex {
                 // Told once: an English value has nothing to lower-case nor to fold (each
                 // asked it again, some 180 instructions a banking77 mail).
                 let ascii = value.is_ascii();
-                let read = if ascii { Cow::Borrowed(value.as_ref()) } else { fold_non_ascii_case(value) };
+                let (read, simplified) = read_for_scan(value, ascii);
                 let read_as_is = matches!(read, Cow::Borrowed(_));
-                let (corrected, folded) = self.scan_text(read, ascii, specs, hits, false);
+                let (corrected, folded) = self.scan_text(read, (simplified, ascii), specs, hits, false);
                 // A value put right is kept as the scan read it; one lower-cased is not.
                 let kept_as_read = read_as_is || corrected.is_some();
                 if let Some(corrected) = corrected {
@@ -109,20 +112,25 @@ impl FieldIndex {
         first_folded
     }
 
-    /// Marks the keyword matchers that fire on `text` (all ASCII when `ascii`). A text with a
-    /// misspelt word of the vocabulary is put right and scanned again (`respelt`), once: the
-    /// text put right is returned, and the text last scanned folded to Simplified characters.
-    fn scan_text<'r>(
+    /// Marks the keyword matchers that fire on `text` (all ASCII when `ascii`; `simplified`
+    /// is it folded to Simplified characters, when known). A text with a misspelt word of the
+    /// vocabulary is put right and scanned again (`respelt`), once: the text put right is
+    /// returned, and the text last scanned folded to Simplified characters.
+    fn scan_text<'t, 'r>(
         &'r self,
-        text: Cow<'_, str>,
-        ascii: bool,
+        text: Cow<'t, str>,
+        (simplified, ascii): (Option<Cow<'t, str>>, bool),
         specs: &'r [MatcherSpec],
         hits: &mut Hits<'r>,
         respelt: bool,
     ) -> (Option<String>, Folded) {
         // Both scripts in one pass: the automaton holds each word in Simplified
         // characters, the folded text has the same byte offsets as `text`.
-        let simplified = if ascii { Cow::Borrowed(text.as_ref()) } else { lang::fold_to_simplified(&text) };
+        let simplified = match simplified {
+            Some(simplified) => simplified,
+            None if ascii => Cow::Borrowed(text.as_ref()),
+            None => lang::fold_to_simplified(&text),
+        };
         let respell = SCRATCH.with_borrow_mut(|scratch| {
             scratch.found.clear(specs.len());
             self.find_keywords(&text, (&simplified, ascii), &mut scratch.found);
@@ -146,7 +154,8 @@ impl FieldIndex {
             return (None, Folded::from_fold(simplified));
         };
         let corrected = speller.correct(text).into_owned();
-        let (_, folded) = self.scan_text(Cow::Borrowed(&corrected), corrected.is_ascii(), specs, hits, true);
+        let (_, folded) =
+            self.scan_text(Cow::Borrowed(&corrected), (None, corrected.is_ascii()), specs, hits, true);
         (Some(corrected), folded)
     }
 
@@ -373,87 +382,6 @@ impl<'r, 'm> Scan<'r, 'm> {
     }
 }
 
-/// The runs of ASCII characters in `text` at least `shortest` bytes long, each with its byte
-/// offset, found as they are asked for (an English mail is one run, and nothing allocated).
-/// A character beyond ASCII is stepped over whole, told by its first byte (a Chinese one was
-/// three steps), and a tail of ASCII is told a word at a time (`str::is_ascii`): byte by
-/// byte, telling the runs cost about 800 instructions on a Chinese mail of 84 bytes and 280
-/// on an English one of 100.
-fn ascii_runs(text: &str, shortest: usize) -> impl Iterator<Item = (usize, &str)> {
-    let bytes = text.as_bytes();
-    let mut start = 0;
-    std::iter::from_fn(move || {
-        while start < bytes.len() {
-            let mut from = start;
-            while from < bytes.len() && !bytes[from].is_ascii() {
-                from += utf8_len(bytes[from]);
-            }
-            let end = if text[from..].is_ascii() {
-                bytes.len()
-            } else {
-                from + bytes[from..].iter().take_while(|b| b.is_ascii()).count()
-            };
-            start = end;
-            if end - from >= shortest && end > from {
-                return Some((from, &text[from..end]));
-            }
-        }
-        None
-    })
-}
-
-/// The length in UTF-8 of the character whose first byte is `lead` (beyond ASCII).
-#[inline(always)]
-fn utf8_len(lead: u8) -> usize {
-    match lead {
-        0xf0.. => 4,
-        0xe0.. => 3,
-        _ => 2,
-    }
-}
-
-/// `text` lower-cased if it has upper-case letters beyond ASCII (the keyword automaton folds
-/// ASCII itself); borrowed as it is otherwise, which is nearly always. Never inlined: inlined
-/// into [`FieldIndex::scan`], the walk of [`cased_beyond_ascii`] was left a call a character
-/// here and in the model's `normalise` (some 210 instructions more a Cathay mail).
-#[inline(never)]
-fn fold_non_ascii_case(text: &str) -> Cow<'_, str> {
-    if !text.is_ascii() && cased_beyond_ascii(text).any(char::is_uppercase) {
-        return Cow::Owned(text.to_lowercase());
-    }
-    Cow::Borrowed(text)
-}
-
-/// The characters of `text` beyond ASCII that may have a case: read byte by byte, the common
-/// ones (ASCII; U+3000..U+9FFF, kana, CJK punctuation and Han, three bytes in UTF-8) skipped
-/// without decoding, and the other caseless ones left out.
-pub(super) fn cased_beyond_ascii(text: &str) -> impl Iterator<Item = char> + '_ {
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    std::iter::from_fn(move || {
-        while i < bytes.len() {
-            match bytes[i] {
-                0..=0x7f => i += 1,
-                0xe3..=0xe9 => i += 3,
-                _ => {
-                    let c = text[i..].chars().next().expect("i is at a character boundary");
-                    i += c.len_utf8();
-                    if !caseless(c) {
-                        return Some(c);
-                    }
-                }
-            }
-        }
-        None
-    })
-}
-
-/// CJK, kana, hangul and their punctuation (U+2E80..U+A63F, U+AC00..U+FF20) have no case:
-/// the common characters of Chinese mail skip the Unicode table lookup.
-pub(super) fn caseless(c: char) -> bool {
-    matches!(c as u32, 0x2E80..=0xA63F | 0xAC00..=0xFF20)
-}
-
 /// The keyword as the mail has it, for `--explain`: a Chinese one in the customer's script
 /// (the pattern is in Simplified), an English one as the rule spells it.
 fn as_written<'r>(text: &str, at: Span, pattern: &'r KeywordPattern) -> Cow<'r, str> {
@@ -476,35 +404,4 @@ fn literal_match<'s>(spec: &'s MatcherSpec, lower: &str) -> Option<&'s str> {
             _ => false,
         })
         .map(String::as_str)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ascii_runs_keep_their_offsets_and_skip_the_short_ones() {
-        let text = "我的ATM卡 不能用, 錯誤代碼 E12";
-        let runs: Vec<(usize, &str)> = ascii_runs(text, 2).collect();
-        assert_eq!(runs.iter().map(|(_, r)| *r).collect::<Vec<_>>(), ["ATM", ", ", " E12"]);
-        for (from, run) in runs {
-            assert_eq!(&text[from..from + run.len()], run);
-        }
-        assert_eq!(ascii_runs("退款", 1).count(), 0);
-        assert_eq!(ascii_runs("a退b", 1).collect::<Vec<_>>(), [(0, "a"), (4, "b")]);
-        assert_eq!(ascii_runs("é😀ab£", 1).collect::<Vec<_>>(), [(6, "ab")]);
-        assert_eq!(ascii_runs("refund", 7).count(), 0);
-    }
-
-    #[test]
-    fn only_text_with_upper_case_beyond_ascii_is_folded() {
-        for kept in ["退款还没到 REFUND", "ｒｅｆｕｎｄ 「退款」", "ü é 가 ま", ""] {
-            assert!(matches!(fold_non_ascii_case(kept), Cow::Borrowed(_)), "{kept}");
-        }
-        for (text, folded) in
-            [("退款 ÄNDERUNG", "退款 änderung"), ("ＲＥＦＵＮＤ", "ｒｅｆｕｎｄ"), ("說 ΣΑΣ", "說 σας")]
-        {
-            assert_eq!(fold_non_ascii_case(text), folded, "{text}");
-        }
-    }
 }

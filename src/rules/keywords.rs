@@ -9,9 +9,6 @@
 use aho_corasick::automaton::{Automaton, StateID};
 use aho_corasick::{Anchored, nfa};
 
-/// Set in a transition whose state is special: it matches (or is the dead state).
-const SPECIAL: u32 = 1 << 31;
-
 /// The keywords of one field and script, as a table of transitions read a byte at a time.
 /// ASCII letters in the text match either case.
 ///
@@ -27,11 +24,16 @@ const SPECIAL: u32 = 1 << 31;
 pub(super) struct KeywordAutomaton {
     /// The class of each byte: the column of its transition in a row.
     classes: [u8; 256],
-    /// Each state's row: a transition per class (the next state's row, with [`SPECIAL`]
-    /// where it is special), then its matches' range in `matched`.
+    /// Each state's row: a transition per class (the next state's row), then its matches'
+    /// range in `matched`. The states are numbered breadth first, those that are special (a
+    /// match or the dead state) after the others.
     rows: Vec<u32>,
     /// The unanchored start state, as a transition to it.
     start: u32,
+    /// The row of the first special state. Told from the row, not from a bit of the
+    /// transition to mask off, the walk has one instruction fewer on the path from a byte's
+    /// state to the next's, that the load of the next state waits on.
+    first_special: u32,
     /// Where a row's range of matches is, after its transitions.
     width: usize,
     /// The patterns each state matches, in the automaton's order, state after state.
@@ -54,21 +56,29 @@ impl KeywordAutomaton {
         let stride = width + 2;
         let special: Vec<bool> =
             order.iter().map(|&state| nfa.is_match(state) || nfa.is_dead(state)).collect();
-        let transition =
-            |state: u32| (state as usize * stride) as u32 | if special[state as usize] { SPECIAL } else { 0 };
+        // The special states last, so that a transition tells one by its row alone.
+        let mut placed: Vec<usize> = (0..order.len()).collect();
+        placed.sort_by_key(|&state| special[state]);
+        let mut rank = vec![0; order.len()];
+        for (at, &state) in placed.iter().enumerate() {
+            rank[state] = at;
+        }
+        let transition = |state: u32| (rank[state as usize] * stride) as u32;
         let mut rows = Vec::with_capacity(order.len() * stride);
         let mut matched = Vec::new();
-        for (&state, targets) in order.iter().zip(targets.chunks(width)) {
-            rows.extend(targets.iter().map(|&target| transition(target)));
+        for &at in &placed {
+            let state = order[at];
+            rows.extend(targets[at * width..][..width].iter().map(|&target| transition(target)));
             rows.push(matched.len() as u32);
             matched.extend((0..match_count(&nfa, state)).map(|i| nfa.match_pattern(state, i).as_u32()));
             rows.push(matched.len() as u32);
         }
-        assert!(rows.len() < SPECIAL as usize, "keyword automaton too large");
+        assert!(u32::try_from(rows.len()).is_ok(), "keyword automaton too large");
         let lengths = (0..nfa.patterns_len())
             .map(|p| nfa.pattern_len(aho_corasick::PatternID::new(p).expect("a pattern")) as u32)
             .collect();
-        KeywordAutomaton { classes, rows, start: transition(0), width, matched, lengths }
+        let first_special = (special.iter().filter(|s| !**s).count() * stride) as u32;
+        KeywordAutomaton { classes, rows, start: transition(0), first_special, width, matched, lengths }
     }
 
     /// Every match in `haystack` as (pattern, start, end), overlapping ones included, by
@@ -77,7 +87,7 @@ impl KeywordAutomaton {
     pub(super) fn matches<'a>(&'a self, haystack: &'a [u8]) -> Walk<'a> {
         let mut walk =
             Walk { automaton: self, haystack, state: self.start, at: 0, next_match: 0, matches: 0 };
-        if self.start & SPECIAL != 0 {
+        if self.start >= self.first_special {
             (walk.next_match, walk.matches) = self.match_range(self.start);
         }
         walk
@@ -86,7 +96,7 @@ impl KeywordAutomaton {
     /// The range in `matched` of the matches of the state `transition` leads to.
     #[inline(always)]
     fn match_range(&self, transition: u32) -> (usize, usize) {
-        let row = (transition & !SPECIAL) as usize + self.width;
+        let row = transition as usize + self.width;
         (self.rows[row] as usize, self.rows[row + 1] as usize)
     }
 }
@@ -195,9 +205,9 @@ impl Walk<'_> {
         let found = loop {
             let Some(&byte) = self.haystack.get(at) else { break None };
             let class = automaton.classes[usize::from(byte)];
-            state = automaton.rows[(state & !SPECIAL) as usize + usize::from(class)];
+            state = automaton.rows[state as usize + usize::from(class)];
             at += 1;
-            if state & SPECIAL != 0 {
+            if state >= automaton.first_special {
                 break Some(());
             }
         };

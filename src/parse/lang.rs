@@ -372,35 +372,64 @@ pub fn fold_to_simplified(text: &str) -> Cow<'_, str> {
     if text.is_ascii() {
         return Cow::Borrowed(text);
     }
-    let table = folding_table();
     let bytes = text.as_bytes();
-    // Built as a string, run by run: no validation of the bytes at the end.
-    let mut out: Option<String> = None;
-    let mut copied = 0;
+    let mut folding = Folding::new(text);
     let mut i = 0;
     while i < bytes.len() {
         // The table's characters are U+4E00..U+9FFF: three bytes led by 0xE4..0xE9.
         if (0xe4..=0xe9).contains(&bytes[i]) && i + 2 < bytes.len() {
-            let c = (u32::from(bytes[i] & 0x0f) << 12)
-                | (u32::from(bytes[i + 1] & 0x3f) << 6)
-                | u32::from(bytes[i + 2] & 0x3f);
-            if let Some(simplified) = simplified_in(table, c) {
-                let out = out.get_or_insert_with(|| String::with_capacity(text.len()));
-                out.push_str(&text[copied..i]);
-                out.push(simplified);
-                copied = i + 3;
-            }
+            folding.fold_at(bytes, i);
             i += 3;
         } else {
             i += 1;
         }
     }
-    match out {
-        Some(mut folded) => {
-            folded.push_str(&text[copied..]);
-            Cow::Owned(folded)
+    folding.finish()
+}
+
+/// A text folded to Simplified characters as it is read: built as a string, run by run (no
+/// validation of the bytes at the end), and only once a character changes.
+struct Folding<'t> {
+    text: &'t str,
+    table: &'static [u16],
+    out: Option<String>,
+    /// How much of `text` is in `out` already.
+    copied: usize,
+}
+
+impl<'t> Folding<'t> {
+    #[inline(always)]
+    fn new(text: &'t str) -> Folding<'t> {
+        Folding { text, table: folding_table(), out: None, copied: 0 }
+    }
+
+    /// Folds the three-byte character (led by 0xE4..0xE9) at byte `i` of `bytes` (the text's),
+    /// if the table has it. The bytes are passed in: read through `self`, the caller's bounds
+    /// check was not carried over (1.6 % more instructions in classifying a Cathay mail than
+    /// the two loops written out apart; 0.7 % with the bytes passed).
+    #[inline(always)]
+    fn fold_at(&mut self, bytes: &[u8], i: usize) {
+        let c = (u32::from(bytes[i] & 0x0f) << 12)
+            | (u32::from(bytes[i + 1] & 0x3f) << 6)
+            | u32::from(bytes[i + 2] & 0x3f);
+        if let Some(simplified) = simplified_in(self.table, c) {
+            let out = self.out.get_or_insert_with(|| String::with_capacity(self.text.len()));
+            out.push_str(&self.text[self.copied..i]);
+            out.push(simplified);
+            self.copied = i + 3;
         }
-        None => Cow::Borrowed(text),
+    }
+
+    /// The folded text: borrowed when nothing changed.
+    #[inline(always)]
+    fn finish(self) -> Cow<'t, str> {
+        match self.out {
+            Some(mut folded) => {
+                folded.push_str(&self.text[self.copied..]);
+                Cow::Owned(folded)
+            }
+            None => Cow::Borrowed(self.text),
+        }
     }
 }
 
@@ -410,24 +439,14 @@ pub fn fold_to_simplified(text: &str) -> Cow<'_, str> {
 /// whether it has upper-case letters beyond ASCII: in two passes, the second cost about 430
 /// instructions a Cathay mail.
 pub fn fold_to_simplified_unless(text: &str, stop: impl Fn(char) -> bool) -> Option<Cow<'_, str>> {
-    let table = folding_table();
     let bytes = text.as_bytes();
-    let mut out: Option<String> = None;
-    let mut copied = 0;
+    let mut folding = Folding::new(text);
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
             0..=0x7f => i += 1,
             0xe4..=0xe9 if i + 2 < bytes.len() => {
-                let c = (u32::from(bytes[i] & 0x0f) << 12)
-                    | (u32::from(bytes[i + 1] & 0x3f) << 6)
-                    | u32::from(bytes[i + 2] & 0x3f);
-                if let Some(simplified) = simplified_in(table, c) {
-                    let out = out.get_or_insert_with(|| String::with_capacity(text.len()));
-                    out.push_str(&text[copied..i]);
-                    out.push(simplified);
-                    copied = i + 3;
-                }
+                folding.fold_at(bytes, i);
                 i += 3;
             }
             0xe3 => i += 3,
@@ -440,13 +459,7 @@ pub fn fold_to_simplified_unless(text: &str, stop: impl Fn(char) -> bool) -> Opt
             }
         }
     }
-    Some(match out {
-        Some(mut folded) => {
-            folded.push_str(&text[copied..]);
-            Cow::Owned(folded)
-        }
-        None => Cow::Borrowed(text),
-    })
+    Some(folding.finish())
 }
 
 /// The Simplified form of `c` when it is a Traditional-only character of the table or one of

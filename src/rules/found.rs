@@ -6,20 +6,50 @@
 //! mail), and most proximity matchers meet the words of one group only. Weighed with the
 //! keywords, every one of them was looked at twice more and gathered by matcher before the
 //! groups were counted.
+//!
+//! Why chained by matcher: a proximity matcher whose groups are all met is weighed on its
+//! own words. Found by walking every proximity word of every matcher, that cost some 440
+//! instructions a banking77 mail; a list per matcher cost as much again to push to and to
+//! clear, and a link from each word to its matcher's next, written into the word before,
+//! two thirds of it. Each word tells its matcher's word before it instead.
 
 use super::context::Span;
 use super::index::{KeywordPattern, Role};
+
+/// One proximity word found.
+#[derive(Clone, Copy)]
+struct NearWord {
+    /// Its group, as a u32 beside `before` (a word is 24 bytes, as a (pattern, span) was).
+    group: u32,
+    /// The index in `near` of the word of the same matcher found before it, or
+    /// [`NearWord::FIRST`].
+    before: u32,
+    at: Span,
+}
+
+impl NearWord {
+    const FIRST: u32 = u32::MAX;
+}
+
+/// One proximity matcher's words found so far.
+#[derive(Clone, Copy, Default)]
+struct NearOf {
+    /// Bit `g` when a word of its group `g` was found (a group past 63 counts as 63: a
+    /// matcher of more than 64 groups is left to the full check); 0 when none was.
+    groups: u64,
+    /// The index in `near` of its last word (meaningful once `groups` is not 0).
+    last: u32,
+}
 
 /// The matches kept from one field value, in the automaton's order within each list.
 #[derive(Default)]
 pub(super) struct Found {
     /// Keywords, `except` phrases, negation cues and misspellings: (pattern, span).
     pub(super) words: Vec<(usize, Span)>,
-    /// Proximity words: (pattern, span).
-    pub(super) near: Vec<(usize, Span)>,
-    /// For each proximity matcher, bit `g` when a word of its group `g` was found (a group
-    /// past 63 counts as 63: a matcher of more than 64 groups is left to the full check).
-    groups: Vec<u64>,
+    /// Proximity words, each telling the word of its matcher found before it.
+    near: Vec<NearWord>,
+    /// For each proximity matcher, the groups its words met and where its chain runs.
+    near_of: Vec<NearOf>,
     /// The proximity matchers with a word found, in the order of their first.
     pub(super) near_matchers: Vec<usize>,
     /// A misspelling of the vocabulary was found.
@@ -32,10 +62,10 @@ impl Found {
         self.words.clear();
         self.near.clear();
         for matcher in self.near_matchers.drain(..) {
-            self.groups[matcher] = 0;
+            self.near_of[matcher].groups = 0;
         }
-        if self.groups.len() < matchers {
-            self.groups.resize(matchers, 0);
+        if self.near_of.len() < matchers {
+            self.near_of.resize(matchers, NearOf::default());
         }
         self.typo = false;
     }
@@ -51,12 +81,19 @@ impl Found {
     pub(super) fn push(&mut self, pattern: usize, at: Span, p: &KeywordPattern) {
         match p.role {
             Role::Near(group) => {
-                let seen = &mut self.groups[p.matcher];
-                if *seen == 0 {
+                // More words than a u32 counts are never kept (`context::MAX_MATCHES`), nor
+                // groups (a rule's proximity groups are written out in its file).
+                let index = self.near.len() as u32;
+                let of = &mut self.near_of[p.matcher];
+                let before = if of.groups == 0 {
                     self.near_matchers.push(p.matcher);
-                }
-                *seen |= 1 << group.min(63);
-                self.near.push((pattern, at));
+                    NearWord::FIRST
+                } else {
+                    of.last
+                };
+                of.last = index;
+                of.groups |= 1 << group.min(63);
+                self.near.push(NearWord { group: group as u32, before, at });
             }
             Role::Typo => {
                 self.typo = true;
@@ -68,7 +105,27 @@ impl Found {
 
     /// The groups met by proximity matcher `matcher`'s words (bit `g` for group `g`).
     pub(super) fn groups(&self, matcher: usize) -> u64 {
-        self.groups[matcher]
+        self.near_of[matcher].groups
+    }
+
+    /// Puts in `words` proximity matcher `matcher`'s words that `keep`, (group, span), in the
+    /// order found (after what `words` held).
+    pub(super) fn near_words(
+        &self,
+        matcher: usize,
+        words: &mut Vec<(usize, Span)>,
+        mut keep: impl FnMut(Span) -> bool,
+    ) {
+        let from = words.len();
+        let of = self.near_of[matcher];
+        let mut at = if of.groups == 0 { NearWord::FIRST } else { of.last };
+        while let Some(word) = self.near.get(at as usize) {
+            if keep(word.at) {
+                words.push((word.group as usize, word.at));
+            }
+            at = word.before;
+        }
+        words[from..].reverse();
     }
 }
 
@@ -97,7 +154,17 @@ mod tests {
         found.push(2, at(2), &pattern(3, Role::Near(0)));
         found.push(3, at(3), &pattern(2, Role::Near(70)));
         assert_eq!(found.words, [(1, at(1))]);
-        assert_eq!(found.near, [(0, at(0)), (2, at(2)), (3, at(3))]);
+        let near_words = |found: &Found, matcher| {
+            let mut words = vec![(9, at(9))];
+            found.near_words(matcher, &mut words, |_| true);
+            words
+        };
+        assert_eq!(near_words(&found, 2), [(9, at(9)), (1, at(0)), (70, at(3))]);
+        assert_eq!(near_words(&found, 3), [(9, at(9)), (0, at(2))]);
+        assert_eq!(near_words(&found, 1), [(9, at(9))]);
+        let mut kept = Vec::new();
+        found.near_words(2, &mut kept, |at| at.start == 3);
+        assert_eq!(kept, [(70, at(3))]);
         assert_eq!(found.near_matchers, [2, 3]);
         assert_eq!(found.groups(2), 0b10 | 1 << 63);
         assert!(!found.typo && found.len() == 4);
@@ -105,5 +172,6 @@ mod tests {
         assert!(found.typo);
         found.clear(4);
         assert_eq!((found.len(), found.groups(2), found.near_matchers.len()), (0, 0, 0));
+        assert_eq!(near_words(&found, 2), [(9, at(9))]);
     }
 }

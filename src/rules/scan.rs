@@ -265,13 +265,7 @@ impl FieldIndex {
                 continue;
             }
             counted.clear();
-            let words = found.near.iter().filter_map(|&(pattern, at)| match patterns[pattern] {
-                KeywordPattern { matcher: m, role: Role::Near(group), .. } if m == matcher => {
-                    Some((group, at))
-                }
-                _ => None,
-            });
-            counted.extend(words.filter(|(_, at)| counts(matcher, *at)));
+            found.near_words(matcher, counted, |at| counts(matcher, at));
             counted.sort_by_key(|(_, at)| at.start);
             let occurrences = counted.as_slice();
             if context::near(text, occurrences, spec.group_count(), spec.within, spec.sentences) {

@@ -35,10 +35,12 @@ impl NearWord {
 #[derive(Clone, Copy, Default)]
 struct NearOf {
     /// Bit `g` when a word of its group `g` was found (a group past 63 counts as 63: a
-    /// matcher of more than 64 groups is left to the full check); 0 when none was.
+    /// matcher of more than 64 groups is left to the full check).
     groups: u64,
-    /// The index in `near` of its last word (meaningful once `groups` is not 0).
+    /// The index in `near` of its last word.
     last: u32,
+    /// The [`Found::value`] these were found in: from an earlier value, they are none.
+    value: u32,
 }
 
 /// The matches kept from one field value, in the automaton's order within each list.
@@ -50,8 +52,12 @@ pub(super) struct Found {
     near: Vec<NearWord>,
     /// For each proximity matcher, the groups its words met and where its chain runs.
     near_of: Vec<NearOf>,
+    /// The number of the field value the lists are for (from 1): what [`NearOf`] an earlier
+    /// one left is told by its number, not cleared (resetting each matcher with a word found
+    /// was most of clearing, some 100 instructions a banking77 mail).
+    value: u32,
     /// The proximity matchers with a word found, in the order of their first.
-    pub(super) near_matchers: Vec<usize>,
+    near_matchers: Vec<usize>,
     /// A misspelling of the vocabulary was found.
     pub(super) typo: bool,
 }
@@ -61,13 +67,22 @@ impl Found {
     pub(super) fn clear(&mut self, matchers: usize) {
         self.words.clear();
         self.near.clear();
-        for matcher in self.near_matchers.drain(..) {
-            self.near_of[matcher].groups = 0;
-        }
+        self.near_matchers.clear();
+        self.next_value();
         if self.near_of.len() < matchers {
             self.near_of.resize(matchers, NearOf::default());
         }
         self.typo = false;
+    }
+
+    /// Numbers the next field value; once the numbers run out, every matcher's words are
+    /// forgotten and they start again.
+    fn next_value(&mut self) {
+        self.value = self.value.wrapping_add(1);
+        if self.value == 0 {
+            self.near_of.fill(NearOf::default());
+            self.value = 1;
+        }
     }
 
     /// How many matches were kept.
@@ -85,8 +100,9 @@ impl Found {
                 // groups (a rule's proximity groups are written out in its file).
                 let index = self.near.len() as u32;
                 let of = &mut self.near_of[p.matcher];
-                let before = if of.groups == 0 {
+                let before = if of.value != self.value {
                     self.near_matchers.push(p.matcher);
+                    *of = NearOf { groups: 0, last: 0, value: self.value };
                     NearWord::FIRST
                 } else {
                     of.last
@@ -103,9 +119,15 @@ impl Found {
         }
     }
 
-    /// The groups met by proximity matcher `matcher`'s words (bit `g` for group `g`).
-    pub(super) fn groups(&self, matcher: usize) -> u64 {
-        self.near_of[matcher].groups
+    /// The proximity matchers with a word found, in the order of their first, each with the
+    /// groups met (bit `g` for group `g`): theirs are of this value, told without asking.
+    pub(super) fn near_matchers(&self) -> impl Iterator<Item = (usize, u64)> + '_ {
+        self.near_matchers.iter().map(|&matcher| (matcher, self.near_of[matcher].groups))
+    }
+
+    /// Proximity matcher `matcher`'s words found in this value, if it has any.
+    fn near_of(&self, matcher: usize) -> Option<NearOf> {
+        Some(self.near_of[matcher]).filter(|of| of.value == self.value)
     }
 
     /// Puts in `words` proximity matcher `matcher`'s words that `keep`, (group, span), in the
@@ -117,8 +139,7 @@ impl Found {
         mut keep: impl FnMut(Span) -> bool,
     ) {
         let from = words.len();
-        let of = self.near_of[matcher];
-        let mut at = if of.groups == 0 { NearWord::FIRST } else { of.last };
+        let mut at = self.near_of(matcher).map_or(NearWord::FIRST, |of| of.last);
         while let Some(word) = self.near.get(at as usize) {
             if keep(word.at) {
                 words.push((word.group as usize, word.at));
@@ -165,13 +186,23 @@ mod tests {
         let mut kept = Vec::new();
         found.near_words(2, &mut kept, |at| at.start == 3);
         assert_eq!(kept, [(70, at(3))]);
-        assert_eq!(found.near_matchers, [2, 3]);
-        assert_eq!(found.groups(2), 0b10 | 1 << 63);
+        assert_eq!(found.near_matchers().collect::<Vec<_>>(), [(2, 0b10 | 1 << 63), (3, 1)]);
         assert!(!found.typo && found.len() == 4);
         found.push(4, at(4), &pattern(usize::MAX, Role::Typo));
         assert!(found.typo);
         found.clear(4);
-        assert_eq!((found.len(), found.groups(2), found.near_matchers.len()), (0, 0, 0));
+        assert_eq!((found.len(), found.near_matchers().count()), (0, 0));
         assert_eq!(near_words(&found, 2), [(9, at(9))]);
+        // A matcher's words of the value before are forgotten, also once the numbers wrap.
+        for value in [found.value, u32::MAX] {
+            found.value = value;
+            found.push(5, at(5), &pattern(2, Role::Near(0)));
+            found.clear(4);
+            found.push(6, at(6), &pattern(2, Role::Near(1)));
+            assert_eq!(found.near_matchers().collect::<Vec<_>>(), [(2, 0b10)]);
+            assert_eq!(near_words(&found, 2), [(9, at(9)), (1, at(6))]);
+            found.clear(4);
+        }
+        assert_eq!(found.value, 2);
     }
 }

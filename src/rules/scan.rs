@@ -259,9 +259,9 @@ impl FieldIndex {
                 hits.record(&self.name, pattern.matcher, || as_written(text, at, pattern))
             }
         }
-        for &matcher in &found.near_matchers {
+        for (matcher, groups) in found.near_matchers() {
             let spec = &specs[matcher];
-            if !context::groups_met(found.groups(matcher), spec.group_count()) {
+            if !context::groups_met(groups, spec.group_count()) {
                 continue;
             }
             counted.clear();

@@ -324,7 +324,7 @@ thread_local! {
 pub(super) struct Scan<'r, 'm> {
     rules: &'r RuleSet,
     /// Each field's values, and whether its regexes have run on them.
-    fields: Vec<(Values<'m>, bool)>,
+    fields: MailFields<'m>,
     /// The text field's first value folded to Simplified characters, as far as the scan
     /// knows: for the model, which reads that value (not a vector of every field's: an
     /// allocation a mail, for one of them).
@@ -342,10 +342,9 @@ impl<'r, 'm> Scan<'r, 'm> {
         keep_words: bool,
     ) -> Scan<'r, 'm> {
         let mut hits = Hits::new(rules.specs.len(), keep_words);
-        let mut fields: Vec<(Values<'m>, bool)> =
-            rules.fields.iter().map(|f| (f.field.values(mail, verdict), false)).collect();
+        let mut fields = MailFields::read(rules, mail, verdict);
         let mut text_folded = Folded::Unknown;
-        for (index, (values, _)) in rules.fields.iter().zip(&mut fields) {
+        for (index, (values, _)) in rules.fields.iter().zip(fields.iter_mut()) {
             let folded = index.scan(values, &rules.specs, &mut hits);
             if index.field == Field::Text {
                 text_folded = folded;
@@ -359,20 +358,55 @@ impl<'r, 'm> Scan<'r, 'm> {
     /// characters.
     pub(super) fn text(&self) -> Option<(&str, &Folded)> {
         let at = self.rules.fields.iter().position(|f| f.field == Field::Text)?;
-        self.fields[at].0.first().map(|v| (v.as_ref(), &self.text_folded))
+        self.fields.get(at).0.first().map(|v| (v.as_ref(), &self.text_folded))
     }
 
     /// Whether matcher `id` fired; a regex matcher's field has its regexes run first if no
     /// rule asked before.
     pub(super) fn fired(&mut self, id: usize) -> bool {
         if let Some(field) = self.rules.regex_field[id] {
-            let (values, regexes_run) = &mut self.fields[field];
+            let (values, regexes_run) = self.fields.get_mut(field);
             if !*regexes_run {
                 *regexes_run = true;
                 self.rules.fields[field].scan_regexes(values, &mut self.hits);
             }
         }
         self.hits.has_fired(id)
+    }
+}
+
+/// The values of the fields the rules look at in one mail (in the order of
+/// `RuleSet::fields`), each with whether its regexes have run: the first kept in place, as
+/// the rules look at one field (`text`) and a vector of them was an allocation a mail.
+struct MailFields<'m> {
+    first: Option<(Values<'m>, bool)>,
+    rest: Vec<(Values<'m>, bool)>,
+}
+
+impl<'m> MailFields<'m> {
+    /// The values of every field of `rules` in `mail`, no regex run yet.
+    fn read(rules: &RuleSet, mail: &'m Inbound, verdict: &Verdict) -> MailFields<'m> {
+        let mut values = rules.fields.iter().map(|f| (f.field.values(mail, verdict), false));
+        MailFields { first: values.next(), rest: values.collect() }
+    }
+
+    fn iter_mut(&mut self) -> impl Iterator<Item = &mut (Values<'m>, bool)> {
+        self.first.iter_mut().chain(self.rest.iter_mut())
+    }
+
+    /// Field `at`'s (one of the rules' fields).
+    fn get(&self, at: usize) -> &(Values<'m>, bool) {
+        match at {
+            0 => self.first.as_ref().expect("a field of the rules"),
+            _ => &self.rest[at - 1],
+        }
+    }
+
+    fn get_mut(&mut self, at: usize) -> &mut (Values<'m>, bool) {
+        match at {
+            0 => self.first.as_mut().expect("a field of the rules"),
+            _ => &mut self.rest[at - 1],
+        }
     }
 }
 

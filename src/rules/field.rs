@@ -117,9 +117,30 @@ impl std::ops::DerefMut for Values<'_> {
     }
 }
 
+thread_local! {
+    /// A value given back once read ([`give_back`]), to be written over by the next mail's:
+    /// most mails have a subject, and their `text` was a heap allocation and free a mail.
+    static SPARE: std::cell::Cell<String> = const { std::cell::Cell::new(String::new()) };
+}
+
+/// Values longer than this are not kept for the next mail: a long one would hold its
+/// memory on the thread for good.
+const SPARE_CAPACITY: usize = 16 * 1024;
+
+/// Gives a value that was read back, for the next mail's `text` to be written in.
+pub(super) fn give_back(value: Cow<'_, str>) {
+    if let Cow::Owned(value) = value
+        && value.capacity() <= SPARE_CAPACITY
+    {
+        SPARE.set(value);
+    }
+}
+
 /// The subject and the new text as one value, a line apart.
 fn subject_and_new_text(mail: &Inbound) -> String {
-    let mut text = String::with_capacity(mail.subject.len() + 1 + mail.new_text.len());
+    let mut text = SPARE.take();
+    text.clear();
+    text.reserve(mail.subject.len() + 1 + mail.new_text.len());
     text.push_str(&mail.subject);
     text.push('\n');
     text.push_str(&mail.new_text);
@@ -160,6 +181,23 @@ mod tests {
             assert!(is_reply_subject(&format!(" {prefix}: x")), "{prefix}");
             assert!(is_reply_subject(&format!("{prefix} [2]：x")), "{prefix}");
         }
+    }
+
+    #[test]
+    fn text_written_over_a_value_given_back_is_the_mails_own() {
+        let text_of = |subject: &str, body: &str| {
+            let raw = format!("From: a@customer.test\r\nSubject: {subject}\r\n\r\n{body}\r\n");
+            let mail = crate::parse::parse(raw.as_bytes()).unwrap();
+            let verdict = crate::screen::screen(&mail, &[]);
+            let Values::One(text) = Field::Text.values(&mail, &verdict) else { panic!("one value") };
+            (text.clone().into_owned(), text.into_owned())
+        };
+        let (first, kept) = text_of("A long first subject", "and a long first body");
+        give_back(Cow::Owned(kept));
+        let (second, _) = text_of("Refund", "please");
+        assert!(first.starts_with("A long first subject\n"), "{first}");
+        assert_eq!(second.lines().next(), Some("Refund"));
+        assert!(!second.contains("first"), "{second}");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use super::RuleSet;
 use super::buckets::Buckets;
 use super::context::{self, Span};
-use super::field::{Field, Values};
+use super::field::{self, Field, Values};
 use super::found::Found;
 use super::hits::Hits;
 use super::index::{FieldIndex, KeywordPattern, Role, word_char_at, word_char_before};
@@ -406,6 +406,15 @@ impl<'m> MailFields<'m> {
         match at {
             0 => self.first.as_mut().expect("a field of the rules"),
             _ => &mut self.rest[at - 1],
+        }
+    }
+}
+
+impl Drop for MailFields<'_> {
+    /// The first field's value is given back for the next mail's to be written in.
+    fn drop(&mut self) {
+        if let Some((Values::One(value), _)) = self.first.take() {
+            field::give_back(value);
         }
     }
 }

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use regex::{Regex, RegexSet};
 
+use super::char_keywords::CharKeywordAutomaton;
 use super::context::Span;
 use super::field::Field;
 use super::keywords::KeywordAutomaton;
@@ -24,9 +25,10 @@ pub(super) struct FieldIndex {
     /// The automaton of the patterns written in ASCII (`keyword_patterns[..latin]`), run on
     /// every value, and of the others (Chinese and the rest, `keyword_patterns[latin..]`),
     /// run only on a value that is not all ASCII: an English mail never walks the Chinese
-    /// words, and each automaton stays small enough to be a DFA.
+    /// words, and each automaton stays small. The other is read a character at a time (a
+    /// Chinese character was three steps of a byte table of 8 MB).
     pub(super) latin_keywords: Option<KeywordAutomaton>,
-    pub(super) other_keywords: Option<KeywordAutomaton>,
+    pub(super) other_keywords: Option<CharKeywordAutomaton>,
     /// How many of `keys` the ASCII automaton holds (`keys[..latin]`); the other
     /// automaton's keys follow.
     pub(super) latin: usize,
@@ -168,7 +170,7 @@ fn index_field(field: &Field, ids: &[usize], specs: &[MatcherSpec], vocabulary: 
     let other_keys: Vec<String> = other_keys.iter().map(key_of).collect();
     let shortest_latin = latin_keys.iter().map(String::len).min().unwrap_or(0).max(1);
     let latin_keywords = (!latin_keys.is_empty()).then(|| KeywordAutomaton::new(&latin_keys));
-    let other_keywords = (!other_keys.is_empty()).then(|| KeywordAutomaton::new(&other_keys));
+    let other_keywords = (!other_keys.is_empty()).then(|| CharKeywordAutomaton::new(&other_keys));
     let regexes = regex_set(&regex_matchers);
     FieldIndex {
         field: field.clone(),

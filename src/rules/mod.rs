@@ -11,6 +11,7 @@
 
 mod buckets;
 mod build;
+mod char_keywords;
 mod check;
 mod classify;
 mod context;

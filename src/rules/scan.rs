@@ -6,6 +6,7 @@ use std::cell::RefCell;
 
 use super::RuleSet;
 use super::buckets::Buckets;
+use super::char_keywords::CharKeywordAutomaton;
 use super::context::{self, Span};
 use super::field::{self, Field, Values};
 use super::found::Found;
@@ -173,7 +174,24 @@ impl FieldIndex {
             }
         }
         if let Some(other) = self.other_keywords.as_ref().filter(|_| !ascii) {
-            self.keep_matches(other, self.latin, (0, simplified), text, found);
+            self.keep_char_matches(other, simplified, text, found);
+        }
+    }
+
+    /// Adds to `found` the matches of `automaton` (the keys beyond ASCII, numbered from
+    /// `self.latin`) in `simplified` that stand where their pattern may, as
+    /// [`Self::keep_matches`] does those of the ASCII keys, until `found` is full.
+    fn keep_char_matches(
+        &self,
+        automaton: &CharKeywordAutomaton,
+        simplified: &str,
+        text: &str,
+        found: &mut Found,
+    ) {
+        for (key, start, end) in automaton.matches(simplified) {
+            if !self.keep_match(self.latin + key, Span { start, end }, text, found) {
+                return;
+            }
         }
     }
 

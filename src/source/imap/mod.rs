@@ -4,16 +4,19 @@
 //! to the processed, quarantine, Sent or spam folder with one command per folder and a UID set
 //! (`1:5,7,9:12`). Between passes the daemon waits in IDLE (re-issued well
 //! before the 29-minute limit) with a periodic full poll as the safety net. Every network
-//! operation has a timeout. Connecting and logging in: `connect.rs`.
+//! operation has a timeout. Connecting and logging in: `connect.rs`; settling a batch and the
+//! queue mirror: `settle.rs`; the Sent folder: `sent.rs`.
 
 mod connect;
+mod sent;
+mod settle;
 
 use std::time::Duration;
 
 use futures::TryStreamExt;
 use jiff::Timestamp;
 
-use super::{Fetched, Handle, Settle, SourceError};
+use super::{Fetched, Handle, SourceError};
 use crate::config::{Folders, Server};
 use crate::pipeline::RawMail;
 use crate::shutdown::Control;
@@ -244,140 +247,6 @@ impl ImapSource {
         Ok(())
     }
 
-    /// Settles a batch after its commit: one command per destination folder, each with the
-    /// UID set of the mails that go there.
-    pub async fn settle(&mut self, mails: &[(u32, Settle)]) -> Result<(), SourceError> {
-        for how in [Settle::Processed, Settle::Quarantined, Settle::Sent, Settle::Spam] {
-            let uids: Vec<u32> = mails.iter().filter(|(_, h)| *h == how).map(|(uid, _)| *uid).collect();
-            if !uids.is_empty() {
-                self.settle_set(&uid_set(&uids), how).await?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Moves the mails of a UID set to the folder for `how`, or flags them in place.
-    async fn settle_set(&mut self, uids: &str, how: Settle) -> Result<(), SourceError> {
-        let timeout = self.timeout;
-        let folder = match how {
-            Settle::Processed => self.folders.processed.clone(),
-            Settle::Quarantined => self.folders.quarantine.clone(),
-            Settle::Sent => self.folders.sent.clone(),
-            Settle::Spam => self.folders.spam.clone(),
-        };
-        let flag = self.folders.flag_in_place && how == Settle::Processed;
-        if flag {
-            let session = self.session()?;
-            return timed(timeout, "flagging mail", async {
-                let flags = format!("+FLAGS.SILENT (\\Seen {DONE_KEYWORD})");
-                let stored = session.uid_store(uids, &flags).await.map_err(imap_err("UID STORE"))?;
-                stored.try_collect::<Vec<_>>().await.map_err(imap_err("UID STORE"))?;
-                Ok(())
-            })
-            .await;
-        }
-        self.move_set(uids, &folder).await
-    }
-
-    /// The queue mirror: moves the mail with these Message-IDs into `target`, from the
-    /// processed folder and the other queue folders. Idempotent (mail already in `target` is
-    /// not looked at), so a crash between the moves and the database's note of them only
-    /// repeats a search. Leaves no folder selected that matters: the pass is over.
-    pub async fn file_in_queue(
-        &mut self,
-        message_ids: &[String],
-        target: &str,
-    ) -> Result<usize, SourceError> {
-        let Some(queue) = self.folders.queue.clone() else { return Ok(0) };
-        let timeout = self.timeout;
-        let mut from = vec![self.folders.processed.clone()];
-        from.extend(queue.all().into_iter().filter(|f| *f != target).map(str::to_string));
-        let mut moved = 0;
-        for folder in from {
-            let session = self.session()?;
-            timed(timeout, "opening a queue folder", async {
-                session.select(&folder).await.map_err(imap_err("SELECT")).map(|_| ())
-            })
-            .await?;
-            let mut uids = Vec::new();
-            for id in message_ids {
-                let query = format!("HEADER Message-ID {}", imap_quoted(&format!("<{id}>")));
-                let found = timed(timeout, "searching a queue folder", async {
-                    session.uid_search(&query).await.map_err(imap_err("UID SEARCH"))
-                })
-                .await?;
-                uids.extend(found);
-            }
-            if !uids.is_empty() {
-                moved += uids.len();
-                self.move_set(&uid_set(&uids), target).await?;
-            }
-        }
-        Ok(moved)
-    }
-
-    /// Moves the mails of a UID set of the selected folder to `folder` (MOVE, or COPY +
-    /// `\Deleted` + UID EXPUNGE without it).
-    async fn move_set(&mut self, uids: &str, folder: &str) -> Result<(), SourceError> {
-        let timeout = self.timeout;
-        let has_move = self.has_move;
-        let session = self.session()?;
-        timed(timeout, "moving mail", async {
-            if has_move {
-                return session.uid_mv(uids, &folder).await.map_err(imap_err("UID MOVE"));
-            }
-            session.uid_copy(uids, &folder).await.map_err(imap_err("UID COPY"))?;
-            let flagged =
-                session.uid_store(uids, "+FLAGS.SILENT (\\Deleted)").await.map_err(imap_err("UID STORE"))?;
-            flagged.try_collect::<Vec<_>>().await.map_err(imap_err("UID STORE"))?;
-            let expunged = session.uid_expunge(uids).await.map_err(imap_err("UID EXPUNGE"))?;
-            expunged.try_collect::<Vec<_>>().await.map_err(imap_err("UID EXPUNGE"))?;
-            Ok(())
-        })
-        .await
-    }
-
-    /// Headers of the mail in the Sent folder with a UID above `after` (staff replies written
-    /// in a mail client), with the folder's UIDVALIDITY. Leaves the Sent folder selected.
-    pub async fn sent_headers_after(
-        &mut self,
-        after: u32,
-    ) -> Result<(u32, Vec<(u32, Vec<u8>)>), SourceError> {
-        let timeout = self.timeout;
-        let sent = self.folders.sent.clone();
-        let session = self.session()?;
-        let mailbox = timed(timeout, "opening the Sent folder", async {
-            session.examine(&sent).await.map_err(imap_err("EXAMINE"))
-        })
-        .await?;
-        let uidvalidity = mailbox.uid_validity.unwrap_or(0);
-        let query = format!("UID {}:*", after.saturating_add(1));
-        let mut uids: Vec<u32> = timed(timeout, "searching the Sent folder", async {
-            session.uid_search(&query).await.map_err(imap_err("UID SEARCH"))
-        })
-        .await?
-        .into_iter()
-        .filter(|uid| *uid > after)
-        .collect();
-        uids.sort_unstable();
-        uids.truncate(200);
-        if uids.is_empty() {
-            return Ok((uidvalidity, Vec::new()));
-        }
-        let items = fetch_items(session, &uid_set(&uids), "(UID BODY.PEEK[HEADER])", timeout).await?;
-        Ok((uidvalidity, items.into_iter().map(|i| (i.uid, i.body)).collect()))
-    }
-
-    /// Appends a copy of an outgoing mail to a folder (the Sent folder), marked Seen.
-    pub async fn append(&mut self, folder: &str, raw: &[u8]) -> Result<(), SourceError> {
-        let timeout = self.timeout;
-        let session = self.session()?;
-        timed(timeout, "appending to the Sent folder", async {
-            session.append(folder, Some("(\\Seen)"), None, raw).await.map_err(imap_err("APPEND"))
-        })
-        .await
-    }
-
     /// Logs out; errors are irrelevant at this point.
     pub async fn close(&mut self) {
         if let Some(mut session) = self.session.take() {
@@ -463,20 +332,6 @@ async fn ensure_folder(session: &mut ImapSession, folder: &str) -> Result<(), So
         return Ok(());
     }
     session.create(folder).await.map_err(imap_err("CREATE"))
-}
-
-/// `text` as an IMAP quoted string (`"` and `\` escaped; CR and LF, which a quoted string
-/// cannot hold, dropped).
-fn imap_quoted(text: &str) -> String {
-    let mut quoted = String::from("\"");
-    for c in text.chars().filter(|c| !matches!(c, '\r' | '\n')) {
-        if matches!(c, '"' | '\\') {
-            quoted.push('\\');
-        }
-        quoted.push(c);
-    }
-    quoted.push('"');
-    quoted
 }
 
 #[cfg(test)]

@@ -22,6 +22,19 @@ pub(super) enum Kind {
     Pair,
 }
 
+/// What [`features`] gives each feature to: a closure `(hash, kind, start, end)`, or the
+/// model adding up a mail's rows as the features are read.
+pub(super) trait Sink {
+    fn feature(&mut self, hash: u64, kind: Kind, start: usize, end: usize);
+}
+
+impl<F: FnMut(u64, Kind, usize, usize)> Sink for F {
+    #[inline(always)]
+    fn feature(&mut self, hash: u64, kind: Kind, start: usize, end: usize) {
+        self(hash, kind, start, end);
+    }
+}
+
 /// Calls `each(hash, kind, start, end)` for every feature of normalised `text` (bytes
 /// `start..end`): each Latin word (a crude stem: "refunded" and "refunds" count as
 /// "refund"), each pair of neighbouring words unless both are function words, each Chinese
@@ -30,7 +43,7 @@ pub(super) enum Kind {
 ///
 /// Never inlined: inside `predict` it cost the model's look-ups their inlining there.
 #[inline(never)]
-pub(super) fn features(text: &str, each: &mut impl FnMut(u64, Kind, usize, usize)) {
+pub(super) fn features<S: Sink>(text: &str, mut each: S) -> S {
     let mut previous_word: Option<(u64, usize, bool)> = None;
     let mut previous_han: Option<(u64, usize, bool)> = None;
     // Read byte by byte where the text is ASCII (words, spaces, punctuation), and decoded
@@ -43,11 +56,11 @@ pub(super) fn features(text: &str, each: &mut impl FnMut(u64, Kind, usize, usize
         if class & (DIGIT | LETTER) != 0 {
             let (end, kinds) = word_end(bytes, start);
             let (hash, function_word) = word_key(bytes, start, end, kinds);
-            each(hash, Kind::Latin, start, end);
+            each.feature(hash, Kind::Latin, start, end);
             if let Some((before, from, before_function_word)) = previous_word
                 && !(function_word && before_function_word)
             {
-                each(before.rotate_left(17) ^ hash ^ 0x9e37, Kind::Latin, from, end);
+                each.feature(before.rotate_left(17) ^ hash ^ 0x9e37, Kind::Latin, from, end);
             }
             previous_word = Some((hash, start, function_word));
             previous_han = None;
@@ -78,12 +91,12 @@ pub(super) fn features(text: &str, each: &mut impl FnMut(u64, Kind, usize, usize
             at = end;
             if is_han(c) {
                 let hash = char_hash(c);
-                each(hash, Kind::Character(c), from, end);
+                each.feature(hash, Kind::Character(c), from, end);
                 let function_char = is_function_char(c);
                 if let Some((before, first, before_function)) = previous_han
                     && !(function_char && before_function)
                 {
-                    each(before.rotate_left(29) ^ hash ^ 0x7f4a, Kind::Pair, first, end);
+                    each.feature(before.rotate_left(29) ^ hash ^ 0x7f4a, Kind::Pair, first, end);
                 }
                 previous_han = Some((hash, from, function_char));
                 previous_word = None;
@@ -94,6 +107,7 @@ pub(super) fn features(text: &str, each: &mut impl FnMut(u64, Kind, usize, usize
         }
         break;
     }
+    each
 }
 
 /// The character of `text` that starts at byte `at` (not ASCII), and its length: three bytes

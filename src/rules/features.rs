@@ -25,12 +25,18 @@ pub(super) enum Kind {
 /// What [`features`] gives each feature to: a closure `(hash, kind, start, end)`, or the
 /// model adding up a mail's rows as the features are read.
 pub(super) trait Sink {
-    fn feature(&mut self, hash: u64, kind: Kind, start: usize, end: usize);
+    /// What it adds up, kept by [`features`] (a variable of its own, which the compiler
+    /// keeps in registers) and given back at the end.
+    type Sum: Default;
+
+    fn feature(&mut self, sum: &mut Self::Sum, hash: u64, kind: Kind, start: usize, end: usize);
 }
 
 impl<F: FnMut(u64, Kind, usize, usize)> Sink for F {
+    type Sum = ();
+
     #[inline(always)]
-    fn feature(&mut self, hash: u64, kind: Kind, start: usize, end: usize) {
+    fn feature(&mut self, _: &mut (), hash: u64, kind: Kind, start: usize, end: usize) {
         self(hash, kind, start, end);
     }
 }
@@ -43,7 +49,8 @@ impl<F: FnMut(u64, Kind, usize, usize)> Sink for F {
 ///
 /// Never inlined: inside `predict` it cost the model's look-ups their inlining there.
 #[inline(never)]
-pub(super) fn features<S: Sink>(text: &str, mut each: S) -> S {
+pub(super) fn features<S: Sink>(text: &str, each: &mut S) -> S::Sum {
+    let mut sum = S::Sum::default();
     let mut previous_word: Option<(u64, usize, bool)> = None;
     let mut previous_han: Option<(u64, usize, bool)> = None;
     // Read byte by byte where the text is ASCII (words, spaces, punctuation), and decoded
@@ -56,11 +63,11 @@ pub(super) fn features<S: Sink>(text: &str, mut each: S) -> S {
         if class & (DIGIT | LETTER) != 0 {
             let (end, kinds) = word_end(bytes, start);
             let (hash, function_word) = word_key(bytes, start, end, kinds);
-            each.feature(hash, Kind::Latin, start, end);
+            each.feature(&mut sum, hash, Kind::Latin, start, end);
             if let Some((before, from, before_function_word)) = previous_word
                 && !(function_word && before_function_word)
             {
-                each.feature(before.rotate_left(17) ^ hash ^ 0x9e37, Kind::Latin, from, end);
+                each.feature(&mut sum, before.rotate_left(17) ^ hash ^ 0x9e37, Kind::Latin, from, end);
             }
             previous_word = Some((hash, start, function_word));
             previous_han = None;
@@ -91,12 +98,12 @@ pub(super) fn features<S: Sink>(text: &str, mut each: S) -> S {
             at = end;
             if is_han(c) {
                 let hash = char_hash(c);
-                each.feature(hash, Kind::Character(c), from, end);
+                each.feature(&mut sum, hash, Kind::Character(c), from, end);
                 let function_char = is_function_char(c);
                 if let Some((before, first, before_function)) = previous_han
                     && !(function_char && before_function)
                 {
-                    each.feature(before.rotate_left(29) ^ hash ^ 0x7f4a, Kind::Pair, first, end);
+                    each.feature(&mut sum, before.rotate_left(29) ^ hash ^ 0x7f4a, Kind::Pair, first, end);
                 }
                 previous_han = Some((hash, from, function_char));
                 previous_word = None;
@@ -107,7 +114,7 @@ pub(super) fn features<S: Sink>(text: &str, mut each: S) -> S {
         }
         break;
     }
-    each
+    sum
 }
 
 /// The character of `text` that starts at byte `at` (not ASCII), and its length: three bytes

@@ -505,8 +505,10 @@ mod tests {
             for patterns in [&patterns, &many] {
                 let expected = library(patterns, text);
                 assert_eq!(walked(&CharKeywordAutomaton::new(patterns), text), expected, "{text}");
+                // The byte automaton finds a key that begins with an ASCII letter or digit only
+                // where a word begins.
                 let bytes: Vec<_> = KeywordAutomaton::new(patterns).matches(text.as_bytes()).collect();
-                assert_eq!(bytes, expected, "{text}");
+                assert_eq!(bytes, super::super::keywords::tests::library(patterns, text), "{text}");
             }
         }
     }

@@ -43,6 +43,9 @@ impl RuleWatch {
     }
 
     /// The rules to try on a mail whose scan gave `hits`: a bit each, in the rules' order.
+    /// Inlined where the mail is classified: left a call by a change elsewhere, it was some
+    /// 30 instructions more a mail.
+    #[inline]
     pub(super) fn to_try(&self, hits: &Hits<'_>) -> FiredBits {
         let mut rules = self.always.clone();
         for matcher in hits.fired.ones() {

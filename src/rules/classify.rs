@@ -40,7 +40,7 @@ impl RuleSet {
     ) -> Classification {
         let mut scan = Scan::new(self, mail, verdict, trials.is_some());
         let mut used = Vec::new();
-        let mut candidates = Vec::new();
+        let mut candidates = Candidates::default();
         let mut try_rule = |index: usize, scan: &mut Scan<'_, '_>, trials: Option<&mut Vec<Trial>>| {
             let rule = &self.rules[index];
             if let Some(score) = self.score(rule, verdict, scan, &mut used, trials) {
@@ -63,13 +63,14 @@ impl RuleSet {
         // The first rule to match by priority decides alone when it has no weights (as rules
         // always did); otherwise the rules with weights that matched compete by score.
         // Kept in place: a second list was one more allocation per mail.
-        if candidates.first().is_some_and(|c| !self.rules[c.index].weighted) {
+        if candidates.as_mut_slice().first().is_some_and(|c| !self.rules[c.index].weighted) {
             candidates.truncate(1);
         } else {
             candidates.retain(|c| self.rules[c.index].weighted);
         }
-        opinion::rank(&mut candidates);
-        let outcome = opinion::settle_ranked(&candidates, prediction.as_ref());
+        let candidates = candidates.as_mut_slice();
+        opinion::rank(candidates);
+        let outcome = opinion::settle_ranked(candidates, prediction.as_ref());
         let mut classification = match outcome {
             Outcome::Rule { index, held, also } => {
                 let mut c = decided(&self.rules[index]);
@@ -171,6 +172,74 @@ impl RuleSet {
     }
 }
 
+/// How many rules that matched one mail [`Candidates`] keeps in place.
+const INLINE_CANDIDATES: usize = 8;
+
+/// The rules that matched one mail, in place up to [`INLINE_CANDIDATES`] of them (nearly
+/// every mail) and on the heap past
+/// that: a vector of them was an allocation and a free a mail, and one more as it grew.
+struct Candidates<'r> {
+    inline: [Candidate<'r>; INLINE_CANDIDATES],
+    len: usize,
+    /// Every candidate, once there were more than fit in place.
+    more: Option<Vec<Candidate<'r>>>,
+}
+
+impl Default for Candidates<'_> {
+    fn default() -> Self {
+        let none = Candidate { index: 0, category: "", score: 0.0, answers: false, urgent: false };
+        Candidates { inline: [none; INLINE_CANDIDATES], len: 0, more: None }
+    }
+}
+
+impl<'r> Candidates<'r> {
+    fn push(&mut self, candidate: Candidate<'r>) {
+        match &mut self.more {
+            Some(more) => more.push(candidate),
+            None if self.len < INLINE_CANDIDATES => {
+                self.inline[self.len] = candidate;
+                self.len += 1;
+            }
+            None => {
+                let mut more = self.inline.to_vec();
+                more.push(candidate);
+                self.more = Some(more);
+            }
+        }
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [Candidate<'r>] {
+        match &mut self.more {
+            Some(more) => more,
+            None => &mut self.inline[..self.len],
+        }
+    }
+
+    fn truncate(&mut self, len: usize) {
+        match &mut self.more {
+            Some(more) => more.truncate(len),
+            None => self.len = self.len.min(len),
+        }
+    }
+
+    /// Keeps those that `keep`, in their order.
+    fn retain(&mut self, mut keep: impl FnMut(&Candidate<'r>) -> bool) {
+        match &mut self.more {
+            Some(more) => more.retain(keep),
+            None => {
+                let mut kept = 0;
+                for at in 0..self.len {
+                    if keep(&self.inline[at]) {
+                        self.inline[kept] = self.inline[at];
+                        kept += 1;
+                    }
+                }
+                self.len = kept;
+            }
+        }
+    }
+}
+
 /// Rule `index` (`rule`), matched with `score`, as a candidate.
 fn candidate(index: usize, rule: &Rule, score: f32) -> Candidate<'_> {
     Candidate {
@@ -220,6 +289,30 @@ fn default_classification(verdict: &Verdict) -> Classification {
 #[cfg(test)]
 mod flat_any_tests {
     use super::*;
+
+    #[test]
+    fn candidates_kept_in_place_or_on_the_heap_are_the_same() {
+        let categories: Vec<String> = (0..20).map(|i| format!("c{i}")).collect();
+        for n in [0, 1, 7, 8, 9, 20] {
+            let all: Vec<Candidate<'_>> = (0..n)
+                .map(|i| Candidate {
+                    index: i,
+                    category: &categories[i],
+                    score: i as f32,
+                    answers: i % 2 == 0,
+                    urgent: false,
+                })
+                .collect();
+            let mut candidates = Candidates::default();
+            all.iter().for_each(|c| candidates.push(*c));
+            assert_eq!(candidates.as_mut_slice(), all.as_slice());
+            candidates.retain(|c| c.answers);
+            let answering: Vec<_> = all.iter().filter(|c| c.answers).copied().collect();
+            assert_eq!(candidates.as_mut_slice(), answering.as_slice());
+            candidates.truncate(1);
+            assert_eq!(candidates.as_mut_slice(), &answering[..answering.len().min(1)]);
+        }
+    }
 
     /// A rule `any = [keywords, regex]` decides by its keywords, by its regex alone, or not
     /// at all, the same with the fired bits (`classify`) as with the full evaluation

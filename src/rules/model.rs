@@ -26,6 +26,16 @@ use normal::normalise;
 /// and 0.5 points more Traditional Chinese recall (suggestions).
 const TEMPERATURE_POWER: f32 = 0.45;
 
+/// The temperature of a mail of `known` known features: `known` to the power of
+/// [`TEMPERATURE_POWER`], at least 1.
+fn temperature(known: usize) -> f32 {
+    (known as f32).powf(TEMPERATURE_POWER).max(1.0)
+}
+
+/// How many counts of known features [`Model::temperatures`] holds: all but the longest
+/// mails'.
+const TEMPERATURES: usize = 1024;
+
 /// One training example: a text, the category a person gave it and the language it is in.
 #[derive(Debug, Clone)]
 pub struct Example {
@@ -52,6 +62,10 @@ pub struct Model {
     /// every category), each with its weights.
     own: Vec<(Language, Weights)>,
     examples: usize,
+    /// [`temperature`] of each count of known features up to [`TEMPERATURES`], computed when
+    /// the model is trained (the same `powf`, so the same numbers): the power was some 60
+    /// instructions a mail.
+    temperatures: Vec<f32>,
 }
 
 /// A language gets a model of its own when it has this many examples of every category or
@@ -64,37 +78,96 @@ pub const MIN_PER_CATEGORY: usize = 20;
 /// probability of one other, and ranking them all was a twentieth of classifying). The
 /// names are the model's own, borrowed: ten new strings (or ten reference counts to raise
 /// and lower) a mail cost more than the softmax.
+///
+/// The probabilities are kept in place (up to [`INLINE_CATEGORIES`] of them) beside the
+/// model's list of names, and the best is found once, when they are computed: a vector of
+/// (name, probability) was an allocation and a free a mail, and the decision asks for the
+/// best up to five times.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Prediction<'m> {
-    pub probabilities: Vec<(&'m str, f32)>,
+    /// The model's categories, in its order.
+    categories: &'m [String],
+    /// Each one's probability, in the same order (none when the model has no opinion).
+    probabilities: Probabilities,
+    /// The index of the best one: the most probable, the earlier of equal ones.
+    best: Option<usize>,
     /// How many of the mail's features the model knows (0: it has no opinion).
     pub known: usize,
 }
 
+/// How many categories' probabilities a [`Prediction`] keeps in place; a model of more
+/// keeps them on the heap.
+const INLINE_CATEGORIES: usize = 16;
+
+#[derive(Debug, Clone, PartialEq)]
+enum Probabilities {
+    Inline([f32; INLINE_CATEGORIES], usize),
+    Heap(Vec<f32>),
+}
+
+impl Probabilities {
+    fn new(values: &[f32]) -> Probabilities {
+        match values.len() {
+            len @ 0..=INLINE_CATEGORIES => {
+                let mut inline = [0.0; INLINE_CATEGORIES];
+                inline[..len].copy_from_slice(values);
+                Probabilities::Inline(inline, len)
+            }
+            _ => Probabilities::Heap(values.to_vec()),
+        }
+    }
+
+    fn as_slice(&self) -> &[f32] {
+        match self {
+            Probabilities::Inline(values, len) => &values[..*len],
+            Probabilities::Heap(values) => values,
+        }
+    }
+}
+
 impl<'m> Prediction<'m> {
+    /// The prediction of `probabilities`, one for each of `categories` (none: no opinion).
+    fn new(categories: &'m [String], probabilities: &[f32], known: usize) -> Prediction<'m> {
+        let best = probabilities.iter().enumerate().max_by_key(|(i, p)| rank_key(**p, *i)).map(|(i, _)| i);
+        Prediction { categories, probabilities: Probabilities::new(probabilities), best, known }
+    }
+
+    /// A prediction of these categories and probabilities, for tests.
+    #[cfg(test)]
+    pub fn of(ranked: &[(&str, f32)], known: usize) -> Prediction<'static> {
+        let categories: Vec<String> = ranked.iter().map(|(c, _)| c.to_string()).collect();
+        let probabilities: Vec<f32> = ranked.iter().map(|(_, p)| *p).collect();
+        Prediction::new(categories.leak(), &probabilities, known)
+    }
+
+    /// Each category and its probability, in the model's order of categories.
+    pub fn probabilities(&self) -> impl Iterator<Item = (&'m str, f32)> + '_ {
+        self.categories.iter().map(String::as_str).zip(self.probabilities.as_slice().iter().copied())
+    }
+
     /// The best category and its probability.
     pub fn top(&self) -> Option<(&'m str, f32)> {
-        let best = self.probabilities.iter().enumerate().max_by_key(|(i, (_, p))| rank_key(*p, *i));
-        best.map(|(_, category)| *category)
+        let best = self.best?;
+        Some((self.categories[best].as_str(), self.probabilities.as_slice()[best]))
     }
 
     /// The categories by probability, best first, equal ones in the categories' order: each
     /// category's place is the number that come before it, counted without a branch (a sort
     /// of ten categories mispredicted a branch at nearly every step).
     pub fn ranked(&self) -> Vec<(&'m str, f32)> {
-        let keys: Vec<i64> =
-            self.probabilities.iter().enumerate().map(|(i, (_, p))| rank_key(*p, i)).collect();
+        let probabilities = self.probabilities.as_slice();
+        let keys: Vec<i64> = probabilities.iter().enumerate().map(|(i, p)| rank_key(*p, i)).collect();
         let mut ranked = vec![("", 0.0); keys.len()];
-        for (category, key) in self.probabilities.iter().zip(&keys) {
+        for (category, key) in self.probabilities().zip(&keys) {
             let before = keys.iter().filter(|other| *other > key).count();
-            ranked[before] = *category;
+            ranked[before] = category;
         }
         ranked
     }
 
     /// The probability of `category` (0 when unknown to the model).
     pub fn probability(&self, category: &str) -> f32 {
-        self.probabilities.iter().find(|(c, _)| *c == category).map_or(0.0, |(_, p)| *p)
+        self.probabilities().find(|(c, _)| *c == category).map_or(0.0, |(_, p)| p)
     }
 }
 
@@ -292,15 +365,14 @@ impl Model {
     /// probabilities in place).
     fn rank(&self, scores: &mut [f32], known: usize) -> Prediction<'_> {
         if known == 0 || self.categories.is_empty() {
-            return Prediction { probabilities: Vec::new(), known };
+            return Prediction::new(&[], &[], known);
         }
-        let temperature = (known as f32).powf(TEMPERATURE_POWER).max(1.0);
+        let temperature = self.temperatures.get(known).copied().unwrap_or_else(|| temperature(known));
         let max = scores.iter().copied().fold(f32::MIN, f32::max);
         scores.iter_mut().for_each(|s| *s = ((*s - max) / temperature).exp());
         let sum: f32 = scores.iter().sum();
         scores.iter_mut().for_each(|s| *s /= sum);
-        let probabilities = self.categories.iter().map(String::as_str).zip(scores.iter().copied()).collect();
-        Prediction { probabilities, known }
+        Prediction::new(&self.categories, scores, known)
     }
 }
 
@@ -499,10 +571,39 @@ mod tests {
     }
 
     #[test]
+    fn the_temperature_table_holds_the_power_itself() {
+        let model = small();
+        assert_eq!(model.temperatures.len(), TEMPERATURES);
+        for (known, t) in model.temperatures.iter().enumerate() {
+            let power = (known as f32).powf(TEMPERATURE_POWER).max(1.0);
+            assert_eq!(t.to_bits(), power.to_bits(), "{known}");
+        }
+    }
+
+    #[test]
+    fn a_prediction_of_many_categories_keeps_them_all() {
+        let names: Vec<String> = (0..40).map(|i| format!("c{i}")).collect();
+        let ranked: Vec<(&str, f32)> = names.iter().map(|n| (n.as_str(), 0.01)).collect();
+        let mut ranked = ranked;
+        ranked[23].1 = 0.5;
+        ranked[30].1 = 0.5;
+        for n in [3, 16, 17, 40] {
+            let prediction = Prediction::of(&ranked[..n], 7);
+            assert_eq!(prediction.probabilities().collect::<Vec<_>>(), &ranked[..n]);
+            let top = if n > 23 { ("c23", 0.5) } else { ("c0", 0.01) };
+            assert_eq!(prediction.top(), Some(top), "{n}");
+            assert_eq!(prediction.ranked()[0], top, "{n}");
+            assert_eq!(prediction.probability("c2"), 0.01);
+            assert_eq!(prediction.probability("none"), 0.0);
+        }
+        assert_eq!(Prediction::of(&[], 0).top(), None);
+    }
+
+    #[test]
     fn probabilities_sum_to_one_and_unknown_text_has_no_opinion() {
         let model = small();
         let p = predict(&model, "fee for the order");
-        let sum: f32 = p.probabilities.iter().map(|(_, p)| p).sum();
+        let sum: f32 = p.probabilities().map(|(_, p)| p).sum();
         assert!((sum - 1.0).abs() < 1e-4, "{p:?}");
         let none = predict(&model, "zzz qqq");
         assert_eq!(none.known, 0);

@@ -57,7 +57,7 @@ pub const SUGGEST: f32 = 0.7;
 /// is a canned answer.
 /// The category is the rule's own, borrowed: copying it for every rule that matched was a
 /// heap allocation per match.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Candidate<'r> {
     pub index: usize,
     pub category: &'r str,
@@ -178,7 +178,7 @@ mod tests {
     }
 
     fn model(ranked: &[(&'static str, f32)]) -> Prediction<'static> {
-        Prediction { probabilities: ranked.to_vec(), known: 5 }
+        Prediction::of(ranked, 5)
     }
 
     #[test]
@@ -259,7 +259,7 @@ mod tests {
         let security = Candidate { answers: false, urgent: true, ..candidate(1, "account_security", 3.0) };
         let refund = candidate(2, "refund", 3.0);
         assert_eq!(
-            settle(&[thanks.clone(), security, refund.clone()], None),
+            settle(&[thanks, security, refund], None),
             Outcome::Rule { index: 1, held: None, also: None }
         );
         // Without an urgent rule the acknowledgement stands over the topic named in passing.
@@ -269,7 +269,7 @@ mod tests {
     #[test]
     fn an_urgent_rule_that_matched_too_holds_the_answer_however_weak() {
         let security = Candidate { answers: false, urgent: true, ..candidate(1, "account_security", 2.0) };
-        let rules = [candidate(0, "fees", 3.0), security.clone()];
+        let rules = [candidate(0, "fees", 3.0), security];
         let Outcome::Rule { index: 0, held: Some(why), also: Some(also) } = settle(&rules, None) else {
             panic!("an unknown charge must reach a person")
         };

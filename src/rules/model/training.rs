@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use super::{CountedOnce, Example, Folded, MIN_PER_CATEGORY, Model, normalise};
+use super::{CountedOnce, Example, Folded, MIN_PER_CATEGORY, Model, TEMPERATURES, normalise, temperature};
 use crate::parse::lang::Language;
 use crate::rules::features::features;
 use crate::rules::weights::Weights;
@@ -128,7 +128,8 @@ impl Model {
         categories.sort();
         categories.dedup();
         let k = categories.len();
-        let mut model = Model { categories, examples: examples.len(), ..Model::default() };
+        let temperatures = (0..TEMPERATURES).map(temperature).collect();
+        let mut model = Model { categories, examples: examples.len(), temperatures, ..Model::default() };
         let mut pooled = Counts::new(k);
         let mut by_language: Vec<Counts> = LANGUAGES.iter().map(|_| Counts::new(k)).collect();
         let mut text = String::new();

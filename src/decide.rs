@@ -85,7 +85,7 @@ pub fn plan(facts: Facts<'_>) -> Plan {
     };
     let template = match kind {
         MailKind::Ack => default_template.to_string(),
-        _ => c.template.clone().unwrap_or_else(|| default_template.to_string()),
+        _ => c.template.as_deref().unwrap_or(default_template).to_string(),
     };
     Plan::Send { kind, template }
 }
@@ -101,9 +101,9 @@ mod tests {
             category: Some("refund".into()),
             rule: Some("refund".into()),
             action,
-            template: template.map(str::to_string),
+            template: template.map(Into::into),
             priority: Priority::Normal,
-            tags: Vec::new(),
+            tags: Default::default(),
             sla: None,
             resolves: false,
             ..Classification::default()

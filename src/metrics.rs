@@ -100,7 +100,7 @@ impl Counters {
                     self.withheld.get_or_create(&ReasonLabel { reason: reason.clone() }).inc();
                 }
                 if let Some(category) = &report.category {
-                    self.per_category.get_or_create(&CategoryLabel { category: category.clone() }).inc();
+                    self.per_category.get_or_create(&CategoryLabel { category: category.to_string() }).inc();
                 }
             }
             Outcome::Spam { .. } => {

@@ -3,6 +3,7 @@
 
 use super::output::outln;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -19,8 +20,8 @@ use crate::verdict::{self, Authentication, Judgement};
 #[derive(Debug, Serialize)]
 pub struct ClassifyRecord {
     pub file: String,
-    pub category: Option<String>,
-    pub rule: Option<String>,
+    pub category: Option<Arc<str>>,
+    pub rule: Option<Arc<str>>,
     pub language: Option<String>,
     pub automated: Option<String>,
     pub action: Option<String>,
@@ -31,7 +32,7 @@ pub struct ClassifyRecord {
     pub charset: Option<String>,
     pub lossy: bool,
     /// The learned second opinion: its category and confidence.
-    pub model_category: Option<String>,
+    pub model_category: Option<Arc<str>>,
     pub model_confidence: Option<f32>,
     /// The probability the model gives the category decided.
     pub model_agrees: Option<f32>,
@@ -41,7 +42,7 @@ pub struct ClassifyRecord {
     pub held: Option<String>,
     /// No rule matched and `category` is the model's suggestion.
     pub suggested: bool,
-    pub tags: Vec<String>,
+    pub tags: Arc<[String]>,
     /// Set when the mail would be quarantined.
     pub error: Option<String>,
     /// What the receiving servers said, as far as it is believed, and what it does.
@@ -173,7 +174,7 @@ fn error_record(file: &Path, error: String) -> ClassifyRecord {
         score: 0.0,
         held: None,
         suggested: false,
-        tags: Vec::new(),
+        tags: Arc::default(),
         error: Some(error),
         verdict: None,
     }

@@ -135,7 +135,7 @@ fn outcome_line(fetched: &Fetched, outcome: &Outcome) -> Result<(), Failure> {
             let ticket = r.ticket.map_or("-".to_string(), |t| format!("#{t}"));
             let category = match (&r.category, &r.automated) {
                 (_, Some(kind)) => format!("({kind})"),
-                (Some(c), None) => c.clone(),
+                (Some(c), None) => c.to_string(),
                 (None, None) => "-".into(),
             };
             outln!("{name:<28} {ticket:>6}  {category:<20} {:<8} {}", r.language, r.reply);

@@ -128,13 +128,13 @@ fn replay_one(settings: &Settings, loaded: &Loaded, stored: &StoredDecision) -> 
     // As decide::plan chooses it: an answer or escalation names its template, else the
     // acknowledgement.
     let automatic_mail = (got_one && verdict.automated.is_none()).then(|| match c.action {
-        Action::Answer => c.template.clone().unwrap_or_else(|| "ack".into()),
-        Action::Escalate => c.template.clone().unwrap_or_else(|| "escalated".into()),
+        Action::Answer => c.template.as_deref().unwrap_or("ack").to_string(),
+        Action::Escalate => c.template.as_deref().unwrap_or("escalated").to_string(),
         _ => "ack".into(),
     });
     Some(Outcome {
-        category: c.category.clone(),
-        rule: c.rule.clone(),
+        category: c.category.as_deref().map(str::to_string),
+        rule: c.rule.as_deref().map(str::to_string),
         action: Some(c.action.as_str().to_string()),
         automatic_mail,
     })

@@ -11,6 +11,8 @@ use file::file;
 pub use hash::content_hash;
 use reply::{send_planned, tell_staff};
 
+use std::sync::Arc;
+
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -83,8 +85,9 @@ pub struct Report {
     pub new_ticket: bool,
     pub from: String,
     pub subject: String,
-    pub category: Option<String>,
-    pub rule: Option<String>,
+    /// The classification's own names, shared.
+    pub category: Option<Arc<str>>,
+    pub rule: Option<Arc<str>>,
     pub language: String,
     pub automated: Option<String>,
     pub action: String,

@@ -124,7 +124,7 @@ fn compose_reply(
         customer_address: inbound.from_address.clone(),
         ticket,
         tag: tag.clone(),
-        category: mail.classification.category.clone().unwrap_or_default(),
+        category: mail.classification.category.as_deref().unwrap_or_default().to_string(),
         subject: inbound.subject.clone(),
         support_name: s.support_name.clone(),
         support_address: s.support_address.clone(),

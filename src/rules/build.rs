@@ -96,7 +96,7 @@ impl Builder<'_> {
             let message = format!("category `{name}` is not declared in {}{hint}", load::CATEGORIES_FILE);
             self.at(source, &raw.category, message);
         }
-        let template = raw.template.as_ref().map(|t| t.get_ref().clone());
+        let template = raw.template.as_ref().map(|t| t.get_ref().as_str().into());
         match (&raw.template, action) {
             (Some(t), _) if !(self.template_exists)(t.get_ref()) => {
                 self.at(source, t, format!("unknown template `{}`", t.get_ref()));
@@ -127,13 +127,13 @@ impl Builder<'_> {
         let weighted = self.saw_weight;
         let flat_any = when.as_ref().and_then(|when| FlatAny::of(when, &self.specs));
         (self.problems.len() == before).then(|| Rule {
-            id: raw.id.get_ref().clone(),
+            id: raw.id.get_ref().as_str().into(),
             priority: *raw.priority.get_ref(),
-            category: raw.category.get_ref().clone(),
+            category: raw.category.get_ref().as_str().into(),
             action: action.unwrap_or(Action::Acknowledge),
             template,
             escalate_priority,
-            tags: raw.tags,
+            tags: raw.tags.into(),
             sla,
             resolves: raw.resolves,
             when: when.unwrap_or(Cond::Any(Vec::new())),

@@ -12,7 +12,7 @@ pub(super) fn across(rules: &[Rule], specs: &[MatcherSpec]) -> Vec<Problem> {
     let mut ids: HashMap<&str, &Rule> = HashMap::new();
     let mut priorities: HashMap<i64, &Rule> = HashMap::new();
     for rule in rules {
-        if let Some(first) = ids.insert(rule.id.as_str(), rule) {
+        if let Some(first) = ids.insert(&rule.id, rule) {
             problems.push(rule.at_id(format!(
                 "duplicate rule id `{}` (first at {})",
                 rule.id,

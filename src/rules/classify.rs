@@ -2,6 +2,8 @@
 //! over one scan, the model gives its opinion, and [`opinion::settle`] decides among the
 //! rules that matched.
 
+use std::sync::Arc;
+
 use super::field::Field;
 use super::hits::Hit;
 use super::model::Model;
@@ -88,11 +90,14 @@ impl RuleSet {
                             (a, b) => a.or(b),
                         };
                     }
-                    for tag in [c.category.clone().unwrap_or_default(), also] {
-                        if !c.tags.contains(&tag) {
-                            c.tags.push(tag);
+                    // The rule's tags are shared: copied to add these (two questions only).
+                    let mut tags = c.tags.to_vec();
+                    for tag in [c.category.as_deref().unwrap_or_default(), also.as_str()] {
+                        if !tags.iter().any(|t| t == tag) {
+                            tags.push(tag.to_string());
                         }
                     }
+                    c.tags = tags.into();
                 }
                 if held.is_some() {
                     c.action = Action::Acknowledge;
@@ -101,13 +106,13 @@ impl RuleSet {
                 c.held = held;
                 c
             }
-            Outcome::Suggest { category } => self.suggested(category, verdict),
-            Outcome::Default => default_classification(verdict),
+            Outcome::Suggest { category } => self.suggested(&category, verdict),
+            Outcome::Default => self.default_classification(verdict),
         };
         classification.model = prediction.as_ref().and_then(|p| {
             let (category, confidence) = p.top()?;
             let decided = classification.category.as_deref().map_or(0.0, |c| p.probability(c));
-            Some(ModelOpinion { category: category.to_string(), confidence, decided })
+            Some(ModelOpinion { category: self.name(category), confidence, decided })
         });
         classification
     }
@@ -154,16 +159,32 @@ impl RuleSet {
 
     /// No rule matched and the model suggests `category`: routed and prioritised as that
     /// category's first rule would, but only acknowledged.
-    fn suggested(&self, category: String, verdict: &Verdict) -> Classification {
-        let mut c = default_classification(verdict);
-        if let Some(rule) = self.rules.iter().find(|r| r.category == category) {
+    fn suggested(&self, category: &str, verdict: &Verdict) -> Classification {
+        let mut c = self.default_classification(verdict);
+        if let Some(rule) = self.rules.iter().find(|r| &*r.category == category) {
             c.priority = rule.escalate_priority;
             c.tags = rule.tags.clone();
             c.sla = rule.sla;
         }
-        c.category = Some(category);
+        c.category = Some(self.name(category));
         c.suggested = true;
         c
+    }
+
+    /// No rule matched: customer mail is `other` and acknowledged; machine mail is ignored.
+    fn default_classification(&self, verdict: &Verdict) -> Classification {
+        let human = !verdict.is_automated();
+        Classification {
+            category: human.then(|| self.name("other")),
+            action: if human { Action::Acknowledge } else { Action::Ignore },
+            ..Classification::default()
+        }
+    }
+
+    /// `category` as the rule set's shared name of it (see `names`): a copy only for a
+    /// category that is none of the rules' nor `other`.
+    fn name(&self, category: &str) -> Arc<str> {
+        self.names.iter().find(|&n| &**n == category).cloned().unwrap_or_else(|| category.into())
     }
 
     /// The trained second opinion, if the rule directory has examples.
@@ -253,7 +274,7 @@ fn candidate(index: usize, rule: &Rule, score: f32) -> Candidate<'_> {
 
 fn trial(rule: &Rule, matched: bool, score: f32, evidence: Vec<Evidence>, skipped: Option<&str>) -> Trial {
     Trial {
-        rule: rule.id.clone(),
+        rule: rule.id.to_string(),
         priority: rule.priority,
         matched,
         score,
@@ -272,16 +293,6 @@ fn decided(rule: &Rule) -> Classification {
         tags: rule.tags.clone(),
         sla: rule.sla,
         resolves: rule.resolves,
-        ..Classification::default()
-    }
-}
-
-/// No rule matched: customer mail is `other` and acknowledged; machine mail is ignored.
-fn default_classification(verdict: &Verdict) -> Classification {
-    let human = !verdict.is_automated();
-    Classification {
-        category: human.then(|| "other".to_string()),
-        action: if human { Action::Acknowledge } else { Action::Ignore },
         ..Classification::default()
     }
 }

@@ -38,6 +38,7 @@ mod watch;
 mod weights;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use jiff::SignedDuration;
 use serde::Serialize;
@@ -125,17 +126,18 @@ pub struct Evidence {
     pub matched: Vec<String>,
 }
 
-/// The outcome of classifying one mail.
+/// The outcome of classifying one mail. Its names are the rules' own, shared (`Arc`): a copy
+/// of each was a heap allocation a mail; read them as `&str` (`as_deref()`, `&*`).
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct Classification {
     /// `None` for machine mail that no rule about machine mail matched.
-    pub category: Option<String>,
+    pub category: Option<Arc<str>>,
     /// The id of the deciding rule, `None` when the default applied.
-    pub rule: Option<String>,
+    pub rule: Option<Arc<str>>,
     pub action: Action,
-    pub template: Option<String>,
+    pub template: Option<Arc<str>>,
     pub priority: Priority,
-    pub tags: Vec<String>,
+    pub tags: Arc<[String]>,
     #[serde(skip)]
     pub sla: Option<SignedDuration>,
     /// Whether the rule's answer settles the customer's question (meets the SLA).
@@ -178,6 +180,9 @@ pub struct RuleSet {
     watch: watch::RuleWatch,
     /// Each matcher's weight in its rule's score.
     weights: Vec<f32>,
+    /// The categories a mail can be given (the rules' and `other`), each once, shared with
+    /// the classifications: see [`RuleSet::name`].
+    names: Vec<Arc<str>>,
     /// The second opinion, trained on `examples/` and `tests/` when the rules load, and on
     /// staff's corrections once [`RuleSet::learn`] is given them (`None` without examples).
     model: Option<Model>,
@@ -208,7 +213,7 @@ impl RuleSet {
     /// example. Corrections naming a category no rule has (and not `other`) are left out, as
     /// the model could never be asked about it; returns how many were learnt.
     pub fn learn(&mut self, corrections: &[model::Example]) -> usize {
-        let known = |c: &str| c == "other" || self.rules.iter().any(|r| r.category == c);
+        let known = |c: &str| c == "other" || self.rules.iter().any(|r| &*r.category == c);
         let taken: Vec<&model::Example> = corrections.iter().filter(|e| known(&e.category)).collect();
         let all: Vec<model::Example> = self.examples.iter().chain(taken.iter().copied()).cloned().collect();
         self.model = (!all.is_empty()).then(|| Model::train(&all));
@@ -248,6 +253,10 @@ fn compile_dir(dir: &Path, template_exists: &dyn Fn(&str) -> bool) -> (RuleSet, 
     let fields = index::index_fields(&built.specs, &vocabulary);
     let regex_field = index::regex_fields(&fields, &built.specs);
     let watch = watch::RuleWatch::new(&built.rules, built.specs.len());
+    let mut names: Vec<Arc<str>> = built.rules.iter().map(|r| r.category.clone()).collect();
+    names.push("other".into());
+    names.sort();
+    names.dedup();
     let rules = RuleSet {
         rules: built.rules,
         specs: built.specs,
@@ -255,6 +264,7 @@ fn compile_dir(dir: &Path, template_exists: &dyn Fn(&str) -> bool) -> (RuleSet, 
         regex_field,
         watch,
         weights: built.weights,
+        names,
         model,
         examples,
     };
@@ -264,7 +274,7 @@ fn compile_dir(dir: &Path, template_exists: &dyn Fn(&str) -> bool) -> (RuleSet, 
 /// The examples of `dir` for the rules' categories and `other`, that the second opinion is
 /// trained on; problems with them go to `problems`.
 fn examples_of(dir: &Path, rules: &[spec::Rule], problems: &mut Vec<Problem>) -> Vec<model::Example> {
-    let mut categories: Vec<&str> = rules.iter().map(|r| r.category.as_str()).collect();
+    let mut categories: Vec<&str> = rules.iter().map(|r| &*r.category).collect();
     categories.push("other");
     categories.sort();
     categories.dedup();

@@ -19,6 +19,8 @@
 //! - with no candidate, the model's category, when it is confident, is kept as a suggestion
 //!   for routing and priority, never for a canned answer.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use super::model::Prediction;
@@ -70,7 +72,8 @@ pub struct Candidate<'r> {
 /// The model's category and confidence, as stored and shown.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ModelOpinion {
-    pub category: String,
+    /// The rule set's own name of the category, shared (see `RuleSet::name`).
+    pub category: Arc<str>,
     pub confidence: f32,
     /// The probability it gives the category decided (the rules' or its own suggestion).
     pub decided: f32,

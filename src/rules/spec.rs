@@ -2,6 +2,8 @@
 //! each matcher as written, and the rule around them. Plain data: building fills it, the
 //! checks read it, the indexes and the scan run it.
 
+use std::sync::Arc;
+
 use jiff::SignedDuration;
 
 use super::field::Field;
@@ -50,15 +52,17 @@ pub(super) enum Kind {
     Near,
 }
 
+/// The names a mail's [`Classification`](super::Classification) carries (id, category,
+/// template, tags) are shared with it, not copied: a copy of each was a heap allocation a mail.
 #[derive(Debug)]
 pub(super) struct Rule {
-    pub(super) id: String,
+    pub(super) id: Arc<str>,
     pub(super) priority: i64,
-    pub(super) category: String,
+    pub(super) category: Arc<str>,
     pub(super) action: Action,
-    pub(super) template: Option<String>,
+    pub(super) template: Option<Arc<str>>,
     pub(super) escalate_priority: Priority,
-    pub(super) tags: Vec<String>,
+    pub(super) tags: Arc<[String]>,
     pub(super) sla: Option<SignedDuration>,
     pub(super) resolves: bool,
     pub(super) when: Cond,

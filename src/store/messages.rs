@@ -356,7 +356,7 @@ impl Tx<'_> {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![
                 message,
-                c.model.as_ref().map(|m| m.category.as_str()),
+                c.model.as_ref().map(|m| &*m.category),
                 c.model.as_ref().map(|m| f64::from(m.confidence)),
                 c.held,
                 c.suggested,

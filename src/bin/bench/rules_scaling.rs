@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::hint::black_box;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use deskmail::parse::{self, Inbound};
@@ -110,7 +111,7 @@ fn rules_in(opts: &Options, extra: usize, base: &Path) -> Result<(), String> {
                 continue;
             }
         };
-        let categories: Vec<Option<String>> =
+        let categories: Vec<Option<Arc<str>>> =
             parsed.iter().map(|(m, v)| set.classify(m, v).category).collect();
         if baseline_categories.is_empty() {
             baseline_categories = categories.clone();

@@ -17,7 +17,7 @@ mod normal;
 mod training;
 
 pub(super) use normal::Folded;
-use normal::normalise;
+use normal::{normalise, normalised};
 
 /// The posterior is a softmax of the log-likelihoods divided by this power of the number of
 /// known features: naive Bayes counts correlated n-grams as independent evidence and would
@@ -329,12 +329,12 @@ impl Model {
             seen.start(weights.len());
             scores.clear();
             scores.resize(weights.lanes(), 0.0);
-            normalise(text, folded, normal);
+            let text = normalised(text, folded, normal);
             let known = match (weights.one_line(), weights.lanes()) {
-                (true, 4) => sum_rows::<4>(weights, normal, seen, scores),
-                (true, 8) => sum_rows::<8>(weights, normal, seen, scores),
-                (true, 12) => sum_rows::<12>(weights, normal, seen, scores),
-                _ => sum_any_rows(weights, normal, seen, scores),
+                (true, 4) => sum_rows::<4>(weights, text, seen, scores),
+                (true, 8) => sum_rows::<8>(weights, text, seen, scores),
+                (true, 12) => sum_rows::<12>(weights, text, seen, scores),
+                _ => sum_any_rows(weights, text, seen, scores),
             };
             scores.truncate(self.categories.len());
             self.rank(scores, known)
@@ -547,6 +547,15 @@ mod tests {
         // Traditional characters share the Simplified ones' features.
         assert_eq!(predict(&model, "請問手續費").top().unwrap().0, "fees");
         assert_eq!(predict(&model, "退款").top().unwrap().0, "refund");
+    }
+
+    #[test]
+    fn capitals_change_nothing() {
+        let model = small();
+        for text in ["I want my MONEY back for the Order", "REFUND 退款 Fee", "What does a Transfer COST"] {
+            let lower = text.to_lowercase();
+            assert_eq!(predict(&model, text), model.predict(&lower, lang::detect(text)), "{text}");
+        }
     }
 
     #[test]

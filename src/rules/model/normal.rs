@@ -33,6 +33,29 @@ impl Folded {
     }
 }
 
+/// The text as the model reads it: `text` itself where it is short and all ASCII (nearly
+/// every English mail: `features` reads its words lower-cased, as they are hashed), else
+/// [`normalise`]d into `out`. Copying such a text and lower-casing it, after the standard
+/// library's test of ASCII (byte by byte at the end of a text), was 385 instructions of a
+/// banking77 mail; reading each word lower-cased costs some 195 of them back. Instructions
+/// per classified mail (callgrind) banking77 12,555 -> 12,382, support 21,215 -> 21,111.
+pub(super) fn normalised<'t>(text: &'t str, folded: &Folded, out: &'t mut String) -> &'t str {
+    if text.len() <= MAX_CHARS && is_ascii(text.as_bytes()) {
+        return text;
+    }
+    normalise(text, folded, out);
+    out
+}
+
+/// Whether every byte of `bytes` is ASCII: their top bits or'ed together, eight bytes at a
+/// time.
+fn is_ascii(bytes: &[u8]) -> bool {
+    let (eights, rest) = bytes.as_chunks::<8>();
+    let top = eights.iter().fold(0, |top, eight| top | u64::from_le_bytes(*eight));
+    let top = rest.iter().fold(top, |top, b| top | u64::from(*b));
+    top & u64::from_ne_bytes([0x80; 8]) == 0
+}
+
 /// Lower-case, Traditional characters of the table in their Simplified form, and at most
 /// [`MAX_CHARS`] characters.
 pub(super) fn normalise(text: &str, folded: &Folded, out: &mut String) {
@@ -116,6 +139,26 @@ mod tests {
         assert!(no_case_beyond_ascii("請問「退款」— ok’s ｒｅｆｕｎｄ"));
         for cased in ["ÄB", "ǅ", "ＡＴＭ"] {
             assert!(!no_case_beyond_ascii(cased), "{cased}");
+        }
+    }
+
+    #[test]
+    fn a_short_ascii_text_is_read_as_it_is_and_any_other_normalised() {
+        let mut out = String::new();
+        for text in ["Refund MY card", "", "a\n'b"] {
+            assert!(std::ptr::eq(normalised(text, &Folded::Unknown, &mut out), text), "{text}");
+        }
+        let long = "Ab ".repeat(1_000);
+        for text in ["Refund 退款", "ÄB", "手續費", long.as_str()] {
+            let read = normalised(text, &Folded::Unknown, &mut out).to_string();
+            let mut plain = String::new();
+            normalise(text, &Folded::Unknown, &mut plain);
+            assert_eq!(read, plain, "{text}");
+        }
+        for text in
+            ["", "a", "abcdefg", "abcdefgh", "abcdefghi", "abcdefgh退", "退abcdefgh", "abcdefghijklmno\u{80}"]
+        {
+            assert_eq!(is_ascii(text.as_bytes()), text.is_ascii(), "{text}");
         }
     }
 

@@ -16,8 +16,8 @@
 pub(super) enum Kind {
     /// A Latin word or pair of words (counted once a text).
     Latin,
-    /// A Chinese character, found by code point.
-    Character(char),
+    /// A Chinese character, found by its code point (this).
+    Character(u32),
     /// A pair of Chinese characters.
     Pair,
 }
@@ -93,13 +93,13 @@ pub(super) fn features<S: Sink>(text: &str, each: &mut S) -> S::Sum {
                 start = at;
                 continue 'text;
             }
-            let (c, len) = decode(text, at);
+            let (point, len) = decode(text, at);
             let (from, end) = (at, at + len);
             at = end;
-            if is_han(c) {
-                let hash = char_hash(c);
-                each.feature(&mut sum, hash, Kind::Character(c), from, end);
-                let function_char = is_function_char(c);
+            if is_han(point) {
+                let hash = char_hash(point);
+                each.feature(&mut sum, hash, Kind::Character(point), from, end);
+                let function_char = is_function_char(point);
                 if let Some((before, first, before_function)) = previous_han
                     && !(function_char && before_function)
                 {
@@ -107,7 +107,7 @@ pub(super) fn features<S: Sink>(text: &str, each: &mut S) -> S::Sum {
                 }
                 previous_han = Some((hash, from, function_char));
                 previous_word = None;
-            } else if ends_phrase(c) {
+            } else if char::from_u32(point).is_some_and(ends_phrase) {
                 previous_word = None;
                 previous_han = None;
             }
@@ -117,28 +117,29 @@ pub(super) fn features<S: Sink>(text: &str, each: &mut S) -> S::Sum {
     sum
 }
 
-/// The character of `text` that starts at byte `at` (not ASCII), and its length: three bytes
-/// decoded here with no branch but one (the standard library's decoding, a branch a byte
-/// length, was a fifth of reading a Chinese mail's features).
+/// The code point of the character of `text` that starts at byte `at` (not ASCII), and its
+/// length: three bytes decoded here with no branch but one (the standard library's decoding,
+/// a branch a byte length, was a fifth of reading a Chinese mail's features). A code point,
+/// not a `char`: the text is UTF-8 already, and making a `char` of it tested it for a
+/// surrogate, five instructions a character (on cathay 135 a mail).
 #[inline(always)]
-fn decode(text: &str, at: usize) -> (char, usize) {
+fn decode(text: &str, at: usize) -> (u32, usize) {
     match text.as_bytes().get(at..).and_then(<[u8]>::first_chunk::<3>) {
         Some(&[a, b, c]) if a & 0xf0 == 0xe0 => {
-            let point = u32::from(a & 0x0f) << 12 | u32::from(b & 0x3f) << 6 | u32::from(c & 0x3f);
-            (char::from_u32(point).unwrap_or(char::REPLACEMENT_CHARACTER), 3)
+            (u32::from(a & 0x0f) << 12 | u32::from(b & 0x3f) << 6 | u32::from(c & 0x3f), 3)
         }
         _ => {
             let c = text[at..].chars().next().unwrap_or(char::REPLACEMENT_CHARACTER);
-            (c, c.len_utf8())
+            (u32::from(c), c.len_utf8())
         }
     }
 }
 
-/// The hash of the Chinese character `c`, as [`features`] gives it: its code point folded
-/// in, from a start of its own (no character's hash is a word's). Also for the model to find
-/// its row by code point.
-pub(super) fn char_hash(c: char) -> u64 {
-    fold(CHAR_START, u64::from(u32::from(c)))
+/// The hash of the Chinese character of code point `point`, as [`features`] gives it: its
+/// code point folded in, from a start of its own (no character's hash is a word's). Also for
+/// the model to find its row by code point.
+pub(super) fn char_hash(point: u32) -> u64 {
+    fold(CHAR_START, u64::from(point))
 }
 
 /// What kinds of bytes a word has, or'ed together by [`word_end`].
@@ -389,8 +390,8 @@ const FUNCTION_CHARS: [char; 60] = [
 
 /// Whether `c` is one of [`FUNCTION_CHARS`]: a bit of [`FUNCTION_CHAR_BITS`] by code point
 /// (a match of sixty characters was a dozen comparisons a character).
-fn is_function_char(c: char) -> bool {
-    let i = (c as usize).wrapping_sub(FIRST_UNIFIED);
+fn is_function_char(point: u32) -> bool {
+    let i = (point as usize).wrapping_sub(FIRST_UNIFIED);
     FUNCTION_CHAR_BITS.get(i / 64).is_some_and(|bits| bits >> (i % 64) & 1 != 0)
 }
 
@@ -410,8 +411,8 @@ static FUNCTION_CHAR_BITS: [u64; 0x5200 / 64] = {
 };
 
 /// The unified ideographs first: nearly every character of a Chinese mail.
-fn is_han(c: char) -> bool {
-    matches!(c as u32, 0x4E00..=0x9FFF) || matches!(c as u32, 0x3400..=0x4DBF | 0xF900..=0xFAFF)
+fn is_han(point: u32) -> bool {
+    matches!(point, 0x4E00..=0x9FFF) || matches!(point, 0x3400..=0x4DBF | 0xF900..=0xFAFF)
 }
 
 /// Where a word's hash starts, and a character's: two of the digits of pi.
@@ -544,12 +545,12 @@ mod tests {
         features("x refund", &mut |h, _, _, _| hashes.push(h));
         assert_eq!(hashes[1], plain_word_hash("refund"), "and at its end");
         for c in ['退', '款', '\u{3400}', '\u{9fff}', '\u{f900}'] {
-            assert_eq!(char_hash(c), fold(CHAR_START, u64::from(u32::from(c))), "{c}");
+            assert_eq!(char_hash(u32::from(c)), fold(CHAR_START, u64::from(u32::from(c))), "{c}");
         }
         let mut hashes = Vec::new();
         features("a退", &mut |h, _, _, _| hashes.push(h));
-        assert_eq!(hashes, [plain_word_hash("a"), char_hash('退')]);
-        assert_ne!(char_hash('\u{3461}'), plain_word_hash("a4"), "U+3461's code point is a4's bytes");
+        assert_eq!(hashes, [plain_word_hash("a"), char_hash(u32::from('退'))]);
+        assert_ne!(char_hash(0x3461), plain_word_hash("a4"), "U+3461's code point is a4's bytes");
     }
 
     #[test]
@@ -624,10 +625,23 @@ mod tests {
     }
 
     #[test]
+    fn decode_gives_each_characters_code_point_and_length() {
+        let mut text = String::new();
+        for c in (0x80..0x11000).step_by(7).filter_map(char::from_u32).chain(['退', '\u{ffff}', '\u{10ffff}'])
+        {
+            text.clear();
+            text.push(c);
+            text.push('a');
+            assert_eq!(decode(&text, 0), (u32::from(c), c.len_utf8()), "{c:?}");
+        }
+    }
+
+    #[test]
     fn kinds_of_features() {
         let mut kinds = Vec::new();
         features("ab 退款", &mut |_, kind, _, _| kinds.push(kind));
-        assert_eq!(kinds, [Kind::Latin, Kind::Character('退'), Kind::Character('款'), Kind::Pair]);
+        assert_eq!(kinds, [Kind::Latin, Kind::Character(0x9000), Kind::Character(0x6b3e), Kind::Pair]);
+        assert_eq!(['退', '款'].map(u32::from), [0x9000, 0x6b3e]);
     }
 
     #[test]

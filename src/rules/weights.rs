@@ -64,10 +64,7 @@ impl Weights {
             table.insert(hash, row.as_ref());
         }
         table.chars = (FIRST_CHAR..FIRST_CHAR + CHARS)
-            .map(|point| {
-                let c = char::from_u32(point as u32).expect("no surrogates in the range");
-                table.find(char_hash(c)).map_or(0, |row| row as u32 + 1)
-            })
+            .map(|point| table.find(char_hash(point as u32)).map_or(0, |row| row as u32 + 1))
             .collect();
         if table.chars.iter().all(|row| *row == 0) {
             table.chars = Vec::new();
@@ -119,8 +116,8 @@ impl Weights {
     /// tell: not a character, or out of its range).
     #[inline(always)]
     fn char_row(&self, kind: Kind) -> Option<Option<usize>> {
-        let Kind::Character(c) = kind else { return None };
-        let row = self.chars.get((c as usize).wrapping_sub(FIRST_CHAR))?;
+        let Kind::Character(point) = kind else { return None };
+        let row = self.chars.get((point as usize).wrapping_sub(FIRST_CHAR))?;
         Some((*row as usize).checked_sub(1))
     }
 
@@ -285,26 +282,26 @@ mod tests {
 
     #[test]
     fn a_character_is_found_by_code_point_as_by_its_hash() {
-        let hash = |c: char| char_hash(c);
+        let hash = |c: char| char_hash(u32::from(c));
         let rows = [(hash('退'), [-1.0, -2.0]), (hash('\u{f900}'), [-3.0, -4.0]), (77, [-5.0, -6.0])];
         let table = Weights::new(2, rows.into_iter());
         for (c, hash) in [('退', hash('退')), ('款', hash('款')), ('\u{f900}', hash('\u{f900}'))] {
-            let by_point = table.row_of(hash, Kind::Character(c));
+            let by_point = table.row_of(hash, Kind::Character(u32::from(c)));
             assert_eq!(by_point, table.find(hash), "{c}");
             assert_eq!(by_point.is_some(), c != '款', "{c}");
         }
         assert_eq!(table.row_of(77, Kind::Pair), table.find(77));
         let lines = table.lines();
         let line_of = |hash, kind| lines.find(hash, kind).map(|(_, line)| lanes_in::<2>(line));
-        assert_eq!(line_of(hash('退'), Kind::Character('退')), Some(&[-1.0, -2.0]));
+        assert_eq!(line_of(hash('退'), Kind::Character(u32::from('退'))), Some(&[-1.0, -2.0]));
         assert_eq!(line_of(77, Kind::Pair), Some(&[-5.0, -6.0]));
-        assert_eq!(line_of(hash('款'), Kind::Character('款')), None);
+        assert_eq!(line_of(hash('款'), Kind::Character(u32::from('款'))), None);
         assert_eq!(line_of(78, Kind::Pair), None);
         assert_eq!(lines.find(77, Kind::Pair).map(|(row, _)| row), table.find(77));
         assert!(table.row_of(77, Kind::Pair).is_some());
         let none = Weights::new(1, [(77, [-1.0])].into_iter());
         assert!(none.chars.is_empty(), "no table where no character is known");
-        assert_eq!(none.row_of(hash('退'), Kind::Character('退')), None);
+        assert_eq!(none.row_of(hash('退'), Kind::Character(u32::from('退'))), None);
     }
 
     #[test]

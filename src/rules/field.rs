@@ -73,7 +73,7 @@ impl Field {
             Field::NewText => one(&mail.new_text),
             Field::QuotedText => one(&mail.quoted_text),
             Field::Body => one(&mail.body),
-            Field::Text if is_reply_subject(&mail.subject) => one(&mail.new_text),
+            Field::Text if is_reply_subject(&mail.subject) || repeats_new_text(mail) => one(&mail.new_text),
             Field::Text => Values::One(Cow::Owned(subject_and_new_text(mail))),
             Field::From => one(&mail.from_address),
             Field::FromDomain => one(mail.from_domain()),
@@ -147,6 +147,18 @@ fn subject_and_new_text(mail: &Inbound) -> String {
     text
 }
 
+/// A subject that is the first words of the new text, cut short (`付款成功了但是没有收到任何通…`,
+/// as phone mail clients make one): it says nothing the text does not, and its cut end must
+/// not read as words of their own (没有收到 without the 通知 that followed it).
+fn repeats_new_text(mail: &Inbound) -> bool {
+    let subject = mail.subject.trim();
+    let Some(start) = ["…", "...", "⋯"].iter().find_map(|cut| subject.strip_suffix(cut)) else {
+        return false;
+    };
+    let start = start.trim_end();
+    !start.is_empty() && mail.new_text.contains(start)
+}
+
 /// `Re: …`, `回复: …` and the like.
 pub fn is_reply_subject(subject: &str) -> bool {
     static REPLY: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
@@ -198,6 +210,29 @@ mod tests {
         assert!(first.starts_with("A long first subject\n"), "{first}");
         assert_eq!(second.lines().next(), Some("Refund"));
         assert!(!second.contains("first"), "{second}");
+    }
+
+    #[test]
+    fn a_subject_cut_from_the_first_words_is_not_read_twice() {
+        let text_of = |subject: &str, body: &str| {
+            let raw = format!("From: a@customer.test\r\nSubject: {subject}\r\n\r\n{body}\r\n");
+            let mail = crate::parse::parse(raw.as_bytes()).unwrap();
+            let verdict = crate::screen::screen(&mail, &[]);
+            Field::Text.values(&mail, &verdict)[0].to_string()
+        };
+        let body = "付款成功了但是没有收到任何通知和电子回单";
+        assert_eq!(text_of("付款成功了但是没有收到任何通…", body), body);
+        assert_eq!(
+            text_of("I paid but the receipt never...", "I paid but the receipt never came"),
+            "I paid but the receipt never came"
+        );
+        // A subject of its own, or cut from words the text does not have, is read with the text.
+        assert_eq!(
+            text_of("Receipt", "I paid but the receipt never came"),
+            "Receipt\nI paid but the receipt never came"
+        );
+        assert_eq!(text_of("退款没到…", body), format!("退款没到…\n{body}"));
+        assert_eq!(text_of("…", body), format!("…\n{body}"));
     }
 
     #[test]

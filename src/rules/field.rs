@@ -156,7 +156,15 @@ fn repeats_new_text(mail: &Inbound) -> bool {
         return false;
     };
     let start = start.trim_end();
-    !start.is_empty() && mail.new_text.contains(start)
+    !start.is_empty() && contains(&mail.new_text, start)
+}
+
+/// Whether `text` contains `part`, tried only where `part`'s first byte is: one pass of
+/// `memchr`, where `str::contains` first prepares a two-way search (about 350 instructions a
+/// mail, for a subject and a text of a few dozen bytes).
+fn contains(text: &str, part: &str) -> bool {
+    let (text, part) = (text.as_bytes(), part.as_bytes());
+    memchr::memchr_iter(part[0], text).any(|at| text[at..].starts_with(part))
 }
 
 /// `Re: …`, `回复: …` and the like.

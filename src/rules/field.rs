@@ -203,12 +203,18 @@ mod tests {
         }
     }
 
+    /// A customer's mail of `subject` and `body`, and its screen's verdict.
+    fn mail(subject: &str, body: &str) -> (Inbound, Verdict) {
+        let raw = format!("From: a@customer.test\r\nSubject: {subject}\r\n\r\n{body}\r\n");
+        let mail = crate::parse::parse(raw.as_bytes()).unwrap();
+        let verdict = crate::screen::screen(&mail, &[]);
+        (mail, verdict)
+    }
+
     #[test]
     fn text_written_over_a_value_given_back_is_the_mails_own() {
         let text_of = |subject: &str, body: &str| {
-            let raw = format!("From: a@customer.test\r\nSubject: {subject}\r\n\r\n{body}\r\n");
-            let mail = crate::parse::parse(raw.as_bytes()).unwrap();
-            let verdict = crate::screen::screen(&mail, &[]);
+            let (mail, verdict) = mail(subject, body);
             let Values::One(text) = Field::Text.values(&mail, &verdict) else { panic!("one value") };
             (text.clone().into_owned(), text.into_owned())
         };
@@ -223,9 +229,7 @@ mod tests {
     #[test]
     fn a_subject_cut_from_the_first_words_is_not_read_twice() {
         let text_of = |subject: &str, body: &str| {
-            let raw = format!("From: a@customer.test\r\nSubject: {subject}\r\n\r\n{body}\r\n");
-            let mail = crate::parse::parse(raw.as_bytes()).unwrap();
-            let verdict = crate::screen::screen(&mail, &[]);
+            let (mail, verdict) = mail(subject, body);
             Field::Text.values(&mail, &verdict)[0].to_string()
         };
         let body = "付款成功了但是没有收到任何通知和电子回单";

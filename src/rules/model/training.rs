@@ -5,7 +5,8 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use super::{CountedOnce, Example, Folded, MIN_PER_CATEGORY, Model, TEMPERATURES, normalise, temperature};
+use super::scoring::CountedOnce;
+use super::{Example, Folded, MIN_PER_CATEGORY, Model, TEMPERATURES, normalise, temperature};
 use crate::parse::lang::Language;
 use crate::rules::features::features;
 use crate::rules::weights::Weights;

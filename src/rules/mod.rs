@@ -252,7 +252,7 @@ fn compile_dir(dir: &Path, template_exists: &dyn Fn(&str) -> bool) -> (RuleSet, 
     let model = (!examples.is_empty()).then(|| Model::train(&examples));
     let fields = index::index_fields(&built.specs, &vocabulary);
     let regex_field = index::regex_fields(&fields, &built.specs);
-    let watch = watch::RuleWatch::new(&built.rules, built.specs.len());
+    let watch = watch::RuleWatch::new(&built.rules, &built.specs);
     let mut names: Vec<Arc<str>> = built.rules.iter().map(|r| r.category.clone()).collect();
     names.push("other".into());
     names.sort();

@@ -336,3 +336,43 @@ fn both_scripts_match_mixed_text_and_one_script_only_its_own() {
     assert_eq!(category(&set, "我的帳戶凍結了"), "hant");
     assert_eq!(category(&set, "我的帐户冻结了"), "other", "without both_scripts, only the script written");
 }
+
+/// `equals`, `prefix` and `suffix` ignore case, whether the value is ASCII (compared as it is)
+/// or not (lower-cased first), and an `all` rule on the language holds on that language only.
+#[test]
+fn literals_ignore_case_and_the_language_narrows_a_rule() {
+    let from = |field: &str, kind: &str, value: &str, address: &str| {
+        let set = rules(
+            &[("r.toml", &rule("vip", 10, &format!(r#"{{ field = "{field}", {kind} = ["{value}"] }}"#)))],
+            None,
+        )
+        .unwrap();
+        let raw = format!("From: {address}\r\nSubject: Help\r\n\r\nhello\r\n");
+        let mail = crate::parse::parse(raw.as_bytes()).unwrap();
+        set.classify(&mail, &crate::screen::screen(&mail, &[]))
+            .category
+            .as_deref()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(from("from_domain", "equals", "VIP.test", "a@Vip.Test"), "vip");
+    assert_eq!(from("from_domain", "equals", "vip.test", "a@vip.tester"), "other");
+    assert_eq!(from("from", "prefix", "Boss@", "BOSS@vip.test"), "vip");
+    assert_eq!(from("from_domain", "suffix", ".TEST", "a@shop.test"), "vip");
+    assert_eq!(from("from_domain", "suffix", "longer.than.the.domain.test", "a@x.test"), "other");
+    let zh_hant = r#"[[rule]]
+id = "fee"
+priority = 10
+category = "fee"
+action = "answer"
+template = "t"
+[rule.when]
+all = [
+  { field = "language", equals = ["zh-Hant"] },
+  { field = "text", both_scripts = true, weight = 2, within = 6, near = [["转帐"], ["手续费"]] },
+]
+"#;
+    let set = rules(&[("r.toml", zh_hant)], None).unwrap();
+    assert_eq!(category(&set, "請問跨行轉帳的手續費是多少？"), "fee");
+    assert_eq!(category(&set, "请问跨行转帐的手续费是多少？"), "other");
+}

@@ -23,6 +23,9 @@ pub enum Language {
 }
 
 impl Language {
+    /// Every language a mail is read as.
+    pub const ALL: [Language; 4] = [Language::ZhHans, Language::ZhHant, Language::En, Language::Other];
+
     /// The BCP 47 tag (`zh-Hans`, `zh-Hant`, `en`, `other`).
     pub fn tag(self) -> &'static str {
         match self {

@@ -47,6 +47,9 @@ pub(super) struct FieldIndex {
     pub(super) regexes: Option<RegexSet>,
     pub(super) regex_matchers: Vec<(usize, Regex)>,
     pub(super) literals: Vec<usize>,
+    /// For a field whose values are few and known (`language`), what its literals find in
+    /// each value, worked out once: the value compared whole, then these recorded.
+    pub(super) known: Vec<(&'static str, Vec<(usize, String)>)>,
 }
 
 #[derive(Debug)]
@@ -172,6 +175,13 @@ fn index_field(field: &Field, ids: &[usize], specs: &[MatcherSpec], vocabulary: 
     let latin_keywords = (!latin_keys.is_empty()).then(|| KeywordAutomaton::new(&latin_keys));
     let other_keywords = (!other_keys.is_empty()).then(|| CharKeywordAutomaton::new(&other_keys));
     let regexes = regex_set(&regex_matchers);
+    let known = match field {
+        Field::Language => crate::parse::Language::ALL
+            .iter()
+            .map(|l| (l.tag(), found_in(l.tag(), &literals, specs)))
+            .collect(),
+        _ => Vec::new(),
+    };
     FieldIndex {
         field: field.clone(),
         name: field.name(),
@@ -187,7 +197,17 @@ fn index_field(field: &Field, ids: &[usize], specs: &[MatcherSpec], vocabulary: 
         regexes,
         regex_matchers,
         literals,
+        known,
     }
+}
+
+/// The literal matchers among `literals` that `value` meets, each with the word it met.
+fn found_in(value: &str, literals: &[usize], specs: &[MatcherSpec]) -> Vec<(usize, String)> {
+    let lower = value.to_lowercase();
+    literals
+        .iter()
+        .filter_map(|&id| super::scan::literal_match(&specs[id], &lower).map(|word| (id, word.to_string())))
+        .collect()
 }
 
 /// Puts the ASCII patterns first, and the patterns of one key next to one another in the

@@ -85,13 +85,15 @@ impl FieldIndex {
     ) -> Folded {
         let mut first_folded = Folded::Unknown;
         for (at, value) in values.iter_mut().enumerate() {
-            if !self.literals.is_empty() {
-                let value = value.trim();
-                // An ASCII value (a language tag, an address, the screen's verdict) is
-                // compared as it is, ignoring case: lower-casing a copy was an allocation a
-                // mail.
-                let lower =
-                    if value.is_ascii() { Cow::Borrowed(value) } else { Cow::Owned(value.to_lowercase()) };
+            if let Some((_, found)) = self.known.iter().find(|(known, _)| *known == value.as_ref()) {
+                for (id, word) in found {
+                    hits.record(&self.name, *id, || Cow::Borrowed(word.as_str()));
+                }
+            } else if !self.literals.is_empty() {
+                // A short ASCII value (a language tag, an address, the screen's verdict) is
+                // lower-cased on the stack: a copy on the heap was an allocation a mail.
+                let mut room = [0u8; SHORT_VALUE];
+                let lower = lower_case(value.trim(), &mut room);
                 for &id in &self.literals {
                     if let Some(word) = literal_match(&specs[id], &lower) {
                         hits.record(&self.name, id, || Cow::Borrowed(word));
@@ -462,17 +464,29 @@ fn as_written<'r>(text: &str, at: Span, pattern: &'r KeywordPattern) -> Cow<'r, 
     }
 }
 
-/// The value of an `equals`, `prefix` or `suffix` matcher (written lower-case) that `value`
-/// (a trimmed field value, lower-cased unless it is ASCII) meets, ignoring ASCII case.
-fn literal_match<'s>(spec: &'s MatcherSpec, value: &str) -> Option<&'s str> {
-    let value = value.as_bytes();
-    let same = |part: Option<&[u8]>, v: &str| part.is_some_and(|p| p.eq_ignore_ascii_case(v.as_bytes()));
+/// The longest value [`lower_case`] lower-cases on the stack.
+const SHORT_VALUE: usize = 64;
+
+/// `value` lower-cased: a short ASCII one in `room`, any other on the heap.
+fn lower_case<'v>(value: &'v str, room: &'v mut [u8; SHORT_VALUE]) -> Cow<'v, str> {
+    if !value.is_ascii() || value.len() > SHORT_VALUE {
+        return Cow::Owned(value.to_lowercase());
+    }
+    let room = &mut room[..value.len()];
+    room.copy_from_slice(value.as_bytes());
+    room.make_ascii_lowercase();
+    Cow::Borrowed(std::str::from_utf8(room).expect("ASCII stays ASCII"))
+}
+
+/// The value of an `equals`, `prefix` or `suffix` matcher that `lower` (a trimmed,
+/// lower-cased field value) meets.
+pub(super) fn literal_match<'s>(spec: &'s MatcherSpec, lower: &str) -> Option<&'s str> {
     spec.values
         .iter()
         .find(|v| match spec.kind {
-            Kind::Equals => value.eq_ignore_ascii_case(v.as_bytes()),
-            Kind::Prefix => same(value.get(..v.len()), v),
-            Kind::Suffix => same(value.len().checked_sub(v.len()).map(|at| &value[at..]), v),
+            Kind::Equals => lower == v.as_str(),
+            Kind::Prefix => lower.starts_with(v.as_str()),
+            Kind::Suffix => lower.ends_with(v.as_str()),
             _ => false,
         })
         .map(String::as_str)

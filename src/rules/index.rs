@@ -206,7 +206,7 @@ fn found_in(value: &str, literals: &[usize], specs: &[MatcherSpec]) -> Vec<(usiz
     let lower = value.to_lowercase();
     literals
         .iter()
-        .filter_map(|&id| super::scan::literal_match(&specs[id], &lower).map(|word| (id, word.to_string())))
+        .filter_map(|&id| literal_match(&specs[id], &lower).map(|word| (id, word.to_string())))
         .collect()
 }
 
@@ -318,4 +318,18 @@ pub(super) fn word_char_at(text: &str, at: usize) -> bool {
 /// Letters and digits of alphabetic scripts; CJK characters are never part of a "word".
 pub(super) fn is_word_char(c: char) -> bool {
     c.is_alphanumeric() && (c as u32) < 0x2E80
+}
+
+/// The value of an `equals`, `prefix` or `suffix` matcher that `lower` (a trimmed,
+/// lower-cased field value) meets.
+pub(super) fn literal_match<'s>(spec: &'s MatcherSpec, lower: &str) -> Option<&'s str> {
+    spec.values
+        .iter()
+        .find(|v| match spec.kind {
+            Kind::Equals => lower == v.as_str(),
+            Kind::Prefix => lower.starts_with(v.as_str()),
+            Kind::Suffix => lower.ends_with(v.as_str()),
+            _ => false,
+        })
+        .map(String::as_str)
 }

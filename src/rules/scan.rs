@@ -11,13 +11,13 @@ use super::context::{self, Span};
 use super::field::{self, Field, Values};
 use super::found::Found;
 use super::hits::Hits;
-use super::index::{FieldIndex, KeywordPattern, Role, word_char_at, word_char_before};
+use super::index::{FieldIndex, KeywordPattern, Role, literal_match, word_char_at, word_char_before};
 use super::keywords::KeywordAutomaton;
 use super::model::Folded;
 use super::reading::{ascii_runs, read_for_scan};
 // The model reads a text as the scan does.
 pub(super) use super::reading::{cased_beyond_ascii, caseless};
-use super::spec::{FlatAny, Kind, MatcherSpec};
+use super::spec::{FlatAny, MatcherSpec};
 use crate::parse::{Inbound, lang};
 use crate::screen::Verdict;
 
@@ -476,18 +476,4 @@ fn lower_case<'v>(value: &'v str, room: &'v mut [u8; SHORT_VALUE]) -> Cow<'v, st
     room.copy_from_slice(value.as_bytes());
     room.make_ascii_lowercase();
     Cow::Borrowed(std::str::from_utf8(room).expect("ASCII stays ASCII"))
-}
-
-/// The value of an `equals`, `prefix` or `suffix` matcher that `lower` (a trimmed,
-/// lower-cased field value) meets.
-pub(super) fn literal_match<'s>(spec: &'s MatcherSpec, lower: &str) -> Option<&'s str> {
-    spec.values
-        .iter()
-        .find(|v| match spec.kind {
-            Kind::Equals => lower == v.as_str(),
-            Kind::Prefix => lower.starts_with(v.as_str()),
-            Kind::Suffix => lower.ends_with(v.as_str()),
-            _ => false,
-        })
-        .map(String::as_str)
 }

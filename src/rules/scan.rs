@@ -90,10 +90,7 @@ impl FieldIndex {
                     hits.record(&self.name, *id, || Cow::Borrowed(word.as_str()));
                 }
             } else if !self.literals.is_empty() {
-                // A short ASCII value (a language tag, an address, the screen's verdict) is
-                // lower-cased on the stack: a copy on the heap was an allocation a mail.
-                let mut room = [0u8; SHORT_VALUE];
-                let lower = lower_case(value.trim(), &mut room);
+                let lower = value.trim().to_lowercase();
                 for &id in &self.literals {
                     if let Some(word) = literal_match(&specs[id], &lower) {
                         hits.record(&self.name, id, || Cow::Borrowed(word));
@@ -462,18 +459,4 @@ fn as_written<'r>(text: &str, at: Span, pattern: &'r KeywordPattern) -> Cow<'r, 
     } else {
         Cow::Owned(text[at.start..at.end].to_lowercase())
     }
-}
-
-/// The longest value [`lower_case`] lower-cases on the stack.
-const SHORT_VALUE: usize = 64;
-
-/// `value` lower-cased: a short ASCII one in `room`, any other on the heap.
-fn lower_case<'v>(value: &'v str, room: &'v mut [u8; SHORT_VALUE]) -> Cow<'v, str> {
-    if !value.is_ascii() || value.len() > SHORT_VALUE {
-        return Cow::Owned(value.to_lowercase());
-    }
-    let room = &mut room[..value.len()];
-    room.copy_from_slice(value.as_bytes());
-    room.make_ascii_lowercase();
-    Cow::Borrowed(std::str::from_utf8(room).expect("ASCII stays ASCII"))
 }

@@ -27,22 +27,11 @@ impl RuleWatch {
         let mut watch =
             RuleWatch { always: FiredBits::new(rules.len()), rules_of: vec![Vec::new(); specs.len()] };
         for (index, rule) in rules.iter().enumerate() {
-            match &rule.flat_any {
-                Some(flat) if flat.regexes.is_empty() => {
-                    for (word, mask) in &flat.words {
-                        let mut bits = *mask;
-                        while bits != 0 {
-                            watch.rules_of[word * 64 + bits.trailing_zeros() as usize].push(index);
-                            bits &= bits - 1;
-                        }
-                    }
+            match needs_one_of(&rule.when, specs) {
+                Some(Needed { matchers, .. }) => {
+                    matchers.into_iter().for_each(|m| watch.rules_of[m].push(index))
                 }
-                _ => match needs_one_of(&rule.when, specs) {
-                    Some(Needed { matchers, .. }) => {
-                        matchers.into_iter().for_each(|m| watch.rules_of[m].push(index))
-                    }
-                    None => watch.always.set(index),
-                },
+                None => watch.always.set(index),
             }
         }
         watch

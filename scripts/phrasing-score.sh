@@ -23,19 +23,17 @@ for name, dev, held in [("banking77-train", 2000, 1000), ("cathay-train", 3000, 
         with open(f"{out}/{name}.{part}.tsv", "w", encoding="utf-8") as f:
             f.write("\n".join([head] + chosen) + "\n")
 PY
-for part in dev ho; do
+parts="dev ho"
+[ "${PHRASING_REST:-0}" = 1 ] && parts="$parts rest"
+for part in $parts; do
+    folders=""
     for name in banking77-train cathay-train afqmc-dev; do
+        [ -f "$out/$name.$part.tsv" ] || continue # AFQMC has no rows outside the split
         rm -rf "$out/mails/$name.$part"
         python3 "$corpus/to_mail.py" "$out/$name.$part.tsv" "$out/mails/$name.$part" >/dev/null
+        folders="$folders $out/mails/$name.$part"
     done
-    python3 "$corpus/score.py" "$binary" "$out/mails/banking77-train.$part" "$out/mails/cathay-train.$part" \
-        "$out/mails/afqmc-dev.$part" --cwd "$(pwd)" --json "$out/$part.json" --mistakes "$out/$part-wrong.tsv"
+    # shellcheck disable=SC2086 # the folders are words by design (no spaces in $out)
+    python3 "$corpus/score.py" "$binary" $folders --cwd "$(pwd)" --json "$out/$part.json" \
+        --mistakes "$out/$part-wrong.tsv"
 done
-if [ "${PHRASING_REST:-0}" = 1 ]; then
-    for name in banking77-train cathay-train; do
-        rm -rf "$out/mails/$name.rest"
-        python3 "$corpus/to_mail.py" "$out/$name.rest.tsv" "$out/mails/$name.rest" >/dev/null
-    done
-    python3 "$corpus/score.py" "$binary" "$out/mails/banking77-train.rest" "$out/mails/cathay-train.rest" \
-        --cwd "$(pwd)" --json "$out/rest.json" --mistakes "$out/rest-wrong.tsv"
-fi

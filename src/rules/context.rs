@@ -122,6 +122,48 @@ pub fn negated(text: &str, keyword: Span, cues: &[Span]) -> bool {
         .any(|cue| gap(&text[cue.end..keyword.start]).is_some_and(|n| n <= NEGATION_REACH))
 }
 
+/// The denial cues of one field value: where the customer says what the mail is not about,
+/// before the words ("I'm not asking for a refund", 我不是要退款) or after them ("the exchange
+/// rate is fine", 退款不用了). A word denied this way does not count for any rule.
+#[derive(Debug, Default)]
+pub struct Denials {
+    /// Cues written before the words they deny, by end.
+    pub before: Vec<Span>,
+    /// Cues written after them, by start.
+    pub after: Vec<Span>,
+}
+
+impl Denials {
+    pub fn clear(&mut self) {
+        self.before.clear();
+        self.after.clear();
+    }
+
+    /// Sorts the cues as [`Denials::deny`] reads them.
+    pub fn sort(&mut self) {
+        self.before.sort_by_key(|s| s.end);
+        self.after.sort_by_key(|s| s.start);
+    }
+
+    /// Whether `keyword` is denied: a cue before it or after it, at most
+    /// [`NEGATION_REACH`] words away in the same clause. Most values have no cue at all.
+    #[inline]
+    pub fn deny(&self, text: &str, keyword: Span) -> bool {
+        (!self.before.is_empty() && negated(text, keyword, &self.before))
+            || (!self.after.is_empty() && denied_after(text, keyword, &self.after))
+    }
+}
+
+/// Whether one of `cues` (sorted by start) follows `keyword` in its clause, at most
+/// [`NEGATION_REACH`] words after it.
+fn denied_after(text: &str, keyword: Span, cues: &[Span]) -> bool {
+    let from = cues.partition_point(|c| c.start < keyword.end);
+    cues[from..]
+        .iter()
+        .take_while(|c| c.start <= keyword.end + NEGATION_BYTES)
+        .any(|cue| gap(&text[keyword.end..cue.start]).is_some_and(|n| n <= NEGATION_REACH))
+}
+
 /// Whether `keyword` is written as part of an amount: a number right before it or right after
 /// it, a space apart at most ("64.90 EUR", "USD 100", "100美元", "五百港幣"). An amount names
 /// what was paid, not a question about currencies.
@@ -228,6 +270,23 @@ mod tests {
         assert!(!amount("3 ways to pay in euros", "euros"), "a number two words away is no amount");
         assert!(!amount("支持美元吗", "美元"));
         assert!(!amount("USD", "USD"));
+    }
+
+    #[test]
+    fn a_denial_before_or_after_the_word_reaches_two_words_in_its_clause() {
+        let cue = |text: &str, word: &str| span(text, word);
+        let zh = "我不是要退款，只是问订单";
+        let denials = Denials { before: vec![cue(zh, "不是要")], after: Vec::new() };
+        assert!(denials.deny(zh, span(zh, "退款")));
+        assert!(!denials.deny(zh, span(zh, "订单")), "a comma ends the denial");
+        let en = "The exchange rate itself is fine, but the transfer failed";
+        let denials = Denials { before: Vec::new(), after: vec![cue(en, "is fine")] };
+        assert!(denials.deny(en, span(en, "exchange rate")));
+        assert!(!denials.deny(en, span(en, "transfer")), "a word after the cue is not denied by it");
+        let far = "my refund from the shop last week is fine";
+        let denials = Denials { before: Vec::new(), after: vec![cue(far, "is fine")] };
+        assert!(!denials.deny(far, span(far, "refund")), "five words away");
+        assert!(!Denials::default().deny(zh, span(zh, "退款")));
     }
 
     #[test]

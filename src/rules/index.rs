@@ -93,6 +93,11 @@ pub(super) enum Role {
     Near(usize),
     /// A negation cue (for every matcher of the field that asks).
     Negation,
+    /// A denial cue written before the words it denies ("not asking for", 不是要): for every
+    /// keyword and proximity word of the field.
+    DenialBefore,
+    /// A denial cue written after them ("is fine", 不用了).
+    DenialAfter,
     /// A misspelt word of the vocabulary: the text is put right and scanned again.
     Typo,
 }
@@ -121,6 +126,7 @@ fn index_field(field: &Field, ids: &[usize], specs: &[MatcherSpec], vocabulary: 
     let mut literals = Vec::new();
     let mut negation = false;
     let mut amounts = false;
+    let mut textual = false;
     for &id in ids {
         let spec = &specs[id];
         let exact = !spec.both_scripts;
@@ -137,10 +143,18 @@ fn index_field(field: &Field, ids: &[usize], specs: &[MatcherSpec], vocabulary: 
         keyword_patterns.extend(spec.except.iter().map(|v| keyword(id, v, Role::Except, exact)));
         negation |= spec.unless_negated;
         amounts |= spec.unless_amount;
+        textual |= matches!(spec.kind, Kind::Keywords | Kind::Near);
     }
     if negation {
         keyword_patterns
             .extend(vocabulary.negation.iter().map(|v| keyword(usize::MAX, v, Role::Negation, false)));
+    }
+    if textual {
+        let cues =
+            [(&vocabulary.denial_before, Role::DenialBefore), (&vocabulary.denial_after, Role::DenialAfter)];
+        for (words, role) in cues {
+            keyword_patterns.extend(words.iter().map(|v| keyword(usize::MAX, v, role, false)));
+        }
     }
     // Misspellings are looked for with the keywords of their script, in the same pass: only
     // a text that has one is put right and scanned again.

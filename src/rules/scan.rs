@@ -256,28 +256,32 @@ impl FieldIndex {
         hits: &mut Hits<'r>,
         scratch: &mut Scratch,
     ) {
-        let Scratch { found, cues, excepts, counted } = scratch;
+        let Scratch { found, cues, denials, excepts, counted } = scratch;
         let patterns = &self.keyword_patterns;
         // Sorted once, so that each keyword looks only at the phrases and cues near it: a
         // hostile mail repeating a keyword 100,000 times stays linear.
         cues.clear();
+        denials.clear();
         excepts.clear(specs.len());
         for &(pattern, at) in found.words.iter() {
             let pattern = &patterns[pattern];
             match pattern.role {
                 Role::Negation => cues.push(at),
+                Role::DenialBefore => denials.before.push(at),
+                Role::DenialAfter => denials.after.push(at),
                 Role::Except => excepts.push(pattern.matcher, at),
                 _ => {}
             }
         }
         cues.sort_by_key(|s| s.end);
+        denials.sort();
         excepts.sort_each_by_key(|s| s.start);
         let counts = |matcher: usize, at: Span| {
             let excluded = context::inside_any(excepts.of(matcher), at, self.longest_except);
             let spec = &specs[matcher];
             let negated = spec.unless_negated && context::negated(text, at, cues);
             let amount = spec.unless_amount && context::in_amount(text, at);
-            !excluded && !negated && !amount
+            !excluded && !negated && !amount && !denials.deny(text, at)
         };
         for &(pattern, at) in found.words.iter() {
             let pattern = &patterns[pattern];
@@ -335,6 +339,8 @@ pub(super) struct Scratch {
     found: Found,
     /// Negation cues, by end.
     cues: Vec<Span>,
+    /// Denial cues, before and after the words they deny.
+    denials: context::Denials,
     /// Each matcher's `except` phrases, by start.
     excepts: Buckets<Span>,
     /// One proximity matcher's words that count where they stand, by start.

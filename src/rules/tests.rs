@@ -100,6 +100,29 @@ fn exclusions_by_longer_phrase_and_by_negation() {
 }
 
 #[test]
+fn a_word_the_customer_denies_counts_for_no_rule() {
+    let refund =
+        rule("refund", 10, r#"{ field = "text", both_scripts = true, keywords = ["退款", "refund"] }"#);
+    let rate = rule(
+        "currency",
+        20,
+        r#"{ field = "text", within = 3, near = [["exchange", "匯率"], ["rate", "问题", "高"]] }"#,
+    );
+    let vocabulary =
+        "[denial]\nbefore = [\"不是要\", \"not asking for\"]\nafter = [\"不用了\", \"is fine\"]\n";
+    let set = rules(&[("a.toml", &refund), ("b.toml", &rate)], Some(vocabulary)).unwrap();
+    assert_eq!(category(&set, "我要退款"), "refund");
+    assert_eq!(category(&set, "我不是要退款"), "other", "a cue before the word");
+    assert_eq!(category(&set, "我不是要退款，退款到哪了"), "refund", "a comma ends the denial");
+    assert_eq!(category(&set, "退款不用了"), "other", "a cue after the word");
+    assert_eq!(category(&set, "I'm not asking for a refund"), "other", "a word between");
+    assert_eq!(category(&set, "The exchange rate is fine"), "other", "a proximity word denied");
+    assert_eq!(category(&set, "The exchange rate is too high"), "currency");
+    let plain = rules(&[("a.toml", &refund)], None).unwrap();
+    assert_eq!(category(&plain, "我不是要退款"), "refund", "no cues, no denial");
+}
+
+#[test]
 fn a_currency_written_in_an_amount_does_not_count_with_unless_amount() {
     let currency = rule(
         "currency",

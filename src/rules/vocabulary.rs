@@ -2,8 +2,9 @@
 //! words.toml` lists words that mean the same in mainland, Taiwan and Hong Kong usage
 //! (`[[same]] words = ["提现", "提領", "提現"]`), common misspellings of English words and
 //! of Chinese typed on a pinyin keyboard (`[[spelling]] word = "password", as = ["pasword"]`,
-//! `word = "充值", as = ["冲值"]`) and the negation cues that
-//! `unless_negated` keywords respect (`[negation] words = [...]`).
+//! `word = "充值", as = ["冲值"]`), the negation cues that `unless_negated` keywords
+//! respect (`[negation] words = [...]`) and the cues by which a customer says what the mail is
+//! not about, which every keyword respects (`[denial] before = [...], after = [...]`).
 
 use std::path::Path;
 
@@ -20,6 +21,11 @@ pub struct Vocabulary {
     pub same: Vec<Vec<String>>,
     /// Negation cues, lower-case, as written (both scripts are added for Chinese ones).
     pub negation: Vec<String>,
+    /// Denial cues written before the word they deny ("not asking for", 不是要), in the same
+    /// forms as `negation`.
+    pub denial_before: Vec<String>,
+    /// Denial cues written after the word they deny ("is fine", 不用了, 没问题).
+    pub denial_after: Vec<String>,
     /// English words and the ways customers misspell them, lower-case.
     pub spelling: Vec<(String, Vec<String>)>,
 }
@@ -32,6 +38,16 @@ struct RawVocabulary {
     #[serde(default)]
     spelling: Vec<Spanned<RawSpelling>>,
     negation: Option<RawGroup>,
+    denial: Option<RawDenial>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDenial {
+    #[serde(default)]
+    before: Vec<String>,
+    #[serde(default)]
+    after: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -46,6 +62,20 @@ struct RawSpelling {
 #[serde(deny_unknown_fields)]
 struct RawGroup {
     words: Vec<String>,
+}
+
+/// Cues lower-case, each in both Chinese scripts and as written, once each.
+fn cue_forms(words: Vec<String>) -> Vec<String> {
+    let mut forms = Vec::new();
+    for word in words {
+        let word = word.trim().to_lowercase();
+        for form in [lang::to_simplified(&word), lang::to_traditional(&word), word] {
+            if !form.is_empty() && !forms.contains(&form) {
+                forms.push(form);
+            }
+        }
+    }
+    forms
 }
 
 /// At most this many forms of one keyword: the groups multiply.
@@ -93,16 +123,15 @@ impl Vocabulary {
             }
             spelling.push((word, misspelt));
         }
-        let mut negation = Vec::new();
-        for word in raw.negation.map(|n| n.words).unwrap_or_default() {
-            let word = word.trim().to_lowercase();
-            for form in [lang::to_simplified(&word), lang::to_traditional(&word), word] {
-                if !form.is_empty() && !negation.contains(&form) {
-                    negation.push(form);
-                }
-            }
-        }
-        Ok(Vocabulary { same, negation, spelling })
+        let negation = cue_forms(raw.negation.map(|n| n.words).unwrap_or_default());
+        let (before, after) = raw.denial.map(|d| (d.before, d.after)).unwrap_or_default();
+        Ok(Vocabulary {
+            same,
+            negation,
+            denial_before: cue_forms(before),
+            denial_after: cue_forms(after),
+            spelling,
+        })
     }
 
     /// `keyword` and its forms with each group's words put for one another (in Simplified
@@ -152,6 +181,16 @@ mod tests {
         }
         assert_eq!(v.variants("退款"), ["退款"]);
         assert!(v.negation.contains(&"不用".to_string()) && v.negation.contains(&"no need to".to_string()));
+    }
+
+    #[test]
+    fn denial_cues_are_read_in_both_scripts() {
+        let v = vocabulary("[denial]\nbefore = [\"不是要\", \"Not asking for\"]\nafter = [\"沒問題\"]\n")
+            .unwrap();
+        assert_eq!(v.denial_before, ["不是要", "not asking for"]);
+        assert_eq!(v.denial_after, ["没问题", "沒問題"]);
+        assert!(vocabulary("[denial]\nbefor = [\"x\"]\n").is_err(), "an unknown key is a problem");
+        assert!(vocabulary("").unwrap().denial_before.is_empty());
     }
 
     #[test]

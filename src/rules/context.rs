@@ -146,22 +146,57 @@ impl Denials {
     }
 
     /// Whether `keyword` is denied: a cue before it or after it, at most
-    /// [`NEGATION_REACH`] words away in the same clause. Most values have no cue at all.
+    /// [`NEGATION_REACH`] words away in the same clause ([`DENIAL_REACH_CHINESE`] characters
+    /// of Chinese). Most values have no cue at all.
     #[inline]
     pub fn deny(&self, text: &str, keyword: Span) -> bool {
-        (!self.before.is_empty() && negated(text, keyword, &self.before))
+        (!self.before.is_empty() && denied_before(text, keyword, &self.before))
             || (!self.after.is_empty() && denied_after(text, keyword, &self.after))
     }
 }
 
-/// Whether one of `cues` (sorted by start) follows `keyword` in its clause, at most
-/// [`NEGATION_REACH`] words after it.
+/// Chinese characters at most this far from a denial cue are denied, when only Chinese
+/// stands between: a Chinese word is one to three characters ("汇率什么的无所谓",
+/// "我不是要申请退款").
+pub const DENIAL_REACH_CHINESE: usize = 4;
+
+/// Whether `between` (a cue and the word it would deny) is short enough: at most
+/// [`NEGATION_REACH`] words, or [`DENIAL_REACH_CHINESE`] characters of Chinese alone, in one
+/// clause.
+fn within_denial_reach(between: &str) -> bool {
+    let reach = if between.bytes().any(|b| b.is_ascii_alphanumeric()) {
+        NEGATION_REACH
+    } else {
+        DENIAL_REACH_CHINESE
+    };
+    gap(between).is_some_and(|n| n <= reach)
+}
+
+/// Whether one of `cues` (sorted by end) comes before `keyword`, within reach.
+fn denied_before(text: &str, keyword: Span, cues: &[Span]) -> bool {
+    let before = cues.partition_point(|c| c.end <= keyword.start);
+    cues[..before]
+        .iter()
+        .rev()
+        .take_while(|c| c.end + NEGATION_BYTES >= keyword.start)
+        .any(|cue| within_denial_reach(&text[cue.end..keyword.start]))
+}
+
+/// Whether one of `cues` (sorted by start) follows `keyword` in its clause, within reach.
 fn denied_after(text: &str, keyword: Span, cues: &[Span]) -> bool {
     let from = cues.partition_point(|c| c.start < keyword.end);
     cues[from..]
         .iter()
         .take_while(|c| c.start <= keyword.end + NEGATION_BYTES)
-        .any(|cue| gap(&text[keyword.end..cue.start]).is_some_and(|n| n <= NEGATION_REACH))
+        .any(|cue| within_denial_reach(&text[keyword.end..cue.start]))
+}
+
+/// Whether the Chinese cue at `cue` (不…, 没…) is the second half of a question asked both
+/// ways, A-not-A: 是不是要收手续费, 要不要停用, 有没有要扣款 ask, they do not deny or negate.
+pub fn asks_either_way(text: &str, cue: Span) -> bool {
+    let mut chars = text[cue.start..cue.end].chars();
+    let (Some(not), Some(verb)) = (chars.next(), chars.next()) else { return false };
+    matches!(not, '不' | '没' | '沒') && text[..cue.start].chars().next_back() == Some(verb)
 }
 
 /// Whether `keyword` is written as part of an amount: a number right before it or right after
@@ -287,6 +322,22 @@ mod tests {
         let denials = Denials { before: Vec::new(), after: vec![cue(far, "is fine")] };
         assert!(!denials.deny(far, span(far, "refund")), "five words away");
         assert!(!Denials::default().deny(zh, span(zh, "退款")));
+        let chinese = "汇率什么的无所谓，退款呢";
+        let denials = Denials { before: Vec::new(), after: vec![cue(chinese, "无所谓")] };
+        assert!(denials.deny(chinese, span(chinese, "汇率")), "four characters of Chinese between");
+    }
+
+    #[test]
+    fn a_question_asked_both_ways_is_no_negation() {
+        for (text, cue) in
+            [("是不是要收手续费", "不是要"), ("要不要停用", "不要"), ("有沒有要扣款", "沒有要")]
+        {
+            assert!(asks_either_way(text, span(text, cue)), "{text}");
+        }
+        for (text, cue) in [("我不是要退款", "不是要"), ("不要停用", "不要"), ("我没有要扣款", "没有要")]
+        {
+            assert!(!asks_either_way(text, span(text, cue)), "{text}");
+        }
     }
 
     #[test]

@@ -266,6 +266,7 @@ impl FieldIndex {
         for &(pattern, at) in found.words.iter() {
             let pattern = &patterns[pattern];
             match pattern.role {
+                Role::Negation | Role::DenialBefore if context::asks_either_way(text, at) => {}
                 Role::Negation => cues.push(at),
                 Role::DenialBefore => denials.before.push(at),
                 Role::DenialAfter => denials.after.push(at),

@@ -196,7 +196,7 @@ fn denied_after(text: &str, keyword: Span, cues: &[Span]) -> bool {
 pub fn asks_either_way(text: &str, cue: Span) -> bool {
     let mut chars = text[cue.start..cue.end].chars();
     let (Some(not), Some(verb)) = (chars.next(), chars.next()) else { return false };
-    matches!(not, '不' | '没' | '沒') && text[..cue.start].chars().next_back() == Some(verb)
+    matches!(not, '不' | '没' | '沒') && text[..cue.start].ends_with(verb)
 }
 
 /// Whether `keyword` is written as part of an amount: a number right before it or right after

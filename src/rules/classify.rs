@@ -72,7 +72,7 @@ impl RuleSet {
         }
         let candidates = candidates.as_mut_slice();
         opinion::rank(candidates);
-        let outcome = opinion::settle_ranked(candidates, prediction.as_ref());
+        let outcome = opinion::settle_ranked(candidates, prediction.as_ref(), scan.hits.another_question);
         let mut classification = match outcome {
             Outcome::Rule { index, held, also } => {
                 let mut c = decided(&self.rules[index]);

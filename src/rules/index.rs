@@ -98,6 +98,8 @@ pub(super) enum Role {
     DenialBefore,
     /// A denial cue written after them ("is fine", 不用了).
     DenialAfter,
+    /// A cue that a second question follows ("also", 另外).
+    AnotherQuestion,
     /// A misspelt word of the vocabulary: the text is put right and scanned again.
     Typo,
 }
@@ -150,8 +152,11 @@ fn index_field(field: &Field, ids: &[usize], specs: &[MatcherSpec], vocabulary: 
             .extend(vocabulary.negation.iter().map(|v| keyword(usize::MAX, v, Role::Negation, false)));
     }
     if textual {
-        let cues =
-            [(&vocabulary.denial_before, Role::DenialBefore), (&vocabulary.denial_after, Role::DenialAfter)];
+        let cues = [
+            (&vocabulary.denial_before, Role::DenialBefore),
+            (&vocabulary.denial_after, Role::DenialAfter),
+            (&vocabulary.another_question, Role::AnotherQuestion),
+        ];
         for (words, role) in cues {
             keyword_patterns.extend(words.iter().map(|v| keyword(usize::MAX, v, role, false)));
         }

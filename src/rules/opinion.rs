@@ -27,6 +27,12 @@ use super::model::Prediction;
 
 /// A runner-up at this share of the winner's score or more is a second question.
 pub const COMPARABLE: f32 = 1.0;
+/// After a cue that a second question follows ("also", "by the way", 另外, 顺便), a runner-up
+/// at this share of the winner's score is one too ("How do I reset my password? Also, what is
+/// the fee for withdrawals?": the fee answer alone would leave the password unanswered) ...
+pub const ASKED_TOO: f32 = 0.5;
+/// ... when it matched a phrase, not one ambiguous word (weight 1).
+pub const ASKED_TOO_SCORE: f32 = 2.0;
 /// A rule scoring this or more matched a specific phrase (weight 3 in the default rules) ...
 pub const STRONG: f32 = 3.0;
 /// ... and its answer goes out unless the model gives its category less than this: the
@@ -97,7 +103,7 @@ pub enum Outcome {
 pub fn settle(candidates: &[Candidate<'_>], prediction: Option<&Prediction>) -> Outcome {
     let mut ranked = candidates.to_vec();
     rank(&mut ranked);
-    settle_ranked(&ranked, prediction)
+    settle_ranked(&ranked, prediction, false)
 }
 
 /// Puts candidates in priority order best score first; stable: equal scores keep priority
@@ -108,7 +114,11 @@ pub fn rank(candidates: &mut [Candidate<'_>]) {
 
 /// [`settle`] of candidates [`rank`]ed already: in place, where `settle` copies them (a
 /// list of them ranked was a heap allocation a mail).
-pub fn settle_ranked(ranked: &[Candidate<'_>], prediction: Option<&Prediction>) -> Outcome {
+pub fn settle_ranked(
+    ranked: &[Candidate<'_>],
+    prediction: Option<&Prediction>,
+    another_question: bool,
+) -> Outcome {
     let Some(first) = ranked.first() else {
         return match prediction.and_then(Prediction::top) {
             Some((category, p)) if category != "other" && p >= SUGGEST => {
@@ -123,9 +133,12 @@ pub fn settle_ranked(ranked: &[Candidate<'_>], prediction: Option<&Prediction>) 
         return Outcome::Rule { index: urgent.index, held: None, also: None };
     }
     // `other` (a complaint, say) is no second question.
-    let second = ranked.iter().find(|c| {
-        c.category != first.category && c.category != "other" && c.score >= first.score * COMPARABLE
-    });
+    let comparable = |c: &Candidate<'_>| {
+        c.score >= first.score * COMPARABLE
+            || (another_question && c.score >= first.score * ASKED_TOO && c.score >= ASKED_TOO_SCORE)
+    };
+    let second =
+        ranked.iter().find(|c| c.category != first.category && c.category != "other" && comparable(c));
     // An urgent rule that matched too, however weakly, is a second question that a person
     // must see: "an unknown charge" is not answered with the fee schedule.
     let urgent = ranked.iter().find(|c| c.urgent && c.category != first.category);
@@ -253,6 +266,22 @@ mod tests {
         // A weaker second question is a side remark: the main one is answered.
         let side = [candidate(0, "withdrawal", 1.0), candidate(1, "currency", 3.0)];
         assert_eq!(settle(&side, None), Outcome::Rule { index: 1, held: None, also: None });
+    }
+
+    #[test]
+    fn after_a_cue_such_as_also_half_the_winners_score_is_a_second_question() {
+        let mut ranked = [candidate(0, "password", 2.0), candidate(1, "fees", 3.25)];
+        rank(&mut ranked);
+        let Outcome::Rule { index: 1, held: Some(_), also: Some(also) } = settle_ranked(&ranked, None, true)
+        else {
+            panic!("two questions after \"also\"")
+        };
+        assert_eq!(also, "password");
+        assert_eq!(settle_ranked(&ranked, None, false), Outcome::Rule { index: 1, held: None, also: None });
+        // One ambiguous word (weight 1) is no question, cue or not.
+        let mut weak = [candidate(0, "password", 1.0), candidate(1, "fees", 1.5)];
+        rank(&mut weak);
+        assert_eq!(settle_ranked(&weak, None, true), Outcome::Rule { index: 1, held: None, also: None });
     }
 
     #[test]

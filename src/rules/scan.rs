@@ -270,6 +270,7 @@ impl FieldIndex {
                 Role::Negation => cues.push(at),
                 Role::DenialBefore => denials.before.push(at),
                 Role::DenialAfter => denials.after.push(at),
+                Role::AnotherQuestion => hits.another_question = true,
                 Role::Except => excepts.push(pattern.matcher, at),
                 _ => {}
             }

@@ -4,7 +4,8 @@
 //! of Chinese typed on a pinyin keyboard (`[[spelling]] word = "password", as = ["pasword"]`,
 //! `word = "充值", as = ["冲值"]`), the negation cues that `unless_negated` keywords
 //! respect (`[negation] words = [...]`) and the cues by which a customer says what the mail is
-//! not about, which every keyword respects (`[denial] before = [...], after = [...]`).
+//! not about, which every keyword respects (`[denial] before = [...], after = [...]`), and
+//! the cues that a second question follows (`[another_question] words = [...]`).
 
 use std::path::Path;
 
@@ -26,6 +27,8 @@ pub struct Vocabulary {
     pub denial_before: Vec<String>,
     /// Denial cues written after the word they deny ("is fine", 不用了, 没问题).
     pub denial_after: Vec<String>,
+    /// Cues that the customer asks a second question ("also", "by the way", 另外, 顺便).
+    pub another_question: Vec<String>,
     /// English words and the ways customers misspell them, lower-case.
     pub spelling: Vec<(String, Vec<String>)>,
 }
@@ -39,6 +42,7 @@ struct RawVocabulary {
     spelling: Vec<Spanned<RawSpelling>>,
     negation: Option<RawGroup>,
     denial: Option<RawDenial>,
+    another_question: Option<RawGroup>,
 }
 
 #[derive(Deserialize)]
@@ -130,6 +134,7 @@ impl Vocabulary {
             negation,
             denial_before: cue_forms(before),
             denial_after: cue_forms(after),
+            another_question: cue_forms(raw.another_question.map(|a| a.words).unwrap_or_default()),
             spelling,
         })
     }
@@ -191,6 +196,8 @@ mod tests {
         assert_eq!(v.denial_after, ["没问题", "沒問題"]);
         assert!(vocabulary("[denial]\nbefor = [\"x\"]\n").is_err(), "an unknown key is a problem");
         assert!(vocabulary("").unwrap().denial_before.is_empty());
+        let v = vocabulary("[another_question]\nwords = [\"另外\", \"Also\"]\n").unwrap();
+        assert_eq!(v.another_question, ["另外", "also"]);
     }
 
     #[test]

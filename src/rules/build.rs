@@ -136,6 +136,7 @@ impl Builder<'_> {
             tags: raw.tags.into(),
             sla,
             resolves: raw.resolves,
+            hold_answers: raw.hold_answers,
             when: when.unwrap_or(Cond::Any(Vec::new())),
             flat_any,
             mentions_automated,

@@ -74,7 +74,7 @@ impl RuleSet {
         opinion::rank(candidates);
         let outcome = opinion::settle_ranked(candidates, prediction.as_ref(), scan.hits.another_question);
         let mut classification = match outcome {
-            Outcome::Rule { index, held, also } => {
+            Outcome::Rule { index, held, also, person } => {
                 let mut c = decided(&self.rules[index]);
                 c.score = candidates.iter().find(|c| c.index == index).map_or(0.0, |c| c.score);
                 if let Some(also) = also {
@@ -99,6 +99,9 @@ impl RuleSet {
                     }
                     c.tags = tags.into();
                 }
+                if let Some(person) = person {
+                    self.to_a_person(&mut c, &self.rules[person]);
+                }
                 if held.is_some() {
                     c.action = Action::Acknowledge;
                     c.resolves = false;
@@ -115,6 +118,23 @@ impl RuleSet {
             Some(ModelOpinion { category: self.name(category), confidence, decided })
         });
         classification
+    }
+
+    /// The mail a person must see (`rule` holds answers and matched too): its tags, priority
+    /// and SLA join the decided rule's.
+    fn to_a_person(&self, c: &mut Classification, rule: &Rule) {
+        c.priority = c.priority.max(rule.escalate_priority);
+        c.sla = match (c.sla, rule.sla) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let mut tags = c.tags.to_vec();
+        for tag in rule.tags.iter() {
+            if !tags.contains(tag) {
+                tags.push(tag.clone());
+            }
+        }
+        c.tags = tags.into();
     }
 
     /// The score of `rule` when it holds on the mail `scan` read; `trials`, when given,
@@ -208,7 +228,15 @@ struct Candidates<'r> {
 
 impl Default for Candidates<'_> {
     fn default() -> Self {
-        let none = Candidate { index: 0, category: "", score: 0.0, answers: false, urgent: false };
+        let none = Candidate {
+            index: 0,
+            category: "",
+            score: 0.0,
+            answers: false,
+            urgent: false,
+            holds: false,
+            id: "",
+        };
         Candidates { inline: [none; INLINE_CANDIDATES], len: 0, more: None }
     }
 }
@@ -269,6 +297,8 @@ fn candidate(index: usize, rule: &Rule, score: f32) -> Candidate<'_> {
         score,
         answers: rule.action == Action::Answer,
         urgent: rule.action == Action::Escalate && rule.escalate_priority == Priority::Urgent,
+        holds: rule.hold_answers,
+        id: &rule.id,
     }
 }
 
@@ -312,6 +342,8 @@ mod flat_any_tests {
                     score: i as f32,
                     answers: i % 2 == 0,
                     urgent: false,
+                    holds: false,
+                    id: "",
                 })
                 .collect();
             let mut candidates = Candidates::default();

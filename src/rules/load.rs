@@ -45,6 +45,10 @@ pub struct RawRule {
     pub sla: Option<Spanned<String>>,
     #[serde(default)]
     pub resolves: bool,
+    /// When this rule matches, however weakly beside the rule that decides, no canned answer
+    /// goes out: a person must see the mail (complaints).
+    #[serde(default)]
+    pub hold_answers: bool,
     pub when: Spanned<RawCondition>,
 }
 

@@ -73,6 +73,10 @@ pub struct Candidate<'r> {
     pub answers: bool,
     /// The rule escalates with urgent priority (account security by default).
     pub urgent: bool,
+    /// A person must see every mail the rule matches (`hold_answers`: complaints).
+    pub holds: bool,
+    /// The rule's id, for the reason an answer is held.
+    pub id: &'r str,
 }
 
 /// The model's category and confidence, as stored and shown.
@@ -90,7 +94,9 @@ pub struct ModelOpinion {
 pub enum Outcome {
     /// Rule `index` decides; `held` says why its canned answer is held back (the
     /// acknowledgement goes out instead); `also` is a second question's category.
-    Rule { index: usize, held: Option<String>, also: Option<String> },
+    /// `person`: a rule that holds answers (see [`Candidate::holds`]) matched too; its tags,
+    /// priority and SLA join the decided rule's.
+    Rule { index: usize, held: Option<String>, also: Option<String>, person: Option<usize> },
     /// No rule matched; the model suggests a category.
     Suggest { category: String },
     /// No rule matched and the model has no confident opinion.
@@ -119,6 +125,29 @@ pub fn settle_ranked(
     prediction: Option<&Prediction>,
     another_question: bool,
 ) -> Outcome {
+    seen_by_a_person(settle_among(ranked, prediction, another_question), ranked)
+}
+
+/// A rule a person must see whenever it matches (`hold_answers`: complaints, "I want to
+/// speak to a manager") holds back the canned answer of the rule that decided, however weakly
+/// it matched itself: the mail goes to a person with its tags and priority.
+fn seen_by_a_person(outcome: Outcome, ranked: &[Candidate<'_>]) -> Outcome {
+    let Outcome::Rule { index, held, also, .. } = outcome else { return outcome };
+    let Some(person) = ranked.iter().find(|c| c.holds && c.index != index) else {
+        return Outcome::Rule { index, held, also, person: None };
+    };
+    let answers = ranked.iter().any(|c| c.index == index && c.answers);
+    let held =
+        held.or_else(|| answers.then(|| format!("`{}` matched too: a person must see this mail", person.id)));
+    Outcome::Rule { index, held, also, person: Some(person.index) }
+}
+
+/// [`settle_ranked`] before a rule that holds answers is looked at.
+fn settle_among(
+    ranked: &[Candidate<'_>],
+    prediction: Option<&Prediction>,
+    another_question: bool,
+) -> Outcome {
     let Some(first) = ranked.first() else {
         return match prediction.and_then(Prediction::top) {
             Some((category, p)) if category != "other" && p >= SUGGEST => {
@@ -130,7 +159,7 @@ pub fn settle_ranked(
     if first.category == "other"
         && let Some(urgent) = ranked.iter().find(|c| c.urgent)
     {
-        return Outcome::Rule { index: urgent.index, held: None, also: None };
+        return Outcome::Rule { index: urgent.index, held: None, also: None, person: None };
     }
     // `other` (a complaint, say) is no second question.
     let comparable = |c: &Candidate<'_>| {
@@ -148,11 +177,16 @@ pub fn settle_ranked(
     if let Some(urgent) = urgent
         && prediction.and_then(Prediction::top).is_some_and(|(top, p)| top == urgent.category && p >= PREFER)
     {
-        return Outcome::Rule { index: urgent.index, held: None, also: Some(first.category.to_string()) };
+        return Outcome::Rule {
+            index: urgent.index,
+            held: None,
+            also: Some(first.category.to_string()),
+            person: None,
+        };
     }
     if let Some(other) = &also {
         let held = first.answers.then(|| format!("two questions: {} and {other}", first.category));
-        return Outcome::Rule { index: first.index, held, also };
+        return Outcome::Rule { index: first.index, held, also, person: None };
     }
     let held = if first.answers { disagreement(first.category, first.score, prediction) } else { None };
     // The model clearly prefers another rule that matched too: that rule decides.
@@ -161,9 +195,9 @@ pub fn settle_ranked(
         && p >= PREFER
         && let Some(preferred) = ranked.iter().find(|c| c.category == top)
     {
-        return Outcome::Rule { index: preferred.index, held: None, also: None };
+        return Outcome::Rule { index: preferred.index, held: None, also: None, person: None };
     }
-    Outcome::Rule { index: first.index, held, also: None }
+    Outcome::Rule { index: first.index, held, also: None, person: None }
 }
 
 /// Why the model's opinion holds a canned answer for `category` (decided with `score`) back,
@@ -190,7 +224,7 @@ mod tests {
     use super::*;
 
     fn candidate(index: usize, category: &str, score: f32) -> Candidate<'_> {
-        Candidate { index, category, score, answers: true, urgent: false }
+        Candidate { index, category, score, answers: true, urgent: false, holds: false, id: category }
     }
 
     fn model(ranked: &[(&'static str, f32)]) -> Prediction<'static> {
@@ -203,32 +237,45 @@ mod tests {
         // category next to nothing.
         let strong = [candidate(0, "fees", 3.0)];
         let disagrees = model(&[("refund", 0.9), ("other", 0.07), ("fees", 0.03)]);
-        let Outcome::Rule { index: 0, held: Some(why), also: None } = settle(&strong, Some(&disagrees))
+        let Outcome::Rule { index: 0, held: Some(why), also: None, person: None } =
+            settle(&strong, Some(&disagrees))
         else {
             panic!("the answer must be held back")
         };
         assert!(why.contains("refund"), "{why}");
         let doubts = model(&[("refund", 0.8), ("fees", 0.15)]);
-        assert_eq!(settle(&strong, Some(&doubts)), Outcome::Rule { index: 0, held: None, also: None });
+        assert_eq!(
+            settle(&strong, Some(&doubts)),
+            Outcome::Rule { index: 0, held: None, also: None, person: None }
+        );
         // A weak match (one ambiguous word) needs the model's agreement.
         let weak = [candidate(0, "fees", 1.0)];
         assert!(matches!(settle(&weak, Some(&doubts)), Outcome::Rule { held: Some(_), .. }));
         // A near tie is no disagreement: the model's choice must clearly beat the rule's.
         let tie = model(&[("refund", 0.29), ("fees", 0.28), ("other", 0.2)]);
-        assert_eq!(settle(&weak, Some(&tie)), Outcome::Rule { index: 0, held: None, also: None });
+        assert_eq!(
+            settle(&weak, Some(&tie)),
+            Outcome::Rule { index: 0, held: None, also: None, person: None }
+        );
         let beats = model(&[("refund", 0.35), ("fees", 0.27), ("other", 0.2)]);
         assert!(matches!(settle(&weak, Some(&beats)), Outcome::Rule { held: Some(_), .. }));
         let agrees = model(&[("fees", 0.55), ("refund", 0.45)]);
-        assert_eq!(settle(&weak, Some(&agrees)), Outcome::Rule { index: 0, held: None, also: None });
+        assert_eq!(
+            settle(&weak, Some(&agrees)),
+            Outcome::Rule { index: 0, held: None, also: None, person: None }
+        );
         // A weak match the model is too unsure of, though first in its ranking, is held too.
         let unsure = model(&[("fees", 0.23), ("refund", 0.2), ("other", 0.2), ("currency", 0.19)]);
         let Outcome::Rule { held: Some(why), .. } = settle(&weak, Some(&unsure)) else {
             panic!("a weak match the model barely supports must be held back")
         };
         assert!(why.contains("too unsure"), "{why}");
-        assert_eq!(settle(&strong, Some(&unsure)), Outcome::Rule { index: 0, held: None, also: None });
+        assert_eq!(
+            settle(&strong, Some(&unsure)),
+            Outcome::Rule { index: 0, held: None, also: None, person: None }
+        );
         // Without a model (no examples), the rules alone decide.
-        assert_eq!(settle(&weak, None), Outcome::Rule { index: 0, held: None, also: None });
+        assert_eq!(settle(&weak, None), Outcome::Rule { index: 0, held: None, also: None, person: None });
     }
 
     #[test]
@@ -238,7 +285,10 @@ mod tests {
             Candidate { answers: false, ..candidate(1, "account_locked", 2.0) },
         ];
         let locked = model(&[("account_locked", 0.9), ("password_reset", 0.01)]);
-        assert_eq!(settle(&rules, Some(&locked)), Outcome::Rule { index: 1, held: None, also: None });
+        assert_eq!(
+            settle(&rules, Some(&locked)),
+            Outcome::Rule { index: 1, held: None, also: None, person: None }
+        );
         let elsewhere = model(&[("refund", 0.9), ("password_reset", 0.01)]);
         assert!(matches!(settle(&rules, Some(&elsewhere)), Outcome::Rule { index: 0, held: Some(_), .. }));
     }
@@ -247,41 +297,74 @@ mod tests {
     fn escalations_are_never_held() {
         let rules = [Candidate { answers: false, ..candidate(0, "account_security", 1.0) }];
         let disagrees = model(&[("fees", 0.99)]);
-        assert_eq!(settle(&rules, Some(&disagrees)), Outcome::Rule { index: 0, held: None, also: None });
+        assert_eq!(
+            settle(&rules, Some(&disagrees)),
+            Outcome::Rule { index: 0, held: None, also: None, person: None }
+        );
     }
 
     #[test]
     fn the_higher_score_wins_over_priority() {
         let rules = [candidate(0, "account_locked", 1.0), candidate(1, "account_security", 3.0)];
-        assert_eq!(settle(&rules, None), Outcome::Rule { index: 1, held: None, also: None });
+        assert_eq!(settle(&rules, None), Outcome::Rule { index: 1, held: None, also: None, person: None });
     }
 
     #[test]
     fn two_questions_of_comparable_weight_get_both_tags_and_no_answer() {
         let rules = [candidate(0, "withdrawal", 1.0), candidate(1, "currency", 1.0)];
-        let Outcome::Rule { index: 0, held: Some(_), also: Some(also) } = settle(&rules, None) else {
+        let Outcome::Rule { index: 0, held: Some(_), also: Some(also), person: None } = settle(&rules, None)
+        else {
             panic!("two questions")
         };
         assert_eq!(also, "currency");
         // A weaker second question is a side remark: the main one is answered.
         let side = [candidate(0, "withdrawal", 1.0), candidate(1, "currency", 3.0)];
-        assert_eq!(settle(&side, None), Outcome::Rule { index: 1, held: None, also: None });
+        assert_eq!(settle(&side, None), Outcome::Rule { index: 1, held: None, also: None, person: None });
+    }
+
+    #[test]
+    fn a_rule_that_holds_answers_turns_the_answer_into_an_acknowledgement_for_a_person() {
+        let complaint =
+            Candidate { answers: false, holds: true, id: "complaint", ..candidate(1, "other", 0.5) };
+        let rules = [candidate(0, "refund", 3.0), complaint];
+        let Outcome::Rule { index: 0, held: Some(why), also: None, person: Some(1) } = settle(&rules, None)
+        else {
+            panic!("held for a person")
+        };
+        assert!(why.contains("complaint"), "{why}");
+        // Alone it decides as any rule does; an acknowledgement has nothing to hold.
+        assert_eq!(
+            settle(&[complaint], None),
+            Outcome::Rule { index: 1, held: None, also: None, person: None }
+        );
+        let ack = Candidate { answers: false, ..candidate(0, "other", 3.5) };
+        assert_eq!(
+            settle(&[ack, complaint], None),
+            Outcome::Rule { index: 0, held: None, also: None, person: Some(1) }
+        );
     }
 
     #[test]
     fn after_a_cue_such_as_also_half_the_winners_score_is_a_second_question() {
         let mut ranked = [candidate(0, "password", 2.0), candidate(1, "fees", 3.25)];
         rank(&mut ranked);
-        let Outcome::Rule { index: 1, held: Some(_), also: Some(also) } = settle_ranked(&ranked, None, true)
+        let Outcome::Rule { index: 1, held: Some(_), also: Some(also), person: None } =
+            settle_ranked(&ranked, None, true)
         else {
             panic!("two questions after \"also\"")
         };
         assert_eq!(also, "password");
-        assert_eq!(settle_ranked(&ranked, None, false), Outcome::Rule { index: 1, held: None, also: None });
+        assert_eq!(
+            settle_ranked(&ranked, None, false),
+            Outcome::Rule { index: 1, held: None, also: None, person: None }
+        );
         // One ambiguous word (weight 1) is no question, cue or not.
         let mut weak = [candidate(0, "password", 1.0), candidate(1, "fees", 1.5)];
         rank(&mut weak);
-        assert_eq!(settle_ranked(&weak, None, true), Outcome::Rule { index: 1, held: None, also: None });
+        assert_eq!(
+            settle_ranked(&weak, None, true),
+            Outcome::Rule { index: 1, held: None, also: None, person: None }
+        );
     }
 
     #[test]
@@ -292,17 +375,22 @@ mod tests {
         let refund = candidate(2, "refund", 3.0);
         assert_eq!(
             settle(&[thanks, security, refund], None),
-            Outcome::Rule { index: 1, held: None, also: None }
+            Outcome::Rule { index: 1, held: None, also: None, person: None }
         );
         // Without an urgent rule the acknowledgement stands over the topic named in passing.
-        assert_eq!(settle(&[thanks, refund], None), Outcome::Rule { index: 0, held: None, also: None });
+        assert_eq!(
+            settle(&[thanks, refund], None),
+            Outcome::Rule { index: 0, held: None, also: None, person: None }
+        );
     }
 
     #[test]
     fn an_urgent_rule_that_matched_too_holds_the_answer_however_weak() {
         let security = Candidate { answers: false, urgent: true, ..candidate(1, "account_security", 2.0) };
         let rules = [candidate(0, "fees", 3.0), security];
-        let Outcome::Rule { index: 0, held: Some(why), also: Some(also) } = settle(&rules, None) else {
+        let Outcome::Rule { index: 0, held: Some(why), also: Some(also), person: None } =
+            settle(&rules, None)
+        else {
             panic!("an unknown charge must reach a person")
         };
         assert_eq!(also, "account_security");
@@ -311,7 +399,7 @@ mod tests {
         let side = Candidate { urgent: false, ..security };
         assert_eq!(
             settle(&[candidate(0, "fees", 3.0), side], None),
-            Outcome::Rule { index: 0, held: None, also: None }
+            Outcome::Rule { index: 0, held: None, also: None, person: None }
         );
     }
 
@@ -323,14 +411,14 @@ mod tests {
         let reads_security = model(&[("account_security", 0.89), ("password_reset", 0.1)]);
         assert_eq!(
             settle(&rules, Some(&reads_security)),
-            Outcome::Rule { index: 1, held: None, also: Some("password_reset".into()) }
+            Outcome::Rule { index: 1, held: None, also: Some("password_reset".into()), person: None }
         );
         // Read as the other question, or not clearly, it stays two questions under the winner.
         for ranked in [
             [("password_reset", 0.9), ("account_security", 0.1)],
             [("account_security", 0.45), ("password_reset", 0.4)],
         ] {
-            let Outcome::Rule { index: 0, held: Some(_), also: Some(also) } =
+            let Outcome::Rule { index: 0, held: Some(_), also: Some(also), person: None } =
                 settle(&rules, Some(&model(&ranked)))
             else {
                 panic!("two questions, the password reset's answer held")

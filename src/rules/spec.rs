@@ -65,6 +65,8 @@ pub(super) struct Rule {
     pub(super) tags: Arc<[String]>,
     pub(super) sla: Option<SignedDuration>,
     pub(super) resolves: bool,
+    /// A person must see every mail it matches: it holds back the decided rule's answer.
+    pub(super) hold_answers: bool,
     pub(super) when: Cond,
     /// `when` again, for the common form `any = [matcher, …]`: decided with a bit mask.
     pub(super) flat_any: Option<FlatAny>,

@@ -3,13 +3,16 @@
 //! they stand: above the quote, below it, or between quoted lines.
 //!
 //! Recognised markers: `>` lines; attribution lines (`On ... wrote:`, `X wrote on <date,
-//! time>:` and their forms in Chinese, Japanese and the European languages: `Am ... schrieb`,
-//! `Le ... a écrit`, `El ... escribió`, `Il ... ha scritto`, `在 ... 写道`, `於 ... 寫道` …);
+//! time>:` and their forms in Chinese, Japanese, Korean and the European languages: `Am ...
+//! schrieb`, `Le ... a écrit`, `El ... escribió`, `Il ... ha scritto`, `在 ... 写道`, `X 于<date>
+//! 写道`, `於 ... 寫道`, `X 写于 <date>:` …; Gmail's verbless `<date, time> X <x@y>:`; Zoho's
+//! `---- On ... wrote ----`; also when a client broke them inside the address or the date);
 //! separators such as `-----Original Message-----`, `-----Ursprüngliche Nachricht-----`,
-//! `-----Mensaje original-----`, QQ Mail's and Foxmail's `------------------ 原始邮件
-//! ------------------` (its spaces sometimes left as `&nbsp;`), `-----原始邮件-----`, Outlook's
-//! `-----邮件原件-----`, `--- 回复邮件 ---`; Outlook-style header blocks (`From:`/`Sent:`,
-//! `Von:`/`Gesendet:`, `De :`/`Envoyé :`, `Da:`/`Inviato:`, `发件人:`/`发送时间:`,
+//! `-----Mensaje original-----`, Thunderbird's `-------- 原始消息 --------`, QQ Mail's and
+//! Foxmail's `------------------ 原始邮件 ------------------` (its spaces sometimes left as
+//! `&nbsp;`), `-----原始邮件-----`, Outlook's `-----邮件原件-----`, `--- 回复邮件 ---`;
+//! Outlook-style header blocks (`From:`/`Sent:`, `Von:`/`Gesendet:`, `De :`/`Envoyé :`,
+//! `Message du :`/`De :`/`Sujet :`, `Da:`/`Inviato:`, `发件人:`/`发送时间:`,
 //! `寄件者:`/`寄件日期:`, `От:`/`Отправлено:`, and Hotmail's `Date:` first); forward
 //! separators; the `-- ` signature delimiter; "Sent from my iPhone" / `发自我的iPhone` /
 //! `从我的 iPhone 发送` style footers when they end the text; and legal notices under the
@@ -24,6 +27,10 @@
 use std::sync::LazyLock;
 
 use regex::Regex;
+
+mod attribution;
+
+use attribution::attribution;
 
 /// A body split into the new text and everything else.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -222,56 +229,6 @@ fn short_tail(lines: &[&str], from: usize) -> bool {
     tail.len() <= 6 && tail.iter().all(|l| l.chars().count() <= 60)
 }
 
-/// `On Mon, 1 Jan 2026, X <x@y> wrote:` and its forms in other languages, on one line or
-/// wrapped over two or three: how many lines it takes.
-fn attribution(lines: &[&str], i: usize) -> Option<usize> {
-    let line = lines[i].trim();
-    if ends_like_attribution(line) && is_attribution(line, lines, i + 1) {
-        return Some(1);
-    }
-    let wraps = line.as_bytes().first().is_some_and(|b| b"oOaAlLeEiIdDwW".contains(b))
-        || line.starts_with(['在', '於']);
-    if !wraps {
-        return None;
-    }
-    for extra in 1..=2 {
-        let next = lines.get(i + extra)?.trim();
-        if next.is_empty() {
-            return None;
-        }
-        // The cheap test on the wrapped end first: most lines that start like `On` are not.
-        if ends_like_attribution(next) && WRAP_START.is_match(line) {
-            let joined: Vec<&str> = lines[i..=i + extra].iter().map(|l| l.trim()).collect();
-            if is_attribution(&joined.join(" "), lines, i + extra + 1) {
-                return Some(extra + 1);
-            }
-        }
-    }
-    None
-}
-
-/// Whether `line` ends as every attribution does: with a colon, `wrote` or `写道`.
-fn ends_like_attribution(line: &str) -> bool {
-    let end = line.len().saturating_sub(5);
-    line.ends_with([':', '：'])
-        || line.get(end..).is_some_and(|e| e.eq_ignore_ascii_case("wrote"))
-        || line.ends_with("写道")
-        || line.ends_with("寫道")
-}
-
-/// Whether `line` is an attribution; `after` is the line that follows it. Besides its form
-/// (`On … wrote:`, `Am … schrieb …:`, `X 写道：` …) it needs a digit or an address in it (a
-/// date, the writer's address) or quoted lines below, as a customer may write "your colleague
-/// wrote:" or "On Monday I wrote:" above their own words.
-fn is_attribution(line: &str, lines: &[&str], after: usize) -> bool {
-    if !WROTE_FULL.is_match(line) && !WROTE_END.is_match(line) {
-        return false;
-    }
-    // "On Monday I wrote:" followed by the customer's own words is no attribution.
-    let next = (after..lines.len()).find(|&j| !is_blank(lines[j]));
-    line.bytes().any(|b| b.is_ascii_digit() || b == b'@') || next.is_some_and(|j| is_quoted_line(lines[j]))
-}
-
 /// Outlook-style header blocks: a `From:` line with a `Sent:`/`Date:` or `Subject:` line
 /// within the next four lines, or (Hotmail) a `Date:` line with a `From:` line below it, in
 /// the languages of [`FROM_FIELD`] and [`SENT_FIELD`].
@@ -305,8 +262,12 @@ static SEPARATORS: LazyLock<Regex> = LazyLock::new(|| {
               | original(?:\s+message)? | ursprüngliche\s+nachricht | original-nachricht
               | mensaje\s+original | message\s+d'origine | messaggio\s+originale
               | oorspronkelijk\s+bericht | originalmeddelande | opprinnelig\s+melding
-              | oprindelig\s+meddelelse | alkuperäinen\s+viesti | wiadomość\s+oryginalna
-              | mensagem\s+original | исходное\s+сообщение | 原始邮件 | 原始郵件 | 回复邮件 | 回覆郵件
+              | oprindelig\s+meddelelse | oprindelig\s+besked | ursprungligt\s+meddelande
+              | alkuperäinen\s+viesti | wiadomość\s+oryginalna | message\s+original
+              | mensagem\s+original | исходное\s+сообщение | původní\s+zpráva | pôvodná\s+správa
+              | eredeti\s+üzenet | izvorna\s+poruka | özgün\s+[iİ]leti | orijinal\s+mesaj
+              | mesajul\s+original | початкове\s+повідомлення | 원본\s*메시지 | 元のメッセージ
+              | 原始邮件 | 原始郵件 | 原始消息 | 原始訊息 | 回复邮件 | 回覆郵件
               | 回復郵件 | 邮件原文 | 邮件原件 | 郵件原件 | 回复的原邮件 | 回覆的原郵件
             )(?:\s|&nbsp;)*[-=_*]{2,}
           | (?P<forward2>begin\s+forwarded\s+message | anfang\s+der\s+weitergeleiteten\s+nachricht
@@ -363,39 +324,6 @@ static FOOTERS: LazyLock<Regex> = LazyLock::new(|| {
     .expect("footer regex")
 });
 
-/// Attributions recognised by their start and their end.
-static WROTE_FULL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?ix)^(?:
-            on\s.{4,}\s?wrote:?
-          | am\s.{4,}\sschrieb.*[:：]
-          | le\s.{4,}\sa\s+écrit\s*[:：]
-          | el\s.{4,}\s(escribió|escribio)\s*[:：]
-          | il\s.{4,}\sha\s+scritto\s*[:：]
-          | op\s.{4,}\sschreef.*[:：]
-          | em\s.{4,}\sescreveu\s*[:：]
-          | den\s.{4,}\sskrev.*[:：]
-          | w\s+dniu\s.{4,}\s(pisze|napisał|napisała)\s*[:：]
-          | 在.{2,}(写道|寫道)\s*[:：]?
-          | 於.{2,}(写道|寫道)\s*[:：]?
-        )$",
-    )
-    .expect("wrote regex")
-});
-
-/// Attributions recognised by their end only: `X wrote:`, `X schrieb:`, `X 写道：`, and
-/// `X wrote on 01/12/2026 10:02:` (with a time of day, which "I wrote on Monday:" has not).
-static WROTE_END: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?i)^.{2,}(\swrote\s+on\s.*\d{1,2}:\d{2}.*|\swrote|\sschrieb|\sa\s+écrit|\sescribió|\sha\s+scritto|\sschreef|\sescreveu|\sskrev|\spisze|\snapisał|\sнаписал|\sнаписала|\skirjoitti|\sírta|写道|寫道|書きました|のメッセージ)\s*[:：]$",
-    )
-    .expect("wrote-end regex")
-});
-
-/// How an attribution that clients wrap over lines starts.
-static WRAP_START: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)^(on|am|le|el|il|op|em|den|w\s+dniu)\s|^[在於]").expect("wrap regex"));
-
 static FROM_FIELD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?i)^\*?(from|von|de|da|van|från|fra|od|от|lähettäjä|feladó|kimden|remetente|发件人|發件人|寄件者|寄件人|差出人|发信人)\*?\s*[:：]",
@@ -405,14 +333,14 @@ static FROM_FIELD: LazyLock<Regex> = LazyLock::new(|| {
 
 static SENT_FIELD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)^\*?(sent|date|gesendet|datum|envoyé|inviato|data|enviado|enviada|fecha|verzonden|skickat|sendt|wysłano|отправлено|дата|lähetetty|elküldve|gönderildi|发送时间|發送時間|日期|時間|时间|傳送時間|寄件日期|发送日期|送信日時|日時)\*?\s*[:：]",
+        r"(?i)^\*?(sent|date|gesendet|datum|envoyé(\s+le)?|message\s+du|inviato|data|dato|enviado|enviada|fecha|verzonden|skickat|sendt|wysłano|отправлено|дата|lähetetty|elküldve|gönderildi|发送时间|發送時間|日期|時間|时间|傳送時間|寄件日期|发送日期|送信日時|日時)\*?\s*[:：]",
     )
     .expect("sent regex")
 });
 
 static SUBJECT_FIELD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)^\*?(subject|betreff|objet|oggetto|asunto|onderwerp|ämne|emne|temat|тема|assunto|aihe|tárgy|konu|主题|主題|主旨|件名)\*?\s*[:：]",
+        r"(?i)^\*?(subject|betreff|objet|sujet|oggetto|asunto|onderwerp|ämne|emne|temat|тема|assunto|aihe|tárgy|konu|主题|主題|主旨|件名)\*?\s*[:：]",
     )
     .expect("subject regex")
 });
@@ -422,10 +350,10 @@ static TO_FIELD: LazyLock<Regex> = LazyLock::new(|| {
         .expect("to regex")
 });
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn new_text(body: &str) -> String {
+    pub(super) fn new_text(body: &str) -> String {
         split(body).new_text
     }
 
@@ -594,6 +522,13 @@ mod tests {
             "-----郵件原件-----",
             "------------------&nbsp;原始郵件&nbsp;------------------",
             "------------------\u{a0}原始邮件\u{a0}------------------",
+            // Thunderbird in other languages.
+            "-------- Message original --------",
+            "-------- Ursprungligt meddelande --------",
+            "-------- Původní zpráva --------",
+            "-------- Özgün İleti --------",
+            "-------- 원본 메시지 --------",
+            "-------- 原始消息 --------",
         ] {
             assert_eq!(new_text(&format!("New words\n{separator}\nold")), "New words", "{separator}");
         }
@@ -625,6 +560,16 @@ mod tests {
         let dashes =
             "Step one\n--\nStep two is where it fails, with a long explanation that goes on and on\nand on.";
         assert_eq!(new_text(dashes), dashes);
+    }
+
+    #[test]
+    fn french_and_danish_header_blocks() {
+        let french = "====\n\nMessage du : 02/12/2026 10:00\nDe : \"Support\" <support@example.test>\n\
+                      A : client@example.fr\nSujet : Votre remboursement\n\nBonjour";
+        assert_eq!(new_text(&format!("Toujours rien.\n\n{french}")), "Toujours rien.\n\n====");
+        let danish = "-------- Oprindelig besked --------\nFra: Support <support@example.test>\n\
+                      Dato: 02.12.2026 10.00\nTil: kunde@example.dk\nEmne: Refusion";
+        assert_eq!(new_text(&format!("Stadig intet.\n\n{danish}")), "Stadig intet.");
     }
 
     #[test]

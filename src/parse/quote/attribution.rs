@@ -1,0 +1,289 @@
+//! Parse stage, quotes: attribution lines, the line a mail client writes above the text it
+//! quotes (`On … wrote:`, `Am … schrieb:`, `X 于<date>写道：`, Gmail's verbless `<date> X <x@y>:`,
+//! Zoho's dashed form), on one line or wrapped and broken over several.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::{is_blank, is_quoted_line};
+
+/// `On Mon, 1 Jan 2026, X <x@y> wrote:` and its forms in other languages, on one line (or
+/// between Zoho's dashes) or wrapped over two or three, after its `On`/`Am`/`在` start or where
+/// [`breaks_inside_attribution`] sees the break: how many lines it takes.
+pub(super) fn attribution(lines: &[&str], i: usize) -> Option<usize> {
+    let line = lines[i].trim();
+    if ends_like_attribution(line) && is_attribution(line, lines, i + 1) {
+        return Some(1);
+    }
+    if dashed_attribution(line, lines, i + 1) {
+        return Some(1);
+    }
+    let wraps = line.as_bytes().first().is_some_and(|b| b"oOaAlLeEiIdDwW".contains(b))
+        || line.starts_with(['在', '於']);
+    let breaks = lines.get(i + 1).is_some_and(|next| breaks_inside_attribution(line, next.trim()));
+    if !wraps && !breaks {
+        return None;
+    }
+    for extra in 1..=2 {
+        let next = lines.get(i + extra)?.trim();
+        if next.is_empty() {
+            return None;
+        }
+        // The cheap test on the wrapped end first: most lines that start like `On` are not.
+        if ends_like_attribution(next)
+            && (breaks || WRAP_START.is_match(line))
+            && is_attribution(&joined(&lines[i..=i + extra]), lines, i + extra + 1)
+        {
+            return Some(extra + 1);
+        }
+    }
+    None
+}
+
+/// The lines of a wrapped attribution as one: joined by a space, except after an opening `<`
+/// or `(` where the client broke the address.
+fn joined(lines: &[&str]) -> String {
+    let mut out = String::new();
+    for line in lines.iter().map(|l| l.trim()) {
+        if !out.is_empty() && !out.ends_with(['<', '(']) {
+            out.push(' ');
+        }
+        out.push_str(line);
+    }
+    out
+}
+
+/// Whether `line` ends as every attribution does: with a colon, `wrote` or `写道`.
+fn ends_like_attribution(line: &str) -> bool {
+    let end = line.len().saturating_sub(5);
+    line.ends_with([':', '：'])
+        || line.get(end..).is_some_and(|e| e.eq_ignore_ascii_case("wrote"))
+        || line.ends_with("写道")
+        || line.ends_with("寫道")
+}
+
+/// Whether a client broke an attribution between `line` and `next` where no `On`/`Am`/`在`
+/// start tells it: inside the address (Gmail leaves `Name <` above the address), before an
+/// address that starts the next line under a dated line (`pe 20. lokakuuta 2017 klo 17.50
+/// John Coe` / `<j@x> kirjoitti:`), or, in Chinese, inside the date after the address
+/// (`张三 <a@b.c> 于2026年12月1日` / `周二 10:00写道：`), where the short end alone would leave
+/// the start in the new text. The digits of a date or a time must be on the side that lacks
+/// them in a customer's own "他在邮件里写道：".
+fn breaks_inside_attribution(line: &str, next: &str) -> bool {
+    let digit = |text: &str| text.bytes().any(|b| b.is_ascii_digit());
+    line.ends_with(['<', '('])
+        || (next.starts_with(['<', '(']) && next.contains('@') && digit(line))
+        || (next.ends_with(['：', ':'])
+            && (next.contains("写道") || next.contains("寫道"))
+            && !next.starts_with(['在', '於'])
+            && next.chars().count() <= 20
+            && digit(next)
+            && line.contains('<')
+            && line.contains('@')
+            && line.contains('>'))
+}
+
+/// Zoho Mail's attribution between dashes, without a colon: `---- On Wed, 24 Feb 2026
+/// 14:02:50 +0800 a@b.c wrote ----`.
+fn dashed_attribution(line: &str, lines: &[&str], after: usize) -> bool {
+    if !line.starts_with("--") || !line.ends_with("--") {
+        return false;
+    }
+    let inner = line.trim_matches(|c: char| c == '-' || c.is_whitespace());
+    let inner = inner.trim_end_matches([':', '：']);
+    !inner.is_empty() && is_attribution(&format!("{inner}:"), lines, after)
+}
+
+/// Whether `line` is an attribution; `after` is the line that follows it. Besides its form
+/// (`On … wrote:`, `Am … schrieb …:`, `X 写道：`, or a dated line that ends in the writer's
+/// address, see [`DATED_ADDRESS`] …) it needs a digit or an address in it (a date, the
+/// writer's address) or quoted lines below, as a customer may write "your colleague wrote:"
+/// or "On Monday I wrote:" above their own words.
+fn is_attribution(line: &str, lines: &[&str], after: usize) -> bool {
+    if !WROTE_FULL.is_match(line) && !WROTE_END.is_match(line) && !DATED_ADDRESS.is_match(line) {
+        return false;
+    }
+    // "On Monday I wrote:" followed by the customer's own words is no attribution.
+    let next = (after..lines.len()).find(|&j| !is_blank(lines[j]));
+    line.bytes().any(|b| b.is_ascii_digit() || b == b'@') || next.is_some_and(|j| is_quoted_line(lines[j]))
+}
+
+/// Attributions recognised by their start and their end.
+static WROTE_FULL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?ix)^(?:
+            on\s.{4,}\s?wrote:?
+          | am\s.{4,}\sschrieb.*[:：]
+          | le\s.{4,}\sa\s+écrit\s*[:：]
+          | el\s.{4,}\s(escribió|escribio)\s*[:：]
+          | il\s.{4,}\sha\s+scritto\s*[:：]
+          | op\s.{4,}\sschreef.*[:：]
+          | em\s.{4,}\sescreveu\s*[:：]
+          | den\s.{4,}\sskrev.*[:：]
+          | w\s+dniu\s.{4,}\s(pisze|napisał|napisała)\s*[:：]
+          | 在.{2,}(写道|寫道)\s*[:：]?
+          | 於.{2,}(写道|寫道)\s*[:：]?
+        )$",
+    )
+    .expect("wrote regex")
+});
+
+/// Attributions recognised by their end only: `X wrote:`, `X schrieb:`, `X 写道：`, the verbs
+/// of the other languages Thunderbird, Gmail and Apple Mail write (`X napisał(a):`, `X ha
+/// escrit:`, `X 작성:` …), and `X wrote on 01/12/2026 10:02:` or Thunderbird's `X 写于
+/// 2026/12/1 10:02:` (with a time of day, which "I wrote on Monday:" has not).
+static WROTE_END: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?ix)^.{2,}(
+            \swrote\s+on\s.*\d{1,2}:\d{2}.* | 写于.*\d{1,2}:\d{2}.*
+          | \swrote | \sschrieb | \sa\s+écrit | \sescribió | \sha\s+escrito | \sha\s+scritto | \sschreef
+          | \sescreveu | \sescribiu | \sha\s+escrit | \sskrev | \sskreiv | \spisze
+          | \snapisał(a|\(a\))? | \snapsal(a|\(a\))? | \snapísal(a|\(a\))? | \sje\s+napisal(a|\(a\))?
+          | \sнаписал(а|\(а\))? | \sнаписав | \sнаписа | \sпишет | \skirjoitti | \skirjutas | \sírta
+          | \srašė | \sa\s+scris | \syazdı | \s작성 | 쓴\s*글 | 写道 | 寫道 | 書きました | のメッセージ
+        )\s*[:：]$",
+    )
+    .expect("wrote-end regex")
+});
+
+/// Attributions without a verb: a line with a date (a year and a time of day) that ends in
+/// the writer's address and a colon, as Gmail wrote them in many languages and still does in
+/// some (`2026-12-01 10:00 GMT+08:00 张三 <a@b.c>:`, `ср, 2 дек. 2026 г. в 10:00, Иван
+/// <a@b.c>:`, `tir. 1. des. 2026 kl. 10:00 skrev Ola <a@b.c>:`), and Yandex, Mail.ru and
+/// other webmails (`01.12.2026, 10:00, "Ivan" <a@b.c>:`).
+static DATED_ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?x)^.*?(?:
+            (?:19|20)\d{2}\D.*?\d{1,2}[:.]\d{2}
+          | \d{1,2}[:.]\d{2}\D.*?(?:19|20)\d{2}
+        ).*<[^<>\s]+@[^<>\s]+>\s*[:：]$",
+    )
+    .expect("dated address regex")
+});
+
+/// How an attribution that clients wrap over lines starts.
+static WRAP_START: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)^(on|am|le|el|il|op|em|den|w\s+dniu)\s|^[在於]").expect("wrap regex"));
+
+#[cfg(test)]
+mod tests {
+    use super::super::{split, tests::new_text};
+
+    #[test]
+    fn dated_attributions_that_end_in_the_address_without_a_verb() {
+        for attribution in [
+            "2026-12-01 10:00 GMT+08:00 OKPay客服 <support@example.test>:",
+            "ср, 2 дек. 2026 г. в 10:00, Служба поддержки <support@example.test>:",
+            "02.12.2026, 10:00, \"OKPay Support\" <support@example.test>:",
+            "ons. 2. des. 2026 kl. 10:00 skrev OKPay Support <support@example.test>:",
+            "2026年12月2日(水) 10:00 OKPayサポート <support@example.test>:",
+            "Wednesday, 2 December 2026, 10:00 AM +0300 from support@example.test <support@example.test>:",
+        ] {
+            let body = format!("The card is still blocked.\n\n{attribution}\n\nPlease send us a photo.");
+            assert_eq!(new_text(&body), "The card is still blocked.", "{attribution}");
+        }
+        // Without a time of day, or without a date, the line is the customer's.
+        for own in [
+            "I paid on 2026-12-01 and wrote to Billing <billing@example.test>:",
+            "At 10:00 I wrote to Billing <billing@example.test>:",
+        ] {
+            let body = format!("{own}\nwhere is my refund?");
+            assert_eq!(new_text(&body), body, "{own}");
+        }
+    }
+
+    #[test]
+    fn attribution_verbs_of_more_languages() {
+        for attribution in [
+            "Dnia 2 grudnia 2026 10:00 Obsługa <support@example.test> napisał(a):",
+            "El 2/12/2026 a les 10:00, Suport <support@example.test> ha escrit:",
+            "2026. 12. 2. 오전 10:00, 고객센터 <support@example.test> 작성:",
+            "2 грудня 2026 р. о 10:00 <support@example.test> написав:",
+            "Поддержка <support@example.test> написал(а):",
+            "客服 写于 2026/12/2 10:00:",
+            "Destek <support@example.test> yazdı:",
+        ] {
+            let body = format!("Still waiting.\n\n{attribution}\n> old answer");
+            assert_eq!(new_text(&body), "Still waiting.", "{attribution}");
+        }
+    }
+
+    #[test]
+    fn zoho_attribution_between_dashes() {
+        let body = "The transfer failed again.\n\n---- On Wed, 02 Dec 2026 10:00:00 +0800 \
+                    support@example.test wrote ----\n\nDear customer, please retry.";
+        assert_eq!(new_text(body), "The transfer failed again.");
+        let own = "---- my notes ----\nThe transfer failed again.";
+        assert_eq!(new_text(own), own);
+    }
+
+    #[test]
+    fn attributions_broken_where_no_on_starts_them() {
+        for (attribution, why) in [
+            (
+                "OKPay客服 <\nsupport@example.test> 于2026年12月2日周三 10:00写道：",
+                "Gmail zh-CN inside the address",
+            ),
+            (
+                "2026-12-02 10:00 GMT+08:00 OKPay Support <\nsupport@example.test>:",
+                "old Gmail inside the address",
+            ),
+            (
+                "ke 2. joulukuuta 2026 klo 10.00 OKPay Support\n<support@example.test> kirjoitti:",
+                "the address on the next line",
+            ),
+            (
+                "OKPay客服 <support@example.test> 于2026年12月2日\n周三 10:00写道：",
+                "Gmail zh-CN inside the date",
+            ),
+        ] {
+            let body = format!("提现还是没到账。\n\n{attribution}\n\n> 您好");
+            let s = split(&body);
+            assert_eq!(s.new_text, "提现还是没到账。", "{why}");
+            assert!(s.quoted.starts_with(attribution.lines().next().unwrap()), "{why}: {:?}", s.quoted);
+        }
+        // The customer's last line above a whole attribution, or above their own "X wrote:",
+        // stays theirs.
+        let own = "我的邮箱 <me@example.cn>，订单 20261202\n客服在邮件里写道：\n请等待三天。";
+        assert_eq!(new_text(own), own);
+        let body =
+            "我的订单号是 20261202\n在 2026年12月2日 10:00，客服 <support@example.test> 写道：\n> 您好";
+        assert_eq!(new_text(body), "我的订单号是 20261202");
+        let body = "Thanks a lot, order 4417\nOn Wed, 2 Dec 2026 at 10:00, Support <support@example.test> wrote:\n> Hi";
+        assert_eq!(new_text(body), "Thanks a lot, order 4417");
+    }
+
+    #[test]
+    fn chinese_clients_reply_headers() {
+        let reply = "退款还没到账，麻烦再查一下。";
+        for (history, client) in [
+            (
+                "李客服 <kefu@example.test> 于2026年12月2日周三 10:00写道：\n\n> 您好，请提供订单号。",
+                "Gmail zh-CN",
+            ),
+            ("李客服 <kefu@example.test> 於 2026年12月2日 週三 上午10:00寫道：\n\n> 您好", "Gmail zh-TW"),
+            ("2026年12月2日 上午10:00，李客服 <kefu@example.test> 写道：\n\n> 您好", "Apple Mail zh"),
+            (
+                "------------------&nbsp;原始邮件&nbsp;------------------\n发件人: \"李客服\"<kefu@example.test>;\n\
+                 发送时间: 2026年12月2日(星期三) 上午10:00\n收件人: \"我\"<me@example.cn>;\n主题: 回复：退款\n\n您好",
+                "QQ Mail / Foxmail",
+            ),
+            (
+                "在 2026-12-02 10:00:00，\"李客服\" <kefu@example.test> 写道：\n您好，请提供订单号。",
+                "NetEase 163",
+            ),
+            ("在 2026-12-02 10:00:00，\"李客服\" <kefu@example.test> 写道：\n> 您好", "NetEase 163 quoted"),
+            (
+                "寄件者: 李客服 <kefu@example.test>\n寄件日期: 2026年12月2日 星期三 上午 10:00\n\
+                 收件者: 我 <me@example.tw>\n主旨: 回覆: 退款\n\n您好",
+                "Outlook zh-TW",
+            ),
+            ("-------- 原始消息 --------\n主题: 退款\n日期: 2026/12/2 10:00\n\n您好", "Thunderbird zh-CN"),
+        ] {
+            let s = split(&format!("{reply}\n\n{history}"));
+            assert_eq!(s.new_text, reply, "{client}");
+            assert!(s.quoted.contains("您好"), "{client}");
+        }
+    }
+}

@@ -399,3 +399,34 @@ all = [
     assert_eq!(category(&set, "請問跨行轉帳的手續費是多少？"), "fee");
     assert_eq!(category(&set, "请问跨行转帐的手续费是多少？"), "other");
 }
+
+#[test]
+fn a_rule_that_holds_answers_sends_the_mail_to_a_person_with_its_tags_and_priority() {
+    let refund = rule("refund", 10, r#"{ field = "text", weight = 3, keywords = ["refund"] }"#);
+    let complaint = "[[rule]]\nid = \"complaint\"\npriority = 900\ncategory = \"other\"\naction = \"escalate\"\n\
+                     escalate_priority = \"high\"\ntemplate = \"t\"\ntags = [\"complaint\"]\nhold_answers = true\n\
+                     [rule.when]\nany = [ { field = \"text\", weight = 0.5, keywords = [\"manager\"] } ]\n";
+    let set = rules(&[("a.toml", &refund), ("b.toml", complaint)], None).unwrap();
+    let answered = classified(&set, "Where is my refund?");
+    assert_eq!((answered.action, answered.priority), (Action::Answer, super::Priority::Normal));
+    let held = classified(&set, "Where is my refund? I want to speak to a manager.");
+    assert_eq!(held.category.as_deref(), Some("refund"), "the topic still files the mail");
+    assert_eq!(held.action, Action::Acknowledge);
+    assert!(!held.resolves && held.held.as_deref().is_some_and(|why| why.contains("complaint")));
+    assert_eq!(held.priority, super::Priority::High);
+    assert!(held.tags.iter().any(|t| t == "complaint"), "{:?}", held.tags);
+}
+
+#[test]
+fn a_cue_that_a_second_question_follows_holds_a_single_answer() {
+    let password =
+        rule("password", 10, r#"{ field = "text", weight = 3, keywords = ["reset my password"] }"#);
+    let fees = rule("fees", 20, r#"{ field = "text", weight = 4, keywords = ["what do you charge"] }"#);
+    let vocabulary = "[another_question]\nwords = [\"also\", \"另外，\"]\n";
+    let set = rules(&[("a.toml", &password), ("b.toml", &fees)], Some(vocabulary)).unwrap();
+    let one = classified(&set, "How do I reset my password? What do you charge for transfers?");
+    assert_eq!(one.action, Action::Answer, "without a cue, the weaker question is a side remark");
+    let two = classified(&set, "How do I reset my password? Also, what do you charge for transfers?");
+    assert_eq!(two.action, Action::Acknowledge);
+    assert!(["fees", "password"].iter().all(|c| two.tags.iter().any(|t| t == c)), "{:?}", two.tags);
+}

@@ -1,6 +1,7 @@
 //! Parse stage, the text body: the parts mail-parser lists as text joined, each decoded from
 //! its transfer-decoded bytes in the charset that reads it cleanly (mislabelled Chinese mail
-//! included), with the fallbacks for broken structure.
+//! included), `format=flowed` lines joined again, the text of attached messages added as
+//! forwarded mail, with the fallbacks for broken structure.
 
 use std::borrow::Cow;
 
@@ -8,8 +9,29 @@ use mail_parser::{Encoding, Message, MessagePart, MimeHeaders};
 
 use super::{decode, html};
 
+/// How deep messages attached to attached messages are read.
+const MAX_ATTACHED_DEPTH: usize = 3;
+
 /// The text of the message: its text parts (or HTML parts turned into text), decoded, with
-/// `\n` line endings.
+/// `\n` line endings, then the text of each attached message (`message/rfc822`, "forward as
+/// attachment"), each under a forward separator and its `From:` and `Subject:`, so that it is
+/// kept as quoted history, or read as the customer's message when they wrote nothing above it.
+/// A delivery report's returned message is not added: it is the bounce reader's.
+pub(super) fn text_body(message: &Message<'_>) -> decode::Decoded {
+    text_body_at(message, 0)
+}
+
+fn text_body_at(message: &Message<'_>, depth: usize) -> decode::Decoded {
+    let mut out = own_text(message);
+    if depth < MAX_ATTACHED_DEPTH && !has_report(message) {
+        for inner in message.attachments().filter_map(MessagePart::message) {
+            append_attached(&mut out, inner, depth + 1);
+        }
+    }
+    out
+}
+
+/// The message's own text, without attached messages.
 ///
 /// mail-parser also lists inline images of a `multipart/mixed` mail among the text bodies
 /// (to be shown in place, as JMAP does); they are skipped here, or their bytes would be
@@ -18,7 +40,7 @@ use super::{decode, html};
 /// Fallbacks for broken structure: an empty text part beside an HTML one gives the HTML's
 /// text; a multipart whose body has no boundary lines (no parts at all) gives its raw body,
 /// as text in a charset detected from it.
-pub(super) fn text_body(message: &Message<'_>) -> decode::Decoded {
+fn own_text(message: &Message<'_>) -> decode::Decoded {
     let out = joined_text(message, message.text_bodies());
     if !out.text.trim().is_empty() {
         return out;
@@ -28,6 +50,42 @@ pub(super) fn text_body(message: &Message<'_>) -> decode::Decoded {
         return html;
     }
     raw_multipart_body(message).unwrap_or(out)
+}
+
+/// Whether any part is a `multipart/report` (a bounce, a read receipt).
+fn has_report(message: &Message<'_>) -> bool {
+    message.parts.iter().any(|part| {
+        part.content_type().is_some_and(|ct| {
+            ct.ctype().eq_ignore_ascii_case("multipart")
+                && ct.subtype().is_some_and(|sub| sub.eq_ignore_ascii_case("report"))
+        })
+    })
+}
+
+/// Appends the text of an attached message, under a forward separator and its sender and
+/// subject; nothing for a message without text.
+fn append_attached(out: &mut decode::Decoded, inner: &Message<'_>, depth: usize) {
+    let text = text_body_at(inner, depth);
+    if text.text.trim().is_empty() {
+        return;
+    }
+    if !out.text.trim().is_empty() {
+        out.text.push_str("\n\n");
+    }
+    out.text.push_str("---------- Forwarded message ---------\n");
+    if let Some(from) = inner.from().and_then(|from| from.first()) {
+        let address = from.address().unwrap_or_default();
+        match from.name() {
+            Some(name) => out.text.push_str(&format!("From: {} <{address}>\n", super::clean_line(name))),
+            None => out.text.push_str(&format!("From: {address}\n")),
+        }
+    }
+    if let Some(subject) = inner.subject() {
+        out.text.push_str(&format!("Subject: {}\n", super::clean_line(subject)));
+    }
+    out.text.push('\n');
+    out.text.push_str(&text.text);
+    out.lossy |= text.lossy;
 }
 
 /// The raw body of a multipart mail that mail-parser found no part in (its boundary never
@@ -54,7 +112,11 @@ fn joined_text<'m>(
     let mut charset_set = false;
     for part in parts.filter(|part| part.is_text()) {
         let decoded = decode_part(message.raw_message(), part);
-        let text = if part.is_text_html() { html::to_text(&decoded.text) } else { decoded.text };
+        let text = match flowed(part) {
+            _ if part.is_text_html() => html::to_text(&decoded.text),
+            Some(delsp) => unflow(&decoded.text, delsp),
+            None => decoded.text,
+        };
         let mut text = if text.contains('\r') { text.replace("\r\n", "\n") } else { text };
         text.truncate(text.trim_end().len());
         if out.text.is_empty() {
@@ -70,6 +132,39 @@ fn joined_text<'m>(
         }
     }
     out
+}
+
+/// For a part sent as `format=flowed` (RFC 3676), whether it says `delsp=yes`; `None` for
+/// any other part.
+fn flowed(part: &MessagePart<'_>) -> Option<bool> {
+    let ct = part.content_type()?;
+    let is =
+        |name: &str, value: &str| ct.attribute(name).is_some_and(|v| v.trim().eq_ignore_ascii_case(value));
+    is("format", "flowed").then(|| is("delsp", "yes"))
+}
+
+/// Joins the lines that a `format=flowed` sender broke: a line that ends in a space goes on in
+/// the next line of the same quote depth (with `delsp=yes` that space was added by the break,
+/// as Apple Mail does inside Chinese text, and is dropped). Space-stuffing is undone; quote
+/// marks are kept, as `> ` before the joined line; the signature line `-- ` stays a line.
+fn unflow(text: &str, delsp: bool) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    // The quote depth of the last line, while it flows on into the next.
+    let mut open = None;
+    for line in text.split('\n') {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        let depth = line.bytes().take_while(|&b| b == b'>').count();
+        let content = line[depth..].strip_prefix(' ').unwrap_or(&line[depth..]);
+        let flows = content.ends_with(' ') && content != "-- ";
+        let content = if flows && delsp { &content[..content.len() - 1] } else { content };
+        match lines.last_mut() {
+            Some(last) if open == Some(depth) => last.push_str(content),
+            _ if depth > 0 => lines.push(format!("{} {content}", ">".repeat(depth))),
+            _ => lines.push(content.to_string()),
+        }
+        open = flows.then_some(depth);
+    }
+    lines.join("\n")
 }
 
 fn decode_part(raw: &[u8], part: &MessagePart<'_>) -> decode::Decoded {
@@ -96,7 +191,7 @@ fn decode_part(raw: &[u8], part: &MessagePart<'_>) -> decode::Decoded {
     if let Some(decoded) = clean_chinese(part, declared, &bytes) {
         return decoded;
     }
-    let known = declared.filter(|l| decode::encoding_for_label(l).is_some());
+    let known = declared.filter(|l| decode::is_known_label(l));
     decode::decode_text(&bytes, known)
 }
 
@@ -152,5 +247,60 @@ pub(super) fn transfer_decoded<'a>(raw: &'a [u8], part: &MessagePart<'_>) -> Opt
         Encoding::QuotedPrintable => {
             mail_parser::decoders::quoted_printable::quoted_printable_decode(bytes).map(Cow::Owned)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::parse;
+
+    #[test]
+    fn regression_format_flowed_lines_are_joined() {
+        // Apple Mail breaks long Chinese lines with `delsp=yes`: the space before each break
+        // is not the customer's, and left in it splits 无法连接 in two.
+        let raw = "From: a@x\r\nContent-Type: text/plain; charset=utf-8; format=flowed; delsp=yes\r\n\r\n\
+                   耳机一直无法 \r\n连接手机。\r\n\r\n在 2026年3月2日，客服 写道：\r\n> 请先重置 \r\n> 耳机。\r\n";
+        let mail = parse(raw.as_bytes()).unwrap();
+        assert_eq!(mail.new_text, "耳机一直无法连接手机。");
+        assert!(mail.quoted_text.contains("> 请先重置耳机。"), "{:?}", mail.quoted_text);
+    }
+
+    #[test]
+    fn unflow_keeps_fixed_lines_stuffing_and_the_signature_line() {
+        let text = "Dear team, my card \r\nwas charged twice.\r\n From the app.\r\n-- \r\nNora";
+        assert_eq!(unflow(text, false), "Dear team, my card was charged twice.\nFrom the app.\n-- \nNora");
+        // A flowed line ends where the quote depth changes.
+        assert_eq!(unflow(">>old words \r\n>new words", false), ">> old words \n> new words");
+    }
+
+    #[test]
+    fn regression_attached_message_text_is_read() {
+        let attached = "From: Billing <billing@shop.example>\r\nSubject: Payment declined\r\n\
+                        Content-Type: text/plain; charset=utf-8\r\n\r\nYour payment of 40 EUR was declined.\r\n";
+        let mail = |own: &str| {
+            format!(
+                "From: Omar Haddad <omar@example.org>\r\nSubject: Fwd: Payment declined\r\n\
+                 Content-Type: multipart/mixed; boundary=b1\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\n\
+                 {own}\r\n--b1\r\nContent-Type: message/rfc822\r\n\r\n{attached}\r\n--b1--\r\n"
+            )
+        };
+        // Forwarded as an attachment with no word of their own: the attached mail is the message.
+        let bare = parse(mail("").as_bytes()).unwrap();
+        assert_eq!(bare.new_text, "Your payment of 40 EUR was declined.");
+        assert!(bare.quoted_text.contains("From: Billing <billing@shop.example>"), "{:?}", bare.quoted_text);
+        // With words of their own, the attached mail is kept as history.
+        let with_words = parse(mail("Why was this declined?").as_bytes()).unwrap();
+        assert_eq!(with_words.new_text, "Why was this declined?");
+        assert!(with_words.quoted_text.contains("Your payment of 40 EUR was declined."));
+    }
+
+    #[test]
+    fn the_returned_message_of_a_delivery_report_is_not_added() {
+        let raw = "From: MAILER-DAEMON@mx.example\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=r\r\n\r\n\
+                   --r\r\nContent-Type: text/plain\r\n\r\nDelivery failed.\r\n\
+                   --r\r\nContent-Type: message/rfc822\r\n\r\nFrom: a@x\r\nSubject: hello\r\n\r\nOriginal words.\r\n--r--\r\n";
+        let mail = parse(raw.as_bytes()).unwrap();
+        assert_eq!(mail.body, "Delivery failed.");
     }
 }

@@ -120,14 +120,14 @@ impl Text {
 
 /// The label if it names a charset that [`decode::decode_text`] knows (not UTF-7, for one).
 fn known(label: Option<&str>) -> Option<&str> {
-    label.filter(|l| decode::encoding_for_label(l).is_some())
+    label.filter(|l| decode::is_known_label(l))
 }
 
 /// The bytes of an encoded word's text: `B` is base64, `Q` is quoted-printable with `_` for
 /// a space.
 fn word_bytes(encoding: &[u8], text: &[u8]) -> Option<Vec<u8>> {
     if encoding.eq_ignore_ascii_case(b"b") {
-        return mail_parser::decoders::base64::base64_decode(text);
+        return base64_unpadded(text);
     }
     let mut out = Vec::with_capacity(text.len());
     let mut i = 0;
@@ -144,6 +144,16 @@ fn word_bytes(encoding: &[u8], text: &[u8]) -> Option<Vec<u8>> {
         i += 1;
     }
     Some(out)
+}
+
+/// Base64 text, with its `=` padding or without it: some senders leave it off an encoded word
+/// (`=?big5?B?p2k?=`), and mail-parser then drops the word.
+fn base64_unpadded(text: &[u8]) -> Option<Vec<u8>> {
+    mail_parser::decoders::base64::base64_decode(text).or_else(|| {
+        let mut padded = text.to_vec();
+        padded.resize(text.len().next_multiple_of(4), b'=');
+        mail_parser::decoders::base64::base64_decode(&padded)
+    })
 }
 
 fn percent_decode(value: &[u8]) -> Vec<u8> {
@@ -181,6 +191,14 @@ mod tests {
     fn words_text_and_q_encoding() {
         let decoded = decode_words(b"Re: =?utf-8?Q?caf=C3=A9_order?= #42", None);
         assert_eq!(decoded.text, "Re: café order #42");
+    }
+
+    #[test]
+    fn regression_base64_word_without_its_padding() {
+        // 退 (U+9000) in Big5 is 0xB0 0x68: base64 `sGg`, written without its `=`.
+        let decoded = decode_words(b"Re: =?big5?B?sGg?= 3", None);
+        assert_eq!(decoded.text, "Re: 退 3");
+        assert!(!decoded.lossy);
     }
 
     #[test]

@@ -224,19 +224,30 @@ fn subject(root: &RootFields<'_, '_>, raw: &[u8], body_charset: &str) -> (String
     // mail-parser drops a field whose raw 8-bit text is not UTF-8 (a Shift_JIS subject).
     let bytes = root.first_subject.and_then(|f| raw_value(raw, f)).filter(|b| !b.trim_ascii().is_empty());
     let bytes = bytes.or_else(|| parsed.is_empty().then(|| raw_header_field(raw, b"subject")).flatten());
-    // Re-read from the bytes: undecodable text, single-byte labels that hide other text, ISO-2022
-    // escapes left raw (`ESC $ B`), and raw 8-bit text mail-parser dropped.
+    let hz_body = decode::is_hz(body_charset);
+    // Re-read from the bytes: undecodable text, labels that hide other text or that mail-parser
+    // reads otherwise, ISO-2022 escapes left raw (`ESC $ B`), raw HZ text under an HZ body, and
+    // a subject mail-parser dropped (raw 8-bit text, an encoded word it could not decode).
     let reread = |b: &&[u8]| {
         parsed.contains('\u{FFFD}')
-            || has_single_byte_encoded_word(b)
+            || has_untrusted_encoded_word(b)
             || b.contains(&0x1b)
-            || (parsed.trim().is_empty() && !b.is_ascii())
+            || (hz_body && b.windows(2).any(|pair| pair == b"~{"))
+            || parsed.trim().is_empty()
     };
     let Some(bytes) = bytes.filter(reread) else {
         return (clean_line(parsed), parsed.contains('\u{FFFD}'));
     };
-    let decoded = header::decode_words(bytes, Some(body_charset));
+    let decoded = header::decode_words(bytes, header_fallback(body_charset));
     (clean_line(&decoded.text), decoded.lossy)
+}
+
+/// The charset to read raw header text in: the body's, unless that is UTF-16, which would pair
+/// up the ASCII around encoded words into other characters.
+fn header_fallback(body_charset: &str) -> Option<&str> {
+    let utf16 = decode::encoding_for_label(body_charset)
+        .is_some_and(|e| e == encoding_rs::UTF_16LE || e == encoding_rs::UTF_16BE);
+    (!utf16).then_some(body_charset)
 }
 
 /// The raw value of the first header field called `name` (lower-case), unfolded lines and all,
@@ -266,8 +277,9 @@ fn raw_header_field<'r>(raw: &'r [u8], name: &[u8]) -> Option<&'r [u8]> {
     None
 }
 
-/// Whether `field` has an RFC 2047 encoded word labelled with a single-byte charset.
-fn has_single_byte_encoded_word(field: &[u8]) -> bool {
+/// Whether `field` has an RFC 2047 encoded word labelled with a single-byte charset, or with
+/// one that mail-parser does not read as [`decode`] does (UTF-16 in either byte order, HZ).
+fn has_untrusted_encoded_word(field: &[u8]) -> bool {
     let mut rest = field;
     while let Some(at) = rest.iter().position(|&b| b == b'=') {
         rest = &rest[at + 1..];
@@ -280,11 +292,13 @@ fn has_single_byte_encoded_word(field: &[u8]) -> bool {
         {
             continue;
         }
-        let single_byte = std::str::from_utf8(label)
-            .ok()
-            .and_then(decode::encoding_for_label)
-            .is_some_and(|encoding| encoding.is_single_byte());
-        if single_byte {
+        let Ok(label) = std::str::from_utf8(label) else { continue };
+        let untrusted = decode::encoding_for_label(label).is_some_and(|encoding| {
+            encoding.is_single_byte()
+                || encoding == encoding_rs::UTF_16LE
+                || encoding == encoding_rs::UTF_16BE
+        });
+        if untrusted || decode::is_hz(label) {
             return true;
         }
     }
@@ -391,6 +405,43 @@ mod tests {
         let mail = parse(format!("From: a@x\r\nSubject: {latin1}\r\n\r\nhi").as_bytes()).unwrap();
         assert_eq!(mail.subject, "Grüße aus München");
         assert!(!mail.lossy);
+    }
+
+    #[test]
+    fn regression_subject_mail_parser_dropped_is_read_from_its_bytes() {
+        // An encoded word without its base64 padding: mail-parser gives an empty subject.
+        let mail = parse(b"From: a@x\r\nSubject: =?big5?B?sGg?=\r\n\r\nhi").unwrap();
+        assert_eq!(mail.subject, "退");
+    }
+
+    #[test]
+    fn regression_raw_hz_subject_under_an_hz_body() {
+        // MAPI clients on Chinese Windows write the subject in HZ too, unlabelled: 退款 and 订单.
+        let hz = |text: &str| -> Vec<u8> {
+            let (gb, _, _) = encoding_rs::GB18030.encode(text);
+            [&b"~{"[..], &gb.iter().map(|b| b - 0x80).collect::<Vec<u8>>(), b"~}"].concat()
+        };
+        let raw = [
+            &b"From: a@x\r\nSubject: Re: "[..],
+            &hz("退款"),
+            b"\r\nContent-Type: text/plain; charset=\"HZ-GB-2312\"\r\n\r\n",
+            &hz("订单"),
+            b" 42\r\n",
+        ]
+        .concat();
+        let mail = parse(&raw).unwrap();
+        assert_eq!((mail.subject.as_str(), mail.body.as_str()), ("Re: 退款", "订单 42"));
+        assert_eq!(
+            (mail.charset.as_str(), mail.language, mail.lossy),
+            ("hz-gb-2312", Language::ZhHans, false)
+        );
+    }
+
+    #[test]
+    fn regression_utf16_encoded_word_is_read_in_its_byte_order() {
+        // `UnicodeBig` (Java's UTF-16 with a byte order mark): mail-parser read it as Latin-1.
+        let mail = parse(b"From: a@x\r\nSubject: =?UnicodeBig?B?/v8AUgBlADoAIIuiU1U=?=\r\n\r\nhi").unwrap();
+        assert_eq!(mail.subject, "Re: 订单");
     }
 
     #[test]

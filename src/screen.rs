@@ -6,12 +6,17 @@
 //! gets a ticket and a person but no automatic mail (it asks for none with
 //! `X-Auto-Response-Suppress`, or its sender address cannot be answered).
 
-use std::sync::LazyLock;
-
-use regex::{Regex, RegexSet};
 use serde::Serialize;
 
-use crate::parse::{Inbound, SenderProblem, clean_line};
+use crate::parse::{Inbound, clean_line};
+
+mod senders;
+mod subject;
+mod text;
+
+use senders::{bounce_sender, no_reply_sender, return_path_sender};
+use subject::{automatic_subject, away_notice_subject, is_forward};
+use text::automatic_text;
 
 /// What kind of machine wrote a mail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -232,43 +237,6 @@ fn report_part(mail: &Inbound) -> Option<Verdict> {
     Some(Verdict::machine(AutomatedKind::Bounce, format!("{} part", part.mime_type)))
 }
 
-fn bounce_sender(mail: &Inbound) -> Option<Verdict> {
-    if mail.sender_problem == Some(SenderProblem::Null) {
-        return Some(Verdict::machine(AutomatedKind::Bounce, "null sender <> in From"));
-    }
-    for address in senders(mail) {
-        if let Some(local) = mail_system_local_part(address) {
-            return Some(Verdict::machine(AutomatedKind::Bounce, format!("sender {local}")));
-        }
-    }
-    // An envelope sender of MAILER-DAEMON is a mail system's own (a bounce relayed on, a
-    // delivery warning); a person's mail never leaves with it.
-    if let Some(local) = mail.return_path.as_deref().and_then(mail_system_local_part) {
-        return Some(Verdict::machine(AutomatedKind::Bounce, format!("Return-Path {local}@")));
-    }
-    // A null Return-Path alone, on a mail without any From, proves too little: such a mail
-    // waits in quarantine for a person (a report or a DSN subject still makes it a bounce).
-    let null_path = mail.return_path.as_deref() == Some("");
-    (null_path && mail.sender_problem != Some(SenderProblem::Missing))
-        .then(|| Verdict::machine(AutomatedKind::Bounce, "null Return-Path <>"))
-}
-
-/// The local part of a mail system's own address (`MAILER-DAEMON`, `postmaster`, MDaemon's
-/// `MDaemon`, `Mail.Delivery.System`), spelt any way; also the part before the first `@`, for
-/// senders written `Postmaster\@host@relay`.
-fn mail_system_local_part(address: &str) -> Option<&str> {
-    const SYSTEMS: [&str; 6] = [
-        "mailerdaemon",
-        "postmaster",
-        "maildaemon",
-        "mdaemon",
-        "maildeliverysystem",
-        "maildeliverysubsystem",
-    ];
-    let first = address.split_once('@').map_or(address, |(local, _)| local);
-    [local_part(address), first].into_iter().find(|local| SYSTEMS.iter().any(|s| squashed_is(local, s)))
-}
-
 fn auto_submitted(headers: &MachineHeaders<'_>) -> Option<Verdict> {
     let value = clean_line(headers.auto_submitted?);
     let keyword = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
@@ -300,26 +268,6 @@ fn list_or_bulk(headers: &MachineHeaders<'_>) -> Option<Verdict> {
     }
     let name = headers.list?;
     Some(Verdict::machine(AutomatedKind::List, format!("header {}", name.to_ascii_lowercase())))
-}
-
-fn no_reply_sender(mail: &Inbound) -> Option<Verdict> {
-    let local = senders(mail).map(local_part).find(|local| is_no_reply(local))?;
-    Some(Verdict::machine(AutomatedKind::NoReply, format!("sender {local}")))
-}
-
-/// The sender address, and From's own when another address of the mail stands for it.
-fn senders(mail: &Inbound) -> impl Iterator<Item = &str> {
-    std::iter::once(mail.from_address.as_str()).chain(mail.from_replaced.as_deref())
-}
-
-/// A Return-Path of a sender that takes no answer (`noreply@`), or a bulk sender's bounce
-/// address (`bounce-123@`, `bounces+x=y@`): a person's Return-Path is their own address.
-fn return_path_sender(mail: &Inbound) -> Option<Verdict> {
-    let path = mail.return_path.as_deref().filter(|p| !p.is_empty())?;
-    let local = local_part(path);
-    let bulk = local.starts_with("bounce") || local.contains("-bounce") || local.contains(".bounce");
-    (is_no_reply(local) || bulk)
-        .then(|| Verdict::machine(AutomatedKind::NoReply, format!("Return-Path {local}@")))
 }
 
 /// Header fields that only machines write: notices of ticket systems, bug trackers, CI and
@@ -367,229 +315,6 @@ fn notice_headers(mail: &Inbound) -> Option<Verdict> {
         Some(Verdict::machine(*kind, format!("header {field}")))
     })
 }
-
-/// Whether a local part belongs to a sender that takes no answer.
-fn is_no_reply(local: &str) -> bool {
-    ["noreply", "donotreply", "noanswer", "donotrespond"].iter().any(|p| squashed_starts_with(local, p))
-        || local.ends_with("-request")
-        || local.starts_with("owner-")
-        || local.ends_with("-owner")
-        || local.ends_with("-bounces")
-        || ["listserv", "majordomo", "mailman", "bounce", "bounces"].contains(&local)
-        || local.starts_with("bounce-")
-        || local.starts_with("bounces+")
-}
-
-fn automatic_subject(mail: &Inbound) -> Option<Verdict> {
-    // One search for both kinds; a bounce subject wins over an auto-reply one. Most
-    // subjects match neither, which `is_match` finds out without gathering matches.
-    if !AUTOMATIC_SUBJECTS.is_match(&mail.subject) {
-        return None;
-    }
-    let matched = AUTOMATIC_SUBJECTS_ENDED.matches(&mail.subject);
-    if BOUNCE_SUBJECTS.iter().any(|&i| matched.matched(i)) {
-        Some(Verdict::machine(AutomatedKind::Bounce, "bounce subject"))
-    } else if AUTO_REPLY_SUBJECTS.iter().any(|&i| matched.matched(i)) {
-        Some(Verdict::machine(AutomatedKind::AutoReply, "auto-reply subject"))
-    } else {
-        None
-    }
-}
-
-/// Lotus Notes' autoresponder writes no header of its own and puts the sender's name in the
-/// subject: `Ann Lee/Acme is out of the office.` The subject must begin with the name From
-/// gives: a customer's "my manager is out of the office" is a person's.
-fn away_notice_subject(mail: &Inbound) -> Option<Verdict> {
-    let name = mail.from_name.trim();
-    let caps = AWAY_NOTICE_SUBJECT.captures(&mail.subject)?;
-    let who = caps.get(1)?.as_str().trim();
-    let who = who.split_once('/').map_or(who, |(person, _)| person).trim();
-    (name.chars().count() >= 3 && who.eq_ignore_ascii_case(name))
-        .then(|| Verdict::machine(AutomatedKind::AutoReply, "away notice subject with the sender's name"))
-}
-
-static AWAY_NOTICE_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^\s*(.{1,80}?)\s+is (out of (the )?office|on vacation|on leave|away)\b[^?]{0,40}$")
-        .expect("away notice subject regex")
-});
-
-/// Machine mail that says so in its first lines, the way a header would: a mail system's
-/// notice (`This message was created automatically by mail delivery software`), an
-/// autoresponder's (`这是自动回复`, `This is an automatic reply, confirming …`); and a bounce
-/// without a system's sender or report part, by a subject that speaks of delivery together with
-/// a first line that says the mail was not delivered (or, when the returned mail is attached,
-/// such a line further down, below a filter's banner).
-///
-/// Only the opening of what the sender wrote now is read, never a quote, a question or a
-/// forward: a customer who forwards a bounce or asks "is this an automatic reply?" is a person,
-/// and the text that merely mentions being away (`I am out of office next week`) is no sign.
-fn automatic_text(mail: &Inbound) -> Option<Verdict> {
-    if is_forward(&mail.subject) || mail.new_text.is_empty() {
-        return None;
-    }
-    for line in opening_lines(&mail.new_text, 3) {
-        if line.contains(['?', '？']) || line.ends_with(['吗', '嗎']) {
-            continue;
-        }
-        if MAIL_SYSTEM_LINE.is_match(line) {
-            return Some(Verdict::machine(AutomatedKind::Bounce, "mail system's notice in the text"));
-        }
-        // "This is an automatic reply, but I need a person": a customer quoting what they got.
-        if CONTRARY.is_match(line) {
-            continue;
-        }
-        if AUTO_REPLY_LINE.is_match(line) {
-            return Some(Verdict::machine(AutomatedKind::AutoReply, "auto-reply notice in the text"));
-        }
-        if GENERATED_LINE.is_match(line) {
-            return Some(Verdict::machine(AutomatedKind::NoReply, "sent-automatically notice in the text"));
-        }
-    }
-    if !DELIVERY_SUBJECT.is_match(&mail.subject) {
-        return None;
-    }
-    let returned = mail.attachments.iter().any(|a| {
-        matches!(a.mime_type.as_str(), "message/rfc822" | "text/rfc822-headers" | "message/rfc822-headers")
-    });
-    let mut lines = opening_lines(&mail.new_text, if returned { 8 } else { 1 }).peekable();
-    // A greeting first is a person writing about a bounce, not the bounce.
-    if lines.peek().is_some_and(|first| GREETING_LINE.is_match(first)) {
-        return None;
-    }
-    let notice = lines.any(|line| !line.contains(['?', '？']) && UNDELIVERED_LINE.is_match(line));
-    notice.then(|| Verdict::machine(AutomatedKind::Bounce, "delivery subject and not-delivered notice"))
-}
-
-/// Whether a subject is a person's forward (`Fwd:`, `WG:`, `转发:` …).
-fn is_forward(subject: &str) -> bool {
-    FORWARD_SUBJECT.is_match(subject)
-}
-
-/// The first `n` lines of `text` that hold a letter, without the frames (`*****`, `=====`,
-/// `---`) that mail systems put around their notices.
-fn opening_lines(text: &str, n: usize) -> impl Iterator<Item = &str> {
-    let frame = |c: char| c.is_whitespace() || matches!(c, '*' | '=' | '-' | '_' | '#' | '|' | '[' | ']');
-    text.lines()
-        .map(move |line| line.trim_matches(frame))
-        .filter(|line| line.chars().any(char::is_alphabetic))
-        .take(n)
-}
-
-static FORWARD_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^\s*[\[(]?\s*(fwd?|fw|wg|tr|rv|enc|转发|轉發|轉寄)\s*[:：]")
-        .expect("forward subject regex")
-});
-
-/// A mail system's own words at the head of a bounce or a delay warning.
-static MAIL_SYSTEM_LINE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?i)^(this (message|e-?mail) was (created|generated) automatically by mail delivery software|this is an? (automatically generated|automated|automatic) (delivery status notification|message (created|generated) by mail delivery software)|this is the mail (system|delivery agent) at host\b|(hi\.? )?this is the (qmail-send|deliver) program at\b|this is the machine[- ]generated message from mail service)",
-    )
-    .expect("mail system line regex")
-});
-
-/// An autoresponder's own words: `This is an automatic reply`, `这是自动回复`, `此邮件为自动回复`,
-/// ending there or going on to say what it confirms (never a question about one).
-static AUTO_REPLY_LINE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?i)^((thank(s| you)\b[^.!]{0,80}[.!]|(hello|hi|dear [^,]{1,40}|您好|你好)[,，!！]?)\s*)?(this is an? (automatic|automated|auto)[- ]?(reply|response|message|acknowledge?ment)(\s*($|[.,;:!()\-–—])|\s+(to (confirm|acknowledge|let you know|inform you)|confirming|acknowledging)\b)|(这|這|此|本)(是|为|為)(一封|一条|一條)?(系统|系統)?(自动|自動)(回复|答复|回覆|应答|應答|回应|回應)(邮件|郵件|信件|消息|訊息)?\s*($|[，,。.！!：:；;（(]))",
-    )
-    .expect("auto-reply line regex")
-});
-
-/// A turn against what came before (`but`, `但是`): a person answering a notice, not the notice.
-static CONTRARY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(but|however|though)\b|但|可是|不过|不過|然而").expect("contrary regex")
-});
-
-/// A sender's word that its mail was sent by a program (`此邮件为系统自动发送`, `This email was
-/// generated automatically`): a notification, which takes no answer.
-static GENERATED_LINE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?i)^(this (e-?mail|message|notification) (was|is|has been) (automatically (generated|sent)|(generated|sent) automatically)\b|(此|本|这|這)(封)?(邮件|郵件|信|消息|訊息|通知)(为|為|是|由)(系统|系統)(自动|自動)(发送|發送|发出|發出|生成|產生|产生))",
-    )
-    .expect("generated line regex")
-});
-
-/// A subject that speaks of a mail's delivery, anywhere in it: weak alone (a customer may
-/// write "transfer not delivered"), a bounce only with a not-delivered line in the text.
-static DELIVERY_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?i)(undeliver|\bnot (be )?delivered|\bdelivery (status|fail|problem|warning|error|report|notification|notice)|returned mail|mail delivery|failure notice|non[- ]?remis|nicht zugestellt|unzustellbar|no entregad|退信|退回|投递|投遞|送达|送達|传递|傳遞|传输失败|傳輸失敗|发送失败|發送失敗)",
-    )
-    .expect("delivery subject regex")
-});
-
-/// A line that opens a person's letter.
-static GREETING_LINE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^(hi|hello|hey|dear|good (morning|afternoon|evening)|greetings|您好|你好|各位|尊敬的|亲爱的|親愛的)\b")
-        .expect("greeting line regex")
-});
-
-/// A line that says a mail was not delivered, at its start, as mail systems put it.
-static UNDELIVERED_LINE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?i)^((sorry,? )?(your|the following) (e-?mail|message|mail)\b.{0,80}?\b((could not|couldn't|cannot|can not) be delivered|did not reach)|a message (that )?you sent .{0,40}\b(could not|couldn't) be delivered|(sorry,? )?(unable|not able) to deliver (your |the )?(e-?mail|message|mail)|could not deliver (the |your )?(message|mail|e-?mail)|delivery to the following (recipient|address)|(votre|le) message n['’]a pas (pu )?((ê|e)tre |[eé]t[eé] )?(d[eé]livr|remis|distribu)|ihre nachricht (konnte|wurde) nicht|su mensaje no (pudo|ha podido) ser entregado|sua mensagem n[aã]o (p[oô]de|foi)|(很抱歉[，,]?)?(您|你)(发送|發送|寄出|寄送)的(邮件|郵件|信件|信).{0,20}(无法|無法|未能|不能)被?(送达|送達|投递|投遞|传递|傳遞)|邮件无法发送到您指定的地址|到下列地址的信件投递失败)",
-    )
-    .expect("undelivered line regex")
-});
-
-/// `local` without its punctuation (`no-reply`, `do_not_reply` and `mailer.daemon` are
-/// spelt many ways): its ASCII letters and digits, compared without building a string.
-fn squashed(local: &str) -> impl Iterator<Item = u8> + '_ {
-    local.bytes().filter(u8::is_ascii_alphanumeric).map(|b| b.to_ascii_lowercase())
-}
-
-fn squashed_is(local: &str, word: &str) -> bool {
-    squashed(local).eq(word.bytes())
-}
-
-fn squashed_starts_with(local: &str, prefix: &str) -> bool {
-    let mut letters = squashed(local);
-    prefix.bytes().all(|b| letters.next() == Some(b))
-}
-
-fn local_part(address: &str) -> &str {
-    address.rsplit_once('@').map_or(address, |(local, _)| local)
-}
-
-/// The indexes of the patterns in [`AUTOMATIC_SUBJECTS`] for each kind.
-const BOUNCE_SUBJECTS: [usize; 2] = [0, 2];
-const AUTO_REPLY_SUBJECTS: [usize; 2] = [1, 3];
-
-/// Subjects of bounces (first) and of auto-replies and other automatic notices (second), in
-/// English, Chinese and the main European languages, each with `{end}` where the phrase must
-/// end; a bracket may come first (`【自动回复】`, `[自動回覆]`). Then the same two kinds in the
-/// form mail systems give a subject of their own, the phrase alone or before a colon
-/// (`Unzustellbar: …`, `Autosvar: …`, `Mail could not be delivered`): their phrases could begin
-/// a customer's sentence, so they must end the subject or come before `:` or a bracket.
-const SUBJECT_PATTERNS: [&str; 4] = [
-    r"(?i)^\s*((fwd?|fw|re)\s*:\s*)*(undeliverable|undelivered mail|delivery status notification|delivery (has )?failed|mail delivery (failed|failure|system)|returned mail|failure notice|loop alert|mail loop|complaint about message from|abuse report|non[- ]?delivery|delivery failure|系统退信|退信|投递失败|无法投递|無法傳遞|未能送达|(无法送达|無法送達)\s*[:：]){end}",
-    r"(?i)^\s*[\[【(（]?\s*(((automatic|auto)[ -]?(reply|response)|autoreply|out of (the )?office|away from (the )?office|on vacation|vacation reply|abwesenheitsnotiz|automatische antwort|réponse automatique|respuesta automática|risposta automatica|自动回复|自動回覆|自動回复|自动答复|自動答覆|休假|不在办公室|不在辦公室){end}|\[auto(matically)?[ -]?generated\]|cron <[^>\s]+>|\*\* (problem|recovery|acknowledgement) (service|host) alert)",
-    r"(?i)^\s*[\[【(（]?\s*((permanent|temporary|fatal|final) delivery (failure|error)|(e-?mail|mail|message) delivery (failure|failed|warning|notification|report)|(your )?(e-?mail|mail|message) (could not|couldn't|cannot|can't) be delivered|non[- ]?remis|unzustellbar|nicht zustellbar|onbestelbaar|no se puede entregar|no entregado|não é possível entregar|não entregue|non recapitabile|impossibile recapitare|olevererbart|配信不能|配信エラー|не доставлено|недоставленное сообщение|(邮件|郵件)(传输|傳輸|投递|投遞)失[败敗]|(邮件|郵件)被?退回|退回的(邮件|郵件)|(投递|投遞|传递|傳遞)状态通知|warning: (message .{0,60}delayed.*|message has not yet been delivered.*|could not send message.*)){end}",
-    r"(?i)^\s*[\[【(（]?\s*(automated (reply|response)|auto[- ]?responder|autosvar|automatisk svar|automatiskt svar|automatisch antwoord|resposta automática|automaattinen vastaus|automatyczna odpowiedź|odpowiedź automatyczna|automatická odpověď|automatická odpoveď|automatikus válasz|răspuns automat|автоматический ответ|автоответ|αυτόματη απάντηση|otomatik (yanıt|cevap)|trả lời tự động|balasan otomatis|automatski odgovor|samodejni odgovor|((ā|a)rpus biroja atra(š|s)an(ā|a)s )?autom(ā|a)tisk(ā|a) atbilde|automatinis atsakymas|automaatvastus|自動応答|自動返信|自动应答|自動應答|自动响应|自動回應|자동 ?회신|자동 ?응답|fuori sede|absence du bureau|fuera de (la )?oficina|fora do escritório|来自.{1,80}的自动回复|來自.{1,80}的自動回覆){end}",
-];
-
-/// The subject patterns without their ends: the quick first test every subject takes (a
-/// Unicode letter class would put every subject on a slower engine).
-static AUTOMATIC_SUBJECTS: LazyLock<RegexSet> = LazyLock::new(|| {
-    RegexSet::new(SUBJECT_PATTERNS.map(|p| p.replace("{end}", ""))).expect("automatic subject regexes")
-});
-
-/// The subject patterns whose phrases must end where a word ends (or go on with `通知` …),
-/// asked only of the few subjects that passed [`AUTOMATIC_SUBJECTS`]: `退信用卡` is a customer
-/// asking to return a credit card, not `退信`.
-static AUTOMATIC_SUBJECTS_ENDED: LazyLock<RegexSet> = LazyLock::new(|| {
-    let prefix_form = r"\s*($|[:：\]】)）!！\-–—])";
-    let ends = [
-        r"($|[^\p{L}\p{N}]|的?(通知|提醒|邮件|郵件|报告|報告))",
-        r"($|[^\p{L}\p{N}]|通知|提醒|中)",
-        prefix_form,
-        prefix_form,
-    ];
-    RegexSet::new(SUBJECT_PATTERNS.iter().zip(ends).map(|(p, end)| p.replace("{end}", end)))
-        .expect("ended automatic subject regexes")
-});
 
 #[cfg(test)]
 mod tests {

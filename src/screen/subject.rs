@@ -1,0 +1,104 @@
+//! Screen stage, subjects: the ones a mail system or an autoresponder writes for itself
+//! (`Undeliverable:`, `Automatic reply:`, `自动回复`, Lotus Notes' `X is out of the office`),
+//! and a person's forward, which is none of them.
+
+use std::sync::LazyLock;
+
+use regex::{Regex, RegexSet};
+
+use crate::parse::Inbound;
+
+use super::{AutomatedKind, Verdict};
+
+/// A subject a mail system (a bounce) or an autoresponder writes, matched where it ends the
+/// subject or stands before a colon or bracket, so a customer's sentence that starts the same
+/// way is not caught.
+pub(super) fn automatic_subject(mail: &Inbound) -> Option<Verdict> {
+    // One search for both kinds; a bounce subject wins over an auto-reply one. Most
+    // subjects match neither, which `is_match` finds out without gathering matches.
+    if !AUTOMATIC_SUBJECTS.is_match(&mail.subject) {
+        return None;
+    }
+    let matched = AUTOMATIC_SUBJECTS_ENDED.matches(&mail.subject);
+    if BOUNCE_SUBJECTS.iter().any(|&i| matched.matched(i)) {
+        Some(Verdict::machine(AutomatedKind::Bounce, "bounce subject"))
+    } else if AUTO_REPLY_SUBJECTS.iter().any(|&i| matched.matched(i)) {
+        Some(Verdict::machine(AutomatedKind::AutoReply, "auto-reply subject"))
+    } else {
+        None
+    }
+}
+
+/// Lotus Notes' autoresponder writes no header of its own and puts the sender's name in the
+/// subject: `Ann Lee/Acme is out of the office.` The subject must begin with the name From
+/// gives: a customer's "my manager is out of the office" is a person's.
+pub(super) fn away_notice_subject(mail: &Inbound) -> Option<Verdict> {
+    let name = mail.from_name.trim();
+    let caps = AWAY_NOTICE_SUBJECT.captures(&mail.subject)?;
+    let who = caps.get(1)?.as_str().trim();
+    let who = who.split_once('/').map_or(who, |(person, _)| person).trim();
+    (name.chars().count() >= 3 && who.eq_ignore_ascii_case(name))
+        .then(|| Verdict::machine(AutomatedKind::AutoReply, "away notice subject with the sender's name"))
+}
+
+pub(super) static AWAY_NOTICE_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^\s*(.{1,80}?)\s+is (out of (the )?office|on vacation|on leave|away)\b[^?]{0,40}$")
+        .expect("away notice subject regex")
+});
+
+/// Whether a subject is a person's forward (`Fwd:`, `WG:`, `转发:` …).
+pub(super) fn is_forward(subject: &str) -> bool {
+    FORWARD_SUBJECT.is_match(subject)
+}
+
+pub(super) static FORWARD_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^\s*[\[(]?\s*(fwd?|fw|wg|tr|rv|enc|转发|轉發|轉寄)\s*[:：]")
+        .expect("forward subject regex")
+});
+
+/// A subject that speaks of a mail's delivery, anywhere in it: weak alone (a customer may
+/// write "transfer not delivered"), a bounce only with a not-delivered line in the text.
+pub(super) static DELIVERY_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)(undeliver|\bnot (be )?delivered|\bdelivery (status|fail|problem|warning|error|report|notification|notice)|returned mail|mail delivery|failure notice|non[- ]?remis|nicht zugestellt|unzustellbar|no entregad|退信|退回|投递|投遞|送达|送達|传递|傳遞|传输失败|傳輸失敗|发送失败|發送失敗)",
+    )
+    .expect("delivery subject regex")
+});
+
+/// The indexes of the patterns in [`AUTOMATIC_SUBJECTS`] for each kind.
+pub(super) const BOUNCE_SUBJECTS: [usize; 2] = [0, 2];
+pub(super) const AUTO_REPLY_SUBJECTS: [usize; 2] = [1, 3];
+
+/// Subjects of bounces (first) and of auto-replies and other automatic notices (second), in
+/// English, Chinese and the main European languages, each with `{end}` where the phrase must
+/// end; a bracket may come first (`【自动回复】`, `[自動回覆]`). Then the same two kinds in the
+/// form mail systems give a subject of their own, the phrase alone or before a colon
+/// (`Unzustellbar: …`, `Autosvar: …`, `Mail could not be delivered`): their phrases could begin
+/// a customer's sentence, so they must end the subject or come before `:` or a bracket.
+pub(super) const SUBJECT_PATTERNS: [&str; 4] = [
+    r"(?i)^\s*((fwd?|fw|re)\s*:\s*)*(undeliverable|undelivered mail|delivery status notification|delivery (has )?failed|mail delivery (failed|failure|system)|returned mail|failure notice|loop alert|mail loop|complaint about message from|abuse report|non[- ]?delivery|delivery failure|系统退信|退信|投递失败|无法投递|無法傳遞|未能送达|(无法送达|無法送達)\s*[:：]){end}",
+    r"(?i)^\s*[\[【(（]?\s*(((automatic|auto)[ -]?(reply|response)|autoreply|out of (the )?office|away from (the )?office|on vacation|vacation reply|abwesenheitsnotiz|automatische antwort|réponse automatique|respuesta automática|risposta automatica|自动回复|自動回覆|自動回复|自动答复|自動答覆|休假|不在办公室|不在辦公室){end}|\[auto(matically)?[ -]?generated\]|cron <[^>\s]+>|\*\* (problem|recovery|acknowledgement) (service|host) alert)",
+    r"(?i)^\s*[\[【(（]?\s*((permanent|temporary|fatal|final) delivery (failure|error)|(e-?mail|mail|message) delivery (failure|failed|warning|notification|report)|(your )?(e-?mail|mail|message) (could not|couldn't|cannot|can't) be delivered|non[- ]?remis|unzustellbar|nicht zustellbar|onbestelbaar|no se puede entregar|no entregado|não é possível entregar|não entregue|non recapitabile|impossibile recapitare|olevererbart|配信不能|配信エラー|не доставлено|недоставленное сообщение|(邮件|郵件)(传输|傳輸|投递|投遞)失[败敗]|(邮件|郵件)被?退回|退回的(邮件|郵件)|(投递|投遞|传递|傳遞)状态通知|warning: (message .{0,60}delayed.*|message has not yet been delivered.*|could not send message.*)){end}",
+    r"(?i)^\s*[\[【(（]?\s*(automated (reply|response)|auto[- ]?responder|autosvar|automatisk svar|automatiskt svar|automatisch antwoord|resposta automática|automaattinen vastaus|automatyczna odpowiedź|odpowiedź automatyczna|automatická odpověď|automatická odpoveď|automatikus válasz|răspuns automat|автоматический ответ|автоответ|αυτόματη απάντηση|otomatik (yanıt|cevap)|trả lời tự động|balasan otomatis|automatski odgovor|samodejni odgovor|((ā|a)rpus biroja atra(š|s)an(ā|a)s )?autom(ā|a)tisk(ā|a) atbilde|automatinis atsakymas|automaatvastus|自動応答|自動返信|自动应答|自動應答|自动响应|自動回應|자동 ?회신|자동 ?응답|fuori sede|absence du bureau|fuera de (la )?oficina|fora do escritório|来自.{1,80}的自动回复|來自.{1,80}的自動回覆){end}",
+];
+
+/// The subject patterns without their ends: the quick first test every subject takes (a
+/// Unicode letter class would put every subject on a slower engine).
+pub(super) static AUTOMATIC_SUBJECTS: LazyLock<RegexSet> = LazyLock::new(|| {
+    RegexSet::new(SUBJECT_PATTERNS.map(|p| p.replace("{end}", ""))).expect("automatic subject regexes")
+});
+
+/// The subject patterns whose phrases must end where a word ends (or go on with `通知` …),
+/// asked only of the few subjects that passed [`AUTOMATIC_SUBJECTS`]: `退信用卡` is a customer
+/// asking to return a credit card, not `退信`.
+pub(super) static AUTOMATIC_SUBJECTS_ENDED: LazyLock<RegexSet> = LazyLock::new(|| {
+    let prefix_form = r"\s*($|[:：\]】)）!！\-–—])";
+    let ends = [
+        r"($|[^\p{L}\p{N}]|的?(通知|提醒|邮件|郵件|报告|報告))",
+        r"($|[^\p{L}\p{N}]|通知|提醒|中)",
+        prefix_form,
+        prefix_form,
+    ];
+    RegexSet::new(SUBJECT_PATTERNS.iter().zip(ends).map(|(p, end)| p.replace("{end}", end)))
+        .expect("ended automatic subject regexes")
+});

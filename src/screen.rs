@@ -230,11 +230,9 @@ fn report_part(mail: &Inbound) -> Option<Verdict> {
         "message/feedback-report",
         "message/disposition-notification",
     ];
-    if is_forward(&mail.subject) {
-        return None;
-    }
     let part = mail.attachments.iter().find(|a| PARTS.contains(&a.mime_type.as_str()))?;
-    Some(Verdict::machine(AutomatedKind::Bounce, format!("{} part", part.mime_type)))
+    (!is_forward(&mail.subject))
+        .then(|| Verdict::machine(AutomatedKind::Bounce, format!("{} part", part.mime_type)))
 }
 
 fn auto_submitted(headers: &MachineHeaders<'_>) -> Option<Verdict> {

@@ -50,6 +50,7 @@ const USAGE: &str = "usage:
   deskmail-bench profile-mail-parser DIR... [--reps N]   (mail-parser alone, the same way)
   deskmail-bench profile-configured DIR... [--reps N]   (mail-parser as deskmail configures it)
   deskmail-bench profile-parse DIR... [--reps N]   (deskmail's parse stage alone)
+  deskmail-bench profile-screen DIR... [--reps N]   (parse and the screen stage: less profile-parse, its cost)
   deskmail-bench profile-verdict DIR... [--reps N]   (parse and the verdict stage: less profile-parse, its cost)
   deskmail-bench train N [--rules DIR]   (train the second opinion on N examples; load the rules with theirs)
   deskmail-bench opinion --before DIR --corpus DIR [--rules DIR] [--reps N]   (classify and parse+screen+classify per mail, rules of DIR against --rules, taking turns; then each set's second opinion alone)";
@@ -89,7 +90,12 @@ fn run(args: &[String]) -> Result<(), String> {
         Some("growth-db") => growth::growth_db(&opts),
         Some("hostile") => hostile::hostile(&opts),
         Some(
-            "profile" | "profile-mail-parser" | "profile-configured" | "profile-parse" | "profile-verdict",
+            "profile"
+            | "profile-mail-parser"
+            | "profile-configured"
+            | "profile-parse"
+            | "profile-screen"
+            | "profile-verdict",
         ) => throughput::profile(&opts),
         Some("rules") => {
             machine(args);

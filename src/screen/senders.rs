@@ -38,8 +38,12 @@ pub(super) fn mail_system_local_part(address: &str) -> Option<&str> {
         "maildeliverysystem",
         "maildeliverysubsystem",
     ];
+    // Every one of them starts with m or p: most addresses are told by their first letter.
+    let may_be = |local: &str| squashed(local).next().is_some_and(|b| matches!(b, b'm' | b'p'));
     let first = address.split_once('@').map_or(address, |(local, _)| local);
-    [local_part(address), first].into_iter().find(|local| SYSTEMS.iter().any(|s| squashed_is(local, s)))
+    [local_part(address), first]
+        .into_iter()
+        .find(|local| may_be(local) && SYSTEMS.iter().any(|s| squashed_is(local, s)))
 }
 
 pub(super) fn no_reply_sender(mail: &Inbound) -> Option<Verdict> {

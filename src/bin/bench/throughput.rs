@@ -219,6 +219,11 @@ pub fn profile(opts: &Options) -> Result<(), String> {
                 black_box(parse::message_parser().parse(black_box(raw.as_slice())));
             } else if mode == "profile-parse" {
                 let _ = black_box(parse::parse(black_box(raw)));
+            } else if mode == "profile-screen" {
+                // parse + the screen stage alone: less profile-parse, what screening costs.
+                if let Ok(inbound) = parse::parse(black_box(raw)) {
+                    black_box(screen::screen(&inbound, &own));
+                }
             } else if mode == "profile-verdict" {
                 // parse + the verdict stage alone: less profile-parse, what the verdict costs.
                 if let Ok(inbound) = parse::parse(black_box(raw)) {

@@ -754,6 +754,27 @@ mod tests {
     }
 
     #[test]
+    fn the_delivery_subject_prefilter_lets_every_form_through() {
+        for subject in [
+            "Undeliverable: order 88",
+            "Mail could not be delivered",
+            "Delivery Status Notification (Failure)",
+            "Returned mail: see transcript",
+            "failure notice",
+            "Non remis : facture",
+            "Nicht zugestellt: Rechnung",
+            "Unzustellbar: Rechnung",
+            "No entregado: factura",
+            "退信：订单",
+            "郵件投遞失敗",
+            "邮件传输失败",
+        ] {
+            assert!(subject::is_delivery_subject(subject), "{subject}");
+        }
+        assert!(!subject::is_delivery_subject("Refund for order 88"));
+    }
+
+    #[test]
     fn a_customer_writing_about_a_delivery_is_a_person() {
         for (subject, text) in [
             ("Card delivery failed", "Unable to deliver the card to my flat, the courier said. What now?"),

@@ -89,6 +89,7 @@ static DELIVERY_WORDS: LazyLock<AhoCorasick> = LazyLock::new(|| {
             "failure notice",
             "remis",
             "zugestellt",
+            "zustellbar",
             "entregad",
             "退信",
             "退回",

@@ -83,24 +83,16 @@ impl RuleSet {
                     // The first by priority (ranked by score now, it is the lowest index).
                     let urgent_rules = candidates.iter().filter(|u| u.urgent && u.category == also);
                     if let Some(urgent) = urgent_rules.min_by_key(|u| u.index) {
-                        let rule = &self.rules[urgent.index];
-                        c.priority = c.priority.max(rule.escalate_priority);
-                        c.sla = match (c.sla, rule.sla) {
-                            (Some(a), Some(b)) => Some(a.min(b)),
-                            (a, b) => a.or(b),
-                        };
+                        take_urgency(&mut c, &self.rules[urgent.index]);
                     }
-                    // The rule's tags are shared: copied to add these (two questions only).
-                    let mut tags = c.tags.to_vec();
-                    for tag in [c.category.as_deref().unwrap_or_default(), also.as_str()] {
-                        if !tags.iter().any(|t| t == tag) {
-                            tags.push(tag.to_string());
-                        }
-                    }
-                    c.tags = tags.into();
+                    let category = c.category.as_deref().unwrap_or_default().to_string();
+                    add_tags(&mut c, [category.as_str(), also.as_str()]);
                 }
                 if let Some(person) = person {
-                    self.to_a_person(&mut c, &self.rules[person]);
+                    // The mail a person must see: that rule's tags, priority and SLA join.
+                    let rule = &self.rules[person];
+                    take_urgency(&mut c, rule);
+                    add_tags(&mut c, rule.tags.iter().map(String::as_str));
                 }
                 if held.is_some() {
                     c.action = Action::Acknowledge;
@@ -118,23 +110,6 @@ impl RuleSet {
             Some(ModelOpinion { category: self.name(category), confidence, decided })
         });
         classification
-    }
-
-    /// The mail a person must see (`rule` holds answers and matched too): its tags, priority
-    /// and SLA join the decided rule's.
-    fn to_a_person(&self, c: &mut Classification, rule: &Rule) {
-        c.priority = c.priority.max(rule.escalate_priority);
-        c.sla = match (c.sla, rule.sla) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        let mut tags = c.tags.to_vec();
-        for tag in rule.tags.iter() {
-            if !tags.contains(tag) {
-                tags.push(tag.clone());
-            }
-        }
-        c.tags = tags.into();
     }
 
     /// The score of `rule` when it holds on the mail `scan` read; `trials`, when given,
@@ -290,6 +265,26 @@ impl<'r> Candidates<'r> {
 }
 
 /// Rule `index` (`rule`), matched with `score`, as a candidate.
+/// `rule`'s priority and SLA, where they are more urgent than `c`'s.
+fn take_urgency(c: &mut Classification, rule: &Rule) {
+    c.priority = c.priority.max(rule.escalate_priority);
+    c.sla = match (c.sla, rule.sla) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+}
+
+/// Adds the `tags` that `c` does not have yet. The rule's tags are shared: copied only here.
+fn add_tags<'t>(c: &mut Classification, tags: impl IntoIterator<Item = &'t str>) {
+    let mut all = c.tags.to_vec();
+    for tag in tags {
+        if !all.iter().any(|t| t == tag) {
+            all.push(tag.to_string());
+        }
+    }
+    c.tags = all.into();
+}
+
 fn candidate(index: usize, rule: &Rule, score: f32) -> Candidate<'_> {
     Candidate {
         index,

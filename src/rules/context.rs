@@ -114,12 +114,18 @@ const BYTES_PER_WORD: usize = 32;
 /// Whether `keyword` is negated by one of the cues found in `text` (spans of cue matches,
 /// sorted by their end).
 pub fn negated(text: &str, keyword: Span, cues: &[Span]) -> bool {
+    cue_before(text, keyword, cues, |between| gap(between).is_some_and(|n| n <= NEGATION_REACH))
+}
+
+/// Whether one of `cues` (sorted by end) ends before `keyword` with what stands between them
+/// within `reach`.
+fn cue_before(text: &str, keyword: Span, cues: &[Span], reach: impl Fn(&str) -> bool) -> bool {
     let before = cues.partition_point(|c| c.end <= keyword.start);
     cues[..before]
         .iter()
         .rev()
         .take_while(|c| c.end + NEGATION_BYTES >= keyword.start)
-        .any(|cue| gap(&text[cue.end..keyword.start]).is_some_and(|n| n <= NEGATION_REACH))
+        .any(|cue| reach(&text[cue.end..keyword.start]))
 }
 
 /// The denial cues of one field value: where the customer says what the mail is not about,
@@ -150,7 +156,7 @@ impl Denials {
     /// of Chinese). Most values have no cue at all.
     #[inline]
     pub fn deny(&self, text: &str, keyword: Span) -> bool {
-        (!self.before.is_empty() && denied_before(text, keyword, &self.before))
+        (!self.before.is_empty() && cue_before(text, keyword, &self.before, within_denial_reach))
             || (!self.after.is_empty() && denied_after(text, keyword, &self.after))
     }
 }
@@ -170,16 +176,6 @@ fn within_denial_reach(between: &str) -> bool {
         DENIAL_REACH_CHINESE
     };
     gap(between).is_some_and(|n| n <= reach)
-}
-
-/// Whether one of `cues` (sorted by end) comes before `keyword`, within reach.
-fn denied_before(text: &str, keyword: Span, cues: &[Span]) -> bool {
-    let before = cues.partition_point(|c| c.end <= keyword.start);
-    cues[..before]
-        .iter()
-        .rev()
-        .take_while(|c| c.end + NEGATION_BYTES >= keyword.start)
-        .any(|cue| within_denial_reach(&text[cue.end..keyword.start]))
 }
 
 /// Whether one of `cues` (sorted by start) follows `keyword` in its clause, within reach.

@@ -181,10 +181,23 @@ fn within_denial_reach(between: &str) -> bool {
 /// Whether one of `cues` (sorted by start) follows `keyword` in its clause, within reach.
 fn denied_after(text: &str, keyword: Span, cues: &[Span]) -> bool {
     let from = cues.partition_point(|c| c.start < keyword.end);
-    cues[from..]
-        .iter()
-        .take_while(|c| c.start <= keyword.end + NEGATION_BYTES)
-        .any(|cue| within_denial_reach(&text[keyword.end..cue.start]))
+    cues[from..].iter().take_while(|c| c.start <= keyword.end + NEGATION_BYTES).any(|cue| {
+        let between = &text[keyword.end..cue.start];
+        within_denial_reach(between) && !turned_round(between)
+    })
+}
+
+/// Whether the words between a word and a denial cue after it turn the cue round: "my refund
+/// never came through", "the transfer has not been sorted", 退款还没处理好了 say the
+/// opposite of "came through", "sorted", 处理好了.
+fn turned_round(between: &str) -> bool {
+    let words = between.trim_end();
+    let last = words.rsplit(|c: char| !c.is_alphanumeric() && c != '\'').next().unwrap_or("");
+    matches!(last.to_ascii_lowercase().as_str(), "never" | "not")
+        || last.to_ascii_lowercase().ends_with("n't")
+        || words.ends_with(['没', '沒', '未', '不'])
+        || words.ends_with("没有")
+        || words.ends_with("沒有")
 }
 
 /// Whether the Chinese cue at `cue` (不…, 没…) is the second half of a question asked both
@@ -321,6 +334,19 @@ mod tests {
         let chinese = "汇率什么的无所谓，退款呢";
         let denials = Denials { before: Vec::new(), after: vec![cue(chinese, "无所谓")] };
         assert!(denials.deny(chinese, span(chinese, "汇率")), "four characters of Chinese between");
+    }
+
+    #[test]
+    fn a_denial_cue_after_a_negation_denies_nothing() {
+        let after = |text: &str, cue_word: &str, word: &str| {
+            let denials = Denials { before: Vec::new(), after: vec![span(text, cue_word)] };
+            denials.deny(text, span(text, word))
+        };
+        assert!(after("the refund came through, thanks", "came through", "refund"));
+        assert!(!after("my refund never came through", "came through", "refund"));
+        assert!(!after("the refund still hasn't came through", "came through", "refund"));
+        assert!(after("退款处理好了", "处理好了", "退款"));
+        assert!(!after("退款还没处理好了", "处理好了", "退款"));
     }
 
     #[test]

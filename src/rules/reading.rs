@@ -95,6 +95,60 @@ pub(super) fn cased_beyond_ascii(text: &str) -> impl Iterator<Item = char> + '_ 
     })
 }
 
+/// `text` with the spaces taken out of Chinese typed a character at a time (退 款 还 没 到,
+/// 手续 费 怎么 算), which no keyword of the rules would find. In a stretch of Chinese
+/// characters with single spaces between its words, the spaces go when some word is a
+/// single character; a space between longer words (方便问一下 信用卡的…, a pause between
+/// clauses, where a negation must not reach across) stays. `None`, without allocating, when
+/// there is nothing to join, which is nearly always; an ASCII text is not looked at.
+pub(super) fn join_spaced_characters(text: &str) -> Option<String> {
+    if !memchr::memchr_iter(b' ', text.as_bytes()).any(|i| single_character_at(text, i)) {
+        return None;
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let mut joined = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        // A stretch: Chinese characters, single spaces only between two of them.
+        let mut end = i;
+        while end < chars.len()
+            && (is_chinese(chars[end])
+                || (chars[end] == ' ' && end > i && chars.get(end + 1).is_some_and(|&c| is_chinese(c))))
+        {
+            end += 1;
+        }
+        if end == i {
+            joined.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        let stretch = &chars[i..end];
+        let lone = stretch.split(|&c| c == ' ').any(|word| word.len() == 1) && stretch.contains(&' ');
+        joined.extend(stretch.iter().filter(|&&c| !(lone && c == ' ')));
+        i = end;
+    }
+    Some(joined)
+}
+
+/// Whether the space at byte `i` of `text` stands between Chinese characters and next to
+/// one on its own: `退 款 还` (款 has a space on each side), `…没 到` (到 ends the text), or
+/// `退 款…` (退 starts it).
+fn single_character_at(text: &str, i: usize) -> bool {
+    let mut before = text[..i].chars().rev();
+    let mut after = text[i + 1..].chars();
+    let (b1, a1) = (before.next(), after.next());
+    if !(b1.is_some_and(is_chinese) && a1.is_some_and(is_chinese)) {
+        return false;
+    }
+    let alone = |next: Option<char>| next.is_none_or(|c| !is_chinese(c));
+    alone(before.next()) || alone(after.next())
+}
+
+/// A Chinese character (the CJK Unified Ideographs and Extension A).
+fn is_chinese(c: char) -> bool {
+    matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF)
+}
+
 /// CJK, kana, hangul and their punctuation (U+2E80..U+A63F, U+AC00..U+FF20) have no case:
 /// the common characters of Chinese mail skip the Unicode table lookup.
 pub(super) fn caseless(c: char) -> bool {
@@ -140,5 +194,24 @@ mod tests {
         assert_eq!(simplified.as_deref(), Some("还没到账 REFUND"));
         let (read, simplified) = read_for_scan("還沒到賬 ÄNDERUNG", false);
         assert_eq!((read.as_ref(), simplified), ("還沒到賬 änderung", None));
+    }
+
+    #[test]
+    fn chinese_typed_a_character_at_a_time_is_read_joined_up() {
+        let join = |text: &str| join_spaced_characters(text);
+        assert_eq!(join("退 款 还 没 到").as_deref(), Some("退款还没到"));
+        assert_eq!(join("手续 费 怎么 算？").as_deref(), Some("手续费怎么算？"));
+        assert_eq!(join("帳 號 被 鎖了 help").as_deref(), Some("帳號被鎖了 help"));
+        assert_eq!(join("你好，提 現 一 直 失 敗").as_deref(), Some("你好，提現一直失敗"));
+        for kept in
+            ["方便問一下 信用卡的那張不能用了", "退款 还没到", "refund not here", "我的 ATM 卡", "退款  还"]
+        {
+            assert_eq!(join(kept), None, "{kept}");
+        }
+        assert_eq!(
+            join("我想问 退 款 的事 你们好").as_deref(),
+            Some("我想问退款的事你们好"),
+            "a stretch with one character alone is joined whole"
+        );
     }
 }

@@ -14,7 +14,7 @@ use super::hits::Hits;
 use super::index::{FieldIndex, KeywordPattern, Role, literal_match, word_char_at, word_char_before};
 use super::keywords::KeywordAutomaton;
 use super::model::Folded;
-use super::reading::{ascii_runs, read_for_scan};
+use super::reading::{ascii_runs, join_spaced_characters, read_for_scan};
 // The model reads a text as the scan does.
 pub(super) use super::reading::{cased_beyond_ascii, caseless};
 use super::spec::{FlatAny, MatcherSpec};
@@ -101,6 +101,9 @@ impl FieldIndex {
                 // Told once: an English value has nothing to lower-case nor to fold (each
                 // asked it again, some 180 instructions a banking77 mail).
                 let ascii = value.is_ascii();
+                if let Some(joined) = (!ascii).then(|| join_spaced_characters(value)).flatten() {
+                    *value = Cow::Owned(joined);
+                }
                 let (read, simplified) = read_for_scan(value, ascii);
                 let read_as_is = matches!(read, Cow::Borrowed(_));
                 let (corrected, folded) = self.scan_text(read, (simplified, ascii), specs, hits, false);

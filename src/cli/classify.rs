@@ -316,8 +316,7 @@ fn print_model(
     if verdict.is_automated() {
         return Ok(());
     }
-    let text = crate::rules::Field::Text.values(mail, verdict)[0].to_string();
-    let e = model.explain(&text, mail.language, 8);
+    let e = model.explain(&rules.text_as_read(mail, verdict), mail.language, 8);
     let top: Vec<String> = e.prediction.ranked().iter().take(3).map(|(c, p)| format!("{c} {p:.2}")).collect();
     outln!(
         "  second opinion ({} examples, {} model): {}",

@@ -186,6 +186,17 @@ impl RuleSet {
     pub fn model(&self) -> Option<&Model> {
         self.model.as_ref()
     }
+
+    /// The customer's text as the rules and the second opinion read it: misspellings of the
+    /// vocabulary put right, Chinese typed a character at a time joined up. For `--explain`,
+    /// so that the model's words it shows are those it weighed.
+    pub fn text_as_read(&self, mail: &Inbound, verdict: &Verdict) -> String {
+        let scan = Scan::new(self, mail, verdict, false);
+        match scan.text() {
+            Some((text, _)) => text.to_string(),
+            None => Field::Text.values(mail, verdict)[0].to_string(),
+        }
+    }
 }
 
 /// How many rules that matched one mail [`Candidates`] keeps in place.

@@ -186,8 +186,14 @@ fn the_model_is_handed_the_text_as_the_scan_folded_it_or_nothing() {
     let topup = rule("topup", 10, r#"{ field = "text", both_scripts = true, keywords = ["充值失败"] }"#);
     let words = "[[spelling]]\nword = \"充值\"\nas = [\"冲值\"]\n";
     let set = rules(&[("r.toml", &topup)], Some(words)).unwrap();
-    for body in ["今天沖值失敗了", "今天冲值失败了", "請問退款", "refund please", "ÄNDERUNG 退款"]
-    {
+    for body in [
+        "今天沖值失敗了",
+        "今天冲值失败了",
+        "今 天 冲 值 失 败",
+        "請問退款",
+        "refund please",
+        "ÄNDERUNG 退款",
+    ] {
         let mail = customer_mail(body);
         let verdict = crate::screen::screen(&mail, &[]);
         let scan = super::scan::Scan::new(&set, &mail, &verdict, false);
@@ -200,6 +206,19 @@ fn the_model_is_handed_the_text_as_the_scan_folded_it_or_nothing() {
             Folded::Unknown => assert_eq!(body, "ÄNDERUNG 退款"),
         }
     }
+}
+
+#[test]
+fn spaced_chinese_is_joined_and_respelt_for_the_rules_and_the_model() {
+    let topup = rule("topup", 10, r#"{ field = "text", both_scripts = true, keywords = ["充值失败"] }"#);
+    let words = "[[spelling]]\nword = \"充值\"\nas = [\"冲值\"]\n";
+    let set = rules(&[("r.toml", &topup)], Some(words)).unwrap();
+    assert_eq!(category(&set, "冲 值 失 败 了"), "topup");
+    assert_eq!(category(&set, "沖 值 失 敗 了"), "topup");
+    let mail = customer_mail("冲 值 失 败 了");
+    let verdict = crate::screen::screen(&mail, &[]);
+    assert!(set.text_as_read(&mail, &verdict).contains("充值失败了"));
+    assert_eq!(category(&set, "充值 失败了"), "other", "a space between words of two characters stays");
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! Parse stage, the text body: the parts mail-parser lists as text joined, each decoded from
 //! its transfer-decoded bytes in the charset that reads it cleanly (mislabelled Chinese mail
-//! included), `format=flowed` lines joined again, the text of attached messages added as
-//! forwarded mail, with the fallbacks for broken structure.
+//! included), `format=flowed` lines joined again, files uuencoded into the text left out, the
+//! text of attached messages added as forwarded mail, with the fallbacks for broken structure.
 
 use std::borrow::Cow;
 
@@ -117,7 +117,8 @@ fn joined_text<'m>(
             Some(delsp) => unflow(&decoded.text, delsp),
             None => decoded.text,
         };
-        let mut text = if text.contains('\r') { text.replace("\r\n", "\n") } else { text };
+        let text = if text.contains('\r') { text.replace("\r\n", "\n") } else { text };
+        let mut text = without_uuencoded(text);
         text.truncate(text.trim_end().len());
         if out.text.is_empty() {
             out.text = text;
@@ -132,6 +133,72 @@ fn joined_text<'m>(
         }
     }
     out
+}
+
+/// The text without the files uuencoded into it (`begin 644 name`, the data lines, `end`), as
+/// Lotus Notes and old Outlook Express send attachments: their lines are no words of the
+/// customer's. A block counts only when every line between `begin` and `end` is a uuencoded
+/// line, so a customer's own "begin … end" stays.
+fn without_uuencoded(text: String) -> String {
+    // A cheap gate: the word every block starts with, at the start of a line.
+    if !(text.starts_with("begin ") || text.contains("\nbegin ")) {
+        return text;
+    }
+    let lines: Vec<&str> = text.split('\n').collect();
+    let mut kept: Vec<&str> = Vec::with_capacity(lines.len());
+    let mut i = 0;
+    let mut found = false;
+    while i < lines.len() {
+        let Some(end) = uuencoded_block(&lines, i) else {
+            kept.push(lines[i]);
+            i += 1;
+            continue;
+        };
+        found = true;
+        i = end + 1;
+        // One blank line where the block stood between two blank lines.
+        if kept.last().is_some_and(|l| l.trim().is_empty())
+            && lines.get(i).is_some_and(|l| l.trim().is_empty())
+        {
+            i += 1;
+        }
+    }
+    if found { kept.join("\n") } else { text }
+}
+
+/// The line of the `end` of a uuencoded block that starts at line `i`, if one does.
+fn uuencoded_block(lines: &[&str], i: usize) -> Option<usize> {
+    let rest = lines[i].trim_end().strip_prefix("begin ")?;
+    let (mode, name) = rest.split_once(' ')?;
+    let octal = (3..=4).contains(&mode.len()) && mode.bytes().all(|b| (b'0'..=b'7').contains(&b));
+    if !octal || name.trim().is_empty() {
+        return None;
+    }
+    for (j, line) in lines.iter().enumerate().skip(i + 1) {
+        let line = line.trim_end_matches(['\r', ' ']);
+        if line == "end" {
+            return (j > i + 1).then_some(j);
+        }
+        // The empty last line (a length of zero) may have lost its space.
+        let last = line.is_empty() && lines.get(j + 1).is_some_and(|next| next.trim_end() == "end");
+        if !(last || is_uuencoded_line(line)) {
+            return None;
+        }
+    }
+    None
+}
+
+/// Whether `line` is a line of uuencoded data: its first character gives the count of bytes,
+/// the others encode them four characters to three bytes, all in `' '..='`'`; encoders that
+/// trim the padding or add a check character are allowed for.
+fn is_uuencoded_line(line: &str) -> bool {
+    let bytes = line.as_bytes();
+    let Some((&count, data)) = bytes.split_first() else { return false };
+    if !bytes.iter().all(|b| (0x20..=0x60).contains(b)) {
+        return false;
+    }
+    let n = usize::from((count - 0x20) & 0x3f);
+    (n * 4).div_ceil(3) <= data.len() && data.len() <= n.div_ceil(3) * 4 + 1
 }
 
 /// For a part sent as `format=flowed` (RFC 3676), whether it says `delsp=yes`; `None` for
@@ -254,6 +321,21 @@ pub(super) fn transfer_decoded<'a>(raw: &'a [u8], part: &MessagePart<'_>) -> Opt
 mod tests {
     use super::*;
     use crate::parse::parse;
+
+    #[test]
+    fn an_inline_uuencoded_file_is_no_part_of_the_text() {
+        // Lotus Notes and old Outlook Express put a file into the text itself, uuencoded.
+        let raw = "From: a@x.test\r\nSubject: receipt\r\n\r\nPlease see the scan.\r\n\r\n\
+                   begin 644 receipt.txt\r\n\
+                   M4V-A;FYE9\"!R96-E:7!T+\"!P86=E(&]N92!O9B!T=V\\L(#,P,\"!D<&DL(&=R\r\n\
+                   M97DN`0(#(&5N9\"!O9B!P86=E(&]N93L@<&%G92!T=V\\@9F]L;&]W<R!H97)E\r\n\
+                   !+@``\r\n`\r\nend\r\n\r\nThanks, Ann\r\n";
+        let mail = parse(raw.as_bytes()).unwrap();
+        assert_eq!(mail.body, "Please see the scan.\n\nThanks, Ann");
+        // A customer's own lines between a `begin` and an `end` are words, not a file.
+        let raw = "From: a@x.test\r\n\r\nbegin 644 steps\r\nI tried twice\r\nend\r\n";
+        assert_eq!(parse(raw.as_bytes()).unwrap().body, "begin 644 steps\nI tried twice\nend");
+    }
 
     #[test]
     fn regression_format_flowed_lines_are_joined() {

@@ -124,8 +124,14 @@ pub fn parse(raw: &[u8]) -> Result<Inbound, ParseError> {
     let root = RootFields::of(&message);
     let headers = fields::HeaderFields::of(&message);
     let return_path = return_path(&root, raw);
-    let found = sender::find(root.from, root.sender, return_path.as_deref(), &headers);
+    let mut found = sender::find(root.from, root.sender, return_path.as_deref(), &headers);
     let body = text_body(&message);
+    if found.name.contains('\u{FFFD}')
+        && let Some(name) = display_name(&root, raw, body.charset.as_str())
+        && name.matches('\u{FFFD}').count() < found.name.matches('\u{FFFD}').count()
+    {
+        found.name = name;
+    }
     let (subject, subject_lossy) = subject(&root, raw, body.charset.as_str());
     let split = quote::split_mail(&body.text, is_forward_subject(&subject));
     let language = lang::detect_customer(&split.new_text, &subject);
@@ -168,6 +174,8 @@ fn is_forward_subject(subject: &str) -> bool {
 #[derive(Default)]
 struct RootFields<'m, 'x> {
     from: Option<&'m HeaderValue<'x>>,
+    /// The field `from` is the value of, for its raw bytes (see [`display_name`]).
+    from_field: Option<&'m Header<'x>>,
     sender: Option<&'m HeaderValue<'x>>,
     subject: Option<&'m HeaderValue<'x>>,
     first_subject: Option<&'m Header<'x>>,
@@ -183,7 +191,10 @@ impl<'m, 'x> RootFields<'m, 'x> {
         for header in message.headers() {
             let value = Some(&header.value);
             match header.name {
-                HeaderName::From => root.from = value,
+                HeaderName::From => {
+                    root.from = value;
+                    root.from_field = Some(header);
+                }
                 HeaderName::Sender => root.sender = value,
                 HeaderName::Subject => {
                     root.subject = value;
@@ -240,6 +251,26 @@ fn subject(root: &RootFields<'_, '_>, raw: &[u8], body_charset: &str) -> (String
     };
     let decoded = header::decode_words(bytes, header_fallback(body_charset));
     (clean_line(&decoded.text), decoded.lossy)
+}
+
+/// The sender's display name re-read from the raw `From` field, for a name mail-parser left
+/// U+FFFD in: raw 8-bit text in the sender's own charset (old Foxmail and Eudora write GBK or
+/// Latin-1 there as in the subject), read like the subject, in the body's charset. The name
+/// stands before the `<` of the address, or in the comment of `address (Name)`.
+fn display_name(root: &RootFields<'_, '_>, raw: &[u8], body_charset: &str) -> Option<String> {
+    let value = raw_value(raw, root.from_field?)?;
+    let name = match value.iter().position(|&b| b == b'<') {
+        Some(lt) => &value[..lt],
+        None => {
+            let open = value.iter().position(|&b| b == b'(')?;
+            let close = value.iter().rposition(|&b| b == b')').filter(|&close| close > open)?;
+            &value[open + 1..close]
+        }
+    };
+    let name = name.trim_ascii();
+    let name = name.strip_prefix(b"\"").and_then(|n| n.strip_suffix(b"\"")).unwrap_or(name);
+    let name = clean_line(&header::decode_words(name, header_fallback(body_charset)).text);
+    (!name.is_empty()).then_some(name)
 }
 
 /// The charset to read raw header text in: the body's, unless that is UTF-16, which would pair
@@ -442,6 +473,41 @@ mod tests {
         // `UnicodeBig` (Java's UTF-16 with a byte order mark): mail-parser read it as Latin-1.
         let mail = parse(b"From: a@x\r\nSubject: =?UnicodeBig?B?/v8AUgBlADoAIIuiU1U=?=\r\n\r\nhi").unwrap();
         assert_eq!(mail.subject, "Re: 订单");
+    }
+
+    #[test]
+    fn regression_raw_8bit_display_name_is_read_like_the_subject() {
+        // Old clients write the sender's name as raw 8-bit text in their own charset, as they
+        // do the subject: mail-parser reads it as UTF-8 and leaves U+FFFD for every character.
+        let gbk = |text: &str| encoding_rs::GBK.encode(text).0.into_owned();
+        let raw = [
+            &b"From: "[..],
+            &gbk("王小明"),
+            b" <wang@x.test>\r\nSubject: ",
+            &gbk("退款"),
+            b"\r\nContent-Type: text/plain; charset=gbk\r\n\r\n",
+            &gbk("我的退款还没到账。"),
+            b"\r\n",
+        ]
+        .concat();
+        let mail = parse(&raw).unwrap();
+        assert_eq!((mail.from_name.as_str(), mail.subject.as_str()), ("王小明", "退款"));
+        assert_eq!(mail.from_address, "wang@x.test");
+        // The comment form, `address (Name)`, in GBK too.
+        let raw = [
+            &b"From: li@x.test ("[..],
+            &gbk("李四"),
+            b")\r\nContent-Type: text/plain; charset=gb2312\r\n\r\n",
+            &gbk("你好"),
+            b"\r\n",
+        ]
+        .concat();
+        assert_eq!(parse(&raw).unwrap().from_name, "李四");
+        // Latin-1 under no label at all, a quoted name: read as the unlabelled body is.
+        let raw =
+            b"From: \"Jos\xe9 Ruiz\" <jose@x.test>\r\nSubject: hi\r\n\r\nOl\xe1, my card \xe9 blocked\r\n";
+        let mail = parse(raw).unwrap();
+        assert_eq!((mail.from_name.as_str(), mail.from_address.as_str()), ("José Ruiz", "jose@x.test"));
     }
 
     #[test]

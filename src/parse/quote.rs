@@ -8,9 +8,10 @@
 //! 写道`, `於 ... 寫道`, `X 写于 <date>:` …; Gmail's verbless `<date, time> X <x@y>:`; Zoho's
 //! `---- On ... wrote ----`; also when a client broke them inside the address or the date);
 //! separators such as `-----Original Message-----`, `-----Ursprüngliche Nachricht-----`,
-//! `-----Mensaje original-----`, Thunderbird's `-------- 原始消息 --------`, QQ Mail's and
-//! Foxmail's `------------------ 原始邮件 ------------------` (its spaces sometimes left as
-//! `&nbsp;`), `-----原始邮件-----`, Outlook's `-----邮件原件-----`, `--- 回复邮件 ---`;
+//! GMX's and web.de's `----- Original Nachricht ----`, `-----Mensaje original-----`,
+//! Thunderbird's `-------- 原始消息 --------`, QQ Mail's and Foxmail's
+//! `------------------ 原始邮件 ------------------` (its spaces sometimes left as `&nbsp;`),
+//! `-----原始邮件-----`, Outlook's `-----邮件原件-----`, `--- 回复邮件 ---`;
 //! Outlook-style header blocks (`From:`/`Sent:`, `Von:`/`Gesendet:`, `De :`/`Envoyé :`,
 //! `Message du :`/`De :`/`Sujet :`, `Da:`/`Inviato:`, `发件人:`/`发送时间:`,
 //! `寄件者:`/`寄件日期:`, `От:`/`Отправлено:`, and Hotmail's `Date:` first); forward
@@ -260,6 +261,7 @@ static SEPARATORS: LazyLock<Regex> = LazyLock::new(|| {
                   | 轉發郵件 | 转发的消息 | 原邮件
                 )
               | original(?:\s+message)? | ursprüngliche\s+nachricht | original-nachricht
+              | original\s+nachricht
               | mensaje\s+original | message\s+d'origine | messaggio\s+originale
               | oorspronkelijk\s+bericht | originalmeddelande | opprinnelig\s+melding
               | oprindelig\s+meddelelse | oprindelig\s+besked | ursprungligt\s+meddelande
@@ -532,6 +534,14 @@ pub(super) mod tests {
         ] {
             assert_eq!(new_text(&format!("New words\n{separator}\nold")), "New words", "{separator}");
         }
+    }
+
+    #[test]
+    fn gmx_and_web_de_separator() {
+        // GMX and web.de: five dashes before, four after.
+        let body = "Wie geht es weiter?\n\n----- Original Nachricht ----\nVon: a@x\nAn: b@y\nDatum: 30.05.2017\nBetreff: Rechnung\n\nalt";
+        assert_eq!(new_text(body), "Wie geht es weiter?");
+        assert_eq!(new_text("Danke\n----- Original Nachricht -----\nalt"), "Danke");
     }
 
     #[test]

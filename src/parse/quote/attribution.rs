@@ -16,7 +16,7 @@ pub(super) fn attribution(lines: &[&str], i: usize) -> Option<usize> {
     if ends_like_attribution(line) && is_attribution(line, lines, i + 1) {
         return Some(1);
     }
-    if dashed_attribution(line, lines, i + 1) {
+    if dashed_attribution(line, lines, i + 1) || dated_address_above_quote(line, lines, i + 1) {
         return Some(1);
     }
     let wraps = line.as_bytes().first().is_some_and(|b| b"oOaAlLeEiIdDwW".contains(b))
@@ -95,6 +95,16 @@ fn dashed_attribution(line: &str, lines: &[&str], after: usize) -> bool {
     !inner.is_empty() && is_attribution(&format!("{inner}:"), lines, after)
 }
 
+/// Gmail's old attribution in many languages, a date, the writer and the address without a
+/// time or a colon (`2026/12/2 OKPay Support <support@example.test>`): only right above quoted
+/// lines, where nothing of the customer's can be lost.
+fn dated_address_above_quote(line: &str, lines: &[&str], after: usize) -> bool {
+    line.as_bytes().first().is_some_and(u8::is_ascii_digit)
+        && line.trim_end_matches([':', '：']).ends_with('>')
+        && DATE_NAME_ADDRESS.is_match(line)
+        && (after..lines.len()).find(|&j| !is_blank(lines[j])).is_some_and(|j| is_quoted_line(lines[j]))
+}
+
 /// Whether `line` is an attribution; `after` is the line that follows it. Besides its form
 /// (`On … wrote:`, `Am … schrieb …:`, `X 写道：`, or a dated line that ends in the writer's
 /// address, see [`DATED_ADDRESS`] …) it needs a digit or an address in it (a date, the
@@ -131,12 +141,14 @@ static WROTE_FULL: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Attributions recognised by their end only: `X wrote:`, `X schrieb:`, `X 写道：`, the verbs
 /// of the other languages Thunderbird, Gmail and Apple Mail write (`X napisał(a):`, `X ha
-/// escrit:`, `X 작성:` …), and `X wrote on 01/12/2026 10:02:` or Thunderbird's `X 写于
-/// 2026/12/1 10:02:` (with a time of day, which "I wrote on Monday:" has not).
+/// escrit:`, `X 작성:` …), and `X wrote on 01/12/2026 10:02:`, Thunderbird's `X 写于
+/// 2026/12/1 10:02:` or Apple Mail's Finnish `X kirjoitti 2.12.2026 kello 10.02:` (with a time
+/// of day, which "I wrote on Monday:" has not).
 static WROTE_END: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?ix)^.{2,}(
             \swrote\s+on\s.*\d{1,2}:\d{2}.* | 写于.*\d{1,2}:\d{2}.*
+          | \skirjoitti\s.*\b(?:kello|klo)\s+\d{1,2}[.:]\d{2}.*
           | \swrote | \sschrieb | \sa\s+écrit | \sescribió | \sha\s+escrito | \sha\s+scritto | \sschreef
           | \sescreveu | \sescribiu | \sha\s+escrit | \sskrev | \sskreiv | \spisze
           | \snapisał(a|\(a\))? | \snapsal(a|\(a\))? | \snapísal(a|\(a\))? | \sje\s+napisal(a|\(a\))?
@@ -160,6 +172,15 @@ static DATED_ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
         ).*<[^<>\s]+@[^<>\s]+>\s*[:：]$",
     )
     .expect("dated address regex")
+});
+
+/// A date (`2026/12/2`, `2026-12-02`, `2.12.2026`), a name and an address: see
+/// [`dated_address_above_quote`].
+static DATE_NAME_ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^(?:(?:19|20)\d{2}[/.-]\d{1,2}[/.-]\d{1,2}|\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d{2})\s+\S.*<[^<>\s]+@[^<>\s]+>\s*[:：]?$",
+    )
+    .expect("date name address regex")
 });
 
 /// How an attribution that clients wrap over lines starts.
@@ -207,6 +228,38 @@ mod tests {
             let body = format!("Still waiting.\n\n{attribution}\n> old answer");
             assert_eq!(new_text(&body), "Still waiting.", "{attribution}");
         }
+    }
+
+    #[test]
+    fn apple_mail_finnish_attribution_with_the_date_after_the_verb() {
+        for history in [
+            "Asiakaspalvelu <support@example.test> kirjoitti 2.12.2026 kello 10.05:\n\n> Hei, mikä on tilausnumero?",
+            "Asiakaspalvelu kirjoitti 02.12.2026 kello 10:05:\n\nHei, mikä on tilausnumero?",
+        ] {
+            let body = format!("Rahat eivät ole vieläkään tulleet.\n\n{history}");
+            assert_eq!(new_text(&body), "Rahat eivät ole vieläkään tulleet.", "{history}");
+        }
+        // Without a time of day the line is the customer's.
+        let own = "Asiakaspalvelu kirjoitti 2.12.2026:\nrahat tulevat viikossa, mutta mitään ei tullut.";
+        assert_eq!(new_text(own), own);
+    }
+
+    #[test]
+    fn gmails_old_dated_attribution_without_a_time_or_a_colon() {
+        for attribution in [
+            "2026/12/2 OKPay Support <support@example.test>",
+            "2026-12-02 OKPay客服 <kefu@example.test>",
+            "02.12.2026 OKPay Support via Help Desk <support@example.test>",
+        ] {
+            let body =
+                format!("The card is still blocked.\n\n\n{attribution}\n\n> Please send us a photo.\n>");
+            let s = split(&body);
+            assert_eq!(s.new_text, "The card is still blocked.", "{attribution}");
+            assert!(s.quoted.starts_with(attribution), "{attribution}");
+        }
+        // Not above quoted lines: the customer's line.
+        let own = "The card is still blocked.\n2026/12/2 wrote to OKPay Support <support@example.test>\nno answer yet.";
+        assert_eq!(new_text(own), own);
     }
 
     #[test]

@@ -14,11 +14,14 @@
 //! `-----原始邮件-----`, Outlook's `-----邮件原件-----`, `--- 回复邮件 ---`;
 //! Outlook-style header blocks (`From:`/`Sent:`, `Von:`/`Gesendet:`, `De :`/`Envoyé :`,
 //! `Message du :`/`De :`/`Sujet :`, `Da:`/`Inviato:`, `发件人:`/`发送时间:`,
-//! `寄件者:`/`寄件日期:`, `От:`/`Отправлено:`, and Hotmail's `Date:` first); forward
-//! separators; the `-- ` signature delimiter; "Sent from my iPhone" / `发自我的iPhone` /
-//! `从我的 iPhone 发送` style footers when they end the text; and legal notices under the
-//! message (`DISCLAIMER:`, "This e-mail and any attachments are confidential …", 免责声明,
-//! 本邮件含保密信息), whose words are no question of the customer's.
+//! `寄件者:`/`寄件日期:`, `От:`/`Отправлено:`, and Hotmail's `Date:` first, with the line of
+//! underscores or dashes above them); forward separators; the `-- ` signature delimiter;
+//! "Sent from my iPhone" / `发自我的iPhone` / `从我的 iPhone 发送` / `寄自我的 iPhone` /
+//! `Inviato da iPhone` style footers (the mobile clients' own in a dozen languages, Outlook
+//! Mobile's) when they end the text; a mailing list's footer; legal notices under the message
+//! (`DISCLAIMER:`, "This e-mail and any attachments are confidential …", 免责声明,
+//! 本邮件含保密信息) and a mail gateway's external-mail warning above it ("CAUTION: This email
+//! originated from outside …", `【外部邮件】`), whose words are no question of the customer's.
 //!
 //! An attribution or header block followed by `>` lines quotes only those lines: unquoted text
 //! after them is the customer's again (bottom posting, interleaved answers). Followed by
@@ -90,7 +93,9 @@ impl Walk {
     fn run(&mut self, lines: &[&str], mut i: usize) {
         while i < lines.len() {
             let line = lines[i];
-            if is_quoted_line(line) {
+            // A mail gateway's warning above the customer's first word is not theirs: its words
+            // ("do not click links or open attachments") would read as a security question.
+            if is_quoted_line(line) || (self.new_text.is_empty() && is_external_banner(line)) {
                 push_line(&mut self.quoted, line);
                 i += 1;
                 continue;
@@ -200,14 +205,37 @@ fn marker_at(lines: &[&str], i: usize) -> Option<Marker> {
         let forward = caps.name("forward").is_some() || caps.name("forward2").is_some();
         return one(if forward { Kind::Forward } else { Kind::Quote });
     }
-    if first == b'_' && UNDERSCORES.is_match(trimmed) {
-        // Outlook's line above its header block; elsewhere a customer's divider.
+    if matches!(first, b'_' | b'-') && RULE_LINE.is_match(trimmed) {
+        // Outlook's line (of underscores, or of dashes in Outlook for Mac and mobile clients)
+        // above its header block; Mailman's above the list footer that ends a mail; elsewhere
+        // a customer's divider.
         let next = (i + 1..lines.len()).find(|&j| !is_blank(lines[j]));
-        return next
-            .filter(|&j| starts_header_block(lines[j].trim(), lines, j))
-            .map(|_| Marker { kind: Kind::Quote, lines: 1 });
+        if next.is_some_and(|j| starts_header_block(lines[j].trim(), lines, j)) {
+            return one(Kind::Quote);
+        }
+        // `<list> mailing list`, then at most its address, its page and one more line.
+        let list_footer = |j: usize| {
+            let text = lines[j].trim_end();
+            text.get(text.len().saturating_sub(12)..)
+                .is_some_and(|end| end.eq_ignore_ascii_case("mailing list"))
+                && lines[j + 1..].iter().filter(|l| !is_blank(l)).count() <= 3
+        };
+        return (first == b'_' && next.is_some_and(list_footer))
+            .then_some(Marker { kind: Kind::Signature, lines: 1 });
     }
-    if ["sent", "get", "发自", "從我的", "从我的"].iter().any(|p| starts(p)) && FOOTERS.is_match(trimmed)
+    // Lines that start with a letter outside ASCII are asked about the Chinese, Korean and
+    // Russian starts only; ASCII ones only when their first letter starts one of the others.
+    let footer_starts: &[&str] = if first.is_ascii() {
+        if matches!(first.to_ascii_lowercase(), b's' | b'g' | b'i' | b'e' | b'v' | b'l' | b'w') {
+            FOOTER_STARTS_ASCII
+        } else {
+            &[]
+        }
+    } else {
+        FOOTER_STARTS_OTHER
+    };
+    if (footer_starts.iter().any(|p| starts(p)) || (trimmed.len() < 80 && trimmed.contains("Outlook")))
+        && FOOTERS.is_match(trimmed)
     {
         // A footer ends the text; a sentence that starts like one ("Sent from my bank account
         // on Monday …") followed by more of the customer's words is not one.
@@ -221,6 +249,27 @@ fn marker_at(lines: &[&str], i: usize) -> Option<Marker> {
     let colon = trimmed.contains(':') || trimmed.contains('：');
     (colon && starts_header_block(trimmed, lines, i)).then_some(Marker { kind: Kind::Quote, lines: 1 })
 }
+
+/// Whether `line` is (a line of) the warning a company's mail gateway puts above mail from
+/// outside: "CAUTION: This email originated from outside of the organization. Do not click
+/// links or open attachments unless you recognize the sender …", `[EXTERNAL]`, `【外部邮件】`.
+fn is_external_banner(line: &str) -> bool {
+    EXTERNAL_BANNER.is_match(line.trim())
+}
+
+static EXTERNAL_BANNER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?ix)^(?:
+            \W*(?:caution|warning|attention|notice|external(?:\s+(?:e-?mail|sender|message))?)\W*\s*
+            (?:this\s+(?:e-?mail|message)\s+(?:originated|came|comes|was\s+sent|is\s+from)\b.{0,40}\b(?:outside|external)
+              | do\s+not\s+click\s+(?:on\s+)?links)
+          | this\s+(?:e-?mail|message)\s+(?:originated|came|comes)\s+from\s+outside\b
+          | do\s+not\s+click\s+(?:on\s+)?links\s+or\s+open\s+attachments\s+unless
+          | [【\[](?:外部邮件|外部郵件)[】\]]
+        )",
+    )
+    .expect("external banner regex")
+});
 
 /// Whether at most six short lines follow line `from` up to the end of the text or a legal
 /// notice.
@@ -306,15 +355,58 @@ static DISCLAIMERS: LazyLock<Regex> = LazyLock::new(|| {
     .expect("disclaimer regex")
 });
 
-static UNDERSCORES: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^_{10,}$").expect("underscore regex"));
+static RULE_LINE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^(?:_{10,}|-{10,})$").expect("rule line regex"));
+
+/// How the footers of [`FOOTERS`] start, the cheap test in front of the regex: those that
+/// start with an ASCII letter …
+const FOOTER_STARTS_ASCII: &[&str] = &[
+    "sent",
+    "get",
+    "inviato",
+    "envoyé",
+    "von meinem",
+    "enviado",
+    "verzonden",
+    "verstuurd",
+    "skickat",
+    "sendt",
+    "lähetetty",
+    "wysłane",
+    "iphone",
+    "ipad",
+];
+
+/// … and the others.
+const FOOTER_STARTS_OTHER: &[&str] =
+    &["发自", "從我的", "从我的", "寄自", "отправлено", "Отправлено", "나의"];
 
 static FOOTERS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?ix)^(
             # Short, without a comma: `Sent from my iPhone`, `Sent from Mail for Windows 10`,
             # at most five words after `Sent from`.
-            sent\s+(from|with)\s+[^\s,;!?]+(\s+[^\s,;!?]+){0,4}
+            sent\s+(from|with|via)\s+[^\s,;!?]+(\s+[^\s,;!?]+){0,4}
           | get\s+outlook\s+for\s+\S+.*
+          # Outlook Mobile in any language: `Hanki Outlook for Android`, `获取 Outlook for iOS`.
+          | \S+\s*outlook\s+(for|für|pour|per|para|voor|för)\s+(ios|android)\S*
+          # The mobile clients' own footers in other languages, as short as the English ones:
+          # `Inviato da iPhone`, `Envoyé de mon iPhone`, `Von meinem iPhone gesendet`, `Enviado
+          # desde mi iPhone`, `Verzonden vanaf mijn iPhone`, `Skickat från min iPhone`,
+          # `Lähetetty iPhonesta`, `Wysłane z iPhone'a`, `Отправлено с iPhone`, `iPhoneから送信`,
+          # `나의 iPhone에서 보냄`, and iOS Mail in Hong Kong Chinese, `寄自我的 iPhone`.
+          | inviato\s+da(l\s+mio)?\s+[^\s,;!?]+(\s+[^\s,;!?]+){0,3}
+          | envoyé\s+(de|depuis)\s+(mon|ma)\s+[^\s,;!?]+(\s+[^\s,;!?]+){0,3}
+          | von\s+meinem\s+[^\s,;!?]+(\s+[^\s,;!?]+){0,2}\s+gesendet
+          | enviado\s+(desde|de|do)\s+(mi|meu|o\s+meu)\s+[^\s,;!?]+(\s+[^\s,;!?]+){0,3}
+          | (verzonden|verstuurd)\s+(vanaf|met|van)\s+(mijn\s+)?[^\s,;!?]+(\s+[^\s,;!?]+){0,3}
+          | (skickat|sendt)\s+(från|fra)\s+(min|mitt|mit)\s+[^\s,;!?]+(\s+[^\s,;!?]+){0,3}
+          | lähetetty\s+[^\s,;!?]+(sta|stä)
+          | wysłane\s+z\s+(mojego\s+)?[^\s,;!?]+(\s+[^\s,;!?]+){0,2}
+          | отправлено\s+с\s+(моего\s+)?[^\s,;!?]+(\s+[^\s,;!?]+){0,2}
+          | i(phone|pad)\s*から送信
+          | 나의\s+\S+에서\s+보냄
+          | 寄自我的\s*\S+
           # iOS Mail writes `发自我的 iPhone` with a space, QQ Mail `发自我的iPhone` without.
           | 发自我的\s*\S+
           | 從我的\s*\S+\s*傳送
@@ -475,6 +567,43 @@ pub(super) mod tests {
     }
 
     #[test]
+    fn mobile_footers_of_other_languages_and_outlook_mobile() {
+        for footer in [
+            "Inviato da iPhone",
+            "Inviato dal mio Galaxy Note",
+            "Envoyé de mon iPad",
+            "Von meinem Mobilgerät gesendet",
+            "Enviado desde mi teléfono Huawei",
+            "Verstuurd vanaf mijn iPhone",
+            "Skickat från min iPhone",
+            "Sendt fra min iPhone",
+            "Lähetetty iPhonesta",
+            "Wysłane z iPhone'a",
+            "Отправлено с iPhone",
+            "iPhoneから送信",
+            "나의 iPhone에서 보냄",
+            "寄自我的 iPhone",
+            "Sent via the Samsung Galaxy",
+            "Hanki Outlook for Android<https://aka.ms/example>",
+            "获取 Outlook for iOS",
+        ] {
+            let body = format!("卡被冻结了，请帮忙。\n\n{footer}");
+            assert_eq!(new_text(&body), "卡被冻结了，请帮忙。", "{footer}");
+            let body = format!("Still blocked.\n\n{footer}\n\n> Please send a photo of the card.");
+            assert_eq!(new_text(&body), "Still blocked.", "{footer} above a quote");
+        }
+        // Sentences that start the same way, or a footer with more of the customer's words
+        // after it, stay the customer's.
+        for own in [
+            "Nothing arrived.\n\nInviato da mio fratello, ma non è arrivato niente.",
+            "Nothing arrived.\n\nEnviado desde mi cuenta de ahorro el lunes y no llegó",
+            "Nothing arrived.\n\nLähetetty iPhonesta\nand again from the laptop: still nothing.",
+        ] {
+            assert_eq!(new_text(own), own);
+        }
+    }
+
+    #[test]
     fn regression_iphone_zh_footer_with_a_space() {
         let s = split("帮帮我\n\n发自我的 iPhone");
         assert_eq!(s.new_text, "帮帮我");
@@ -580,6 +709,44 @@ pub(super) mod tests {
         let danish = "-------- Oprindelig besked --------\nFra: Support <support@example.test>\n\
                       Dato: 02.12.2026 10.00\nTil: kunde@example.dk\nEmne: Refusion";
         assert_eq!(new_text(&format!("Stadig intet.\n\n{danish}")), "Stadig intet.");
+    }
+
+    #[test]
+    fn a_gateways_external_mail_warning_above_the_text_is_no_part_of_it() {
+        let reply = "Hello, my card payment to your shop failed twice.";
+        for banner in [
+            "CAUTION: This email originated from outside of the organisation. Do not click links or open \
+             attachments unless you recognise the sender and know the content is safe.",
+            "[EXTERNAL] This message came from outside your organization.",
+            "WARNING: This email originated outside of ACME.\nDo not click links or open attachments unless you \
+             are sure the content is safe.",
+            "【外部邮件】请谨慎对待邮件中的链接和附件。",
+        ] {
+            let s = split(&format!("{banner}\n\n{reply}"));
+            assert_eq!(s.new_text, reply, "{banner}");
+            assert!(s.quoted.contains(banner.lines().next().unwrap()), "{banner}");
+        }
+        // The customer's own words, and a warning quoted further down, are left where they are.
+        let own = "Caution: this email is about a payment I never made.\nPlease block my card.";
+        assert_eq!(new_text(own), own);
+        let below = "Please block my card.\nWarning: this email came from my old address, not the new one.";
+        assert_eq!(new_text(below), below);
+    }
+
+    #[test]
+    fn a_dashed_line_above_a_header_block_and_a_list_footer_are_no_part_of_the_text() {
+        let body = "The refund is still missing.\n\n ------------------------------\n\n*From:* OKPay Support \
+                    [mailto:support@example.test]\n*Sent:* Wednesday, 2 December 2026 10:00\n*Subject:* Refund\n\n\
+                    Dear customer";
+        assert_eq!(new_text(body), "The refund is still missing.");
+        let list = "Where is my refund?\n\n_______________________________________________\nshop-users mailing list\n\
+                    shop-users@lists.example.test\n\
+                    https://lists.example.test/mailman/listinfo/shop-users_lists.example.test";
+        assert_eq!(new_text(list), "Where is my refund?");
+        // A customer's dividers stay theirs.
+        let own = "Step one\n------------------------------\nStep two fails\n__________\nStep three, the list, \
+                   fails too.";
+        assert_eq!(new_text(own), own);
     }
 
     #[test]

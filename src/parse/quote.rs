@@ -223,20 +223,17 @@ fn marker_at(lines: &[&str], i: usize) -> Option<Marker> {
         return (first == b'_' && next.is_some_and(list_footer))
             .then_some(Marker { kind: Kind::Signature, lines: 1 });
     }
-    // Lines that start with a letter outside ASCII are asked about the Chinese, Korean and
-    // Russian starts only; ASCII ones only when their first letter starts one of the others.
-    let footer_starts: &[&str] = if first.is_ascii() {
-        if matches!(first.to_ascii_lowercase(), b's' | b'g' | b'i' | b'e' | b'v' | b'l' | b'w') {
+    // Only a line whose first letter starts one of the footers is asked about their starts;
+    // Outlook Mobile's, whose first word is any language's, is a short line naming Outlook.
+    let footer_starts: &[&str] = match trimmed.chars().next() {
+        Some('s' | 'S' | 'g' | 'G' | 'i' | 'I' | 'e' | 'E' | 'v' | 'V' | 'l' | 'L' | 'w' | 'W') => {
             FOOTER_STARTS_ASCII
-        } else {
-            &[]
         }
-    } else {
-        FOOTER_STARTS_OTHER
+        Some('发' | '從' | '从' | '寄' | 'о' | 'О' | '나') => FOOTER_STARTS_OTHER,
+        _ => &[],
     };
-    if (footer_starts.iter().any(|p| starts(p)) || (trimmed.len() < 80 && trimmed.contains("Outlook")))
-        && FOOTERS.is_match(trimmed)
-    {
+    let outlook = || trimmed.len() < 80 && trimmed.as_bytes().contains(&b'O') && trimmed.contains("Outlook");
+    if (footer_starts.iter().any(|p| starts(p)) || outlook()) && FOOTERS.is_match(trimmed) {
         // A footer ends the text; a sentence that starts like one ("Sent from my bank account
         // on Monday …") followed by more of the customer's words is not one.
         let next = (i + 1..lines.len()).find(|&j| !is_blank(lines[j]));
@@ -254,16 +251,21 @@ fn marker_at(lines: &[&str], i: usize) -> Option<Marker> {
 /// outside: "CAUTION: This email originated from outside of the organization. Do not click
 /// links or open attachments unless you recognize the sender …", `[EXTERNAL]`, `【外部邮件】`.
 fn is_external_banner(line: &str) -> bool {
-    EXTERNAL_BANNER.is_match(line.trim())
+    let line = line.trim();
+    // A cheap gate: the first characters the warnings start with.
+    let first = line.chars().next().map(|c| c.to_ascii_lowercase());
+    matches!(first, Some('c' | 'w' | 'a' | 'n' | 'e' | 't' | 'd' | '[' | '【' | '*' | '!' | '('))
+        && EXTERNAL_BANNER.is_match(line)
 }
 
+/// Without `\b`: a Unicode word boundary keeps a regex off its DFA on Chinese text.
 static EXTERNAL_BANNER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?ix)^(?:
             \W*(?:caution|warning|attention|notice|external(?:\s+(?:e-?mail|sender|message))?)\W*\s*
-            (?:this\s+(?:e-?mail|message)\s+(?:originated|came|comes|was\s+sent|is\s+from)\b.{0,40}\b(?:outside|external)
+            (?:this\s+(?:e-?mail|message)\s+(?:originated|came|comes|was\s+sent|is\s+from)\s.{0,40}(?:outside|external)
               | do\s+not\s+click\s+(?:on\s+)?links)
-          | this\s+(?:e-?mail|message)\s+(?:originated|came|comes)\s+from\s+outside\b
+          | this\s+(?:e-?mail|message)\s+(?:originated|came|comes)\s+from\s+outside
           | do\s+not\s+click\s+(?:on\s+)?links\s+or\s+open\s+attachments\s+unless
           | [【\[](?:外部邮件|外部郵件)[】\]]
         )",

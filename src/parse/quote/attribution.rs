@@ -148,7 +148,7 @@ static WROTE_END: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?ix)^.{2,}(
             \swrote\s+on\s.*\d{1,2}:\d{2}.* | 写于.*\d{1,2}:\d{2}.*
-          | \skirjoitti\s.*\b(?:kello|klo)\s+\d{1,2}[.:]\d{2}.*
+          | \skirjoitti\s.*\s(?:kello|klo)\s+\d{1,2}[.:]\d{2}.*
           | \swrote | \sschrieb | \sa\s+écrit | \sescribió | \sha\s+escrito | \sha\s+scritto | \sschreef
           | \sescreveu | \sescribiu | \sha\s+escrit | \sskrev | \sskreiv | \spisze
           | \snapisał(a|\(a\))? | \snapsal(a|\(a\))? | \snapísal(a|\(a\))? | \sje\s+napisal(a|\(a\))?

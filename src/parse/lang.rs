@@ -222,7 +222,9 @@ impl Counts {
     }
 }
 
-fn is_han(c: char) -> bool {
+/// A Chinese (Han) character: the unified ideographs, their extensions and the compatibility
+/// ideographs.
+pub(crate) fn is_han(c: char) -> bool {
     matches!(c as u32,
         0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
 }

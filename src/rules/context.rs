@@ -192,9 +192,10 @@ fn denied_after(text: &str, keyword: Span, cues: &[Span]) -> bool {
 /// opposite of "came through", "sorted", 处理好了.
 fn turned_round(between: &str) -> bool {
     let words = between.trim_end();
-    let last = words.rsplit(|c: char| !c.is_alphanumeric() && c != '\'').next().unwrap_or("");
-    matches!(last.to_ascii_lowercase().as_str(), "never" | "not")
-        || last.to_ascii_lowercase().ends_with("n't")
+    let last =
+        words.rsplit(|c: char| !c.is_alphanumeric() && c != '\'').next().unwrap_or("").to_ascii_lowercase();
+    matches!(last.as_str(), "never" | "not")
+        || last.ends_with("n't")
         || words.ends_with(['没', '沒', '未', '不'])
         || words.ends_with("没有")
         || words.ends_with("沒有")

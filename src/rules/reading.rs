@@ -112,8 +112,8 @@ pub(super) fn join_spaced_characters(text: &str) -> Option<String> {
         // A stretch: Chinese characters, single spaces only between two of them.
         let mut end = i;
         while end < chars.len()
-            && (is_chinese(chars[end])
-                || (chars[end] == ' ' && end > i && chars.get(end + 1).is_some_and(|&c| is_chinese(c))))
+            && (lang::is_han(chars[end])
+                || (chars[end] == ' ' && end > i && chars.get(end + 1).is_some_and(|&c| lang::is_han(c))))
         {
             end += 1;
         }
@@ -137,16 +137,11 @@ fn single_character_at(text: &str, i: usize) -> bool {
     let mut before = text[..i].chars().rev();
     let mut after = text[i + 1..].chars();
     let (b1, a1) = (before.next(), after.next());
-    if !(b1.is_some_and(is_chinese) && a1.is_some_and(is_chinese)) {
+    if !(b1.is_some_and(lang::is_han) && a1.is_some_and(lang::is_han)) {
         return false;
     }
-    let alone = |next: Option<char>| next.is_none_or(|c| !is_chinese(c));
+    let alone = |next: Option<char>| next.is_none_or(|c| !lang::is_han(c));
     alone(before.next()) || alone(after.next())
-}
-
-/// A Chinese character (the CJK Unified Ideographs and Extension A).
-fn is_chinese(c: char) -> bool {
-    matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF)
 }
 
 /// CJK, kana, hangul and their punctuation (U+2E80..U+A63F, U+AC00..U+FF20) have no case:

@@ -72,7 +72,12 @@ impl RuleSet {
         }
         let candidates = candidates.as_mut_slice();
         opinion::rank(candidates);
-        let outcome = opinion::settle_ranked(candidates, prediction.as_ref(), scan.hits.another_question);
+        let outcome = opinion::settle_ranked(
+            candidates,
+            prediction.as_ref(),
+            scan.hits.another_question,
+            &self.neighbours,
+        );
         let mut classification = match outcome {
             Outcome::Rule { index, held, also, person } => {
                 let mut c = decided(&self.rules[index]);

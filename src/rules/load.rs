@@ -90,20 +90,60 @@ pub struct RawCondition {
 /// The file that declares the categories rules may name.
 pub const CATEGORIES_FILE: &str = "categories.toml";
 
+/// What `DIR/categories.toml` declares: the categories rules may name and, optionally, which
+/// of them one problem often names together (`neighbours`, see [`super::opinion::Neighbours`]).
+#[derive(Debug, Clone, Default)]
+pub struct Declared {
+    pub categories: Vec<String>,
+    pub neighbours: Vec<Vec<String>>,
+}
+
 /// The declared categories (`categories = [...]` in `DIR/categories.toml`), or `None` when
 /// the directory declares none (then any category is taken as written).
 pub fn read_categories(dir: &Path) -> Result<Option<Vec<String>>, Problem> {
+    read_declared(dir).map(|d| d.map(|d| d.categories)).map_err(|mut problems| problems.remove(0))
+}
+
+/// What `DIR/categories.toml` declares, or `None` without the file. Problems: the file does
+/// not parse, or a `neighbours` group has fewer than two categories or names one that is not
+/// declared (each at its line).
+pub fn read_declared(dir: &Path) -> Result<Option<Declared>, Vec<Problem>> {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
-    struct Declared {
+    struct Raw {
         categories: Vec<String>,
+        #[serde(default)]
+        neighbours: Vec<Spanned<Vec<Spanned<String>>>>,
     }
     let path = dir.join(CATEGORIES_FILE);
     let Ok(text) = std::fs::read_to_string(&path) else { return Ok(None) };
     let source = Source { path, text };
-    toml::from_str::<Declared>(&source.text)
-        .map(|d| Some(d.categories))
-        .map_err(|e| source.problem(e.span().map_or(0, |s| s.start), e.message().trim().to_string()))
+    let raw = toml::from_str::<Raw>(&source.text)
+        .map_err(|e| vec![source.problem(e.span().map_or(0, |s| s.start), e.message().trim().to_string())])?;
+    let mut problems = Vec::new();
+    for group in &raw.neighbours {
+        if group.get_ref().len() < 2 {
+            problems.push(
+                source.problem(group.span().start, "a `neighbours` group needs two categories or more"),
+            );
+        }
+        for name in group.get_ref() {
+            if !raw.categories.contains(name.get_ref()) {
+                let message =
+                    format!("`neighbours` names `{}`, which `categories` does not declare", name.get_ref());
+                problems.push(source.problem(name.span().start, message));
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let neighbours = raw
+        .neighbours
+        .into_iter()
+        .map(|g| g.into_inner().into_iter().map(Spanned::into_inner).collect())
+        .collect();
+    Ok(Some(Declared { categories: raw.categories, neighbours }))
 }
 
 /// Reads every `*.toml` file directly in `dir` but the categories file, in name order.

@@ -183,6 +183,9 @@ pub struct RuleSet {
     /// The categories a mail can be given (the rules' and `other`), each once, shared with
     /// the classifications: see [`RuleSet::name`].
     names: Vec<Arc<str>>,
+    /// Which categories one problem often names together (`categories.toml`): a runner-up
+    /// of an unrelated one is a second question at half the winner's score.
+    neighbours: opinion::Neighbours,
     /// The second opinion, trained on `examples/` and `tests/` when the rules load, and on
     /// staff's corrections once [`RuleSet::learn`] is given them (`None` without examples).
     model: Option<Model>,
@@ -232,12 +235,13 @@ fn compile_dir(dir: &Path, template_exists: &dyn Fn(&str) -> bool) -> (RuleSet, 
         Ok(v) => (v, None),
         Err(p) => (Vocabulary::default(), Some(p)),
     };
-    let (categories, categories_problem) = match load::read_categories(dir) {
-        Ok(c) => (c, None),
-        Err(p) => (None, Some(p)),
+    let (declared, declared_problems) = match load::read_declared(dir) {
+        Ok(d) => (d, Vec::new()),
+        Err(p) => (None, p),
     };
-    let mut problems: Vec<Problem> = vocabulary_problem.into_iter().chain(categories_problem).collect();
-    let built = build::build(&sources, categories, &vocabulary, template_exists);
+    let mut problems: Vec<Problem> = vocabulary_problem.into_iter().chain(declared_problems).collect();
+    let neighbours = opinion::Neighbours::new(declared.as_ref().map_or(&[][..], |d| &d.neighbours));
+    let built = build::build(&sources, declared.map(|d| d.categories), &vocabulary, template_exists);
     problems.extend(built.problems);
     if built.rules.is_empty() && problems.is_empty() {
         problems.push(Problem {
@@ -265,6 +269,7 @@ fn compile_dir(dir: &Path, template_exists: &dyn Fn(&str) -> bool) -> (RuleSet, 
         watch,
         weights: built.weights,
         names,
+        neighbours,
         model,
         examples,
     };

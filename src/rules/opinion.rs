@@ -33,6 +33,11 @@ pub const COMPARABLE: f32 = 1.0;
 pub const ASKED_TOO: f32 = 0.5;
 /// ... when it matched a phrase, not one ambiguous word (weight 1).
 pub const ASKED_TOO_SCORE: f32 = 2.0;
+/// A runner-up of a category unrelated to the winner's (see [`Neighbours`]) at this share of
+/// its score, and [`ASKED_TOO_SCORE`] or more, is a second question, cue or not: "I forgot my
+/// password. What's the fee for sending money to Spain?" asks two things, where "my withdrawal
+/// was declined and I was charged a fee" names one problem in two categories' words.
+pub const UNRELATED: f32 = 0.5;
 /// A rule scoring this or more matched a specific phrase (weight 3 in the default rules) ...
 pub const STRONG: f32 = 3.0;
 /// ... and its answer goes out unless the model gives its category less than this: the
@@ -79,6 +84,32 @@ pub struct Candidate<'r> {
     pub id: &'r str,
 }
 
+/// Which categories one problem often names together (`neighbours` in `categories.toml`): a
+/// group's categories are neighbours of each other. Money that moved (a refund, a failed
+/// payment, a withdrawal, a fee, a currency) is told in several of them at once; so is getting
+/// in (a password, a missing code, a locked account). Two categories that are each in some
+/// group but in no group together are unrelated: a mail that names both asks two questions.
+/// Without groups no two categories are unrelated.
+#[derive(Debug, Clone, Default)]
+pub struct Neighbours {
+    groups: Vec<Vec<Arc<str>>>,
+}
+
+impl Neighbours {
+    pub fn new(groups: &[Vec<String>]) -> Neighbours {
+        Neighbours {
+            groups: groups.iter().map(|g| g.iter().map(|c| Arc::from(c.as_str())).collect()).collect(),
+        }
+    }
+
+    /// `a` and `b` are each in a group, and in none together.
+    pub fn unrelated(&self, a: &str, b: &str) -> bool {
+        let holds = |g: &Vec<Arc<str>>, c: &str| g.iter().any(|x| &**x == c);
+        let grouped = |c: &str| self.groups.iter().any(|g| holds(g, c));
+        grouped(a) && grouped(b) && !self.groups.iter().any(|g| holds(g, a) && holds(g, b))
+    }
+}
+
 /// The model's category and confidence, as stored and shown.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ModelOpinion {
@@ -109,7 +140,7 @@ pub enum Outcome {
 pub fn settle(candidates: &[Candidate<'_>], prediction: Option<&Prediction>) -> Outcome {
     let mut ranked = candidates.to_vec();
     rank(&mut ranked);
-    settle_ranked(&ranked, prediction, false)
+    settle_ranked(&ranked, prediction, false, &Neighbours::default())
 }
 
 /// Puts candidates in priority order best score first; stable: equal scores keep priority
@@ -124,8 +155,9 @@ pub fn settle_ranked(
     ranked: &[Candidate<'_>],
     prediction: Option<&Prediction>,
     another_question: bool,
+    neighbours: &Neighbours,
 ) -> Outcome {
-    seen_by_a_person(settle_among(ranked, prediction, another_question), ranked)
+    seen_by_a_person(settle_among(ranked, prediction, another_question, neighbours), ranked)
 }
 
 /// A rule a person must see whenever it matches (`hold_answers`: complaints, "I want to
@@ -147,6 +179,7 @@ fn settle_among(
     ranked: &[Candidate<'_>],
     prediction: Option<&Prediction>,
     another_question: bool,
+    neighbours: &Neighbours,
 ) -> Outcome {
     let Some(first) = ranked.first() else {
         return match prediction.and_then(Prediction::top) {
@@ -163,8 +196,10 @@ fn settle_among(
     }
     // `other` (a complaint, say) is no second question.
     let comparable = |c: &Candidate<'_>| {
-        c.score >= first.score * COMPARABLE
-            || (another_question && c.score >= first.score * ASKED_TOO && c.score >= ASKED_TOO_SCORE)
+        let asked_too = another_question && c.score >= first.score * ASKED_TOO;
+        let unrelated =
+            neighbours.unrelated(first.category, c.category) && c.score >= first.score * UNRELATED;
+        c.score >= first.score * COMPARABLE || ((asked_too || unrelated) && c.score >= ASKED_TOO_SCORE)
     };
     let second =
         ranked.iter().find(|c| c.category != first.category && c.category != "other" && comparable(c));
@@ -349,22 +384,49 @@ mod tests {
         let mut ranked = [candidate(0, "password", 2.0), candidate(1, "fees", 3.25)];
         rank(&mut ranked);
         let Outcome::Rule { index: 1, held: Some(_), also: Some(also), person: None } =
-            settle_ranked(&ranked, None, true)
+            settle_ranked(&ranked, None, true, &Neighbours::default())
         else {
             panic!("two questions after \"also\"")
         };
         assert_eq!(also, "password");
         assert_eq!(
-            settle_ranked(&ranked, None, false),
+            settle_ranked(&ranked, None, false, &Neighbours::default()),
             Outcome::Rule { index: 1, held: None, also: None, person: None }
         );
         // One ambiguous word (weight 1) is no question, cue or not.
         let mut weak = [candidate(0, "password", 1.0), candidate(1, "fees", 1.5)];
         rank(&mut weak);
         assert_eq!(
-            settle_ranked(&weak, None, true),
+            settle_ranked(&weak, None, true, &Neighbours::default()),
             Outcome::Rule { index: 1, held: None, also: None, person: None }
         );
+    }
+
+    #[test]
+    fn half_the_winners_score_in_an_unrelated_category_is_a_second_question() {
+        let neighbours = Neighbours::new(&[
+            vec!["fees".into(), "refund".into()],
+            vec!["password".into(), "locked".into()],
+        ]);
+        assert!(neighbours.unrelated("fees", "password"));
+        assert!(!neighbours.unrelated("fees", "refund"), "neighbours");
+        assert!(!neighbours.unrelated("fees", "other"), "a category in no group is unrelated to none");
+        let settled = |a: (&'static str, f32), b: (&'static str, f32)| {
+            let mut ranked = [candidate(0, a.0, a.1), candidate(1, b.0, b.1)];
+            rank(&mut ranked);
+            settle_ranked(&ranked, None, false, &neighbours)
+        };
+        let Outcome::Rule { index: 1, held: Some(_), also: Some(also), person: None } =
+            settled(("password", 2.0), ("fees", 3.5))
+        else {
+            panic!("two questions")
+        };
+        assert_eq!(also, "password");
+        // A neighbour, a runner-up under half the score, or one ambiguous word is none.
+        let answered = Outcome::Rule { index: 1, held: None, also: None, person: None };
+        assert_eq!(settled(("refund", 2.0), ("fees", 3.5)), answered);
+        assert_eq!(settled(("password", 2.0), ("fees", 4.5)), answered);
+        assert_eq!(settled(("password", 1.5), ("fees", 2.5)), answered);
     }
 
     #[test]

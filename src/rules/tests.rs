@@ -449,3 +449,32 @@ fn a_cue_that_a_second_question_follows_holds_a_single_answer() {
     assert_eq!(two.action, Action::Acknowledge);
     assert!(["fees", "password"].iter().all(|c| two.tags.iter().any(|t| t == c)), "{:?}", two.tags);
 }
+
+#[test]
+fn a_runner_up_of_an_unrelated_category_is_a_second_question_without_a_cue() {
+    let password =
+        rule("password", 10, r#"{ field = "text", weight = 3, keywords = ["reset my password"] }"#);
+    let fees = rule("fees", 20, r#"{ field = "text", weight = 4, keywords = ["what do you charge"] }"#);
+    let refund = rule("refund", 30, r#"{ field = "text", weight = 2, keywords = ["my money back"] }"#);
+    let declared = "categories = [\"password\", \"fees\", \"refund\", \"other\"]\n\
+                    neighbours = [[\"fees\", \"refund\"], [\"password\", \"other\"]]\n";
+    let files =
+        [("a.toml", &*password), ("b.toml", &*fees), ("c.toml", &*refund), ("categories.toml", declared)];
+    let set = rules(&files, None).unwrap();
+    let two = classified(&set, "How do I reset my password? What do you charge for transfers?");
+    assert_eq!(two.action, Action::Acknowledge, "a password and a fee are two questions");
+    assert!(["fees", "password"].iter().all(|c| two.tags.iter().any(|t| t == c)), "{:?}", two.tags);
+    // Neighbours tell one problem: a fee and the money asked back for it.
+    let one = classified(&set, "What do you charge for that? I want my money back.");
+    assert_eq!((one.category.as_deref(), one.action), (Some("fees"), Action::Answer));
+}
+
+#[test]
+fn neighbours_must_name_declared_categories_in_groups_of_two() {
+    let fees = rule("fees", 20, r#"{ field = "text", weight = 4, keywords = ["fee"] }"#);
+    let declared = "categories = [\"fees\", \"other\"]\nneighbours = [[\"fees\", \"feez\"], [\"other\"]]\n";
+    let problems = rules(&[("a.toml", &fees), ("categories.toml", declared)], None).unwrap_err();
+    let text: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+    assert!(text.iter().any(|p| p.contains("categories.toml:2") && p.contains("`feez`")), "{text:?}");
+    assert!(text.iter().any(|p| p.contains("two categories")), "{text:?}");
+}

@@ -34,10 +34,13 @@ pub const ASKED_TOO: f32 = 0.5;
 /// ... when it matched a phrase, not one ambiguous word (weight 1).
 pub const ASKED_TOO_SCORE: f32 = 2.0;
 /// A runner-up of a category unrelated to the winner's (see [`Neighbours`]) at this share of
-/// its score, and [`ASKED_TOO_SCORE`] or more, is a second question, cue or not: "I forgot my
+/// its score, and [`UNRELATED_SCORE`] or more, is a second question, cue or not: "I forgot my
 /// password. What's the fee for sending money to Spain?" asks two things, where "my withdrawal
 /// was declined and I was charged a fee" names one problem in two categories' words.
 pub const UNRELATED: f32 = 0.5;
+/// ... when it matched a specific phrase ([`STRONG`]): "不能用網路銀行" (can't use online
+/// banking, 2) beside a currency question is no password question of its own.
+pub const UNRELATED_SCORE: f32 = STRONG;
 /// A rule scoring this or more matched a specific phrase (weight 3 in the default rules) ...
 pub const STRONG: f32 = 3.0;
 /// ... and its answer goes out unless the model gives its category less than this: the
@@ -197,9 +200,10 @@ fn settle_among(
     // `other` (a complaint, say) is no second question.
     let comparable = |c: &Candidate<'_>| {
         let asked_too = another_question && c.score >= first.score * ASKED_TOO;
-        let unrelated =
-            neighbours.unrelated(first.category, c.category) && c.score >= first.score * UNRELATED;
-        c.score >= first.score * COMPARABLE || ((asked_too || unrelated) && c.score >= ASKED_TOO_SCORE)
+        let unrelated = neighbours.unrelated(first.category, c.category)
+            && c.score >= first.score * UNRELATED
+            && c.score >= UNRELATED_SCORE;
+        c.score >= first.score * COMPARABLE || (asked_too && c.score >= ASKED_TOO_SCORE) || unrelated
     };
     let second =
         ranked.iter().find(|c| c.category != first.category && c.category != "other" && comparable(c));
@@ -417,16 +421,16 @@ mod tests {
             settle_ranked(&ranked, None, false, &neighbours)
         };
         let Outcome::Rule { index: 1, held: Some(_), also: Some(also), person: None } =
-            settled(("password", 2.0), ("fees", 3.5))
+            settled(("password", 3.0), ("fees", 5.5))
         else {
             panic!("two questions")
         };
         assert_eq!(also, "password");
-        // A neighbour, a runner-up under half the score, or one ambiguous word is none.
+        // A neighbour, a runner-up under half the score, or no specific phrase is none.
         let answered = Outcome::Rule { index: 1, held: None, also: None, person: None };
-        assert_eq!(settled(("refund", 2.0), ("fees", 3.5)), answered);
-        assert_eq!(settled(("password", 2.0), ("fees", 4.5)), answered);
-        assert_eq!(settled(("password", 1.5), ("fees", 2.5)), answered);
+        assert_eq!(settled(("refund", 3.0), ("fees", 3.5)), answered);
+        assert_eq!(settled(("password", 3.0), ("fees", 6.5)), answered);
+        assert_eq!(settled(("password", 2.5), ("fees", 3.5)), answered);
     }
 
     #[test]

@@ -240,8 +240,11 @@ fn compile_dir(dir: &Path, template_exists: &dyn Fn(&str) -> bool) -> (RuleSet, 
         Err(p) => (None, p),
     };
     let mut problems: Vec<Problem> = vocabulary_problem.into_iter().chain(declared_problems).collect();
-    let neighbours = opinion::Neighbours::new(declared.as_ref().map_or(&[][..], |d| &d.neighbours));
-    let built = build::build(&sources, declared.map(|d| d.categories), &vocabulary, template_exists);
+    let (categories, neighbours) = match declared {
+        Some(d) => (Some(d.categories), opinion::Neighbours::new(d.neighbours)),
+        None => (None, opinion::Neighbours::default()),
+    };
+    let built = build::build(&sources, categories, &vocabulary, template_exists);
     problems.extend(built.problems);
     if built.rules.is_empty() && problems.is_empty() {
         problems.push(Problem {

@@ -95,19 +95,17 @@ pub struct Candidate<'r> {
 /// Without groups no two categories are unrelated.
 #[derive(Debug, Clone, Default)]
 pub struct Neighbours {
-    groups: Vec<Vec<Arc<str>>>,
+    groups: Vec<Vec<String>>,
 }
 
 impl Neighbours {
-    pub fn new(groups: &[Vec<String>]) -> Neighbours {
-        Neighbours {
-            groups: groups.iter().map(|g| g.iter().map(|c| Arc::from(c.as_str())).collect()).collect(),
-        }
+    pub fn new(groups: Vec<Vec<String>>) -> Neighbours {
+        Neighbours { groups }
     }
 
     /// `a` and `b` are each in a group, and in none together.
     pub fn unrelated(&self, a: &str, b: &str) -> bool {
-        let holds = |g: &Vec<Arc<str>>, c: &str| g.iter().any(|x| &**x == c);
+        let holds = |g: &Vec<String>, c: &str| g.iter().any(|x| x == c);
         let grouped = |c: &str| self.groups.iter().any(|g| holds(g, c));
         grouped(a) && grouped(b) && !self.groups.iter().any(|g| holds(g, a) && holds(g, b))
     }
@@ -200,9 +198,9 @@ fn settle_among(
     // `other` (a complaint, say) is no second question.
     let comparable = |c: &Candidate<'_>| {
         let asked_too = another_question && c.score >= first.score * ASKED_TOO;
-        let unrelated = neighbours.unrelated(first.category, c.category)
-            && c.score >= first.score * UNRELATED
-            && c.score >= UNRELATED_SCORE;
+        let unrelated = c.score >= first.score * UNRELATED
+            && c.score >= UNRELATED_SCORE
+            && neighbours.unrelated(first.category, c.category);
         c.score >= first.score * COMPARABLE || (asked_too && c.score >= ASKED_TOO_SCORE) || unrelated
     };
     let second =
@@ -408,7 +406,7 @@ mod tests {
 
     #[test]
     fn half_the_winners_score_in_an_unrelated_category_is_a_second_question() {
-        let neighbours = Neighbours::new(&[
+        let neighbours = Neighbours::new(vec![
             vec!["fees".into(), "refund".into()],
             vec!["password".into(), "locked".into()],
         ]);

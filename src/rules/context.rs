@@ -201,6 +201,19 @@ fn turned_round(between: &str) -> bool {
         || words.ends_with("沒有")
 }
 
+/// Whether a denial cue written before its word is turned round by a negation right before
+/// it: "I'm not fine with the fee", "I'm not happy with the exchange rate" complain about the
+/// fee and the rate, where "I'm fine with the fee" sets them aside.
+/// An adverb may stand between ("not really happy with the rate").
+pub fn negated_cue(text: &str, cue: Span) -> bool {
+    let before = text[..cue.start].trim_end();
+    let adverb = before
+        .char_indices()
+        .rfind(|&(_, c)| !c.is_alphanumeric() && c != '\'')
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    turned_round(before) || (adverb > 0 && turned_round(&before[..adverb]))
+}
+
 /// Whether the Chinese cue at `cue` (不…, 没…) is the second half of a question asked both
 /// ways, A-not-A: 是不是要收手续费, 要不要停用, 有没有要扣款 ask, they do not deny or negate.
 pub fn asks_either_way(text: &str, cue: Span) -> bool {
@@ -335,6 +348,17 @@ mod tests {
         let chinese = "汇率什么的无所谓，退款呢";
         let denials = Denials { before: Vec::new(), after: vec![cue(chinese, "无所谓")] };
         assert!(denials.deny(chinese, span(chinese, "汇率")), "four characters of Chinese between");
+    }
+
+    #[test]
+    fn a_denial_cue_before_its_word_is_turned_round_by_a_negation_before_it() {
+        let cue_in = |text: &str, cue_word: &str| negated_cue(text, span(text, cue_word));
+        assert!(!cue_in("I'm fine with your fees, why was it rejected?", "fine with your"));
+        assert!(cue_in("I'm not happy with the rate", "happy with the"));
+        assert!(cue_in("I'm not really happy with the rate", "happy with the"));
+        assert!(!cue_in("I'm really happy with the rate", "happy with the"));
+        assert!(!cue_in("你好！不是要退款", "不是要"), "a cue after Chinese punctuation");
+        assert!(!cue_in("不是要退款", "不是要"), "a cue at the start");
     }
 
     #[test]

@@ -270,6 +270,7 @@ impl FieldIndex {
             let pattern = &patterns[pattern];
             match pattern.role {
                 Role::Negation | Role::DenialBefore if context::asks_either_way(text, at) => {}
+                Role::DenialBefore if context::negated_cue(text, at) => {}
                 Role::Negation => cues.push(at),
                 Role::DenialBefore => denials.before.push(at),
                 Role::DenialAfter => denials.after.push(at),

@@ -103,4 +103,14 @@ mod tests {
         assert_eq!(fix("我体现到银行卡三天了"), "我提现到银行卡三天了");
         assert_eq!(fix("这体现了你们的服务"), "这体现了你们的服务", "only the misspelling listed");
     }
+
+    #[test]
+    fn pinyin_for_a_chinese_word_is_put_right_as_a_whole_word() {
+        let spelling = [("提现".to_string(), vec!["tixian".to_string()])];
+        let speller = Speller::new(&spelling).unwrap();
+        let fix = |text: &'static str| speller.correct(Cow::Borrowed(text)).into_owned();
+        assert_eq!(fix("my Tixian not arrived"), "my 提现 not arrived");
+        assert_eq!(fix("tixian没到"), "提现没到");
+        assert_eq!(fix("tixianing"), "tixianing", "whole words only");
+    }
 }

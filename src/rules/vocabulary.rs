@@ -117,12 +117,16 @@ impl Vocabulary {
                 .iter()
                 .map(|w| lang::to_simplified(&w.trim().to_lowercase()))
                 .collect();
-            let kind = if english(&word) { english } else { chinese };
-            if !kind(&word) || misspelt.is_empty() || !misspelt.iter().all(|w| kind(w) && *w != word) {
+            // A Chinese word may also be written in pinyin by someone typing English ("my tixian
+            // not arrived"); an English word is misspelt in English only.
+            let fits = |w: &str| if english(&word) { english(w) } else { chinese(w) || english(w) };
+            let word_fits = english(&word) || chinese(&word);
+            if !word_fits || misspelt.is_empty() || !misspelt.iter().all(|w| fits(w) && *w != word) {
                 return Err(source.problem(
                     entry.span().start,
                     "a `spelling` entry needs one `word` (an English word or Chinese characters) and one or more \
-                     misspellings of the same kind in `as`, each unlike the word",
+                     misspellings in `as`, each unlike the word: English for an English word, Chinese or \
+                     pinyin for a Chinese one",
                 ));
             }
             spelling.push((word, misspelt));
@@ -213,7 +217,13 @@ mod tests {
         // Chinese: the characters a pinyin keyboard offers for the same sound, held in Simplified.
         let v = vocabulary("[[spelling]]\nword = \"充值\"\nas = [\"沖值\"]\n").unwrap();
         assert_eq!(v.spelling, [("充值".to_string(), vec!["冲值".to_string()])]);
-        assert!(vocabulary("[[spelling]]\nword = \"充值\"\nas = [\"chongzhi\"]\n").is_err(), "one kind");
+        // Pinyin for a Chinese word, typed by someone writing English ("my chongzhi failed").
+        let v = vocabulary("[[spelling]]\nword = \"充值\"\nas = [\"ChongZhi\"]\n").unwrap();
+        assert_eq!(v.spelling, [("充值".to_string(), vec!["chongzhi".to_string()])]);
+        assert!(
+            vocabulary("[[spelling]]\nword = \"topup\"\nas = [\"充值\"]\n").is_err(),
+            "no Chinese for English"
+        );
         assert!(vocabulary("[[spelling]]\nword = \"花呗\"\nas = [\"花唄\"]\n").is_err(), "the word itself");
     }
 

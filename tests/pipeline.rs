@@ -211,3 +211,36 @@ fn the_sla_warning_reaches_staff_in_their_language_with_the_customers_latest_tex
     assert!(notice.contains("還剩5小時"), "the time left in words: {notice}");
     assert!(notice.contains(text), "the customer's text: {notice}");
 }
+
+#[test]
+fn a_reply_written_below_an_outlook_quote_of_our_answer_is_read() {
+    let mut store = Store::open_in_memory().unwrap();
+    let Outcome::Processed(first) = process(
+        &mut store,
+        "From: ann@customer.test\r\nTo: support@example.test\r\nSubject: Refund\r\nMessage-ID: <q1@customer.test>\r\n\r\nI want a refund for my order.\r\n",
+    ) else {
+        panic!("processed")
+    };
+    let ticket = first.ticket.unwrap();
+    let ours = store.ticket_outbox(ticket).unwrap()[0].message_id.clone();
+    let our_text = queued_text(&store, ticket, "ann@customer.test");
+    // Outlook's header block quotes everything after it; the customer wrote below it.
+    let reply = |from: &str| {
+        format!(
+            "From: {from}\r\nTo: support@example.test\r\nSubject: RE: Refund\r\nMessage-ID: <q2.{from}>\r\n\
+             In-Reply-To: <{ours}>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+             -----Original Message-----\r\nFrom: Support <support@example.test>\r\nSent: Tuesday\r\n\
+             Subject: Re: Refund\r\n\r\n{}\r\n\r\nWhat is the fee for sending money to Spain?\r\n",
+            our_text.replace('\n', "\r\n")
+        )
+    };
+    let Outcome::Processed(report) = process(&mut store, &reply("ann@customer.test")) else {
+        panic!("processed")
+    };
+    assert_eq!(report.category.as_deref(), Some("fees"), "the text below our answer is read: {report:?}");
+    // Our answer to someone else marks nothing: the quote stays history.
+    let Outcome::Processed(other) = process(&mut store, &reply("bob@customer.test")) else {
+        panic!("processed")
+    };
+    assert_eq!(other.category.as_deref(), Some("other"), "{other:?}");
+}

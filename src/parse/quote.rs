@@ -25,7 +25,9 @@
 //!
 //! An attribution or header block followed by `>` lines quotes only those lines: unquoted text
 //! after them is the customer's again (bottom posting, interleaved answers). Followed by
-//! unquoted text (Outlook's style), everything after it is history. A forward with nothing
+//! unquoted text (Outlook's style), everything after it is history here; when it quotes our own
+//! answer, the pipeline finds text written below it by that answer's end (`pipeline::ours`).
+//! A forward with nothing
 //! written above it is the customer's message: the forwarded text is the new text.
 
 use std::sync::LazyLock;

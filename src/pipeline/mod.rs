@@ -5,6 +5,7 @@
 
 mod file;
 mod hash;
+mod ours;
 mod reply;
 
 use file::file;
@@ -257,6 +258,8 @@ fn record(
     if judgement.spam.is_some() {
         return hold_as_spam(tx, raw, hash, inbound, &verdict, &judgement);
     }
+    let below_our_answer = ours::below_our_answer(tx, inbound)?;
+    let inbound = below_our_answer.as_ref().unwrap_or(inbound);
     let classification = ctx.rules.classify(inbound, &verdict);
     let mail = Mail { raw, hash, inbound, verdict, classification };
     let filed = file(tx, ctx, &mail)?;

@@ -184,6 +184,18 @@ impl Tx<'_> {
         .map(|_| ())
     }
 
+    /// One of our outgoing mails to `recipient`, raw, by its Message-ID: what a reply from
+    /// them quotes. `None` when the Message-ID is not ours or the mail went to someone else.
+    pub fn sent_to(&self, message_id: &str, recipient: &str) -> Result<Option<Vec<u8>>> {
+        sql::opt(
+            &self.tx,
+            "look up a sent mail",
+            "SELECT raw, raw_codec FROM outbox WHERE message_id = ?1 AND recipient = ?2",
+            params![message_id, recipient],
+            |r| super::raw::read(r, 0, 1),
+        )
+    }
+
     /// Confirms one of our outgoing mails by the copy of it that came back to the support
     /// mailbox; returns its ticket, or `None` when the Message-ID is not ours.
     pub fn confirm_sent_copy(&self, message_id: &str, now: i64) -> Result<Option<i64>> {

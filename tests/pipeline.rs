@@ -26,18 +26,24 @@ fn process(store: &mut Store, raw: &str) -> Outcome {
     pipeline::process(store, &ctx, &mail).unwrap()
 }
 
-#[test]
-fn regression_a_bounce_filed_on_an_existing_ticket_is_not_a_new_ticket() {
-    let mut store = Store::open_in_memory().unwrap();
+/// Ann's first mail, asking for a refund: its report and the Message-ID of our mail to her.
+fn ann_asks_for_a_refund(store: &mut Store) -> (pipeline::Report, String) {
     let Outcome::Processed(first) = process(
-        &mut store,
+        store,
         "From: ann@customer.test\r\nTo: support@example.test\r\nSubject: Refund\r\nMessage-ID: <q1@customer.test>\r\n\r\nI want a refund.\r\n",
     ) else {
         panic!("processed")
     };
+    let ours = store.ticket_outbox(first.ticket.unwrap()).unwrap()[0].message_id.clone();
+    (first, ours)
+}
+
+#[test]
+fn regression_a_bounce_filed_on_an_existing_ticket_is_not_a_new_ticket() {
+    let mut store = Store::open_in_memory().unwrap();
+    let (first, ours) = ann_asks_for_a_refund(&mut store);
     assert!(first.new_ticket);
     let ticket = first.ticket.unwrap();
-    let ours = store.ticket_outbox(ticket).unwrap()[0].message_id.clone();
     let bounce = format!(
         "From: MAILER-DAEMON@mx.customer.test\r\nTo: support@example.test\r\nSubject: Undelivered Mail Returned to Sender\r\n\
          Auto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n\
@@ -215,14 +221,8 @@ fn the_sla_warning_reaches_staff_in_their_language_with_the_customers_latest_tex
 #[test]
 fn a_reply_written_below_an_outlook_quote_of_our_answer_is_read() {
     let mut store = Store::open_in_memory().unwrap();
-    let Outcome::Processed(first) = process(
-        &mut store,
-        "From: ann@customer.test\r\nTo: support@example.test\r\nSubject: Refund\r\nMessage-ID: <q1@customer.test>\r\n\r\nI want a refund for my order.\r\n",
-    ) else {
-        panic!("processed")
-    };
+    let (first, ours) = ann_asks_for_a_refund(&mut store);
     let ticket = first.ticket.unwrap();
-    let ours = store.ticket_outbox(ticket).unwrap()[0].message_id.clone();
     let our_text = queued_text(&store, ticket, "ann@customer.test");
     // Outlook's header block quotes everything after it; the customer wrote below it.
     let reply = |from: &str| {

@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 
+use super::reading::{plain, push_plain};
 use crate::parse::Inbound;
 use crate::screen::Verdict;
 
@@ -68,16 +69,16 @@ impl Field {
     /// borrowed from it where they can be.
     pub fn values<'a>(&self, mail: &'a Inbound, verdict: &Verdict) -> Values<'a> {
         let one = |s: &'a str| Values::One(Cow::Borrowed(s));
-        let written = |s: Cow<'a, str>| Values::One(plain_latin(s));
+        let written = |s: &'a str| Values::One(plain(Cow::Borrowed(s)));
         match self {
-            Field::Subject => written(Cow::Borrowed(&mail.subject)),
-            Field::NewText => written(Cow::Borrowed(&mail.new_text)),
-            Field::QuotedText => written(Cow::Borrowed(&mail.quoted_text)),
-            Field::Body => written(Cow::Borrowed(&mail.body)),
+            Field::Subject => written(&mail.subject),
+            Field::NewText => written(&mail.new_text),
+            Field::QuotedText => written(&mail.quoted_text),
+            Field::Body => written(&mail.body),
             Field::Text if is_reply_subject(&mail.subject) || repeats_new_text(mail) => {
-                written(Cow::Borrowed(&mail.new_text))
+                written(&mail.new_text)
             }
-            Field::Text => written(Cow::Owned(subject_and_new_text(mail))),
+            Field::Text => Values::One(Cow::Owned(subject_and_new_text(mail))),
             Field::From => one(&mail.from_address),
             Field::FromDomain => one(mail.from_domain()),
             Field::Header(name) => Values::Many(mail.headers.values(name).map(Cow::Owned).collect()),
@@ -139,60 +140,15 @@ pub(super) fn give_back(value: Cow<'_, str>) {
     }
 }
 
-/// The subject and the new text as one value, a line apart.
+/// The subject and the new text as one value, a line apart, each read as [`plain`] reads it.
 fn subject_and_new_text(mail: &Inbound) -> String {
     let mut text = SPARE.take();
     text.clear();
     text.reserve(mail.subject.len() + 1 + mail.new_text.len());
-    text.push_str(&mail.subject);
+    push_plain(&mut text, &mail.subject);
     text.push('\n');
-    text.push_str(&mail.new_text);
+    push_plain(&mut text, &mail.new_text);
     text
-}
-
-/// `text` with Latin letters and digits typed full-width (ＡＴＭ, ＫＯＫＯ, ３Ｄ: a Chinese
-/// keyboard in full-width mode) and typographic apostrophes between two letters (can’t from a
-/// phone or a word processor, don‘t from a Chinese keyboard, ʼ, ＇) read as the ASCII the
-/// rules and the examples are written in; borrowed or kept as it is when it has none, which
-/// is nearly always. Full-width punctuation stays: Chinese cues are written with it (？不是).
-fn plain_latin(text: Cow<'_, str>) -> Cow<'_, str> {
-    let bytes = text.as_bytes();
-    // Every character to change starts with one of these bytes (U+02BC, U+2018/U+2019,
-    // U+FF07..U+FF5A), which never continue a character.
-    let first = memchr::memchr3_iter(0xca, 0xe2, 0xef, bytes).find(|&at| plain_form(&text, at).is_some());
-    let Some(first) = first else { return text };
-    let mut plain = String::with_capacity(text.len());
-    plain.push_str(&text[..first]);
-    let mut rest = first;
-    while rest < text.len() {
-        let c = text[rest..].chars().next().expect("a character at a boundary");
-        match plain_form(&text, rest) {
-            Some(ascii) => plain.push(ascii),
-            None => plain.push(c),
-        }
-        rest += c.len_utf8();
-    }
-    Cow::Owned(plain)
-}
-
-/// The ASCII form of the character starting at byte `at` of `text`, when it has one to be
-/// read as: a full-width letter or digit, or an apostrophe between two Latin letters.
-fn plain_form(text: &str, at: usize) -> Option<char> {
-    let c = text[at..].chars().next()?;
-    match c as u32 {
-        0xff10..=0xff19 | 0xff21..=0xff3a | 0xff41..=0xff5a => char::from_u32(c as u32 - 0xfee0),
-        0x2018 | 0x2019 | 0x02bc | 0xff07 => {
-            let before = text[..at].chars().next_back().is_some_and(latin_letter);
-            let after = text[at + c.len_utf8()..].chars().next().is_some_and(latin_letter);
-            (before && after).then_some('\'')
-        }
-        _ => None,
-    }
-}
-
-/// A Latin letter as typed, half- or full-width.
-fn latin_letter(c: char) -> bool {
-    c.is_ascii_alphabetic() || matches!(c as u32, 0xff21..=0xff3a | 0xff41..=0xff5a)
 }
 
 /// A subject that is the first words of the new text, cut short (`付款成功了但是没有收到任何通…`,
@@ -298,27 +254,15 @@ mod tests {
     }
 
     #[test]
-    fn full_width_latin_and_typographic_apostrophes_are_read_as_ascii() {
-        let read = |text: &'static str| plain_latin(Cow::Borrowed(text)).into_owned();
-        assert_eq!(
-            read("I can’t log in, the charges aren’t mine"),
-            "I can't log in, the charges aren't mine"
-        );
-        assert_eq!(read("don‘t charge me"), "don't charge me", "a Chinese keyboard's opening quote");
-        assert_eq!(read("ＡＴＭ提款失敗，ｃｏｓｔｃｏ卡３Ｄ驗證"), "ATM提款失敗，costco卡3D驗證");
-        assert_eq!(read("ＤＯＮ＇Ｔ"), "DON'T");
-        // Quotation marks around words, and full-width punctuation, stay as written.
-        assert_eq!(read("他说‘退款’了？不是"), "他说‘退款’了？不是");
-        assert_eq!(read("the ‘refund’ you sent"), "the ‘refund’ you sent");
-        assert!(matches!(plain_latin(Cow::Borrowed("提现没到，怎么办？")), Cow::Borrowed(_)));
-        assert!(matches!(plain_latin(Cow::Borrowed("can't log in")), Cow::Borrowed(_)));
-    }
-
-    #[test]
     fn a_rule_reads_a_full_width_or_curly_word_as_typed_in_ascii() {
-        let (mail, verdict) = mail("ＡＴＭ", "I can’t log in");
-        assert_eq!(&*Field::Text.values(&mail, &verdict)[0], "ATM\nI can't log in");
+        let (mail, verdict) = mail("ＡＴＭ", "I can’t\r\nlog in");
+        assert_eq!(
+            &*Field::Text.values(&mail, &verdict)[0],
+            "ATM\nI can't log in",
+            "the subject stays a line of its own"
+        );
         assert_eq!(&*Field::Subject.values(&mail, &verdict)[0], "ATM");
+        assert_eq!(&*Field::NewText.values(&mail, &verdict)[0], "I can't log in");
     }
 
     #[test]

@@ -1,10 +1,159 @@
-//! Classify stage, how the keyword scan reads a field value: lower-cased where a letter
-//! beyond ASCII has a case, folded to Simplified characters (both in one pass), and cut into
-//! the runs of ASCII that the English automaton walks.
+//! Classify stage, how the rules and the second opinion read a field value: typing variants
+//! put into the forms the rules are written in ([`plain`]), lower-cased where a letter beyond
+//! ASCII has a case, folded to Simplified characters (both in one pass), and cut into the runs
+//! of ASCII that the English automaton walks.
 
 use std::borrow::Cow;
 
 use crate::parse::lang;
+
+/// `text` as the rules and the second opinion read it: what typing or a mail client varies
+/// put into the form the rules and the examples are written in. Borrowed (or kept) as it is
+/// when nothing varies, which is most mail of one line.
+/// - Latin letters and digits typed full-width (ＡＴＭ, ＫＯＫＯ, ３Ｄ: a Chinese keyboard in
+///   full-width mode) read as ASCII; full-width punctuation stays (Chinese cues use it: ？不是).
+/// - A typographic apostrophe between two letters (can’t from a phone or a word processor,
+///   don‘t from a Chinese keyboard, ʼ, ＇) reads `'`; quotation marks around words stay.
+/// - Between Latin words, a line wrapped by the mail client ("I can't\nlog in"), a no-break
+///   space (`&nbsp;` in HTML mail), a tab or several spaces read as one space, as the rules'
+///   phrases are written. A line break that ends a line of Chinese, or a paragraph, stays.
+pub(super) fn plain(text: Cow<'_, str>) -> Cow<'_, str> {
+    let Some(first) = next_change(&text, 0) else { return text };
+    let mut out = String::with_capacity(text.len());
+    write_plain(&mut out, &text, first);
+    Cow::Owned(out)
+}
+
+/// Appends `text` to `out` as [`plain`] reads it.
+pub(super) fn push_plain(out: &mut String, text: &str) {
+    match next_change(text, 0) {
+        None => out.push_str(text),
+        Some(first) => write_plain(out, text, first),
+    }
+}
+
+/// A stretch of a text that reads otherwise than it is written: its bytes, and what it reads.
+#[derive(Clone, Copy)]
+struct Change {
+    start: usize,
+    end: usize,
+    reads: char,
+}
+
+/// Appends `text` to `out` read plain, `first` being its first change.
+fn write_plain(out: &mut String, text: &str, first: Change) {
+    let mut copied = 0;
+    let mut change = Some(first);
+    while let Some(Change { start, end, reads }) = change {
+        out.push_str(&text[copied..start]);
+        out.push(reads);
+        copied = end;
+        change = next_change(text, end);
+    }
+    out.push_str(&text[copied..]);
+}
+
+/// The first stretch of `text` from byte `from` on that reads otherwise than it is written.
+/// Every one starts with an ASCII space or control, or with one of a few lead bytes (U+00A0,
+/// U+02BC, U+2018/U+2019/U+202F, U+FF07..U+FF5A), which never continue a character.
+fn next_change(text: &str, from: usize) -> Option<Change> {
+    let bytes = text.as_bytes();
+    let mut at = from;
+    while at < bytes.len() {
+        let change = match bytes[at] {
+            // A single space between words, read as written: the common case, told first.
+            b' ' if !bytes
+                .get(at + 1)
+                .is_some_and(|&b| matches!(b, b' ' | b'\t' | b'\r' | b'\n' | 0xc2 | 0xe2)) =>
+            {
+                None
+            }
+            b' ' | b'\t' | b'\r' | b'\n' | 0xc2 | 0xe2 if space_len(text, at) > 0 => {
+                let end = space_run_end(text, at);
+                let run = Change { start: at, end, reads: ' ' };
+                if latin_spacing(text, run) {
+                    return Some(run);
+                }
+                at = end;
+                continue;
+            }
+            0xca | 0xe2 | 0xef => typed_variant(text, at),
+            _ => None,
+        };
+        if change.is_some() {
+            return change;
+        }
+        at += 1;
+    }
+    None
+}
+
+/// The length in bytes of the space, tab, line end or no-break space at byte `at`, 0 when
+/// another character stands there.
+fn space_len(text: &str, at: usize) -> usize {
+    let rest = &text.as_bytes()[at..];
+    match rest {
+        [b' ' | b'\t' | b'\r' | b'\n', ..] => 1,
+        [0xc2, 0xa0, ..] => 2,
+        [0xe2, 0x80, 0xaf, ..] => 3,
+        _ => 0,
+    }
+}
+
+/// Where the run of spaces and line ends starting at byte `at` ends.
+fn space_run_end(text: &str, mut at: usize) -> usize {
+    loop {
+        match space_len(text, at) {
+            0 => return at,
+            len => at += len,
+        }
+    }
+}
+
+/// Whether a run of spaces between Latin words should read as one space: it is not one space
+/// already, it stands between an ASCII character and a Latin letter or digit, and it holds
+/// at most one line break, after a letter, digit or comma (a line the mail client wrapped; a
+/// line ending in a full stop, or a paragraph break, ends a sentence as written).
+fn latin_spacing(text: &str, run: Change) -> bool {
+    let spaces = &text[run.start..run.end];
+    let before = text[..run.start].bytes().next_back();
+    let after = text.as_bytes().get(run.end);
+    if spaces == " "
+        || !before.is_some_and(|b| b.is_ascii_graphic())
+        || !after.is_some_and(u8::is_ascii_alphanumeric)
+    {
+        return false;
+    }
+    match spaces.bytes().filter(|&b| b == b'\n').count() {
+        0 => true,
+        1 => before.is_some_and(|b| b.is_ascii_alphanumeric() || b == b','),
+        _ => false,
+    }
+}
+
+/// A full-width Latin letter or digit, or a typographic apostrophe between two Latin letters,
+/// at byte `at` of `text`, with the ASCII it reads as.
+fn typed_variant(text: &str, at: usize) -> Option<Change> {
+    let c = text[at..].chars().next()?;
+    let reads = match c as u32 {
+        0xff10..=0xff19 | 0xff21..=0xff3a | 0xff41..=0xff5a => char::from_u32(c as u32 - 0xfee0)?,
+        0x2018 | 0x2019 | 0x02bc | 0xff07 => {
+            let before = text[..at].chars().next_back().is_some_and(latin_letter);
+            let after = text[at + c.len_utf8()..].chars().next().is_some_and(latin_letter);
+            if !(before && after) {
+                return None;
+            }
+            '\''
+        }
+        _ => return None,
+    };
+    Some(Change { start: at, end: at + c.len_utf8(), reads })
+}
+
+/// A Latin letter as typed, half- or full-width.
+fn latin_letter(c: char) -> bool {
+    c.is_ascii_alphabetic() || matches!(c as u32, 0xff21..=0xff3a | 0xff41..=0xff5a)
+}
 
 /// The runs of ASCII characters in `text` at least `shortest` bytes long, each with its byte
 /// offset, found as they are asked for (an English mail is one run, and nothing allocated).
@@ -153,6 +302,45 @@ pub(super) fn caseless(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn typing_variants_read_as_the_rules_are_written() {
+        let read = |text: &'static str| plain(Cow::Borrowed(text)).into_owned();
+        assert_eq!(
+            read("I can’t log in, the charges aren’t mine"),
+            "I can't log in, the charges aren't mine"
+        );
+        assert_eq!(read("don‘t charge me"), "don't charge me", "a Chinese keyboard's opening quote");
+        assert_eq!(read("ＡＴＭ提款失敗，ｃｏｓｔｃｏ卡３Ｄ驗證"), "ATM提款失敗，costco卡3D驗證");
+        assert_eq!(read("ＤＯＮ＇Ｔ"), "DON'T");
+        // Quotation marks around words, and full-width punctuation, stay as written.
+        assert_eq!(read("他说‘退款’了？不是"), "他说‘退款’了？不是");
+        assert_eq!(read("the ‘refund’ you sent"), "the ‘refund’ you sent");
+        for kept in [
+            "提现没到，怎么办？",
+            "can't log in",
+            "退款  还没到",
+            "Refund.\nI paid twice",
+            "paid.\n\nNow",
+            "退款没到\n验证码也没有",
+        ] {
+            assert!(matches!(plain(Cow::Borrowed(kept)), Cow::Borrowed(_)), "{kept:?}");
+        }
+    }
+
+    #[test]
+    fn a_line_wrapped_between_latin_words_and_odd_spaces_read_as_one_space() {
+        let read = |text: &'static str| plain(Cow::Borrowed(text)).into_owned();
+        assert_eq!(read("my refund has not\r\narrived yet"), "my refund has not arrived yet");
+        assert_eq!(read("this morning,\n  but"), "this morning, but");
+        assert_eq!(read("can't\u{a0}log in"), "can't log in", "a no-break space from HTML");
+        assert_eq!(read("can't  log\tin"), "can't log in");
+        assert_eq!(read("Hello,\nI can’t\nlog in.\n\nThanks"), "Hello, I can't log in.\n\nThanks");
+        assert_eq!(read("paid.\nNow the fee"), "paid.\nNow the fee", "a line ending a sentence stays");
+        let mut out = String::from("Subject");
+        push_plain(&mut out, "\nnot\njoined to it");
+        assert_eq!(out, "Subject\nnot joined to it", "only its own line breaks are read");
+    }
 
     #[test]
     fn ascii_runs_keep_their_offsets_and_skip_the_short_ones() {

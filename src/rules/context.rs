@@ -137,18 +137,22 @@ pub struct Denials {
     pub before: Vec<Span>,
     /// Cues written after them, by start.
     pub after: Vec<Span>,
+    /// Cues that deny every word of their clause, by start.
+    pub clause: Vec<Span>,
 }
 
 impl Denials {
     pub fn clear(&mut self) {
         self.before.clear();
         self.after.clear();
+        self.clause.clear();
     }
 
     /// Sorts the cues as [`Denials::deny`] reads them.
     pub fn sort(&mut self) {
         self.before.sort_by_key(|s| s.end);
         self.after.sort_by_key(|s| s.start);
+        self.clause.sort_by_key(|s| s.start);
     }
 
     /// Whether `keyword` is denied: a cue before it or after it, at most
@@ -158,7 +162,35 @@ impl Denials {
     pub fn deny(&self, text: &str, keyword: Span) -> bool {
         (!self.before.is_empty() && cue_before(text, keyword, &self.before, within_denial_reach))
             || (!self.after.is_empty() && denied_after(text, keyword, &self.after))
+            || (!self.clause.is_empty() && in_a_denied_clause(text, keyword, &self.clause))
     }
+}
+
+/// Whether one of `cues` stands in `keyword`'s clause, before or after it, and apart from it
+/// ("last month you sorted out a refund for me quickly": the refund is context). A word
+/// inside the cue is the cue's own, not denied.
+fn in_a_denied_clause(text: &str, keyword: Span, cues: &[Span]) -> bool {
+    cues.iter().any(|cue| {
+        let between = if cue.end <= keyword.start {
+            &text[cue.end..keyword.start]
+        } else if keyword.end <= cue.start {
+            &text[keyword.end..cue.start]
+        } else {
+            return false;
+        };
+        between.len() <= CLAUSE_DENIAL_BYTES && gap(between).is_some()
+    })
+}
+
+/// A clause cue reaches at most this many bytes: a clause, not a letter.
+const CLAUSE_DENIAL_BYTES: usize = 160;
+
+/// Whether the sentence holding the cue at `cue` ends with a question mark: "have you sorted
+/// out my refund?" asks about it, where "you sorted out my refund quickly." sets it aside.
+pub fn in_a_question(text: &str, cue: Span) -> bool {
+    let rest = &text[cue.end..];
+    let end = rest.find(['.', '!', '?', '。', '！', '？', '\n']).map_or(rest.len(), |i| i);
+    rest[end..].starts_with(['?', '？'])
 }
 
 /// Chinese characters at most this far from a denial cue are denied, when only Chinese
@@ -334,20 +366,38 @@ mod tests {
     fn a_denial_before_or_after_the_word_reaches_two_words_in_its_clause() {
         let cue = |text: &str, word: &str| span(text, word);
         let zh = "我不是要退款，只是问订单";
-        let denials = Denials { before: vec![cue(zh, "不是要")], after: Vec::new() };
+        let denials = Denials { before: vec![cue(zh, "不是要")], ..Denials::default() };
         assert!(denials.deny(zh, span(zh, "退款")));
         assert!(!denials.deny(zh, span(zh, "订单")), "a comma ends the denial");
         let en = "The exchange rate itself is fine, but the transfer failed";
-        let denials = Denials { before: Vec::new(), after: vec![cue(en, "is fine")] };
+        let denials = Denials { after: vec![cue(en, "is fine")], ..Denials::default() };
         assert!(denials.deny(en, span(en, "exchange rate")));
         assert!(!denials.deny(en, span(en, "transfer")), "a word after the cue is not denied by it");
         let far = "my refund from the shop last week is fine";
-        let denials = Denials { before: Vec::new(), after: vec![cue(far, "is fine")] };
+        let denials = Denials { after: vec![cue(far, "is fine")], ..Denials::default() };
         assert!(!denials.deny(far, span(far, "refund")), "five words away");
         assert!(!Denials::default().deny(zh, span(zh, "退款")));
         let chinese = "汇率什么的无所谓，退款呢";
-        let denials = Denials { before: Vec::new(), after: vec![cue(chinese, "无所谓")] };
+        let denials = Denials { after: vec![cue(chinese, "无所谓")], ..Denials::default() };
         assert!(denials.deny(chinese, span(chinese, "汇率")), "four characters of Chinese between");
+    }
+
+    #[test]
+    fn a_clause_cue_sets_aside_every_word_of_its_clause_and_no_further() {
+        let cue = |text: &str, word: &str| span(text, word);
+        let en = "Last month you sorted out a refund for me quickly, thanks. Today my card was declined";
+        let denials = Denials { clause: vec![cue(en, "you sorted out")], ..Denials::default() };
+        assert!(denials.deny(en, span(en, "refund")));
+        assert!(!denials.deny(en, span(en, "declined")), "a new sentence is not denied");
+        assert!(!denials.deny(en, span(en, "sorted out")), "the cue's own words stay");
+        let zh = "上个月我转账没到账的事你们帮我处理得很快，这次是想改密码";
+        let denials = Denials { clause: vec![cue(zh, "处理得很快")], ..Denials::default() };
+        assert!(denials.deny(zh, span(zh, "没到账")) && denials.deny(zh, span(zh, "转账")));
+        assert!(!denials.deny(zh, span(zh, "改密码")), "the next clause is the question");
+        let asked = "Have you sorted out my refund?";
+        assert!(in_a_question(asked, cue(asked, "you sorted out")));
+        let told = "You sorted out my refund quickly. Why is my card declined?";
+        assert!(!in_a_question(told, cue(told, "You sorted out")));
     }
 
     #[test]
@@ -364,7 +414,7 @@ mod tests {
     #[test]
     fn a_denial_cue_after_a_negation_denies_nothing() {
         let after = |text: &str, cue_word: &str, word: &str| {
-            let denials = Denials { before: Vec::new(), after: vec![span(text, cue_word)] };
+            let denials = Denials { after: vec![span(text, cue_word)], ..Denials::default() };
             denials.deny(text, span(text, word))
         };
         assert!(after("the refund came through, thanks", "came through", "refund"));

@@ -98,6 +98,8 @@ pub(super) enum Role {
     DenialBefore,
     /// A denial cue written after them ("is fine", 不用了).
     DenialAfter,
+    /// A denial cue for its whole clause ("you sorted out … quickly", 帮我处理得很快).
+    DenialClause,
     /// A cue that a second question follows ("also", 另外).
     AnotherQuestion,
     /// A misspelt word of the vocabulary: the text is put right and scanned again.
@@ -155,6 +157,7 @@ fn index_field(field: &Field, ids: &[usize], specs: &[MatcherSpec], vocabulary: 
         let cues = [
             (&vocabulary.denial_before, Role::DenialBefore),
             (&vocabulary.denial_after, Role::DenialAfter),
+            (&vocabulary.denial_clause, Role::DenialClause),
             (&vocabulary.another_question, Role::AnotherQuestion),
         ];
         for (words, role) in cues {

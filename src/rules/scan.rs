@@ -274,6 +274,8 @@ impl FieldIndex {
                 Role::Negation => cues.push(at),
                 Role::DenialBefore => denials.before.push(at),
                 Role::DenialAfter => denials.after.push(at),
+                Role::DenialClause if context::negated_cue(text, at) || context::in_a_question(text, at) => {}
+                Role::DenialClause => denials.clause.push(at),
                 Role::AnotherQuestion => hits.another_question = true,
                 Role::Except => excepts.push(pattern.matcher, at),
                 _ => {}

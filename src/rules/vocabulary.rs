@@ -27,6 +27,9 @@ pub struct Vocabulary {
     pub denial_before: Vec<String>,
     /// Denial cues written after the word they deny ("is fine", 不用了, 没问题).
     pub denial_after: Vec<String>,
+    /// Denial cues that set aside every word of their clause: a past matter settled ("you
+    /// sorted out my refund quickly", 你们帮我处理得很快).
+    pub denial_clause: Vec<String>,
     /// Cues that the customer asks a second question ("also", "by the way", 另外, 顺便).
     pub another_question: Vec<String>,
     /// English words and the ways customers misspell them, lower-case.
@@ -52,6 +55,8 @@ struct RawDenial {
     before: Vec<String>,
     #[serde(default)]
     after: Vec<String>,
+    #[serde(default)]
+    clause: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -132,12 +137,13 @@ impl Vocabulary {
             spelling.push((word, misspelt));
         }
         let negation = cue_forms(raw.negation.map(|n| n.words).unwrap_or_default());
-        let (before, after) = raw.denial.map(|d| (d.before, d.after)).unwrap_or_default();
+        let (before, after, clause) = raw.denial.map(|d| (d.before, d.after, d.clause)).unwrap_or_default();
         Ok(Vocabulary {
             same,
             negation,
             denial_before: cue_forms(before),
             denial_after: cue_forms(after),
+            denial_clause: cue_forms(clause),
             another_question: cue_forms(raw.another_question.map(|a| a.words).unwrap_or_default()),
             spelling,
         })

@@ -51,13 +51,26 @@ fn collapsed(text: &str) -> String {
         .join(" ")
 }
 
+/// Every folder of `replies` with an `expected.json` (`talon/`, `email_reply_parser/` and any
+/// set added beside them), in name order.
+fn reply_folders(replies: &Path) -> Vec<PathBuf> {
+    let mut folders: Vec<PathBuf> = std::fs::read_dir(replies)
+        .unwrap_or_else(|e| panic!("{}: {e}", replies.display()))
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.join("expected.json").is_file())
+        .collect();
+    folders.sort();
+    folders
+}
+
 #[test]
 fn replies_keep_the_reply_and_drop_the_quotes() {
     let Some(corpus) = corpus() else { return };
     let (mut total, mut right) = (0, 0);
     let (mut lost, mut leaked) = (Vec::new(), Vec::new());
-    for folder in ["talon", "email_reply_parser"] {
-        let dir = corpus.join("replies").join(folder);
+    for dir in reply_folders(&corpus.join("replies")) {
+        let folder = dir.file_name().unwrap().to_string_lossy().into_owned();
         let cases: BTreeMap<String, ReplyCase> =
             serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
         for (file, case) in &cases {

@@ -139,6 +139,8 @@ pub struct Denials {
     pub after: Vec<Span>,
     /// Cues that deny every word of their clause, by start.
     pub clause: Vec<Span>,
+    /// Cues that deny every word before them in their sentence, by start.
+    pub elsewhere: Vec<Span>,
 }
 
 impl Denials {
@@ -146,6 +148,7 @@ impl Denials {
         self.before.clear();
         self.after.clear();
         self.clause.clear();
+        self.elsewhere.clear();
     }
 
     /// Sorts the cues as [`Denials::deny`] reads them.
@@ -153,6 +156,7 @@ impl Denials {
         self.before.sort_by_key(|s| s.end);
         self.after.sort_by_key(|s| s.start);
         self.clause.sort_by_key(|s| s.start);
+        self.elsewhere.sort_by_key(|s| s.start);
     }
 
     /// Whether `keyword` is denied: a cue before it or after it, at most
@@ -163,6 +167,7 @@ impl Denials {
         (!self.before.is_empty() && cue_before(text, keyword, &self.before, within_denial_reach))
             || (!self.after.is_empty() && denied_after(text, keyword, &self.after))
             || (!self.clause.is_empty() && in_a_denied_clause(text, keyword, &self.clause))
+            || (!self.elsewhere.is_empty() && handed_elsewhere(text, keyword, &self.elsewhere))
     }
 }
 
@@ -182,6 +187,21 @@ fn in_a_denied_clause(text: &str, keyword: Span, cues: &[Span]) -> bool {
     })
 }
 
+/// Whether one of `cues` follows `keyword` in its sentence: "the home said it would refund the
+/// overcharge, we'll follow that up ourselves" or "her school asked about its refund rules, I
+/// told her that is not your business" hand the refund elsewhere; the question after the cue
+/// ("could you change her address?") still counts.
+fn handed_elsewhere(text: &str, keyword: Span, cues: &[Span]) -> bool {
+    let from = cues.partition_point(|c| c.start < keyword.end);
+    cues[from..].iter().take_while(|c| c.start <= keyword.end + SENTENCE_DENIAL_BYTES).any(|cue| {
+        let between = &text[keyword.end..cue.start];
+        gap_within(between, false).is_some()
+    })
+}
+
+/// A sentence cue reaches at most this many bytes back: a sentence, not a letter.
+const SENTENCE_DENIAL_BYTES: usize = 240;
+
 /// A clause cue reaches at most this many bytes: a clause, not a letter.
 const CLAUSE_DENIAL_BYTES: usize = 160;
 
@@ -190,6 +210,15 @@ const CLAUSE_DENIAL_BYTES: usize = 160;
 pub fn in_a_question(text: &str, cue: Span) -> bool {
     let rest = &text[cue.end..];
     let end = rest.find(['.', '!', '?', '。', '！', '？', '\n']).map_or(rest.len(), |i| i);
+    rest[end..].starts_with(['?', '？'])
+}
+
+/// Whether the clause holding the cue at `cue` ends with a question mark: "is that not your
+/// business?" asks, where "that is not your business, how do I change her address?" hands
+/// the matter before it elsewhere and asks something else.
+pub fn clause_is_a_question(text: &str, cue: Span) -> bool {
+    let rest = &text[cue.end..];
+    let end = rest.find(['.', '!', '?', '。', '！', '？', '\n', ',', '，']).map_or(rest.len(), |i| i);
     rest[end..].starts_with(['?', '？'])
 }
 
@@ -398,6 +427,23 @@ mod tests {
         assert!(in_a_question(asked, cue(asked, "you sorted out")));
         let told = "You sorted out my refund quickly. Why is my card declined?";
         assert!(!in_a_question(told, cue(told, "You sorted out")));
+    }
+
+    #[test]
+    fn an_elsewhere_cue_sets_aside_what_comes_before_it_in_its_sentence() {
+        let zh = "安老院会退还多收的院费，这个我们自己会跟，想问怎么改地址？另外退款多久到账？";
+        let denials = Denials { elsewhere: vec![span(zh, "我们自己会跟")], ..Denials::default() };
+        assert!(denials.deny(zh, span(zh, "退还")), "a clause before the cue is handed elsewhere");
+        assert!(!denials.deny(zh, span(zh, "改地址")), "words after the cue stay");
+        assert!(!denials.deny(zh, span(zh, "退款")), "a later sentence stays");
+        let en = "My refund is late. The gym will pay me back directly, so you can close that ticket.";
+        let denials =
+            Denials { elsewhere: vec![span(en, "you can close that ticket")], ..Denials::default() };
+        assert!(denials.deny(en, span(en, "pay me back")));
+        assert!(!denials.deny(en, span(en, "refund")), "an earlier sentence stays");
+        assert!(!clause_is_a_question(zh, span(zh, "我们自己会跟")), "the question is the next clause's");
+        let asked = "这个不归你们管吗？";
+        assert!(clause_is_a_question(asked, span(asked, "不归你们管")));
     }
 
     #[test]

@@ -100,6 +100,8 @@ pub(super) enum Role {
     DenialAfter,
     /// A denial cue for its whole clause ("you sorted out … quickly", 帮我处理得很快).
     DenialClause,
+    /// A denial cue for what stands before it in its sentence ("so you can close that ticket").
+    DenialElsewhere,
     /// A cue that a second question follows ("also", 另外).
     AnotherQuestion,
     /// A misspelt word of the vocabulary: the text is put right and scanned again.
@@ -158,6 +160,7 @@ fn index_field(field: &Field, ids: &[usize], specs: &[MatcherSpec], vocabulary: 
             (&vocabulary.denial_before, Role::DenialBefore),
             (&vocabulary.denial_after, Role::DenialAfter),
             (&vocabulary.denial_clause, Role::DenialClause),
+            (&vocabulary.denial_elsewhere, Role::DenialElsewhere),
             (&vocabulary.another_question, Role::AnotherQuestion),
         ];
         for (words, role) in cues {

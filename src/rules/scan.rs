@@ -276,6 +276,9 @@ impl FieldIndex {
                 Role::DenialAfter => denials.after.push(at),
                 Role::DenialClause if context::negated_cue(text, at) || context::in_a_question(text, at) => {}
                 Role::DenialClause => denials.clause.push(at),
+                Role::DenialElsewhere
+                    if context::negated_cue(text, at) || context::clause_is_a_question(text, at) => {}
+                Role::DenialElsewhere => denials.elsewhere.push(at),
                 Role::AnotherQuestion => hits.another_question = true,
                 Role::Except => excepts.push(pattern.matcher, at),
                 _ => {}

@@ -30,6 +30,9 @@ pub struct Vocabulary {
     /// Denial cues that set aside every word of their clause: a past matter settled ("you
     /// sorted out my refund quickly", 你们帮我处理得很快).
     pub denial_clause: Vec<String>,
+    /// Denial cues that hand what comes before them in their sentence to someone else ("… so
+    /// you can close that ticket", 这不归你们管, 呢樣我哋自己會跟).
+    pub denial_elsewhere: Vec<String>,
     /// Cues that the customer asks a second question ("also", "by the way", 另外, 顺便).
     pub another_question: Vec<String>,
     /// English words and the ways customers misspell them, lower-case.
@@ -57,6 +60,8 @@ struct RawDenial {
     after: Vec<String>,
     #[serde(default)]
     clause: Vec<String>,
+    #[serde(default)]
+    elsewhere: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -137,13 +142,15 @@ impl Vocabulary {
             spelling.push((word, misspelt));
         }
         let negation = cue_forms(raw.negation.map(|n| n.words).unwrap_or_default());
-        let (before, after, clause) = raw.denial.map(|d| (d.before, d.after, d.clause)).unwrap_or_default();
+        let (before, after, clause, elsewhere) =
+            raw.denial.map(|d| (d.before, d.after, d.clause, d.elsewhere)).unwrap_or_default();
         Ok(Vocabulary {
             same,
             negation,
             denial_before: cue_forms(before),
             denial_after: cue_forms(after),
             denial_clause: cue_forms(clause),
+            denial_elsewhere: cue_forms(elsewhere),
             another_question: cue_forms(raw.another_question.map(|a| a.words).unwrap_or_default()),
             spelling,
         })

@@ -89,6 +89,8 @@ struct Walk {
     forward_at: Option<usize>,
     /// The line of the first quote marker of any kind.
     first_marker: Option<usize>,
+    /// `>` blocks above the first marker asked about so far (see [`Walk::own_block`]).
+    blocks_asked: usize,
 }
 
 impl Walk {
@@ -97,6 +99,15 @@ impl Walk {
             let line = lines[i];
             // A mail gateway's warning above the customer's first word is not theirs: its words
             // ("do not click links or open attachments") would read as a security question.
+            if is_quoted_line(line)
+                && let Some(end) = self.own_block(lines, i)
+            {
+                for line in &lines[i..end] {
+                    push_line(&mut self.new_text, line);
+                }
+                i = end;
+                continue;
+            }
             if is_quoted_line(line) || (self.new_text.is_empty() && is_external_banner(line)) {
                 push_line(&mut self.quoted, line);
                 i += 1;
@@ -138,6 +149,40 @@ impl Walk {
             return;
         }
     }
+}
+
+impl Walk {
+    /// Where the `>` block at line `i` ends, when it is the customer's own text rather than a
+    /// quote: written among their words above the first marker ("In the app I only see this
+    /// menu path:" / `> Profile > Settings > Privacy`), while the quote that marker starts
+    /// below holds none of its lines. A block that the quote below repeats is quoted history
+    /// (a line of our answer picked out above the full quote), and so is any block with no
+    /// marker below it (interleaved answers). At most a few blocks a mail are asked about, so
+    /// a hostile mail stays linear.
+    fn own_block(&mut self, lines: &[&str], i: usize) -> Option<usize> {
+        if self.first_marker.is_some() || self.new_text.trim().is_empty() || self.blocks_asked >= OWN_BLOCKS {
+            return None;
+        }
+        self.blocks_asked += 1;
+        let end = (i..lines.len()).find(|&j| !is_quoted_line(lines[j])).unwrap_or(lines.len());
+        let marker =
+            (end..lines.len()).find(|&j| marker_at(lines, j).is_some_and(|m| m.kind == Kind::Quote))?;
+        let below = unquoted(&lines[marker..]);
+        let repeated =
+            lines[i..end].iter().map(|l| unquoted(&[l])).any(|l| !l.is_empty() && below.contains(&l));
+        (!repeated).then_some(end)
+    }
+}
+
+/// `>` blocks above the first marker that are asked whether they are the customer's own.
+const OWN_BLOCKS: usize = 4;
+
+/// `lines` without their quote marks, as one line of single spaces.
+fn unquoted(lines: &[&str]) -> String {
+    let words = lines.iter().flat_map(|l| {
+        l.trim_start_matches(|c: char| c == '>' || c == '＞' || c.is_whitespace()).split_whitespace()
+    });
+    words.collect::<Vec<_>>().join(" ")
 }
 
 /// Appends `line` to `text`, a line below what it holds.
@@ -288,11 +333,39 @@ fn short_tail(lines: &[&str], from: usize) -> bool {
 /// the languages of [`FROM_FIELD`] and [`SENT_FIELD`].
 fn starts_header_block(line: &str, lines: &[&str], i: usize) -> bool {
     let near = || lines.iter().skip(i + 1).take(4).map(|l| l.trim());
-    if FROM_FIELD.is_match(line) {
-        return near().any(|l| SENT_FIELD.is_match(l) || SUBJECT_FIELD.is_match(l));
-    }
-    SENT_FIELD.is_match(line) && near().any(|l| FROM_FIELD.is_match(l))
+    let fields = if FROM_FIELD.is_match(line) {
+        near().any(|l| SENT_FIELD.is_match(l) || SUBJECT_FIELD.is_match(l))
+    } else {
+        SENT_FIELD.is_match(line) && near().any(|l| FROM_FIELD.is_match(l))
+    };
+    fields && !pasted_record(lines, i)
 }
+
+/// Whether the lines from `i` to the next blank line are a record the customer pasted rather
+/// than a quoted mail's header: no address anywhere in it, and a field no mail header has
+/// ("From: Brightlane AB, SEB account …", "Date: 27 Nov 2026", "Amount: 4,800.00 SEK",
+/// "Reference: …", copied from a bank's app).
+fn pasted_record(lines: &[&str], i: usize) -> bool {
+    let block: Vec<&str> =
+        lines[i..].iter().map(|l| l.trim()).take_while(|l| !l.is_empty()).take(12).collect();
+    !block.iter().any(|l| l.contains('@')) && block.iter().any(|l| is_other_field(l))
+}
+
+/// Whether `line` is `Name: value` with a name that no quoted mail header uses.
+fn is_other_field(line: &str) -> bool {
+    let Some(colon) = line.find([':', '：']) else { return false };
+    let name = line[..colon].trim();
+    let short = !name.is_empty() && name.chars().count() <= 24 && !name.contains("://");
+    short && !is_header_field(line) && !HEADER_EXTRAS.is_match(line)
+}
+
+/// Header fields that quoted mail shows besides sender, date, recipients and subject.
+static HEADER_EXTRAS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)^\*?(bcc|reply-to|importance|priority|attachments?|sensitivity|categories|wichtigkeit|anlagen?|pièces?\s+jointes?|importance|allegati|adjuntos|bijlagen|bilagor|vedlegg|重要性|附件|优先级|優先順序|添付ファイル)\*?\s*[:：]",
+    )
+    .expect("header extras regex")
+});
 
 /// A header field line of a quoted or forwarded mail (`From:`, `Date:`, `To:`, `Subject:` …).
 fn is_header_field(line: &str) -> bool {
@@ -453,6 +526,44 @@ pub(super) mod tests {
 
     pub(super) fn new_text(body: &str) -> String {
         split(body).new_text
+    }
+
+    #[test]
+    fn a_customers_own_angle_bracket_line_above_the_quote_is_kept() {
+        let body = "The option is not there. I only see:\n\n> Wallet > Cards > Limits\n\nNothing else.\n\n\
+                    On Wed, 2 Dec 2026 at 09:00, Support <s@x.example> wrote:\n> Go to Settings > Security.\n> Regards";
+        let split = split(body);
+        assert!(split.new_text.contains("> Wallet > Cards > Limits"), "{:?}", split.new_text);
+        assert!(split.new_text.contains("Nothing else."));
+        assert!(!split.new_text.contains("Go to Settings"));
+        // A line of our answer picked out above the full quote is quoted history.
+        let picked = "> Go to Settings > Security.\n\nIt is not there.\n\n\
+                      On Wed, 2 Dec 2026 at 09:00, Support <s@x.example> wrote:\n> Go to Settings > Security.";
+        assert_eq!(new_text(picked), "It is not there.");
+        let interleaved = "Hi,\n> Did the code arrive?\nNo, it did not.";
+        assert_eq!(new_text(interleaved), "Hi,\nNo, it did not.", "no marker below: quoted as before");
+    }
+
+    #[test]
+    fn a_pasted_record_is_no_quoted_header() {
+        let body = "The top-up is missing. From my bank app:\n\nFrom: Acme Ltd, account 12-34\n\
+                    Date: 27 Nov 2026\nAmount: 250.00 EUR\nReference: TOPUP-1\n\nPlease credit it.\n\n\
+                    From: Support <s@x.example>\nSent: Wednesday, December 2, 2026 11:20 AM\nTo: Me\n\
+                    Subject: RE: top-up\n\nWe have not received it.";
+        let text = new_text(body);
+        assert!(text.contains("Reference: TOPUP-1") && text.contains("Please credit it."), "{text:?}");
+        assert!(!text.contains("We have not received it."));
+        let outlook = "New words\n\nFrom: Support\nSent: Monday\nTo: Me\nSubject: Re\n\nold";
+        assert_eq!(new_text(outlook), "New words", "a header without an address but only header fields");
+    }
+
+    #[test]
+    fn a_customers_own_undated_wrote_line_is_their_text() {
+        let body = "That is not what I was told.\nOn Nov 24 your colleague wrote:\n\n\"It will be back in 21 days.\"\n\n\
+                    It is day 24.\n\nOn Wed, Dec 2, 2026 at 10:15 AM Support <s@x.example> wrote:\n> Dear customer";
+        let text = new_text(body);
+        assert!(text.contains("It will be back in 21 days.") && text.contains("It is day 24."), "{text:?}");
+        assert!(!text.contains("Dear customer"));
     }
 
     #[test]

@@ -72,7 +72,17 @@ fn ends_like_attribution(line: &str) -> bool {
 /// them in a customer's own "他在邮件里写道：".
 fn breaks_inside_attribution(line: &str, next: &str) -> bool {
     let digit = |text: &str| text.bytes().any(|b| b.is_ascii_digit());
-    line.ends_with(['<', '('])
+    // The verb alone on the next line, under a dated line with the writer's address (Gmail's
+    // Turkish `X <x@y>, 1 Ara 2026 Sal, 15:04 tarihinde` / `şunu yazdı:`).
+    let verb_below = || {
+        line.contains('@')
+            && TIME_OF_DAY.is_match(line)
+            && next.chars().count() <= 30
+            && next.chars().all(|c| (c as u32) < 0x2E80)
+            && ends_like_attribution(next)
+    };
+    verb_below()
+        || line.ends_with(['<', '('])
         || (next.starts_with(['<', '(']) && next.contains('@') && digit(line))
         || (next.ends_with(['：', ':'])
             && (next.contains("写道") || next.contains("寫道"))
@@ -83,6 +93,9 @@ fn breaks_inside_attribution(line: &str, next: &str) -> bool {
             && line.contains('@')
             && line.contains('>'))
 }
+
+/// A time of day (`15:04`).
+static TIME_OF_DAY: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\d{1,2}:\d{2}").expect("time regex"));
 
 /// Zoho Mail's attribution between dashes, without a colon: `---- On Wed, 24 Feb 2026
 /// 14:02:50 +0800 a@b.c wrote ----`.
@@ -114,9 +127,39 @@ fn is_attribution(line: &str, lines: &[&str], after: usize) -> bool {
     if !WROTE_FULL.is_match(line) && !WROTE_END.is_match(line) && !DATED_ADDRESS.is_match(line) {
         return false;
     }
-    // "On Monday I wrote:" followed by the customer's own words is no attribution.
+    // "On Monday I wrote:" or "On Nov 24 your agent wrote:" followed by the customer's own
+    // words is no attribution.
     let next = (after..lines.len()).find(|&j| !is_blank(lines[j]));
-    line.bytes().any(|b| b.is_ascii_digit() || b == b'@') || next.is_some_and(|j| is_quoted_line(lines[j]))
+    dated_or_addressed(line) || next.is_some_and(|j| is_quoted_line(lines[j]))
+}
+
+/// Whether `line` holds what a client's attribution has and a customer's "on Nov 24 your
+/// agent wrote:" has not: an address, a year (`2026`), a time of day (`15:04`, `15.04`) or a
+/// date in figures (`12/1/26`).
+fn dated_or_addressed(line: &str) -> bool {
+    let bytes = line.as_bytes();
+    let digits_at = |from: usize| bytes[from..].iter().take_while(|b| b.is_ascii_digit()).count();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'@' {
+            return true;
+        }
+        let run = digits_at(i);
+        if run == 0 {
+            i += 1;
+            continue;
+        }
+        let year = run == 4 && matches!(&bytes[i..i + 2], b"19" | b"20");
+        let joined = |seps: &[u8]| {
+            bytes.get(i + run).is_some_and(|b| seps.contains(b))
+                && (1..=4).contains(&digits_at((i + run + 1).min(bytes.len())))
+        };
+        if year || (run <= 2 && joined(b":./-")) {
+            return true;
+        }
+        i += run;
+    }
+    false
 }
 
 /// Attributions recognised by their start and their end.
@@ -289,6 +332,10 @@ mod tests {
             (
                 "OKPay客服 <support@example.test> 于2026年12月2日\n周三 10:00写道：",
                 "Gmail zh-CN inside the date",
+            ),
+            (
+                "OKPay Destek <support@example.test>, 2 Ara 2026 Çar, 10:00 tarihinde\nşunu yazdı:",
+                "Gmail tr with the verb alone below",
             ),
         ] {
             let body = format!("提现还是没到账。\n\n{attribution}\n\n> 您好");

@@ -244,3 +244,25 @@ fn a_reply_written_below_an_outlook_quote_of_our_answer_is_read() {
     };
     assert_eq!(other.category.as_deref(), Some("other"), "{other:?}");
 }
+
+#[test]
+fn an_answer_typed_into_an_outlook_quote_of_our_answer_is_read() {
+    let mut store = Store::open_in_memory().unwrap();
+    let (first, ours) = ann_asks_for_a_refund(&mut store);
+    let our_text = queued_text(&store, first.ticket.unwrap(), "ann@customer.test");
+    // "See my answer below": the customer typed it between our lines, as Outlook users do in red.
+    let (opening, rest) = our_text.split_once('\n').expect("our answer has lines");
+    let reply = format!(
+        "From: ann@customer.test\r\nTo: support@example.test\r\nSubject: RE: Refund\r\nMessage-ID: <q3@customer.test>\r\n\
+         In-Reply-To: <{ours}>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+         Please see my answer below.\r\n\r\nFrom: Support <support@example.test>\r\nSent: Tuesday\r\n\
+         Subject: Re: Refund\r\n\r\n{opening}\r\n\r\nWhat is the fee for sending money to Spain?\r\n\r\n{}\r\n",
+        rest.replace('\n', "\r\n")
+    );
+    let Outcome::Processed(report) = process(&mut store, &reply) else { panic!("processed") };
+    assert_eq!(
+        report.category.as_deref(),
+        Some("fees"),
+        "the answer typed into our quote is read: {report:?}"
+    );
+}

@@ -53,6 +53,7 @@ pub fn split(body: &str) -> Split {
 /// Like [`split`]; `forward_subject` says the subject marks a forward (`Fwd:`, `转发:` …), so
 /// that a mail whose only text is a quoted message is read as that message.
 pub fn split_mail(body: &str, forward_subject: bool) -> Split {
+    let body = without_bidi_controls(body);
     let lines: Vec<&str> = body.lines().collect();
     let mut out = Walk::default();
     out.run(&lines, 0);
@@ -62,6 +63,22 @@ pub fn split_mail(body: &str, forward_subject: bool) -> Split {
         return bare_forward(&lines, start);
     }
     Split { new_text: tidy(out.new_text), quoted: tidy(out.quoted) }
+}
+
+/// `text` without the invisible marks that set the direction of right-to-left text (U+200E,
+/// U+200F, U+202A–U+202E, U+2066–U+2069): Gmail wraps the names and the address of its Hebrew
+/// and Arabic attributions in them (`בתאריך … מאת X <x@y>:` with a mark around each part), where
+/// the markers are looked for. The letters keep their own direction.
+fn without_bidi_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    let control =
+        |c: char| matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+    // Each of them is written E2 80 or E2 81 in UTF-8: most mails have neither.
+    if !text.as_bytes().windows(2).any(|w| w[0] == 0xE2 && matches!(w[1], 0x80 | 0x81))
+        || !text.contains(control)
+    {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(text.chars().filter(|&c| !control(c)).collect())
 }
 
 /// A forward without a word above it: the forwarded mail, without the separator and its
@@ -351,12 +368,14 @@ fn pasted_record(lines: &[&str], i: usize) -> bool {
     !block.iter().any(|l| l.contains('@')) && block.iter().any(|l| is_other_field(l))
 }
 
-/// Whether `line` is `Name: value` with a name that no quoted mail header uses.
+/// Whether `line` is `Name: value` with a name that no quoted mail header uses. A line that
+/// ends at its colon (a greeting, 李女士您好：) is no field.
 fn is_other_field(line: &str) -> bool {
     let Some(colon) = line.find([':', '：']) else { return false };
     let name = line[..colon].trim();
+    let value = line[colon..].trim_start_matches([':', '：']).trim();
     let short = !name.is_empty() && name.chars().count() <= 24 && !name.contains("://");
-    short && !is_header_field(line) && !HEADER_EXTRAS.is_match(line)
+    short && !value.is_empty() && !is_header_field(line) && !HEADER_EXTRAS.is_match(line)
 }
 
 /// Header fields that quoted mail shows besides sender, date, recipients and subject.
@@ -497,27 +516,27 @@ static FOOTERS: LazyLock<Regex> = LazyLock::new(|| {
 
 static FROM_FIELD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)^\*?(from|von|de|da|van|från|fra|od|от|lähettäjä|feladó|kimden|remetente|发件人|發件人|寄件者|寄件人|差出人|发信人)\*?\s*[:：]",
+        r"(?i)^\*?(from|von|de|da|van|från|fra|od|от|lähettäjä|feladó|kimden|remetente|de\s+la|від|από|מאת|من|từ|จาก|dari|发件人|發件人|寄件者|寄件人|差出人|发信人)\*?\s*[:：]",
     )
     .expect("from regex")
 });
 
 static SENT_FIELD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)^\*?(sent|date|gesendet|datum|envoyé(\s+le)?|message\s+du|inviato|data|dato|enviado|enviada|fecha|verzonden|skickat|sendt|wysłano|отправлено|дата|lähetetty|elküldve|gönderildi|发送时间|發送時間|日期|時間|时间|傳送時間|寄件日期|发送日期|送信日時|日時)\*?\s*[:：]",
+        r"(?i)^\*?(sent|date|gesendet|datum|envoyé(\s+le)?|message\s+du|inviato|data|dato|enviado|enviada|fecha|verzonden|skickat|sendt|wysłano|отправлено|дата|lähetetty|elküldve|gönderildi|odesláno|trimis|enviat(\s+el)?|надіслано|στάλθηκε|נשלח|تاريخ\s+الإرسال|أرسلت|đã\s+gửi|ส่ง|dikirim|发送时间|發送時間|日期|時間|时间|傳送時間|寄件日期|发送日期|送信日時|日時)\*?\s*[:：]",
     )
     .expect("sent regex")
 });
 
 static SUBJECT_FIELD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)^\*?(subject|betreff|objet|sujet|oggetto|asunto|onderwerp|ämne|emne|temat|тема|assunto|aihe|tárgy|konu|主题|主題|主旨|件名)\*?\s*[:：]",
+        r"(?i)^\*?(subject|betreff|objet|sujet|oggetto|asunto|onderwerp|ämne|emne|temat|тема|assunto|aihe|tárgy|konu|předmět|subiect|assumpte|θέμα|נושא|الموضوع|chủ\s+đề|เรื่อง|perihal|subjek|主题|主題|主旨|件名)\*?\s*[:：]",
     )
     .expect("subject regex")
 });
 
 static TO_FIELD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^\*?(to|cc|an|à|a|para|aan|till|til|do|кому|收件人|收件者|抄送|副本|宛先)\*?\s*[:：]")
+    Regex::new(r"(?i)^\*?(to|cc|an|à|a|para|aan|till|til|do|кому|komu|către|per\s+a|προς|κοιν|אל|עותק|إلى|đến|ถึง|kepada|címzett|收件人|收件者|抄送|副本|宛先)\*?\s*[:：]")
         .expect("to regex")
 });
 #[cfg(test)]
@@ -555,6 +574,9 @@ pub(super) mod tests {
         assert!(!text.contains("We have not received it."));
         let outlook = "New words\n\nFrom: Support\nSent: Monday\nTo: Me\nSubject: Re\n\nold";
         assert_eq!(new_text(outlook), "New words", "a header without an address but only header fields");
+        let foxmail = "请退还这笔费用。\n \n发件人： OKPay客服\n发送时间： 2026-12-01 10:15\n收件人： 李娜\n\
+                       主题： Re: 手续费\n李女士您好：\n感谢您联系我们。";
+        assert_eq!(new_text(foxmail), "请退还这笔费用。", "a greeting under the header is no pasted field");
     }
 
     #[test]
@@ -564,6 +586,43 @@ pub(super) mod tests {
         let text = new_text(body);
         assert!(text.contains("It will be back in 21 days.") && text.contains("It is day 24."), "{text:?}");
         assert!(!text.contains("Dear customer"));
+    }
+
+    #[test]
+    fn attributions_and_header_blocks_of_more_languages() {
+        let rlm = '\u{200F}';
+        let (rle, lre, pdf) = ('\u{202B}', '\u{202A}', '\u{202C}');
+        let hebrew = format!(
+            "{rle}בתאריך יום ב׳, 1 בדצמ׳ 2026 ב-10:00 מאת {lre}Support{pdf}{rlm} <{lre}s@x.example{pdf}{rlm}>:{pdf}"
+        );
+        let arabic = format!(
+            "{rle}في الثلاثاء، 1 ديسمبر 2026 في 10:00 ص تمت كتابة ما يلي بواسطة {lre}Support{pdf}{rlm} <{lre}s@x.example{pdf}{rlm}>:{pdf}"
+        );
+        for attribution in [
+            "Στις Τρί 1 Δεκ 2026 στις 10:00 π.μ., ο/η Support <s@x.example> έγραψε:",
+            hebrew.as_str(),
+            arabic.as_str(),
+            "Vào Th 3, 1 thg 12, 2026 vào lúc 10:00 Support <s@x.example> đã viết:",
+            "เมื่อ อ. 1 ธ.ค. 2569 เวลา 10:00 Support <s@x.example> เขียนว่า:",
+            "Pada tanggal Sel, 1 Des 2026 pukul 10.00 Support <s@x.example> menulis:",
+            "вт, 1 груд. 2026 р. о 10:00 Support <s@x.example> пише:",
+            "Missatge de Support <s@x.example> del dia dt., 1 de des. 2026 a les 10:00:",
+        ] {
+            let body = format!("My withdrawal is missing.\n\n{attribution}\n> Dear customer");
+            assert_eq!(new_text(&body), "My withdrawal is missing.", "{attribution}");
+        }
+        for header in [
+            "Od: Support <s@x.example>\nOdesláno: úterý 1. prosince 2026 10:00\nKomu: Me\nPředmět: Re: Poplatek",
+            "De la: Support <s@x.example>\nTrimis: marți, 1 decembrie 2026 10:00\nCătre: Me\nSubiect: Re: Retragere",
+            "De: Support <s@x.example>\nEnviat el: dimarts, 1 de desembre de 2026 10:00\nPer a: Me\nAssumpte: Re: Compte",
+            "Από: Support <s@x.example>\nΣτάλθηκε: Τρίτη, 1 Δεκεμβρίου 2026 10:00\nΠρος: Me\nΘέμα: Re: Επιστροφή",
+            "Từ: Support <s@x.example>\nĐã gửi: Thứ Ba, ngày 1 tháng 12 năm 2026 10:00\nĐến: Me\nChủ đề: Re: Rút tiền",
+            "Від: Support <s@x.example>\nНадіслано: вівторок, 1 грудня 2026 р. 10:00\nКому: Me\nТема: Re: Повернення",
+            "Dari: Support <s@x.example>\nDikirim: Selasa, 01 Desember 2026 10.00\nKepada: Me\nPerihal: Re: Biaya",
+        ] {
+            let body = format!("My withdrawal is missing.\n\n{header}\n\nDear customer,\nour answer");
+            assert_eq!(new_text(&body), "My withdrawal is missing.", "{header}");
+        }
     }
 
     #[test]

@@ -19,8 +19,8 @@ pub(super) fn attribution(lines: &[&str], i: usize) -> Option<usize> {
     if dashed_attribution(line, lines, i + 1) || dated_address_above_quote(line, lines, i + 1) {
         return Some(1);
     }
-    let wraps = line.as_bytes().first().is_some_and(|b| b"oOaAlLeEiIdDwW".contains(b))
-        || line.starts_with(['在', '於']);
+    let wraps = line.as_bytes().first().is_some_and(|b| b"oOaAlLeEiIdDwWpPvVmM".contains(b))
+        || line.starts_with(['在', '於', 'Σ', 'σ', 'เ']);
     let breaks = lines.get(i + 1).is_some_and(|next| breaks_inside_attribution(line, next.trim()));
     if !wraps && !breaks {
         return None;
@@ -177,6 +177,7 @@ static WROTE_FULL: LazyLock<Regex> = LazyLock::new(|| {
           | w\s+dniu\s.{4,}\s(pisze|napisał|napisała)\s*[:：]
           | 在.{2,}(写道|寫道)\s*[:：]?
           | 於.{2,}(写道|寫道)\s*[:：]?
+          | missatge\s+de\s.{4,}\sdel\s+dia\s.*[:：]
         )$",
     )
     .expect("wrote regex")
@@ -195,7 +196,8 @@ static WROTE_END: LazyLock<Regex> = LazyLock::new(|| {
           | \swrote | \sschrieb | \sa\s+écrit | \sescribió | \sha\s+escrito | \sha\s+scritto | \sschreef
           | \sescreveu | \sescribiu | \sha\s+escrit | \sskrev | \sskreiv | \spisze
           | \snapisał(a|\(a\))? | \snapsal(a|\(a\))? | \snapísal(a|\(a\))? | \sje\s+napisal(a|\(a\))?
-          | \sнаписал(а|\(а\))? | \sнаписав | \sнаписа | \sпишет | \skirjoitti | \skirjutas | \sírta
+          | \sнаписал(а|\(а\))? | \sнаписав(ла|\(ла\))? | \sнаписала | \sнаписа | \sпишет | \sпише | \skirjoitti | \skirjutas | \sírta
+          | \sέγραψε | \sđã\s+viết | เขียนว่า | \smenulis
           | \srašė | \sa\s+scris | \syazdı | \s작성 | 쓴\s*글 | 写道 | 寫道 | 書きました | のメッセージ
         )\s*[:：]$",
     )
@@ -227,8 +229,10 @@ static DATE_NAME_ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// How an attribution that clients wrap over lines starts.
-static WRAP_START: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)^(on|am|le|el|il|op|em|den|w\s+dniu)\s|^[在於]").expect("wrap regex"));
+static WRAP_START: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^(on|am|le|el|il|op|em|den|w\s+dniu|dne|pada|vào|στις|missatge)\s|^[在於]|^เมื่อ")
+        .expect("wrap regex")
+});
 
 #[cfg(test)]
 mod tests {

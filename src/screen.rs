@@ -108,6 +108,8 @@ fn person(mail: &Inbound, headers: &MachineHeaders<'_>) -> Verdict {
     let mut verdict = Verdict::human();
     if let Some(problem) = mail.sender_problem {
         verdict.no_automatic_mail = Some(problem.describe(&mail.from_address));
+    } else if is_bare_calendar_response(mail) {
+        verdict.no_automatic_mail = Some("a calendar response with no words of its own".to_string());
     } else if let Some(value) = headers.auto_response_suppress {
         // Outlook sends it with a person's mail too: "send me no automatic replies". That does
         // not make the mail automatic; it only forbids our acknowledgement.
@@ -117,6 +119,13 @@ fn person(mail: &Inbound, headers: &MachineHeaders<'_>) -> Verdict {
         }
     }
     verdict
+}
+
+/// Whether `mail` is a calendar's answer to an invitation ("Accepted: …", a `text/calendar`
+/// part) with nothing written in it: the client wrote it, there is nothing to acknowledge, and
+/// a person still sees it on its ticket.
+fn is_bare_calendar_response(mail: &Inbound) -> bool {
+    mail.new_text.trim().is_empty() && mail.attachments.iter().any(|a| a.mime_type == "text/calendar")
 }
 
 /// The header fields that mark machine mail: one for each vendor's autoresponder flag.
@@ -417,6 +426,27 @@ mod tests {
     }
 
     #[test]
+    fn a_bare_calendar_response_is_a_persons_mail_that_gets_no_automatic_mail() {
+        let own = vec!["support@example.test".to_string()];
+        let calendar = |text: &str| {
+            format!(
+                "From: tom@c.test\r\nSubject: Accepted: onboarding call\r\nMIME-Version: 1.0\r\n\
+                 Content-Type: multipart/alternative; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n\
+                 {text}\r\n--b\r\nContent-Type: text/calendar; method=REPLY\r\n\r\nBEGIN:VCALENDAR\r\n\
+                 METHOD:REPLY\r\nEND:VCALENDAR\r\n--b--\r\n"
+            )
+        };
+        let v = screen(&parse(calendar("").as_bytes()).unwrap(), &own);
+        assert_eq!(v.automated, None, "a person sees it");
+        assert!(v.forbids_automatic_mail().is_some(), "{v:?}");
+        let v = screen(
+            &parse(calendar("Happy to join. Will the fee for merchants be discussed?").as_bytes()).unwrap(),
+            &own,
+        );
+        assert_eq!(v, Verdict::human(), "a response with words of its own is answered");
+    }
+
+    #[test]
     fn a_daemon_from_stays_a_daemon_whatever_its_reply_to() {
         let raw = "From: MAILER-DAEMON\r\nReply-To: ann@c.test\r\n\r\nhi";
         assert_eq!(verdict(raw), Some(AutomatedKind::Bounce));
@@ -596,6 +626,27 @@ mod tests {
         // A customer who forwards a bounce with its parts to ask about it is a person.
         assert_eq!(verdict(&mixed_with("Fwd: Your order mail", "message/delivery-status")), None);
         assert_eq!(verdict(&mixed_with("Your order mail", "text/plain")), None);
+    }
+
+    #[test]
+    fn a_person_writing_about_a_bounce_under_its_subject_is_a_person() {
+        let forward = "From: ana@pond.example\r\nSubject: Fwd: Delivery Status Notification (Failure)\r\n\r\n\
+                       I wrote to your refunds address and got this back, where do I send my refund claim now\r\n\r\n\
+                       ---------- Forwarded message ---------\r\nFrom: Mail Delivery Subsystem <mailer-daemon@mx.example>\r\n\
+                       Subject: Delivery Status Notification (Failure)\r\n\r\nAddress not found";
+        assert_eq!(verdict(forward), None, "a forward with the customer's own note");
+        let asked = "From: ana@pond.example\r\nSubject: Delivery failed\r\n\r\n\
+                     I paid my sister 50 EUR and the app says delivery failed, but the money is gone. Where is it?";
+        assert_eq!(verdict(asked), None, "a subject taken from the app, and a question");
+        let relayed = "From: ana@pond.example\r\nSubject: Fwd: Returned mail: see transcript\r\n\r\n\
+                       Forwarded.\r\n\r\nBegin forwarded message:\r\n\r\n> From: MAILER-DAEMON\r\n> User unknown";
+        assert_eq!(
+            verdict(relayed),
+            Some(AutomatedKind::Bounce),
+            "a line above a forwarded bounce is no note"
+        );
+        let report = "From: gw@pond.example\r\nSubject: Delivery failed\r\n\r\nDelivery to the following recipients failed.";
+        assert_eq!(verdict(report), Some(AutomatedKind::Bounce));
     }
 
     #[test]

@@ -65,6 +65,17 @@ pub fn split_mail(body: &str, forward_subject: bool) -> Split {
     Split { new_text: tidy(out.new_text), quoted: tidy(out.quoted) }
 }
 
+/// What the sender wrote above the first quote marker of `body`, however short: unlike
+/// [`split_mail`], a forward with nothing above it gives nothing ("Forward the message." above
+/// a forwarded bounce, or a customer's question above it).
+pub fn written_above_quote(body: &str) -> String {
+    let body = without_bidi_controls(body);
+    let lines: Vec<&str> = body.lines().collect();
+    let mut out = Walk::default();
+    out.run(&lines, 0);
+    tidy(out.new_text)
+}
+
 /// `text` without the invisible marks that set the direction of right-to-left text (U+200E,
 /// U+200F, U+202A–U+202E, U+2066–U+2069): Gmail wraps the names and the address of its Hebrew
 /// and Arabic attributions in them (`בתאריך … מאת X <x@y>:` with a mark around each part), where

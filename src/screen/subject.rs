@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 use aho_corasick::AhoCorasick;
 use regex::{Regex, RegexSet};
 
-use crate::parse::Inbound;
+use crate::parse::{Inbound, quote};
 
 use super::{AutomatedKind, Verdict};
 
@@ -22,12 +22,42 @@ pub(super) fn automatic_subject(mail: &Inbound) -> Option<Verdict> {
     }
     let matched = AUTOMATIC_SUBJECTS_ENDED.matches(&mail.subject);
     if BOUNCE_SUBJECTS.iter().any(|&i| matched.matched(i)) {
-        Some(Verdict::machine(AutomatedKind::Bounce, "bounce subject"))
+        (!writes_about_it(mail)).then(|| Verdict::machine(AutomatedKind::Bounce, "bounce subject"))
     } else if AUTO_REPLY_SUBJECTS.iter().any(|&i| matched.matched(i)) {
         Some(Verdict::machine(AutomatedKind::AutoReply, "auto-reply subject"))
     } else {
         None
     }
+}
+
+/// Whether a person wrote about the failed delivery a subject names, above any quote: a
+/// forward with a note of their own ("I tried to send you this and got this error, please
+/// help, my withdrawal is still missing" above `Fwd: Delivery Status Notification`), or a
+/// question under a subject they took from an app ("Delivery failed": "Where is my money?").
+/// A mail system that forwards a bounce writes nothing of its own, or a line ("Forward the
+/// message."); a bounce asks no question. Only a mail that no sender, path or report marked
+/// as machine mail gets here.
+fn writes_about_it(mail: &Inbound) -> bool {
+    let note = quote::written_above_quote(&mail.body);
+    let latin_words = note
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.chars().any(|c| c.is_ascii_alphabetic()))
+        .count();
+    let chinese = note.chars().filter(|c| ('\u{4E00}'..='\u{9FFF}').contains(c)).count();
+    let worded = latin_words >= NOTE_WORDS || chinese >= NOTE_CHINESE;
+    worded && (is_forward(&mail.subject) || asks(&note))
+}
+
+/// A note of at least this many words (or Chinese characters) is a person's.
+const NOTE_WORDS: usize = 8;
+const NOTE_CHINESE: usize = 12;
+
+/// Whether `text` holds a sentence that ends in a question mark (not one inside a link).
+fn asks(text: &str) -> bool {
+    text.split_whitespace().any(|word| {
+        let asks = word.ends_with(['?', '？']) || word.contains('？');
+        asks && !word.contains("://") && !word.contains("/?")
+    })
 }
 
 /// Lotus Notes' autoresponder writes no header of its own and puts the sender's name in the

@@ -217,6 +217,10 @@ pub fn in_a_question(text: &str, cue: Span) -> bool {
 /// business?" asks, where "that is not your business, how do I change her address?" hands
 /// the matter before it elsewhere and asks something else.
 pub fn clause_is_a_question(text: &str, cue: Span) -> bool {
+    // A cue that ends its clause itself ("完了。", "，没问题。") says where it ends.
+    if let Some(last) = text[cue.start..cue.end].chars().last().filter(|c| ".!?。！？,，".contains(*c)) {
+        return matches!(last, '?' | '？');
+    }
     let rest = &text[cue.end..];
     let end = rest.find(['.', '!', '?', '。', '！', '？', '\n', ',', '，']).map_or(rest.len(), |i| i);
     rest[end..].starts_with(['?', '？'])
@@ -442,6 +446,8 @@ mod tests {
         assert!(denials.deny(en, span(en, "pay me back")));
         assert!(!denials.deny(en, span(en, "refund")), "an earlier sentence stays");
         assert!(!clause_is_a_question(zh, span(zh, "我们自己会跟")), "the question is the next clause's");
+        let ended = "余额已经全部提完了。要怎样注销？";
+        assert!(!clause_is_a_question(ended, span(ended, "完了。")), "the cue ends its own sentence");
         let asked = "这个不归你们管吗？";
         assert!(clause_is_a_question(asked, span(asked, "不归你们管")));
     }

@@ -93,7 +93,7 @@ pub fn screen(mail: &Inbound, own_addresses: &[String]) -> Verdict {
         .or_else(|| auto_submitted(&headers))
         .or_else(|| autoreply_headers(&headers))
         .or_else(|| vendor_fields(&headers))
-        .or_else(|| list_or_bulk(&headers))
+        .or_else(|| list_or_bulk(mail, &headers))
         .or_else(|| no_reply_sender(mail))
         .or_else(|| notice_headers(mail))
         .or_else(|| return_path_sender(mail))
@@ -108,6 +108,8 @@ fn person(mail: &Inbound, headers: &MachineHeaders<'_>) -> Verdict {
     let mut verdict = Verdict::human();
     if let Some(problem) = mail.sender_problem {
         verdict.no_automatic_mail = Some(problem.describe(&mail.from_address));
+    } else if let Some(bulk) = bulk_precedence(headers) {
+        verdict.no_automatic_mail = Some(bulk);
     } else if is_bare_calendar_response(mail) {
         verdict.no_automatic_mail = Some("a calendar response with no words of its own".to_string());
     } else if let Some(value) = headers.auto_response_suppress {
@@ -262,19 +264,37 @@ fn vendor_fields(headers: &MachineHeaders<'_>) -> Option<Verdict> {
     Some(Verdict::machine(kind, format!("header {name}")))
 }
 
-fn list_or_bulk(headers: &MachineHeaders<'_>) -> Option<Verdict> {
-    for (field, value) in [("Precedence", headers.precedence), ("X-Precedence", headers.x_precedence)] {
-        let Some(value) = value else { continue };
-        let p = clean_line(value).to_ascii_lowercase();
-        if ["bulk", "junk", "list"].contains(&p.as_str()) {
-            return Some(Verdict::machine(AutomatedKind::List, format!("{field}: {p}")));
-        }
+fn list_or_bulk(mail: &Inbound, headers: &MachineHeaders<'_>) -> Option<Verdict> {
+    if let Some((field, p)) = precedence(headers) {
         if p == "auto_reply" || p == "auto-reply" {
             return Some(Verdict::machine(AutomatedKind::AutoReply, format!("{field}: {p}")));
+        }
+        // Alone, it marks vacation(1) and challenge-response mail, unless the mail asks a
+        // question of a person's (see [`bulk_precedence`]).
+        let bulk = ["bulk", "junk", "list"].contains(&p.as_str());
+        if bulk && headers.list.is_none() && !subject::asks_in_own_words(&mail.new_text) {
+            return Some(Verdict::machine(AutomatedKind::List, format!("{field}: {p}")));
         }
     }
     let name = headers.list?;
     Some(Verdict::machine(AutomatedKind::List, format!("header {}", name.to_ascii_lowercase())))
+}
+
+/// The `Precedence` (or `X-Precedence`) field and its value, lower-case.
+fn precedence(headers: &MachineHeaders<'_>) -> Option<(&'static str, String)> {
+    [("Precedence", headers.precedence), ("X-Precedence", headers.x_precedence)]
+        .into_iter()
+        .find_map(|(field, value)| value.map(|v| (field, clean_line(v).to_ascii_lowercase())))
+}
+
+/// `Precedence: bulk` (`junk`, `list`) on a mail that asks a question in a person's words and
+/// has no other mark of machine mail: RFC 3834 asks for no automatic answer, and that is all
+/// it says. A company's relay that stamps it on every mail its staff send would otherwise
+/// hide a customer's question from everyone; vacation(1) and challenge-response mail ask
+/// none, and a newsletter carries `List-*`, `Feedback-ID` or a bulk sender's fields besides.
+fn bulk_precedence(headers: &MachineHeaders<'_>) -> Option<String> {
+    let (field, p) = precedence(headers)?;
+    ["bulk", "junk", "list"].contains(&p.as_str()).then(|| format!("{field}: {p}"))
 }
 
 /// Header fields that only machines write: notices of ticket systems, bug trackers, CI and
@@ -357,7 +377,29 @@ mod tests {
     #[test]
     fn list_headers_and_precedence() {
         assert_eq!(verdict("From: a@c.test\r\nList-Id: <x.c.test>\r\n\r\nhi"), Some(AutomatedKind::List));
-        assert_eq!(verdict("From: a@c.test\r\nPrecedence: bulk\r\n\r\nhi"), Some(AutomatedKind::List));
+        assert_eq!(
+            verdict("From: a@c.test\r\nPrecedence: bulk\r\nList-Unsubscribe: <mailto:u@c.test>\r\n\r\nhi"),
+            Some(AutomatedKind::List)
+        );
+    }
+
+    #[test]
+    fn precedence_bulk_alone_forbids_automatic_mail_but_a_person_sees_it() {
+        // A company relay that stamps it on its staff's mail: the customer's question still
+        // gets a ticket, and no automatic answer goes back (RFC 3834).
+        let own = vec!["support@example.test".to_string()];
+        for raw in [
+            "From: a@c.test\r\nPrecedence: bulk\r\n\r\nThe reset mail never comes. How do I reset my password now?",
+            "From: a@c.test\r\nX-Precedence: junk\r\n\r\n我点了三次忘记密码都没收到重置邮件，还能怎么找回？",
+        ] {
+            let v = screen(&parse(raw.as_bytes()).unwrap(), &own);
+            assert_eq!(v.automated, None, "{raw}");
+            assert!(v.forbids_automatic_mail().is_some_and(|why| why.contains("recedence")), "{v:?}");
+        }
+        // vacation(1) asks nothing.
+        let away = "From: a@c.test\r\nPrecedence: bulk\r\nSubject: away from my mail\r\n\r\n\
+                    I will not be reading my mail until 30 June. Your mail will be read when I return.";
+        assert_eq!(verdict(away), Some(AutomatedKind::List));
     }
 
     #[test]
@@ -594,7 +636,6 @@ mod tests {
 
     #[test]
     fn x_precedence_and_a_hyphenated_auto_reply() {
-        assert_eq!(verdict("From: a@c.test\r\nX-Precedence: bulk\r\n\r\nhi"), Some(AutomatedKind::List));
         assert_eq!(
             verdict("From: a@c.test\r\nX-Precedence: auto_reply\r\n\r\nhi"),
             Some(AutomatedKind::AutoReply)

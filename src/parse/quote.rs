@@ -618,6 +618,8 @@ pub(super) mod tests {
             "Pada tanggal Sel, 1 Des 2026 pukul 10.00 Support <s@x.example> menulis:",
             "вт, 1 груд. 2026 р. о 10:00 Support <s@x.example> пише:",
             "Missatge de Support <s@x.example> del dia dt., 1 de des. 2026 a les 10:00:",
+            "Quoting Support <s@x.example>:",
+            "Zitat von Support <s@x.example>:",
         ] {
             let body = format!("My withdrawal is missing.\n\n{attribution}\n> Dear customer");
             assert_eq!(new_text(&body), "My withdrawal is missing.", "{attribution}");

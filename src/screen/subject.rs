@@ -39,13 +39,24 @@ pub(super) fn automatic_subject(mail: &Inbound) -> Option<Verdict> {
 /// as machine mail gets here.
 fn writes_about_it(mail: &Inbound) -> bool {
     let note = quote::written_above_quote(&mail.body);
-    let latin_words = note
+    worded(&note) && (is_forward(&mail.subject) || asks(&note))
+}
+
+/// Whether `text` holds a question of a person's in their own words: a note long enough to
+/// be one ([`worded`]) with a sentence that ends in a question mark.
+pub(super) fn asks_in_own_words(text: &str) -> bool {
+    worded(text) && asks(text)
+}
+
+/// Whether `text` is long enough to be a person's note: at least [`NOTE_WORDS`] Latin words
+/// or [`NOTE_CHINESE`] Chinese characters.
+fn worded(text: &str) -> bool {
+    let latin_words = text
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| w.chars().any(|c| c.is_ascii_alphabetic()))
         .count();
-    let chinese = note.chars().filter(|c| ('\u{4E00}'..='\u{9FFF}').contains(c)).count();
-    let worded = latin_words >= NOTE_WORDS || chinese >= NOTE_CHINESE;
-    worded && (is_forward(&mail.subject) || asks(&note))
+    let chinese = text.chars().filter(|c| ('\u{4E00}'..='\u{9FFF}').contains(c)).count();
+    latin_words >= NOTE_WORDS || chinese >= NOTE_CHINESE
 }
 
 /// A note of at least this many words (or Chinese characters) is a person's.

@@ -178,6 +178,7 @@ static WROTE_FULL: LazyLock<Regex> = LazyLock::new(|| {
           | 在.{2,}(写道|寫道)\s*[:：]?
           | 於.{2,}(写道|寫道)\s*[:：]?
           | missatge\s+de\s.{4,}\sdel\s+dia\s.*[:：]
+          | (quoting|zitat\s+von|citation\s+de|citando\s+a|cytuję)\s.{2,}[:：]
         )$",
     )
     .expect("wrote regex")

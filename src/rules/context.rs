@@ -141,6 +141,8 @@ pub struct Denials {
     pub clause: Vec<Span>,
     /// Cues that deny every word before them in their sentence, by start.
     pub elsewhere: Vec<Span>,
+    /// Cues that open a clause and deny the rest of it, by end.
+    pub opening: Vec<Span>,
 }
 
 impl Denials {
@@ -149,6 +151,7 @@ impl Denials {
         self.after.clear();
         self.clause.clear();
         self.elsewhere.clear();
+        self.opening.clear();
     }
 
     /// Sorts the cues as [`Denials::deny`] reads them.
@@ -157,6 +160,7 @@ impl Denials {
         self.after.sort_by_key(|s| s.start);
         self.clause.sort_by_key(|s| s.start);
         self.elsewhere.sort_by_key(|s| s.start);
+        self.opening.sort_by_key(|s| s.end);
     }
 
     /// Whether `keyword` is denied: a cue before it or after it, at most
@@ -168,6 +172,7 @@ impl Denials {
             || (!self.after.is_empty() && denied_after(text, keyword, &self.after))
             || (!self.clause.is_empty() && in_a_denied_clause(text, keyword, &self.clause))
             || (!self.elsewhere.is_empty() && handed_elsewhere(text, keyword, &self.elsewhere))
+            || (!self.opening.is_empty() && opened_against(text, keyword, &self.opening))
     }
 }
 
@@ -197,6 +202,47 @@ fn handed_elsewhere(text: &str, keyword: Span, cues: &[Span]) -> bool {
         let between = &text[keyword.end..cue.start];
         gap_within(between, false).is_some()
     })
+}
+
+/// Whether one of `cues` (sorted by end) opens `keyword`'s clause before it: "不是密码的问题，
+/// 是App一打开就闪退" sets the password aside and leaves the crash.
+fn opened_against(text: &str, keyword: Span, cues: &[Span]) -> bool {
+    let before = cues.partition_point(|c| c.end <= keyword.start);
+    cues[..before]
+        .iter()
+        .rev()
+        .take_while(|c| keyword.start - c.end <= CLAUSE_DENIAL_BYTES)
+        .any(|cue| gap(&text[cue.end..keyword.start]).is_some())
+}
+
+/// Whether the cue at `cue` opens a clause (the text's start, or a punctuation mark or a line
+/// break before it) as a denial: not "不是我…" (someone else did it: 不是我本人操作的), "不是很
+/// 清楚…" (a degree), "不是说…" (hearsay), "不是…吗" (a question), nor a cue turned into a
+/// question ("是不是").
+pub fn opens_a_denial(text: &str, cue: Span) -> bool {
+    let before = text[..cue.start].trim_end_matches([' ', '\t', '\u{3000}']);
+    let opens = before.is_empty()
+        || before.ends_with(['，', ',', '。', '.', '！', '!', '？', '?', '；', ';', '：', ':', '、', '\n']);
+    let after = text[cue.end..].trim_start();
+    let no_denial = [
+        "我", "很", "太", "说", "特别", "非常", "应该", "已经", "一定", "吗", "么", "嗎", "說", "應該",
+        "已經",
+    ];
+    opens
+        && !no_denial.iter().any(|w| after.starts_with(w))
+        && !clause_is_a_question(text, cue)
+        && !negates_again(after)
+}
+
+/// Whether the clause after an opening denial negates again: "it is not that I didn't
+/// receive the refund, I received it twice" and 不是没收到退款 say the refund came.
+fn negates_again(after: &str) -> bool {
+    let end =
+        after.find([',', '，', '.', '。', '!', '！', '?', '？', ';', '；', '\n']).unwrap_or(after.len());
+    let clause = after[..end].to_ascii_lowercase();
+    let words = clause.split(|c: char| !c.is_alphanumeric() && c != '\'').collect::<Vec<_>>();
+    words.iter().any(|w| matches!(*w, "not" | "never" | "no") || w.ends_with("n't"))
+        || clause.contains(['没', '沒', '未'])
 }
 
 /// A sentence cue reaches at most this many bytes back: a sentence, not a letter.
@@ -271,7 +317,7 @@ fn turned_round(between: &str) -> bool {
 /// fee and the rate, where "I'm fine with the fee" sets them aside.
 /// An adverb may stand between ("not really happy with the rate").
 pub fn negated_cue(text: &str, cue: Span) -> bool {
-    let before = text[..cue.start].trim_end();
+    let before = text[..cue.start].trim_end_matches([' ', '\t', '\u{3000}']);
     let adverb = before
         .char_indices()
         .rfind(|&(_, c)| !c.is_alphanumeric() && c != '\'')
@@ -446,6 +492,26 @@ mod tests {
         assert!(denials.deny(en, span(en, "pay me back")));
         assert!(!denials.deny(en, span(en, "refund")), "an earlier sentence stays");
         assert!(!clause_is_a_question(zh, span(zh, "我们自己会跟")), "the question is the next clause's");
+        let not = "不是密码的问题，密码是对的，是App一打开就闪退。";
+        let denials = Denials { opening: vec![span(not, "不是")], ..Denials::default() };
+        assert!(opens_a_denial(not, span(not, "不是")));
+        let twice = "It is not that I didn't receive the refund, I received it twice.";
+        assert!(!opens_a_denial(twice, span(twice, "It is not that")), "a negation again turns it round");
+        let after_subject = "求助\n不是交易失败，是想要发票";
+        assert!(opens_a_denial(after_subject, span(after_subject, "不是")), "a line's start opens a clause");
+        assert!(denials.deny(not, span(not, "密码")), "the clause it opens");
+        assert!(!denials.deny(not, span(not, "闪退")), "the next clauses stay");
+        for kept in [
+            "这笔不是我付的",
+            "不是我本人操作的",
+            "不是很清楚手续费怎么算",
+            "不是说三天到账吗？",
+            "是不是交易失败了？",
+            "不是没收到退款，是收到了两次",
+        ] {
+            let at = span(kept, "不是");
+            assert!(!opens_a_denial(kept, at), "{kept}");
+        }
         let ended = "余额已经全部提完了。要怎样注销？";
         assert!(!clause_is_a_question(ended, span(ended, "完了。")), "the cue ends its own sentence");
         let asked = "这个不归你们管吗？";

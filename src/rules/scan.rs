@@ -279,6 +279,7 @@ impl FieldIndex {
                 Role::DenialElsewhere
                     if context::negated_cue(text, at) || context::clause_is_a_question(text, at) => {}
                 Role::DenialElsewhere => denials.elsewhere.push(at),
+                Role::DenialOpening if context::opens_a_denial(text, at) => denials.opening.push(at),
                 Role::AnotherQuestion => hits.another_question = true,
                 Role::Except => excepts.push(pattern.matcher, at),
                 _ => {}

@@ -33,6 +33,9 @@ pub struct Vocabulary {
     /// Denial cues that hand what comes before them in their sentence to someone else ("… so
     /// you can close that ticket", 这不归你们管, 呢樣我哋自己會跟).
     pub denial_elsewhere: Vec<String>,
+    /// Denial cues that open a clause and set aside the rest of it ("不是密码的问题，…", "it's not
+    /// that the payment failed, …").
+    pub denial_opening: Vec<String>,
     /// Cues that the customer asks a second question ("also", "by the way", 另外, 顺便).
     pub another_question: Vec<String>,
     /// English words and the ways customers misspell them, lower-case.
@@ -62,6 +65,8 @@ struct RawDenial {
     clause: Vec<String>,
     #[serde(default)]
     elsewhere: Vec<String>,
+    #[serde(default)]
+    opening: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -142,8 +147,8 @@ impl Vocabulary {
             spelling.push((word, misspelt));
         }
         let negation = cue_forms(raw.negation.map(|n| n.words).unwrap_or_default());
-        let (before, after, clause, elsewhere) =
-            raw.denial.map(|d| (d.before, d.after, d.clause, d.elsewhere)).unwrap_or_default();
+        let (before, after, clause, elsewhere, opening) =
+            raw.denial.map(|d| (d.before, d.after, d.clause, d.elsewhere, d.opening)).unwrap_or_default();
         Ok(Vocabulary {
             same,
             negation,
@@ -151,6 +156,7 @@ impl Vocabulary {
             denial_after: cue_forms(after),
             denial_clause: cue_forms(clause),
             denial_elsewhere: cue_forms(elsewhere),
+            denial_opening: cue_forms(opening),
             another_question: cue_forms(raw.another_question.map(|a| a.words).unwrap_or_default()),
             spelling,
         })

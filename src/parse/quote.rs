@@ -58,7 +58,7 @@ pub fn split_mail(body: &str, forward_subject: bool) -> Split {
     let mut out = Walk::default();
     out.run(&lines, 0);
     if out.new_text.trim().is_empty()
-        && let Some(start) = out.forward_at.or(out.first_marker.filter(|_| forward_subject))
+        && let Some(start) = out.forward_at.or(out.first_quote.filter(|_| forward_subject))
     {
         return bare_forward(&lines, start);
     }
@@ -117,8 +117,15 @@ struct Walk {
     forward_at: Option<usize>,
     /// The line of the first quote marker of any kind.
     first_marker: Option<usize>,
+    /// The line of the first marker of quoted history (an attribution, a separator, a header
+    /// block): under a forward's subject, where the forwarded mail starts, below a phone's
+    /// footer ("Sent from my Galaxy" above Samsung's "Original message").
+    first_quote: Option<usize>,
     /// `>` blocks above the first marker asked about so far (see [`Walk::own_block`]).
     blocks_asked: usize,
+    /// The quote mark of an old client (Pine's `:`, Claws Mail's `|`), once an attribution
+    /// has been seen above lines that start with it.
+    other_mark: Option<char>,
 }
 
 impl Walk {
@@ -136,7 +143,8 @@ impl Walk {
                 i = end;
                 continue;
             }
-            if is_quoted_line(line) || (self.new_text.is_empty() && is_external_banner(line)) {
+            let other_mark = self.other_mark.is_some_and(|c| line.trim_start().starts_with(c));
+            if is_quoted_line(line) || other_mark || (self.new_text.is_empty() && is_external_banner(line)) {
                 push_line(&mut self.quoted, line);
                 i += 1;
                 continue;
@@ -151,14 +159,39 @@ impl Walk {
                 continue;
             };
             self.first_marker.get_or_insert(i);
+            if marker.kind == Kind::Quote {
+                self.first_quote.get_or_insert(i);
+            }
+            // A signature block ends at its first blank line: the customer's words may follow
+            // it, above the quote or below it (mutt and Thunderbird put the signature where the
+            // cursor was).
+            if line == "-- "
+                && let Some(resume) = after_signature_block(lines, i)
+            {
+                for line in &lines[i..resume] {
+                    push_line(&mut self.quoted, line);
+                }
+                i = resume;
+                continue;
+            }
             if marker.kind == Kind::Forward {
                 self.forward_at.get_or_insert(i);
             }
             let after = i + marker.lines;
             let next = (after..lines.len()).find(|&j| !is_blank(lines[j]));
-            // Only `>` lines are quoted under this marker: what follows them is new again.
+            // Only `>` lines are quoted under this marker: what follows them is new again. So
+            // are the lines of an old client's mark under an attribution (`: `, `| `).
+            if marker.kind == Kind::Quote
+                && let Some(j) = next
+                && let Some(mark) = other_quote_mark(lines[j])
+            {
+                self.other_mark = Some(mark);
+            }
             if marker.kind != Kind::Signature
-                && let Some(next) = next.filter(|&j| is_quoted_line(lines[j]))
+                && let Some(next) = next.filter(|&j| {
+                    is_quoted_line(lines[j])
+                        || self.other_mark.is_some_and(|c| lines[j].trim_start().starts_with(c))
+                })
             {
                 for line in &lines[i..next] {
                     push_line(&mut self.quoted, line);
@@ -169,10 +202,22 @@ impl Walk {
             for line in &lines[i..] {
                 push_line(&mut self.quoted, line);
             }
-            // A forward separator further down (a signature above a forward) still counts.
+            // A forward separator further down (a signature above a forward) still counts, and
+            // so does the first quote's marker (a phone's footer above Samsung's "Original
+            // message" under a forward's subject).
             if self.forward_at.is_none() {
-                self.forward_at = (after..lines.len())
-                    .find(|&j| marker_at(lines, j).is_some_and(|m| m.kind == Kind::Forward));
+                for j in after..lines.len() {
+                    match marker_at(lines, j).map(|m| m.kind) {
+                        Some(Kind::Forward) => {
+                            self.forward_at = Some(j);
+                            break;
+                        }
+                        Some(Kind::Quote) => {
+                            self.first_quote.get_or_insert(j);
+                        }
+                        _ => {}
+                    }
+                }
             }
             return;
         }
@@ -211,6 +256,44 @@ fn unquoted(lines: &[&str]) -> String {
         l.trim_start_matches(|c: char| c == '>' || c == '＞' || c.is_whitespace()).split_whitespace()
     });
     words.collect::<Vec<_>>().join(" ")
+}
+
+/// Where the walk goes on after the signature block that the `-- ` at line `i` starts: after
+/// its first blank line, when what follows is a quote or the customer's prose ([`is_prose`])
+/// rather than more of the signature (an address, a title; a disclaimer's paragraphs are
+/// caught as such). `None`: the rest of the text is the signature's.
+fn after_signature_block(lines: &[&str], i: usize) -> Option<usize> {
+    // The block's first line may stand a blank line below the delimiter.
+    let first = (i + 1..lines.len()).find(|&j| !is_blank(lines[j]))?;
+    let end = (first..lines.len()).find(|&j| is_blank(lines[j]))?;
+    let next = (end..lines.len()).find(|&j| !is_blank(lines[j]))?;
+    if is_quoted_line(lines[next]) || marker_at(lines, next).is_some_and(|m| m.kind != Kind::Signature) {
+        return Some(end);
+    }
+    // Prose before the next marker ("Beste OKPay,", then a paragraph of the customer's).
+    let prose = lines[next..]
+        .iter()
+        .enumerate()
+        .take_while(|&(k, l)| !is_quoted_line(l) && marker_at(lines, next + k).is_none())
+        .any(|(_, l)| is_prose(l));
+    prose.then_some(end)
+}
+
+/// Whether `line` reads as a sentence of the customer's rather than a signature's: eight words
+/// or more, or fifteen Chinese characters ("*Joe Smith | Director, Product Management*" is
+/// neither).
+fn is_prose(line: &str) -> bool {
+    let words = line.split_whitespace().filter(|w| w.chars().any(char::is_alphabetic)).count();
+    words >= 8 || line.chars().filter(|c| ('\u{4E00}'..='\u{9FFF}').contains(c)).count() >= 15
+}
+
+/// The quote mark of an old client that starts `line`: Pine's `: ` and Claws Mail's or
+/// Sylpheed's `| ` (or the mark alone on an empty quoted line).
+fn other_quote_mark(line: &str) -> Option<char> {
+    let line = line.trim_start();
+    [':', '|']
+        .into_iter()
+        .find(|&c| line.strip_prefix(c).is_some_and(|rest| rest.is_empty() || rest.starts_with(' ')))
 }
 
 /// Appends `line` to `text`, a line below what it holds.
@@ -620,6 +703,7 @@ pub(super) mod tests {
             "Missatge de Support <s@x.example> del dia dt., 1 de des. 2026 a les 10:00:",
             "Quoting Support <s@x.example>:",
             "Zitat von Support <s@x.example>:",
+            "Support <s@x.example> ezt írta (időpont: 2026. dec. 1., K,\n10:00):",
         ] {
             let body = format!("My withdrawal is missing.\n\n{attribution}\n> Dear customer");
             assert_eq!(new_text(&body), "My withdrawal is missing.", "{attribution}");
@@ -636,6 +720,43 @@ pub(super) mod tests {
             let body = format!("My withdrawal is missing.\n\n{header}\n\nDear customer,\nour answer");
             assert_eq!(new_text(&body), "My withdrawal is missing.", "{header}");
         }
+    }
+
+    #[test]
+    fn words_below_a_signature_block_and_old_clients_quote_marks_are_kept() {
+        // mutt: the quote, the signature, then the answer typed below it.
+        let mutt = "On Thu, Mar 05, 2026 at 09:14:55AM +0000, Support wrote:\n> We refunded the subscription.\n\n\
+                    -- \nBen\nhttps://ben.example\n\nThat is the wrong payment, I asked for the duplicate charge of GBP 42.";
+        assert!(new_text(mutt).contains("I asked for the duplicate charge"), "{:?}", new_text(mutt));
+        // Thunderbird with the signature above the reply.
+        let above = "\n-- \nSanne Visser\n+31 6 1234 5678\n\nBeste OKPay,\n\nIk heb de verificatie gedaan, maar mijn account is nog \
+                     steeds geblokkeerd.\n\nOp 05-03-2026 om 11:20 schreef Support:\n> Dear Ms Visser";
+        let text = new_text(above);
+        assert!(text.contains("nog steeds geblokkeerd") && !text.contains("Dear Ms Visser"), "{text:?}");
+        // A signature followed by nothing of the customer's stays a signature.
+        assert_eq!(new_text("My refund?\n-- \nAnn\nAcme Ltd\n\nAcme Ltd, 1 High St"), "My refund?");
+        assert_eq!(new_text("My refund?\n-- \n\n*Ann Lee | Director, Product Management*"), "My refund?");
+        // Pine's `: ` and Claws Mail's `| ` under an attribution, with the answer below.
+        for mark in [":", "|"] {
+            let body = format!(
+                "On Wed, 4 Mar 2026, Support wrote:\n\n{mark} Please upload your ID in the app.\n{mark}\n{mark} Regards\n\n\
+                 I do not own a smartphone. Can I post a certified copy?"
+            );
+            let text = new_text(&body);
+            assert!(
+                text.contains("Can I post a certified copy?") && !text.contains("upload your ID"),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_forward_below_a_phones_footer_is_read_under_a_forward_subject() {
+        let body = "\n\nSent from my Galaxy\n\n-------- Original message --------\nFrom: OKPay <no-reply@okpay.example>\n\
+                    Date: 06/03/2026 07:02\nSubject: Your payout could not be completed\n\nYour payout could not be completed.\n\n\
+                    Hello, I got the email above. What does the reason code mean?";
+        let text = split_mail(body, true).new_text;
+        assert!(text.contains("What does the reason code mean?"), "{text:?}");
     }
 
     #[test]

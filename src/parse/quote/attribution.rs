@@ -76,7 +76,7 @@ fn breaks_inside_attribution(line: &str, next: &str) -> bool {
     // Turkish `X <x@y>, 1 Ara 2026 Sal, 15:04 tarihinde` / `şunu yazdı:`).
     let verb_below = || {
         line.contains('@')
-            && TIME_OF_DAY.is_match(line)
+            && (TIME_OF_DAY.is_match(line) || TIME_OF_DAY.is_match(next))
             && next.chars().count() <= 30
             && next.chars().all(|c| (c as u32) < 0x2E80)
             && ends_like_attribution(next)
@@ -199,7 +199,7 @@ static WROTE_END: LazyLock<Regex> = LazyLock::new(|| {
           | \snapisał(a|\(a\))? | \snapsal(a|\(a\))? | \snapísal(a|\(a\))? | \sje\s+napisal(a|\(a\))?
           | \sнаписал(а|\(а\))? | \sнаписав(ла|\(ла\))? | \sнаписала | \sнаписа | \sпишет | \sпише | \skirjoitti | \skirjutas | \sírta
           | \sέγραψε | \sđã\s+viết | เขียนว่า | \smenulis
-          | \srašė | \sa\s+scris | \syazdı | \s작성 | 쓴\s*글 | 写道 | 寫道 | 書きました | のメッセージ
+          | \srašė | \sa\s+scris | \syazdı | \sírta\s*\(időpont:.*\) | \s작성 | 쓴\s*글 | 写道 | 寫道 | 書きました | のメッセージ
         )\s*[:：]$",
     )
     .expect("wrote-end regex")

@@ -217,7 +217,7 @@ fn opened_against(text: &str, keyword: Span, cues: &[Span]) -> bool {
 
 /// Whether the cue at `cue` opens a clause (the text's start, or a punctuation mark or a line
 /// break before it) as a denial: not "不是我…" (someone else did it: 不是我本人操作的), "不是很
-/// 清楚…" (a degree), "不是说…" (hearsay), "不是…吗" (a question), nor a cue turned into a
+/// 清楚…" or Cantonese 唔係好明 (a degree), "不是说…" or 唔係話 (hearsay), "不是…吗" (a question), nor a cue turned into a
 /// question ("是不是").
 pub fn opens_a_denial(text: &str, cue: Span) -> bool {
     let before = text[..cue.start].trim_end_matches([' ', '\t', '\u{3000}']);
@@ -226,12 +226,40 @@ pub fn opens_a_denial(text: &str, cue: Span) -> bool {
     let after = text[cue.end..].trim_start();
     let no_denial = [
         "我", "很", "太", "说", "特别", "非常", "应该", "已经", "一定", "吗", "么", "嗎", "說", "應該",
-        "已經",
+        "已經", "好", "话", "話",
     ];
     opens
         && !no_denial.iter().any(|w| after.starts_with(w))
+        && !counts_none(after)
         && !clause_is_a_question(text, cue)
         && !negates_again(after)
+}
+
+/// Whether the words after "not a" count nothing rather than rule a topic out: "not a single
+/// payment went through", "not a word from you about my refund" complain about it.
+fn counts_none(after: &str) -> bool {
+    let word = after.split(|c: char| !c.is_alphanumeric()).next().unwrap_or("").to_ascii_lowercase();
+    matches!(
+        word.as_str(),
+        "single"
+            | "word"
+            | "penny"
+            | "cent"
+            | "dime"
+            | "peep"
+            | "trace"
+            | "sign"
+            | "reply"
+            | "response"
+            | "thing"
+            | "clue"
+            | "one"
+            | "bit"
+            | "lot"
+            | "day"
+            | "week"
+            | "month"
+    )
 }
 
 /// Whether the clause after an opening denial negates again: "it is not that I didn't
@@ -511,6 +539,11 @@ mod tests {
         ] {
             let at = span(kept, "不是");
             assert!(!opens_a_denial(kept, at), "{kept}");
+        }
+        let fragment = "Moved it on Monday. Not a refund thing, not a failed payment, just stuck.";
+        assert!(opens_a_denial(fragment, span(fragment, "Not a")), "a fragment ruling a topic out");
+        for none in ["Not a single payment went through.", "Not a word from you about my refund."] {
+            assert!(!opens_a_denial(none, span(none, "Not a")), "{none}");
         }
         let ended = "余额已经全部提完了。要怎样注销？";
         assert!(!clause_is_a_question(ended, span(ended, "完了。")), "the cue ends its own sentence");

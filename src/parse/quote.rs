@@ -35,6 +35,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 mod attribution;
+mod inside;
 
 use attribution::attribution;
 
@@ -62,7 +63,18 @@ pub fn split_mail(body: &str, forward_subject: bool) -> Split {
     {
         return bare_forward(&lines, start);
     }
-    Split { new_text: tidy(out.new_text), quoted: tidy(out.quoted) }
+    let mut new_text = tidy(out.new_text);
+    if let Some(from) = out.history_from {
+        let below = if out.history_quotes && inside::announces_answers_inside(&new_text) {
+            Some(inside::quoted_body(&lines, from))
+        } else {
+            inside::postscript_below(&lines, from)
+        };
+        if let Some(below) = below.filter(|b| !b.trim().is_empty()) {
+            new_text = tidy(format!("{new_text}\n\n{below}"));
+        }
+    }
+    Split { new_text, quoted: tidy(out.quoted) }
 }
 
 /// What the sender wrote above the first quote marker of `body`, however short: unlike
@@ -126,6 +138,11 @@ struct Walk {
     /// The quote mark of an old client (Pine's `:`, Claws Mail's `|`), once an attribution
     /// has been seen above lines that start with it.
     other_mark: Option<char>,
+    /// The line after the marker from which everything is history (Outlook's style: nothing
+    /// marks where the quote ends), and whether that marker starts a quote or a forward
+    /// rather than a signature: where [`inside`] looks for the customer's words.
+    history_from: Option<usize>,
+    history_quotes: bool,
 }
 
 impl Walk {
@@ -202,6 +219,8 @@ impl Walk {
             for line in &lines[i..] {
                 push_line(&mut self.quoted, line);
             }
+            self.history_from = Some(after);
+            self.history_quotes = marker.kind != Kind::Signature;
             // A forward separator further down (a signature above a forward) still counts, and
             // so does the first quote's marker (a phone's footer above Samsung's "Original
             // message" under a forward's subject).
@@ -655,6 +674,25 @@ pub(super) mod tests {
         assert_eq!(new_text(picked), "It is not there.");
         let interleaved = "Hi,\n> Did the code arrive?\nNo, it did not.";
         assert_eq!(new_text(interleaved), "Hi,\nNo, it did not.", "no marker below: quoted as before");
+    }
+
+    #[test]
+    fn answers_announced_inside_an_outlook_quote_and_a_postscript_below_it_are_kept() {
+        let body = "Hi, please see my answers below in red.\nSean\n\nFrom: Support <s@x.example>\n\
+                    Sent: Monday, 1 December 2026 10:00\nTo: Sean\nSubject: Re: limit\n\n\
+                    1. Your address?\n14 Elm Grove, Cork\n2. Your trade?\nElectrician\n\nKind regards";
+        let text = new_text(body);
+        assert!(text.starts_with("Hi, please see my answers below in red."), "{text:?}");
+        assert!(text.contains("14 Elm Grove, Cork") && text.contains("Electrician"), "{text:?}");
+        assert!(!text.contains("Sent: Monday"), "the header block stays history");
+        let unannounced = "Thanks.\n\nFrom: Support <s@x.example>\nSent: Monday\nTo: Me\nSubject: Re\n\nold";
+        assert_eq!(new_text(unannounced), "Thanks.");
+        let forward = "I forward your colleague's promise.\n\n===== Forwarded =====\nFrom: Support <s@x.example>\n\
+                       Date: Mon, 17 Mar 2025\n\nWe refund 4.90 EUR.\n\nRegards\n\n\n\
+                       P.S. It was taken twice again in March.\n\nSabine";
+        let text = new_text(forward);
+        assert!(text.ends_with("P.S. It was taken twice again in March.\n\nSabine"), "{text:?}");
+        assert!(!text.contains("We refund 4.90 EUR."));
     }
 
     #[test]

@@ -23,7 +23,10 @@ pub fn below_our_answer(tx: &Tx<'_>, inbound: &Inbound) -> Result<Option<Inbound
             return Ok(None);
         };
         let mut found = inbound.clone();
-        found.new_text = match inbound.new_text.trim() {
+        // What stands above the quote alone: the splitter's new text may hold the whole quote
+        // (answers announced inside it) or a postscript below it, which `written` has already.
+        let above = parse::quote::written_above_quote(&inbound.body);
+        found.new_text = match above.trim() {
             "" => written,
             above => format!("{above}\n\n{written}"),
         };

@@ -152,6 +152,7 @@ impl Walk {
             // A mail gateway's warning above the customer's first word is not theirs: its words
             // ("do not click links or open attachments") would read as a security question.
             if is_quoted_line(line)
+                && !groupwise_attribution(line)
                 && let Some(end) = self.own_block(lines, i)
             {
                 for line in &lines[i..end] {
@@ -161,7 +162,8 @@ impl Walk {
                 continue;
             }
             let other_mark = self.other_mark.is_some_and(|c| line.trim_start().starts_with(c));
-            if is_quoted_line(line) || other_mark || (self.new_text.is_empty() && is_external_banner(line)) {
+            let quoted = is_quoted_line(line) && !groupwise_attribution(line);
+            if quoted || other_mark || (self.new_text.is_empty() && is_external_banner(line)) {
                 push_line(&mut self.quoted, line);
                 i += 1;
                 continue;
@@ -308,11 +310,14 @@ fn is_prose(line: &str) -> bool {
 
 /// The quote mark of an old client that starts `line`: Pine's `: ` and Claws Mail's or
 /// Sylpheed's `| ` (or the mark alone on an empty quoted line).
+/// Not a table row (`| 发件人 | OKPay |`, NetEase Mail Master's quoted header), which ends
+/// with the mark too.
 fn other_quote_mark(line: &str) -> Option<char> {
-    let line = line.trim_start();
-    [':', '|']
-        .into_iter()
-        .find(|&c| line.strip_prefix(c).is_some_and(|rest| rest.is_empty() || rest.starts_with(' ')))
+    let line = line.trim();
+    [':', '|'].into_iter().find(|&c| {
+        line.strip_prefix(c)
+            .is_some_and(|rest| rest.is_empty() || (rest.starts_with(' ') && !rest.ends_with('|')))
+    })
 }
 
 /// Appends `line` to `text`, a line below what it holds.
@@ -370,6 +375,9 @@ fn marker_at(lines: &[&str], i: usize) -> Option<Marker> {
     }
     let trimmed = line.trim();
     let &first = trimmed.as_bytes().first()?;
+    if groupwise_attribution(line) {
+        return one(Kind::Quote);
+    }
     if disclaimer_at(lines, i) {
         return one(Kind::Signature);
     }
@@ -381,6 +389,15 @@ fn marker_at(lines: &[&str], i: usize) -> Option<Marker> {
     {
         let forward = caps.name("forward").is_some() || caps.name("forward2").is_some();
         return one(if forward { Kind::Forward } else { Kind::Quote });
+    }
+    // BlackBerry's separator has no dashes: `Original Message`, padded with no-break spaces.
+    if matches!(first, b'O' | b'o')
+        && trimmed.eq_ignore_ascii_case("original message")
+        && (i + 1..lines.len())
+            .find(|&j| !is_blank(lines[j]))
+            .is_some_and(|j| starts_header_block(lines[j].trim(), lines, j))
+    {
+        return one(Kind::Quote);
     }
     if matches!(first, b'_' | b'-') && RULE_LINE.is_match(trimmed) {
         // Outlook's line (of underscores, or of dashes in Outlook for Mac and mobile clients)
@@ -422,6 +439,13 @@ fn marker_at(lines: &[&str], i: usize) -> Option<Marker> {
     }
     let colon = trimmed.contains(':') || trimmed.contains('：');
     (colon && starts_header_block(trimmed, lines, i)).then_some(Marker { kind: Kind::Quote, lines: 1 })
+}
+
+/// Whether `line` is GroupWise's attribution, `>>> X <x@y> 05.03.2026 09:58 >>>`, above the
+/// quoted mail it leaves unmarked.
+fn groupwise_attribution(line: &str) -> bool {
+    let line = line.trim();
+    line.starts_with(">>>") && line.ends_with(">>>") && line.len() > 6 && line.contains('@')
 }
 
 /// Whether `line` is (a line of) the warning a company's mail gateway puts above mail from
@@ -529,6 +553,7 @@ static SEPARATORS: LazyLock<Regex> = LazyLock::new(|| {
               | mesajul\s+original | початкове\s+повідомлення | 원본\s*메시지 | 元のメッセージ
               | 原始邮件 | 原始郵件 | 原始消息 | 原始訊息 | 回复邮件 | 回覆郵件
               | 回復郵件 | 邮件原文 | 邮件原件 | 郵件原件 | 回复的原邮件 | 回覆的原郵件
+              | 원본\s*이메일 | 원본\s*메일 | 原始メール | původní\s+e-?mail
             )(?:\s|&nbsp;)*[-=_*]{2,}
           | (?P<forward2>begin\s+forwarded\s+message | anfang\s+der\s+weitergeleiteten\s+nachricht
               | début\s+du\s+message\s+réexpédié | inicio\s+del\s+mensaje\s+reenviado)\s*[:：]?
@@ -629,27 +654,27 @@ static FOOTERS: LazyLock<Regex> = LazyLock::new(|| {
 
 static FROM_FIELD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)^\*?(from|von|de|da|van|från|fra|od|от|lähettäjä|feladó|kimden|remetente|de\s+la|від|από|מאת|من|từ|จาก|dari|发件人|發件人|寄件者|寄件人|差出人|发信人)\*?\s*[:：]",
+        r"(?i)^\*?(from|von|de|da|van|från|fra|od|от|lähettäjä|feladó|kimden|remetente|de\s+la|від|από|מאת|من|từ|จาก|dari|发件人|發件人|寄件者|寄件人|差出人|发信人|보낸\s*사람|발신)\*?\s*[:：]",
     )
     .expect("from regex")
 });
 
 static SENT_FIELD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)^\*?(sent|date|gesendet|datum|envoyé(\s+le)?|message\s+du|inviato|data|dato|enviado|enviada|fecha|verzonden|skickat|sendt|wysłano|отправлено|дата|lähetetty|elküldve|gönderildi|odesláno|trimis|enviat(\s+el)?|надіслано|στάλθηκε|נשלח|تاريخ\s+الإرسال|أرسلت|đã\s+gửi|ส่ง|dikirim|发送时间|發送時間|日期|時間|时间|傳送時間|寄件日期|发送日期|送信日時|日時)\*?\s*[:：]",
+        r"(?i)^\*?(sent|date|gesendet|datum|envoyé(\s+le)?|message\s+du|inviato|data|dato|enviado|enviada|fecha|verzonden|skickat|sendt|wysłano|отправлено|дата|lähetetty|elküldve|gönderildi|odesláno|trimis|enviat(\s+el)?|надіслано|στάλθηκε|נשלח|تاريخ\s+الإرسال|أرسلت|đã\s+gửi|ส่ง|dikirim|发送时间|發送時間|日期|時間|时间|傳送時間|寄件日期|发送日期|送信日時|日時|보낸\s*날짜|날짜)\*?\s*[:：]",
     )
     .expect("sent regex")
 });
 
 static SUBJECT_FIELD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)^\*?(subject|betreff|objet|sujet|oggetto|asunto|onderwerp|ämne|emne|temat|тема|assunto|aihe|tárgy|konu|předmět|subiect|assumpte|θέμα|נושא|الموضوع|chủ\s+đề|เรื่อง|perihal|subjek|主题|主題|主旨|件名)\*?\s*[:：]",
+        r"(?i)^\*?(subject|betreff|objet|sujet|oggetto|asunto|onderwerp|ämne|emne|temat|тема|assunto|aihe|tárgy|konu|předmět|subiect|assumpte|θέμα|נושא|الموضوع|chủ\s+đề|เรื่อง|perihal|subjek|主题|主題|主旨|件名|제목)\*?\s*[:：]",
     )
     .expect("subject regex")
 });
 
 static TO_FIELD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^\*?(to|cc|an|à|a|para|aan|till|til|do|кому|komu|către|per\s+a|προς|κοιν|אל|עותק|إلى|đến|ถึง|kepada|címzett|收件人|收件者|抄送|副本|宛先)\*?\s*[:：]")
+    Regex::new(r"(?i)^\*?(to|cc|an|à|a|para|aan|till|til|do|кому|komu|către|per\s+a|προς|κοιν|אל|עותק|إلى|đến|ถึง|kepada|címzett|收件人|收件者|抄送|副本|宛先|받는\s*사람|받은\s*사람|수신)\*?\s*[:：]")
         .expect("to regex")
 });
 #[cfg(test)]
@@ -693,6 +718,31 @@ pub(super) mod tests {
         let text = new_text(forward);
         assert!(text.ends_with("P.S. It was taken twice again in March.\n\nSabine"), "{text:?}");
         assert!(!text.contains("We refund 4.90 EUR."));
+    }
+
+    #[test]
+    fn more_clients_quote_markers_end_the_new_text() {
+        for marker in [
+            "सोम, 7 अप्रैल 2026 को 2:22 pm बजे Support <s@x.example> ने लिखा:",
+            "در تاریخ دوشنبه ۷ آوریل ۲۰۲۶ ساعت ۱۴:۲۲ Support <s@x.example> نوشت:",
+            "Apr 7, 2026, 14:22 by s@x.example:",
+            "6. März 2026, 08:14 von s@x.example:",
+            "Support <s@x.example> writes:",
+            "Support <s@x.example> [2026-03-05 14:22 +0100]:",
+            ">>> Support <s@x.example> 05.03.2026 09:58 >>>",
+            "Support ---07/04/2026 02:22:10 PM---Dear David,",
+            "-------- 원본 이메일 --------",
+            "---------- Původní e-mail ----------",
+        ] {
+            let body = format!("My answer.\n\n{marker}\nOur old text.\n");
+            assert_eq!(new_text(&body), "My answer.", "{marker}");
+        }
+        let blackberry = "My answer.\n\n\u{a0} Original Message \u{a0}\nFrom: Support\nSent: Monday\nTo: Me\n\
+                          Subject: Re: limit\n\nOur old text.";
+        assert_eq!(new_text(blackberry), "My answer.");
+        let table = "请退给我。\n\n---- 回复的原邮件 ----\n| 发件人 | Support<s@x.example> |\n| 日期 | 2026年04月07日 14:22 |\n\
+                     王先生您好：\n仅有一笔成功交易。";
+        assert_eq!(new_text(table), "请退给我。", "a table row is no Claws Mail quote mark");
     }
 
     #[test]

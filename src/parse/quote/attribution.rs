@@ -19,6 +19,10 @@ pub(super) fn attribution(lines: &[&str], i: usize) -> Option<usize> {
     if dashed_attribution(line, lines, i + 1) || dated_address_above_quote(line, lines, i + 1) {
         return Some(1);
     }
+    // Lotus Notes runs the quoted mail's first words onto its attribution line.
+    if line.contains("---") && NOTES_ATTRIBUTION.is_match(line) {
+        return Some(1);
+    }
     let wraps = line.as_bytes().first().is_some_and(|b| b"oOaAlLeEiIdDwWpPvVmM".contains(b))
         || line.starts_with(['在', '於', 'Σ', 'σ', 'เ']);
     let breaks = lines.get(i + 1).is_some_and(|next| breaks_inside_attribution(line, next.trim()));
@@ -200,9 +204,19 @@ static WROTE_END: LazyLock<Regex> = LazyLock::new(|| {
           | \sнаписал(а|\(а\))? | \sнаписав(ла|\(ла\))? | \sнаписала | \sнаписа | \sпишет | \sпише | \skirjoitti | \skirjutas | \sírta
           | \sέγραψε | \sđã\s+viết | เขียนว่า | \smenulis
           | \srašė | \sa\s+scris | \syazdı | \sírta\s*\(időpont:.*\) | \s작성 | 쓴\s*글 | 写道 | 寫道 | 書きました | のメッセージ
+          | \sने\s+लिखा | \sنوشت
+          | \d{1,2}:\d{2}.*\s(?:by|von|de|par|da|door|av|od)\s+[^\s@]+@[^\s@]+
+          | \swrites | <[^<>\s]+@[^<>\s]+>\s*\[[^\]]*\d{1,2}:\d{2}[^\]]*\]
         )\s*[:：]$",
     )
     .expect("wrote-end regex")
+});
+
+/// Lotus Notes' attribution, with the quoted mail's first words after it on the same line:
+/// `X ---07/04/2026 02:22:10 PM---Dear David,`.
+static NOTES_ATTRIBUTION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^\S.*\s---\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\s+\d{1,2}:\d{2}(?::\d{2})?(?:\s*[ap]m)?---")
+        .expect("notes attribution regex")
 });
 
 /// Attributions without a verb: a line with a date (a year and a time of day) that ends in

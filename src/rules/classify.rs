@@ -75,7 +75,7 @@ impl RuleSet {
         let outcome = opinion::settle_ranked(
             candidates,
             prediction.as_ref(),
-            scan.hits.another_question,
+            scan.hits.more_questions,
             &self.neighbours,
         );
         let mut classification = match outcome {

@@ -220,7 +220,7 @@ fn opened_against(text: &str, keyword: Span, cues: &[Span]) -> bool {
 /// 清楚…" or Cantonese 唔係好明 (a degree), "不是说…" or 唔係話 (hearsay), "不是…吗" (a question), nor a cue turned into a
 /// question ("是不是").
 pub fn opens_a_denial(text: &str, cue: Span) -> bool {
-    let before = text[..cue.start].trim_end_matches([' ', '\t', '\u{3000}']);
+    let before = without_hedges(text[..cue.start].trim_end_matches([' ', '\t', '\u{3000}']));
     let opens = before.is_empty()
         || before.ends_with(['，', ',', '。', '.', '！', '!', '？', '?', '；', ';', '：', ':', '、', '\n']);
     let after = text[cue.end..].trim_start();
@@ -233,6 +233,22 @@ pub fn opens_a_denial(text: &str, cue: Span) -> bool {
         && !counts_none(after)
         && !clause_is_a_question(text, cue)
         && !negates_again(after)
+}
+
+/// Words that may stand between a clause's start and an opening denial without making it
+/// less of one (所以应该不是重复扣费, 其实也不是密码的问题).
+const HEDGES: [&str; 16] = [
+    "应该", "應該", "所以", "也", "可能", "大概", "肯定", "绝对", "絕對", "其实", "其實", "但", "而且", "就",
+    "真的", "应当",
+];
+
+/// `before` without the hedges that end it (at most three).
+fn without_hedges(mut before: &str) -> &str {
+    for _ in 0..3 {
+        let Some(hedge) = HEDGES.iter().find(|h| before.ends_with(*h)) else { break };
+        before = before[..before.len() - hedge.len()].trim_end_matches([' ', '\t', '\u{3000}']);
+    }
+    before
 }
 
 /// Whether the words after "not a" count nothing rather than rule a topic out: "not a single
@@ -540,6 +556,10 @@ mod tests {
             let at = span(kept, "不是");
             assert!(!opens_a_denial(kept, at), "{kept}");
         }
+        let hedged = "银行卡那边没有扣款记录，所以应该不是重复扣费。";
+        assert!(opens_a_denial(hedged, span(hedged, "不是")), "hedges between the clause start and the cue");
+        let subject = "这笔我也不是很清楚";
+        assert!(!opens_a_denial(subject, span(subject, "不是")), "a subject before it");
         let fragment = "Moved it on Monday. Not a refund thing, not a failed payment, just stuck.";
         assert!(opens_a_denial(fragment, span(fragment, "Not a")), "a fragment ruling a topic out");
         for none in ["Not a single payment went through.", "Not a word from you about my refund."] {

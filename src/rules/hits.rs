@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 
 use super::Evidence;
+use super::opinion::MoreQuestions;
 
 /// How many words of matcher bits [`FiredBits`] holds in place: 1,024 matchers, several
 /// times what the rules have.
@@ -71,15 +72,16 @@ pub(super) struct Hits<'r> {
     pub(super) fired: FiredBits,
     /// For `--explain` only (empty otherwise): where each matcher fired and on which words.
     pub(super) by_matcher: Vec<Option<Hit<'r>>>,
-    /// A cue that the customer asks a second question ("also", 另外) was found.
-    pub(super) another_question: bool,
+    /// Cues that the customer asks a second question ("also", 另外) or counts questions
+    /// ("two questions", 两件事) that were found.
+    pub(super) more_questions: MoreQuestions,
 }
 
 impl<'r> Hits<'r> {
     /// No matcher fired yet; `keep_words` makes room for the words of each.
     pub(super) fn new(matchers: usize, keep_words: bool) -> Hits<'r> {
         let by_matcher = if keep_words { vec![None; matchers] } else { Vec::new() };
-        Hits { fired: FiredBits::new(matchers), by_matcher, another_question: false }
+        Hits { fired: FiredBits::new(matchers), by_matcher, more_questions: MoreQuestions::None }
     }
 
     /// Marks matcher `id` of field `field` as fired; `word` is read only when words are kept.

@@ -106,6 +106,8 @@ pub(super) enum Role {
     DenialOpening,
     /// A cue that a second question follows ("also", 另外).
     AnotherQuestion,
+    /// A count of the mail's questions ("two questions", 两件事).
+    CountedQuestions,
     /// A misspelt word of the vocabulary: the text is put right and scanned again.
     Typo,
 }
@@ -165,6 +167,7 @@ fn index_field(field: &Field, ids: &[usize], specs: &[MatcherSpec], vocabulary: 
             (&vocabulary.denial_elsewhere, Role::DenialElsewhere),
             (&vocabulary.denial_opening, Role::DenialOpening),
             (&vocabulary.another_question, Role::AnotherQuestion),
+            (&vocabulary.counted_questions, Role::CountedQuestions),
         ];
         for (words, role) in cues {
             keyword_patterns.extend(words.iter().map(|v| keyword(usize::MAX, v, role, false)));

@@ -25,6 +25,16 @@ use serde::Serialize;
 
 use super::model::Prediction;
 
+/// What a mail says of questions beyond its first: nothing, a cue that another follows
+/// ("also", 另外), or a count of them ("two questions", 两件事, 第一…第二).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum MoreQuestions {
+    #[default]
+    None,
+    Cued,
+    Counted,
+}
+
 /// A runner-up at this share of the winner's score or more is a second question.
 pub const COMPARABLE: f32 = 1.0;
 /// After a cue that a second question follows ("also", "by the way", 另外, 顺便), a runner-up
@@ -141,7 +151,7 @@ pub enum Outcome {
 pub fn settle(candidates: &[Candidate<'_>], prediction: Option<&Prediction>) -> Outcome {
     let mut ranked = candidates.to_vec();
     rank(&mut ranked);
-    settle_ranked(&ranked, prediction, false, &Neighbours::default())
+    settle_ranked(&ranked, prediction, MoreQuestions::None, &Neighbours::default())
 }
 
 /// Puts candidates in priority order best score first; stable: equal scores keep priority
@@ -155,10 +165,10 @@ pub fn rank(candidates: &mut [Candidate<'_>]) {
 pub fn settle_ranked(
     ranked: &[Candidate<'_>],
     prediction: Option<&Prediction>,
-    another_question: bool,
+    more: MoreQuestions,
     neighbours: &Neighbours,
 ) -> Outcome {
-    seen_by_a_person(settle_among(ranked, prediction, another_question, neighbours), ranked)
+    seen_by_a_person(settle_among(ranked, prediction, more, neighbours), ranked)
 }
 
 /// A rule a person must see whenever it matches (`hold_answers`: complaints, "I want to
@@ -179,9 +189,10 @@ fn seen_by_a_person(outcome: Outcome, ranked: &[Candidate<'_>]) -> Outcome {
 fn settle_among(
     ranked: &[Candidate<'_>],
     prediction: Option<&Prediction>,
-    another_question: bool,
+    more: MoreQuestions,
     neighbours: &Neighbours,
 ) -> Outcome {
+    let another_question = more >= MoreQuestions::Cued;
     let Some(first) = ranked.first() else {
         return match prediction.and_then(Prediction::top) {
             Some((category, p)) if category != "other" && p >= SUGGEST => {
@@ -224,6 +235,13 @@ fn settle_among(
     if let Some(other) = &also {
         let held = first.answers.then(|| format!("two questions: {} and {other}", first.category));
         return Outcome::Rule { index: first.index, held, also, person: None };
+    }
+    // Questions counted ("I have two questions", 两件事：一是…二是…) of which the rules answer
+    // one: the canned answer would close a ticket whose other question nobody answered.
+    if more == MoreQuestions::Counted && first.answers {
+        let held =
+            format!("the customer counts more than one question; {} alone has an answer", first.category);
+        return Outcome::Rule { index: first.index, held: Some(held), also: None, person: None };
     }
     let held = if first.answers { disagreement(first.category, first.score, prediction) } else { None };
     // The model clearly prefers another rule that matched too: that rule decides.
@@ -347,6 +365,22 @@ mod tests {
     }
 
     #[test]
+    fn questions_counted_with_one_answered_get_no_answer() {
+        let rules = [candidate(0, "fees", 3.0)];
+        let counted = settle_ranked(&rules, None, MoreQuestions::Counted, &Neighbours::default());
+        let Outcome::Rule { index: 0, held: Some(why), also: None, person: None } = counted else {
+            panic!("{counted:?}")
+        };
+        assert!(why.contains("counts more than one question"), "{why}");
+        let cued = settle_ranked(&rules, None, MoreQuestions::Cued, &Neighbours::default());
+        assert_eq!(
+            cued,
+            Outcome::Rule { index: 0, held: None, also: None, person: None },
+            "a cue alone asks nothing"
+        );
+    }
+
+    #[test]
     fn two_questions_of_comparable_weight_get_both_tags_and_no_answer() {
         let rules = [candidate(0, "withdrawal", 1.0), candidate(1, "currency", 1.0)];
         let Outcome::Rule { index: 0, held: Some(_), also: Some(also), person: None } = settle(&rules, None)
@@ -386,20 +420,20 @@ mod tests {
         let mut ranked = [candidate(0, "password", 2.0), candidate(1, "fees", 3.25)];
         rank(&mut ranked);
         let Outcome::Rule { index: 1, held: Some(_), also: Some(also), person: None } =
-            settle_ranked(&ranked, None, true, &Neighbours::default())
+            settle_ranked(&ranked, None, MoreQuestions::Cued, &Neighbours::default())
         else {
             panic!("two questions after \"also\"")
         };
         assert_eq!(also, "password");
         assert_eq!(
-            settle_ranked(&ranked, None, false, &Neighbours::default()),
+            settle_ranked(&ranked, None, MoreQuestions::None, &Neighbours::default()),
             Outcome::Rule { index: 1, held: None, also: None, person: None }
         );
         // One ambiguous word (weight 1) is no question, cue or not.
         let mut weak = [candidate(0, "password", 1.0), candidate(1, "fees", 1.5)];
         rank(&mut weak);
         assert_eq!(
-            settle_ranked(&weak, None, true, &Neighbours::default()),
+            settle_ranked(&weak, None, MoreQuestions::Cued, &Neighbours::default()),
             Outcome::Rule { index: 1, held: None, also: None, person: None }
         );
     }
@@ -416,7 +450,7 @@ mod tests {
         let settled = |a: (&'static str, f32), b: (&'static str, f32)| {
             let mut ranked = [candidate(0, a.0, a.1), candidate(1, b.0, b.1)];
             rank(&mut ranked);
-            settle_ranked(&ranked, None, false, &neighbours)
+            settle_ranked(&ranked, None, MoreQuestions::None, &neighbours)
         };
         let Outcome::Rule { index: 1, held: Some(_), also: Some(also), person: None } =
             settled(("password", 3.0), ("fees", 5.5))

@@ -14,6 +14,7 @@ use super::hits::Hits;
 use super::index::{FieldIndex, KeywordPattern, Role, literal_match, word_char_at, word_char_before};
 use super::keywords::KeywordAutomaton;
 use super::model::Folded;
+use super::opinion::MoreQuestions;
 use super::reading::{ascii_runs, join_spaced_characters, read_for_scan};
 // The model reads a text as the scan does.
 pub(super) use super::reading::{cased_beyond_ascii, caseless};
@@ -280,7 +281,8 @@ impl FieldIndex {
                     if context::negated_cue(text, at) || context::clause_is_a_question(text, at) => {}
                 Role::DenialElsewhere => denials.elsewhere.push(at),
                 Role::DenialOpening if context::opens_a_denial(text, at) => denials.opening.push(at),
-                Role::AnotherQuestion => hits.another_question = true,
+                Role::AnotherQuestion => hits.more_questions = hits.more_questions.max(MoreQuestions::Cued),
+                Role::CountedQuestions => hits.more_questions = MoreQuestions::Counted,
                 Role::Except => excepts.push(pattern.matcher, at),
                 _ => {}
             }

@@ -38,6 +38,9 @@ pub struct Vocabulary {
     pub denial_opening: Vec<String>,
     /// Cues that the customer asks a second question ("also", "by the way", 另外, 顺便).
     pub another_question: Vec<String>,
+    /// Cues that the customer counts their questions ("two questions", 两件事, 第一…第二): a
+    /// second question, and one that needs a person when the rules answer only the first.
+    pub counted_questions: Vec<String>,
     /// English words and the ways customers misspell them, lower-case.
     pub spelling: Vec<(String, Vec<String>)>,
 }
@@ -51,7 +54,16 @@ struct RawVocabulary {
     spelling: Vec<Spanned<RawSpelling>>,
     negation: Option<RawGroup>,
     denial: Option<RawDenial>,
-    another_question: Option<RawGroup>,
+    another_question: Option<RawAnotherQuestion>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAnotherQuestion {
+    #[serde(default)]
+    words: Vec<String>,
+    #[serde(default)]
+    counted: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -157,7 +169,10 @@ impl Vocabulary {
             denial_clause: cue_forms(clause),
             denial_elsewhere: cue_forms(elsewhere),
             denial_opening: cue_forms(opening),
-            another_question: cue_forms(raw.another_question.map(|a| a.words).unwrap_or_default()),
+            another_question: cue_forms(
+                raw.another_question.as_ref().map(|a| a.words.clone()).unwrap_or_default(),
+            ),
+            counted_questions: cue_forms(raw.another_question.map(|a| a.counted).unwrap_or_default()),
             spelling,
         })
     }

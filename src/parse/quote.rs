@@ -34,10 +34,14 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+mod around;
 mod attribution;
+mod header_block;
 mod inside;
 
+use around::{FOOTER_STARTS_ASCII, FOOTER_STARTS_OTHER, FOOTERS, disclaimer_at, is_external_banner};
 use attribution::attribution;
+use header_block::{is_header_field, starts_header_block};
 
 /// A body split into the new text and everything else.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -448,87 +452,12 @@ fn groupwise_attribution(line: &str) -> bool {
     line.starts_with(">>>") && line.ends_with(">>>") && line.len() > 6 && line.contains('@')
 }
 
-/// Whether `line` is (a line of) the warning a company's mail gateway puts above mail from
-/// outside: "CAUTION: This email originated from outside of the organization. Do not click
-/// links or open attachments unless you recognize the sender …", `[EXTERNAL]`, `【外部邮件】`.
-fn is_external_banner(line: &str) -> bool {
-    let line = line.trim();
-    // A cheap gate: the first characters the warnings start with.
-    let first = line.chars().next().map(|c| c.to_ascii_lowercase());
-    matches!(first, Some('c' | 'w' | 'a' | 'n' | 'e' | 't' | 'd' | '[' | '【' | '*' | '!' | '('))
-        && EXTERNAL_BANNER.is_match(line)
-}
-
-/// Without `\b`: a Unicode word boundary keeps a regex off its DFA on Chinese text.
-static EXTERNAL_BANNER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?ix)^(?:
-            \W*(?:caution|warning|attention|notice|external(?:\s+(?:e-?mail|sender|message))?)\W*\s*
-            (?:this\s+(?:e-?mail|message)\s+(?:originated|came|comes|was\s+sent|is\s+from)\s.{0,40}(?:outside|external)
-              | do\s+not\s+click\s+(?:on\s+)?links)
-          | this\s+(?:e-?mail|message)\s+(?:originated|came|comes)\s+from\s+outside
-          | do\s+not\s+click\s+(?:on\s+)?links\s+or\s+open\s+attachments\s+unless
-          | [【\[](?:外部邮件|外部郵件)[】\]]
-        )",
-    )
-    .expect("external banner regex")
-});
-
 /// Whether at most six short lines follow line `from` up to the end of the text or a legal
 /// notice.
 fn short_tail(lines: &[&str], from: usize) -> bool {
     let end = (from..lines.len()).find(|&j| disclaimer_at(lines, j)).unwrap_or(lines.len());
     let tail: Vec<&&str> = lines[from.min(end)..end].iter().filter(|l| !l.trim().is_empty()).collect();
     tail.len() <= 6 && tail.iter().all(|l| l.chars().count() <= 60)
-}
-
-/// Outlook-style header blocks: a `From:` line with a `Sent:`/`Date:` or `Subject:` line
-/// within the next four lines, or (Hotmail) a `Date:` line with a `From:` line below it, in
-/// the languages of [`FROM_FIELD`] and [`SENT_FIELD`].
-fn starts_header_block(line: &str, lines: &[&str], i: usize) -> bool {
-    let near = || lines.iter().skip(i + 1).take(4).map(|l| l.trim());
-    let fields = if FROM_FIELD.is_match(line) {
-        near().any(|l| SENT_FIELD.is_match(l) || SUBJECT_FIELD.is_match(l))
-    } else {
-        SENT_FIELD.is_match(line) && near().any(|l| FROM_FIELD.is_match(l))
-    };
-    fields && !pasted_record(lines, i)
-}
-
-/// Whether the lines from `i` to the next blank line are a record the customer pasted rather
-/// than a quoted mail's header: no address anywhere in it, and a field no mail header has
-/// ("From: Brightlane AB, SEB account …", "Date: 27 Nov 2026", "Amount: 4,800.00 SEK",
-/// "Reference: …", copied from a bank's app).
-fn pasted_record(lines: &[&str], i: usize) -> bool {
-    let block: Vec<&str> =
-        lines[i..].iter().map(|l| l.trim()).take_while(|l| !l.is_empty()).take(12).collect();
-    !block.iter().any(|l| l.contains('@')) && block.iter().any(|l| is_other_field(l))
-}
-
-/// Whether `line` is `Name: value` with a name that no quoted mail header uses. A line that
-/// ends at its colon (a greeting, 李女士您好：) is no field.
-fn is_other_field(line: &str) -> bool {
-    let Some(colon) = line.find([':', '：']) else { return false };
-    let name = line[..colon].trim();
-    let value = line[colon..].trim_start_matches([':', '：']).trim();
-    let short = !name.is_empty() && name.chars().count() <= 24 && !name.contains("://");
-    short && !value.is_empty() && !is_header_field(line) && !HEADER_EXTRAS.is_match(line)
-}
-
-/// Header fields that quoted mail shows besides sender, date, recipients and subject.
-static HEADER_EXTRAS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?i)^\*?(bcc|reply-to|importance|priority|attachments?|sensitivity|categories|wichtigkeit|anlagen?|pièces?\s+jointes?|importance|allegati|adjuntos|bijlagen|bilagor|vedlegg|重要性|附件|优先级|優先順序|添付ファイル)\*?\s*[:：]",
-    )
-    .expect("header extras regex")
-});
-
-/// A header field line of a quoted or forwarded mail (`From:`, `Date:`, `To:`, `Subject:` …).
-fn is_header_field(line: &str) -> bool {
-    FROM_FIELD.is_match(line)
-        || SENT_FIELD.is_match(line)
-        || SUBJECT_FIELD.is_match(line)
-        || TO_FIELD.is_match(line)
 }
 
 static SEPARATORS: LazyLock<Regex> = LazyLock::new(|| {
@@ -562,121 +491,9 @@ static SEPARATORS: LazyLock<Regex> = LazyLock::new(|| {
     .expect("separator regex")
 });
 
-/// Whether line `i` starts a legal notice under the customer's words. Never the first line
-/// of the text: a message that begins like one is the customer's.
-fn disclaimer_at(lines: &[&str], i: usize) -> bool {
-    let line = lines[i].trim();
-    // A cheap gate: the first characters the notices start with. Every line of a Chinese mail
-    // starts beyond ASCII, so those are named one by one.
-    let first = line.chars().next().map(|c| c.to_ascii_lowercase());
-    matches!(first, Some('d' | 'c' | 'l' | 't' | 'i' | '免' | '本' | '此' | '该' | '該'))
-        && DISCLAIMERS.is_match(line)
-        && lines[..i].iter().any(|l| !l.trim().is_empty())
-}
-
-/// Legal notices: `DISCLAIMER`, "This e-mail and any attachments are confidential and intended
-/// solely for …", "The information contained in this message …", 免责声明, 本邮件含保密信息.
-static DISCLAIMERS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?ix)^(?:
-            disclaimer\b | confidentiality\s+notice\b | legal\s+notice\b
-          | (?:this|the)\s+(?:e-?mail|message|communication)\b.{0,60}?\b(?:confidential|privileged|intended\s+(?:solely\s+|only\s+)?for)
-          | (?:the\s+)?information\s+(?:contained\s+)?in\s+this\s+(?:e-?mail|message)
-          | 免责声明 | 免責聲明
-          | [本此该該](?:电子|電子)?(?:邮件|郵件|信件).{0,30}?(?:保密|机密|機密|仅供|僅供)
-        )",
-    )
-    .expect("disclaimer regex")
-});
-
 static RULE_LINE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^(?:_{10,}|-{10,})$").expect("rule line regex"));
 
-/// How the footers of [`FOOTERS`] start, the cheap test in front of the regex: those that
-/// start with an ASCII letter …
-const FOOTER_STARTS_ASCII: &[&str] = &[
-    "sent",
-    "get",
-    "inviato",
-    "envoyé",
-    "von meinem",
-    "enviado",
-    "verzonden",
-    "verstuurd",
-    "skickat",
-    "sendt",
-    "lähetetty",
-    "wysłane",
-    "iphone",
-    "ipad",
-];
-
-/// … and the others.
-const FOOTER_STARTS_OTHER: &[&str] =
-    &["发自", "從我的", "从我的", "寄自", "отправлено", "Отправлено", "나의"];
-
-static FOOTERS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?ix)^(
-            # Short, without a comma: `Sent from my iPhone`, `Sent from Mail for Windows 10`,
-            # at most five words after `Sent from`.
-            sent\s+(from|with|via)\s+[^\s,;!?]+(\s+[^\s,;!?]+){0,4}
-          | get\s+outlook\s+for\s+\S+.*
-          # Outlook Mobile in any language: `Hanki Outlook for Android`, `获取 Outlook for iOS`.
-          | \S+\s*outlook\s+(for|für|pour|per|para|voor|för)\s+(ios|android)\S*
-          # The mobile clients' own footers in other languages, as short as the English ones:
-          # `Inviato da iPhone`, `Envoyé de mon iPhone`, `Von meinem iPhone gesendet`, `Enviado
-          # desde mi iPhone`, `Verzonden vanaf mijn iPhone`, `Skickat från min iPhone`,
-          # `Lähetetty iPhonesta`, `Wysłane z iPhone'a`, `Отправлено с iPhone`, `iPhoneから送信`,
-          # `나의 iPhone에서 보냄`, and iOS Mail in Hong Kong Chinese, `寄自我的 iPhone`.
-          | inviato\s+da(l\s+mio)?\s+[^\s,;!?]+(\s+[^\s,;!?]+){0,3}
-          | envoyé\s+(de|depuis)\s+(mon|ma)\s+[^\s,;!?]+(\s+[^\s,;!?]+){0,3}
-          | von\s+meinem\s+[^\s,;!?]+(\s+[^\s,;!?]+){0,2}\s+gesendet
-          | enviado\s+(desde|de|do)\s+(mi|meu|o\s+meu)\s+[^\s,;!?]+(\s+[^\s,;!?]+){0,3}
-          | (verzonden|verstuurd)\s+(vanaf|met|van)\s+(mijn\s+)?[^\s,;!?]+(\s+[^\s,;!?]+){0,3}
-          | (skickat|sendt)\s+(från|fra)\s+(min|mitt|mit)\s+[^\s,;!?]+(\s+[^\s,;!?]+){0,3}
-          | lähetetty\s+[^\s,;!?]+(sta|stä)
-          | wysłane\s+z\s+(mojego\s+)?[^\s,;!?]+(\s+[^\s,;!?]+){0,2}
-          | отправлено\s+с\s+(моего\s+)?[^\s,;!?]+(\s+[^\s,;!?]+){0,2}
-          | i(phone|pad)\s*から送信
-          | 나의\s+\S+에서\s+보냄
-          | 寄自我的\s*\S+
-          # iOS Mail writes `发自我的 iPhone` with a space, QQ Mail `发自我的iPhone` without.
-          | 发自我的\s*\S+
-          | 從我的\s*\S+\s*傳送
-          # iOS Mail in Simplified Chinese: `从我的 iPhone 发送`.
-          | 从我的\s*\S+\s*发送
-          | 发自\s*(网易邮箱大师|QQ邮箱|手机QQ邮箱|Outlook)\S*
-        )$",
-    )
-    .expect("footer regex")
-});
-
-static FROM_FIELD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?i)^\*?(from|von|de|da|van|från|fra|od|от|lähettäjä|feladó|kimden|remetente|de\s+la|від|από|מאת|من|từ|จาก|dari|发件人|發件人|寄件者|寄件人|差出人|发信人|보낸\s*사람|발신)\*?\s*[:：]",
-    )
-    .expect("from regex")
-});
-
-static SENT_FIELD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?i)^\*?(sent|date|gesendet|datum|envoyé(\s+le)?|message\s+du|inviato|data|dato|enviado|enviada|fecha|verzonden|skickat|sendt|wysłano|отправлено|дата|lähetetty|elküldve|gönderildi|odesláno|trimis|enviat(\s+el)?|надіслано|στάλθηκε|נשלח|تاريخ\s+الإرسال|أرسلت|đã\s+gửi|ส่ง|dikirim|发送时间|發送時間|日期|時間|时间|傳送時間|寄件日期|发送日期|送信日時|日時|보낸\s*날짜|날짜)\*?\s*[:：]",
-    )
-    .expect("sent regex")
-});
-
-static SUBJECT_FIELD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?i)^\*?(subject|betreff|objet|sujet|oggetto|asunto|onderwerp|ämne|emne|temat|тема|assunto|aihe|tárgy|konu|předmět|subiect|assumpte|θέμα|נושא|الموضوع|chủ\s+đề|เรื่อง|perihal|subjek|主题|主題|主旨|件名|제목)\*?\s*[:：]",
-    )
-    .expect("subject regex")
-});
-
-static TO_FIELD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^\*?(to|cc|an|à|a|para|aan|till|til|do|кому|komu|către|per\s+a|προς|κοιν|אל|עותק|إلى|đến|ถึง|kepada|címzett|收件人|收件者|抄送|副本|宛先|받는\s*사람|받은\s*사람|수신)\*?\s*[:：]")
-        .expect("to regex")
-});
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;

@@ -86,21 +86,38 @@ impl Verdict {
 /// Screens `mail`; `own_addresses` are the support address and any other address of ours.
 pub fn screen(mail: &Inbound, own_addresses: &[String]) -> Verdict {
     let headers = MachineHeaders::of(mail);
-    own_address(mail, own_addresses)
+    let marked = own_address(mail, own_addresses)
         .or_else(|| report(mail))
         .or_else(|| report_part(mail))
         .or_else(|| bounce_sender(mail))
         .or_else(|| auto_submitted(&headers))
         .or_else(|| autoreply_headers(&headers))
         .or_else(|| vendor_fields(&headers))
-        .or_else(|| list_or_bulk(mail, &headers))
-        .or_else(|| no_reply_sender(mail))
+        .or_else(|| list_headers(&headers))
         .or_else(|| notice_headers(mail))
+        .or_else(|| automatic_text(mail));
+    if let Some(verdict) = marked {
+        return verdict;
+    }
+    let hinted = bulk_precedence(&headers)
+        .or_else(|| relayed_by_a_group(&headers))
+        .or_else(|| no_reply_sender(mail))
+        .or_else(|| bulk_sender_fields(mail))
         .or_else(|| return_path_sender(mail))
         .or_else(|| automatic_subject(mail))
-        .or_else(|| away_notice_subject(mail))
-        .or_else(|| automatic_text(mail))
-        .unwrap_or_else(|| person(mail, &headers))
+        .or_else(|| away_notice_subject(mail));
+    match hinted {
+        // A hint alone does not outweigh a person's own words: a ticket a person sees, and no
+        // automatic mail, which is all such a hint can ask for.
+        Some(hint) if subject::speaks_for_themselves(&mail.new_text) => {
+            let mut verdict = person(mail, &headers);
+            verdict.no_automatic_mail =
+                Some(format!("{}, in a mail written in a person's words", hint.reason));
+            verdict
+        }
+        Some(hint) => hint,
+        None => person(mail, &headers),
+    }
 }
 
 /// A person's mail, with what stands against answering it automatically.
@@ -108,8 +125,6 @@ fn person(mail: &Inbound, headers: &MachineHeaders<'_>) -> Verdict {
     let mut verdict = Verdict::human();
     if let Some(problem) = mail.sender_problem {
         verdict.no_automatic_mail = Some(problem.describe(&mail.from_address));
-    } else if let Some(bulk) = bulk_precedence(headers) {
-        verdict.no_automatic_mail = Some(bulk);
     } else if is_bare_calendar_response(mail) {
         verdict.no_automatic_mail = Some("a calendar response with no words of its own".to_string());
     } else if let Some(value) = headers.auto_response_suppress {
@@ -172,6 +187,8 @@ struct MachineHeaders<'m> {
     x_precedence: Option<&'m str>,
     /// The name, as written, of the first `List-*` field.
     list: Option<&'m str>,
+    /// A group's relay of a person's mail: `X-Original-Sender` or `X-Google-Group-Id`.
+    group_relay: bool,
 }
 
 impl<'m> MachineHeaders<'m> {
@@ -204,6 +221,8 @@ impl<'m> MachineHeaders<'m> {
             } else if name.get(..5).is_some_and(|p| p.eq_ignore_ascii_case(b"list-")) && found.list.is_none()
             {
                 found.list = std::str::from_utf8(name).ok();
+            } else if is("x-original-sender") || is("x-google-group-id") {
+                found.group_relay = true;
             }
         }
         found
@@ -264,20 +283,23 @@ fn vendor_fields(headers: &MachineHeaders<'_>) -> Option<Verdict> {
     Some(Verdict::machine(kind, format!("header {name}")))
 }
 
-fn list_or_bulk(mail: &Inbound, headers: &MachineHeaders<'_>) -> Option<Verdict> {
-    if let Some((field, p)) = precedence(headers) {
-        if p == "auto_reply" || p == "auto-reply" {
-            return Some(Verdict::machine(AutomatedKind::AutoReply, format!("{field}: {p}")));
-        }
-        // Alone, it marks vacation(1) and challenge-response mail, unless the mail asks a
-        // question of a person's (see [`bulk_precedence`]).
-        let bulk = ["bulk", "junk", "list"].contains(&p.as_str());
-        if bulk && headers.list.is_none() && !subject::asks_in_own_words(&mail.new_text) {
-            return Some(Verdict::machine(AutomatedKind::List, format!("{field}: {p}")));
-        }
+/// `Precedence: auto_reply`, and a list's `List-*` fields (not a group that relays a person's
+/// mail, see [`relayed_by_a_group`]).
+fn list_headers(headers: &MachineHeaders<'_>) -> Option<Verdict> {
+    if let Some((field, p)) = precedence(headers)
+        && (p == "auto_reply" || p == "auto-reply")
+    {
+        return Some(Verdict::machine(AutomatedKind::AutoReply, format!("{field}: {p}")));
     }
-    let name = headers.list?;
+    let name = headers.list.filter(|_| !headers.group_relay)?;
     Some(Verdict::machine(AutomatedKind::List, format!("header {}", name.to_ascii_lowercase())))
+}
+
+/// A person's mail that a group address passed on (Google Groups: `'X' via Group`,
+/// `X-Original-Sender`): it carries the group's `List-*` fields, and it is the person's.
+fn relayed_by_a_group(headers: &MachineHeaders<'_>) -> Option<Verdict> {
+    let name = headers.list.filter(|_| headers.group_relay)?;
+    Some(Verdict::machine(AutomatedKind::List, format!("header {} of a group", name.to_ascii_lowercase())))
 }
 
 /// The `Precedence` (or `X-Precedence`) field and its value, lower-case.
@@ -287,14 +309,31 @@ fn precedence(headers: &MachineHeaders<'_>) -> Option<(&'static str, String)> {
         .find_map(|(field, value)| value.map(|v| (field, clean_line(v).to_ascii_lowercase())))
 }
 
-/// `Precedence: bulk` (`junk`, `list`) on a mail that asks a question in a person's words and
-/// has no other mark of machine mail: RFC 3834 asks for no automatic answer, and that is all
-/// it says. A company's relay that stamps it on every mail its staff send would otherwise
-/// hide a customer's question from everyone; vacation(1) and challenge-response mail ask
-/// none, and a newsletter carries `List-*`, `Feedback-ID` or a bulk sender's fields besides.
-fn bulk_precedence(headers: &MachineHeaders<'_>) -> Option<String> {
+/// `Precedence: bulk` (`junk`, `list`) with no other mark of machine mail: RFC 3834 asks for
+/// no automatic answer, and that is all it says. Alone it marks vacation(1) and
+/// challenge-response mail; a company's relay that stamps it on every mail its staff send
+/// would hide a customer's question from everyone, so a mail in a person's words is theirs
+/// (see [`screen`]); a newsletter carries `List-*` or a bulk sender's fields besides.
+fn bulk_precedence(headers: &MachineHeaders<'_>) -> Option<Verdict> {
     let (field, p) = precedence(headers)?;
-    ["bulk", "junk", "list"].contains(&p.as_str()).then(|| format!("{field}: {p}"))
+    ["bulk", "junk", "list"]
+        .contains(&p.as_str())
+        .then(|| Verdict::machine(AutomatedKind::List, format!("{field}: {p}")))
+}
+
+/// A `Feedback-ID`, which bulk senders write for Gmail's feedback loop, and some providers'
+/// relays on every mail their customers send (Tencent's business mail: `bizesmtp:…`), and
+/// Salesforce's `X-SFDC-*`, on its Email-to-Case auto-responses and its agents' mail alike: hints.
+fn bulk_sender_fields(mail: &Inbound) -> Option<Verdict> {
+    mail.headers.iter().find_map(|(name, _)| {
+        if name.eq_ignore_ascii_case(b"feedback-id") {
+            Some(Verdict::machine(AutomatedKind::List, "header feedback-id"))
+        } else if name.get(..7).is_some_and(|p| p.eq_ignore_ascii_case(b"x-sfdc-")) {
+            Some(Verdict::machine(AutomatedKind::AutoReply, "header x-sfdc-"))
+        } else {
+            None
+        }
+    })
 }
 
 /// Header fields that only machines write: notices of ticket systems, bug trackers, CI and
@@ -316,7 +355,6 @@ const NOTICE_HEADERS: &[(&str, AutomatedKind)] = &[
     ("x-zabbix-", AutomatedKind::AutoReply),
     ("x-icinga-", AutomatedKind::AutoReply),
     ("x-monitoring-", AutomatedKind::AutoReply),
-    ("feedback-id", AutomatedKind::List),
     ("x-campaign", AutomatedKind::List),
     ("x-mailchimp-", AutomatedKind::List),
     ("x-mc-user", AutomatedKind::List),
@@ -400,6 +438,39 @@ mod tests {
         let away = "From: a@c.test\r\nPrecedence: bulk\r\nSubject: away from my mail\r\n\r\n\
                     I will not be reading my mail until 30 June. Your mail will be read when I return.";
         assert_eq!(verdict(away), Some(AutomatedKind::List));
+    }
+
+    #[test]
+    fn a_hint_of_machine_mail_yields_to_a_persons_own_words() {
+        let own = vec!["support@example.test".to_string()];
+        for raw in [
+            // A shop's own noreply sender, a request in its owner's words.
+            "From: noreply@bakery.test\r\n\r\nHi, this is Sam from the bakery. Please check why the payouts of 3 and 4 May are missing.",
+            // Tencent's business mail stamps every mail with a Feedback-ID.
+            "From: a@trade.test\r\nFeedback-ID: bizesmtp:trade.test:qybglogicsvrgz:qybglogicsvrgz5a-0\r\n\r\n\
+             我司4月28日至5月5日的结算款至今未到账，请核实原因并告知预计到账时间。",
+            // A Google Group passes on a person's mail with its list fields.
+            "From: 'Alex' via Vendors <vendors@studio.test>\r\nX-Original-Sender: alex@studio.test\r\n\
+             List-ID: <vendors.studio.test>\r\nPrecedence: list\r\n\r\nOur payout was split in two and the second \
+             transfer never arrived. Could you check it?",
+            // A subject copied from an autoresponder, a question under it.
+            "From: a@c.test\r\nSubject: 自动回复\r\n\r\n你们的自动回复说24小时内有人联系我。现在已经三天了，钱到底去哪了？",
+            "From: a@c.test\r\nSubject: Out of office next week - please refund before then\r\n\r\nI'm away next week, \
+             so I'd really appreciate it if the refund for my booking came through before Friday.",
+        ] {
+            let v = screen(&parse(raw.as_bytes()).unwrap(), &own);
+            assert_eq!(v.automated, None, "{raw}");
+            assert!(v.forbids_automatic_mail().is_some(), "no automatic mail to a hint's sender: {v:?}");
+        }
+        // Stock lines ask nothing: a receipt with a Feedback-ID stays a bulk sender's.
+        let receipt = "From: receipts@shop.test\r\nFeedback-ID: 1:shop:receipt\r\n\r\nReceipt #2291 for your \
+                       purchase of two servers. Amount paid 349.00. Something wrong with the email? View it in your browser.";
+        assert_eq!(verdict(receipt), Some(AutomatedKind::List));
+        // A notices-only sender is a hint too.
+        assert_eq!(
+            verdict("From: alerts@monitor.test\r\n\r\n[DOWN] checkout API returned 503"),
+            Some(AutomatedKind::NoReply)
+        );
     }
 
     #[test]

@@ -47,8 +47,26 @@ pub(super) fn mail_system_local_part(address: &str) -> Option<&str> {
 }
 
 pub(super) fn no_reply_sender(mail: &Inbound) -> Option<Verdict> {
-    let local = senders(mail).map(local_part).find(|local| is_no_reply(local))?;
+    let local = senders(mail).map(local_part).find(|local| is_no_reply(local) || is_notice_sender(local))?;
     Some(Verdict::machine(AutomatedKind::NoReply, format!("sender {local}")))
+}
+
+/// A sender that only sends notices (`alerts@`, `notifications@`, `notificaciones@`): a hint,
+/// which a person writing from such an address outweighs by asking in their own words. Not
+/// `service@` or `info@`, from which small shops write without asking anything.
+fn is_notice_sender(local: &str) -> bool {
+    [
+        "alert",
+        "alerts",
+        "notification",
+        "notifications",
+        "notify",
+        "notificaciones",
+        "notificacoes",
+        "benachrichtigung",
+    ]
+    .iter()
+    .any(|word| squashed_is(local, word))
 }
 
 /// The sender address, and From's own when another address of the mail stands for it.

@@ -42,11 +42,26 @@ fn writes_about_it(mail: &Inbound) -> bool {
     worded(&note) && (is_forward(&mail.subject) || asks(&note))
 }
 
-/// Whether `text` holds a question of a person's in their own words: a note long enough to
-/// be one ([`worded`]) with a sentence that ends in a question mark.
-pub(super) fn asks_in_own_words(text: &str) -> bool {
-    worded(text) && asks(text)
+/// Whether `text` asks a question or makes a request in a person's words ("Please refund the
+/// duplicate as soon as possible", 请核实原因并告知预计到账时间): what a hint of machine mail (a
+/// sender, a subject, a relay's field) does not outweigh. Not "please do not reply", nor a
+/// request to confirm, which challenge-response filters make.
+pub(super) fn speaks_for_themselves(text: &str) -> bool {
+    worded(text) && (asks(text) || REQUEST.is_match(text))
 }
+
+/// A person's request, in English or Chinese.
+static REQUEST: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?ix)(?:\b(?:please|kindly|pls)\s+(?:refund|check|help|look\s+into|investigate|advise|tell|let\s+(?:me|us)\s+know|
+               send|call|fix|cancel|reverse|release|process|explain|return|unlock|unfreeze|reset|credit)\b
+          | \b(?:i|we)\s+(?:need|want|would\s+like)\s+(?:you\s+to|a\s+refund|my\s+money|the\s+money|an?\s+answer)\b
+          | \b(?:i'd|i\s+would|we'd|we\s+would)\s+(?:really\s+)?appreciate\s+it\s+if\b
+          | 请(?:尽快|帮|核实|核查|查一下|查询|告知|处理|退|解释|协助|回复我) | 請(?:盡快|幫|核實|核查|查一下|查詢|告知|處理|退|解釋|協助|回覆我)
+          | 麻烦(?:帮|你们|您) | 麻煩(?:幫|你們|您) | 烦请 | 煩請)",
+    )
+    .expect("request regex")
+});
 
 /// Whether `text` is long enough to be a person's note: at least [`NOTE_WORDS`] Latin words
 /// or [`NOTE_CHINESE`] Chinese characters.
@@ -63,13 +78,31 @@ fn worded(text: &str) -> bool {
 const NOTE_WORDS: usize = 8;
 const NOTE_CHINESE: usize = 12;
 
-/// Whether `text` holds a sentence that ends in a question mark (not one inside a link).
+/// Whether `text` holds a question of a person's: a sentence of three words or more (four
+/// Chinese characters) that ends in a question mark, not one inside a link nor a bulk
+/// sender's stock line ("Something wrong with the email?", "Questions?", "Not you?").
 fn asks(text: &str) -> bool {
-    text.split_whitespace().any(|word| {
-        let asks = word.ends_with(['?', '？']) || word.contains('？');
-        asks && !word.contains("://") && !word.contains("/?")
+    text.match_indices(['?', '？']).any(|(at, _)| {
+        let sentence = &text[..at];
+        let start = sentence
+            .char_indices()
+            .rfind(|&(_, c)| ['.', '!', '?', '。', '！', '？', '\n'].contains(&c))
+            .map_or(0, |(i, c)| i + c.len_utf8());
+        let sentence = sentence[start..].trim();
+        let words = sentence.split_whitespace().count();
+        let chinese = sentence.chars().filter(|c| ('\u{4E00}'..='\u{9FFF}').contains(c)).count();
+        let link = sentence.split_whitespace().last().is_some_and(|w| w.contains("://") || w.contains('/'));
+        (words >= 3 || chinese >= 4) && !link && !STOCK_QUESTIONS.is_match(sentence)
     })
 }
+
+/// Questions that bulk senders and notices print under every mail.
+static STOCK_QUESTIONS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)wrong with (?:the|this) e-?mail|trouble (?:viewing|reading)|(?:can't|cannot) see (?:this|the) e-?mail|not you$|didn't (?:request|sign up)|did not (?:request|sign up)|why (?:am i|are you) (?:receiving|getting)|want to unsubscribe|need (?:more )?help$|have (?:any )?questions$|any questions$|有疑问吗|需要帮助吗",
+    )
+    .expect("stock questions regex")
+});
 
 /// Lotus Notes' autoresponder writes no header of its own and puts the sender's name in the
 /// subject: `Ann Lee/Acme is out of the office.` The subject must begin with the name From

@@ -466,6 +466,10 @@ mod tests {
         let receipt = "From: receipts@shop.test\r\nFeedback-ID: 1:shop:receipt\r\n\r\nReceipt #2291 for your \
                        purchase of two servers. Amount paid 349.00. Something wrong with the email? View it in your browser.";
         assert_eq!(verdict(receipt), Some(AutomatedKind::List));
+        // A DMARC aggregate report names itself in its subject.
+        let dmarc = "From: dmarcreport@mail.test\r\nSubject: Report Domain: okpay.example Submitter: mail.test \
+                     Report-ID: <1a2b>\r\n\r\nThis is a DMARC aggregate report for okpay.example.";
+        assert_eq!(verdict(dmarc), Some(AutomatedKind::AutoReply));
         // A notices-only sender is a hint too.
         assert_eq!(
             verdict("From: alerts@monitor.test\r\n\r\n[DOWN] checkout API returned 503"),

@@ -102,7 +102,7 @@ pub fn screen(mail: &Inbound, own_addresses: &[String]) -> Verdict {
     let hinted = bulk_precedence(&headers)
         .or_else(|| relayed_by_a_group(&headers))
         .or_else(|| no_reply_sender(mail))
-        .or_else(|| bulk_sender_fields(mail))
+        .or_else(|| bulk_sender_fields(&headers))
         .or_else(|| return_path_sender(mail))
         .or_else(|| automatic_subject(mail))
         .or_else(|| away_notice_subject(mail));
@@ -189,6 +189,8 @@ struct MachineHeaders<'m> {
     list: Option<&'m str>,
     /// A group's relay of a person's mail: `X-Original-Sender` or `X-Google-Group-Id`.
     group_relay: bool,
+    /// The first bulk sender's field (see [`bulk_sender_fields`]) and the kind it hints at.
+    bulk_sender: Option<(&'static str, AutomatedKind)>,
 }
 
 impl<'m> MachineHeaders<'m> {
@@ -223,6 +225,12 @@ impl<'m> MachineHeaders<'m> {
                 found.list = std::str::from_utf8(name).ok();
             } else if is("x-original-sender") || is("x-google-group-id") {
                 found.group_relay = true;
+            } else if found.bulk_sender.is_none() && is("feedback-id") {
+                found.bulk_sender = Some(("feedback-id", AutomatedKind::List));
+            } else if found.bulk_sender.is_none()
+                && name.get(..7).is_some_and(|p| p.eq_ignore_ascii_case(b"x-sfdc-"))
+            {
+                found.bulk_sender = Some(("x-sfdc-", AutomatedKind::AutoReply));
             }
         }
         found
@@ -324,21 +332,14 @@ fn bulk_precedence(headers: &MachineHeaders<'_>) -> Option<Verdict> {
 /// A `Feedback-ID`, which bulk senders write for Gmail's feedback loop, and some providers'
 /// relays on every mail their customers send (Tencent's business mail: `bizesmtp:…`), and
 /// Salesforce's `X-SFDC-*`, on its Email-to-Case auto-responses and its agents' mail alike: hints.
-fn bulk_sender_fields(mail: &Inbound) -> Option<Verdict> {
-    mail.headers.iter().find_map(|(name, _)| {
-        if name.eq_ignore_ascii_case(b"feedback-id") {
-            Some(Verdict::machine(AutomatedKind::List, "header feedback-id"))
-        } else if name.get(..7).is_some_and(|p| p.eq_ignore_ascii_case(b"x-sfdc-")) {
-            Some(Verdict::machine(AutomatedKind::AutoReply, "header x-sfdc-"))
-        } else {
-            None
-        }
-    })
+fn bulk_sender_fields(headers: &MachineHeaders<'_>) -> Option<Verdict> {
+    let (field, kind) = headers.bulk_sender?;
+    Some(Verdict::machine(kind, format!("header {field}")))
 }
 
 /// Header fields that only machines write: notices of ticket systems, bug trackers, CI and
-/// monitoring, cron's output, and the bulk senders' marks (Gmail's `Feedback-ID`, mail
-/// service campaign ids). Matched by name, in any case; a prefix ends with `-`.
+/// monitoring, cron's output, and the bulk senders' marks (mail service campaign ids;
+/// `Feedback-ID` is a hint only, see [`bulk_sender_fields`]). Matched by name, in any case; a prefix ends with `-`.
 const NOTICE_HEADERS: &[(&str, AutomatedKind)] = &[
     // (Each name starts with `x`, `r` or `f`: `notice_headers` tests that first.)
     ("x-cron-env", AutomatedKind::AutoReply),

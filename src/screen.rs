@@ -187,7 +187,9 @@ struct MachineHeaders<'m> {
     x_precedence: Option<&'m str>,
     /// The name, as written, of the first `List-*` field.
     list: Option<&'m str>,
-    /// A group's relay of a person's mail: `X-Original-Sender` or `X-Google-Group-Id`.
+    /// A group's relay of a person's mail: `X-Original-Sender` naming someone other than
+    /// the sender (the group's own mail, a digest say, names the group itself), or
+    /// `X-Google-Group-Id` without it.
     group_relay: bool,
     /// The first bulk sender's field (see [`bulk_sender_fields`]) and the kind it hints at.
     bulk_sender: Option<(&'static str, AutomatedKind)>,
@@ -196,6 +198,7 @@ struct MachineHeaders<'m> {
 impl<'m> MachineHeaders<'m> {
     fn of(mail: &'m Inbound) -> MachineHeaders<'m> {
         let mut found = MachineHeaders::default();
+        let (mut original_sender, mut group_id) = (None, false);
         for (name, value) in mail.headers.iter() {
             let is = |wanted: &str| name.eq_ignore_ascii_case(wanted.as_bytes());
             // Like `Inbound::header`: the first value of the name that is UTF-8.
@@ -223,8 +226,10 @@ impl<'m> MachineHeaders<'m> {
             } else if name.get(..5).is_some_and(|p| p.eq_ignore_ascii_case(b"list-")) && found.list.is_none()
             {
                 found.list = std::str::from_utf8(name).ok();
-            } else if is("x-original-sender") || is("x-google-group-id") {
-                found.group_relay = true;
+            } else if is("x-original-sender") {
+                keep(&mut original_sender);
+            } else if is("x-google-group-id") {
+                group_id = true;
             } else if found.bulk_sender.is_none() && is("feedback-id") {
                 found.bulk_sender = Some(("feedback-id", AutomatedKind::List));
             } else if found.bulk_sender.is_none()
@@ -233,6 +238,10 @@ impl<'m> MachineHeaders<'m> {
                 found.bulk_sender = Some(("x-sfdc-", AutomatedKind::AutoReply));
             }
         }
+        found.group_relay = match original_sender {
+            Some(sender) => !clean_line(sender).eq_ignore_ascii_case(&mail.from_address),
+            None => group_id,
+        };
         found
     }
 }
@@ -450,10 +459,11 @@ mod tests {
             // Tencent's business mail stamps every mail with a Feedback-ID.
             "From: a@trade.test\r\nFeedback-ID: bizesmtp:trade.test:qybglogicsvrgz:qybglogicsvrgz5a-0\r\n\r\n\
              我司4月28日至5月5日的结算款至今未到账，请核实原因并告知预计到账时间。",
-            // A Google Group passes on a person's mail with its list fields.
+            // A Google Group passes on a person's mail with its list fields, the question
+            // wrapped over two lines.
             "From: 'Alex' via Vendors <vendors@studio.test>\r\nX-Original-Sender: alex@studio.test\r\n\
              List-ID: <vendors.studio.test>\r\nPrecedence: list\r\n\r\nOur payout was split in two and the second \
-             transfer never arrived. Could you check it?",
+             transfer never arrived. Could you look into the second transfer for\r\nus?",
             // A subject copied from an autoresponder, a question under it.
             "From: a@c.test\r\nSubject: 自动回复\r\n\r\n你们的自动回复说24小时内有人联系我。现在已经三天了，钱到底去哪了？",
             "From: a@c.test\r\nSubject: Out of office next week - please refund before then\r\n\r\nI'm away next week, \
@@ -463,6 +473,12 @@ mod tests {
             assert_eq!(v.automated, None, "{raw}");
             assert!(v.forbids_automatic_mail().is_some(), "no automatic mail to a hint's sender: {v:?}");
         }
+        // A group's own mail (its digest names the group as the original sender) is a list's,
+        // whatever its topics ask.
+        let digest = "From: tools@groups.test\r\nX-Original-Sender: tools@groups.test\r\nX-Google-Group-Id: 5088\r\n\
+                      List-ID: <tools.groups.test>\r\nPrecedence: list\r\n\r\nToday's topic summary\r\n\r\n  \
+                      - Refunds arriving twice [2 Updates]\r\n  - Best practice for idempotency keys? [1 Update]";
+        assert_eq!(verdict(digest), Some(AutomatedKind::List));
         // Stock lines ask nothing: a receipt with a Feedback-ID stays a bulk sender's.
         let receipt = "From: receipts@shop.test\r\nFeedback-ID: 1:shop:receipt\r\n\r\nReceipt #2291 for your \
                        purchase of two servers. Amount paid 349.00. Something wrong with the email? View it in your browser.";
@@ -960,5 +976,38 @@ mod tests {
             let v = screened(&with_text(subject, text));
             assert_eq!(v.automated, None, "{subject} / {text}: {v:?}");
         }
+    }
+
+    #[test]
+    fn an_away_notice_without_headers_or_subject_is_an_auto_reply_and_a_person_going_away_is_not() {
+        let notice = "From: Alan <alan@dental.test>\r\nSubject: RE: [OKPay #4921] Your invoice\r\n\r\n\
+                      I am out of the office until Monday April 14 with limited access to email.\r\n\
+                      Your message has not been forwarded. For billing please call the front desk.";
+        assert_eq!(verdict(notice), Some(AutomatedKind::AutoReply));
+        for person in [
+            "From: a@c.test\r\nSubject: Refund\r\n\r\nI am out of the office next week, please answer before Friday.",
+            "From: a@c.test\r\nSubject: Refund\r\n\r\nI am on leave until the 20th. Will my refund arrive before I \
+             return? Please reply to my private address.",
+        ] {
+            assert_eq!(verdict(person), None, "{person}");
+        }
+    }
+
+    #[test]
+    fn ticket_acknowledgements_and_no_reply_senders_of_other_systems_are_machine_mail() {
+        let ack = "From: Support <support@pos.test>\r\nSubject: We received your request #12345\r\n\r\n\
+                   Thanks for reaching out! Our team answers requests in the order they arrive. You don't need \
+                   to reply to this message.";
+        assert_eq!(verdict(ack), Some(AutomatedKind::AutoReply));
+        let freshdesk = "From: Help <help@shop.test>\r\nSubject: Ticket Received - Payout question\r\n\r\n\
+                         Dear customer, we have received your ticket and will get back to you shortly.";
+        assert_eq!(verdict(freshdesk), Some(AutomatedKind::AutoReply));
+        let alert = "From: Bank <alerts-noreply@bank.test>\r\nSubject: Account alert: incoming credit\r\n\r\n\
+                     Dear Customer, a credit of EUR 18,420.55 has been posted to your account.";
+        assert_eq!(verdict(alert), Some(AutomatedKind::NoReply));
+        // A customer who quotes such a subject and asks stays a person.
+        let asked = "From: a@c.test\r\nSubject: Re: We received your request #12345\r\n\r\n\
+                     That was a week ago and nobody has answered. Where is my refund for order 4471?";
+        assert_eq!(verdict(asked), None);
     }
 }

@@ -87,6 +87,7 @@ pub(super) fn return_path_sender(mail: &Inbound) -> Option<Verdict> {
 /// Whether a local part belongs to a sender that takes no answer.
 pub(super) fn is_no_reply(local: &str) -> bool {
     ["noreply", "donotreply", "noanswer", "donotrespond"].iter().any(|p| squashed_starts_with(local, p))
+        || squashed_ends_with(local, "noreply")
         || local.ends_with("-request")
         || local.starts_with("owner-")
         || local.ends_with("-owner")
@@ -104,6 +105,12 @@ pub(super) fn squashed(local: &str) -> impl Iterator<Item = u8> + '_ {
 
 pub(super) fn squashed_is(local: &str, word: &str) -> bool {
     squashed(local).eq(word.bytes())
+}
+
+/// Whether `local` squashed ends with `suffix` (`alerts-noreply`, `bank_noreply`).
+fn squashed_ends_with(local: &str, suffix: &str) -> bool {
+    let mut letters = squashed(local).collect::<Vec<u8>>().into_iter().rev();
+    suffix.bytes().rev().all(|b| letters.next() == Some(b))
 }
 
 pub(super) fn squashed_starts_with(local: &str, prefix: &str) -> bool {

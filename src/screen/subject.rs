@@ -80,20 +80,40 @@ const NOTE_CHINESE: usize = 12;
 
 /// Whether `text` holds a question of a person's: a sentence of three words or more (four
 /// Chinese characters) that ends in a question mark, not one inside a link nor a bulk
-/// sender's stock line ("Something wrong with the email?", "Questions?", "Not you?").
+/// sender's stock line ("Something wrong with the email?", "Questions?", "Not you?"). A
+/// sentence a mail client wrapped goes on over the line break; a blank line, or a line that
+/// ends a sentence or a greeting, ends it.
 fn asks(text: &str) -> bool {
     text.match_indices(['?', '？']).any(|(at, _)| {
         let sentence = &text[..at];
-        let start = sentence
-            .char_indices()
-            .rfind(|&(_, c)| ['.', '!', '?', '。', '！', '？', '\n'].contains(&c))
-            .map_or(0, |(i, c)| i + c.len_utf8());
+        let start = sentence_start(sentence);
         let sentence = sentence[start..].trim();
         let words = sentence.split_whitespace().count();
         let chinese = sentence.chars().filter(|c| ('\u{4E00}'..='\u{9FFF}').contains(c)).count();
         let link = sentence.split_whitespace().last().is_some_and(|w| w.contains("://") || w.contains('/'));
         (words >= 3 || chinese >= 4) && !link && !STOCK_QUESTIONS.is_match(sentence)
     })
+}
+
+/// Where the sentence that `before` ends begins: after the last sentence mark, or the last
+/// line break that a blank line, a greeting's comma or a line of Chinese (which wraps no
+/// sentence) stands before.
+fn sentence_start(before: &str) -> usize {
+    for (i, c) in before.char_indices().rev() {
+        if ['.', '!', '?', '。', '！', '？'].contains(&c) {
+            return i + c.len_utf8();
+        }
+        if c == '\n' {
+            let line_before = before[..i].trim_end_matches(['\r', ' ', '\t']);
+            let ends = line_before.is_empty()
+                || line_before.ends_with(['\n', ',', ':', ';', '，', '：'])
+                || line_before.chars().next_back().is_some_and(|c| !c.is_ascii());
+            if ends {
+                return i + 1;
+            }
+        }
+    }
+    0
 }
 
 /// Questions that bulk senders and notices print under every mail.
@@ -195,7 +215,7 @@ pub(super) const SUBJECT_PATTERNS: [&str; 4] = [
     r"(?i)^\s*((fwd?|fw|re)\s*:\s*)*(undeliverable|undelivered mail|delivery status notification|delivery (has )?failed|mail delivery (failed|failure|system)|returned mail|failure notice|loop alert|mail loop|complaint about message from|abuse report|non[- ]?delivery|delivery failure|系统退信|退信|投递失败|无法投递|無法傳遞|未能送达|(无法送达|無法送達)\s*[:：]){end}",
     r"(?i)^\s*[\[【(（]?\s*(((automatic|auto)[ -]?(reply|response)|autoreply|out of (the )?office|away from (the )?office|on vacation|vacation reply|abwesenheitsnotiz|automatische antwort|réponse automatique|respuesta automática|risposta automatica|自动回复|自動回覆|自動回复|自动答复|自動答覆|休假|不在办公室|不在辦公室){end}|\[auto(matically)?[ -]?generated\]|cron <[^>\s]+>|report domain:\s*\S+.{0,80}submitter:|\*\* (problem|recovery|acknowledgement) (service|host) alert)",
     r"(?i)^\s*[\[【(（]?\s*((permanent|temporary|fatal|final) delivery (failure|error)|(e-?mail|mail|message) delivery (failure|failed|warning|notification|report)|(your )?(e-?mail|mail|message) (could not|couldn't|cannot|can't) be delivered|non[- ]?remis|unzustellbar|nicht zustellbar|onbestelbaar|no se puede entregar|no entregado|não é possível entregar|não entregue|non recapitabile|impossibile recapitare|olevererbart|配信不能|配信エラー|не доставлено|недоставленное сообщение|(邮件|郵件)(传输|傳輸|投递|投遞)失[败敗]|(邮件|郵件)被?退回|退回的(邮件|郵件)|(投递|投遞|传递|傳遞)状态通知|warning: (message .{0,60}delayed.*|message has not yet been delivered.*|could not send message.*)){end}",
-    r"(?i)^\s*[\[【(（]?\s*(automated (reply|response)|auto[- ]?responder|autosvar|automatisk svar|automatiskt svar|automatisch antwoord|resposta automática|automaattinen vastaus|automatyczna odpowiedź|odpowiedź automatyczna|automatická odpověď|automatická odpoveď|automatikus válasz|răspuns automat|автоматический ответ|автоответ|αυτόματη απάντηση|otomatik (yanıt|cevap)|trả lời tự động|balasan otomatis|automatski odgovor|samodejni odgovor|((ā|a)rpus biroja atra(š|s)an(ā|a)s )?autom(ā|a)tisk(ā|a) atbilde|automatinis atsakymas|automaatvastus|自動応答|自動返信|自动应答|自動應答|自动响应|自動回應|자동 ?회신|자동 ?응답|fuori sede|absence du bureau|fuera de (la )?oficina|fora do escritório|来自.{1,80}的自动回复|來自.{1,80}的自動回覆){end}",
+    r"(?i)^\s*[\[【(（]?\s*(automated (reply|response)|auto[- ]?responder|autosvar|automatisk svar|automatiskt svar|automatisch antwoord|resposta automática|automaattinen vastaus|automatyczna odpowiedź|odpowiedź automatyczna|automatická odpověď|automatická odpoveď|automatikus válasz|răspuns automat|автоматический ответ|автоответ|αυτόματη απάντηση|otomatik (yanıt|cevap)|trả lời tự động|balasan otomatis|automatski odgovor|samodejni odgovor|((ā|a)rpus biroja atra(š|s)an(ā|a)s )?autom(ā|a)tisk(ā|a) atbilde|automatinis atsakymas|automaatvastus|自動応答|自動返信|自动应答|自動應答|自动响应|自動回應|자동 ?회신|자동 ?응답|fuori sede|absence du bureau|fuera de (la )?oficina|fora do escritório|来自.{1,80}的自动回复|來自.{1,80}的自動回覆|we('ve| have)? received your (request|message|e-?mail|enquiry|inquiry|ticket)( (#|no\.?) ?\d+)?|(ticket|request|enquiry|inquiry) received|(your )?(support )?(request|ticket) (#|no\.?) ?\d+ (has been |was )?(received|created|opened|logged)){end}",
 ];
 
 /// The subject patterns without their ends: the quick first test every subject takes (a

@@ -50,6 +50,9 @@ fn declared_in_text(mail: &Inbound) -> Option<Verdict> {
             return Some(Verdict::machine(AutomatedKind::NoReply, "sent-automatically notice in the text"));
         }
     }
+    if let Some(away) = away_notice(mail) {
+        return Some(away);
+    }
     if !is_delivery_subject(&mail.subject) {
         return None;
     }
@@ -64,6 +67,35 @@ fn declared_in_text(mail: &Inbound) -> Option<Verdict> {
     let notice = lines.any(|line| !line.contains(['?', '？']) && UNDELIVERED_LINE.is_match(line));
     notice.then(|| Verdict::machine(AutomatedKind::Bounce, "delivery subject and not-delivered notice"))
 }
+
+/// An out-of-office notice that writes no header and keeps the subject it answers ("I am out
+/// of the office until Monday April 14 with limited access to email. Your message has not been
+/// forwarded."): an absence until a time, and what becomes of the mail meanwhile, with no
+/// question. A person who says they will be away ("I'm out of office next week, please answer
+/// before Friday") says neither.
+fn away_notice(mail: &Inbound) -> Option<Verdict> {
+    let mut lines = opening_lines(&mail.new_text, 2);
+    let away = lines.any(|line| line.starts_with(['I', 'T']) && AWAY_LINE.is_match(line));
+    let text = &mail.new_text[..mail.new_text.floor_char_boundary(2000)];
+    (away && !text.contains(['?', '？']) && AWAY_DETAIL.is_match(text))
+        .then(|| Verdict::machine(AutomatedKind::AutoReply, "out-of-office notice in the text"))
+}
+
+/// An absence until a time, as an autoresponder's first line states it.
+static AWAY_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)^(thank(s| you) for your (e-?mail|message|mail)[.!,]?\s*)?(i am|i'm|i will be|i'll be) (currently |now )?(out of (the )?office|away from (the |my )?(office|desk)|on (annual |parental |maternity |paternity |sick |business )?leave|on (vacation|holiday)|travell?ing|away)(?-u:\b).{0,80}?(?-u:\b)(until|till|through|returning|back on|and will return|from)(?-u:\b)",
+    )
+    .expect("away line regex")
+});
+
+/// What an autoresponder says becomes of the mail while its owner is away.
+static AWAY_DETAIL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)(limited|no|intermittent) access to (my )?(e-?mail|mail)|(has not|will not|won't|is not) (been )?(be )?forwarded|(upon|on) my return|when i (return|get back|am back)|in my absence|for (anything |matters )?urgent|if (this is |it is |your (matter|request|query) is )?urgent|(will|shall) (respond|reply|answer|get back to you)",
+    )
+    .expect("away detail regex")
+});
 
 /// Whether `line` starts as one of [`MAIL_SYSTEM_LINE`], [`AUTO_REPLY_LINE`] and
 /// [`GENERATED_LINE`] can ("This …", "Thank you …", "Hello …", "Dear …", 这是…, 您好…) and

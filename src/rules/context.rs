@@ -222,7 +222,8 @@ fn opened_against(text: &str, keyword: Span, cues: &[Span]) -> bool {
 pub fn opens_a_denial(text: &str, cue: Span) -> bool {
     let before = without_hedges(text[..cue.start].trim_end_matches([' ', '\t', '\u{3000}']));
     let opens = before.is_empty()
-        || before.ends_with(['，', ',', '。', '.', '！', '!', '？', '?', '；', ';', '：', ':', '、', '\n']);
+        || before.ends_with(['，', ',', '。', '.', '！', '!', '？', '?', '；', ';', '：', ':', '、', '\n'])
+        || paused_between_chinese(&text[..cue.start], &text[cue.start..cue.end]);
     let after = text[cue.end..].trim_start();
     let no_denial = [
         "我", "很", "太", "说", "特别", "非常", "应该", "已经", "一定", "吗", "么", "嗎", "說", "應該",
@@ -233,6 +234,16 @@ pub fn opens_a_denial(text: &str, cue: Span) -> bool {
         && !counts_none(after)
         && !clause_is_a_question(text, cue)
         && !negates_again(after)
+}
+
+/// Whether a Chinese cue follows a space after Chinese words: a pause between clauses as
+/// customers type them without punctuation (急着用钱 不是提现到卡 就是转到余额).
+fn paused_between_chinese(before: &str, cue: &str) -> bool {
+    let chinese = |c: char| ('\u{4e00}'..='\u{9fff}').contains(&c);
+    let words = before.trim_end_matches([' ', '\u{3000}']);
+    words.len() < before.len()
+        && words.chars().next_back().is_some_and(chinese)
+        && cue.chars().next().is_some_and(chinese)
 }
 
 /// Words that may stand between a clause's start and an opening denial without making it
@@ -558,6 +569,10 @@ mod tests {
         }
         let hedged = "银行卡那边没有扣款记录，所以应该不是重复扣费。";
         assert!(opens_a_denial(hedged, span(hedged, "不是")), "hedges between the clause start and the cue");
+        let paused = "理财转出到余额要多久 急着用钱 不是提现到卡 就是转到余额";
+        assert!(opens_a_denial(paused, span(paused, "不是")), "a space between Chinese clauses");
+        let spaced = "This is 不是 a pause";
+        assert!(!opens_a_denial(spaced, span(spaced, "不是")), "a space after English words");
         let subject = "这笔我也不是很清楚";
         assert!(!opens_a_denial(subject, span(subject, "不是")), "a subject before it");
         let fragment = "Moved it on Monday. Not a refund thing, not a failed payment, just stuck.";

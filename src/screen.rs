@@ -1002,6 +1002,10 @@ mod tests {
         let freshdesk = "From: Help <help@shop.test>\r\nSubject: Ticket Received - Payout question\r\n\r\n\
                          Dear customer, we have received your ticket and will get back to you shortly.";
         assert_eq!(verdict(freshdesk), Some(AutomatedKind::AutoReply));
+        let challenge = "From: Marco <marco@ceramics.test>\r\nSubject: Re: [OKPay #4782] Payout on hold\r\n\r\n\
+                         Hello,\r\n\r\nI am protecting myself from spam. Your message is awaiting verification \
+                         and has not been delivered yet.\r\nPlease confirm you are human by clicking the link.";
+        assert_eq!(verdict(challenge), Some(AutomatedKind::AutoReply));
         let alert = "From: Bank <alerts-noreply@bank.test>\r\nSubject: Account alert: incoming credit\r\n\r\n\
                      Dear Customer, a credit of EUR 18,420.55 has been posted to your account.";
         assert_eq!(verdict(alert), Some(AutomatedKind::NoReply));

@@ -50,7 +50,7 @@ fn declared_in_text(mail: &Inbound) -> Option<Verdict> {
             return Some(Verdict::machine(AutomatedKind::NoReply, "sent-automatically notice in the text"));
         }
     }
-    if let Some(away) = away_notice(mail) {
+    if let Some(away) = away_notice(mail).or_else(|| challenge_notice(mail)) {
         return Some(away);
     }
     if !is_delivery_subject(&mail.subject) {
@@ -80,6 +80,28 @@ fn away_notice(mail: &Inbound) -> Option<Verdict> {
     (away && !text.contains(['?', '？']) && AWAY_DETAIL.is_match(text))
         .then(|| Verdict::machine(AutomatedKind::AutoReply, "out-of-office notice in the text"))
 }
+
+/// A challenge-response filter's request that the sender prove to be a person before the
+/// mail is delivered ("Your message is awaiting verification … Please confirm you are
+/// human"), written under the recipient's own name and address: a machine's, however it is
+/// signed. Its own lines say so; a customer quoting one adds a question of their own.
+fn challenge_notice(mail: &Inbound) -> Option<Verdict> {
+    let mut lines = opening_lines(&mail.new_text, 4);
+    let challenge = lines.any(|line| {
+        (line.contains("erif") || line.contains("uman") || line.contains("pam"))
+            && !line.contains(['?', '？'])
+            && CHALLENGE_LINE.is_match(line)
+    });
+    challenge.then(|| Verdict::machine(AutomatedKind::AutoReply, "challenge-response notice in the text"))
+}
+
+/// What a challenge-response filter says of the mail it holds back.
+static CHALLENGE_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)(your (message|e-?mail|mail) (is|has been) (awaiting|waiting for|held for|pending) (verification|confirmation|approval)|i am protecting myself (from|against) spam|(please )?(confirm|verify|prove) (that )?you are (a )?(human|real person)|(this|my) (mailbox|inbox|e-?mail address) is protected by)",
+    )
+    .expect("challenge line regex")
+});
 
 /// An absence until a time, as an autoresponder's first line states it.
 static AWAY_LINE: LazyLock<Regex> = LazyLock::new(|| {

@@ -14,7 +14,7 @@ mod senders;
 mod subject;
 mod text;
 
-use senders::{bounce_sender, no_reply_sender, return_path_sender};
+use senders::{bounce_sender, no_reply_sender, postmaster_sender, return_path_sender};
 use subject::{automatic_subject, away_notice_subject, is_forward};
 use text::automatic_text;
 
@@ -99,7 +99,8 @@ pub fn screen(mail: &Inbound, own_addresses: &[String]) -> Verdict {
     if let Some(verdict) = marked {
         return verdict;
     }
-    let hinted = bulk_precedence(&headers)
+    let hinted = postmaster_sender(mail)
+        .or_else(|| bulk_precedence(&headers))
         .or_else(|| relayed_by_a_group(&headers))
         .or_else(|| no_reply_sender(mail))
         .or_else(|| bulk_sender_fields(&headers))
@@ -1006,6 +1007,17 @@ mod tests {
                          Hello,\r\n\r\nI am protecting myself from spam. Your message is awaiting verification \
                          and has not been delivered yet.\r\nPlease confirm you are human by clicking the link.";
         assert_eq!(verdict(challenge), Some(AutomatedKind::AutoReply));
+        // A gateway's postmaster who writes in their own words is a person; a postmaster's
+        // notice without a question stays a bounce.
+        let admin = "From: Postmaster <postmaster@logistics.test>\r\nSubject: Your notifications fail DMARC at our \
+                     gateway\r\n\r\nSince Monday our gateway quarantines your payment notifications. Is this a new \
+                     sending server of yours, or is someone spoofing you?";
+        let v = screen(&parse(admin.as_bytes()).unwrap(), &["support@example.test".to_string()]);
+        assert_eq!(v.automated, None);
+        assert!(v.forbids_automatic_mail().is_some(), "no automatic mail to a postmaster: {v:?}");
+        let notice = "From: postmaster@mx.test\r\nSubject: Message held\r\n\r\nThe message to a@mx.test was held \
+                      by policy.";
+        assert_eq!(verdict(notice), Some(AutomatedKind::Bounce));
         let alert = "From: Bank <alerts-noreply@bank.test>\r\nSubject: Account alert: incoming credit\r\n\r\n\
                      Dear Customer, a credit of EUR 18,420.55 has been posted to your account.";
         assert_eq!(verdict(alert), Some(AutomatedKind::NoReply));

@@ -10,7 +10,9 @@ pub(super) fn bounce_sender(mail: &Inbound) -> Option<Verdict> {
         return Some(Verdict::machine(AutomatedKind::Bounce, "null sender <> in From"));
     }
     for address in senders(mail) {
-        if let Some(local) = mail_system_local_part(address) {
+        if let Some(local) = mail_system_local_part(address)
+            && !postmaster_writing(mail, local)
+        {
             return Some(Verdict::machine(AutomatedKind::Bounce, format!("sender {local}")));
         }
     }
@@ -24,6 +26,27 @@ pub(super) fn bounce_sender(mail: &Inbound) -> Option<Verdict> {
     let null_path = mail.return_path.as_deref() == Some("");
     (null_path && mail.sender_problem != Some(SenderProblem::Missing))
         .then(|| Verdict::machine(AutomatedKind::Bounce, "null Return-Path <>"))
+}
+
+/// Whether `local`, a mail system's sender, is `postmaster@` on a mail with no report and no
+/// delivery subject: the mailbox of the person who runs a mail gateway, who may write to us
+/// ("our gateway quarantines your notifications: is this a new sending server of yours?").
+/// Such a mail is only a hint ([`postmaster_sender`]), which a question in its own words
+/// outweighs; a mail system's bounce names its delivery in its subject or report.
+fn postmaster_writing(mail: &Inbound, local: &str) -> bool {
+    squashed_is(local, "postmaster")
+        && !super::subject::is_delivery_subject(&mail.subject)
+        && !mail.attachments.iter().any(|a| {
+            a.mime_type.starts_with("message/") || a.mime_type.starts_with("text/rfc822")
+        })
+}
+
+/// A postmaster's own mail that [`bounce_sender`] let through: a hint of a bounce.
+pub(super) fn postmaster_sender(mail: &Inbound) -> Option<Verdict> {
+    senders(mail)
+        .filter_map(mail_system_local_part)
+        .find(|local| squashed_is(local, "postmaster"))
+        .map(|local| Verdict::machine(AutomatedKind::Bounce, format!("sender {local}")))
 }
 
 /// The local part of a mail system's own address (`MAILER-DAEMON`, `postmaster`, MDaemon's

@@ -36,9 +36,10 @@ pub(super) fn bounce_sender(mail: &Inbound) -> Option<Verdict> {
 fn postmaster_writing(mail: &Inbound, local: &str) -> bool {
     squashed_is(local, "postmaster")
         && !super::subject::is_delivery_subject(&mail.subject)
-        && !mail.attachments.iter().any(|a| {
-            a.mime_type.starts_with("message/") || a.mime_type.starts_with("text/rfc822")
-        })
+        && !mail
+            .attachments
+            .iter()
+            .any(|a| a.mime_type.starts_with("message/") || a.mime_type.starts_with("text/rfc822"))
 }
 
 /// A postmaster's own mail that [`bounce_sender`] let through: a hint of a bounce.

@@ -133,7 +133,7 @@ pub(super) fn squashed_is(local: &str, word: &str) -> bool {
 
 /// Whether `local` squashed ends with `suffix` (`alerts-noreply`, `bank_noreply`).
 fn squashed_ends_with(local: &str, suffix: &str) -> bool {
-    let mut letters = squashed(local).collect::<Vec<u8>>().into_iter().rev();
+    let mut letters = local.bytes().rev().filter(u8::is_ascii_alphanumeric).map(|b| b.to_ascii_lowercase());
     suffix.bytes().rev().all(|b| letters.next() == Some(b))
 }
 

@@ -75,7 +75,11 @@ fn declared_in_text(mail: &Inbound) -> Option<Verdict> {
 /// before Friday") says neither.
 fn away_notice(mail: &Inbound) -> Option<Verdict> {
     let mut lines = opening_lines(&mail.new_text, 2);
-    let away = lines.any(|line| line.starts_with(['I', 'T']) && AWAY_LINE.is_match(line));
+    let away = lines.any(|line| {
+        line.starts_with(['I', 'T'])
+            && ["ffice", "away", "leave", "vacation", "holiday", "travel"].iter().any(|w| line.contains(w))
+            && AWAY_LINE.is_match(line)
+    });
     let text = &mail.new_text[..mail.new_text.floor_char_boundary(2000)];
     (away && !text.contains(['?', '？']) && AWAY_DETAIL.is_match(text))
         .then(|| Verdict::machine(AutomatedKind::AutoReply, "out-of-office notice in the text"))

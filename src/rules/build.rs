@@ -2,6 +2,8 @@
 //! mistake located in its file; keywords are normalised (case, word forms, regional words,
 //! both Chinese scripts) once here.
 
+use std::collections::HashSet;
+
 use jiff::SignedDuration;
 use regex::Regex;
 use toml::Spanned;
@@ -308,7 +310,7 @@ impl Builder<'_> {
     /// Keywords lower-cased, English word forms (`charge+`) spelt out and, with
     /// `both_scripts`, the regional words of the vocabulary and both Chinese scripts added.
     fn normalise(&self, values: Vec<String>, both_scripts: bool) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
+        let mut out = Distinct::default();
         for value in values {
             let lower = value.trim().to_lowercase();
             let spelt =
@@ -322,20 +324,18 @@ impl Builder<'_> {
                         vec![form]
                     };
                     for form in scripts {
-                        if !out.contains(&form) {
-                            out.push(form);
-                        }
+                        out.push(form);
                     }
                 }
             }
         }
-        out
+        out.values
     }
 }
 
 /// Lower-cases values and, when asked, adds the other Chinese script's form of each.
 fn normalise(values: Vec<String>, both_scripts: bool) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
+    let mut out = Distinct::default();
     for value in values {
         let lower = value.trim().to_lowercase();
         let forms = if both_scripts {
@@ -344,10 +344,24 @@ fn normalise(values: Vec<String>, both_scripts: bool) -> Vec<String> {
             vec![lower]
         };
         for form in forms {
-            if !out.contains(&form) {
-                out.push(form);
-            }
+            out.push(form);
         }
     }
-    out
+    out.values
+}
+
+/// Values in the order first given, each once (a rule may have a thousand forms of its
+/// keywords: looking each up in the list was quadratic).
+#[derive(Default)]
+struct Distinct {
+    values: Vec<String>,
+    seen: HashSet<String>,
+}
+
+impl Distinct {
+    fn push(&mut self, value: String) {
+        if self.seen.insert(value.clone()) {
+            self.values.push(value);
+        }
+    }
 }

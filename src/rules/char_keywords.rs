@@ -139,8 +139,8 @@ fn matches(
 /// Each node's offset in the shared table, its slots (offset + class, for the classes of its
 /// list) free when placed and no other node at the same offset; the nodes that match after
 /// the others, from the offset returned. First fit, the longest lists first (the short ones
-/// then fill the gaps between their slots): 67,154 slots for the 51,361 transitions of the
-/// default rules, where breadth first took 71,032.
+/// then fill the gaps between their slots), where breadth first took 6 % more slots; a list
+/// of the same length as the one before starts near where that one went ([`SLACK`]).
 fn place(lists: &[Vec<(u16, usize)>], special: &[bool]) -> (Vec<u32>, u32) {
     let mut table = Occupancy::default();
     let mut offsets = vec![0u32; lists.len()];
@@ -165,6 +165,9 @@ struct Occupancy {
     offset: Vec<u64>,
     /// No slot before this one is free.
     first_free: usize,
+    /// The length and lowest offset of the list placed last, and where it went.
+    group: (usize, usize),
+    last: usize,
 }
 
 impl Occupancy {
@@ -172,6 +175,13 @@ impl Occupancy {
     fn place(&mut self, list: &[(u16, usize)], lowest: usize) -> u32 {
         let first_class = list.first().map_or(0, |&(class, _)| usize::from(class));
         let mut from = lowest.max(self.first_free.saturating_sub(first_class));
+        // A list as long as the last one looks on from a little before where that one went:
+        // first fit looked in vain through the full front of the table for every list (slot
+        // 0 is never taken), which was 165 of some 420 ms of loading the default rules. Now
+        // 18 ms, at 3.6 % more slots (235,013 against 226,888).
+        if self.group == (list.len(), lowest) {
+            from = from.max(self.last.saturating_sub(SLACK));
+        }
         let at = loop {
             let mut free = !window(&self.offset, from);
             for &(class, _) in list {
@@ -182,6 +192,8 @@ impl Occupancy {
             }
             from += 64;
         };
+        self.group = (list.len(), lowest);
+        self.last = at;
         set(&mut self.offset, at);
         for &(class, _) in list {
             set(&mut self.taken, at + usize::from(class));
@@ -192,6 +204,9 @@ impl Occupancy {
         u32::try_from(at).expect("keyword automaton too large")
     }
 }
+
+/// How far before the last list's offset the next list of its length may go.
+const SLACK: usize = 4096;
 
 /// The 64 bits of `bits` from bit `from` on (those beyond its end clear).
 fn window(bits: &[u64], from: usize) -> u64 {

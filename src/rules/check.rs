@@ -29,10 +29,8 @@ pub(super) fn across(rules: &[Rule], specs: &[MatcherSpec]) -> Vec<Problem> {
             )));
         }
     }
-    let canonical: Vec<String> = rules.iter().map(|r| r.when.canonical(specs)).collect();
     for (i, later) in rules.iter().enumerate() {
-        let shadowing =
-            (0..i).find(|&e| shadows(&rules[e].when, &canonical[e], &later.when, &canonical[i], specs));
+        let shadowing = (0..i).find(|&e| shadows(&rules[e].when, &later.when, specs));
         if let Some(earlier) = shadowing.map(|e| &rules[e]) {
             problems.push(later.at_id(format!(
                 "rule `{}` can never match: rule `{}` (priority {}) matches whenever it does",
@@ -43,15 +41,9 @@ pub(super) fn across(rules: &[Rule], specs: &[MatcherSpec]) -> Vec<Problem> {
     problems
 }
 
-/// Whether `earlier` is true whenever `later` is (canonical forms computed once per rule).
-fn shadows(
-    earlier: &Cond,
-    earlier_canonical: &str,
-    later: &Cond,
-    later_canonical: &str,
-    specs: &[MatcherSpec],
-) -> bool {
-    if always_true(earlier) || earlier_canonical == later_canonical {
+/// Whether `earlier` is true whenever `later` is.
+fn shadows(earlier: &Cond, later: &Cond, specs: &[MatcherSpec]) -> bool {
+    if always_true(earlier) || earlier.same_as(later, specs) {
         return true;
     }
     match (alternatives(earlier), alternatives(later)) {

@@ -109,6 +109,13 @@ fn cue_forms(words: Vec<String>) -> Vec<String> {
     forms
 }
 
+/// Whether `form`, whose characters are `chars`, may hold `word`: it has the word's
+/// first character (a test cheaper than the search it spares: a keyword's forms are searched
+/// for every group's words, at every load).
+fn may_hold(chars: &[char], word: &str) -> bool {
+    word.chars().next().is_some_and(|first| chars.contains(&first))
+}
+
 /// At most this many forms of one keyword: the groups multiply.
 const MAX_FORMS: usize = 64;
 
@@ -181,7 +188,11 @@ impl Vocabulary {
     /// form: the caller adds the other script).
     pub fn variants(&self, keyword: &str) -> Vec<String> {
         let mut forms = vec![lang::to_simplified(keyword)];
+        let mut chars: Vec<char> = forms[0].chars().collect();
         for group in &self.same {
+            if !group.iter().any(|word| may_hold(&chars, word)) {
+                continue;
+            }
             let mut more = Vec::new();
             for form in &forms {
                 for word in group.iter().filter(|w| form.contains(w.as_str())) {
@@ -192,6 +203,7 @@ impl Vocabulary {
             }
             for form in more {
                 if forms.len() < MAX_FORMS && !forms.contains(&form) {
+                    chars.extend(form.chars());
                     forms.push(form);
                 }
             }

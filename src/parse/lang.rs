@@ -286,7 +286,10 @@ mod tests {
     fn the_words_of_hong_kong_and_taiwan_letters_fold_across_scripts() {
         // Missing until session 33, from blind sets of our own: 獎賞 (a reward), 閃退 (the app
         // crashes), 出糧 (salary paid), 擺攤 (a market stall), 觸控 (touch), 揀 (choose).
-        assert_eq!(to_simplified("推薦獎賞、閃退、出糧、擺攤、觸控、揀"), "推荐奖赏、闪退、出粮、摆摊、触控、拣");
+        assert_eq!(
+            to_simplified("推薦獎賞、閃退、出糧、擺攤、觸控、揀"),
+            "推荐奖赏、闪退、出粮、摆摊、触控、拣"
+        );
         assert_eq!(to_traditional("奖赏 闪退"), "獎賞 閃退");
         // A Simplified character with two Traditional forms keeps its first (尽: 盡, not 儘).
         assert_eq!(to_traditional("尽快"), "盡快");

@@ -172,6 +172,22 @@ fn a_rule_that_can_never_match() {
 }
 
 #[test]
+fn a_rule_written_the_same_as_an_earlier_one_can_never_match_and_one_word_apart_can() {
+    // Conditions of `all` and `not` are compared by shape and matcher, not as text.
+    let all = |id: &str, priority: u32, word: &str| {
+        format!(
+            "[[rule]]\nid = \"{id}\"\npriority = {priority}\ncategory = \"refund\"\naction = \"acknowledge\"\n\
+             [rule.when]\nall = [\n  {{ field = \"text\", keywords = [\"refund\"] }},\n  \
+             {{ not = {{ field = \"text\", keywords = [\"{word}\"] }} }},\n]\n"
+        )
+    };
+    let same = format!("{}{}", all("first", 10, "fee"), all("second", 20, "fee"));
+    assert_problem(&same, 12, 6, "rule `second` can never match: rule `first`");
+    let (out, _, _dir) = check(&format!("{}{}", all("first", 10, "fee"), all("second", 20, "charge")));
+    assert!(out.status.success(), "{}", stdout(&out));
+}
+
+#[test]
 fn answer_without_template() {
     assert_problem(&GOOD.replace("template = \"refund\"\n", ""), 5, 10, "needs a `template`");
 }

@@ -95,18 +95,34 @@ struct RawGroup {
     words: Vec<String>,
 }
 
-/// Cues lower-case, each in both Chinese scripts and as written, once each.
+/// Cues lower-case, each in both Chinese scripts and as written, once each, and each with
+/// 很 ("very") in it also with the other words of degree ([`DEGREE`]).
 fn cue_forms(words: Vec<String>) -> Vec<String> {
     let mut forms = Vec::new();
     for word in words {
         let word = word.trim().to_lowercase();
-        for form in [lang::to_simplified(&word), lang::to_traditional(&word), word] {
-            if !form.is_empty() && !forms.contains(&form) {
-                forms.push(form);
+        for word in with_degrees(word) {
+            for form in [lang::to_simplified(&word), lang::to_traditional(&word), word] {
+                if !form.is_empty() && !forms.contains(&form) {
+                    forms.push(form);
+                }
             }
         }
     }
     forms
+}
+
+/// The words of degree that customers write where a cue has 很: 处理得很快 is also written
+/// 处理得挺快, 蛮快, 非常快, 好快 (Cantonese and Taiwanese "very"). A cue of praise or ease
+/// (很方便, 很顺利, 很快就处理好了) holds whatever word of degree it is said with; blind sets
+/// of our own wrote 挺 where the cue said 很.
+const DEGREE: [&str; 7] = ["挺", "蛮", "非常", "特别", "超", "好", "十分"];
+
+/// `cue`, and when it has 很, the same with each word of [`DEGREE`] in its place.
+fn with_degrees(cue: String) -> Vec<String> {
+    let others: Vec<String> =
+        if cue.contains('很') { DEGREE.iter().map(|d| cue.replace('很', d)).collect() } else { Vec::new() };
+    std::iter::once(cue).chain(others).collect()
 }
 
 /// Whether `form`, whose characters are `chars`, may hold `word`: it has the word's
@@ -221,6 +237,15 @@ mod tests {
         std::fs::create_dir(dir.path().join("vocabulary")).unwrap();
         std::fs::write(dir.path().join("vocabulary/words.toml"), text).unwrap();
         Vocabulary::load(dir.path())
+    }
+
+    #[test]
+    fn a_cue_with_very_holds_with_any_word_of_degree() {
+        let v = vocabulary("[denial]\nclause = [\"处理得很快\"]\nafter = [\"还记得\"]\n").unwrap();
+        for form in ["处理得很快", "处理得挺快", "處理得蠻快", "处理得非常快", "处理得好快"] {
+            assert!(v.denial_clause.contains(&form.to_string()), "{form}: {:?}", v.denial_clause);
+        }
+        assert_eq!(v.denial_after, ["还记得", "還記得"], "a cue without 很 stays as written");
     }
 
     #[test]

@@ -242,7 +242,8 @@ mod tests {
     #[test]
     fn a_cue_with_very_holds_with_any_word_of_degree() {
         let v = vocabulary("[denial]\nclause = [\"处理得很快\"]\nafter = [\"还记得\"]\n").unwrap();
-        for form in ["处理得很快", "处理得挺快", "處理得蠻快", "处理得非常快", "处理得好快"] {
+        for form in ["处理得很快", "处理得挺快", "處理得蠻快", "处理得非常快", "处理得好快"]
+        {
             assert!(v.denial_clause.contains(&form.to_string()), "{form}: {:?}", v.denial_clause);
         }
         assert_eq!(v.denial_after, ["还记得", "還記得"], "a cue without 很 stays as written");

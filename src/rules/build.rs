@@ -2,12 +2,11 @@
 //! mistake located in its file; keywords are normalised (case, word forms, regional words,
 //! both Chinese scripts) once here.
 
-use std::collections::HashSet;
-
 use jiff::SignedDuration;
 use regex::Regex;
 use toml::Spanned;
 
+use super::distinct::Distinct;
 use super::field::Field;
 use super::load::{self, Problem, RawCondition, RawRule, Source};
 use super::spec::{Cond, FlatAny, Kind, MatcherSpec, Rule};
@@ -348,20 +347,4 @@ fn normalise(values: Vec<String>, both_scripts: bool) -> Vec<String> {
         }
     }
     out.values
-}
-
-/// Values in the order first given, each once (a rule may have a thousand forms of its
-/// keywords: looking each up in the list was quadratic).
-#[derive(Default)]
-struct Distinct {
-    values: Vec<String>,
-    seen: HashSet<String>,
-}
-
-impl Distinct {
-    fn push(&mut self, value: String) {
-        if self.seen.insert(value.clone()) {
-            self.values.push(value);
-        }
-    }
 }

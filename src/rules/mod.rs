@@ -15,6 +15,7 @@ mod char_keywords;
 mod check;
 mod classify;
 mod context;
+mod distinct;
 pub mod examples;
 mod features;
 pub mod field;

@@ -12,6 +12,7 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::distinct::Distinct;
 use super::load::{Problem, Source};
 use crate::parse::lang;
 
@@ -98,18 +99,18 @@ struct RawGroup {
 /// Cues lower-case, each in both Chinese scripts and as written, once each, and each with
 /// 很 ("very") in it also with the other words of degree ([`DEGREE`]).
 fn cue_forms(words: Vec<String>) -> Vec<String> {
-    let mut forms = Vec::new();
+    let mut forms = Distinct::default();
     for word in words {
         let word = word.trim().to_lowercase();
         for word in with_degrees(word) {
             for form in [lang::to_simplified(&word), lang::to_traditional(&word), word] {
-                if !form.is_empty() && !forms.contains(&form) {
+                if !form.is_empty() {
                     forms.push(form);
                 }
             }
         }
     }
-    forms
+    forms.values
 }
 
 /// The words of degree that customers write where a cue has 很: 处理得很快 is also written

@@ -295,7 +295,9 @@ mod tests {
         // (OpenCC, Taiwan and Hong Kong) writes for the Chinese words of our rules, examples
         // and tests, and that did not fold back. 沒關係 did not meet the denial cue 没关系.
         assert_eq!(
-            to_simplified("沒關係、旅遊、點贊、説、翻譯、採訪、盧比、綠色、清潔、頭緒、彎了、瑪、腫、啓用、鈕釦、曬"),
+            to_simplified(
+                "沒關係、旅遊、點贊、説、翻譯、採訪、盧比、綠色、清潔、頭緒、彎了、瑪、腫、啓用、鈕釦、曬"
+            ),
             "没关系、旅游、点赞、说、翻译、采访、卢比、绿色、清洁、头绪、弯了、玛、肿、启用、钮扣、晒"
         );
         assert_eq!(to_traditional("翻译 卢比"), "翻譯 盧比");

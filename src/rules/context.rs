@@ -141,6 +141,8 @@ pub struct Denials {
     pub clause: Vec<Span>,
     /// Cues that deny every word before them in their sentence, by start.
     pub elsewhere: Vec<Span>,
+    /// Cues that deny the words before them in their clause and the clause before, by start.
+    pub aside: Vec<Span>,
     /// Cues that open a clause and deny the rest of it, by end.
     pub opening: Vec<Span>,
 }
@@ -151,6 +153,7 @@ impl Denials {
         self.after.clear();
         self.clause.clear();
         self.elsewhere.clear();
+        self.aside.clear();
         self.opening.clear();
     }
 
@@ -160,6 +163,7 @@ impl Denials {
         self.after.sort_by_key(|s| s.start);
         self.clause.sort_by_key(|s| s.start);
         self.elsewhere.sort_by_key(|s| s.start);
+        self.aside.sort_by_key(|s| s.start);
         self.opening.sort_by_key(|s| s.end);
     }
 
@@ -172,6 +176,7 @@ impl Denials {
             || (!self.after.is_empty() && denied_after(text, keyword, &self.after))
             || (!self.clause.is_empty() && in_a_denied_clause(text, keyword, &self.clause))
             || (!self.elsewhere.is_empty() && handed_elsewhere(text, keyword, &self.elsewhere))
+            || (!self.aside.is_empty() && waved_aside(text, keyword, &self.aside))
             || (!self.opening.is_empty() && opened_against(text, keyword, &self.opening))
     }
 }
@@ -202,6 +207,25 @@ fn handed_elsewhere(text: &str, keyword: Span, cues: &[Span]) -> bool {
         let between = &text[keyword.end..cue.start];
         gap_within(between, false).is_some()
     })
+}
+
+/// Whether one of `cues` follows `keyword` in its clause or the next: "海外刷卡被收了手續費，我
+/// 知道那是正常的" waves the fee aside, where in "繳費一直被拒絕，我知道會收手續費，這個沒關係" the
+/// refusal two clauses back still counts.
+fn waved_aside(text: &str, keyword: Span, cues: &[Span]) -> bool {
+    let from = cues.partition_point(|c| c.start < keyword.end);
+    cues[from..].iter().take_while(|c| c.start <= keyword.end + CLAUSE_DENIAL_BYTES).any(|cue| {
+        let between = &text[keyword.end..cue.start];
+        gap_within(between, false).is_some() && clause_ends(between) <= 1
+    })
+}
+
+/// The number of commas that end a clause in `between` (not those inside a number, "1,000").
+fn clause_ends(between: &str) -> usize {
+    between
+        .char_indices()
+        .filter(|&(i, c)| matches!(c, '，' | '、') || (c == ',' && !inside_number(between, i)))
+        .count()
 }
 
 /// Whether one of `cues` (sorted by end) opens `keyword`'s clause before it: "不是密码的问题，
@@ -532,6 +556,23 @@ mod tests {
         assert!(in_a_question(asked, cue(asked, "you sorted out")));
         let told = "You sorted out my refund quickly. Why is my card declined?";
         assert!(!in_a_question(told, cue(told, "You sorted out")));
+    }
+
+    #[test]
+    fn an_aside_cue_waves_aside_its_clause_and_the_clause_before_it() {
+        let zh = "繳費一直被拒絕，我知道跨行會收15元手續費，這個沒關係，但總要付得出去吧？";
+        let denials = Denials { aside: vec![span(zh, "這個沒關係")], ..Denials::default() };
+        assert!(denials.deny(zh, span(zh, "手續費")), "the clause right before the cue");
+        assert!(!denials.deny(zh, span(zh, "被拒絕")), "two clauses back stays");
+        assert!(!denials.deny(zh, span(zh, "付得出去")), "words after the cue stay");
+        let own = "手續費多少沒關係。";
+        let denials = Denials { aside: vec![span(own, "沒關係")], ..Denials::default() };
+        assert!(denials.deny(own, span(own, "手續費")), "its own clause");
+        let en = "The ATM charges 2,000 won a go, which I knew already. Where are the free ones?";
+        let denials = Denials { aside: vec![span(en, "which I knew already")], ..Denials::default() };
+        assert!(denials.deny(en, span(en, "charges")), "a comma inside a number ends no clause");
+        assert!(!denials.deny(en, span(en, "free")), "the next sentence stays");
+        assert_eq!(clause_ends("，一，二,3,000"), 3);
     }
 
     #[test]

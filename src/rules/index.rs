@@ -102,6 +102,8 @@ pub(super) enum Role {
     DenialClause,
     /// A denial cue for what stands before it in its sentence ("so you can close that ticket").
     DenialElsewhere,
+    /// A denial cue for what stands before it in its clause and the clause before ("這個沒關係").
+    DenialAside,
     /// A denial cue that opens a clause, for the rest of it ("不是密码的问题").
     DenialOpening,
     /// A cue that a second question follows ("also", 另外).
@@ -165,6 +167,7 @@ fn index_field(field: &Field, ids: &[usize], specs: &[MatcherSpec], vocabulary: 
             (&vocabulary.denial_after, Role::DenialAfter),
             (&vocabulary.denial_clause, Role::DenialClause),
             (&vocabulary.denial_elsewhere, Role::DenialElsewhere),
+            (&vocabulary.denial_aside, Role::DenialAside),
             (&vocabulary.denial_opening, Role::DenialOpening),
             (&vocabulary.another_question, Role::AnotherQuestion),
             (&vocabulary.counted_questions, Role::CountedQuestions),

@@ -280,6 +280,9 @@ impl FieldIndex {
                 Role::DenialElsewhere
                     if context::negated_cue(text, at) || context::clause_is_a_question(text, at) => {}
                 Role::DenialElsewhere => denials.elsewhere.push(at),
+                Role::DenialAside
+                    if context::negated_cue(text, at) || context::clause_is_a_question(text, at) => {}
+                Role::DenialAside => denials.aside.push(at),
                 Role::DenialOpening if context::opens_a_denial(text, at) => denials.opening.push(at),
                 Role::AnotherQuestion => hits.more_questions = hits.more_questions.max(MoreQuestions::Cued),
                 Role::CountedQuestions => hits.more_questions = MoreQuestions::Counted,

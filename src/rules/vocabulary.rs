@@ -34,6 +34,9 @@ pub struct Vocabulary {
     /// Denial cues that hand what comes before them in their sentence to someone else ("… so
     /// you can close that ticket", 这不归你们管, 呢樣我哋自己會跟).
     pub denial_elsewhere: Vec<String>,
+    /// Denial cues that wave aside the words of their own clause before them and of the
+    /// clause before it ("…被收了手續費，我知道那是正常的", "…, but that's beside the point").
+    pub denial_aside: Vec<String>,
     /// Denial cues that open a clause and set aside the rest of it ("不是密码的问题，…", "it's not
     /// that the payment failed, …").
     pub denial_opening: Vec<String>,
@@ -78,6 +81,8 @@ struct RawDenial {
     clause: Vec<String>,
     #[serde(default)]
     elsewhere: Vec<String>,
+    #[serde(default)]
+    aside: Vec<String>,
     #[serde(default)]
     opening: Vec<String>,
 }
@@ -183,8 +188,10 @@ impl Vocabulary {
             spelling.push((word, misspelt));
         }
         let negation = cue_forms(raw.negation.map(|n| n.words).unwrap_or_default());
-        let (before, after, clause, elsewhere, opening) =
-            raw.denial.map(|d| (d.before, d.after, d.clause, d.elsewhere, d.opening)).unwrap_or_default();
+        let (before, after, clause, elsewhere, aside, opening) = raw
+            .denial
+            .map(|d| (d.before, d.after, d.clause, d.elsewhere, d.aside, d.opening))
+            .unwrap_or_default();
         Ok(Vocabulary {
             same,
             negation,
@@ -192,6 +199,7 @@ impl Vocabulary {
             denial_after: cue_forms(after),
             denial_clause: cue_forms(clause),
             denial_elsewhere: cue_forms(elsewhere),
+            denial_aside: cue_forms(aside),
             denial_opening: cue_forms(opening),
             another_question: cue_forms(
                 raw.another_question.as_ref().map(|a| a.words.clone()).unwrap_or_default(),

@@ -109,6 +109,11 @@ impl RuleSet {
             Outcome::Suggest { category } => self.suggested(&category, verdict),
             Outcome::Default => self.default_classification(verdict),
         };
+        if let (Some(model), Some(question), true) =
+            (&self.model, scan.hits.question.as_deref(), prediction.is_some())
+        {
+            hold_for_the_question(&mut classification, model, question, mail);
+        }
         classification.model = prediction.as_ref().and_then(|p| {
             let (category, confidence) = p.top()?;
             let decided = classification.category.as_deref().map_or(0.0, |c| p.probability(c));
@@ -335,6 +340,23 @@ fn decided(rule: &Rule) -> Classification {
         sla: rule.sla,
         resolves: rule.resolves,
         ..Classification::default()
+    }
+}
+
+/// Holds a canned answer back when the second opinion, reading the real question alone (what
+/// follows "我想问的是", "what I need to know is" after context), does not find the answer's
+/// category in it: "上周提现的钱已经顺利到卡上了。我想问一下花呗的额度为什么降了" names a withdrawal
+/// as context and asks about a credit line.
+fn hold_for_the_question(classification: &mut Classification, model: &Model, question: &str, mail: &Inbound) {
+    let Some(category) =
+        classification.category.as_deref().filter(|_| classification.action == Action::Answer)
+    else {
+        return;
+    };
+    if let Some(why) = opinion::question_disagreement(category, &model.predict(question, mail.language)) {
+        classification.action = Action::Acknowledge;
+        classification.resolves = false;
+        classification.held = Some(why);
     }
 }
 

@@ -84,6 +84,18 @@ fn gap_in(text: &str, from: usize, to: usize, clause: bool, mut ends: usize) -> 
     Some(words)
 }
 
+/// Context told before a question needs at least this many words: "你好！我想问一下…" has a
+/// greeting before it, not context.
+const CONTEXT_WORDS: usize = 8;
+
+/// Whether the cue at `cue` starts a sentence after context of [`CONTEXT_WORDS`] or more:
+/// "上周提现的钱已经顺利到卡上了。我想问一下花呗的额度…".
+pub fn after_context(text: &str, cue: Span) -> bool {
+    let before = text[..cue.start].trim_end();
+    before.ends_with(['.', '!', '?', ';', '。', '！', '？', '；'])
+        && gap_in(before, 0, before.len(), false, usize::MAX).is_some_and(|words| words >= CONTEXT_WORDS)
+}
+
 /// Whether the ASCII character at byte `at` of `text` stands between two digits ("47.50").
 fn inside_number(text: &str, at: usize) -> bool {
     let digit_before = text[..at].bytes().next_back().is_some_and(|b| b.is_ascii_digit());
@@ -556,6 +568,18 @@ mod tests {
         assert!(in_a_question(asked, cue(asked, "you sorted out")));
         let told = "You sorted out my refund quickly. Why is my card declined?";
         assert!(!in_a_question(told, cue(told, "You sorted out")));
+    }
+
+    #[test]
+    fn a_question_starts_after_context_only_after_a_sentence_of_eight_words() {
+        let zh = "上个月的提现两天就到卡上了。我想问一下怎么开通分期？";
+        assert!(after_context(zh, span(zh, "我想问一下")));
+        let greeting = "你好！我想问一下怎么开通分期？";
+        assert!(!after_context(greeting, span(greeting, "我想问一下")), "a greeting is no context");
+        let inside = "上个月的提现两天就到卡上了，我想问一下怎么开通分期？";
+        assert!(!after_context(inside, span(inside, "我想问一下")), "within the sentence");
+        let en = "Got my refund from the airline last week. What I need to know is the card fee.";
+        assert!(after_context(en, span(en, "What I need to know is")));
     }
 
     #[test]

@@ -75,13 +75,21 @@ pub(super) struct Hits<'r> {
     /// Cues that the customer asks a second question ("also", 另外) or counts questions
     /// ("two questions", 两件事) that were found.
     pub(super) more_questions: MoreQuestions,
+    /// The text from the first cue that the real question starts after context told first
+    /// ("…已经顺利到卡上了。我想问一下花呗的额度…"), when there is one.
+    pub(super) question: Option<String>,
 }
 
 impl<'r> Hits<'r> {
     /// No matcher fired yet; `keep_words` makes room for the words of each.
     pub(super) fn new(matchers: usize, keep_words: bool) -> Hits<'r> {
         let by_matcher = if keep_words { vec![None; matchers] } else { Vec::new() };
-        Hits { fired: FiredBits::new(matchers), by_matcher, more_questions: MoreQuestions::None }
+        Hits {
+            fired: FiredBits::new(matchers),
+            by_matcher,
+            more_questions: MoreQuestions::None,
+            question: None,
+        }
     }
 
     /// Marks matcher `id` of field `field` as fired; `word` is read only when words are kept.

@@ -110,6 +110,8 @@ pub(super) enum Role {
     AnotherQuestion,
     /// A count of the mail's questions ("two questions", 两件事).
     CountedQuestions,
+    /// A cue that the real question starts after context ("我想问的是", "what I need to know is").
+    QuestionStarts,
     /// A misspelt word of the vocabulary: the text is put right and scanned again.
     Typo,
 }
@@ -171,6 +173,7 @@ fn index_field(field: &Field, ids: &[usize], specs: &[MatcherSpec], vocabulary: 
             (&vocabulary.denial_opening, Role::DenialOpening),
             (&vocabulary.another_question, Role::AnotherQuestion),
             (&vocabulary.counted_questions, Role::CountedQuestions),
+            (&vocabulary.question_starts, Role::QuestionStarts),
         ];
         for (words, role) in cues {
             keyword_patterns.extend(words.iter().map(|v| keyword(usize::MAX, v, role, false)));

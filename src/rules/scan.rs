@@ -286,6 +286,9 @@ impl FieldIndex {
                 Role::DenialOpening if context::opens_a_denial(text, at) => denials.opening.push(at),
                 Role::AnotherQuestion => hits.more_questions = hits.more_questions.max(MoreQuestions::Cued),
                 Role::CountedQuestions => hits.more_questions = MoreQuestions::Counted,
+                Role::QuestionStarts if hits.question.is_none() && context::after_context(text, at) => {
+                    hits.question = Some(text[at.start..].to_string());
+                }
                 Role::Except => excepts.push(pattern.matcher, at),
                 _ => {}
             }

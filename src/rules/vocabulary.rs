@@ -5,7 +5,8 @@
 //! `word = "充值", as = ["冲值"]`), the negation cues that `unless_negated` keywords
 //! respect (`[negation] words = [...]`) and the cues by which a customer says what the mail is
 //! not about, which every keyword respects (`[denial] before = [...], after = [...]`), and
-//! the cues that a second question follows (`[another_question] words = [...]`).
+//! the cues that a second question follows (`[another_question] words = [...]`) or that the
+//! real question starts after context (`[another_question] starts = [...]`).
 
 use std::path::Path;
 
@@ -45,6 +46,9 @@ pub struct Vocabulary {
     /// Cues that the customer counts their questions ("two questions", 两件事, 第一…第二): a
     /// second question, and one that needs a person when the rules answer only the first.
     pub counted_questions: Vec<String>,
+    /// Cues that the customer's real question starts after context told first ("我想问的是",
+    /// "what I need to know is"): the second opinion reads what follows them on its own.
+    pub question_starts: Vec<String>,
     /// English words and the ways customers misspell them, lower-case.
     pub spelling: Vec<(String, Vec<String>)>,
 }
@@ -68,6 +72,8 @@ struct RawAnotherQuestion {
     words: Vec<String>,
     #[serde(default)]
     counted: Vec<String>,
+    #[serde(default)]
+    starts: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -204,7 +210,10 @@ impl Vocabulary {
             another_question: cue_forms(
                 raw.another_question.as_ref().map(|a| a.words.clone()).unwrap_or_default(),
             ),
-            counted_questions: cue_forms(raw.another_question.map(|a| a.counted).unwrap_or_default()),
+            counted_questions: cue_forms(
+                raw.another_question.as_ref().map(|a| a.counted.clone()).unwrap_or_default(),
+            ),
+            question_starts: cue_forms(raw.another_question.map(|a| a.starts).unwrap_or_default()),
             spelling,
         })
     }

@@ -79,9 +79,10 @@ pub const QUESTION_AGREE: f32 = 0.3;
 /// ... and another category at least this much: a short question with no words of its own
 /// ("What I need to know is why it keeps failing", the failure 0.23 and `other` 0.51) leaves
 /// the answer to the whole mail. Measured on 22 blind sets of ours (own177-198, 2,940 mails):
-/// it holds back 8 wrong answers and no right one (at 0.3 alone, 10 wrong ones, 2 of them on
-/// a flat opinion of 0.31 and 0.47); the development sets have no such cue after context
-/// but for generic ones ("please tell me why"), which the cue list leaves out.
+/// it held back 8 wrong answers and no right one (at 0.3 alone, 10 wrong ones, 2 of them on
+/// a flat opinion of 0.31 and 0.47); on a fresh round written after it (own199-201), 4 wrong
+/// ones and no right one. The development sets have no such cue after context but for
+/// generic ones ("please tell me why"), which the cue list leaves out.
 pub const QUESTION_CLEAR: f32 = 0.6;
 /// With no rule matching, the model's category is suggested at this probability or more.
 /// Measured on the phrasing dev sets with one model per language (sharper than the pooled

@@ -286,7 +286,11 @@ impl FieldIndex {
                 Role::DenialOpening if context::opens_a_denial(text, at) => denials.opening.push(at),
                 Role::AnotherQuestion => hits.more_questions = hits.more_questions.max(MoreQuestions::Cued),
                 Role::CountedQuestions => hits.more_questions = MoreQuestions::Counted,
-                Role::QuestionStarts if hits.question.is_none() && context::after_context(text, at) => {
+                // The earliest such cue: matches come a script at a time, not in text order.
+                Role::QuestionStarts
+                    if hits.question.as_ref().is_none_or(|q| text.len() - at.start > q.len())
+                        && context::after_context(text, at) =>
+                {
                     hits.question = Some(text[at.start..].to_string());
                 }
                 Role::Except => excepts.push(pattern.matcher, at),

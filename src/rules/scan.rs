@@ -277,11 +277,9 @@ impl FieldIndex {
                 Role::DenialAfter => denials.after.push(at),
                 Role::DenialClause if context::negated_cue(text, at) || context::in_a_question(text, at) => {}
                 Role::DenialClause => denials.clause.push(at),
-                Role::DenialElsewhere
+                Role::DenialElsewhere | Role::DenialAside
                     if context::negated_cue(text, at) || context::clause_is_a_question(text, at) => {}
                 Role::DenialElsewhere => denials.elsewhere.push(at),
-                Role::DenialAside
-                    if context::negated_cue(text, at) || context::clause_is_a_question(text, at) => {}
                 Role::DenialAside => denials.aside.push(at),
                 Role::DenialOpening if context::opens_a_denial(text, at) => denials.opening.push(at),
                 Role::AnotherQuestion => hits.more_questions = hits.more_questions.max(MoreQuestions::Cued),

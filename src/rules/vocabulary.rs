@@ -198,6 +198,8 @@ impl Vocabulary {
             .denial
             .map(|d| (d.before, d.after, d.clause, d.elsewhere, d.aside, d.opening))
             .unwrap_or_default();
+        let (more, counted, starts) =
+            raw.another_question.map(|a| (a.words, a.counted, a.starts)).unwrap_or_default();
         Ok(Vocabulary {
             same,
             negation,
@@ -207,13 +209,9 @@ impl Vocabulary {
             denial_elsewhere: cue_forms(elsewhere),
             denial_aside: cue_forms(aside),
             denial_opening: cue_forms(opening),
-            another_question: cue_forms(
-                raw.another_question.as_ref().map(|a| a.words.clone()).unwrap_or_default(),
-            ),
-            counted_questions: cue_forms(
-                raw.another_question.as_ref().map(|a| a.counted.clone()).unwrap_or_default(),
-            ),
-            question_starts: cue_forms(raw.another_question.map(|a| a.starts).unwrap_or_default()),
+            another_question: cue_forms(more),
+            counted_questions: cue_forms(counted),
+            question_starts: cue_forms(starts),
             spelling,
         })
     }

@@ -89,11 +89,28 @@ fn gap_in(text: &str, from: usize, to: usize, clause: bool, mut ends: usize) -> 
 const CONTEXT_WORDS: usize = 8;
 
 /// Whether the cue at `cue` starts a sentence after context of [`CONTEXT_WORDS`] or more:
-/// "上周提现的钱已经顺利到卡上了。我想问一下花呗的额度…".
-pub fn after_context(text: &str, cue: Span) -> bool {
-    let before = text[..cue.start].trim_end();
+/// "上周提现的钱已经顺利到卡上了。我想问一下花呗的额度…", also with one of `joins` between the
+/// sentence's end and the cue ("…到卡上了。另外，我想问一下…", "… Also, what I need to know is").
+pub fn after_context(text: &str, cue: Span, joins: &[String]) -> bool {
+    let before = without_join(text[..cue.start].trim_end(), joins);
     before.ends_with(['.', '!', '?', ';', '。', '！', '？', '；'])
         && gap_in(before, 0, before.len(), false, usize::MAX).is_some_and(|words| words >= CONTEXT_WORDS)
+}
+
+/// `before` without the join word that ends it, and the comma after that word: "…了。另外，"
+/// is "…了。". An English join is a word of its own ("…fine. Also,", not "…fine. Canal").
+fn without_join<'t>(before: &'t str, joins: &[String]) -> &'t str {
+    let trimmed = before.trim_end_matches([',', '，', '、']).trim_end();
+    for join in joins {
+        let Some(start) = trimmed.len().checked_sub(join.len()) else { continue };
+        let Some(word) = trimmed.get(start..) else { continue };
+        let rest = &trimmed[..start];
+        let alone = !join.is_ascii() || !rest.ends_with(|c: char| c.is_alphanumeric());
+        if word.eq_ignore_ascii_case(join) && alone {
+            return rest.trim_end();
+        }
+    }
+    before
 }
 
 /// Whether the ASCII character at byte `at` of `text` stands between two digits ("47.50").
@@ -571,15 +588,23 @@ mod tests {
     }
 
     #[test]
-    fn a_question_starts_after_context_only_after_a_sentence_of_eight_words() {
+    fn a_question_starts_after_context_only_after_a_sentence_of_eight_words_and_a_join_at_most() {
         let zh = "上个月的提现两天就到卡上了。我想问一下怎么开通分期？";
-        assert!(after_context(zh, span(zh, "我想问一下")));
+        assert!(after_context(zh, span(zh, "我想问一下"), &[]));
         let greeting = "你好！我想问一下怎么开通分期？";
-        assert!(!after_context(greeting, span(greeting, "我想问一下")), "a greeting is no context");
+        assert!(!after_context(greeting, span(greeting, "我想问一下"), &[]), "a greeting is no context");
         let inside = "上个月的提现两天就到卡上了，我想问一下怎么开通分期？";
-        assert!(!after_context(inside, span(inside, "我想问一下")), "within the sentence");
+        assert!(!after_context(inside, span(inside, "我想问一下"), &[]), "within the sentence");
         let en = "Got my refund from the airline last week. What I need to know is the card fee.";
-        assert!(after_context(en, span(en, "What I need to know is")));
+        assert!(after_context(en, span(en, "What I need to know is"), &[]));
+        let joins = ["另外".to_string(), "also".to_string()];
+        let joined = "上个月的提现两天就到卡上了。另外，我想问一下怎么开通分期？";
+        assert!(after_context(joined, span(joined, "我想问一下"), &joins), "a join between");
+        assert!(!after_context(joined, span(joined, "我想问一下"), &[]), "a join of the list only");
+        let en = "Got my refund from the airline last week. Also, what I need to know is the card fee.";
+        assert!(after_context(en, span(en, "what I need to know is"), &joins));
+        let glued = "Got my refund from the airline last week. Jalso what I need to know is the card fee.";
+        assert!(!after_context(glued, span(glued, "what I need to know is"), &joins), "a word of its own");
     }
 
     #[test]

@@ -44,6 +44,8 @@ pub(super) struct FieldIndex {
     pub(super) plain: bool,
     /// The longest `except` phrase, in bytes: how far back a keyword looks for one.
     pub(super) longest_except: usize,
+    /// Words that may stand between a sentence's end and a cue that starts the real question.
+    pub(super) question_joins: Vec<String>,
     pub(super) regexes: Option<RegexSet>,
     pub(super) regex_matchers: Vec<(usize, Regex)>,
     pub(super) literals: Vec<usize>,
@@ -231,6 +233,7 @@ fn index_field(field: &Field, ids: &[usize], specs: &[MatcherSpec], vocabulary: 
         speller,
         plain,
         longest_except,
+        question_joins: vocabulary.question_joins.clone(),
         regexes,
         regex_matchers,
         literals,

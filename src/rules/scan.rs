@@ -287,7 +287,7 @@ impl FieldIndex {
                 // The earliest such cue: matches come a script at a time, not in text order.
                 Role::QuestionStarts
                     if hits.question.as_ref().is_none_or(|q| text.len() - at.start > q.len())
-                        && context::after_context(text, at) =>
+                        && context::after_context(text, at, &self.question_joins) =>
                 {
                     hits.question = Some(text[at.start..].to_string());
                 }

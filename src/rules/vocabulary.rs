@@ -49,6 +49,9 @@ pub struct Vocabulary {
     /// Cues that the customer's real question starts after context told first ("我想问的是",
     /// "what I need to know is"): the second opinion reads what follows them on its own.
     pub question_starts: Vec<String>,
+    /// Words that may join such a cue to the sentence before it (另外, 還有, "also", "but"):
+    /// "…刷退完成了。另外我想把點數換成哩程" starts the question as "…。我想…" does.
+    pub question_joins: Vec<String>,
     /// English words and the ways customers misspell them, lower-case.
     pub spelling: Vec<(String, Vec<String>)>,
 }
@@ -74,6 +77,8 @@ struct RawAnotherQuestion {
     counted: Vec<String>,
     #[serde(default)]
     starts: Vec<String>,
+    #[serde(default)]
+    joins: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -198,8 +203,8 @@ impl Vocabulary {
             .denial
             .map(|d| (d.before, d.after, d.clause, d.elsewhere, d.aside, d.opening))
             .unwrap_or_default();
-        let (more, counted, starts) =
-            raw.another_question.map(|a| (a.words, a.counted, a.starts)).unwrap_or_default();
+        let (more, counted, starts, joins) =
+            raw.another_question.map(|a| (a.words, a.counted, a.starts, a.joins)).unwrap_or_default();
         Ok(Vocabulary {
             same,
             negation,
@@ -212,6 +217,7 @@ impl Vocabulary {
             another_question: cue_forms(more),
             counted_questions: cue_forms(counted),
             question_starts: cue_forms(starts),
+            question_joins: cue_forms(joins),
             spelling,
         })
     }

@@ -438,7 +438,7 @@ mod tests {
         // gets a ticket, and no automatic answer goes back (RFC 3834).
         let own = vec!["support@example.test".to_string()];
         for raw in [
-            "From: a@c.test\r\nPrecedence: bulk\r\n\r\nThe reset mail never comes. How do I reset my password now?",
+            "From: a@c.test\r\nPrecedence: bulk\r\n\r\nThe reset mail never comes. How can I reset my password now?",
             "From: a@c.test\r\nX-Precedence: junk\r\n\r\n我点了三次忘记密码都没收到重置邮件，还能怎么找回？",
         ] {
             let v = screen(&parse(raw.as_bytes()).unwrap(), &own);

@@ -144,7 +144,7 @@ fn a_four_hour_rule_promises_its_deadline_in_the_customers_language_and_never_24
     assert!(notice.contains(zh), "the customer's text: {notice}");
     assert!(notice.contains("12月7日（周一）13:00（北京时间）（首次回复，4小时）"), "{notice}");
 
-    let en = "Someone used my card without my permission, I did not make this payment.";
+    let en = "A stranger used my card without my permission, I did not make this payment.";
     let report = process_with(&mut store, &settings, &mail("ann@customer.test", "Fraud", en), received, now);
     let text = queued_text(&store, report.ticket.unwrap(), "ann@customer.test");
     assert!(

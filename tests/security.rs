@@ -77,7 +77,7 @@ fn no_header_injection_through_subject_name_address_or_references() {
 #[test]
 fn a_ticket_tag_from_another_address_opens_a_new_ticket_and_reveals_nothing() {
     let ann = "From: Ann <ann@customer.test>\r\nSubject: Refund for order 42, Ann Secret\r\nMessage-ID: <ann-1@customer.test>\r\n\r\nMy refund for order 42 please.\r\n";
-    let eve = "From: Eve <eve@evil.test>\r\nSubject: Re: Refund [#1]\r\nMessage-ID: <eve-1@evil.test>\r\n\r\nWhat is the status of my refund?\r\n";
+    let eve = "From: Eve <eve@evil.test>\r\nSubject: Re: Refund [#1]\r\nMessage-ID: <eve-1@evil.test>\r\n\r\nWhere does my refund stand?\r\n";
     let (store, outcomes) = process(&[ann, eve]);
     let Outcome::Processed(first) = &outcomes[0] else { panic!() };
     let Outcome::Processed(second) = &outcomes[1] else { panic!() };

@@ -408,7 +408,7 @@ mod flat_any_tests {
         .unwrap();
         let rules = RuleSet::load(dir.path(), &|_| true).unwrap();
         for (text, expected) in [
-            ("My payment was declined.", Some("transaction_failure")),
+            ("My payment got declined.", Some("transaction_failure")),
             ("The card payment failed again.", Some("transaction_failure")),
             ("What is the fee?", Some("fees")),
             ("A refund of the fee, please.", Some("other")),

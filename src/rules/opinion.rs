@@ -38,7 +38,7 @@ pub enum MoreQuestions {
 /// A runner-up at this share of the winner's score or more is a second question.
 pub const COMPARABLE: f32 = 1.0;
 /// After a cue that a second question follows ("also", "by the way", 另外, 顺便), a runner-up
-/// at this share of the winner's score is one too ("How do I reset my password? Also, what is
+/// at this share of the winner's score is one too ("How can I reset my password? Also, what is
 /// the fee for withdrawals?": the fee answer alone would leave the password unanswered) ...
 pub const ASKED_TOO: f32 = 0.5;
 /// ... when it matched a phrase, not one ambiguous word (weight 1).

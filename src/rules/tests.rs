@@ -89,7 +89,7 @@ fn exclusions_by_longer_phrase_and_by_negation() {
     assert_eq!(category(&set, "提款多久到账"), "withdrawal");
     assert_eq!(category(&set, "我的提款卡丢了"), "other");
     assert_eq!(category(&set, "我的提款機卡住了"), "other", "the exclusion holds in the other script");
-    assert_eq!(category(&set, "提款卡一天提款上限多少"), "withdrawal", "the second 提款 counts");
+    assert_eq!(category(&set, "提款卡每天的提款上限是多少"), "withdrawal", "the second 提款 counts");
     assert_eq!(category(&set, "请帮我停用账户"), "locked");
     assert_eq!(category(&set, "我不用停用账户"), "other");
     assert_eq!(category(&set, "不用停用，但请停用另一个"), "locked", "a comma ends the negation");
@@ -443,9 +443,9 @@ fn a_cue_that_a_second_question_follows_holds_a_single_answer() {
     let fees = rule("fees", 20, r#"{ field = "text", weight = 4, keywords = ["what do you charge"] }"#);
     let vocabulary = "[another_question]\nwords = [\"also\", \"另外，\"]\n";
     let set = rules(&[("a.toml", &password), ("b.toml", &fees)], Some(vocabulary)).unwrap();
-    let one = classified(&set, "How do I reset my password? What do you charge for transfers?");
+    let one = classified(&set, "How can I reset my password? What do you charge for a transfer?");
     assert_eq!(one.action, Action::Answer, "without a cue, the weaker question is a side remark");
-    let two = classified(&set, "How do I reset my password? Also, what do you charge for transfers?");
+    let two = classified(&set, "How can I reset my password? Also, what do you charge for a transfer?");
     assert_eq!(two.action, Action::Acknowledge);
     assert!(["fees", "password"].iter().all(|c| two.tags.iter().any(|t| t == c)), "{:?}", two.tags);
 }
@@ -461,7 +461,7 @@ fn a_runner_up_of_an_unrelated_category_is_a_second_question_without_a_cue() {
     let files =
         [("a.toml", &*password), ("b.toml", &*fees), ("c.toml", &*refund), ("categories.toml", declared)];
     let set = rules(&files, None).unwrap();
-    let two = classified(&set, "How do I reset my password? What do you charge for transfers?");
+    let two = classified(&set, "How can I reset my password? What do you charge for a transfer?");
     assert_eq!(two.action, Action::Acknowledge, "a password and a fee are two questions");
     assert!(["fees", "password"].iter().all(|c| two.tags.iter().any(|t| t == c)), "{:?}", two.tags);
     // Neighbours tell one problem: a fee and the money asked back for it.

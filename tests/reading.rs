@@ -335,8 +335,8 @@ fn quote_outlook_from_sent() {
 #[test]
 fn quote_zh_wrote() {
     let quoted =
-        "在 2026年11月20日 星期五 10:02, OKPay客服 <support@okpay.example> 写道:\n> 您好，退款已于周一发出。";
-    let new_text = "退款还没到，麻烦再查一下。";
+        "在 2026年11月18日 星期三 16:45, OKPay客服 <support@okpay.example> 写道:\n> 您好，退款已于周一发出。";
+    let new_text = "钱还是没退回来，请帮我再查查。";
     Expected::reply("回复：退款", &format!("{new_text}\n\n{quoted}"), new_text, quoted)
         .charset("gb18030")
         .language(Language::ZhHans)

@@ -710,8 +710,8 @@ pub(super) mod tests {
 
     #[test]
     fn chinese_wrote_marker() {
-        let body = "退款还没到,麻烦再查一下。\n\n在 2026年11月20日 星期五 10:02, OKPay客服 <support@example.test> 写道:\n> 您好";
-        assert_eq!(new_text(body), "退款还没到,麻烦再查一下。");
+        let body = "钱还是没退回来，请再帮我看看。\n\n在 2026年11月18日 星期三 16:45, OKPay客服 <support@example.test> 写道:\n> 您好";
+        assert_eq!(new_text(body), "钱还是没退回来，请再帮我看看。");
     }
 
     #[test]

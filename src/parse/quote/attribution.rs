@@ -375,7 +375,7 @@ mod tests {
 
     #[test]
     fn chinese_clients_reply_headers() {
-        let reply = "退款还没到账，麻烦再查一下。";
+        let reply = "退款到现在还没到账，请再帮我看一下。";
         for (history, client) in [
             (
                 "李客服 <kefu@example.test> 于2026年12月2日周三 10:00写道：\n\n> 您好，请提供订单号。",

@@ -362,7 +362,14 @@ DOVECOT_PID=$(tr -d ' \n' < "$DIR/dovecot/run/master.pid") || die "dovecot wrote
 POSTFIX_PID=
 if [ "$WITH_POSTFIX" = 1 ]; then
   if [ "$POSTFIX_UP" = 0 ]; then
-    postfix -c "$PF/etc" start </dev/null >>"$DIR/log/postfix-start.log" 2>&1 || die "postfix failed to start"
+    # A restart right after stop.sh can find the old master's lock not yet given up (seen once
+    # in CI, 2026-12-07): try again for up to 5 s before giving up.
+    pf_ok=0
+    for _ in $(seq 1 10); do
+      postfix -c "$PF/etc" start </dev/null >>"$DIR/log/postfix-start.log" 2>&1 && { pf_ok=1; break; }
+      sleep 0.5
+    done
+    [ "$pf_ok" = 1 ] || die "postfix failed to start"
   fi
   POSTFIX_PID=$(tr -d ' \n' < "$PF/spool/pid/master.pid") || die "postfix wrote no pid file"
 fi

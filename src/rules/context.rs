@@ -441,6 +441,14 @@ pub fn asks_either_way(text: &str, cue: Span) -> bool {
     matches!(not, '不' | '没' | '沒') && text[..cue.start].ends_with(verb)
 }
 
+/// Whether the cue at `cue` is asked rather than told: a question particle or mark right after
+/// it ("提现已经到账了吗？", "退款已经收到了没", "has it come through?"). News that something
+/// arrived sets its topic aside; asking whether it did is the question.
+pub fn asked_right_after(text: &str, cue: Span) -> bool {
+    let after = text[cue.end..].trim_start_matches([' ', '\t', '\u{3000}']);
+    after.starts_with(['?', '？', '吗', '嗎', '么', '麼', '没', '沒', '未', '呢'])
+}
+
 /// Whether `keyword` is written as part of an amount: a number right before it or right after
 /// it, a space apart at most ("64.90 EUR", "USD 100", "100美元", "五百港幣"). An amount names
 /// what was paid, not a question about currencies.
@@ -533,6 +541,16 @@ mod tests {
         assert_eq!(gap(" receive 47.50 when "), Some(3), "a decimal point ends no sentence");
         assert_eq!(gap(" sent 1,000 and "), Some(3), "a thousands comma ends no clause");
         assert_eq!(gap(" it was 5. Then "), None, "a full stop after a number still does");
+    }
+
+    #[test]
+    fn news_asked_right_after_is_a_question() {
+        let asked = |text: &str, cue: &str| asked_right_after(text, span(text, cue));
+        assert!(asked("我的提现已经到账了吗？", "已经到账了"));
+        assert!(asked("退款已经收到了 没", "已经收到了"));
+        assert!(asked("Has it come through?", "come through"));
+        assert!(!asked("提现已经到账了，谢谢", "已经到账了"));
+        assert!(!asked("the refund arrived yesterday. Can I", "arrived yesterday"));
     }
 
     #[test]

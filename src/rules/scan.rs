@@ -274,6 +274,7 @@ impl FieldIndex {
                 Role::DenialBefore if context::negated_cue(text, at) => {}
                 Role::Negation => cues.push(at),
                 Role::DenialBefore => denials.before.push(at),
+                Role::DenialAfter if context::asked_right_after(text, at) => {}
                 Role::DenialAfter => denials.after.push(at),
                 Role::DenialClause if context::negated_cue(text, at) || context::in_a_question(text, at) => {}
                 Role::DenialClause => denials.clause.push(at),

@@ -398,12 +398,24 @@ fn within_denial_reach(between: &str) -> bool {
 }
 
 /// Whether one of `cues` (sorted by start) follows `keyword` in its clause, within reach.
+/// A word named as a matter of its own (转账失败的问题, 退款嘅事) is the subject of what
+/// follows in its clause: the reach counts from the end of 的问题.
 fn denied_after(text: &str, keyword: Span, cues: &[Span]) -> bool {
     let from = cues.partition_point(|c| c.start < keyword.end);
     cues[from..].iter().take_while(|c| c.start <= keyword.end + NEGATION_BYTES).any(|cue| {
         let between = &text[keyword.end..cue.start];
-        within_denial_reach(between) && !turned_round(between)
+        within_denial_reach(after_matter(between)) && !turned_round(between)
     })
+}
+
+/// What names a word as a matter of its own, right after it: "the problem of", "the matter
+/// of" (转账失败的问题你们已经处理好了, 之前交易失敗嘅問題已經搞掂咗), in both scripts.
+const MATTER: [&str; 10] =
+    ["的问题", "的問題", "嘅问题", "嘅問題", "的事情", "的事", "嘅事", "那件事", "这件事", "這件事"];
+
+/// `between` without a [`MATTER`] word that opens it.
+fn after_matter(between: &str) -> &str {
+    MATTER.iter().find_map(|matter| between.strip_prefix(matter)).unwrap_or(between)
 }
 
 /// Whether the words between a word and a denial cue after it turn the cue round: "my refund
@@ -585,6 +597,23 @@ mod tests {
         let chinese = "汇率什么的无所谓，退款呢";
         let denials = Denials { after: vec![cue(chinese, "无所谓")], ..Denials::default() };
         assert!(denials.deny(chinese, span(chinese, "汇率")), "four characters of Chinese between");
+    }
+
+    #[test]
+    fn a_word_named_as_a_matter_is_denied_by_what_its_clause_says_of_it() {
+        let cue = |text: &str, word: &str| span(text, word);
+        let settled = "上次转账失败的问题你们那边已经处理好了，这次想问";
+        let denials = Denials { after: vec![cue(settled, "已经处理好了")], ..Denials::default() };
+        assert!(denials.deny(settled, span(settled, "转账失败")), "的问题 then four characters");
+        let plain = "上次转账失败后来你们那边已经处理好了";
+        let denials = Denials { after: vec![cue(plain, "已经处理好了")], ..Denials::default() };
+        assert!(!denials.deny(plain, span(plain, "转账失败")), "no matter named: six characters are too far");
+        let open = "转账失败的问题你们一直没处理好了";
+        let denials = Denials { after: vec![cue(open, "处理好了")], ..Denials::default() };
+        assert!(!denials.deny(open, span(open, "转账失败")), "turned round by 没");
+        let far = "转账失败的问题我打了好几次电话才处理好了";
+        let denials = Denials { after: vec![cue(far, "处理好了")], ..Denials::default() };
+        assert!(!denials.deny(far, span(far, "转账失败")), "too far after the matter");
     }
 
     #[test]

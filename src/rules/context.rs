@@ -404,19 +404,35 @@ fn denied_after(text: &str, keyword: Span, cues: &[Span]) -> bool {
     let from = cues.partition_point(|c| c.start < keyword.end);
     cues[from..].iter().take_while(|c| c.start <= keyword.end + NEGATION_BYTES).any(|cue| {
         let between = &text[keyword.end..cue.start];
-        within_denial_reach(after_matter(between)) && !turned_round(between)
+        reaches_after(between) && !turned_round(between)
     })
 }
+
+/// Whether a cue after a word, `between` them, is within reach: a word named as a matter
+/// ([`MATTER`]) counts from the end of that, and an English word followed by a phrase of its
+/// own ("the refund from the airline came through", "my withdrawal to BDO arrived after 2
+/// days") [`PHRASE_WORDS`] words further.
+fn reaches_after(between: &str) -> bool {
+    if let Some(rest) = MATTER.iter().find_map(|matter| between.strip_prefix(matter)) {
+        return within_denial_reach(rest);
+    }
+    let first = between.trim_start().split(|c: char| !c.is_ascii_alphabetic()).next().unwrap_or("");
+    if PREPOSITIONS.iter().any(|p| first.eq_ignore_ascii_case(p)) {
+        return gap(between).is_some_and(|n| n <= NEGATION_REACH + PHRASE_WORDS);
+    }
+    within_denial_reach(between)
+}
+
+/// The words that open a phrase of a noun's own ("the refund *from the airline*").
+const PREPOSITIONS: [&str; 7] = ["from", "for", "of", "to", "on", "at", "into"];
+
+/// How many words such a phrase may take beyond [`NEGATION_REACH`].
+const PHRASE_WORDS: usize = 3;
 
 /// What names a word as a matter of its own, right after it: "the problem of", "the matter
 /// of" (转账失败的问题你们已经处理好了, 之前交易失敗嘅問題已經搞掂咗), in both scripts.
 const MATTER: [&str; 10] =
     ["的问题", "的問題", "嘅问题", "嘅問題", "的事情", "的事", "嘅事", "那件事", "这件事", "這件事"];
-
-/// `between` without a [`MATTER`] word that opens it.
-fn after_matter(between: &str) -> &str {
-    MATTER.iter().find_map(|matter| between.strip_prefix(matter)).unwrap_or(between)
-}
 
 /// Whether the words between a word and a denial cue after it turn the cue round: "my refund
 /// never came through", "the transfer has not been sorted", 退款还没处理好了 say the
@@ -600,7 +616,7 @@ mod tests {
     }
 
     #[test]
-    fn a_word_named_as_a_matter_is_denied_by_what_its_clause_says_of_it() {
+    fn a_denial_after_reaches_past_a_matter_or_a_phrase_of_its_own() {
         let cue = |text: &str, word: &str| span(text, word);
         let settled = "上次转账失败的问题你们那边已经处理好了，这次想问";
         let denials = Denials { after: vec![cue(settled, "已经处理好了")], ..Denials::default() };
@@ -614,6 +630,15 @@ mod tests {
         let far = "转账失败的问题我打了好几次电话才处理好了";
         let denials = Denials { after: vec![cue(far, "处理好了")], ..Denials::default() };
         assert!(!denials.deny(far, span(far, "转账失败")), "too far after the matter");
+        let phrase = "The refund from the airline came through in three days";
+        let denials = Denials { after: vec![cue(phrase, "came through")], ..Denials::default() };
+        assert!(denials.deny(phrase, span(phrase, "refund")), "a phrase of its own: three words more");
+        let long = "The refund from the airline that I booked came through";
+        let denials = Denials { after: vec![cue(long, "came through")], ..Denials::default() };
+        assert!(!denials.deny(long, span(long, "refund")), "six words: too far");
+        let never = "The refund from the airline never came through";
+        let denials = Denials { after: vec![cue(never, "came through")], ..Denials::default() };
+        assert!(!denials.deny(never, span(never, "refund")), "turned round by never");
     }
 
     #[test]

@@ -416,12 +416,19 @@ fn reaches_after(between: &str) -> bool {
     if let Some(rest) = MATTER.iter().find_map(|matter| between.strip_prefix(matter)) {
         return within_denial_reach(rest);
     }
-    let first = between.trim_start().split(|c: char| !c.is_ascii_alphabetic()).next().unwrap_or("");
-    if PREPOSITIONS.iter().any(|p| first.eq_ignore_ascii_case(p)) {
+    let mut words = between.split(|c: char| !c.is_ascii_alphabetic()).filter(|w| !w.is_empty());
+    let opens_phrase =
+        words.next().is_some_and(|first| PREPOSITIONS.iter().any(|p| first.eq_ignore_ascii_case(p)));
+    // A phrase ends at a conjunction: "declined at checkout but my card is fine" says the
+    // card is fine, not the payment.
+    if opens_phrase && !words.any(|w| CONJUNCTIONS.iter().any(|c| w.eq_ignore_ascii_case(c))) {
         return gap(between).is_some_and(|n| n <= NEGATION_REACH + PHRASE_WORDS);
     }
     within_denial_reach(between)
 }
+
+/// The words that join a clause to the one before, which no phrase of a noun's own crosses.
+const CONJUNCTIONS: [&str; 9] = ["but", "and", "or", "so", "yet", "because", "although", "though", "while"];
 
 /// The words that open a phrase of a noun's own ("the refund *from the airline*").
 const PREPOSITIONS: [&str; 7] = ["from", "for", "of", "to", "on", "at", "into"];
@@ -606,9 +613,9 @@ mod tests {
         let denials = Denials { after: vec![cue(en, "is fine")], ..Denials::default() };
         assert!(denials.deny(en, span(en, "exchange rate")));
         assert!(!denials.deny(en, span(en, "transfer")), "a word after the cue is not denied by it");
-        let far = "my refund from the shop last week is fine";
+        let far = "my refund that the shop sent is fine";
         let denials = Denials { after: vec![cue(far, "is fine")], ..Denials::default() };
-        assert!(!denials.deny(far, span(far, "refund")), "five words away");
+        assert!(!denials.deny(far, span(far, "refund")), "four words away");
         assert!(!Denials::default().deny(zh, span(zh, "退款")));
         let chinese = "汇率什么的无所谓，退款呢";
         let denials = Denials { after: vec![cue(chinese, "无所谓")], ..Denials::default() };
@@ -639,6 +646,9 @@ mod tests {
         let never = "The refund from the airline never came through";
         let denials = Denials { after: vec![cue(never, "came through")], ..Denials::default() };
         assert!(!denials.deny(never, span(never, "refund")), "turned round by never");
+        let joined = "payment declined at checkout but my card is fine";
+        let denials = Denials { after: vec![cue(joined, "is fine")], ..Denials::default() };
+        assert!(!denials.deny(joined, span(joined, "declined")), "a phrase ends at but");
     }
 
     #[test]

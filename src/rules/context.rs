@@ -624,31 +624,63 @@ mod tests {
 
     #[test]
     fn a_denial_after_reaches_past_a_matter_or_a_phrase_of_its_own() {
-        let cue = |text: &str, word: &str| span(text, word);
-        let settled = "上次转账失败的问题你们那边已经处理好了，这次想问";
-        let denials = Denials { after: vec![cue(settled, "已经处理好了")], ..Denials::default() };
-        assert!(denials.deny(settled, span(settled, "转账失败")), "的问题 then four characters");
-        let plain = "上次转账失败后来你们那边已经处理好了";
-        let denials = Denials { after: vec![cue(plain, "已经处理好了")], ..Denials::default() };
-        assert!(!denials.deny(plain, span(plain, "转账失败")), "no matter named: six characters are too far");
-        let open = "转账失败的问题你们一直没处理好了";
-        let denials = Denials { after: vec![cue(open, "处理好了")], ..Denials::default() };
-        assert!(!denials.deny(open, span(open, "转账失败")), "turned round by 没");
-        let far = "转账失败的问题我打了好几次电话才处理好了";
-        let denials = Denials { after: vec![cue(far, "处理好了")], ..Denials::default() };
-        assert!(!denials.deny(far, span(far, "转账失败")), "too far after the matter");
-        let phrase = "The refund from the airline came through in three days";
-        let denials = Denials { after: vec![cue(phrase, "came through")], ..Denials::default() };
-        assert!(denials.deny(phrase, span(phrase, "refund")), "a phrase of its own: three words more");
-        let long = "The refund from the airline that I booked came through";
-        let denials = Denials { after: vec![cue(long, "came through")], ..Denials::default() };
-        assert!(!denials.deny(long, span(long, "refund")), "six words: too far");
-        let never = "The refund from the airline never came through";
-        let denials = Denials { after: vec![cue(never, "came through")], ..Denials::default() };
-        assert!(!denials.deny(never, span(never, "refund")), "turned round by never");
-        let joined = "payment declined at checkout but my card is fine";
-        let denials = Denials { after: vec![cue(joined, "is fine")], ..Denials::default() };
-        assert!(!denials.deny(joined, span(joined, "declined")), "a phrase ends at but");
+        // (text, the cue after the word, the word, whether it is denied, why)
+        let cases = [
+            (
+                "上次转账失败的问题你们那边已经处理好了，这次想问",
+                "已经处理好了",
+                "转账失败",
+                true,
+                "的问题 then four characters",
+            ),
+            (
+                "上次转账失败后来你们那边已经处理好了",
+                "已经处理好了",
+                "转账失败",
+                false,
+                "no matter named: six characters are too far",
+            ),
+            ("转账失败的问题你们一直没处理好了", "处理好了", "转账失败", false, "turned round by 没"),
+            (
+                "转账失败的问题我打了好几次电话才处理好了",
+                "处理好了",
+                "转账失败",
+                false,
+                "too far after the matter",
+            ),
+            (
+                "The refund from the airline came through in three days",
+                "came through",
+                "refund",
+                true,
+                "a phrase of its own: three words more",
+            ),
+            (
+                "The refund from the airline that I booked came through",
+                "came through",
+                "refund",
+                false,
+                "six words: too far",
+            ),
+            (
+                "The refund from the airline never came through",
+                "came through",
+                "refund",
+                false,
+                "turned round by never",
+            ),
+            (
+                "payment declined at checkout but my card is fine",
+                "is fine",
+                "declined",
+                false,
+                "a phrase ends at but",
+            ),
+        ];
+        for (text, cue, word, denied, why) in cases {
+            let denials = Denials { after: vec![span(text, cue)], ..Denials::default() };
+            assert_eq!(denials.deny(text, span(text, word)), denied, "{why}: {text}");
+        }
     }
 
     #[test]

@@ -137,6 +137,22 @@ fn bad_regex() {
 }
 
 #[test]
+fn a_keyword_with_a_choice_left_open() {
+    assert_problem(
+        &GOOD.replace("keywords = [\"refund\"]", "keywords = [\"{my|the refund\"]"),
+        9,
+        13,
+        "without its `}`",
+    );
+    assert_problem(
+        &GOOD.replace("keywords = [\"refund\"]", "keywords = [\"{my}refund\"]"),
+        9,
+        13,
+        "need a `|`",
+    );
+}
+
+#[test]
 fn unknown_template() {
     assert_problem(
         &GOOD.replace("template = \"refund\"", "template = \"refnud\""),

@@ -214,6 +214,18 @@ impl Builder<'_> {
             return None;
         }
         let textual = matches!(kind, Kind::Keywords | Kind::Near);
+        if textual {
+            let mut written = values.iter().chain(c.except.iter().flatten());
+            if let Some((keyword, why)) =
+                written.find_map(|k| super::forms::choices(k).err().map(|why| (k, why)))
+            {
+                // At the keyword itself, found in the condition's text; else at the condition.
+                let from = raw.span().start;
+                let at = source.text[from..].find(&format!("\"{keyword}\"")).map_or(from, |i| from + i);
+                self.problems.push(source.problem(at, format!("the keyword \"{keyword}\": {why}")));
+                return None;
+            }
+        }
         if !textual && (c.except.is_some() || c.unless_negated || c.unless_amount) {
             self.at(
                 source,
@@ -312,8 +324,11 @@ impl Builder<'_> {
         let mut out = Distinct::default();
         for value in values {
             let lower = value.trim().to_lowercase();
-            let spelt =
-                if super::forms::has_forms(&lower) { super::forms::expand(&lower) } else { vec![lower] };
+            // Checked where the matcher is read: a malformed choice is reported there.
+            let chosen = super::forms::choices(&lower).unwrap_or_default();
+            let spelt = chosen.into_iter().flat_map(|word| {
+                if super::forms::has_forms(&word) { super::forms::expand(&word) } else { vec![word] }
+            });
             for word in spelt {
                 let variants = if both_scripts { self.vocabulary.variants(&word) } else { Vec::new() };
                 for form in std::iter::once(word).chain(variants) {

@@ -174,6 +174,11 @@ pub struct Denials {
     pub aside: Vec<Span>,
     /// Cues that open a clause and deny the rest of it, by end.
     pub opening: Vec<Span>,
+    /// Cues of thanks or praise for something done, by start; after [`Denials::settle_thanks`]
+    /// only those whose sentence is a settled matter.
+    pub thanks: Vec<Span>,
+    /// Words that keep a sentence of thanks a live matter ("but", 没, 麻烦).
+    pub thanks_unless: Vec<Span>,
 }
 
 impl Denials {
@@ -184,6 +189,8 @@ impl Denials {
         self.elsewhere.clear();
         self.aside.clear();
         self.opening.clear();
+        self.thanks.clear();
+        self.thanks_unless.clear();
     }
 
     /// Sorts the cues as [`Denials::deny`] reads them.
@@ -194,6 +201,27 @@ impl Denials {
         self.elsewhere.sort_by_key(|s| s.start);
         self.aside.sort_by_key(|s| s.start);
         self.opening.sort_by_key(|s| s.end);
+        self.thanks.sort_by_key(|s| s.start);
+    }
+
+    /// Keeps the cues of thanks whose sentence tells a settled matter: it does not ask, no
+    /// word of `thanks_unless` stands in it beside the cue ("the refund still hasn't come,
+    /// thanks", "麻烦帮我查一下退款，谢谢"), and a later sentence asks something ("The withdrawal
+    /// landed this afternoon, cheers for that. How do I get statements by mail?"). A mail
+    /// that only thanks is left to the thanks rule.
+    pub fn settle_thanks(&mut self, text: &str) {
+        if self.thanks.is_empty() {
+            return;
+        }
+        let unless = std::mem::take(&mut self.thanks_unless);
+        self.thanks.retain(|&cue| {
+            let (start, end) = sentence_around(text, cue);
+            let live = unless
+                .iter()
+                .any(|u| start <= u.start && u.end <= end && (u.end <= cue.start || cue.end <= u.start));
+            !live && !text[end..].starts_with(['?', '？']) && a_later_sentence_asks(&text[end..])
+        });
+        self.thanks_unless = unless;
     }
 
     /// Whether `keyword` is denied: a cue before it or after it, at most
@@ -207,7 +235,112 @@ impl Denials {
             || (!self.elsewhere.is_empty() && handed_elsewhere(text, keyword, &self.elsewhere))
             || (!self.aside.is_empty() && waved_aside(text, keyword, &self.aside))
             || (!self.opening.is_empty() && opened_against(text, keyword, &self.opening))
+            || (!self.thanks.is_empty() && thanked_for(text, keyword, &self.thanks))
+            || inside_a_cue(keyword, &self.after)
+            || inside_a_cue(keyword, &self.elsewhere)
     }
+}
+
+/// Whether `keyword` stands in the sentence of one of `cues` (settled thanks), before the cue
+/// or after it in its clause: "the double charge got reversed, much appreciated" and "谢谢你们
+///帮我把重复扣款撤回来了" set the charge aside; the cue's own words stay.
+fn thanked_for(text: &str, keyword: Span, cues: &[Span]) -> bool {
+    cues.iter().any(|cue| {
+        if keyword.end <= cue.start {
+            cue.start - keyword.end <= SENTENCE_DENIAL_BYTES
+                && gap_within(&text[keyword.end..cue.start], false).is_some()
+        } else if cue.end <= keyword.start {
+            keyword.start - cue.end <= CLAUSE_DENIAL_BYTES && gap(&text[cue.end..keyword.start]).is_some()
+        } else {
+            false
+        }
+    })
+}
+
+/// The bytes of the sentence holding `at`: from after the end mark before it to the end mark
+/// after it (or the text's ends). A point inside a number ends nothing.
+fn sentence_around(text: &str, at: Span) -> (usize, usize) {
+    let ends = |i: usize, c: char| {
+        matches!(c, '.' | '!' | '?' | ';' | '。' | '！' | '？' | '；')
+            && !(c == '.' && inside_number(text, i))
+            || (c == '\n' && !wraps(text, i))
+    };
+    let start =
+        text[..at.start].char_indices().rev().find(|&(i, c)| ends(i, c)).map_or(0, |(i, c)| i + c.len_utf8());
+    let end = text[at.end..]
+        .char_indices()
+        .find(|&(i, c)| ends(at.end + i, c))
+        .map_or(text.len(), |(i, _)| at.end + i);
+    (start, end)
+}
+
+/// What asks a question in a sentence without a question mark: particles and the words that
+/// open a question or an enquiry, in both scripts.
+const ASKS: [&str; 44] = [
+    "吗",
+    "嗎",
+    "呢",
+    "怎么",
+    "怎麼",
+    "如何",
+    "请问",
+    "請問",
+    "想问",
+    "想問",
+    "问下",
+    "問下",
+    "问一下",
+    "問一下",
+    "点样",
+    "點樣",
+    "有冇",
+    "有没有",
+    "有沒有",
+    "能不能",
+    "可不可以",
+    "可唔可以",
+    "是否",
+    "想了解",
+    "想咨询",
+    "想諮詢",
+    "几时",
+    "幾時",
+    "how ",
+    "what ",
+    "where ",
+    "when ",
+    "why ",
+    "which ",
+    "can i ",
+    "can you ",
+    "could you ",
+    "is there ",
+    "are there ",
+    "do you ",
+    "does ",
+    "is it possible",
+    "wondering",
+    "want to know",
+];
+
+/// Whether `rest` (the text after a sentence) holds a sentence that asks: a question mark, or a
+/// word of [`ASKS`].
+fn a_later_sentence_asks(rest: &str) -> bool {
+    let rest = rest.trim_start_matches(['.', '!', ';', '。', '！', '；', '\n', ' ']);
+    if rest.contains(['?', '？']) {
+        return true;
+    }
+    let lower = rest.to_lowercase();
+    ASKS.iter().any(|word| lower.contains(word))
+}
+
+/// Whether `keyword` stands inside one of `cues` (sorted by start) and ends before it: settled
+/// news says its own topic is settled ("帳戶後來解鎖了" sets the unlock aside, as "退款终于退回
+/// 咗" does the refund). A phrase that ends where the cue ends says the news itself (解决了 in
+/// 已经解决了, the thanks rule's word) and stays, as does one that holds the whole cue.
+fn inside_a_cue(keyword: Span, cues: &[Span]) -> bool {
+    let from = cues.partition_point(|c| c.start <= keyword.start);
+    cues[..from].iter().rev().take(4).any(|cue| keyword.inside(*cue) && keyword.end < cue.end)
 }
 
 /// Whether one of `cues` stands in `keyword`'s clause, before or after it, and apart from it
@@ -736,6 +869,45 @@ mod tests {
         assert!(denials.deny(en, span(en, "charges")), "a comma inside a number ends no clause");
         assert!(!denials.deny(en, span(en, "free")), "the next sentence stays");
         assert_eq!(clause_ends("，一，二,3,000"), 3);
+    }
+
+    #[test]
+    fn a_word_inside_settled_news_is_set_aside_and_the_news_itself_stays() {
+        let text = "帐户后来解锁了。想问怎么开发票";
+        let cue = span(text, "后来解锁了");
+        let denials = Denials { after: vec![cue], ..Denials::default() };
+        assert!(denials.deny(text, span(text, "解锁")), "the unlock inside the news");
+        assert!(!denials.deny(text, span(text, "解锁了")), "a phrase ending with the news says it");
+        assert!(!denials.deny(text, cue), "a phrase that is the whole cue says it");
+        assert!(!denials.deny(text, span(text, "开发票")), "the question after it");
+    }
+
+    #[test]
+    fn thanks_for_a_settled_matter_set_its_sentence_aside_when_a_later_one_asks() {
+        // Which of `words` the thanks cue `cue` sets aside, with `unless` the live-matter words.
+        let denied = |text: &str, cue: &str, unless: &[&str], word: &str| {
+            let mut denials = Denials {
+                thanks: vec![span(text, cue)],
+                thanks_unless: unless.iter().map(|u| span(text, u)).collect(),
+                ..Denials::default()
+            };
+            denials.sort();
+            denials.settle_thanks(text);
+            denials.deny(text, span(text, word))
+        };
+        let en = "the withdrawal landed this afternoon, cheers for that. how do i get statements by mail?";
+        assert!(denied(en, "cheers", &[], "withdrawal"), "settled, and a later sentence asks");
+        assert!(!denied(en, "cheers", &[], "statements"), "the question stays");
+        let zh = "谢谢你们帮我把重复扣款撤回来了。这次想问怎么开发票";
+        assert!(denied(zh, "谢谢", &[], "扣款"), "its own clause after the cue, and 怎么 asks");
+        let live = "my refund still hasn't come, thanks. when will it?";
+        assert!(!denied(live, "thanks", &["still"], "refund"), "a trouble not over");
+        let only = "the refund arrived this morning, thanks. great service!";
+        assert!(!denied(only, "thanks", &[], "refund"), "nothing asked after it: the thanks rule's");
+        let asked = "has my refund come yet, thanks? and when?";
+        assert!(!denied(asked, "thanks", &[], "refund"), "its sentence asks");
+        let next = "thanks for the refund. my card was declined, why?";
+        assert!(!denied(next, "thanks", &[], "declined"), "a later sentence is not set aside");
     }
 
     #[test]

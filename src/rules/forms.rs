@@ -1,6 +1,43 @@
-//! Classify stage, English word forms: a keyword word ending in `+` stands for its
-//! inflections (`charge+` is charge, charges, charged, charging), narrower than a trailing
-//! `*`, which would also take "chargeback" and "chargeable".
+//! Classify stage, forms of a keyword: choices in braces (`{已经|终于}解锁{了|咗}` is 已经解锁了,
+//! 已经解锁咗, 终于解锁了, 终于解锁咗), and English words ending in `+` for their inflections
+//! (`charge+` is charge, charges, charged, charging), narrower than a trailing `*`, which
+//! would also take "chargeback" and "chargeable".
+
+/// At most this many keywords or cues from one written with choices: the choices multiply.
+pub const MAX_CHOICES: usize = 512;
+
+/// `keyword` (or cue) with each of its choices spelt out: `{已经|终于|}收到{了|咗}` stands for 已经收到了,
+/// 已经收到咗, 终于收到了, … and 收到咗 (an empty choice leaves the place empty). Settled news is
+/// said with many words of time, verbs and endings; one line holds them all, and a new
+/// combination needs no new line. Braces do not nest.
+pub fn choices(keyword: &str) -> Result<Vec<String>, String> {
+    let mut spelt = vec![String::new()];
+    let mut rest = keyword;
+    while let Some(open) = rest.find('{') {
+        let close = rest[open..].find('}').map(|at| open + at).ok_or("a `{` without its `}`")?;
+        let choices = &rest[open + 1..close];
+        if choices.contains('{') {
+            return Err("choices inside choices".to_string());
+        }
+        if !choices.contains('|') {
+            return Err("choices need a `|` between them".to_string());
+        }
+        let fixed = &rest[..open];
+        spelt = spelt
+            .iter()
+            .flat_map(|head| choices.split('|').map(move |choice| format!("{head}{fixed}{choice}")))
+            .collect();
+        if spelt.len() > MAX_CHOICES {
+            return Err(format!("more than {MAX_CHOICES} forms: split it"));
+        }
+        rest = &rest[close + 1..];
+    }
+    if rest.contains('}') {
+        return Err("a `}` without its `{`".to_string());
+    }
+    let words = |head: String| format!("{head}{rest}").split_whitespace().collect::<Vec<_>>().join(" ");
+    Ok(spelt.into_iter().map(words).filter(|form| !form.is_empty()).collect())
+}
 
 /// Every form of `keyword`, whose words may end in `+` (the rest are kept as written).
 pub fn expand(keyword: &str) -> Vec<String> {
@@ -79,6 +116,16 @@ const IRREGULAR: &[&[&str]] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn choices_stand_for_each_combination() {
+        assert_eq!(choices("{已经|}解锁{了|咗}").unwrap(), ["已经解锁了", "已经解锁咗", "解锁了", "解锁咗"]);
+        assert_eq!(choices("{finally |}arrived").unwrap(), ["finally arrived", "arrived"]);
+        assert_eq!(choices("refund").unwrap(), ["refund"]);
+        assert!(choices("{a|b").is_err() && choices("a}").is_err() && choices("{a}").is_err());
+        assert!(choices("{a|{b|c}}").is_err(), "braces do not nest");
+        assert!(choices(&"{a|b|c|d|e|f|g|h}".repeat(4)).is_err(), "8^4 forms");
+    }
 
     #[test]
     fn regular_and_irregular_forms() {

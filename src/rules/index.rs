@@ -108,6 +108,11 @@ pub(super) enum Role {
     DenialAside,
     /// A denial cue that opens a clause, for the rest of it ("不是密码的问题").
     DenialOpening,
+    /// Thanks or praise for something done, for its sentence when a later one asks ("cheers
+    /// for that", 特此致谢).
+    DenialThanks,
+    /// A word that keeps a sentence of thanks a live matter ("but", 没, 麻烦).
+    ThanksUnless,
     /// A cue that a second question follows ("also", 另外).
     AnotherQuestion,
     /// A count of the mail's questions ("two questions", 两件事).
@@ -173,6 +178,8 @@ fn index_field(field: &Field, ids: &[usize], specs: &[MatcherSpec], vocabulary: 
             (&vocabulary.denial_elsewhere, Role::DenialElsewhere),
             (&vocabulary.denial_aside, Role::DenialAside),
             (&vocabulary.denial_opening, Role::DenialOpening),
+            (&vocabulary.denial_thanks, Role::DenialThanks),
+            (&vocabulary.denial_thanks_unless, Role::ThanksUnless),
             (&vocabulary.another_question, Role::AnotherQuestion),
             (&vocabulary.counted_questions, Role::CountedQuestions),
             (&vocabulary.question_starts, Role::QuestionStarts),

@@ -283,6 +283,8 @@ impl FieldIndex {
                 Role::DenialElsewhere => denials.elsewhere.push(at),
                 Role::DenialAside => denials.aside.push(at),
                 Role::DenialOpening if context::opens_a_denial(text, at) => denials.opening.push(at),
+                Role::DenialThanks => denials.thanks.push(at),
+                Role::ThanksUnless => denials.thanks_unless.push(at),
                 Role::AnotherQuestion => hits.more_questions = hits.more_questions.max(MoreQuestions::Cued),
                 Role::CountedQuestions => hits.more_questions = MoreQuestions::Counted,
                 // The earliest such cue: matches come a script at a time, not in text order.
@@ -298,6 +300,7 @@ impl FieldIndex {
         }
         cues.sort_by_key(|s| s.end);
         denials.sort();
+        denials.settle_thanks(text);
         excepts.sort_each_by_key(|s| s.start);
         let counts = |matcher: usize, at: Span| {
             let excluded = context::inside_any(excepts.of(matcher), at, self.longest_except);

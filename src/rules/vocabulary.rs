@@ -14,6 +14,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::distinct::Distinct;
+use super::forms;
 use super::load::{Problem, Source};
 use crate::parse::lang;
 
@@ -41,6 +42,12 @@ pub struct Vocabulary {
     /// Denial cues that open a clause and set aside the rest of it ("不是密码的问题，…", "it's not
     /// that the payment failed, …").
     pub denial_opening: Vec<String>,
+    /// Denial cues of thanks or praise for something done ("cheers for that", 特此致谢, 真心感谢):
+    /// the sentence before them is a settled matter when a later sentence asks something else.
+    pub denial_thanks: Vec<String>,
+    /// Words that keep a sentence of thanks a live matter: a contrast, a negation, a request
+    /// ("but", "still", 没, 但是, 麻烦).
+    pub denial_thanks_unless: Vec<String>,
     /// Cues that the customer asks a second question ("also", "by the way", 另外, 顺便).
     pub another_question: Vec<String>,
     /// Cues that the customer counts their questions ("two questions", 两件事, 第一…第二): a
@@ -96,6 +103,10 @@ struct RawDenial {
     aside: Vec<String>,
     #[serde(default)]
     opening: Vec<String>,
+    #[serde(default)]
+    thanks: Vec<String>,
+    #[serde(default)]
+    thanks_unless: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -112,13 +123,17 @@ struct RawGroup {
     words: Vec<String>,
 }
 
-/// Cues lower-case, each in both Chinese scripts and as written, once each, and each with
-/// 很 ("very") in it also with the other words of degree ([`DEGREE`]).
-fn cue_forms(words: Vec<String>) -> Vec<String> {
+/// Cues lower-case, each in both Chinese scripts and as written, once each, each with its
+/// choices spelt out ([`forms::choices`]) and each with 很 ("very") in it also with the other
+/// words of degree ([`DEGREE`]). A cue whose choices are malformed is a problem at its line.
+fn cue_forms(source: &Source, words: Vec<String>) -> Result<Vec<String>, Problem> {
     let mut forms = Distinct::default();
-    for word in words {
-        let word = word.trim().to_lowercase();
-        for word in with_degrees(word) {
+    for cue in words {
+        let spelt = forms::choices(&cue.trim().to_lowercase()).map_err(|why| {
+            let at = source.text.find(&format!("\"{cue}\"")).unwrap_or(0);
+            source.problem(at, format!("the cue \"{cue}\": {why}"))
+        })?;
+        for word in spelt.into_iter().flat_map(with_degrees) {
             for form in [lang::to_simplified(&word), lang::to_traditional(&word), word] {
                 if !form.is_empty() {
                     forms.push(form);
@@ -126,7 +141,7 @@ fn cue_forms(words: Vec<String>) -> Vec<String> {
             }
         }
     }
-    forms.values
+    Ok(forms.values)
 }
 
 /// The words of degree that customers write where a cue has 很: 处理得很快 is also written
@@ -198,26 +213,32 @@ impl Vocabulary {
             }
             spelling.push((word, misspelt));
         }
-        let negation = cue_forms(raw.negation.map(|n| n.words).unwrap_or_default());
-        let (before, after, clause, elsewhere, aside, opening) = raw
-            .denial
-            .map(|d| (d.before, d.after, d.clause, d.elsewhere, d.aside, d.opening))
-            .unwrap_or_default();
+        let mut thanks = (Vec::new(), Vec::new());
+        let negation = cue_forms(&source, raw.negation.map(|n| n.words).unwrap_or_default())?;
+        let (before, after, clause, elsewhere, aside, opening) = match raw.denial {
+            Some(d) => {
+                thanks = (d.thanks, d.thanks_unless);
+                (d.before, d.after, d.clause, d.elsewhere, d.aside, d.opening)
+            }
+            None => Default::default(),
+        };
         let (more, counted, starts, joins) =
             raw.another_question.map(|a| (a.words, a.counted, a.starts, a.joins)).unwrap_or_default();
         Ok(Vocabulary {
             same,
             negation,
-            denial_before: cue_forms(before),
-            denial_after: cue_forms(after),
-            denial_clause: cue_forms(clause),
-            denial_elsewhere: cue_forms(elsewhere),
-            denial_aside: cue_forms(aside),
-            denial_opening: cue_forms(opening),
-            another_question: cue_forms(more),
-            counted_questions: cue_forms(counted),
-            question_starts: cue_forms(starts),
-            question_joins: cue_forms(joins),
+            denial_before: cue_forms(&source, before)?,
+            denial_after: cue_forms(&source, after)?,
+            denial_clause: cue_forms(&source, clause)?,
+            denial_elsewhere: cue_forms(&source, elsewhere)?,
+            denial_aside: cue_forms(&source, aside)?,
+            denial_opening: cue_forms(&source, opening)?,
+            denial_thanks: cue_forms(&source, thanks.0)?,
+            denial_thanks_unless: cue_forms(&source, thanks.1)?,
+            another_question: cue_forms(&source, more)?,
+            counted_questions: cue_forms(&source, counted)?,
+            question_starts: cue_forms(&source, starts)?,
+            question_joins: cue_forms(&source, joins)?,
             spelling,
         })
     }
@@ -296,6 +317,33 @@ mod tests {
         assert!(vocabulary("").unwrap().denial_before.is_empty());
         let v = vocabulary("[another_question]\nwords = [\"另外\", \"Also\"]\n").unwrap();
         assert_eq!(v.another_question, ["另外", "also"]);
+    }
+
+    #[test]
+    fn a_cue_with_choices_stands_for_each_of_them() {
+        let v = vocabulary(
+            "[denial]\nafter = [\"{已经|终于|}收到{了|咗}\", \"{finally |}arrived {fine|safely}\"]\n",
+        )
+        .unwrap();
+        for cue in [
+            "已经收到了",
+            "已經收到了",
+            "终于收到咗",
+            "收到了",
+            "收到咗",
+            "finally arrived fine",
+            "arrived safely",
+        ] {
+            assert!(v.denial_after.contains(&cue.to_string()), "{cue} in {:?}", v.denial_after);
+        }
+        assert!(!v.denial_after.iter().any(|cue| cue.contains(['{', '|', '}']) || cue.contains("  ")));
+        for bad in ["{已经收到了", "已经}收到了", "{已经}收到了", "{已经|{终于|}}收到了"]
+        {
+            let problem = vocabulary(&format!("\n[denial]\nafter = [\"ok\",\n  \"{bad}\"]\n")).unwrap_err();
+            assert_eq!(problem.line, 4, "{bad}: {problem}");
+        }
+        let many = "{a|b|c|d|e|f|g|h}".repeat(4);
+        assert!(vocabulary(&format!("[denial]\nafter = [\"{many}\"]\n")).is_err(), "8^4 cues from one line");
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! respect (`[negation] words = [...]`) and the cues by which a customer says what the mail is
 //! not about, which every keyword respects (`[denial] before = [...], after = [...]`), and
 //! the cues that a second question follows (`[another_question] words = [...]`) or that the
-//! real question starts after context (`[another_question] starts = [...]`).
+//! real question starts after context (`[another_question] starts = [...]`). Any cue may offer
+//! choices in braces (`"{已经|终于}到账{了|咗}"`), spelt out here.
 
 use std::path::Path;
 

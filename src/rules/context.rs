@@ -236,8 +236,8 @@ impl Denials {
             || (!self.aside.is_empty() && waved_aside(text, keyword, &self.aside))
             || (!self.opening.is_empty() && opened_against(text, keyword, &self.opening))
             || (!self.thanks.is_empty() && thanked_for(text, keyword, &self.thanks))
-            || inside_a_cue(keyword, &self.after)
-            || inside_a_cue(keyword, &self.elsewhere)
+            || inside_a_cue(text, keyword, &self.after)
+            || inside_a_cue(text, keyword, &self.elsewhere)
     }
 }
 
@@ -337,12 +337,17 @@ fn a_later_sentence_asks(rest: &str) -> bool {
 /// Whether `keyword` stands inside one of `cues` (sorted by start) and ends before it: settled
 /// news says its own topic is settled ("帳戶後來解鎖了" sets the unlock aside, as "退款终于退回
 /// 咗" does the refund). A phrase that ends where the cue ends says the news itself (解决了 in
-/// 已经解决了, the thanks rule's word) and stays, as does one that holds the whole cue.
-fn inside_a_cue(keyword: Span, cues: &[Span]) -> bool {
+/// 已经解决了, the thanks rule's word) and stays, as does one that holds the whole cue, and so
+/// does one that starts before the cue ("my new PIN has not arrived" is no news that arrived).
+/// A cue that a negation turns round ("it hasn't worked!", 还没解锁了) is no news.
+fn inside_a_cue(text: &str, keyword: Span, cues: &[Span]) -> bool {
     let from = cues.partition_point(|c| c.start <= keyword.start);
-    cues[..from].iter().rev().take(4).any(|cue| keyword.inside(*cue) && keyword.end < cue.end)
+    cues[..from]
+        .iter()
+        .rev()
+        .take(4)
+        .any(|cue| keyword.inside(*cue) && keyword.end < cue.end && !negated_cue(text, *cue))
 }
-
 /// Whether one of `cues` stands in `keyword`'s clause, before or after it, and apart from it
 /// ("last month you sorted out a refund for me quickly": the refund is context). A word
 /// inside the cue is the cue's own, not denied.
@@ -880,6 +885,12 @@ mod tests {
         assert!(!denials.deny(text, span(text, "解锁了")), "a phrase ending with the news says it");
         assert!(!denials.deny(text, cue), "a phrase that is the whole cue says it");
         assert!(!denials.deny(text, span(text, "开发票")), "the question after it");
+        let turned = "i tried a transfer and it hasn't worked!";
+        let denials = Denials { after: vec![span(turned, "worked!")], ..Denials::default() };
+        assert!(!denials.deny(turned, span(turned, "worked")), "news a negation turns round");
+        let into = "我的新密码重设完成了吗";
+        let denials = Denials { elsewhere: vec![span(into, "重设完成了")], ..Denials::default() };
+        assert!(!denials.deny(into, span(into, "密码重设")), "a phrase that starts before the cue stays");
     }
 
     #[test]

@@ -177,8 +177,6 @@ pub struct Denials {
     /// Cues of thanks or praise for something done, by start; after [`Denials::settle_thanks`]
     /// only those whose sentence is a settled matter.
     pub thanks: Vec<Span>,
-    /// Words that keep a sentence of thanks a live matter ("but", 没, 麻烦).
-    pub thanks_unless: Vec<Span>,
 }
 
 impl Denials {
@@ -190,7 +188,6 @@ impl Denials {
         self.aside.clear();
         self.opening.clear();
         self.thanks.clear();
-        self.thanks_unless.clear();
     }
 
     /// Sorts the cues as [`Denials::deny`] reads them.
@@ -204,24 +201,22 @@ impl Denials {
         self.thanks.sort_by_key(|s| s.start);
     }
 
-    /// Keeps the cues of thanks whose sentence tells a settled matter: it does not ask, no
-    /// word of `thanks_unless` stands in it beside the cue ("the refund still hasn't come,
+    /// Keeps the cues of thanks whose sentence tells a settled matter: it does not ask, none
+    /// of the words `unless` stands in it beside the cue ("the refund still hasn't come,
     /// thanks", "麻烦帮我查一下退款，谢谢"), and a later sentence asks something ("The withdrawal
     /// landed this afternoon, cheers for that. How do I get statements by mail?"). A mail
     /// that only thanks is left to the thanks rule.
-    pub fn settle_thanks(&mut self, text: &str) {
-        if self.thanks.is_empty() {
-            return;
-        }
-        let unless = std::mem::take(&mut self.thanks_unless);
+    pub fn settle_thanks(&mut self, text: &str, unless: &[String]) {
         self.thanks.retain(|&cue| {
+            // Cheapest first: most thanks end the mail ("請問…謝謝").
             let (start, end) = sentence_around(text, cue);
-            let live = unless
-                .iter()
-                .any(|u| start <= u.start && u.end <= end && (u.end <= cue.start || cue.end <= u.start));
-            !live && !text[end..].starts_with(['?', '？']) && a_later_sentence_asks(&text[end..])
+            let rest = &text[end..];
+            rest.chars().any(char::is_alphanumeric)
+                && !rest.starts_with(['?', '？'])
+                && a_later_sentence_asks(rest)
+                && !holds_any(&text[start..cue.start], unless)
+                && !holds_any(&text[cue.end..end], unless)
         });
-        self.thanks_unless = unless;
     }
 
     /// Whether `keyword` is denied: a cue before it or after it, at most
@@ -272,6 +267,23 @@ fn sentence_around(text: &str, at: Span) -> (usize, usize) {
         .find(|&(i, c)| ends(at.end + i, c))
         .map_or(text.len(), |(i, _)| at.end + i);
     (start, end)
+}
+
+/// Whether `part` holds one of `words` (lower-case; an English word as a word of its own:
+/// "but" is not in "button").
+fn holds_any(part: &str, words: &[String]) -> bool {
+    if part.is_empty() {
+        return false;
+    }
+    let part = part.to_lowercase();
+    let alone = |at: usize, len: usize| {
+        let word_char = |c: char| c.is_ascii_alphanumeric() || c == '\'';
+        !part[..at].chars().next_back().is_some_and(word_char)
+            && !part[at + len..].chars().next().is_some_and(word_char)
+    };
+    words.iter().any(|word| {
+        part.match_indices(word.as_str()).any(|(at, _)| !word.is_ascii() || alone(at, word.len()))
+    })
 }
 
 /// What asks a question in a sentence without a question mark: particles and the words that
@@ -897,13 +909,10 @@ mod tests {
     fn thanks_for_a_settled_matter_set_its_sentence_aside_when_a_later_one_asks() {
         // Which of `words` the thanks cue `cue` sets aside, with `unless` the live-matter words.
         let denied = |text: &str, cue: &str, unless: &[&str], word: &str| {
-            let mut denials = Denials {
-                thanks: vec![span(text, cue)],
-                thanks_unless: unless.iter().map(|u| span(text, u)).collect(),
-                ..Denials::default()
-            };
+            let mut denials = Denials { thanks: vec![span(text, cue)], ..Denials::default() };
+            let unless: Vec<String> = unless.iter().map(|u| u.to_string()).collect();
             denials.sort();
-            denials.settle_thanks(text);
+            denials.settle_thanks(text, &unless);
             denials.deny(text, span(text, word))
         };
         let en = "the withdrawal landed this afternoon, cheers for that. how do i get statements by mail?";
@@ -917,6 +926,11 @@ mod tests {
         assert!(!denied(only, "thanks", &[], "refund"), "nothing asked after it: the thanks rule's");
         let asked = "has my refund come yet, thanks? and when?";
         assert!(!denied(asked, "thanks", &[], "refund"), "its sentence asks");
+        let button = "the refund came, thanks for the button fix. how do i rename my wallet?";
+        assert!(
+            denied(button, "thanks", &["but"], "refund"),
+            "\"but\" is a word of its own, not in \"button\""
+        );
         let next = "thanks for the refund. my card was declined, why?";
         assert!(!denied(next, "thanks", &[], "declined"), "a later sentence is not set aside");
     }

@@ -46,6 +46,9 @@ pub(super) struct FieldIndex {
     pub(super) longest_except: usize,
     /// Words that may stand between a sentence's end and a cue that starts the real question.
     pub(super) question_joins: Vec<String>,
+    /// Words that keep a sentence of thanks a live matter, looked for only in such a sentence
+    /// (most mails have none): as patterns, "but", "when" and 吗 would be found in most mails.
+    pub(super) thanks_unless: Vec<String>,
     pub(super) regexes: Option<RegexSet>,
     pub(super) regex_matchers: Vec<(usize, Regex)>,
     pub(super) literals: Vec<usize>,
@@ -111,8 +114,6 @@ pub(super) enum Role {
     /// Thanks or praise for something done, for its sentence when a later one asks ("cheers
     /// for that", 特此致谢).
     DenialThanks,
-    /// A word that keeps a sentence of thanks a live matter ("but", 没, 麻烦).
-    ThanksUnless,
     /// A cue that a second question follows ("also", 另外).
     AnotherQuestion,
     /// A count of the mail's questions ("two questions", 两件事).
@@ -179,7 +180,6 @@ fn index_field(field: &Field, ids: &[usize], specs: &[MatcherSpec], vocabulary: 
             (&vocabulary.denial_aside, Role::DenialAside),
             (&vocabulary.denial_opening, Role::DenialOpening),
             (&vocabulary.denial_thanks, Role::DenialThanks),
-            (&vocabulary.denial_thanks_unless, Role::ThanksUnless),
             (&vocabulary.another_question, Role::AnotherQuestion),
             (&vocabulary.counted_questions, Role::CountedQuestions),
             (&vocabulary.question_starts, Role::QuestionStarts),
@@ -241,6 +241,7 @@ fn index_field(field: &Field, ids: &[usize], specs: &[MatcherSpec], vocabulary: 
         plain,
         longest_except,
         question_joins: vocabulary.question_joins.clone(),
+        thanks_unless: vocabulary.denial_thanks_unless.clone(),
         regexes,
         regex_matchers,
         literals,

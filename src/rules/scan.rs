@@ -284,7 +284,6 @@ impl FieldIndex {
                 Role::DenialAside => denials.aside.push(at),
                 Role::DenialOpening if context::opens_a_denial(text, at) => denials.opening.push(at),
                 Role::DenialThanks => denials.thanks.push(at),
-                Role::ThanksUnless => denials.thanks_unless.push(at),
                 Role::AnotherQuestion => hits.more_questions = hits.more_questions.max(MoreQuestions::Cued),
                 Role::CountedQuestions => hits.more_questions = MoreQuestions::Counted,
                 // The earliest such cue: matches come a script at a time, not in text order.
@@ -300,7 +299,7 @@ impl FieldIndex {
         }
         cues.sort_by_key(|s| s.end);
         denials.sort();
-        denials.settle_thanks(text);
+        denials.settle_thanks(text, &self.thanks_unless);
         excepts.sort_each_by_key(|s| s.start);
         let counts = |matcher: usize, at: Span| {
             let excluded = context::inside_any(excepts.of(matcher), at, self.longest_except);

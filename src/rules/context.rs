@@ -201,6 +201,15 @@ impl Denials {
         self.thanks.sort_by_key(|s| s.start);
     }
 
+    /// The byte where the sentences after the last settled thanks start (after
+    /// [`Denials::settle_thanks`]), if one was kept.
+    pub fn asked_after_thanks(&self, text: &str) -> Option<usize> {
+        let last = self.thanks.iter().max_by_key(|cue| cue.end)?;
+        let (_, end) = sentence_around(text, *last);
+        let rest = &text[end..];
+        Some(end + (rest.len() - rest.trim_start_matches(['.', '!', ';', '。', '！', '；', '\n', ' ']).len()))
+    }
+
     /// Keeps the cues of thanks whose sentence tells a settled matter: it does not ask, none
     /// of the words `unless` stands in it beside the cue ("the refund still hasn't come,
     /// thanks", "麻烦帮我查一下退款，谢谢"), and a later sentence asks something ("The withdrawal
@@ -918,6 +927,10 @@ mod tests {
         let en = "the withdrawal landed this afternoon, cheers for that. how do i get statements by mail?";
         assert!(denied(en, "cheers", &[], "withdrawal"), "settled, and a later sentence asks");
         assert!(!denied(en, "cheers", &[], "statements"), "the question stays");
+        let mut settled = Denials { thanks: vec![span(en, "cheers")], ..Denials::default() };
+        settled.settle_thanks(en, &[]);
+        let from = settled.asked_after_thanks(en).expect("settled thanks");
+        assert_eq!(&en[from..], "how do i get statements by mail?", "the question the model reads alone");
         let zh = "谢谢你们帮我把重复扣款撤回来了。这次想问怎么开发票";
         assert!(denied(zh, "谢谢", &[], "扣款"), "its own clause after the cue, and 怎么 asks");
         let live = "my refund still hasn't come, thanks. when will it?";

@@ -78,6 +78,10 @@ pub(super) struct Hits<'r> {
     /// The text from the first cue that the real question starts after context told first
     /// ("…已经顺利到卡上了。我想问一下花呗的额度…"), when there is one.
     pub(super) question: Option<String>,
+    /// What follows the last sentence of thanks for a settled matter, when the mail has one
+    /// ("…got reversed, much appreciated. Is there a way to …"): the second opinion reads it
+    /// alone, as the question the mail asks.
+    pub(super) asked_after_thanks: Option<String>,
 }
 
 impl<'r> Hits<'r> {
@@ -89,6 +93,7 @@ impl<'r> Hits<'r> {
             by_matcher,
             more_questions: MoreQuestions::None,
             question: None,
+            asked_after_thanks: None,
         }
     }
 

@@ -300,6 +300,11 @@ impl FieldIndex {
         cues.sort_by_key(|s| s.end);
         denials.sort();
         denials.settle_thanks(text, &self.thanks_unless);
+        if self.field == Field::Text
+            && let Some(from) = denials.asked_after_thanks(text)
+        {
+            hits.asked_after_thanks = Some(text[from..].to_string());
+        }
         excepts.sort_each_by_key(|s| s.start);
         let counts = |matcher: usize, at: Span| {
             let excluded = context::inside_any(excepts.of(matcher), at, self.longest_except);

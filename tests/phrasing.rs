@@ -62,3 +62,15 @@ fn the_opinion_is_stored_and_shown_with_the_message() {
     assert!(show.status.success(), "{}", String::from_utf8_lossy(&show.stderr));
     assert!(stdout(&show).contains("second opinion"), "{}", stdout(&show));
 }
+
+#[test]
+fn classify_explain_says_the_second_opinion_read_the_question_after_the_thanks_alone() {
+    let out = deskmail(&["classify", "--explain", "rules/tests/s39-thanks-cleared-en.eml"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = stdout(&out);
+    let read = "read alone: the question after thanks for a settled matter, \"Is there a way to export my payees list?\"";
+    assert!(text.contains(read), "{read} missing in\n{text}");
+    // A mail without such thanks: the whole text, and no such line.
+    let plain = deskmail(&["classify", "--explain", "rules/tests/fix-freeze-someone-using-en.eml"]);
+    assert!(!stdout(&plain).contains("read alone"), "{}", stdout(&plain));
+}

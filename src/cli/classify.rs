@@ -316,7 +316,9 @@ fn print_model(
     if verdict.is_automated() {
         return Ok(());
     }
-    let e = model.explain(&rules.text_as_read(mail, verdict), mail.language, 8);
+    let after_thanks = rules.question_after_thanks(mail, verdict);
+    let read = after_thanks.clone().unwrap_or_else(|| rules.text_as_read(mail, verdict));
+    let e = model.explain(&read, mail.language, 8);
     let top: Vec<String> = e.prediction.ranked().iter().take(3).map(|(c, p)| format!("{c} {p:.2}")).collect();
     outln!(
         "  second opinion ({} examples, {} model): {}",
@@ -324,6 +326,12 @@ fn print_model(
         model.reads_with(mail.language),
         top.join(", ")
     );
+    if let Some(question) = &after_thanks {
+        outln!(
+            "    read alone: the question after thanks for a settled matter, \"{}\"",
+            first_chars(question, 60)
+        );
+    }
     let words: Vec<String> = e.words.iter().map(|(w, x)| format!("{w} {x:+.1}")).collect();
     outln!("    weighed most: {}", words.join(", "));
     Ok(())

@@ -201,6 +201,12 @@ impl RuleSet {
         self.model.as_ref()
     }
 
+    /// What the second opinion reads instead of the whole text when the mail thanks for a
+    /// settled matter and then asks: the question after the thanks. For `--explain`.
+    pub fn question_after_thanks(&self, mail: &Inbound, verdict: &Verdict) -> Option<String> {
+        Scan::new(self, mail, verdict, false).hits.asked_after_thanks
+    }
+
     /// The customer's text as the rules and the second opinion read it: misspellings of the
     /// vocabulary put right, Chinese typed a character at a time joined up. For `--explain`,
     /// so that the model's words it shows are those it weighed.

@@ -56,13 +56,11 @@ impl RuleSet {
             None => self.watch.to_try(&scan.hits).ones().for_each(|index| try_rule(index, &mut scan, None)),
         }
         let prediction = match (&self.model, verdict.is_automated()) {
-            // After thanks for a settled matter, the question is what follows them.
-            (Some(model), false) if scan.hits.asked_after_thanks.is_some() => Some(
-                model.predict(scan.hits.asked_after_thanks.as_deref().unwrap_or_default(), mail.language),
-            ),
-            (Some(model), false) => Some(match scan.text() {
-                Some((text, folded)) => model.predict_folded(text, folded, mail.language),
-                None => model.predict(&Field::Text.values(mail, verdict)[0], mail.language),
+            (Some(model), false) => Some(match (scan.hits.asked_after_thanks.as_deref(), scan.text()) {
+                // After thanks for a settled matter, the question is what follows them.
+                (Some(question), _) => model.predict(question, mail.language),
+                (None, Some((text, folded))) => model.predict_folded(text, folded, mail.language),
+                (None, None) => model.predict(&Field::Text.values(mail, verdict)[0], mail.language),
             }),
             _ => None,
         };

@@ -56,9 +56,7 @@ fn gap_in(text: &str, from: usize, to: usize, clause: bool, mut ends: usize) -> 
         if clause && matches!(c, '，' | ',' | '、') {
             return None;
         }
-        if matches!(c, '.' | '!' | '?' | ';' | '。' | '！' | '？' | '；')
-            || (c == '\n' && !wraps(text, from + i))
-        {
+        if ends_a_sentence(text, from + i, c) {
             // "?!" or ".\n" ends one sentence.
             if !ended {
                 ends = ends.checked_sub(1)?;
@@ -82,6 +80,13 @@ fn gap_in(text: &str, from: usize, to: usize, clause: bool, mut ends: usize) -> 
         }
     }
     Some(words)
+}
+
+/// Whether `c`, at byte `at` of `text`, ends a sentence: a full stop, mark or semicolon, or a
+/// line break that does not only wrap Latin text (a point inside a number is told apart by
+/// the caller).
+fn ends_a_sentence(text: &str, at: usize, c: char) -> bool {
+    matches!(c, '.' | '!' | '?' | ';' | '。' | '！' | '？' | '；') || (c == '\n' && !wraps(text, at))
 }
 
 /// Context told before a question needs at least this many words: "你好！我想问一下…" has a
@@ -207,7 +212,7 @@ impl Denials {
         let last = self.thanks.iter().max_by_key(|cue| cue.end)?;
         let (_, end) = sentence_around(text, *last);
         let rest = &text[end..];
-        Some(end + (rest.len() - rest.trim_start_matches(['.', '!', ';', '。', '！', '；', '\n', ' ']).len()))
+        Some(end + (rest.len() - rest.trim_start_matches(BETWEEN_SENTENCES).len()))
     }
 
     /// Keeps the cues of thanks whose sentence tells a settled matter: it does not ask, none
@@ -264,11 +269,7 @@ fn thanked_for(text: &str, keyword: Span, cues: &[Span]) -> bool {
 /// The bytes of the sentence holding `at`: from after the end mark before it to the end mark
 /// after it (or the text's ends). A point inside a number ends nothing.
 fn sentence_around(text: &str, at: Span) -> (usize, usize) {
-    let ends = |i: usize, c: char| {
-        matches!(c, '.' | '!' | '?' | ';' | '。' | '！' | '？' | '；')
-            && !(c == '.' && inside_number(text, i))
-            || (c == '\n' && !wraps(text, i))
-    };
+    let ends = |i: usize, c: char| ends_a_sentence(text, i, c) && !(c == '.' && inside_number(text, i));
     let start =
         text[..at.start].char_indices().rev().find(|&(i, c)| ends(i, c)).map_or(0, |(i, c)| i + c.len_utf8());
     let end = text[at.end..]
@@ -294,6 +295,9 @@ fn holds_any(part: &str, words: &[String]) -> bool {
         part.match_indices(word.as_str()).any(|(at, _)| !word.is_ascii() || alone(at, word.len()))
     })
 }
+
+/// What stands between a sentence of thanks and the next: its end mark and spaces.
+const BETWEEN_SENTENCES: [char; 8] = ['.', '!', ';', '。', '！', '；', '\n', ' '];
 
 /// What asks a question in a sentence without a question mark: particles and the words that
 /// open a question or an enquiry, in both scripts.
@@ -347,7 +351,7 @@ const ASKS: [&str; 44] = [
 /// Whether `rest` (the text after a sentence) holds a sentence that asks: a question mark, or a
 /// word of [`ASKS`].
 fn a_later_sentence_asks(rest: &str) -> bool {
-    let rest = rest.trim_start_matches(['.', '!', ';', '。', '！', '；', '\n', ' ']);
+    let rest = rest.trim_start_matches(BETWEEN_SENTENCES);
     if rest.contains(['?', '？']) {
         return true;
     }
@@ -369,6 +373,7 @@ fn inside_a_cue(text: &str, keyword: Span, cues: &[Span]) -> bool {
         .take(4)
         .any(|cue| keyword.inside(*cue) && keyword.end < cue.end && !negated_cue(text, *cue))
 }
+
 /// Whether one of `cues` stands in `keyword`'s clause, before or after it, and apart from it
 /// ("last month you sorted out a refund for me quickly": the refund is context). A word
 /// inside the cue is the cue's own, not denied.
